@@ -1,0 +1,167 @@
+//! The one error type every surface (Rust, Node, C) reports.
+//!
+//! Each variant is a decision a caller makes differently: fix the input, fix the credentials,
+//! read the upstream message, wait, retry, or report a bug upstream. [`Error::code`] is the
+//! stable, binding-independent name of that decision.
+
+use std::time::Duration;
+
+/// The result type of every fallible call in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, at the level a caller acts on.
+///
+/// Messages say what happened and what to do next. They never contain an API key or a token:
+/// every constructor that takes upstream text goes through redaction first (see
+/// [`crate::ozonetel`]'s HTTP layer).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The caller passed something that cannot be sent (empty UCID, a phone number that cannot
+    /// be normalised, a CDR window Ozonetel would refuse). Nothing was sent.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The credentials were refused (bad API key, wrong auth mode, a token that stays invalid
+    /// after one refresh). Retrying will not help; fix the configuration.
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    /// The service understood the request and refused it (`Call not Found`, `Invalid
+    /// campaignName`, ...). `message` is the service's own text.
+    #[error("{service} refused the request: {message}")]
+    Api {
+        /// Which upstream answered (`ozonetel`, `deepgram`, `openai`).
+        service: &'static str,
+        /// The service's own words.
+        message: String,
+        /// The HTTP status, when it was not 200.
+        http_status: Option<u16>,
+    },
+    /// A rate limit was hit, upstream (HTTP 429) or locally (Ozonetel's 10 token generations an
+    /// hour, the CDR 2-per-minute pace). Wait `retry_after` when it is known.
+    #[error("rate limited: {message}")]
+    RateLimited {
+        /// What limit, and when it frees up.
+        message: String,
+        /// How long to wait before trying again, when known.
+        retry_after: Option<Duration>,
+    },
+    /// No answer in time. The request may or may not have been applied upstream.
+    #[error("timed out: {0}")]
+    Timeout(String),
+    /// The connection failed (refused, reset, TLS, DNS). Usually worth retrying later.
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// The service answered something this library cannot read (HTML, an empty or truncated
+    /// body, an unknown shape). `snippet` is the start of what arrived, secrets removed.
+    #[error("protocol error: {message}; body starts with: {snippet:?}")]
+    Protocol {
+        /// What was expected.
+        message: String,
+        /// At most a couple of hundred characters of what arrived.
+        snippet: String,
+    },
+    /// The session or transfer was already finished, or the component shut down.
+    #[error("closed: {0}")]
+    Closed(String),
+}
+
+/// The stable name of an [`Error`]'s kind, shared by every binding.
+///
+/// Rust callers match on it; Node exposes it upper-cased as `err.code`; C as `helix_status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// See [`Error::InvalidInput`].
+    InvalidInput,
+    /// See [`Error::Auth`].
+    Auth,
+    /// See [`Error::Api`].
+    Api,
+    /// See [`Error::RateLimited`].
+    RateLimited,
+    /// See [`Error::Timeout`].
+    Timeout,
+    /// See [`Error::Transport`].
+    Transport,
+    /// See [`Error::Protocol`].
+    Protocol,
+    /// See [`Error::Closed`].
+    Closed,
+}
+
+impl ErrorCode {
+    /// The lower-case wire name: `invalid_input`, `auth`, `api`, `rate_limited`, `timeout`,
+    /// `transport`, `protocol`, `closed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::Auth => "auth",
+            ErrorCode::Api => "api",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Transport => "transport",
+            ErrorCode::Protocol => "protocol",
+            ErrorCode::Closed => "closed",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Error {
+    /// The stable code of this error.
+    ///
+    /// ```
+    /// use helix_engage::{Error, ErrorCode};
+    /// let err = Error::InvalidInput("ucid is empty".into());
+    /// assert_eq!(err.code(), ErrorCode::InvalidInput);
+    /// assert_eq!(err.code().as_str(), "invalid_input");
+    /// ```
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::Auth(_) => ErrorCode::Auth,
+            Error::Api { .. } => ErrorCode::Api,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Timeout(_) => ErrorCode::Timeout,
+            Error::Transport(_) => ErrorCode::Transport,
+            Error::Protocol { .. } => ErrorCode::Protocol,
+            Error::Closed(_) => ErrorCode::Closed,
+        }
+    }
+
+    /// Whether the same request may succeed if sent again later (connection trouble, timeouts,
+    /// upstream 5xx, rate limits). Callers decide whether it is *safe* to resend.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport(_) | Error::Timeout(_) | Error::RateLimited { .. } => true,
+            Error::Api { http_status, .. } => matches!(http_status, Some(s) if *s >= 500),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidInput(msg.into())
+    }
+
+    pub(crate) fn protocol(message: impl Into<String>, body: &str) -> Self {
+        Error::Protocol {
+            message: message.into(),
+            snippet: snippet(body),
+        }
+    }
+}
+
+/// The first ~200 characters of a body, on a char boundary, for error messages.
+pub(crate) fn snippet(body: &str) -> String {
+    const MAX: usize = 200;
+    let trimmed = body.trim();
+    match trimmed.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &trimmed[..cut]),
+        None => trimmed.to_string(),
+    }
+}

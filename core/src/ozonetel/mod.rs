@@ -1,0 +1,1 @@
+//! Ozonetel CloudAgent client.
