@@ -165,3 +165,49 @@ pub(crate) fn snippet(body: &str) -> String {
         None => trimmed.to_string(),
     }
 }
+
+impl Error {
+    /// Prefixes the message with what the library was doing, keeping the code.
+    pub(crate) fn context(self, what: &str) -> Self {
+        self.map_text(|m| format!("{what}: {m}"), false)
+    }
+
+    /// Removes every occurrence of `secret` from the error's text. The HTTP layer applies it to
+    /// every error before it leaves, so upstream echoes of a key cannot leak.
+    pub(crate) fn redact(self, secret: &str) -> Self {
+        if secret.is_empty() {
+            return self;
+        }
+        self.map_text(|m| m.replace(secret, "[redacted]"), true)
+    }
+
+    fn map_text(self, f: impl Fn(String) -> String, snippet_too: bool) -> Self {
+        match self {
+            Error::InvalidInput(m) => Error::InvalidInput(f(m)),
+            Error::Auth(m) => Error::Auth(f(m)),
+            Error::Api {
+                service,
+                message,
+                http_status,
+            } => Error::Api {
+                service,
+                message: f(message),
+                http_status,
+            },
+            Error::RateLimited {
+                message,
+                retry_after,
+            } => Error::RateLimited {
+                message: f(message),
+                retry_after,
+            },
+            Error::Timeout(m) => Error::Timeout(f(m)),
+            Error::Transport(m) => Error::Transport(f(m)),
+            Error::Protocol { message, snippet } => Error::Protocol {
+                message: f(message),
+                snippet: if snippet_too { f(snippet) } else { snippet },
+            },
+            Error::Closed(m) => Error::Closed(f(m)),
+        }
+    }
+}

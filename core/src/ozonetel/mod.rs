@@ -1,1 +1,37 @@
-//! Ozonetel CloudAgent client.
+//! Ozonetel CloudAgent: call control, transfers, recording, missed calls, call history.
+//!
+//! One [`Client`] per account. Wire facts and quirks it handles: token single-flight and the
+//! 10-an-hour generation budget, GET-with-JSON-body reports, `Record.php`'s nested success,
+//! status spellings, UCIDs above 2^53, the CDR same-day/15-day/2-a-minute rules.
+
+mod call_control;
+mod client;
+mod envelope;
+mod ids;
+mod pacer;
+mod phone;
+#[cfg(feature = "redis")]
+mod redis_store;
+mod recording;
+mod reports;
+mod token;
+mod token_store;
+mod transfer;
+mod transport;
+mod watcher;
+
+pub use call_control::{CallAction, CallControlResponse};
+pub use client::{AuthMode, Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use phone::{Region, normalize_phone};
+#[cfg(feature = "redis")]
+pub use redis_store::RedisTokenStore;
+pub use recording::RecordingResponse;
+pub use reports::{
+    AbandonedCall, AbandonedCallsQuery, CALL_RECORD_FIELDS, CDR_MAX_DAYS_BACK, CallRecord,
+    CallRecordsQuery, CdrProgress, hms_duration,
+};
+pub use token::TOKEN_GENERATIONS_PER_HOUR;
+pub use token_store::{MemoryTokenStore, StoredToken, TokenStore};
+pub use transfer::{Transfer, TransferMode, TransferState};
+pub use transport::RetryPolicy;
+pub use watcher::{MissedCallWatcher, WatchOptions};

@@ -1,0 +1,414 @@
+//! The client, its builder and its configuration.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::FixedOffset;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::pacer::Pacer;
+use super::phone::Region;
+use super::token::TokenManager;
+use super::token_store::{MemoryTokenStore, TokenStore};
+use super::transport::RetryPolicy;
+use crate::error::{Error, Result};
+
+/// The India API host, the default.
+pub const DEFAULT_BASE_URL: &str = "https://in1-ccaas-api.ozonetel.com";
+
+/// How the account authenticates, as set by its admin under "API Authentication".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// `TOKEN_AUTH`: a bearer token from `generateToken`, cached and refreshed by the client.
+    #[default]
+    Token,
+    /// `BASIC_AUTH`: the `apiKey` header on every call; no token calls at all.
+    Basic,
+}
+
+/// A handle on one Ozonetel CloudAgent account.
+///
+/// Cheap to clone: clones share one connection pool, one token and one CDR pacer.
+///
+/// ```no_run
+/// # async fn demo() -> helix_engage::Result<()> {
+/// use helix_engage::ozonetel::{CallAction, Client};
+/// let client = Client::builder()
+///     .user_name("acme")
+///     .api_key("your-api-key")
+///     .did("918041763265")
+///     .agent_phone_name("523590")
+///     .agent_number("9876543210")
+///     .build()?;
+/// client.call_control(CallAction::Hold, "90174967305497", None).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) config: Config,
+    pub(crate) tokens: TokenManager,
+    pub(crate) cdr_pacer: Pacer,
+}
+
+/// Everything the builder collected, validated.
+pub(crate) struct Config {
+    pub(crate) user_name: String,
+    pub(crate) api_key: SecretString,
+    pub(crate) base_url: String,
+    pub(crate) auth_mode: AuthMode,
+    pub(crate) did: Option<String>,
+    pub(crate) agent_phone_name: Option<String>,
+    pub(crate) agent_number: Option<String>,
+    pub(crate) region: Region,
+    pub(crate) utc_offset: FixedOffset,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.inner.config;
+        f.debug_struct("Client")
+            .field("user_name", &c.user_name)
+            .field("api_key", &"[redacted]")
+            .field("base_url", &c.base_url)
+            .field("auth_mode", &c.auth_mode)
+            .field("did", &c.did)
+            .field("agent_phone_name", &c.agent_phone_name)
+            .field("agent_number", &c.agent_number)
+            .field("region", &c.region)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts a [`ClientBuilder`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Builds a client from `OZONETEL_*` environment variables; see [`ClientBuilder::from_env`].
+    pub fn from_env() -> Result<Client> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// The CloudAgent account name.
+    pub fn user_name(&self) -> &str {
+        &self.inner.config.user_name
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.config.base_url
+    }
+
+    /// The account's numbering region.
+    pub fn region(&self) -> Region {
+        self.inner.config.region
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub(crate) fn api_key(&self) -> &str {
+        self.inner.config.api_key.expose_secret()
+    }
+}
+
+/// Configures a [`Client`]. Only `user_name` and `api_key` are required.
+#[derive(Default)]
+pub struct ClientBuilder {
+    user_name: Option<String>,
+    api_key: Option<SecretString>,
+    base_url: Option<String>,
+    auth_mode: AuthMode,
+    did: Option<String>,
+    agent_phone_name: Option<String>,
+    agent_number: Option<String>,
+    region: Region,
+    timeout: Option<Duration>,
+    token_store: Option<Arc<dyn TokenStore>>,
+    retry: Option<RetryPolicy>,
+    utc_offset: Option<FixedOffset>,
+    cdr_rate: Option<(u32, Duration)>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("user_name", &self.user_name)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url)
+            .field("auth_mode", &self.auth_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+impl ClientBuilder {
+    /// The CloudAgent account name (`userName` on the wire).
+    pub fn user_name(mut self, user_name: impl Into<String>) -> Self {
+        self.user_name = Some(user_name.into());
+        self
+    }
+
+    /// The account's API key. Kept as a secret: never printed, logged or put in an error.
+    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(api_key.into()));
+        self
+    }
+
+    /// The API host: a domain (`in1-ccaas-api.ozonetel.com`) or a full base URL
+    /// (`http://127.0.0.1:8080` for the simulator). Defaults to [`DEFAULT_BASE_URL`].
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Token (default) or basic authentication; must match the account's admin setting.
+    pub fn auth_mode(mut self, mode: AuthMode) -> Self {
+        self.auth_mode = mode;
+        self
+    }
+
+    /// The DID (virtual number) call control sends as `did`.
+    pub fn did(mut self, did: impl Into<String>) -> Self {
+        self.did = Some(did.into());
+        self
+    }
+
+    /// The agent's phone name call control sends as `agentPhoneName`.
+    pub fn agent_phone_name(mut self, name: impl Into<String>) -> Self {
+        self.agent_phone_name = Some(name.into());
+        self
+    }
+
+    /// The agent's phone number: what KICK_CALL passes to drop the agent when a transfer
+    /// completes.
+    pub fn agent_number(mut self, number: impl Into<String>) -> Self {
+        self.agent_number = Some(number.into());
+        self
+    }
+
+    /// How phone numbers are written (India: `0` + 10 digits; international: `+CC…`).
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// Per-request timeout (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Where the account's token is shared (default: a new [`MemoryTokenStore`]). Give every
+    /// client — and, with `RedisTokenStore`, every process — on one account the same store.
+    pub fn token_store(mut self, store: impl TokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Same as [`token_store`](Self::token_store) for an already shared store.
+    pub fn token_store_arc(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.token_store = Some(store);
+        self
+    }
+
+    /// How idempotent reads retry transient failures (default: 3 attempts, jittered backoff
+    /// from 200 ms capped at 5 s, `Retry-After` honoured up to 60 s).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The account's time zone, used for "today" and the CDR date rules (default IST, +05:30).
+    pub fn utc_offset(mut self, offset: FixedOffset) -> Self {
+        self.utc_offset = Some(offset);
+        self
+    }
+
+    /// The CDR rate limit the client paces itself to (default Ozonetel's 2 requests per 60 s).
+    /// Change it only for a host with another limit, or to test pacing quickly.
+    pub fn cdr_rate_limit(mut self, requests: u32, per: Duration) -> Self {
+        self.cdr_rate = Some((requests, per));
+        self
+    }
+
+    /// A builder from the environment: `OZONETEL_USER_NAME`, `OZONETEL_API_KEY` (required);
+    /// `OZONETEL_BASE_URL`, `OZONETEL_AUTH_MODE` (`token`|`basic`), `OZONETEL_DID`,
+    /// `OZONETEL_AGENT_PHONE_NAME`, `OZONETEL_AGENT_NUMBER`, `OZONETEL_REGION`
+    /// (`india`|`international`), `OZONETEL_TIMEOUT_SECS` (optional).
+    pub fn from_env() -> Result<ClientBuilder> {
+        let var = |name: &str| non_empty(std::env::var(name).ok());
+        let mut b = ClientBuilder::default();
+        b.user_name = var("OZONETEL_USER_NAME");
+        b.api_key = var("OZONETEL_API_KEY").map(SecretString::from);
+        b.base_url = var("OZONETEL_BASE_URL");
+        b.did = var("OZONETEL_DID");
+        b.agent_phone_name = var("OZONETEL_AGENT_PHONE_NAME");
+        b.agent_number = var("OZONETEL_AGENT_NUMBER");
+        if let Some(mode) = var("OZONETEL_AUTH_MODE") {
+            b.auth_mode = match mode.to_ascii_lowercase().as_str() {
+                "token" | "token_auth" => AuthMode::Token,
+                "basic" | "basic_auth" => AuthMode::Basic,
+                other => {
+                    return Err(Error::invalid(format!(
+                        "OZONETEL_AUTH_MODE is {other:?}; use token or basic"
+                    )));
+                }
+            };
+        }
+        if let Some(region) = var("OZONETEL_REGION") {
+            b.region = match region.to_ascii_lowercase().as_str() {
+                "india" | "in" => Region::India,
+                "international" | "intl" => Region::International,
+                other => {
+                    return Err(Error::invalid(format!(
+                        "OZONETEL_REGION is {other:?}; use india or international"
+                    )));
+                }
+            };
+        }
+        if let Some(secs) = var("OZONETEL_TIMEOUT_SECS") {
+            let secs: u64 = secs.parse().map_err(|_| {
+                Error::invalid(format!("OZONETEL_TIMEOUT_SECS is {secs:?}; use whole seconds"))
+            })?;
+            b.timeout = Some(Duration::from_secs(secs));
+        }
+        Ok(b)
+    }
+
+    /// Validates the configuration and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let user_name = non_empty(self.user_name)
+            .ok_or_else(|| Error::invalid("user_name is required (the CloudAgent account name)"))?;
+        let api_key = self
+            .api_key
+            .filter(|k| !k.expose_secret().trim().is_empty())
+            .ok_or_else(|| Error::invalid("api_key is required"))?;
+        let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let agent_number = match non_empty(self.agent_number) {
+            Some(n) => Some(super::phone::normalize_phone(&n, self.region).map_err(|e| {
+                e.context("agent_number")
+            })?),
+            None => None,
+        };
+        let timeout = self.timeout.unwrap_or(Duration::from_secs(10));
+        if timeout.is_zero() {
+            return Err(Error::invalid("timeout must be greater than zero"));
+        }
+        let (cdr_requests, cdr_per) = self.cdr_rate.unwrap_or((2, Duration::from_secs(60)));
+        if cdr_requests == 0 {
+            return Err(Error::invalid("cdr_rate_limit needs at least one request per window"));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("helix-engage/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Transport(format!("cannot build the HTTP client: {e}")))?;
+        let store = self
+            .token_store
+            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
+        let config = Config {
+            user_name: user_name.clone(),
+            api_key,
+            base_url,
+            auth_mode: self.auth_mode,
+            did: non_empty(self.did),
+            agent_phone_name: non_empty(self.agent_phone_name),
+            agent_number,
+            region: self.region,
+            utc_offset: self
+                .utc_offset
+                .unwrap_or_else(|| FixedOffset::east_opt(5 * 3600 + 1800).expect("IST is a valid offset")),
+            retry: self.retry.unwrap_or_default(),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                tokens: TokenManager::new(user_name, store),
+                cdr_pacer: Pacer::new(cdr_requests, cdr_per),
+                config,
+            }),
+        })
+    }
+}
+
+fn normalize_base_url(raw: &str) -> Result<String> {
+    let raw = raw.trim().trim_end_matches('/');
+    let with_scheme = if raw.starts_with("http://") || raw.starts_with("https://") {
+        raw.to_string()
+    } else {
+        format!("https://{raw}")
+    };
+    let url = reqwest::Url::parse(&with_scheme)
+        .map_err(|e| Error::invalid(format!("base_url {raw:?} is not a URL: {e}")))?;
+    if url.host_str().is_none_or(str::is_empty) || url.query().is_some() {
+        return Err(Error::invalid(format!(
+            "base_url {raw:?} must be a host or http(s)://host[:port][/path] without a query"
+        )));
+    }
+    Ok(with_scheme)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_accepts_domains_and_urls() {
+        assert_eq!(
+            normalize_base_url("in1-ccaas-api.ozonetel.com").unwrap(),
+            "https://in1-ccaas-api.ozonetel.com"
+        );
+        assert_eq!(
+            normalize_base_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(normalize_base_url("http://").is_err());
+        assert!(normalize_base_url("https://host?x=1").is_err());
+    }
+
+    #[test]
+    fn builder_requires_account_and_key_and_hides_the_key() {
+        assert!(Client::builder().api_key("k").build().is_err());
+        assert!(Client::builder().user_name("acme").build().is_err());
+        assert!(Client::builder().user_name("acme").api_key("  ").build().is_err());
+        let c = Client::builder()
+            .user_name("acme")
+            .api_key("CANARY-key")
+            .build()
+            .unwrap();
+        assert!(!format!("{c:?}").contains("CANARY"));
+        assert_eq!(c.base_url(), DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn agent_number_is_normalised_at_build() {
+        let c = Client::builder()
+            .user_name("acme")
+            .api_key("k")
+            .agent_number("+91 98765-43210")
+            .build()
+            .unwrap();
+        assert_eq!(c.config().agent_number.as_deref(), Some("09876543210"));
+        let err = Client::builder()
+            .user_name("acme")
+            .api_key("k")
+            .agent_number("12")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("agent_number"));
+    }
+}

@@ -1,0 +1,312 @@
+//! The one parser every Ozonetel response goes through.
+//!
+//! Ozonetel answers most failures with HTTP 200 and the verdict in the body, spells `status` a
+//! dozen ways, puts the text in `message` or `details` depending on the endpoint, and — for
+//! `Record.php` — wraps the real result as a JSON string inside an outer `"status":"Error"`.
+//! Deciding all of that in one place means every endpoint gets every quirk right.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, snippet};
+
+/// What a response said, before the endpoint reads its payload.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// The request worked. The object is the innermost one that carried the verdict.
+    Success(Map<String, Value>),
+    /// The token was missing, expired or superseded: refresh and retry once.
+    TokenRejected(String),
+    /// Any other outcome, already typed.
+    Failure(Error),
+}
+
+/// Reads one HTTP response into a [`Verdict`]. Bodies Ozonetel does not send (HTML, empty,
+/// truncated, not an object) become `protocol` errors carrying a short snippet.
+pub(crate) fn parse(http_status: u16, retry_after: Option<Duration>, body: &str) -> Verdict {
+    let parsed = match serde_json::from_str::<Value>(body.trim()) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+
+    // A non-200 status decides the code even when the body is unreadable.
+    if http_status != 200 {
+        let message = parsed
+            .as_ref()
+            .and_then(text_of)
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| format!("HTTP {http_status}: {}", snippet(body)));
+        return Verdict::Failure(match http_status {
+            401 | 403 => Error::Auth(format!(
+                "Ozonetel refused the credentials (HTTP {http_status}): {message}"
+            )),
+            429 => Error::RateLimited {
+                message: format!("Ozonetel answered HTTP 429: {message}"),
+                retry_after,
+            },
+            _ => Error::Api {
+                service: "ozonetel",
+                message,
+                http_status: Some(http_status),
+            },
+        });
+    }
+
+    match parsed {
+        Some(object) => classify(object),
+        None => {
+            let trimmed = body.trim_start();
+            let what = if trimmed.is_empty() {
+                "Ozonetel sent an empty body"
+            } else if trimmed.starts_with('<') {
+                "Ozonetel sent HTML instead of JSON"
+            } else {
+                "Ozonetel sent a body that is not a JSON object (truncated or malformed)"
+            };
+            Verdict::Failure(Error::protocol(what, body))
+        }
+    }
+}
+
+/// How a `status` value reads, whatever its spelling.
+#[derive(Debug, PartialEq, Eq)]
+enum Status {
+    Success,
+    Failure,
+    Unknown(String),
+    Absent,
+}
+
+fn status_of(object: &Map<String, Value>) -> Status {
+    match object.get("status") {
+        None | Some(Value::Null) => Status::Absent,
+        Some(Value::Bool(true)) => Status::Success,
+        Some(Value::Bool(false)) => Status::Failure,
+        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "success" | "queued" | "queued successfully" | "true" | "ok" => Status::Success,
+            "error" | "fail" | "fails" | "failed" | "failure" | "false" => Status::Failure,
+            other => Status::Unknown(other.to_string()),
+        },
+        Some(other) => Status::Unknown(other.to_string()),
+    }
+}
+
+/// The human text of a body: `message` when it is a string, else `details` when it is one.
+fn text_of(object: &Map<String, Value>) -> Option<String> {
+    ["message", "details"]
+        .iter()
+        .find_map(|key| object.get(*key).and_then(Value::as_str))
+        .map(|s| s.trim().to_string())
+}
+
+fn classify(object: Map<String, Value>) -> Verdict {
+    // Record.php's success hides as a JSON string inside an outer "Error": the inner object is
+    // the real verdict, so read it before believing the outer status.
+    if let Some(inner) = object
+        .get("message")
+        .and_then(Value::as_str)
+        .filter(|m| m.trim_start().starts_with('{'))
+        .and_then(|m| serde_json::from_str::<Map<String, Value>>(m).ok())
+        .filter(|inner| status_of(inner) != Status::Absent)
+    {
+        return classify(inner);
+    }
+
+    match status_of(&object) {
+        // Endpoints without a status (generateToken, fetchCDRDetails) report success by their
+        // payload; the endpoint decoder checks that the payload is there.
+        Status::Success | Status::Absent => Verdict::Success(object),
+        Status::Failure => {
+            let message = text_of(&object).unwrap_or_default();
+            failure(message)
+        }
+        Status::Unknown(raw) => Verdict::Failure(Error::protocol(
+            format!("Ozonetel sent an unknown status {raw:?}"),
+            &Value::Object(object).to_string(),
+        )),
+    }
+}
+
+/// Types a refusal by its text. Ozonetel has no error codes, so the documented sentences are
+/// the codes; anything unrecognised stays an `api` error with the service's words.
+fn failure(message: String) -> Verdict {
+    let lower = message.to_ascii_lowercase();
+    let has = |needle: &str| lower.contains(needle);
+
+    if has("token expired") || has("invalid token") || has("token should not be null") {
+        return Verdict::TokenRejected(message);
+    }
+    if has("apikey")
+        || has("api key")
+        || has("username is null")
+        || has("invalid user details")
+        || has("unauthori")
+    {
+        return Verdict::Failure(Error::Auth(format!(
+            "Ozonetel refused the credentials: {message}. Check the user name, the API key and \
+             the account's API authentication mode (token or basic)"
+        )));
+    }
+    if has("rate limit") || has("too many") || has("limit exceeded") || has("maximum limit") {
+        return Verdict::Failure(Error::RateLimited {
+            message: format!("Ozonetel: {message}"),
+            retry_after: None,
+        });
+    }
+    let message = if message.is_empty() {
+        "Ozonetel reported a failure without a message".to_string()
+    } else {
+        message
+    };
+    Verdict::Failure(Error::Api {
+        service: "ozonetel",
+        message,
+        http_status: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    fn code(status: u16, body: &str) -> Option<ErrorCode> {
+        match parse(status, None, body) {
+            Verdict::Success(_) => None,
+            Verdict::TokenRejected(_) => Some(ErrorCode::Auth),
+            Verdict::Failure(e) => Some(e.code()),
+        }
+    }
+
+    #[test]
+    fn every_success_spelling_is_success() {
+        for status in ["success", "Success", "queued", "queued successfully", "SUCCESS"] {
+            let body = format!(r#"{{"status":"{status}","message":"ok"}}"#);
+            assert_eq!(code(200, &body), None, "{status}");
+        }
+    }
+
+    #[test]
+    fn every_failure_spelling_is_failure() {
+        for status in ["Error", "error", "Fail", "fail", "fails", "false"] {
+            let body = format!(r#"{{"status":"{status}","message":"Call not Found"}}"#);
+            assert_eq!(code(200, &body), Some(ErrorCode::Api), "{status}");
+        }
+    }
+
+    #[test]
+    fn documented_error_bodies_map_to_codes() {
+        let table = [
+            (r#"{"status":"false","message":"Api Key Should Not be Null or Empty.","data":null}"#, ErrorCode::Auth),
+            (r#"{"status":"false","message":"UserName is null","data":null}"#, ErrorCode::Auth),
+            (r#"{"status":"false","message":"Invalid userName or apiKey","data":null}"#, ErrorCode::Auth),
+            (r#"{"status":"Error","message":"Call not Found"}"#, ErrorCode::Api),
+            (r#"{"status":"Error","message":"Please pass valid Conference number"}"#, ErrorCode::Api),
+            (r#"{"status":"Error","message":"ucid is Invalid"}"#, ErrorCode::Api),
+            (r#"{"status":"Error","message":"ucid should not be empty"}"#, ErrorCode::Api),
+            (r#"{"status":"Error","message":"userName or apiKey is Invalid"}"#, ErrorCode::Auth),
+            (r#"{"status":"Error","message":"action should be either pause or unPause"}"#, ErrorCode::Api),
+            (r#"{"status":"false","message":"Invalid User Details","data":null}"#, ErrorCode::Auth),
+            (r#"{"status":"false","message":"Invalid Json Pass Valid Json"}"#, ErrorCode::Api),
+            (r#"{"status":"false","message":"Missing userName or apiKey"}"#, ErrorCode::Auth),
+            (r#"{"status":"fail","message":"Missing fromDate and toDate"}"#, ErrorCode::Api),
+            (r#"{"status":"fail","message":"Invalid fromDate format. Please pass the date in the format yyyy-MM-dd HH:mm:ss"}"#, ErrorCode::Api),
+            (r#"{"status":"fail","message":"fromDate and toDate should not be future dates"}"#, ErrorCode::Api),
+            (r#"{"status":"fail","message":"Invalid campaignName"}"#, ErrorCode::Api),
+        ];
+        for (body, expected) in table {
+            assert_eq!(code(200, body), Some(expected), "{body}");
+        }
+    }
+
+    #[test]
+    fn token_problems_ask_for_a_refresh() {
+        for msg in ["Token Expired", "Invalid Token", "Token Should Not be Null or Empty."] {
+            let body = format!(r#"{{"status":"false","message":"{msg}","data":null}}"#);
+            assert!(matches!(parse(200, None, &body), Verdict::TokenRejected(m) if m == msg));
+        }
+    }
+
+    #[test]
+    fn record_php_nested_success_is_success() {
+        let body = r#"{"status":"Error","message":"{\"status\":\"Success\",\"message\":\"paused monitoring of the channel\"}"}"#;
+        match parse(200, None, body) {
+            Verdict::Success(inner) => {
+                assert_eq!(inner["message"], "paused monitoring of the channel")
+            }
+            other => panic!("expected success, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nested_failure_keeps_inner_message() {
+        let body = r#"{"status":"Success","message":"{\"status\":\"Error\",\"message\":\"ucid is Invalid\"}"}"#;
+        match parse(200, None, body) {
+            Verdict::Failure(Error::Api { message, .. }) => assert_eq!(message, "ucid is Invalid"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn details_carries_the_text_when_message_is_absent() {
+        match parse(200, None, r#"{"status":"fail","details":"Invalid campaignName"}"#) {
+            Verdict::Failure(Error::Api { message, .. }) => assert_eq!(message, "Invalid campaignName"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unreadable_bodies_are_protocol_errors_with_a_snippet() {
+        for body in ["", "   ", "<html><body>502 Bad Gateway</body></html>", r#"{"status":"succ"#, "[1,2]"] {
+            match parse(200, None, body) {
+                Verdict::Failure(Error::Protocol { snippet, .. }) => {
+                    assert!(snippet.len() <= 204, "{snippet}");
+                    assert_eq!(snippet, body.trim());
+                }
+                other => panic!("{body:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn long_bodies_are_cut_in_the_snippet() {
+        let body = format!("<html>{}</html>", "x".repeat(10_000));
+        match parse(200, None, &body) {
+            Verdict::Failure(Error::Protocol { snippet, .. }) => {
+                assert!(snippet.chars().count() <= 201)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn http_statuses_map() {
+        assert_eq!(code(401, ""), Some(ErrorCode::Auth));
+        assert_eq!(code(403, "<html>"), Some(ErrorCode::Auth));
+        assert_eq!(code(429, ""), Some(ErrorCode::RateLimited));
+        assert_eq!(code(500, "oops"), Some(ErrorCode::Api));
+        assert_eq!(code(405, ""), Some(ErrorCode::Api));
+        match parse(429, Some(Duration::from_secs(7)), "") {
+            Verdict::Failure(Error::RateLimited { retry_after, .. }) => {
+                assert_eq!(retry_after, Some(Duration::from_secs(7)))
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(503, None, "") {
+            Verdict::Failure(e) => assert!(e.is_transient()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_status_is_protocol() {
+        assert_eq!(code(200, r#"{"status":"maybe"}"#), Some(ErrorCode::Protocol));
+    }
+
+    #[test]
+    fn payload_without_status_is_success() {
+        assert_eq!(code(200, r#"{"token":"abc","message":""}"#), None);
+        assert_eq!(code(200, r#"{"details":[]}"#), None);
+    }
+}

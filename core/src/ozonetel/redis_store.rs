@@ -1,0 +1,171 @@
+//! A [`TokenStore`] in Redis, for several processes (sidecar replicas) on one account.
+//!
+//! Keys, per account: `{prefix}{account}:token` (the token as JSON, expiring with it),
+//! `{prefix}{account}:lock` (the generation lock, `SET NX PX`, released by compare-and-delete)
+//! and `{prefix}{account}:generations` (a sorted set of generation times for the hourly budget).
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+
+use super::token_store::{StoredToken, TokenStore, unix_millis};
+use crate::error::{Error, Result};
+
+/// Shares an account's token, generation lock and hourly budget through Redis.
+///
+/// ```no_run
+/// # async fn demo() -> helix_engage::Result<()> {
+/// use helix_engage::ozonetel::{Client, RedisTokenStore};
+/// let store = RedisTokenStore::connect("redis://127.0.0.1:6379").await?;
+/// let client = Client::builder().user_name("acme").api_key("key").token_store(store).build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisTokenStore {
+    connection: ConnectionManager,
+    prefix: String,
+}
+
+impl fmt::Debug for RedisTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTokenStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn redis_error(e: redis::RedisError) -> Error {
+    // Redis URLs may carry a password; the error text of a command failure does not.
+    Error::Transport(format!("token store (Redis): {e}"))
+}
+
+const UNLOCK_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0";
+
+impl RedisTokenStore {
+    /// Connects to `url` (`redis://[:password@]host:port[/db]`) with the key prefix
+    /// `helix:ozonetel:`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with_prefix(url, "helix:ozonetel:").await
+    }
+
+    /// Connects with a custom key prefix (to keep environments apart on one Redis).
+    pub async fn connect_with_prefix(url: &str, prefix: &str) -> Result<Self> {
+        let client = redis::Client::open(url)
+            .map_err(|_| Error::invalid("the Redis URL is not valid (redis://host:port/db)"))?;
+        let connection = ConnectionManager::new(client).await.map_err(redis_error)?;
+        Ok(RedisTokenStore {
+            connection,
+            prefix: prefix.to_string(),
+        })
+    }
+
+    fn key(&self, account: &str, what: &str) -> String {
+        format!("{}{account}:{what}", self.prefix)
+    }
+}
+
+impl TokenStore for RedisTokenStore {
+    fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>> {
+        Box::pin(async move {
+            let mut c = self.connection.clone();
+            let text: Option<String> = c.get(self.key(account, "token")).await.map_err(redis_error)?;
+            Ok(text.as_deref().and_then(StoredToken::from_json))
+        })
+    }
+
+    fn save<'a>(&'a self, account: &'a str, token: &'a StoredToken) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut c = self.connection.clone();
+            let ttl_ms = token
+                .expires_at
+                .duration_since(SystemTime::now())
+                .map_or(1, |d| d.as_millis().max(1) as u64);
+            let _: () = c
+                .pset_ex(self.key(account, "token"), token.to_json(), ttl_ms)
+                .await
+                .map_err(redis_error)?;
+            Ok(())
+        })
+    }
+
+    fn try_lock<'a>(
+        &'a self,
+        account: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<String>>> {
+        Box::pin(async move {
+            let mut c = self.connection.clone();
+            let id = format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(self.key(account, "lock"))
+                .arg(&id)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl.as_millis().max(1) as u64)
+                .query_async(&mut c)
+                .await
+                .map_err(redis_error)?;
+            Ok(taken.map(|_| id))
+        })
+    }
+
+    fn unlock<'a>(&'a self, account: &'a str, lock_id: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut c = self.connection.clone();
+            let _: i64 = redis::Script::new(UNLOCK_SCRIPT)
+                .key(self.key(account, "lock"))
+                .arg(lock_id)
+                .invoke_async(&mut c)
+                .await
+                .map_err(redis_error)?;
+            Ok(())
+        })
+    }
+
+    fn generations_since<'a>(
+        &'a self,
+        account: &'a str,
+        since: SystemTime,
+    ) -> BoxFuture<'a, Result<u32>> {
+        Box::pin(async move {
+            let mut c = self.connection.clone();
+            let n: u32 = c
+                .zcount(self.key(account, "generations"), unix_millis(since), "+inf")
+                .await
+                .map_err(redis_error)?;
+            Ok(n)
+        })
+    }
+
+    fn record_generation<'a>(
+        &'a self,
+        account: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut c = self.connection.clone();
+            let key = self.key(account, "generations");
+            let ms = unix_millis(at);
+            let member = format!("{ms}-{:08x}", rand::random::<u32>());
+            let _: () = redis::pipe()
+                .atomic()
+                .zrembyscore(&key, 0, ms.saturating_sub(3_600_000))
+                .ignore()
+                .zadd(&key, member, ms)
+                .ignore()
+                .pexpire(&key, 3_600_000 * 2)
+                .ignore()
+                .query_async(&mut c)
+                .await
+                .map_err(redis_error)?;
+            Ok(())
+        })
+    }
+}

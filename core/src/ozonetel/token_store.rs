@@ -1,0 +1,248 @@
+//! Where an account's token lives, so every client — and every process — on one account uses
+//! the same one. Ozonetel invalidates every earlier token when a new one is generated, so two
+//! holders generating independently would keep logging each other out.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::Result;
+
+/// A token and when it stops being usable. `Debug` never prints the token.
+#[derive(Clone)]
+pub struct StoredToken {
+    /// The bearer token.
+    pub token: SecretString,
+    /// When Ozonetel will stop accepting it (the JWT `exp`, else 60 minutes after generation).
+    pub expires_at: SystemTime,
+    /// When it was generated.
+    pub generated_at: SystemTime,
+}
+
+impl StoredToken {
+    /// Whether the token is still good for `margin` from `now`.
+    pub fn is_fresh(&self, now: SystemTime, margin: Duration) -> bool {
+        now + margin < self.expires_at
+    }
+
+    pub(crate) fn same_token(&self, other: &str) -> bool {
+        self.token.expose_secret() == other
+    }
+
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::json!({
+            "token": self.token.expose_secret(),
+            "expires_at": unix_millis(self.expires_at),
+            "generated_at": unix_millis(self.generated_at),
+        })
+        .to_string()
+    }
+
+    pub(crate) fn from_json(text: &str) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        Some(StoredToken {
+            token: SecretString::from(v.get("token")?.as_str()?.to_string()),
+            expires_at: from_unix_millis(v.get("expires_at")?.as_u64()?),
+            generated_at: from_unix_millis(v.get("generated_at")?.as_u64()?),
+        })
+    }
+}
+
+impl fmt::Debug for StoredToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredToken")
+            .field("token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .field("generated_at", &self.generated_at)
+            .finish()
+    }
+}
+
+pub(crate) fn unix_millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+pub(crate) fn from_unix_millis(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+/// Shared storage for one token per account, a generation lock, and the hourly generation log.
+///
+/// The client calls these in a fixed order: `load`; when stale, `try_lock`, `load` again (someone
+/// else may have just generated), `generations_since`, generate, `record_generation`, `save`,
+/// `unlock`. Implementations only need each call to be atomic on its own.
+///
+/// [`MemoryTokenStore`] (the default) shares within one process; `RedisTokenStore` (feature
+/// `redis`) across processes.
+pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
+    /// The account's current token, if any.
+    fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>>;
+    /// Replaces the account's token.
+    fn save<'a>(&'a self, account: &'a str, token: &'a StoredToken) -> BoxFuture<'a, Result<()>>;
+    /// Takes the account's generation lock for at most `ttl`; `Some(lock id)` when taken, `None`
+    /// when another holder has it.
+    fn try_lock<'a>(
+        &'a self,
+        account: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<String>>>;
+    /// Releases the lock if `lock_id` still holds it.
+    fn unlock<'a>(&'a self, account: &'a str, lock_id: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// How many tokens were generated for the account at or after `since`.
+    fn generations_since<'a>(
+        &'a self,
+        account: &'a str,
+        since: SystemTime,
+    ) -> BoxFuture<'a, Result<u32>>;
+    /// Records one generation at `at` (entries older than an hour may be forgotten).
+    fn record_generation<'a>(
+        &'a self,
+        account: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<()>>;
+}
+
+#[derive(Default)]
+struct AccountState {
+    token: Option<StoredToken>,
+    lock: Option<(String, SystemTime)>,
+    generations: Vec<SystemTime>,
+}
+
+/// The in-process [`TokenStore`]: shared by every clone of a client, and by separate clients
+/// given the same store.
+#[derive(Default, Clone)]
+pub struct MemoryTokenStore {
+    accounts: Arc<Mutex<HashMap<String, AccountState>>>,
+}
+
+impl MemoryTokenStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<T>(&self, account: &str, f: impl FnOnce(&mut AccountState) -> T) -> T {
+        // A poisoned lock only means another thread panicked mid-update of plain data; the data
+        // is still consistent enough to use, so keep going rather than propagate the panic.
+        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        f(accounts.entry(account.to_string()).or_default())
+    }
+}
+
+impl fmt::Debug for MemoryTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MemoryTokenStore")
+    }
+}
+
+impl TokenStore for MemoryTokenStore {
+    fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>> {
+        let token = self.with(account, |s| s.token.clone());
+        Box::pin(async move { Ok(token) })
+    }
+
+    fn save<'a>(&'a self, account: &'a str, token: &'a StoredToken) -> BoxFuture<'a, Result<()>> {
+        self.with(account, |s| s.token = Some(token.clone()));
+        Box::pin(async { Ok(()) })
+    }
+
+    fn try_lock<'a>(
+        &'a self,
+        account: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<String>>> {
+        let now = SystemTime::now();
+        let id = format!("{:016x}", rand::random::<u64>());
+        let taken = self.with(account, |s| match &s.lock {
+            Some((_, until)) if *until > now => None,
+            _ => {
+                s.lock = Some((id.clone(), now + ttl));
+                Some(id)
+            }
+        });
+        Box::pin(async move { Ok(taken) })
+    }
+
+    fn unlock<'a>(&'a self, account: &'a str, lock_id: &'a str) -> BoxFuture<'a, Result<()>> {
+        self.with(account, |s| {
+            if s.lock.as_ref().is_some_and(|(id, _)| id == lock_id) {
+                s.lock = None;
+            }
+        });
+        Box::pin(async { Ok(()) })
+    }
+
+    fn generations_since<'a>(
+        &'a self,
+        account: &'a str,
+        since: SystemTime,
+    ) -> BoxFuture<'a, Result<u32>> {
+        let n = self.with(account, |s| {
+            s.generations.iter().filter(|t| **t >= since).count() as u32
+        });
+        Box::pin(async move { Ok(n) })
+    }
+
+    fn record_generation<'a>(
+        &'a self,
+        account: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.with(account, |s| {
+            let horizon = at.checked_sub(Duration::from_secs(3600)).unwrap_or(UNIX_EPOCH);
+            s.generations.retain(|t| *t >= horizon);
+            s.generations.push(at);
+        });
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn generation_log_is_a_rolling_hour() {
+        let store = MemoryTokenStore::new();
+        let t0 = SystemTime::now();
+        for i in 0..10 {
+            store.record_generation("acme", t0 + Duration::from_secs(i * 60)).await.unwrap();
+        }
+        let hour = Duration::from_secs(3600);
+        let at = |secs| t0 + Duration::from_secs(secs);
+        assert_eq!(store.generations_since("acme", at(9 * 60) - hour).await.unwrap(), 10);
+        // 61 minutes after the first one, it has rolled out of the window.
+        assert_eq!(store.generations_since("acme", at(61 * 60) - hour).await.unwrap(), 9);
+        assert_eq!(store.generations_since("other", t0 - hour).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn lock_is_exclusive_until_released_or_expired() {
+        let store = MemoryTokenStore::new();
+        let id = store.try_lock("acme", Duration::from_secs(30)).await.unwrap().unwrap();
+        assert!(store.try_lock("acme", Duration::from_secs(30)).await.unwrap().is_none());
+        store.unlock("acme", "someone-else").await.unwrap();
+        assert!(store.try_lock("acme", Duration::from_secs(30)).await.unwrap().is_none());
+        store.unlock("acme", &id).await.unwrap();
+        assert!(store.try_lock("acme", Duration::ZERO).await.unwrap().is_some());
+        // A zero-TTL lock is already expired.
+        assert!(store.try_lock("acme", Duration::from_secs(1)).await.unwrap().is_some());
+    }
+
+    #[test]
+    fn debug_never_prints_the_token() {
+        let t = StoredToken {
+            token: SecretString::from("CANARY-token".to_string()),
+            expires_at: SystemTime::now(),
+            generated_at: SystemTime::now(),
+        };
+        assert!(!format!("{t:?}").contains("CANARY"));
+        let back = StoredToken::from_json(&t.to_json()).unwrap();
+        assert!(back.same_token("CANARY-token"));
+    }
+}

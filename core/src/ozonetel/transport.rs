@@ -1,0 +1,271 @@
+//! Sending one Ozonetel request: auth headers, timeouts, the one retry policy, the envelope,
+//! the token refresh-and-retry, and redaction of every error that leaves.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::RETRY_AFTER;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use super::client::{AuthMode, Client};
+use super::envelope::{self, Verdict};
+use crate::error::{Error, Result};
+
+/// How idempotent requests retry transient failures (connect errors, timeouts, 5xx, 429).
+///
+/// CONFERENCE and KICK_CALL never use it once the request may have reached the server: adding
+/// a party twice or dropping the wrong one is worse than reporting the failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts, the first included (1 = no retries).
+    pub max_attempts: u32,
+    /// The first backoff ceiling; doubles each retry ("full jitter": a random wait below it).
+    pub base_delay: Duration,
+    /// The largest backoff ceiling.
+    pub max_delay: Duration,
+    /// A `Retry-After` longer than this is not waited for; the `rate_limited` error is returned.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        }
+    }
+
+    fn backoff(&self, retry: u32) -> Duration {
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max_delay);
+        ceiling.mul_f64(rand::random::<f64>())
+    }
+}
+
+/// Whether a request may be sent again after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// Reads and state-setting actions: retry transient failures.
+    Transient,
+    /// CONFERENCE, KICK_CALL, generateToken: retry only when the connection never opened, so
+    /// the server cannot have seen the request.
+    OnlyIfUnsent,
+}
+
+/// Which credentials a request carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Credentials {
+    /// The account's mode: bearer token, or the `apiKey` header.
+    Account,
+    /// `generateToken`: the `apiKey` header.
+    ApiKeyHeader,
+    /// `Record.php`: `userName` and `apiKey` already in the query string.
+    InQuery,
+}
+
+/// One request, described once so that retries resend exactly the same thing.
+pub(crate) struct Request {
+    pub method: Method,
+    pub path: &'static str,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+    pub credentials: Credentials,
+    pub resend: Resend,
+}
+
+impl Request {
+    /// A request whose JSON body carries `userName` plus `fields`.
+    pub(crate) fn json(
+        client: &Client,
+        method: Method,
+        path: &'static str,
+        fields: Map<String, Value>,
+        resend: Resend,
+    ) -> Self {
+        let mut body = Map::new();
+        body.insert("userName".into(), Value::String(client.user_name().into()));
+        body.extend(fields);
+        Request {
+            method,
+            path,
+            query: Vec::new(),
+            body: Some(Value::Object(body)),
+            credentials: Credentials::Account,
+            resend,
+        }
+    }
+}
+
+impl Client {
+    /// Sends `request` and returns the success object, handling token refresh, retries and
+    /// the envelope. Every error is redacted of the API key and the token before it leaves.
+    pub(crate) async fn execute(&self, request: &Request) -> Result<Map<String, Value>> {
+        let result = self.execute_inner(request).await;
+        result.map_err(|e| e.redact(self.api_key()))
+    }
+
+    async fn execute_inner(&self, request: &Request) -> Result<Map<String, Value>> {
+        let uses_token = request.credentials == Credentials::Account
+            && self.config().auth_mode == AuthMode::Token;
+        let mut rejected: Option<SecretString> = None;
+        loop {
+            let token = if uses_token {
+                let rejected = rejected.as_ref().map(|t| t.expose_secret());
+                Some(self.inner.tokens.token(self, rejected).await?)
+            } else {
+                None
+            };
+            match self.send_with_retries(request, token.as_ref()).await? {
+                Verdict::Success(object) => return Ok(object),
+                Verdict::Failure(error) => return Err(error),
+                Verdict::TokenRejected(message) => {
+                    // Ozonetel refused the token before acting on the request, so one resend
+                    // is safe even for CONFERENCE and KICK_CALL.
+                    match (token, rejected.is_some()) {
+                        (Some(token), false) => {
+                            tracing::info!(path = request.path, %message, "token refused; refreshing once");
+                            rejected = Some(token);
+                        }
+                        _ => {
+                            let hint = if uses_token {
+                                "even after a token refresh"
+                            } else {
+                                "the account may be in token mode: use AuthMode::Token"
+                            };
+                            return Err(Error::Auth(format!("Ozonetel: {message} ({hint})")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends `request` until it gets an answer worth returning, retrying what `resend` allows.
+    pub(crate) async fn send_with_retries(
+        &self,
+        request: &Request,
+        token: Option<&SecretString>,
+    ) -> Result<Verdict> {
+        let policy = self.config().retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.send_once(request, token).await;
+            let (error, unsent, retry_after) = match outcome {
+                Ok(Verdict::Failure(e)) => {
+                    let retry_after = match &e {
+                        Error::RateLimited { retry_after, .. } => *retry_after,
+                        _ => None,
+                    };
+                    (e, false, retry_after)
+                }
+                Ok(verdict) => return Ok(verdict),
+                Err(SendError { error, unsent }) => (error, unsent, None),
+            };
+            let may_resend = match request.resend {
+                Resend::Transient => error.is_transient(),
+                Resend::OnlyIfUnsent => unsent,
+            };
+            if !may_resend || attempt >= policy.max_attempts {
+                return Err(if attempt > 1 {
+                    error.context(&format!("after {attempt} attempts"))
+                } else {
+                    error
+                });
+            }
+            let wait = match retry_after {
+                Some(wait) if wait > policy.max_retry_after => return Err(error),
+                Some(wait) => wait,
+                None => policy.backoff(attempt - 1),
+            };
+            tracing::debug!(path = request.path, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        request: &Request,
+        token: Option<&SecretString>,
+    ) -> Result<Verdict, SendError> {
+        let config = self.config();
+        let url = format!("{}{}", config.base_url, request.path);
+        let mut builder = self.inner.http.request(request.method.clone(), &url);
+        if !request.query.is_empty() {
+            builder = builder.query(&request.query);
+        }
+        builder = match (request.credentials, token) {
+            (Credentials::InQuery, _) => builder,
+            (_, Some(token)) => builder.bearer_auth(token.expose_secret()),
+            (_, None) => builder.header("apiKey", self.api_key()),
+        };
+        if let Some(body) = &request.body {
+            // reqwest keeps the method as given: a GET with a JSON body stays a GET, which is
+            // what abandonCalls and fetchCDRDetails require.
+            builder = builder.json(body);
+        }
+        tracing::debug!(method = %request.method, path = request.path, "ozonetel request");
+        let response = builder.send().await.map_err(SendError::from_reqwest)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response.text().await.map_err(SendError::from_reqwest)?;
+        Ok(envelope::parse(status, retry_after, &body))
+    }
+}
+
+struct SendError {
+    error: Error,
+    /// The connection never opened: the server cannot have seen the request.
+    unsent: bool,
+}
+
+impl SendError {
+    fn from_reqwest(e: reqwest::Error) -> Self {
+        let unsent = e.is_connect();
+        // reqwest's Display includes the URL, and Record.php's URL carries the API key.
+        let e = e.without_url();
+        let error = if e.is_timeout() {
+            Error::Timeout(format!("Ozonetel did not answer in time: {e}"))
+        } else if e.is_decode() || e.is_body() {
+            Error::protocol(format!("Ozonetel's response could not be read: {e}"), "")
+        } else {
+            Error::Transport(format!("cannot reach Ozonetel: {}", error_chain(&e)))
+        };
+        SendError { error, unsent }
+    }
+}
+
+/// The error and its sources on one line ("error sending request: connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
