@@ -19,8 +19,6 @@ use crate::error::{Error, Result};
 pub const TOKEN_GENERATIONS_PER_HOUR: u32 = 10;
 /// A token's life when its JWT carries no `exp`.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(60 * 60);
-/// Refresh this long before expiry, so no request races the deadline (55 minutes of a 60).
-const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 /// How long one holder may keep the generation lock.
 const LOCK_TTL: Duration = Duration::from_secs(30);
 const HOUR: Duration = Duration::from_secs(60 * 60);
@@ -45,7 +43,7 @@ impl TokenManager {
     }
 
     fn usable(token: &StoredToken, rejected: Option<&str>) -> bool {
-        token.is_fresh(SystemTime::now(), REFRESH_AHEAD)
+        token.is_fresh(SystemTime::now())
             && rejected.is_none_or(|r| !token.same_token(r))
     }
 
@@ -213,10 +211,18 @@ mod tests {
         assert!(TokenManager::usable(&t, None));
         assert!(!TokenManager::usable(&t, Some("tok")));
         assert!(TokenManager::usable(&t, Some("other")));
-        let stale = StoredToken {
-            expires_at: SystemTime::now() + Duration::from_secs(60),
+        let now = SystemTime::now();
+        let near_expiry = StoredToken {
+            generated_at: now - Duration::from_secs(56 * 60),
+            expires_at: now + Duration::from_secs(4 * 60),
+            ..t.clone()
+        };
+        assert!(!TokenManager::usable(&near_expiry, None), "refreshes 5 minutes ahead");
+        let short_lived = StoredToken {
+            generated_at: now,
+            expires_at: now + Duration::from_secs(120),
             ..t
         };
-        assert!(!TokenManager::usable(&stale, None), "refreshes 5 minutes ahead");
+        assert!(TokenManager::usable(&short_lived, None), "a 2-minute token is used for 110 s");
     }
 }

@@ -24,9 +24,16 @@ pub struct StoredToken {
 }
 
 impl StoredToken {
-    /// Whether the token is still good for `margin` from `now`.
-    pub fn is_fresh(&self, now: SystemTime, margin: Duration) -> bool {
-        now + margin < self.expires_at
+    /// Whether the token should still be used at `now`: until 5 minutes before expiry (a
+    /// twelfth of its life, for tokens that live less than an hour), so no request races the
+    /// deadline and short-lived tokens are not regenerated on every call.
+    pub fn is_fresh(&self, now: SystemTime) -> bool {
+        let life = self
+            .expires_at
+            .duration_since(self.generated_at)
+            .unwrap_or(Duration::ZERO);
+        let ahead = (life / 12).min(Duration::from_secs(5 * 60));
+        now + ahead < self.expires_at
     }
 
     pub(crate) fn same_token(&self, other: &str) -> bool {

@@ -1,0 +1,86 @@
+//! Shared helpers for the wire tests: a client pointed at a local mock server, and a token
+//! endpoint that hands out JWT-shaped tokens.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use base64::Engine;
+use helix_engage::ozonetel::{Client, ClientBuilder, RetryPolicy};
+use mockito::{Matcher, Mock, ServerGuard};
+
+pub const USER: &str = "acme";
+pub const KEY: &str = "CANARY-8f3a9c-secret-api-key";
+pub const DID: &str = "918041763265";
+pub const AGENT_PHONE_NAME: &str = "523590";
+pub const AGENT_NUMBER: &str = "09876500000";
+
+/// A builder for a client on `server`, with fast retries so failure tests stay quick.
+pub fn builder(server: &ServerGuard) -> ClientBuilder {
+    Client::builder()
+        .user_name(USER)
+        .api_key(KEY)
+        .base_url(server.url())
+        .did(DID)
+        .agent_phone_name(AGENT_PHONE_NAME)
+        .agent_number("9876500000")
+        .timeout(Duration::from_secs(5))
+        .retry_policy(RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            max_retry_after: Duration::from_secs(2),
+        })
+}
+
+pub fn client(server: &ServerGuard) -> Client {
+    builder(server).build().expect("valid test client")
+}
+
+/// A JWT-shaped token whose payload carries `exp` (unix seconds) and a marker.
+pub fn jwt(marker: &str, exp_unix: u64) -> String {
+    let b64 = |s: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"HS256","typ":"JWT"}"#.to_string()),
+        b64(format!(r#"{{"exp":{exp_unix},"userName":"acme","n":"{marker}"}}"#))
+    )
+}
+
+pub fn in_an_hour() -> u64 {
+    (std::time::SystemTime::now() + Duration::from_secs(3600))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// `generateToken` answering `token`, asserting the wire shape; not yet created, so a test
+/// can add `expect` before `create_async`.
+pub fn token_endpoint(server: &mut ServerGuard, token: &str) -> Mock {
+    server
+        .mock("POST", "/ca_apis/CAToken/generateToken")
+        .match_header("apiKey", KEY)
+        .match_header("content-type", "application/json")
+        .match_body(Matcher::Json(serde_json::json!({ "userName": USER })))
+        .with_status(200)
+        .with_body(format!(r#"{{"token":"{token}","message":""}}"#))
+}
+
+/// [`token_endpoint`], created.
+pub async fn token_mock(server: &mut ServerGuard, token: &str) -> Mock {
+    token_endpoint(server, token).create_async().await
+}
+
+/// Catch-alls that fail the test (on `assert`) if anything at all is requested.
+pub async fn nothing_sent(server: &mut ServerGuard) -> Vec<Mock> {
+    let mut mocks = Vec::new();
+    for method in ["GET", "POST", "PUT", "DELETE"] {
+        mocks.push(
+            server
+                .mock(method, Matcher::Any)
+                .expect(0)
+                .create_async()
+                .await,
+        );
+    }
+    mocks
+}

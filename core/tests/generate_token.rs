@@ -1,0 +1,224 @@
+//! `generateToken` and the token life cycle: single flight, refresh ahead of expiry,
+//! refresh-and-retry once, the hourly budget, shared stores.
+
+mod common;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::*;
+use helix_engage::ErrorCode;
+use helix_engage::ozonetel::{MemoryTokenStore, TOKEN_GENERATIONS_PER_HOUR};
+use mockito::Matcher;
+
+const HOLD_OK: &str = r#"{"status":"Success","message":"User hold is successful"}"#;
+const EXPIRED: &str = r#"{"status":"false","message":"Token Expired","data":null}"#;
+
+#[tokio::test]
+async fn hundred_concurrent_first_calls_generate_exactly_one_token() {
+    let mut server = mockito::Server::new_async().await;
+    let token = jwt("only", in_an_hour());
+    let body = format!(r#"{{"token":"{token}","message":""}}"#);
+    // A slow token endpoint, so the 100 callers really are waiting at the same time.
+    let gen_mock = server
+        .mock("POST", "/ca_apis/CAToken/generateToken")
+        .match_header("apiKey", KEY)
+        .with_chunked_body(move |w| {
+            std::thread::sleep(Duration::from_millis(300));
+            w.write_all(body.as_bytes())
+        })
+        .expect(1)
+        .create_async()
+        .await;
+    let hold = server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .match_header("authorization", format!("Bearer {token}").as_str())
+        .with_body(HOLD_OK)
+        .expect(100)
+        .create_async()
+        .await;
+    let client = client(&server);
+    let calls = (0..100).map(|_| {
+        let c = client.clone();
+        tokio::spawn(async move { c.hold("90174967305497").await })
+    });
+    for result in futures::future::join_all(calls).await {
+        result.unwrap().unwrap();
+    }
+    gen_mock.assert_async().await;
+    hold.assert_async().await;
+}
+
+#[tokio::test]
+async fn token_expired_refreshes_once_and_retries_once() {
+    let mut server = mockito::Server::new_async().await;
+    let (t1, t2) = (jwt("one", in_an_hour()), jwt("two", in_an_hour()));
+    let g1 = token_endpoint(&mut server, &t1).expect(1).create_async().await;
+    let g2 = token_endpoint(&mut server, &t2).expect(1).create_async().await;
+    let stale = server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .match_header("authorization", format!("Bearer {t1}").as_str())
+        .with_body(EXPIRED)
+        .expect(1)
+        .create_async()
+        .await;
+    let fresh = server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .match_header("authorization", format!("Bearer {t2}").as_str())
+        .with_body(HOLD_OK)
+        .expect(2)
+        .create_async()
+        .await;
+    let client = client(&server);
+    client.hold("90174967305497").await.unwrap();
+    // The refreshed token is cached: no third generation.
+    client.hold("90174967305497").await.unwrap();
+    g1.assert_async().await;
+    g2.assert_async().await;
+    stale.assert_async().await;
+    fresh.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_token_refused_twice_is_an_auth_error_not_a_loop() {
+    let mut server = mockito::Server::new_async().await;
+    let gen_mock = token_endpoint(&mut server, &jwt("t", in_an_hour())).expect(2).create_async().await;
+    let refused = server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .with_body(r#"{"status":"false","message":"Invalid Token","data":null}"#)
+        .expect(2)
+        .create_async()
+        .await;
+    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Auth);
+    assert!(err.to_string().contains("Invalid Token"), "{err}");
+    gen_mock.assert_async().await;
+    refused.assert_async().await;
+}
+
+#[tokio::test]
+async fn the_hourly_budget_is_never_exceeded() {
+    let mut server = mockito::Server::new_async().await;
+    let gen_mock = token_endpoint(&mut server, &jwt("t", in_an_hour())).expect(TOKEN_GENERATIONS_PER_HOUR as usize)
+        .create_async()
+        .await;
+    server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .with_body(EXPIRED)
+        .create_async()
+        .await;
+    let client = client(&server);
+    // Each call: the cached token is refused, one refresh, refused again. 9 calls = 10 tokens.
+    for _ in 0..9 {
+        let err = client.hold("90174967305497").await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Auth, "{err}");
+    }
+    let err = client.hold("90174967305497").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RateLimited, "{err}");
+    assert!(err.to_string().contains("10 tokens were generated"), "{err}");
+    gen_mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_token_near_expiry_is_refreshed_ahead() {
+    let mut server = mockito::Server::new_async().await;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    // Lives 60 s: refresh ahead is a twelfth of that, so it is used for ~55 s.
+    let short = jwt("short", now + 60);
+    let long = jwt("long", in_an_hour());
+    let g1 = token_endpoint(&mut server, &short).expect(1).create_async().await;
+    let g2 = token_endpoint(&mut server, &long).expect(1).create_async().await;
+    server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .with_body(HOLD_OK)
+        .create_async()
+        .await;
+    let client = client(&server);
+    client.hold("90174967305497").await.unwrap();
+    client.hold("90174967305497").await.unwrap();
+    g1.assert_async().await;
+    g2.remove_async().await;
+    // A token whose exp has already passed is used for the call that fetched it (the server
+    // may disagree with our clock), but the next call generates a new one.
+    let mut server = mockito::Server::new_async().await;
+    let g = token_endpoint(&mut server, &jwt("dead", now - 10))
+        .expect(2)
+        .create_async()
+        .await;
+    server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .with_body(HOLD_OK)
+        .create_async()
+        .await;
+    let client = common::client(&server);
+    client.hold("90174967305497").await.unwrap();
+    client.hold("90174967305497").await.unwrap();
+    g.assert_async().await;
+}
+
+#[tokio::test]
+async fn wrong_api_key_is_an_auth_error() {
+    let mut server = mockito::Server::new_async().await;
+    server
+        .mock("POST", "/ca_apis/CAToken/generateToken")
+        .with_body(r#"{"status":"false","message":"Invalid userName or apiKey","data":null}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let hold = server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .expect(0)
+        .create_async()
+        .await;
+    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Auth);
+    assert!(err.to_string().contains("Invalid userName or apiKey"), "{err}");
+    hold.assert_async().await;
+}
+
+#[tokio::test]
+async fn token_answer_without_a_token_is_an_error() {
+    let mut server = mockito::Server::new_async().await;
+    server
+        .mock("POST", "/ca_apis/CAToken/generateToken")
+        .with_body(r#"{"token":"","message":"UserName is null"}"#)
+        .create_async()
+        .await;
+    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Auth);
+}
+
+#[tokio::test]
+async fn two_clients_on_one_store_share_one_token() {
+    let mut server = mockito::Server::new_async().await;
+    let token = jwt("shared", in_an_hour());
+    let gen_mock = token_endpoint(&mut server, &token).expect(1).create_async().await;
+    let hold = server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .match_header("authorization", format!("Bearer {token}").as_str())
+        .with_body(HOLD_OK)
+        .expect(2)
+        .create_async()
+        .await;
+    let store = MemoryTokenStore::new();
+    let a = builder(&server).token_store(store.clone()).build().unwrap();
+    let b = builder(&server).token_store(store).build().unwrap();
+    a.hold("90174967305497").await.unwrap();
+    b.hold("90174967305497").await.unwrap();
+    gen_mock.assert_async().await;
+    hold.assert_async().await;
+}
+
+#[tokio::test]
+async fn token_endpoint_is_not_resent_after_a_5xx() {
+    let mut server = mockito::Server::new_async().await;
+    let gen_mock = server
+        .mock("POST", "/ca_apis/CAToken/generateToken")
+        .match_body(Matcher::Any)
+        .with_status(500)
+        .expect(1)
+        .create_async()
+        .await;
+    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Api);
+    gen_mock.assert_async().await;
+}
