@@ -31,10 +31,15 @@ pub(crate) fn scalar_text(value: &Value) -> Option<String> {
     }
 }
 
-/// Deserializes a string, number, bool or null into a `String` ("" for null/absent).
+/// Deserializes any JSON value into a `String`: scalars as text, null as "", arrays and
+/// objects as compact JSON text so nothing Ozonetel sent is lost.
 pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let value = Value::deserialize(d)?;
-    Ok(scalar_text(&value).unwrap_or_default())
+    Ok(match value {
+        Value::Null => String::new(),
+        Value::Array(_) | Value::Object(_) => value.to_string(),
+        scalar => scalar_text(&scalar).unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]
