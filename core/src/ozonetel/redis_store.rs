@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::token_store::{StoredToken, TokenStore, unix_millis};
 use crate::error::{Error, Result};
@@ -59,7 +59,16 @@ impl RedisTokenStore {
     pub async fn connect_with_prefix(url: &str, prefix: &str) -> Result<Self> {
         let client = redis::Client::open(url)
             .map_err(|_| Error::invalid("the Redis URL is not valid (redis://host:port/db)"))?;
-        let connection = ConnectionManager::new(client).await.map_err(redis_error)?;
+        // Bounded: a token store that is down must fail a call in seconds, not stall it while
+        // the connection manager retries for minutes.
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_max_delay(500)
+            .set_connection_timeout(Duration::from_secs(3))
+            .set_response_timeout(Duration::from_secs(3));
+        let connection = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(redis_error)?;
         Ok(RedisTokenStore {
             connection,
             prefix: prefix.to_string(),

@@ -228,7 +228,15 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = response.text().await.map_err(SendError::from_reqwest)?;
+        let mut body = response.text().await.map_err(SendError::from_reqwest)?;
+        // Scrub the credentials this request carried out of the answer before anything (an
+        // error snippet, a log line) can repeat it: some error pages echo the request.
+        let sent_token = token.map(|t| t.expose_secret());
+        for secret in [Some(self.api_key()), sent_token].into_iter().flatten() {
+            if !secret.is_empty() && body.contains(secret) {
+                body = body.replace(secret, "[redacted]");
+            }
+        }
         Ok(envelope::parse(status, retry_after, &body))
     }
 }

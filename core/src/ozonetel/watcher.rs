@@ -16,7 +16,8 @@ use crate::error::Result;
 /// Options for [`Client::watch_missed_calls_with`].
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
-    /// Time between polls (default 30 s; at least 1 s).
+    /// Time between polls (default 30 s; at least 100 ms — keep it at 10 s or more against
+    /// Ozonetel).
     pub interval: Duration,
     /// Also yield the calls already missed when watching starts (default: only new ones).
     pub include_existing: bool,
@@ -125,7 +126,7 @@ impl Client {
 
     /// [`watch_missed_calls`](Self::watch_missed_calls) with all options.
     pub fn watch_missed_calls_with(&self, options: WatchOptions) -> MissedCallWatcher {
-        let mut ticker = tokio::time::interval(options.interval.max(Duration::from_secs(1)));
+        let mut ticker = tokio::time::interval(options.interval.max(Duration::from_millis(100)));
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let state = State {
             client: self.clone(),

@@ -1,0 +1,157 @@
+//! `RedisTokenStore` against a real `redis-server` (started by `scripts/test.sh`, which sets
+//! `HELIX_TEST_REDIS_URL`): clients in one process and in several processes share one token.
+#![cfg(feature = "redis")]
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use helix_engage::ErrorCode;
+use helix_engage::ozonetel::{RedisTokenStore, TokenStore};
+
+const HOLD_OK: &str = r#"{"status":"Success","message":"User hold is successful"}"#;
+
+fn redis_url() -> String {
+    match std::env::var("HELIX_TEST_REDIS_URL") {
+        Ok(url) => url,
+        Err(_) => panic!(
+            "HELIX_TEST_REDIS_URL is not set: run the suite through scripts/test.sh, which \
+             installs and starts redis-server"
+        ),
+    }
+}
+
+fn unique_prefix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("helix-test:{}:{nanos}:", std::process::id())
+}
+
+async fn slow_token_endpoint(server: &mut mockito::ServerGuard, token: &str) -> mockito::Mock {
+    let body = format!(r#"{{"token":"{token}","message":""}}"#);
+    server
+        .mock("POST", "/ca_apis/CAToken/generateToken")
+        .match_header("apiKey", KEY)
+        .with_chunked_body(move |w| {
+            std::thread::sleep(Duration::from_millis(300));
+            w.write_all(body.as_bytes())
+        })
+        .expect(1)
+        .create_async()
+        .await
+}
+
+#[tokio::test]
+async fn two_clients_with_their_own_connections_share_one_token() {
+    let prefix = unique_prefix();
+    let mut server = mockito::Server::new_async().await;
+    let token = jwt("redis-shared", in_an_hour());
+    let gen_mock = slow_token_endpoint(&mut server, &token).await;
+    let hold = server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .match_header("authorization", format!("Bearer {token}").as_str())
+        .with_body(HOLD_OK)
+        .expect(40)
+        .create_async()
+        .await;
+    let mut calls = Vec::new();
+    for _ in 0..2 {
+        let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix).await.unwrap();
+        let client = builder(&server).token_store(store).build().unwrap();
+        for _ in 0..20 {
+            let c = client.clone();
+            calls.push(tokio::spawn(async move { c.hold("90174967305497").await }));
+        }
+    }
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    gen_mock.assert_async().await;
+    hold.assert_async().await;
+
+    let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix).await.unwrap();
+    let stored = store.load(USER).await.unwrap().expect("token published in Redis");
+    assert!(format!("{stored:?}").contains("redacted"));
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    assert_eq!(store.generations_since(USER, hour_ago).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn three_processes_share_one_token() {
+    let prefix = unique_prefix();
+    let mut server = mockito::Server::new_async().await;
+    let token = jwt("redis-processes", in_an_hour());
+    let gen_mock = slow_token_endpoint(&mut server, &token).await;
+    let hold = server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .match_header("authorization", format!("Bearer {token}").as_str())
+        .with_body(HOLD_OK)
+        .expect(30)
+        .create_async()
+        .await;
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            Command::new(&exe)
+                .args(["--ignored", "--exact", "child_process_makes_ten_calls", "--nocapture"])
+                .env("HELIX_CHILD_BASE_URL", server.url())
+                .env("HELIX_CHILD_PREFIX", &prefix)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let statuses = tokio::task::spawn_blocking(move || {
+        children.into_iter().map(|mut c| c.wait().unwrap()).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for status in statuses {
+        assert!(status.success(), "a child process failed: {status}");
+    }
+    gen_mock.assert_async().await;
+    hold.assert_async().await;
+}
+
+/// Run only by `three_processes_share_one_token`, in a child process.
+#[tokio::test]
+#[ignore = "child process of three_processes_share_one_token"]
+async fn child_process_makes_ten_calls() {
+    let base_url = std::env::var("HELIX_CHILD_BASE_URL").expect("run by the parent test");
+    let prefix = std::env::var("HELIX_CHILD_PREFIX").expect("run by the parent test");
+    let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix).await.unwrap();
+    let client = helix_engage::ozonetel::Client::builder()
+        .user_name(USER)
+        .api_key(KEY)
+        .base_url(base_url)
+        .did(DID)
+        .agent_phone_name(AGENT_PHONE_NAME)
+        .token_store(store)
+        .build()
+        .unwrap();
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.hold("90174967305497").await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_a_transport_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let err = RedisTokenStore::connect(&format!("redis://127.0.0.1:{port}/"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Transport);
+    let err = RedisTokenStore::connect("not a url").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+}
