@@ -1,1 +1,571 @@
-//! sim
+//! Local stand-ins for Ozonetel CloudAgent, Deepgram live speech-to-text and OpenAI chat
+//! completions, on one port of 127.0.0.1, with the real services' rules and quirks.
+//!
+//! It is a real server, not a mock object: clients talk HTTP and WebSocket to it, and when a
+//! client is wrong the simulator says so the way the real service would. Tests inspect and steer
+//! it through the [`Simulator`] handle (or over HTTP under `/sim/…` for non-Rust tests).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use helix_engage_sim::{NewCall, Simulator};
+//!
+//! let sim = Simulator::start().await?;
+//! let call = sim.seed_call(NewCall::default()).expect("seeded");
+//! assert!(sim.ozonetel_url().starts_with("http://127.0.0.1:"));
+//! assert!(sim.deepgram_url().starts_with("ws://127.0.0.1:")); // client appends /v1/listen
+//! assert!(sim.openai_url().ends_with("/v1")); // client POSTs {base}/chat/completions
+//! assert_eq!(sim.call(&call.ucid).map(|c| c.participants.len()), Some(2));
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Paths
+//!
+//! | Service  | Base URL                     | Paths |
+//! |----------|------------------------------|-------|
+//! | Ozonetel | `http://127.0.0.1:PORT`      | `/ca_apis/CAToken/generateToken`, `/ca_apis/CallControl_V4`, `/CAServices/Call/Record.php`, `/ca_apis/abandonCalls`, `/ca_reports/fetchCDRDetails`, `/ca_reports/fetchCdrByUCID` |
+//! | Deepgram | `ws://127.0.0.1:PORT`        | `/v1/listen` |
+//! | OpenAI   | `http://127.0.0.1:PORT/v1`   | `/chat/completions` |
+//! | Control  | `http://127.0.0.1:PORT/sim`  | below |
+//!
+//! # Control API (`/sim/…`, JSON)
+//!
+//! | Method & path | Does |
+//! |---|---|
+//! | `GET /sim/health` | `{"ok":true,"ozonetel":…,"deepgram":…,"openai":…}` |
+//! | `GET`/`POST /sim/accounts` | list / add an [`Account`] (`{"userName","apiKey","mode":"TOKEN_AUTH"\|"BASIC_AUTH","region":"india"\|"international","campaigns":[]}`) |
+//! | `GET`/`POST /sim/calls` | list live calls / seed a [`NewCall`] → 201 [`CallSnapshot`] (`ucid` is a string) |
+//! | `GET /sim/calls/{ucid}` | a live or ended call (participants with `on_hold`/`muted`, `recording_paused`), 404 if unknown |
+//! | `POST /sim/calls/{ucid}/end` | end it (`{"at":"YYYY-MM-DD HH:MM:SS"?,"hangup_by"?}`): answered → CDR, unanswered → CDR + abandoned |
+//! | `POST /sim/history` | seed one [`PastCall`] or a list → `{"ucids":[…]}` |
+//! | `GET /sim/cdr/{user}`, `GET /sim/abandoned/{user}` | the stored history as the reports serve it (all days) |
+//! | `GET /sim/tokens/{user}` | [`TokenInfo`]: generations (total, last hour), current token and expiry |
+//! | `GET`/`POST`/`DELETE /sim/faults` | list / arm `{"endpoint","fault":{"kind",…},"times":"once"\|"always"\|N}` / clear |
+//! | `GET /sim/clock`, `POST /sim/clock/advance` `{"secs"?,"ms"?}`, `POST /sim/clock/set` `{"now_local"?,"now_utc"?,"frozen"?}` | the simulated clock |
+//! | `GET`/`DELETE /sim/requests` | Ozonetel requests received / clear all recordings |
+//! | `GET /sim/openai/requests` | OpenAI requests received |
+//! | `GET /sim/deepgram/sessions` | [`DeepgramSession`]s (without raw audio) |
+//! | `PUT /sim/deepgram/scripts/{name}`, `PUT /sim/deepgram/script` | register a [`Script`] / set the default one |
+//! | `POST /sim/deepgram/config` `{"idle_timeout_ms"}` | the `NET-0001` idle timeout for new connections |
+//!
+//! # Where the real services are silent, the simulator chose
+//!
+//! - 11th token in a rolling hour: `{"status":"false","message":"Token generation limit exceeded.
+//!   Only 10 tokens can be generated per hour","data":null}`; the refused attempt does not count
+//!   and the current token stays valid. BASIC_AUTH accounts may generate tokens, but their API
+//!   calls only look at the `apiKey` header.
+//! - A token both superseded and expired answers `Token Expired` (expiry is checked first).
+//! - Wrong key / unknown user: CallControl `Invalid userName or apiKey` (status `false`),
+//!   abandonCalls `Invalid User Details`, CDR `Missing userName or apiKey`.
+//! - Non-JSON body or a non-string CallControl field: `{"status":"false","message":"Invalid Json
+//!   Pass Valid Json"}`. Unknown action: `{"status":"Error","message":"Invalid action"}`.
+//!   KICK_CALL/HOLD/… naming a number not in the call: `Conference number is not part of the
+//!   call`; CONFERENCE of a number already in it: `Conference number is already part of the
+//!   call`. KICK_CALL of the customer, or leaving the customer alone, ends the call.
+//! - abandonCalls bad time: `Invalid fromTime format. Please pass the time in the format
+//!   yyyy-MM-dd HH:mm:ss` (status `false`).
+//! - CDR: `fromDate and toDate should be on the same day`, `fromDate should not be greater than
+//!   toDate`, fetchCdrByUCID without ucid `Missing ucid` (all status `fail`); a third request
+//!   within 60 s of the account's simulated time: HTTP 429, `Retry-After` seconds,
+//!   `{"status":"fail","message":"Rate limit exceeded. Only 2 requests per minute are allowed"}`
+//!   (refused requests do not count; both CDR endpoints share the budget).
+//! - Deepgram 400s: `Invalid query string: …`, `utterance_end_ms requires interim_results=true`,
+//!   `Unknown sim_script '<name>'`; `Authorization: Bearer <key>` is accepted like `Token <key>`.
+
+pub mod clock;
+mod control;
+pub mod deepgram;
+pub mod faults;
+mod openai;
+pub mod ozonetel;
+mod record;
+mod sha256;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use clock::SimClock;
+pub use deepgram::{DeepgramSession, Script, Turn};
+pub use faults::{ArmedFault, Endpoint, Fault, Times};
+pub use ozonetel::{
+    Account, AuthMode, CallSnapshot, NewCall, Participant, PartyRole, PastCall, PhoneRegion,
+    TokenInfo,
+};
+pub use record::RecordedRequest;
+
+use faults::{FaultBook, lock};
+
+/// The default account's `userName`.
+pub const DEFAULT_USER_NAME: &str = "acme";
+/// The default account's API key.
+pub const DEFAULT_API_KEY: &str = "sim-api-key";
+/// The Deepgram API key the simulator accepts (`Authorization: Token sim-deepgram-key`).
+pub const DEEPGRAM_KEY: &str = "sim-deepgram-key";
+/// The OpenAI API key the simulator accepts (`Authorization: Bearer sim-openai-key`).
+pub const OPENAI_KEY: &str = "sim-openai-key";
+
+/// Errors from the handle's seeding and control methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimError {
+    /// No account with this `userName`.
+    UnknownAccount(String),
+    /// A UCID must be digits that fit in a u64.
+    InvalidUcid(String),
+    /// The UCID is already used by a live or ended call.
+    DuplicateUcid(String),
+    /// No live call with this UCID.
+    UnknownCall(String),
+    /// The conversation script is invalid.
+    InvalidScript(String),
+    /// A seeded call's fields are out of range.
+    InvalidCall(String),
+}
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SimError::UnknownAccount(a) => write!(f, "unknown account '{a}'"),
+            SimError::InvalidUcid(u) => write!(f, "invalid ucid '{u}': expected digits"),
+            SimError::DuplicateUcid(u) => write!(f, "ucid '{u}' is already in use"),
+            SimError::UnknownCall(u) => write!(f, "no live call with ucid '{u}'"),
+            SimError::InvalidScript(why) => write!(f, "invalid script: {why}"),
+            SimError::InvalidCall(why) => write!(f, "invalid call: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// State shared by every handler.
+pub(crate) struct Shared {
+    pub clock: SimClock,
+    pub faults: FaultBook,
+    pub oz: Mutex<ozonetel::OzState>,
+    pub dg: Mutex<deepgram::DgState>,
+    pub openai: Mutex<Vec<RecordedRequest>>,
+    pub openai_key: String,
+    pub default_account: String,
+    pub shutdown: watch::Receiver<bool>,
+    pub addr: SocketAddr,
+}
+
+/// Configures a [`Simulator`] before it starts.
+#[derive(Debug, Clone)]
+pub struct SimulatorBuilder {
+    port: u16,
+    accounts: Vec<Account>,
+    default_account: Option<String>,
+    timezone: FixedOffset,
+    deepgram_key: String,
+    openai_key: String,
+    idle_timeout: Duration,
+    default_script: Script,
+    start_time: Option<DateTime<Utc>>,
+    frozen: bool,
+}
+
+impl Default for SimulatorBuilder {
+    fn default() -> Self {
+        SimulatorBuilder {
+            port: 0,
+            accounts: vec![
+                Account::token(DEFAULT_USER_NAME, DEFAULT_API_KEY)
+                    .with_campaign("Inbound_918041763265"),
+            ],
+            default_account: None,
+            timezone: clock::ist(),
+            deepgram_key: DEEPGRAM_KEY.into(),
+            openai_key: OPENAI_KEY.into(),
+            idle_timeout: deepgram::DEFAULT_IDLE_TIMEOUT,
+            default_script: Script::default_conversation(),
+            start_time: None,
+            frozen: false,
+        }
+    }
+}
+
+impl SimulatorBuilder {
+    /// Port to bind on 127.0.0.1 (0, the default, picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Adds (or replaces, by `userName`) an account.
+    pub fn account(mut self, account: Account) -> Self {
+        self.accounts.retain(|a| a.user_name != account.user_name);
+        self.accounts.push(account);
+        self
+    }
+
+    /// The account seeded calls and history belong to when they name none
+    /// (default [`DEFAULT_USER_NAME`]).
+    pub fn default_account(mut self, user_name: impl Into<String>) -> Self {
+        self.default_account = Some(user_name.into());
+        self
+    }
+
+    /// The accounts' timezone for Ozonetel's local date strings and day rules (default IST).
+    pub fn timezone(mut self, tz: FixedOffset) -> Self {
+        self.timezone = tz;
+        self
+    }
+
+    /// The Deepgram key accepted (default [`DEEPGRAM_KEY`]).
+    pub fn deepgram_key(mut self, key: impl Into<String>) -> Self {
+        self.deepgram_key = key.into();
+        self
+    }
+
+    /// The OpenAI key accepted (default [`OPENAI_KEY`]).
+    pub fn openai_key(mut self, key: impl Into<String>) -> Self {
+        self.openai_key = key.into();
+        self
+    }
+
+    /// Time without audio or KeepAlive before Deepgram closes 1011 `NET-0001` (default 10 s).
+    pub fn deepgram_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// The script played by Deepgram sessions that do not pick one
+    /// (default [`Script::default_conversation`]).
+    pub fn default_script(mut self, script: Script) -> Self {
+        self.default_script = script;
+        self
+    }
+
+    /// Starts the simulated clock at this time instead of the system time.
+    pub fn start_time(mut self, now: DateTime<Utc>) -> Self {
+        self.start_time = Some(now);
+        self
+    }
+
+    /// Freezes the simulated clock: it moves only when advanced or set.
+    pub fn frozen_clock(mut self) -> Self {
+        self.frozen = true;
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving.
+    pub async fn start(self) -> std::io::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
+        let addr = listener.local_addr()?;
+        let clock = SimClock::new(self.timezone);
+        if let Some(t) = self.start_time {
+            clock.set_now(t);
+        }
+        clock.set_frozen(self.frozen);
+        let default_account = self
+            .default_account
+            .or_else(|| self.accounts.first().map(|a| a.user_name.clone()))
+            .unwrap_or_else(|| DEFAULT_USER_NAME.to_string());
+        let mut oz = ozonetel::OzState::default();
+        for a in self.accounts {
+            oz.accounts.insert(a.user_name.clone(), a);
+        }
+        let (tx, rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            clock,
+            faults: FaultBook::default(),
+            oz: Mutex::new(oz),
+            dg: Mutex::new(deepgram::DgState::new(
+                self.deepgram_key,
+                self.default_script,
+                self.idle_timeout,
+            )),
+            openai: Mutex::new(Vec::new()),
+            openai_key: self.openai_key,
+            default_account,
+            shutdown: rx.clone(),
+            addr,
+        });
+        let app = router(shared.clone());
+        let mut stop = rx;
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                faults::stopped(&mut stop).await;
+            });
+            if let Err(e) = serve.await {
+                tracing::warn!("simulator server stopped: {e}");
+            }
+        });
+        Ok(Simulator {
+            addr,
+            shared,
+            shutdown_tx: tx,
+            server: Some(server),
+        })
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .merge(ozonetel::router())
+        .route("/v1/listen", get(deepgram::listen))
+        .route("/v1/chat/completions", post(openai::chat_completions))
+        .merge(control::router())
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(serde_json::json!({"status": "false", "message": "Not Found"})),
+            )
+                .into_response()
+        })
+        .with_state(shared)
+}
+
+/// A running simulator. Dropping it stops the server too; [`Simulator::shutdown`] also waits.
+pub struct Simulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown_tx: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl Simulator {
+    /// Starts a simulator with the defaults on a free port of 127.0.0.1.
+    pub async fn start() -> std::io::Result<Simulator> {
+        SimulatorBuilder::default().start().await
+    }
+
+    /// A builder for a configured simulator.
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder::default()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Ozonetel base URL, `http://127.0.0.1:PORT` (paths as Ozonetel's, e.g.
+    /// `/ca_apis/CallControl_V4`).
+    pub fn ozonetel_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Deepgram WebSocket base URL, `ws://127.0.0.1:PORT`; the client appends `/v1/listen?…`.
+    pub fn deepgram_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// OpenAI-compatible base URL, `http://127.0.0.1:PORT/v1`; the client POSTs
+    /// `{base}/chat/completions`.
+    pub fn openai_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Control API base URL, `http://127.0.0.1:PORT/sim`.
+    pub fn control_url(&self) -> String {
+        format!("http://{}/sim", self.addr)
+    }
+
+    /// The simulated clock (token expiry, token budget, CDR limits and dates read it).
+    pub fn clock(&self) -> &SimClock {
+        &self.shared.clock
+    }
+
+    /// Moves the simulated clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// Sets the simulated clock to a local wall time in the accounts' timezone (IST by default).
+    pub fn set_now_local(&self, local: NaiveDateTime) {
+        self.shared.clock.set_now_local(local);
+    }
+
+    /// Adds or replaces an account.
+    pub fn add_account(&self, account: Account) {
+        lock(&self.shared.oz)
+            .accounts
+            .insert(account.user_name.clone(), account);
+    }
+
+    /// Seeds a live call; its UCID is in the snapshot.
+    pub fn seed_call(&self, call: NewCall) -> Result<CallSnapshot, SimError> {
+        let now = self.shared.clock.now();
+        let tz = self.shared.clock.timezone();
+        let mut state = lock(&self.shared.oz);
+        ozonetel::calls::seed_call(&mut state, &self.shared.default_account, now, tz, call)
+    }
+
+    /// A call by UCID, live or ended.
+    pub fn call(&self, ucid: &str) -> Option<CallSnapshot> {
+        let tz = self.shared.clock.timezone();
+        let state = lock(&self.shared.oz);
+        state
+            .calls
+            .get(ucid.trim())
+            .map(|c| ozonetel::calls::snapshot(c, tz, None))
+            .or_else(|| state.ended_calls.get(ucid.trim()).cloned())
+    }
+
+    /// Every live call.
+    pub fn live_calls(&self) -> Vec<CallSnapshot> {
+        let tz = self.shared.clock.timezone();
+        lock(&self.shared.oz)
+            .calls
+            .values()
+            .map(|c| ozonetel::calls::snapshot(c, tz, None))
+            .collect()
+    }
+
+    /// Ends a live call now (simulated time): answered calls go to the CDR store, unanswered
+    /// ones to the CDR store and the abandoned list.
+    pub fn end_call(&self, ucid: &str) -> Result<CallSnapshot, SimError> {
+        self.end_call_at(ucid, self.shared.clock.now())
+    }
+
+    /// Ends a live call at a chosen time (not before it started).
+    pub fn end_call_at(&self, ucid: &str, at: DateTime<Utc>) -> Result<CallSnapshot, SimError> {
+        let tz = self.shared.clock.timezone();
+        let mut state = lock(&self.shared.oz);
+        let hangup = if state.calls.get(ucid.trim()).is_some_and(|c| c.answered) {
+            "CustomerHangup"
+        } else {
+            "System"
+        };
+        ozonetel::calls::end_call(&mut state, ucid, at, hangup, tz)
+    }
+
+    /// Adds a finished call to the history directly; returns its UCID.
+    pub fn seed_history(&self, call: PastCall) -> Result<String, SimError> {
+        let now = self.shared.clock.now_naive_local();
+        let mut state = lock(&self.shared.oz);
+        ozonetel::reports::seed_history(&mut state, &self.shared.default_account, now, call)
+    }
+
+    /// The CDR records of an account as `fetchCDRDetails` would serve them (all days).
+    pub fn cdr_records(&self, user_name: &str) -> Vec<serde_json::Value> {
+        lock(&self.shared.oz)
+            .history
+            .iter()
+            .filter(|h| h.account == user_name)
+            .map(|h| h.cdr_record())
+            .collect()
+    }
+
+    /// The abandoned-call items of an account as `abandonCalls` would serve them (all days).
+    pub fn abandoned_calls(&self, user_name: &str) -> Vec<serde_json::Value> {
+        lock(&self.shared.oz)
+            .history
+            .iter()
+            .filter(|h| h.account == user_name && !h.answered)
+            .map(|h| h.abandoned_item())
+            .collect()
+    }
+
+    /// Token bookkeeping for an account.
+    pub fn token_info(&self, user_name: &str) -> TokenInfo {
+        let now = self.shared.clock.now();
+        ozonetel::auth::token_info(&mut lock(&self.shared.oz), user_name, now)
+    }
+
+    /// How many tokens an account has generated since the simulator started.
+    pub fn token_generations(&self, user_name: &str) -> u64 {
+        self.token_info(user_name).generations_total
+    }
+
+    /// Every Ozonetel request received, in order.
+    pub fn ozonetel_requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.oz).requests.clone()
+    }
+
+    /// Every OpenAI request received, in order.
+    pub fn openai_requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.openai).clone()
+    }
+
+    /// Forgets recorded Ozonetel and OpenAI requests and Deepgram sessions.
+    pub fn clear_recordings(&self) {
+        lock(&self.shared.oz).requests.clear();
+        lock(&self.shared.openai).clear();
+        lock(&self.shared.dg).sessions.clear();
+    }
+
+    /// Arms a fault on an endpoint (after any already armed there).
+    pub fn inject_fault(&self, endpoint: Endpoint, fault: Fault, times: Times) {
+        self.shared.faults.arm(endpoint, fault, times);
+    }
+
+    /// Disarms every fault.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// The faults still armed.
+    pub fn faults(&self) -> Vec<ArmedFault> {
+        self.shared.faults.list()
+    }
+
+    /// How many requests to `endpoint` have been faulted so far.
+    pub fn fault_hits(&self, endpoint: Endpoint) -> u64 {
+        self.shared.faults.hits(endpoint)
+    }
+
+    /// Registers a script that a Deepgram connection selects with `sim_script=<name>`.
+    pub fn register_script(&self, name: impl Into<String>, script: Script) -> Result<(), SimError> {
+        script.validate().map_err(SimError::InvalidScript)?;
+        lock(&self.shared.dg).scripts.insert(name.into(), script);
+        Ok(())
+    }
+
+    /// Sets the script played by connections that select none.
+    pub fn set_default_script(&self, script: Script) -> Result<(), SimError> {
+        script.validate().map_err(SimError::InvalidScript)?;
+        lock(&self.shared.dg).default_script = script;
+        Ok(())
+    }
+
+    /// Sets the Deepgram idle timeout (applies to connections opened afterwards).
+    pub fn set_deepgram_idle_timeout(&self, timeout: Duration) {
+        lock(&self.shared.dg).idle_timeout = timeout;
+    }
+
+    /// Every Deepgram connection attempt, in order, with what it received and sent.
+    pub fn deepgram_sessions(&self) -> Vec<DeepgramSession> {
+        lock(&self.shared.dg).sessions.clone()
+    }
+
+    /// Stops the server and waits (bounded) for it to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown_tx.send(true);
+        if let Some(server) = self.server.take() {
+            let abort = server.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), server)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+}

@@ -1,1 +1,73 @@
-fn main(){}
+//! `helix-engage-sim serve [--port N]`: runs the simulator until SIGINT/SIGTERM.
+
+use clap::{Parser, Subcommand};
+use helix_engage_sim::Simulator;
+use std::io::Write as _;
+
+/// Local stand-ins for Ozonetel CloudAgent, Deepgram live STT and OpenAI chat completions.
+#[derive(Parser, Debug)]
+#[command(name = "helix-engage-sim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve on 127.0.0.1 and print the base URLs, one per line (`ozonetel URL`, `deepgram URL`,
+    /// `openai URL`, `control URL`).
+    Serve {
+        /// Port to bind (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let Command::Serve { port } = cli.command;
+    let sim = match Simulator::builder().port(port).start().await {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("helix-engage-sim: cannot bind 127.0.0.1:{port}: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    {
+        // Tests and scripts read these lines to find the server; flush before waiting.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "ozonetel {}", sim.ozonetel_url());
+        let _ = writeln!(out, "deepgram {}", sim.deepgram_url());
+        let _ = writeln!(out, "openai {}", sim.openai_url());
+        let _ = writeln!(out, "control {}", sim.control_url());
+        let _ = out.flush();
+    }
+    wait_for_signal().await;
+    sim.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,520 @@
+//! Conversation scripts and the player that turns received audio time into Deepgram messages.
+//!
+//! The simulator does not recognise speech: it plays a script. Each turn says who speaks (a
+//! channel), what, and when (seconds of audio from the start of the connection). As the audio
+//! received covers a turn, the player emits what Deepgram would: `SpeechStarted`, an interim
+//! result partway, the final result at the turn's end, then `UtteranceEnd` after the configured
+//! gap. Time is audio time, never wall time, so tests are deterministic.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// A scripted conversation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Script {
+    /// The turns, in any order (they are sorted by start time).
+    pub turns: Vec<Turn>,
+}
+
+/// One utterance of the script.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    /// Audio channel the speaker is on (0 = agent, 1 = customer in the default script).
+    /// When omitted in JSON, derived from `speaker` ("agent" → 0, "customer" → 1, else 0).
+    #[serde(default)]
+    pub channel: Option<usize>,
+    /// Speaker label, informational.
+    #[serde(default)]
+    pub speaker: Option<String>,
+    /// What is said, punctuated as it should appear with `punctuate`/`smart_format`. An empty
+    /// text is silence: it produces one empty final result, as Deepgram does for silence.
+    pub text: String,
+    /// Start, in seconds of audio from the beginning of the connection.
+    pub start: f64,
+    /// End, in seconds of audio; must be ≥ `start`.
+    pub end: f64,
+}
+
+impl Turn {
+    /// A turn on `channel`.
+    pub fn new(channel: usize, text: impl Into<String>, start: f64, end: f64) -> Self {
+        Turn {
+            channel: Some(channel),
+            speaker: None,
+            text: text.into(),
+            start,
+            end,
+        }
+    }
+
+    /// The channel this turn is heard on.
+    pub fn channel(&self) -> usize {
+        self.channel
+            .unwrap_or_else(|| match self.speaker.as_deref() {
+                Some(s) if s.eq_ignore_ascii_case("customer") => 1,
+                _ => 0,
+            })
+    }
+}
+
+impl Script {
+    /// Checks times are finite, non-negative and ordered.
+    pub fn validate(&self) -> Result<(), String> {
+        for (i, t) in self.turns.iter().enumerate() {
+            if !t.start.is_finite() || !t.end.is_finite() || t.start < 0.0 || t.end < t.start {
+                return Err(format!(
+                    "turn {i}: start and end must be finite seconds with 0 <= start <= end"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The default script: a 20-second clinic enquiry between an agent (channel 0) and a
+    /// customer (channel 1), opening with 0.8 s of silence on channel 0.
+    pub fn default_conversation() -> Self {
+        let t = |ch: usize, who: &str, text: &str, start: f64, end: f64| Turn {
+            channel: Some(ch),
+            speaker: Some(who.to_string()),
+            text: text.to_string(),
+            start,
+            end,
+        };
+        Script {
+            turns: vec![
+                t(0, "agent", "", 0.0, 0.8),
+                t(
+                    0,
+                    "agent",
+                    "Hello, this is Priya from Helix Health. Am I speaking with Mr. Sharma?",
+                    1.0,
+                    3.5,
+                ),
+                t(
+                    1,
+                    "customer",
+                    "Yes, speaking. I wanted to ask about the knee surgery package.",
+                    4.0,
+                    6.5,
+                ),
+                t(
+                    0,
+                    "agent",
+                    "Sure. Which branch would you prefer for the consultation?",
+                    7.0,
+                    9.5,
+                ),
+                t(
+                    1,
+                    "customer",
+                    "The Whitefield branch. How much does it cost, and does my insurance cover it?",
+                    10.0,
+                    13.5,
+                ),
+                t(
+                    0,
+                    "agent",
+                    "Let me check the package details for you.",
+                    14.0,
+                    16.0,
+                ),
+                t(
+                    1,
+                    "customer",
+                    "Also, can I get an appointment next week?",
+                    16.5,
+                    19.0,
+                ),
+            ],
+        }
+    }
+}
+
+/// Recognition options that shape the messages (from the connection's query string).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PlayerOptions {
+    pub channels: usize,
+    pub multichannel: bool,
+    pub interim_results: bool,
+    pub punctuate: bool,
+    pub vad_events: bool,
+    pub diarize: bool,
+    /// `None` when `endpointing=false` (then `speech_final` stays false).
+    pub endpointing: bool,
+    pub utterance_end_ms: Option<u64>,
+    pub request_id: String,
+    pub model_name: String,
+    pub model_uuid: String,
+}
+
+#[derive(Clone, Debug)]
+struct Word {
+    word: String,
+    punctuated: String,
+    start: f64,
+    end: f64,
+    confidence: f64,
+}
+
+#[derive(Clone, Debug)]
+struct TurnState {
+    channel: usize,
+    start: f64,
+    end: f64,
+    words: Vec<Word>,
+    /// Words already sent in a final result (a Finalize can split a turn).
+    finalized_words: usize,
+    /// Where the next final segment starts (after a Finalize split).
+    segment_start: f64,
+    speech_started: bool,
+    interim_sent: bool,
+    done: bool,
+    utterance_end_done: bool,
+}
+
+/// Plays a script against audio time for one connection.
+#[derive(Debug)]
+pub(crate) struct Player {
+    turns: Vec<TurnState>,
+    opts: PlayerOptions,
+    /// Audio time of the end of the last final sent, per channel (for empty Finalize answers).
+    last_final_end: Vec<f64>,
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn confidence_for(word: &str) -> f64 {
+    // Deterministic "confidence" between 0.90 and 0.999.
+    let h = word
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    0.9 + f64::from(h % 100) / 1000.0
+}
+
+impl Player {
+    pub(crate) fn new(script: &Script, opts: PlayerOptions) -> Self {
+        let channels = opts.channels.max(1);
+        let mut turns: Vec<TurnState> = script
+            .turns
+            .iter()
+            // With multichannel, a turn on a channel the stream does not have is never heard.
+            .filter(|t| !opts.multichannel || t.channel() < channels)
+            .map(|t| {
+                let tokens: Vec<&str> = t.text.split_whitespace().collect();
+                let n = tokens.len().max(1) as f64;
+                let step = (t.end - t.start) / n;
+                let words = tokens
+                    .iter()
+                    .enumerate()
+                    .map(|(i, tok)| {
+                        let word: String = tok
+                            .chars()
+                            .filter(|c| c.is_alphanumeric() || *c == '\'')
+                            .flat_map(char::to_lowercase)
+                            .collect();
+                        Word {
+                            confidence: confidence_for(&word),
+                            word,
+                            punctuated: (*tok).to_string(),
+                            start: round3(t.start + step * i as f64),
+                            end: round3(t.start + step * (i + 1) as f64),
+                        }
+                    })
+                    .collect();
+                TurnState {
+                    channel: if opts.multichannel { t.channel() } else { 0 },
+                    start: t.start,
+                    end: t.end,
+                    words,
+                    finalized_words: 0,
+                    segment_start: t.start,
+                    speech_started: false,
+                    interim_sent: false,
+                    done: false,
+                    utterance_end_done: false,
+                }
+            })
+            .collect();
+        turns.sort_by(|a, b| a.start.total_cmp(&b.start));
+        Player {
+            turns,
+            last_final_end: vec![0.0; if opts.multichannel { channels } else { 1 }],
+            opts,
+        }
+    }
+
+    fn channel_index(&self, ch: usize) -> Value {
+        if self.opts.multichannel {
+            json!([ch, self.opts.channels.max(1)])
+        } else {
+            json!([0, 1])
+        }
+    }
+
+    /// Everything due once `t` seconds of audio have been received, in time order.
+    pub(crate) fn advance(&mut self, t: f64) -> Vec<Value> {
+        let mut out: Vec<(f64, Value)> = Vec::new();
+        for i in 0..self.turns.len() {
+            let turn = self.turns[i].clone();
+            let has_words = !turn.words.is_empty();
+            if self.opts.vad_events && has_words && !turn.speech_started && t >= turn.start {
+                self.turns[i].speech_started = true;
+                out.push((
+                    turn.start,
+                    json!({"type": "SpeechStarted", "channel": self.channel_index(turn.channel),
+                           "timestamp": round3(turn.start)}),
+                ));
+            }
+            let mid = turn.start + (turn.end - turn.start) / 2.0;
+            if self.opts.interim_results
+                && has_words
+                && !turn.interim_sent
+                && !turn.done
+                && t >= mid
+                && t < turn.end
+            {
+                self.turns[i].interim_sent = true;
+                let words: Vec<Word> = turn.words[turn.finalized_words..]
+                    .iter()
+                    .filter(|w| w.start < t)
+                    .cloned()
+                    .collect();
+                if !words.is_empty() {
+                    let msg = self.results(
+                        turn.channel,
+                        turn.segment_start,
+                        t,
+                        &words,
+                        false,
+                        false,
+                        false,
+                    );
+                    out.push((t, msg));
+                }
+            }
+            if !turn.done && t >= turn.end {
+                self.turns[i].done = true;
+                let words = turn.words[turn.finalized_words..].to_vec();
+                self.turns[i].finalized_words = turn.words.len();
+                let msg = self.results(
+                    turn.channel,
+                    turn.segment_start,
+                    turn.end,
+                    &words,
+                    true,
+                    self.opts.endpointing,
+                    false,
+                );
+                self.note_final(turn.channel, turn.end);
+                out.push((turn.end, msg));
+            }
+            if let Some(ue_ms) = self.opts.utterance_end_ms
+                && self.opts.interim_results
+                && has_words
+                && self.turns[i].done
+                && !turn.utterance_end_done
+            {
+                let gap = ue_ms as f64 / 1000.0;
+                let due = turn.end + gap;
+                // Speech resuming on the channel within the gap means the utterance did not end.
+                let resumed = self.turns.iter().any(|o| {
+                    o.channel == turn.channel
+                        && !o.words.is_empty()
+                        && o.start > turn.start
+                        && o.start < due
+                });
+                if resumed {
+                    self.turns[i].utterance_end_done = true;
+                } else if t >= due {
+                    self.turns[i].utterance_end_done = true;
+                    let last_word_end = turn.words.last().map_or(turn.end, |w| w.end);
+                    out.push((
+                        due,
+                        json!({"type": "UtteranceEnd", "channel": self.channel_index(turn.channel),
+                               "last_word_end": round3(last_word_end)}),
+                    ));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out.into_iter().map(|(_, v)| v).collect()
+    }
+
+    fn note_final(&mut self, ch: usize, end: f64) {
+        if let Some(slot) = self.last_final_end.get_mut(ch) {
+            *slot = slot.max(end);
+        }
+    }
+
+    /// Flushes turns in progress at `t` as finals (`Finalize`: `from_finalize: true`;
+    /// `CloseStream`: `false`). With nothing in progress, `Finalize` still answers with an empty
+    /// final so the client sees its request acknowledged.
+    pub(crate) fn flush(
+        &mut self,
+        t: f64,
+        channel: Option<usize>,
+        from_finalize: bool,
+    ) -> Vec<Value> {
+        let mut out = self.advance(t);
+        let mut flushed = false;
+        for i in 0..self.turns.len() {
+            let turn = self.turns[i].clone();
+            if turn.done || turn.start > t || channel.is_some_and(|c| c != turn.channel) {
+                continue;
+            }
+            let words: Vec<Word> = turn.words[turn.finalized_words..]
+                .iter()
+                .filter(|w| w.start < t)
+                .cloned()
+                .collect();
+            if words.is_empty() && !turn.words.is_empty() {
+                continue;
+            }
+            let end = words.last().map_or(t, |w| w.end.min(t));
+            let msg = self.results(
+                turn.channel,
+                turn.segment_start,
+                t,
+                &words,
+                true,
+                false,
+                from_finalize,
+            );
+            let st = &mut self.turns[i];
+            st.finalized_words += words.len();
+            st.segment_start = end;
+            st.interim_sent = false;
+            if st.finalized_words >= st.words.len() {
+                st.done = true;
+            }
+            self.note_final(turn.channel, t);
+            out.push(msg);
+            flushed = true;
+        }
+        if !flushed && from_finalize {
+            let ch = channel.unwrap_or(0);
+            let start = self.last_final_end.get(ch).copied().unwrap_or(0.0).min(t);
+            out.push(self.results(ch, start, t, &[], true, false, true));
+            self.note_final(ch, t);
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn results(
+        &self,
+        ch: usize,
+        start: f64,
+        end: f64,
+        words: &[Word],
+        is_final: bool,
+        speech_final: bool,
+        from_finalize: bool,
+    ) -> Value {
+        let punct = self.opts.punctuate;
+        let transcript = words
+            .iter()
+            .map(|w| {
+                if punct {
+                    w.punctuated.as_str()
+                } else {
+                    w.word.as_str()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let confidence = if words.is_empty() {
+            0.0
+        } else {
+            round3(words.iter().map(|w| w.confidence).sum::<f64>() / words.len() as f64)
+        };
+        let words_json: Vec<Value> = words
+            .iter()
+            .map(|w| {
+                let mut v = json!({"word": w.word, "start": w.start, "end": w.end,
+                                   "confidence": round3(w.confidence)});
+                if punct {
+                    v["punctuated_word"] = json!(w.punctuated);
+                }
+                if self.opts.diarize {
+                    v["speaker"] = json!(ch);
+                }
+                v
+            })
+            .collect();
+        json!({
+            "type": "Results",
+            "channel_index": self.channel_index(ch),
+            "duration": round3((end - start).max(0.0)),
+            "start": round3(start),
+            "is_final": is_final,
+            "speech_final": speech_final,
+            "from_finalize": from_finalize,
+            "channel": {"alternatives": [{
+                "transcript": transcript, "confidence": confidence, "words": words_json}]},
+            "metadata": {
+                "request_id": self.opts.request_id,
+                "model_info": {"name": self.opts.model_name, "version": "2025-01-01.0", "arch": self.opts.model_name},
+                "model_uuid": self.opts.model_uuid,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> PlayerOptions {
+        PlayerOptions {
+            channels: 2,
+            multichannel: true,
+            interim_results: true,
+            punctuate: true,
+            vad_events: true,
+            endpointing: true,
+            utterance_end_ms: Some(1000),
+            ..PlayerOptions::default()
+        }
+    }
+
+    #[test]
+    fn finals_arrive_as_audio_covers_turns() {
+        let mut p = Player::new(&Script::default_conversation(), opts());
+        let first = p.advance(0.9);
+        assert_eq!(first.len(), 1, "the silent opening yields one empty final");
+        assert_eq!(first[0]["channel"]["alternatives"][0]["transcript"], "");
+        let msgs = p.advance(3.6);
+        let types: Vec<&str> = msgs.iter().filter_map(|m| m["type"].as_str()).collect();
+        assert_eq!(types, ["SpeechStarted", "Results"]);
+        assert_eq!(msgs[1]["is_final"], true);
+        assert_eq!(msgs[1]["channel_index"], json!([0, 2]));
+        assert!(p.advance(3.6).is_empty(), "nothing is sent twice");
+    }
+
+    #[test]
+    fn finalize_splits_a_turn_without_losing_words() {
+        let mut p = Player::new(&Script::default_conversation(), opts());
+        p.advance(0.9);
+        let f = p.flush(2.0, None, true);
+        let fin = f
+            .iter()
+            .find(|m| m["from_finalize"] == true)
+            .expect("final");
+        let first_half = fin["channel"]["alternatives"][0]["transcript"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let rest = p.advance(3.5);
+        let last = rest.iter().find(|m| m["is_final"] == true).expect("rest");
+        let second_half = last["channel"]["alternatives"][0]["transcript"]
+            .as_str()
+            .unwrap_or("");
+        assert_eq!(
+            format!("{first_half} {second_half}"),
+            "Hello, this is Priya from Helix Health. Am I speaking with Mr. Sharma?"
+        );
+    }
+}

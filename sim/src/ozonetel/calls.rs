@@ -1,0 +1,518 @@
+//! The live-call registry, `CallControl_V4` and `Record.php`.
+//!
+//! A call has parties (customer, agent, conferenced numbers), each with hold and mute flags, and
+//! a recording that can be paused. CallControl actions change exactly what they name: KICK_CALL
+//! drops the party whose number is in `conferenceNumber` and nobody else, which is what a
+//! transfer (CONFERENCE the target, then KICK_CALL the agent) relies on.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::reports::HistoryEntry;
+use super::{
+    OzState, PhoneRegion, auth, false_with_data, intake, invalid_json, parse_object, str_field,
+};
+use crate::faults::{Endpoint, lock};
+use crate::{Shared, SimError};
+
+/// A party's role in a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRole {
+    /// The customer leg.
+    Customer,
+    /// The agent leg.
+    Agent,
+    /// A number added with CONFERENCE.
+    Conference,
+}
+
+/// One party of a live call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    /// The number as it joined (seeded or as sent in `conferenceNumber`).
+    pub number: String,
+    /// Customer, agent or conferenced party.
+    pub role: PartyRole,
+    /// On hold.
+    pub on_hold: bool,
+    /// Muted.
+    pub muted: bool,
+}
+
+/// A call to seed into the live registry (library: [`crate::Simulator::seed_call`]; HTTP:
+/// `POST /sim/calls`). Omitted JSON fields take the [`Default`] values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewCall {
+    /// The UCID (digits); generated (above 2^53) when absent.
+    pub ucid: Option<String>,
+    /// Owning account; the default account when absent.
+    pub account: Option<String>,
+    /// The customer's number.
+    pub customer_number: String,
+    /// The agent's id.
+    pub agent_id: String,
+    /// The agent's display name (defaults to the agent id).
+    pub agent_name: Option<String>,
+    /// The agent's phone number (KICK_CALL with it drops the agent).
+    pub agent_number: String,
+    /// The DID the call came in on.
+    pub did: String,
+    /// The campaign name.
+    pub campaign: String,
+    /// The skill (may be empty).
+    pub skill: String,
+    /// Call type as reports show it (`Inbound`, `Manual`, `Progressive`…).
+    pub call_type: String,
+    /// Whether the customer answered; unanswered calls end up in the abandoned list.
+    pub answered: bool,
+}
+
+impl Default for NewCall {
+    fn default() -> Self {
+        NewCall {
+            ucid: None,
+            account: None,
+            customer_number: "9876543210".into(),
+            agent_id: "agent1".into(),
+            agent_name: None,
+            agent_number: "9123456780".into(),
+            did: "918041763265".into(),
+            campaign: "Inbound_918041763265".into(),
+            skill: "General".into(),
+            call_type: "Inbound".into(),
+            answered: true,
+        }
+    }
+}
+
+/// The state of a call, live or ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallSnapshot {
+    /// The UCID, as a string (it exceeds 2^53).
+    pub ucid: String,
+    /// Owning account.
+    pub account: String,
+    /// The customer's number.
+    pub customer_number: String,
+    /// The agent's id.
+    pub agent_id: String,
+    /// The agent's phone number.
+    pub agent_number: String,
+    /// The DID.
+    pub did: String,
+    /// The campaign name.
+    pub campaign: String,
+    /// Whether the customer answered.
+    pub answered: bool,
+    /// `true` while the call is live, `false` once ended.
+    pub live: bool,
+    /// Whether recording is paused.
+    pub recording_paused: bool,
+    /// Current parties (at the end, for an ended call).
+    pub participants: Vec<Participant>,
+    /// Start, local time `YYYY-MM-DD HH:MM:SS`.
+    pub started_at: String,
+    /// End, local time, for ended calls.
+    pub ended_at: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct LiveCall {
+    pub ucid: u64,
+    pub account: String,
+    pub customer_number: String,
+    pub agent_id: String,
+    pub agent_name: String,
+    pub agent_number: String,
+    pub did: String,
+    pub campaign: String,
+    pub skill: String,
+    pub call_type: String,
+    pub answered: bool,
+    pub participants: Vec<Participant>,
+    pub recording_paused: bool,
+    pub started_at: DateTime<Utc>,
+    pub transferred_to: Option<String>,
+}
+
+pub(crate) fn snapshot(
+    call: &LiveCall,
+    tz: chrono::FixedOffset,
+    ended: Option<DateTime<Utc>>,
+) -> CallSnapshot {
+    let fmt = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string();
+    CallSnapshot {
+        ucid: call.ucid.to_string(),
+        account: call.account.clone(),
+        customer_number: call.customer_number.clone(),
+        agent_id: call.agent_id.clone(),
+        agent_number: call.agent_number.clone(),
+        did: call.did.clone(),
+        campaign: call.campaign.clone(),
+        answered: call.answered,
+        live: ended.is_none(),
+        recording_paused: call.recording_paused,
+        participants: call.participants.clone(),
+        started_at: fmt(call.started_at),
+        ended_at: ended.map(fmt),
+    }
+}
+
+/// Adds a live call.
+pub(crate) fn seed_call(
+    state: &mut OzState,
+    default_account: &str,
+    now: DateTime<Utc>,
+    tz: chrono::FixedOffset,
+    new: NewCall,
+) -> Result<CallSnapshot, SimError> {
+    let account = new.account.unwrap_or_else(|| default_account.to_string());
+    if !state.accounts.contains_key(&account) {
+        return Err(SimError::UnknownAccount(account));
+    }
+    let ucid = match new.ucid {
+        Some(u) => parse_ucid(&u)?,
+        None => state.next_ucid(),
+    };
+    if state.ucid_in_use(&ucid.to_string()) {
+        return Err(SimError::DuplicateUcid(ucid.to_string()));
+    }
+    if let Some(acc) = state.accounts.get_mut(&account)
+        && !acc.campaigns.contains(&new.campaign)
+    {
+        acc.campaigns.push(new.campaign.clone());
+    }
+    let call = LiveCall {
+        ucid,
+        account,
+        customer_number: new.customer_number.clone(),
+        agent_id: new.agent_id.clone(),
+        agent_name: new.agent_name.unwrap_or_else(|| new.agent_id.clone()),
+        agent_number: new.agent_number.clone(),
+        did: new.did,
+        campaign: new.campaign,
+        skill: new.skill,
+        call_type: new.call_type,
+        answered: new.answered,
+        participants: {
+            let mut p = vec![Participant {
+                number: new.customer_number,
+                role: PartyRole::Customer,
+                on_hold: false,
+                muted: false,
+            }];
+            // An unanswered call never reached an agent.
+            if new.answered {
+                p.push(Participant {
+                    number: new.agent_number,
+                    role: PartyRole::Agent,
+                    on_hold: false,
+                    muted: false,
+                });
+            }
+            p
+        },
+        recording_paused: false,
+        started_at: now,
+        transferred_to: None,
+    };
+    let snap = snapshot(&call, tz, None);
+    state.calls.insert(ucid.to_string(), call);
+    Ok(snap)
+}
+
+/// A UCID must be digits that fit a u64 (Ozonetel's are 14–17 digits).
+pub(crate) fn parse_ucid(s: &str) -> Result<u64, SimError> {
+    let t = s.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SimError::InvalidUcid(s.to_string()));
+    }
+    t.parse::<u64>()
+        .map_err(|_| SimError::InvalidUcid(s.to_string()))
+}
+
+/// Ends a live call at `at`: into the CDR store (and the abandoned list when unanswered).
+pub(crate) fn end_call(
+    state: &mut OzState,
+    ucid: &str,
+    at: DateTime<Utc>,
+    hangup_by: &str,
+    tz: chrono::FixedOffset,
+) -> Result<CallSnapshot, SimError> {
+    let call = state
+        .calls
+        .remove(ucid.trim())
+        .ok_or_else(|| SimError::UnknownCall(ucid.to_string()))?;
+    let at = at.max(call.started_at);
+    let call_id = state.next_call_id();
+    let snap = snapshot(&call, tz, Some(at));
+    state
+        .history
+        .push(HistoryEntry::from_live(&call, call_id, at, hangup_by, tz));
+    state
+        .ended_calls
+        .insert(call.ucid.to_string(), snap.clone());
+    Ok(snap)
+}
+
+/// Two numbers name the same party when their national parts match (`+91 98765-43210`,
+/// `09876543210` and `9876543210` are one phone).
+pub(crate) fn same_number(a: &str, b: &str) -> bool {
+    let da: String = a.chars().filter(char::is_ascii_digit).collect();
+    let db: String = b.chars().filter(char::is_ascii_digit).collect();
+    if da.is_empty() || db.is_empty() {
+        return false;
+    }
+    if da.len() >= 10 && db.len() >= 10 {
+        da[da.len() - 10..] == db[db.len() - 10..]
+    } else {
+        da == db
+    }
+}
+
+/// Whether `n` is a conference number in the account's required format.
+pub(crate) fn valid_conference_number(n: &str, region: PhoneRegion) -> bool {
+    match region {
+        PhoneRegion::India => {
+            n.len() == 11 && n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        PhoneRegion::International => n
+            .strip_prefix('+')
+            .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())),
+    }
+}
+
+fn error(message: &str) -> Response {
+    axum::Json(json!({"status": "Error", "message": message})).into_response()
+}
+
+fn success(message: &str, ucid: &str) -> Response {
+    axum::Json(json!({"status": "Success", "message": message, "ucid": ucid})).into_response()
+}
+
+/// The answer when a named party is not in the call (Ozonetel's wording is not public).
+pub(crate) const NOT_IN_CALL: &str = "Conference number is not part of the call";
+/// The answer when CONFERENCE names a number already in the call (wording not public).
+pub(crate) const ALREADY_IN_CALL: &str = "Conference number is already part of the call";
+/// The answer to an unknown `action` (wording not public).
+pub(crate) const INVALID_ACTION: &str = "Invalid action";
+
+/// `POST /ca_apis/CallControl_V4`
+pub(crate) async fn call_control(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = "/ca_apis/CallControl_V4";
+    if let Some(resp) = intake(
+        &shared,
+        Endpoint::CallControl,
+        &method,
+        path,
+        None,
+        &headers,
+        &body,
+    )
+    .await
+    {
+        return resp;
+    }
+    let Some(map) = parse_object(&body) else {
+        return invalid_json();
+    };
+    // Every field is documented as a string; a number here is a client bug (UCIDs lose
+    // precision as JSON numbers), so say so instead of coercing.
+    let mut fields = HashMap::new();
+    for key in [
+        "userName",
+        "action",
+        "ucid",
+        "conferenceNumber",
+        "did",
+        "agentPhoneName",
+    ] {
+        match str_field(&map, key) {
+            Ok(v) => {
+                fields.insert(key, v.unwrap_or("").trim().to_string());
+            }
+            Err(()) => return invalid_json(),
+        }
+    }
+    let bad_user = || false_with_data("Invalid userName or apiKey");
+    let account = match auth::authenticate(
+        &shared,
+        &headers,
+        Some(fields["userName"].as_str()),
+        &bad_user,
+    ) {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let action = fields["action"].as_str();
+    if !matches!(
+        action,
+        "CONFERENCE" | "HOLD" | "UNHOLD" | "MUTE" | "UNMUTE" | "KICK_CALL"
+    ) {
+        return error(INVALID_ACTION);
+    }
+    let ucid = fields["ucid"].clone();
+    let number = fields["conferenceNumber"].clone();
+    let now = shared.clock.now();
+    let tz = shared.clock.timezone();
+    let mut state = lock(&shared.oz);
+    let Some(call) = state
+        .calls
+        .get_mut(&ucid)
+        .filter(|c| c.account == account.user_name)
+    else {
+        return error("Call not Found");
+    };
+    match action {
+        "CONFERENCE" => {
+            if !valid_conference_number(&number, account.region) {
+                return error("Please pass valid Conference number");
+            }
+            if call
+                .participants
+                .iter()
+                .any(|p| same_number(&p.number, &number))
+            {
+                return error(ALREADY_IN_CALL);
+            }
+            call.participants.push(Participant {
+                number,
+                role: PartyRole::Conference,
+                on_hold: false,
+                muted: false,
+            });
+            success("dialing", &ucid)
+        }
+        "KICK_CALL" => {
+            if !valid_conference_number(&number, account.region) {
+                return error("Please pass valid Conference number");
+            }
+            let Some(idx) = call
+                .participants
+                .iter()
+                .position(|p| same_number(&p.number, &number))
+            else {
+                return error(NOT_IN_CALL);
+            };
+            let removed = call.participants.remove(idx);
+            if removed.role == PartyRole::Agent
+                && let Some(p) = call
+                    .participants
+                    .iter()
+                    .find(|p| p.role == PartyRole::Conference)
+            {
+                call.transferred_to = Some(p.number.clone());
+            }
+            // The call is over when the customer leg is gone or nobody is left with them.
+            let customer_left = removed.role == PartyRole::Customer;
+            let alone = call
+                .participants
+                .iter()
+                .all(|p| p.role == PartyRole::Customer);
+            if customer_left || alone {
+                let _ = end_call(&mut state, &ucid, now, "AgentHangup", tz);
+            }
+            success("call got disconnected", &ucid)
+        }
+        _ => {
+            let target = if number.is_empty() {
+                call.participants
+                    .iter_mut()
+                    .find(|p| p.role == PartyRole::Customer)
+            } else {
+                call.participants
+                    .iter_mut()
+                    .find(|p| same_number(&p.number, &number))
+            };
+            let Some(party) = target else {
+                return error(NOT_IN_CALL);
+            };
+            let message = match action {
+                "HOLD" => {
+                    party.on_hold = true;
+                    "User hold is successful"
+                }
+                "UNHOLD" => {
+                    party.on_hold = false;
+                    "Call is Un-hold successfully"
+                }
+                "MUTE" => {
+                    party.muted = true;
+                    "call got mute successfully"
+                }
+                _ => {
+                    party.muted = false;
+                    "unmute success"
+                }
+            };
+            success(message, &ucid)
+        }
+    }
+}
+
+/// `GET /CAServices/Call/Record.php?userName&apiKey&action=pause|unPause&ucid`
+pub(crate) async fn record(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let path = "/CAServices/Call/Record.php";
+    if let Some(resp) = intake(
+        &shared,
+        Endpoint::Record,
+        &method,
+        path,
+        raw.as_deref(),
+        &headers,
+        &[],
+    )
+    .await
+    {
+        return resp;
+    }
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let get = |k: &str| q.get(k).map(|s| s.trim()).unwrap_or("");
+    let mut state = lock(&shared.oz);
+    let key_ok = state
+        .accounts
+        .get(get("userName"))
+        .is_some_and(|a| !get("apiKey").is_empty() && a.api_key == get("apiKey"));
+    if !key_ok {
+        return error("userName or apiKey is Invalid");
+    }
+    let ucid = get("ucid");
+    if ucid.is_empty() {
+        return error("ucid should not be empty");
+    }
+    let (paused, inner) = match get("action") {
+        "pause" => (true, "paused monitoring of the channel"),
+        "unPause" => (false, "Unpaused monitoring of the channel"),
+        _ => return error("action should be either pause or unPause"),
+    };
+    let user = get("userName");
+    let Some(call) = state.calls.get_mut(ucid).filter(|c| c.account == user) else {
+        return error("ucid is Invalid");
+    };
+    call.recording_paused = paused;
+    // The documented success: outer status "Error", the real answer as JSON text in `message`.
+    let nested = json!({"status": "Success", "message": inner}).to_string();
+    error(&nested)
+}

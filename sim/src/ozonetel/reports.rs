@@ -1,0 +1,667 @@
+//! Call history: `abandonCalls`, `fetchCDRDetails` and `fetchCdrByUCID`.
+//!
+//! The reports are GET requests with a JSON body — many HTTP stacks turn that into a POST or
+//! drop the body, and Ozonetel answers those with an error, so the simulator does too. Windows
+//! must stay within one calendar day (account-local time), may reach 15 days back (older answers
+//! an empty list, not an error) and an account may ask twice a minute.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::calls::{LiveCall, parse_ucid};
+use super::{
+    Account, OzState, auth, false_plain, false_with_data, intake, invalid_json, parse_object,
+};
+use crate::faults::{Endpoint, lock};
+use crate::{Shared, SimError};
+
+/// Ozonetel's date-time format for report windows and times.
+pub(crate) const DATE_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+/// Requests per rolling minute and account on the CDR endpoints (both count together).
+pub(crate) const CDR_REQUESTS_PER_MINUTE: usize = 2;
+/// How many days back the CDR endpoints answer.
+pub(crate) const CDR_DAYS_BACK: i64 = 15;
+/// The CDR answer to a window spanning two days (Ozonetel's wording is not public).
+pub(crate) const NOT_SAME_DAY: &str = "fromDate and toDate should be on the same day";
+/// The CDR answer to fromDate after toDate (wording not public).
+pub(crate) const FROM_AFTER_TO: &str = "fromDate should not be greater than toDate";
+/// The fetchCdrByUCID answer without a ucid (wording not public).
+pub(crate) const MISSING_UCID: &str = "Missing ucid";
+
+/// A call that already happened, to seed history directly (library:
+/// [`crate::Simulator::seed_history`]; HTTP: `POST /sim/history`). Answered calls appear in the
+/// CDR reports; unanswered ones in the CDR reports (`Status: Unanswered`) and in `abandonCalls`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PastCall {
+    /// The UCID (digits); generated (above 2^53) when absent.
+    pub ucid: Option<String>,
+    /// Owning account; the default account when absent.
+    pub account: Option<String>,
+    /// The customer's number.
+    pub customer_number: String,
+    /// The agent's id (empty for calls that never reached an agent).
+    pub agent_id: String,
+    /// The agent's display name.
+    pub agent_name: String,
+    /// The DID.
+    pub did: String,
+    /// The campaign name.
+    pub campaign: String,
+    /// The skill.
+    pub skill: String,
+    /// Call type (`Inbound`, `Manual`, `Progressive`…).
+    pub call_type: String,
+    /// Whether the customer was answered.
+    pub answered: bool,
+    /// Local start time (`YYYY-MM-DD HH:MM:SS` in JSON); the simulator's "now" when absent.
+    #[serde(with = "local_time")]
+    pub start: Option<NaiveDateTime>,
+    /// Seconds of ringing before answer (or before giving up).
+    pub ring_secs: u64,
+    /// Seconds of conversation.
+    pub talk_secs: u64,
+    /// Seconds on hold (within the talk time).
+    pub hold_secs: u64,
+    /// Who hung up (`AgentHangup`, `CustomerHangup`, `System`…).
+    pub hangup_by: String,
+    /// Number the call was transferred to, if any.
+    pub transferred_to: Option<String>,
+    /// The disposition the agent set.
+    pub disposition: String,
+}
+
+impl Default for PastCall {
+    fn default() -> Self {
+        PastCall {
+            ucid: None,
+            account: None,
+            customer_number: "9876543210".into(),
+            agent_id: "agent1".into(),
+            agent_name: "agent1".into(),
+            did: "918041763265".into(),
+            campaign: "Inbound_918041763265".into(),
+            skill: "General".into(),
+            call_type: "Inbound".into(),
+            answered: true,
+            start: None,
+            ring_secs: 5,
+            talk_secs: 120,
+            hold_secs: 0,
+            hangup_by: "CustomerHangup".into(),
+            transferred_to: None,
+            disposition: String::new(),
+        }
+    }
+}
+
+/// `Option<NaiveDateTime>` as `"YYYY-MM-DD HH:MM:SS"` (a `T` separator is accepted too).
+mod local_time {
+    use chrono::NaiveDateTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(t) => s.serialize_str(&t.format(super::DATE_TIME_FORMAT).to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDateTime>, D::Error> {
+        let raw = Option::<String>::deserialize(d)?;
+        raw.map(|s| {
+            NaiveDateTime::parse_from_str(&s.replace('T', " "), super::DATE_TIME_FORMAT)
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
+    }
+}
+
+/// One finished call, as the reports serve it.
+#[derive(Debug, Clone)]
+pub(crate) struct HistoryEntry {
+    pub ucid: u64,
+    pub call_id: u64,
+    pub account: String,
+    pub customer_number: String,
+    pub agent_id: String,
+    pub agent_name: String,
+    pub did: String,
+    pub campaign: String,
+    pub skill: String,
+    pub call_type: String,
+    pub answered: bool,
+    /// Local start time.
+    pub start: NaiveDateTime,
+    pub ring_secs: u64,
+    pub talk_secs: u64,
+    pub hold_secs: u64,
+    pub hangup_by: String,
+    pub transferred_to: Option<String>,
+    pub disposition: String,
+}
+
+impl HistoryEntry {
+    pub(crate) fn from_live(
+        call: &LiveCall,
+        call_id: u64,
+        ended: DateTime<Utc>,
+        hangup_by: &str,
+        tz: FixedOffset,
+    ) -> Self {
+        let total = u64::try_from((ended - call.started_at).num_seconds())
+            .unwrap_or(0)
+            .min(MAX_CALL_SECS);
+        // Seeded calls start when they are answered; unanswered ones rang the whole time.
+        let (ring, talk) = if call.answered {
+            (0, total)
+        } else {
+            (total, 0)
+        };
+        HistoryEntry {
+            ucid: call.ucid,
+            call_id,
+            account: call.account.clone(),
+            customer_number: call.customer_number.clone(),
+            agent_id: call.agent_id.clone(),
+            agent_name: call.agent_name.clone(),
+            did: call.did.clone(),
+            campaign: call.campaign.clone(),
+            skill: call.skill.clone(),
+            call_type: call.call_type.clone(),
+            answered: call.answered,
+            start: call.started_at.with_timezone(&tz).naive_local(),
+            ring_secs: ring,
+            talk_secs: talk,
+            hold_secs: 0,
+            hangup_by: hangup_by.to_string(),
+            transferred_to: call.transferred_to.clone(),
+            disposition: String::new(),
+        }
+    }
+
+    fn end(&self) -> NaiveDateTime {
+        plus(self.start, self.ring_secs + self.talk_secs)
+    }
+
+    /// The 47-field CDR record. UCID and CallID are JSON numbers built from u64, so they stay
+    /// exact above 2^53.
+    pub(crate) fn cdr_record(&self) -> Value {
+        let t = |d: NaiveDateTime| d.format("%H:%M:%S").to_string();
+        let wrapup = if self.answered { 10 } else { 0 };
+        let pickup = plus(self.start, self.ring_secs);
+        let end = self.end();
+        let digits: String = self
+            .customer_number
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        let national = &digits[digits.len().saturating_sub(10)..];
+        let answered = self.answered;
+        let mut m = Map::new();
+        let mut put = |k: &str, v: Value| {
+            m.insert(k.to_string(), v);
+        };
+        put("CallID", Value::from(self.call_id));
+        put(
+            "CallDate",
+            Value::from(self.start.format("%Y-%m-%d").to_string()),
+        );
+        put("StartTime", Value::from(t(self.start)));
+        put("EndTime", Value::from(t(end)));
+        put(
+            "Duration",
+            Value::from(hms(self.ring_secs + self.talk_secs)),
+        );
+        put("TalkTime", Value::from(hms(self.talk_secs)));
+        put("HandlingTime", Value::from(hms(self.talk_secs + wrapup)));
+        put("CallerID", Value::from(self.customer_number.clone()));
+        put("DialedNumber", Value::from(self.customer_number.clone()));
+        put("E164", Value::from(format!("+91{national}")));
+        put("DID", Value::from(self.did.clone()));
+        put("Location", Value::from("Karnataka"));
+        put("AgentID", Value::from(self.agent_id.clone()));
+        put("AgentName", Value::from(self.agent_name.clone()));
+        put("Skill", Value::from(self.skill.clone()));
+        put("CampaignName", Value::from(self.campaign.clone()));
+        put("CallFlow", Value::from(""));
+        put("Type", Value::from(self.call_type.clone()));
+        put(
+            "Status",
+            Value::from(if answered { "Answered" } else { "Unanswered" }),
+        );
+        put(
+            "DialStatus",
+            Value::from(if answered { "answered" } else { "NoAnswer" }),
+        );
+        put(
+            "AgentDialStatus",
+            Value::from(if answered { "answered" } else { "" }),
+        );
+        put(
+            "CustomerDialStatus",
+            Value::from(if answered { "answered" } else { "NoAnswer" }),
+        );
+        put("Disposition", Value::from(self.disposition.clone()));
+        put("Comments", Value::from(""));
+        put("HangupBy", Value::from(self.hangup_by.clone()));
+        put("QueueTime", Value::from(hms(0)));
+        put("HoldDuration", Value::from(hms(self.hold_secs)));
+        put("WrapupDuration", Value::from(hms(wrapup)));
+        put("TimeToAnswer", Value::from(hms(self.ring_secs)));
+        put("DialCount", Value::from(1));
+        put("UCID", Value::from(self.ucid));
+        put("UUI", Value::from(""));
+        put(
+            "CallAudio",
+            Value::from(if answered {
+                format!("https://recordings.sim.invalid/{}.mp3", self.ucid)
+            } else {
+                String::new()
+            }),
+        );
+        put("CallerConfAudioFile", Value::from(""));
+        put("ConferenceDuration", Value::from(hms(0)));
+        put("CustomerRingTime", Value::from(hms(self.ring_secs)));
+        put("DialOutName", Value::from(""));
+        put("DynamicDID", Value::from(""));
+        put("Event", Value::from(""));
+        put(
+            "PickupTime",
+            Value::from(if answered { t(pickup) } else { String::new() }),
+        );
+        put("Rating", Value::from(0));
+        put("RatingComments", Value::from(""));
+        put(
+            "TransferType",
+            Value::from(if self.transferred_to.is_some() {
+                "Conference"
+            } else {
+                ""
+            }),
+        );
+        put(
+            "TransferredTo",
+            Value::from(self.transferred_to.clone().unwrap_or_default()),
+        );
+        put("VideoRecordingURL", Value::from(""));
+        put(
+            "WrapUpEndTime",
+            Value::from(if answered {
+                t(plus(end, wrapup))
+            } else {
+                String::new()
+            }),
+        );
+        put(
+            "WrapUpStartTime",
+            Value::from(if answered { t(end) } else { String::new() }),
+        );
+        Value::Object(m)
+    }
+
+    /// The `abandonCalls` item.
+    pub(crate) fn abandoned_item(&self) -> Value {
+        json!({
+            "monitorUCID": Value::from(self.ucid),
+            "type": self.call_type,
+            "status": "NotAnswered",
+            "campaign": self.campaign,
+            "callerID": self.customer_number,
+            "did": self.did,
+            "skillID": if self.skill.is_empty() { "" } else { "1001" },
+            "skill": self.skill,
+            "agentID": self.agent_id,
+            "agent": self.agent_name,
+            "hangupBy": self.hangup_by,
+            "callTime": self.start.format(DATE_TIME_FORMAT).to_string(),
+        })
+    }
+}
+
+/// Longest duration a history entry may carry (a week): keeps date arithmetic far from
+/// chrono's limits whatever a test seeds.
+pub(crate) const MAX_CALL_SECS: u64 = 7 * 24 * 3600;
+
+fn secs(n: u64) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(n.min(MAX_CALL_SECS)).unwrap_or(0))
+}
+
+/// `t + n` seconds, saturating at `t` if the calendar runs out.
+fn plus(t: NaiveDateTime, n: u64) -> NaiveDateTime {
+    t.checked_add_signed(secs(n)).unwrap_or(t)
+}
+
+/// Seconds as `HH:MM:SS`.
+pub(crate) fn hms(total: u64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}",
+        total / 3600,
+        (total / 60) % 60,
+        total % 60
+    )
+}
+
+/// Adds a past call to the history.
+pub(crate) fn seed_history(
+    state: &mut OzState,
+    default_account: &str,
+    now_local: NaiveDateTime,
+    past: PastCall,
+) -> Result<String, SimError> {
+    let account = past.account.unwrap_or_else(|| default_account.to_string());
+    if !state.accounts.contains_key(&account) {
+        return Err(SimError::UnknownAccount(account));
+    }
+    if past.ring_secs.saturating_add(past.talk_secs) > MAX_CALL_SECS
+        || past.hold_secs > past.talk_secs
+    {
+        return Err(SimError::InvalidCall(
+            "ring_secs + talk_secs must be at most a week and hold_secs at most talk_secs".into(),
+        ));
+    }
+    let ucid = match past.ucid {
+        Some(u) => parse_ucid(&u)?,
+        None => state.next_ucid(),
+    };
+    if state.ucid_in_use(&ucid.to_string()) {
+        return Err(SimError::DuplicateUcid(ucid.to_string()));
+    }
+    if let Some(acc) = state.accounts.get_mut(&account)
+        && !acc.campaigns.contains(&past.campaign)
+    {
+        acc.campaigns.push(past.campaign.clone());
+    }
+    let call_id = state.next_call_id();
+    let start = past.start.unwrap_or_else(|| {
+        now_local
+            .checked_sub_signed(secs(past.ring_secs + past.talk_secs))
+            .unwrap_or(now_local)
+    });
+    state.history.push(HistoryEntry {
+        ucid,
+        call_id,
+        account,
+        customer_number: past.customer_number,
+        agent_id: past.agent_id,
+        agent_name: past.agent_name,
+        did: past.did,
+        campaign: past.campaign,
+        skill: past.skill,
+        call_type: past.call_type,
+        answered: past.answered,
+        start,
+        ring_secs: past.ring_secs,
+        talk_secs: if past.answered { past.talk_secs } else { 0 },
+        hold_secs: past.hold_secs,
+        hangup_by: past.hangup_by,
+        transferred_to: past.transferred_to,
+        disposition: past.disposition,
+    });
+    Ok(ucid.to_string())
+}
+
+fn parse_time(v: Option<&Value>) -> Result<Option<NaiveDateTime>, ()> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) if s.len() == 19 => {
+            NaiveDateTime::parse_from_str(s, DATE_TIME_FORMAT)
+                .map(Some)
+                .map_err(|_| ())
+        }
+        Some(_) => Err(()),
+    }
+}
+
+/// A filter value that may be given as a string or a JSON number (UCIDs).
+fn filter_value(map: &Map<String, Value>, key: &str) -> Option<String> {
+    match map.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `GET /ca_apis/abandonCalls` (GET with a JSON body).
+pub(crate) async fn abandon_calls(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    let path = "/ca_apis/abandonCalls";
+    if let Some(resp) = intake(
+        &shared,
+        Endpoint::AbandonCalls,
+        &method,
+        path,
+        raw.as_deref(),
+        &headers,
+        &body,
+    )
+    .await
+    {
+        return resp;
+    }
+    let map = parse_object(&body).unwrap_or_default();
+    let user = map.get("userName").and_then(Value::as_str);
+    let bad_user = || false_with_data("Invalid User Details");
+    let account = match auth::authenticate(&shared, &headers, user, &bad_user) {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    let now = shared.clock.now_naive_local();
+    let Ok(from) = parse_time(map.get("fromTime")) else {
+        return false_with_data(
+            "Invalid fromTime format. Please pass the time in the format yyyy-MM-dd HH:mm:ss",
+        );
+    };
+    let Ok(to) = parse_time(map.get("toTime")) else {
+        return false_with_data(
+            "Invalid toTime format. Please pass the time in the format yyyy-MM-dd HH:mm:ss",
+        );
+    };
+    // Without times Ozonetel answers today's calls.
+    let from = from.unwrap_or_else(|| now.date().and_time(chrono::NaiveTime::MIN));
+    let to = to.unwrap_or(now);
+    let campaign = filter_value(&map, "campaignName");
+    let state = lock(&shared.oz);
+    let mut items: Vec<&HistoryEntry> = state
+        .history
+        .iter()
+        .filter(|h| h.account == account.user_name && !h.answered)
+        .filter(|h| h.start >= from && h.start <= to)
+        .filter(|h| campaign.as_ref().is_none_or(|c| &h.campaign == c))
+        .collect();
+    items.sort_by_key(|h| h.start);
+    let list: Vec<Value> = items.iter().map(|h| h.abandoned_item()).collect();
+    axum::Json(json!({"status": "success", "message": list})).into_response()
+}
+
+/// `GET /ca_reports/fetchCDRDetails` (GET with a JSON body).
+pub(crate) async fn fetch_cdr_details(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    cdr(shared, method, headers, raw, body, false).await
+}
+
+/// `GET /ca_reports/fetchCdrByUCID` (GET with a JSON body).
+pub(crate) async fn fetch_cdr_by_ucid(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    cdr(shared, method, headers, raw, body, true).await
+}
+
+fn fail(message: &str) -> Response {
+    axum::Json(json!({"status": "fail", "message": message})).into_response()
+}
+
+async fn cdr(
+    shared: Arc<Shared>,
+    method: Method,
+    headers: HeaderMap,
+    raw: Option<String>,
+    body: Bytes,
+    by_ucid: bool,
+) -> Response {
+    let (endpoint, path) = if by_ucid {
+        (Endpoint::FetchCdrByUcid, "/ca_reports/fetchCdrByUCID")
+    } else {
+        (Endpoint::FetchCdrDetails, "/ca_reports/fetchCDRDetails")
+    };
+    if let Some(resp) = intake(
+        &shared,
+        endpoint,
+        &method,
+        path,
+        raw.as_deref(),
+        &headers,
+        &body,
+    )
+    .await
+    {
+        return resp;
+    }
+    // Parameters only count in the JSON body; a query string or an empty body is refused.
+    let Some(map) = parse_object(&body) else {
+        return invalid_json();
+    };
+    let user = map.get("userName").and_then(Value::as_str);
+    let bad_user = || false_plain("Missing userName or apiKey");
+    let account = match auth::authenticate(&shared, &headers, user, &bad_user) {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    if let Some(resp) = rate_limit(&shared, &account) {
+        return resp;
+    }
+    let now = shared.clock.now_naive_local();
+    let given = |k: &str| match map.get(k) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(v) => Some(v),
+    };
+    let (Some(from), Some(to)) = (given("fromDate"), given("toDate")) else {
+        return fail("Missing fromDate and toDate");
+    };
+    let (from, to) = (Some(from), Some(to));
+    let Ok(Some(from)) = parse_time(from) else {
+        return fail(
+            "Invalid fromDate format. Please pass the date in the format yyyy-MM-dd HH:mm:ss",
+        );
+    };
+    let Ok(Some(to)) = parse_time(to) else {
+        return fail(
+            "Invalid toDate format. Please pass the date in the format yyyy-MM-dd HH:mm:ss",
+        );
+    };
+    if from > now || to > now {
+        return fail("fromDate and toDate should not be future dates");
+    }
+    if from.date() != to.date() {
+        return fail(NOT_SAME_DAY);
+    }
+    if from > to {
+        return fail(FROM_AFTER_TO);
+    }
+    let ucid = filter_value(&map, "ucid");
+    if by_ucid && ucid.is_none() {
+        return fail(MISSING_UCID);
+    }
+    let campaign = filter_value(&map, "campaignName");
+    let state = lock(&shared.oz);
+    if let Some(c) = &campaign {
+        let known = state
+            .accounts
+            .get(&account.user_name)
+            .is_some_and(|a| a.campaigns.contains(c));
+        if !known {
+            return fail("Invalid campaignName");
+        }
+    }
+    // Older than the retention window: an empty answer, not an error.
+    let oldest_day = now
+        .date()
+        .checked_sub_signed(chrono::Duration::days(CDR_DAYS_BACK))
+        .unwrap_or(chrono::NaiveDate::MIN);
+    if from.date() < oldest_day {
+        return axum::Json(json!({"details": []})).into_response();
+    }
+    let monitor = filter_value(&map, "monitorUCID");
+    let call_type = filter_value(&map, "callType");
+    let status = filter_value(&map, "status");
+    let mut rows: Vec<&HistoryEntry> = state
+        .history
+        .iter()
+        .filter(|h| h.account == account.user_name)
+        .filter(|h| h.start >= from && h.start <= to)
+        .filter(|h| ucid.as_ref().is_none_or(|u| &h.ucid.to_string() == u))
+        .filter(|h| monitor.as_ref().is_none_or(|u| &h.ucid.to_string() == u))
+        .filter(|h| campaign.as_ref().is_none_or(|c| &h.campaign == c))
+        .filter(|h| {
+            call_type
+                .as_ref()
+                .is_none_or(|t| h.call_type.eq_ignore_ascii_case(t))
+        })
+        .filter(|h| {
+            status.as_ref().is_none_or(|s| {
+                let answered = s.eq_ignore_ascii_case("Answered");
+                answered == h.answered
+            })
+        })
+        .collect();
+    rows.sort_by_key(|h| h.start);
+    let details: Vec<Value> = rows.iter().map(|h| h.cdr_record()).collect();
+    axum::Json(json!({"details": details})).into_response()
+}
+
+/// The answer to a third CDR request within a minute (Ozonetel's wording is not public).
+pub(crate) const CDR_RATE_LIMIT_MESSAGE: &str =
+    "Rate limit exceeded. Only 2 requests per minute are allowed";
+
+/// 2 requests per rolling minute per account, by the simulator's clock. Refused requests do not
+/// count, so a client that waits for Retry-After always gets through.
+fn rate_limit(shared: &Shared, account: &Account) -> Option<Response> {
+    let now = shared.clock.now();
+    let mut state = lock(&shared.oz);
+    let window = state
+        .cdr_requests
+        .entry(account.user_name.clone())
+        .or_default();
+    let minute_ago = now - chrono::Duration::seconds(60);
+    while window.front().is_some_and(|t| *t <= minute_ago) {
+        window.pop_front();
+    }
+    if window.len() >= CDR_REQUESTS_PER_MINUTE {
+        let oldest = window.front().copied().unwrap_or(now);
+        let wait_ms = (oldest + chrono::Duration::seconds(60) - now).num_milliseconds();
+        let retry_after = u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000).max(1);
+        return Some(
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, retry_after.to_string())],
+                axum::Json(json!({"status": "fail", "message": CDR_RATE_LIMIT_MESSAGE})),
+            )
+                .into_response(),
+        );
+    }
+    window.push_back(now);
+    None
+}

@@ -1,0 +1,394 @@
+//! The Deepgram live stand-in, over a real WebSocket.
+
+use std::time::Duration;
+
+use futures::{SinkExt as _, StreamExt as _};
+use helix_engage_sim::{Endpoint, Fault, Script, Simulator, Times, Turn};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::Response;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const STEREO: &str = "model=nova-3&encoding=linear16&sample_rate=16000&channels=2&multichannel=true\
+                      &interim_results=true&punctuate=true&vad_events=true&utterance_end_ms=1000";
+/// Bytes per second of 16 kHz, 16-bit, 2-channel audio.
+const STEREO_BPS: usize = 16_000 * 2 * 2;
+
+async fn connect(
+    sim: &Simulator,
+    query: &str,
+    auth: Option<&str>,
+) -> Result<(Ws, Response<Option<Vec<u8>>>), tokio_tungstenite::tungstenite::Error> {
+    let url = format!("{}/v1/listen?{query}", sim.deepgram_url());
+    let mut req = url.into_client_request().expect("request");
+    if let Some(a) = auth {
+        req.headers_mut()
+            .insert("Authorization", a.parse().expect("header"));
+    }
+    req.headers_mut()
+        .insert("User-Agent", "helix-engage-test/1".parse().expect("header"));
+    connect_async(req).await
+}
+
+async fn open(sim: &Simulator, query: &str) -> Ws {
+    connect(sim, query, Some("Token sim-deepgram-key"))
+        .await
+        .expect("handshake")
+        .0
+}
+
+/// Sends `seconds` of audio in 100 ms chunks.
+async fn send_audio(ws: &mut Ws, seconds: f64, bytes_per_second: usize) {
+    let chunk = bytes_per_second / 10;
+    let chunks = (seconds * 10.0).round() as usize;
+    for i in 0..chunks {
+        let data = vec![(i % 251) as u8; chunk];
+        // A dropped socket may refuse the rest; the test looks at what arrived.
+        if ws.send(Message::Binary(data.into())).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Collects JSON messages until nothing arrives for `quiet`.
+async fn drain(ws: &mut Ws, quiet: Duration) -> Vec<Value> {
+    let mut out = Vec::new();
+    while let Ok(Some(Ok(msg))) = tokio::time::timeout(quiet, ws.next()).await {
+        if let Message::Text(t) = msg {
+            out.push(serde_json::from_str(t.as_str()).expect("json message"));
+        }
+    }
+    out
+}
+
+/// Reads until the server closes; returns messages and the close code/reason.
+async fn until_close(ws: &mut Ws, limit: Duration) -> (Vec<Value>, Option<(u16, String)>) {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                out.push(serde_json::from_str(t.as_str()).expect("json"));
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                return (
+                    out,
+                    frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                );
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) | Err(_) => return (out, None),
+        }
+    }
+}
+
+fn transcript(m: &Value) -> &str {
+    m["channel"]["alternatives"][0]["transcript"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn handshake_refusals_carry_dg_error() {
+    let sim = Simulator::start().await.expect("sim");
+    for auth in [None, Some("Token wrong"), Some("sim-deepgram-key")] {
+        match connect(&sim, "model=nova-3", auth).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                assert_eq!(resp.status(), 401);
+                assert!(resp.headers().contains_key("dg-error"));
+                assert!(resp.headers().contains_key("dg-request-id"));
+            }
+            other => panic!("expected 401, got {:?}", other.map(|_| ())),
+        }
+    }
+    for query in [
+        "model=nova-9",
+        "encoding=linear16",
+        "encoding=wav&sample_rate=8000",
+        "interim_results=false&utterance_end_ms=1000",
+        "model=nova-2&keyterm=helix",
+        "sim_script=nope",
+    ] {
+        match connect(&sim, query, Some("Token sim-deepgram-key")).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                assert_eq!(resp.status(), 400, "{query}");
+                let err = resp.headers()["dg-error"].to_str().expect("text");
+                assert!(!err.is_empty());
+            }
+            other => panic!("expected 400 for {query}, got {:?}", other.map(|_| ())),
+        }
+    }
+    let refused = sim.deepgram_sessions();
+    assert_eq!(refused.len(), 9);
+    assert!(refused.iter().all(|s| !s.is_open()));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn results_follow_the_audio_received() {
+    let sim = Simulator::start().await.expect("sim");
+    let (mut ws, resp) = connect(&sim, STEREO, Some("Token sim-deepgram-key"))
+        .await
+        .expect("handshake");
+    assert!(resp.headers().contains_key("dg-request-id"));
+    send_audio(&mut ws, 0.5, STEREO_BPS).await;
+    assert!(
+        drain(&mut ws, Duration::from_millis(200)).await.is_empty(),
+        "nothing is due before 0.8 s of audio"
+    );
+    send_audio(&mut ws, 2.5, STEREO_BPS).await;
+    let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+    let types: Vec<&str> = msgs.iter().filter_map(|m| m["type"].as_str()).collect();
+    assert_eq!(types, ["Results", "SpeechStarted", "Results"]);
+    assert_eq!(msgs[0]["is_final"], true, "the silent opening");
+    assert_eq!(transcript(&msgs[0]), "");
+    assert_eq!(msgs[1]["channel"], json!([0, 2]));
+    assert_eq!(
+        msgs[2]["is_final"], false,
+        "an interim partway through the turn"
+    );
+    send_audio(&mut ws, 0.6, STEREO_BPS).await;
+    let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+    let fin = msgs
+        .iter()
+        .find(|m| m["type"] == "Results" && m["is_final"] == true)
+        .expect("final");
+    assert_eq!(
+        transcript(fin),
+        "Hello, this is Priya from Helix Health. Am I speaking with Mr. Sharma?"
+    );
+    assert_eq!(fin["speech_final"], true);
+    assert_eq!(fin["from_finalize"], false);
+    assert_eq!(fin["channel_index"], json!([0, 2]));
+    assert_eq!(fin["start"], 1.0);
+    assert_eq!(fin["duration"], 2.5);
+    let words = fin["channel"]["alternatives"][0]["words"]
+        .as_array()
+        .expect("words");
+    assert_eq!(words[0]["word"], "hello");
+    assert_eq!(words[0]["punctuated_word"], "Hello,");
+    assert_eq!(words[0]["start"], 1.0);
+    assert!(fin["metadata"]["request_id"].is_string());
+    assert!(fin["metadata"]["model_info"]["name"].is_string());
+    // Customer speech on channel 1, then the agent's utterance end at 3.5 + 1.0 s.
+    send_audio(&mut ws, 1.5, STEREO_BPS).await;
+    let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+    assert!(
+        msgs.iter()
+            .any(|m| m["type"] == "SpeechStarted" && m["channel"] == json!([1, 2]))
+    );
+    let ue = msgs
+        .iter()
+        .find(|m| m["type"] == "UtteranceEnd")
+        .expect("utterance end");
+    assert_eq!(ue["channel"], json!([0, 2]));
+    assert_eq!(ue["last_word_end"], 3.5);
+    drop(ws);
+    let s = &sim.deepgram_sessions()[0];
+    assert_eq!(s.bytes_received as usize, STEREO_BPS * 51 / 10);
+    assert_eq!(s.param("model"), Some("nova-3"));
+    assert_eq!(s.header("user-agent"), Some("helix-engage-test/1"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn finalize_flushes_the_turn_in_progress() {
+    let sim = Simulator::start().await.expect("sim");
+    let mut ws = open(&sim, STEREO).await;
+    send_audio(&mut ws, 2.0, STEREO_BPS).await;
+    drain(&mut ws, Duration::from_millis(200)).await;
+    ws.send(Message::Text(r#"{"type":"Finalize"}"#.into()))
+        .await
+        .expect("finalize");
+    let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+    let fin = msgs
+        .iter()
+        .find(|m| m["from_finalize"] == true)
+        .expect("from_finalize result");
+    assert_eq!(fin["is_final"], true);
+    let partial = transcript(fin).to_string();
+    assert!(partial.starts_with("Hello, this is"), "{partial}");
+    assert!(!partial.contains("Sharma"));
+    send_audio(&mut ws, 1.6, STEREO_BPS).await;
+    let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+    let rest = msgs
+        .iter()
+        .find(|m| m["is_final"] == true)
+        .expect("rest of the turn");
+    assert_eq!(
+        format!("{partial} {}", transcript(rest)),
+        "Hello, this is Priya from Helix Health. Am I speaking with Mr. Sharma?",
+        "no word lost or repeated"
+    );
+    assert_eq!(sim.deepgram_sessions()[0].finalizes, 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn close_stream_flushes_sends_metadata_and_closes_1000() {
+    let sim = Simulator::start().await.expect("sim");
+    let mut ws = open(&sim, "encoding=mulaw&sample_rate=8000&punctuate=true").await;
+    send_audio(&mut ws, 2.0, 8000).await;
+    ws.send(Message::Text(r#"{"type":"CloseStream"}"#.into()))
+        .await
+        .expect("close stream");
+    let (msgs, close) = until_close(&mut ws, Duration::from_secs(3)).await;
+    assert_eq!(close, Some((1000, String::new())));
+    let finals: Vec<&Value> = msgs.iter().filter(|m| m["is_final"] == true).collect();
+    assert_eq!(finals.len(), 2, "the silence and the flushed partial turn");
+    assert_eq!(finals[1]["channel_index"], json!([0, 1]), "mono");
+    assert!(transcript(finals[1]).starts_with("Hello, this is"));
+    let meta = msgs.last().expect("metadata");
+    assert_eq!(meta["type"], "Metadata");
+    assert_eq!(meta["duration"], 2.0);
+    assert_eq!(meta["channels"], 1);
+    let s = &sim.deepgram_sessions()[0];
+    assert_eq!(meta["sha256"], json!(s.audio_sha256));
+    assert_eq!(meta["request_id"], json!(s.request_id));
+    assert_eq!(s.close_streams, 1);
+    assert_eq!(s.audio.len(), 16_000);
+    assert_eq!(s.close_code, Some(1000));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn silence_closes_1011_net_0001_and_keepalive_prevents_it() {
+    let sim = Simulator::builder()
+        .deepgram_idle_timeout(Duration::from_millis(600))
+        .start()
+        .await
+        .expect("sim");
+    let mut idle = open(&sim, "encoding=linear16&sample_rate=16000").await;
+    let mut kept = open(&sim, "encoding=linear16&sample_rate=16000").await;
+    for _ in 0..6 {
+        kept.send(Message::Text(r#"{"type":"KeepAlive"}"#.into()))
+            .await
+            .expect("keepalive");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, close) = until_close(&mut idle, Duration::from_secs(2)).await;
+    assert_eq!(close, Some((1011, "NET-0001".to_string())));
+    assert!(
+        sim.deepgram_sessions()[1].is_open(),
+        "KeepAlive kept it open"
+    );
+    assert!(sim.deepgram_sessions()[1].keep_alives >= 6);
+    let (_, close) = until_close(&mut kept, Duration::from_secs(2)).await;
+    assert_eq!(
+        close,
+        Some((1011, "NET-0001".to_string())),
+        "until it stops"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn undecodable_audio_closes_1008_data_0000() {
+    let sim = Simulator::start().await.expect("sim");
+    let mut ws = open(&sim, "encoding=linear16&sample_rate=16000").await;
+    ws.send(Message::Binary(b"UNDECODABLE audio".to_vec().into()))
+        .await
+        .expect("audio");
+    let (_, close) = until_close(&mut ws, Duration::from_secs(2)).await;
+    assert_eq!(close, Some((1008, "DATA-0000".to_string())));
+
+    sim.inject_fault(Endpoint::DeepgramListen, Fault::Undecodable, Times::Once);
+    let mut ws = open(&sim, "encoding=linear16&sample_rate=16000").await;
+    send_audio(&mut ws, 0.1, 32_000).await;
+    let (_, close) = until_close(&mut ws, Duration::from_secs(2)).await;
+    assert_eq!(close, Some((1008, "DATA-0000".to_string())));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn empty_frames_are_ignored_and_timestamps_restart_per_connection() {
+    let sim = Simulator::start().await.expect("sim");
+    for _ in 0..2 {
+        let mut ws = open(&sim, "encoding=linear16&sample_rate=16000").await;
+        ws.send(Message::Binary(Vec::new().into()))
+            .await
+            .expect("empty");
+        send_audio(&mut ws, 1.0, 32_000).await;
+        let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0]["start"], 0.0, "a new connection starts at 0");
+    }
+    let sessions = sim.deepgram_sessions();
+    assert_eq!(sessions.len(), 2);
+    assert!(
+        sessions
+            .iter()
+            .all(|s| s.empty_frames == 1 && s.bytes_received == 32_000)
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn scripts_are_chosen_per_connection() {
+    let sim = Simulator::start().await.expect("sim");
+    sim.register_script(
+        "short",
+        Script {
+            turns: vec![Turn::new(0, "Namaste, how can I help?", 0.0, 0.5)],
+        },
+    )
+    .expect("valid");
+    let mut ws = open(
+        &sim,
+        "encoding=linear16&sample_rate=16000&sim_script=short&smart_format=true",
+    )
+    .await;
+    send_audio(&mut ws, 0.5, 32_000).await;
+    let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+    assert_eq!(transcript(&msgs[0]), "Namaste, how can I help?");
+    assert_eq!(sim.deepgram_sessions()[0].script, "short");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn deepgram_faults() {
+    let sim = Simulator::start().await.expect("sim");
+    sim.inject_fault(
+        Endpoint::DeepgramListen,
+        Fault::RefuseHandshake { status: 503 },
+        Times::Once,
+    );
+    match connect(&sim, "model=nova-3", Some("Token sim-deepgram-key")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status(), 503);
+            assert!(resp.headers().contains_key("dg-error"));
+        }
+        other => panic!("expected 503, got {:?}", other.map(|_| ())),
+    }
+    // Dropped after N bytes: no close frame, the stream just ends.
+    sim.inject_fault(
+        Endpoint::DeepgramListen,
+        Fault::DropAfterBytes { bytes: 6_400 },
+        Times::Once,
+    );
+    let mut ws = open(&sim, "encoding=linear16&sample_rate=16000").await;
+    send_audio(&mut ws, 0.3, 32_000).await;
+    let (_, close) = until_close(&mut ws, Duration::from_secs(2)).await;
+    assert_eq!(close, None);
+    assert_eq!(sim.deepgram_sessions()[1].ended.as_deref(), Some("dropped"));
+    // A half-dead socket: takes audio, answers nothing, never closes.
+    sim.inject_fault(Endpoint::DeepgramListen, Fault::StopAnswering, Times::Once);
+    let mut ws = open(&sim, "encoding=linear16&sample_rate=16000").await;
+    send_audio(&mut ws, 2.0, 32_000).await;
+    ws.send(Message::Text(r#"{"type":"CloseStream"}"#.into()))
+        .await
+        .expect("close stream");
+    assert!(drain(&mut ws, Duration::from_millis(400)).await.is_empty());
+    let s = &sim.deepgram_sessions()[2];
+    assert_eq!(s.bytes_received, 64_000);
+    assert!(s.is_open());
+    // The next connection is healthy again.
+    let mut ws = open(&sim, "encoding=linear16&sample_rate=16000").await;
+    send_audio(&mut ws, 1.0, 32_000).await;
+    assert_eq!(drain(&mut ws, Duration::from_millis(300)).await.len(), 1);
+    sim.shutdown().await;
+}
