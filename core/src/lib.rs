@@ -1,6 +1,6 @@
 //! helix-engage core.
 
-
+pub mod assist;
 mod error;
 pub mod ozonetel;
 
