@@ -583,6 +583,11 @@ impl Session {
     // ---- control --------------------------------------------------------------------------
 
     fn on_control(&mut self, ctrl: Control) {
+        // Audio queued before this request was made must go first: the host called
+        // `send_audio` before `finalize`/`stop`, and the two travel on different channels.
+        while let Ok(chunk) = self.audio_rx.try_recv() {
+            self.on_audio(chunk);
+        }
         match ctrl {
             Control::Hold(on) => {
                 if on {
