@@ -518,21 +518,8 @@ impl Session {
             link.tasks.abort_all();
         }
         self.writer_tx = None;
-        if self.stopping.is_some() {
-            let unsent = self
-                .cfg
-                .audio
-                .seconds(self.buffer.end().saturating_sub(self.max_sent));
-            self.events.warn(
-                WarningKind::AudioLost,
-                format!(
-                    "the deepgram socket was lost while stopping ({reason}); {} of audio not transcribed",
-                    unsent.map_or_else(|| "some".to_string(), |s| format!("{s:.2} s"))
-                ),
-            );
-            self.finished = true;
-            return;
-        }
+        // While stopping, a lost socket is still replaced: the audio not yet finalised is
+        // replayed and CloseStream sent on the new one, all within `stop_wait`.
         self.attempt += 1;
         if self.attempt > self.cfg.reconnect.max_attempts {
             let err = error.unwrap_or_else(|| Error::Transport(reason.clone()));
@@ -563,12 +550,13 @@ impl Session {
 
     fn on_tick(&mut self) {
         let watchdog = self.cfg.timing.watchdog;
-        let stale = self.link.as_ref().and_then(|l| {
-            (!l.close_sent)
-                .then_some(l.unanswered_since)
-                .flatten()
-                .filter(|t| t.elapsed() > watchdog)
-        });
+        // Also after CloseStream: a socket that swallowed the audio and the CloseStream
+        // without a word is replaced, so the unfinalised audio is replayed within `stop_wait`.
+        let stale = self
+            .link
+            .as_ref()
+            .and_then(|l| l.unanswered_since)
+            .filter(|t| t.elapsed() > watchdog);
         if stale.is_some() {
             self.connection_lost(
                 format!(
@@ -607,17 +595,7 @@ impl Session {
                     return;
                 }
                 self.stopping = Some(Instant::now() + self.cfg.timing.stop_wait);
-                if self.link.is_none() {
-                    let unsent = self.buffer.end().saturating_sub(self.max_sent);
-                    if unsent > 0 {
-                        self.events.warn(
-                            WarningKind::AudioLost,
-                            "stopped while reconnecting: buffered audio was not transcribed",
-                        );
-                    }
-                    self.finished = true;
-                    return;
-                }
+                // Without a socket the reconnect goes on; the deadline bounds the wait.
                 self.pump();
             }
         }
