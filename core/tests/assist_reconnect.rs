@@ -252,3 +252,32 @@ async fn reconnects_give_up_after_max_attempts() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(dg.attempts(), 6);
 }
+
+#[tokio::test]
+async fn container_audio_resends_its_header_after_a_reconnect() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, 5_000)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.audio = helix_engage::assist::AudioFormat::Container { channels: 1 };
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    let header = b"\x1aE\xdf\xa3webm-header".to_vec();
+    assist.send_audio(header.clone()).unwrap();
+    for _ in 0..20 {
+        assist.send_audio(vec![1u8; 1_000]).unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let summary = assist.stop().await.unwrap();
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert!(conns[0].audio.starts_with(&header));
+    assert!(
+        conns[1].audio.starts_with(&header),
+        "the new socket must get the header first"
+    );
+    assert!(!conns[1].uri.contains("encoding") && !conns[1].uri.contains("sample_rate"));
+    assert_eq!(summary.metrics.reconnects, 1);
+}

@@ -294,3 +294,45 @@ async fn dropping_the_handle_ends_every_task() {
     .await;
     assert!(end.is_ok(), "session tasks outlived the handle");
 }
+
+#[tokio::test]
+async fn a_full_queue_drops_chunks_reports_them_and_fills_the_gap_with_silence() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello."]),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.audio_queue_chunks = 2;
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    // The test runtime is single-threaded: the session cannot drain the queue until we await.
+    let chunk = vec![7u8; 400];
+    let outcomes: Vec<_> = (0..5)
+        .map(|_| assist.send_audio(chunk.clone()).unwrap())
+        .collect();
+    use helix_engage::assist::AudioDelivery::{Dropped, Queued};
+    assert_eq!(outcomes, vec![Queued, Queued, Dropped, Dropped, Dropped]);
+    assert_eq!(assist.metrics().dropped_chunks, 3);
+    tokio::task::yield_now().await;
+    assist.send_audio(vec![9u8; 400]).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::AudioDropped))
+    );
+    // Deepgram got the two chunks, 1200 bytes of silence where three were dropped, then the last.
+    let audio = &dg.conns()[0].audio;
+    assert_eq!(audio.len(), 2_400);
+    assert!(audio[..800].iter().all(|&b| b == 7));
+    assert!(audio[800..2_000].iter().all(|&b| b == 0));
+    assert!(audio[2_000..].iter().all(|&b| b == 9));
+    assert!((summary.metrics.audio_seconds_dropped - 0.075).abs() < 1e-9);
+}
+
+#[test]
+fn the_handle_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<LiveAssist>();
+}

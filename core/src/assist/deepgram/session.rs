@@ -385,11 +385,13 @@ impl Session {
             // Containers are never replayed: release what went out.
             self.buffer.release(link.sent_pos);
         }
-        if stopping && !link.close_sent && link.sent_pos >= self.buffer.end() {
-            if tx.try_send(Outbound::Text(CLOSE_STREAM)).is_ok() {
-                link.close_sent = true;
-                tracing::debug!("CloseStream sent");
-            }
+        if stopping
+            && !link.close_sent
+            && link.sent_pos >= self.buffer.end()
+            && tx.try_send(Outbound::Text(CLOSE_STREAM)).is_ok()
+        {
+            link.close_sent = true;
+            tracing::debug!("CloseStream sent");
         }
     }
 
