@@ -281,3 +281,36 @@ async fn container_audio_resends_its_header_after_a_reconnect() {
     assert!(!conns[1].uri.contains("encoding") && !conns[1].uri.contains("sample_rate"));
     assert_eq!(summary.metrics.reconnects, 1);
 }
+
+#[tokio::test]
+async fn replay_is_paced_to_the_configured_speed() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, 1_000)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.replay_speed = 4.0;
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    // Two seconds of audio at once; the socket breaks before anything is finalised, so all
+    // of it is replayed: at 4× real time that takes about half a second.
+    let audio = script_audio(&vec![vec![0]; 8]);
+    for chunk in audio.chunks(320) {
+        assist.send_audio(chunk.to_vec()).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert!(
+        conns[1].audio == audio,
+        "the whole unfinalised call is replayed"
+    );
+    let took = conns[1].last_audio_at.unwrap() - conns[1].opened.unwrap();
+    assert!(
+        took >= Duration::from_millis(350),
+        "2 s replayed in {took:?}: faster than 4×"
+    );
+    let summary = assist.stop().await.unwrap();
+    assert!(summary.metrics.audio_seconds_replayed >= 1.9);
+}

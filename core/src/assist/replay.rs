@@ -187,8 +187,7 @@ mod tests {
         // 400 bytes > 300: 100 oldest go; they were sent, so nothing is lost.
         assert_eq!(b.push(bytes(200, 0), 200), 0);
         assert_eq!(b.start(), 100);
-        // Now nothing after 400 was sent: pushing 200 more cuts to 300, losing 300-400? no:
-        // sent=400 means all up to 400 went out; the cut at 300 loses nothing unsent.
+        // Everything up to 400 went out: cutting to 300 loses nothing unsent.
         assert_eq!(b.push(bytes(200, 0), 400), 0);
         assert_eq!(b.start(), 300);
         // Disconnected with send position 300: cutting to 500 loses 200 unsent bytes.

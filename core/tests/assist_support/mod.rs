@@ -107,6 +107,7 @@ pub struct Conn {
     pub audio: Vec<u8>,
     pub frames: Vec<Frame>,
     pub opened: Option<Instant>,
+    pub last_audio_at: Option<Instant>,
 }
 
 impl Conn {
@@ -251,6 +252,7 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                     let mut r = rec.lock().unwrap();
                     r.conns[slot].frames.push(Frame::Binary(data.len()));
                     r.conns[slot].audio.extend_from_slice(&data);
+                    r.conns[slot].last_audio_at = Some(Instant::now());
                 }
                 received += data.len();
                 pending.extend_from_slice(&data);

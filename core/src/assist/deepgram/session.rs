@@ -186,7 +186,7 @@ impl Session {
         };
         match parts.first {
             Ok(connected) => session.open_link(connected, false),
-            Err(e) => session.connection_lost(e.error.to_string(), None),
+            Err(e) => session.connection_lost(e.error.to_string(), Some(e.error)),
         }
         session
     }
@@ -373,8 +373,9 @@ impl Session {
             }
             if link.pacing {
                 let secs = audio.seconds(len).unwrap_or(0.0) / speed;
-                link.next_send_at = link.next_send_at.max(now - Duration::from_millis(50))
-                    + Duration::from_secs_f64(secs);
+                // A little slack so a late timer does not make the pace drift below target.
+                let floor = now.checked_sub(Duration::from_millis(50)).unwrap_or(now);
+                link.next_send_at = link.next_send_at.max(floor) + Duration::from_secs_f64(secs);
             }
             self.metrics.update(|m| {
                 m.m.audio_seconds_sent += audio.seconds(len).unwrap_or(0.0);
@@ -809,8 +810,12 @@ impl Session {
 async fn writer_capacity(tx: &Option<mpsc::Sender<Outbound>>) {
     match tx {
         Some(tx) => {
-            // Waiting for a permit and dropping it: the pump then uses try_send.
-            let _ = tx.reserve().await;
+            // Waiting for a permit and dropping it: the pump then uses try_send. A closed
+            // channel means the writer died and has reported why: wait for that report
+            // instead of spinning.
+            if tx.reserve().await.is_err() {
+                std::future::pending::<()>().await;
+            }
         }
         None => std::future::pending().await,
     }
