@@ -4,6 +4,8 @@
 //!
 //! - [`ozonetel`]: call control (CONFERENCE, HOLD, UNHOLD, MUTE, UNMUTE, KICK_CALL), warm and
 //!   cold transfers, recording pause/resume, missed calls, call history, a missed-call watcher.
+//! - [`assist`]: live call assist — call audio to Deepgram's live speech-to-text, a transcript
+//!   per speaker, and OpenAI suggestions for the agent built from the conversation and the lead.
 //! - One [`Error`] type whose [`code`](Error::code) is shared by the Node and C bindings.
 //!
 //! ## Quick start
@@ -35,6 +37,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod assist;
 mod error;
 pub mod ozonetel;
 

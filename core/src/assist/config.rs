@@ -1,0 +1,446 @@
+//! Every knob of a live-assist session, with the defaults a phone call needs.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::audio::AudioFormat;
+use super::lead::LeadContext;
+use super::transcript::Speaker;
+use crate::{Error, Result};
+
+/// Deepgram's production endpoint; [`DeepgramConfig::url`] overrides it (simulator, tests).
+pub const DEEPGRAM_URL: &str = "wss://api.deepgram.com";
+/// OpenAI's production endpoint; [`SuggestionConfig::base_url`] overrides it.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// Everything [`LiveAssist::start`](super::LiveAssist::start) needs.
+///
+/// ```
+/// use helix_engage::assist::{AssistConfig, AudioFormat, DeepgramConfig, Speaker};
+/// let config = AssistConfig {
+///     deepgram: DeepgramConfig::new("dg-key"),
+///     audio: AudioFormat::Mulaw { sample_rate: 8_000, channels: 2 },
+///     speakers: vec![Speaker::Agent, Speaker::Customer],
+///     ..Default::default()
+/// };
+/// assert_eq!(config.deepgram.model, "nova-3");
+/// ```
+#[derive(Debug, Clone)]
+pub struct AssistConfig {
+    /// The Deepgram connection and recognition options.
+    pub deepgram: DeepgramConfig,
+    /// The audio the host will push.
+    pub audio: AudioFormat,
+    /// Who is on channel *i* (multichannel) or who diarized speaker *i* is (mono with
+    /// `diarize`). Channels or speakers beyond the list become [`Speaker::Other`].
+    pub speakers: Vec<Speaker>,
+    /// Suggestions from an LLM; `None` turns them off.
+    pub suggestions: Option<SuggestionConfig>,
+    /// The lead on the call, for the suggestion prompt.
+    pub lead: Option<LeadContext>,
+    /// Connection timing: keep-alive, watchdog, send/connect timeouts, stop wait.
+    pub timing: Timing,
+    /// Reconnect backoff.
+    pub reconnect: ReconnectPolicy,
+    /// How many chunks `send_audio` may queue before it drops (default 512, ~10 s of 20 ms
+    /// frames). The session drains this queue continuously, so it only fills if the process is
+    /// starved.
+    pub audio_queue_chunks: usize,
+    /// How many events may wait for the host before new ones are dropped (default 4096).
+    /// Finals are also kept in the [`CallSummary`](super::CallSummary), so a slow reader loses
+    /// live updates, never the transcript.
+    pub event_queue: usize,
+    /// The most audio kept for replay after a reconnect (default 30 s). Audio Deepgram has
+    /// finalised is released earlier.
+    pub replay_buffer: Duration,
+    /// How fast buffered audio is replayed after a reconnect, as a multiple of real time
+    /// (default 1.25, Deepgram's ceiling). Tests raise it to run faster than the clock.
+    pub replay_speed: f64,
+}
+
+impl Default for AssistConfig {
+    fn default() -> Self {
+        AssistConfig {
+            deepgram: DeepgramConfig::new(""),
+            audio: AudioFormat::default(),
+            speakers: vec![Speaker::Agent, Speaker::Customer],
+            suggestions: None,
+            lead: None,
+            timing: Timing::default(),
+            reconnect: ReconnectPolicy::default(),
+            audio_queue_chunks: 512,
+            event_queue: 4096,
+            replay_buffer: Duration::from_secs(30),
+            replay_speed: 1.25,
+        }
+    }
+}
+
+impl AssistConfig {
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.audio.validate()?;
+        self.deepgram.validate()?;
+        if self.speakers.is_empty() {
+            return Err(Error::invalid(
+                "speakers is empty: name at least the speaker on channel 0",
+            ));
+        }
+        if self.audio_queue_chunks == 0 || self.event_queue == 0 {
+            return Err(Error::invalid(
+                "audio_queue_chunks and event_queue must be at least 1",
+            ));
+        }
+        if !(self.replay_speed.is_finite() && self.replay_speed >= 1.0) {
+            return Err(Error::invalid(format!(
+                "replay_speed must be a finite number ≥ 1.0, got {}",
+                self.replay_speed
+            )));
+        }
+        self.timing.validate()?;
+        if let Some(s) = &self.suggestions {
+            s.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// Timers of the Deepgram connection. Defaults follow Deepgram's documented limits; tests
+/// shorten them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    /// Send `KeepAlive` after this long without audio (default 4 s; Deepgram closes an idle
+    /// socket with `NET-0001` after ~10 s).
+    pub keepalive_after: Duration,
+    /// Declare a socket dead when audio has been sent and nothing came back for this long
+    /// (default 10 s); it is then replaced.
+    pub watchdog: Duration,
+    /// Bound on every single frame write (default 5 s); a write that takes longer means the
+    /// socket is half-dead and is replaced.
+    pub send_timeout: Duration,
+    /// Bound on the WebSocket handshake (default 5 s).
+    pub connect_timeout: Duration,
+    /// How long `stop` waits after `CloseStream` for the last results and `Metadata`
+    /// (default 5 s).
+    pub stop_wait: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            keepalive_after: Duration::from_secs(4),
+            watchdog: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            stop_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Timing {
+    fn validate(&self) -> Result<()> {
+        for (name, value) in [
+            ("keepalive_after", self.keepalive_after),
+            ("watchdog", self.watchdog),
+            ("send_timeout", self.send_timeout),
+            ("connect_timeout", self.connect_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(Error::invalid(format!("timing.{name} must not be zero")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Capped, jittered exponential backoff between reconnect attempts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconnectPolicy {
+    /// Delay before the first retry (default 250 ms); doubled after each failed attempt.
+    pub initial_delay: Duration,
+    /// Ceiling of the delay (default 5 s).
+    pub max_delay: Duration,
+    /// Consecutive failed attempts before the session gives up with an error (default 10).
+    /// The count resets once a connection has delivered a message.
+    pub max_attempts: u32,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy {
+            initial_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(5),
+            max_attempts: 10,
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// The delay before attempt `attempt` (1-based): `initial · 2^(attempt-1)`, capped, with
+    /// "equal jitter" (a random point in the upper half) so many sessions that lost the same
+    /// server do not come back in lockstep.
+    pub(crate) fn delay(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(20);
+        let base = self
+            .initial_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay);
+        let half = base / 2;
+        let jitter = half.mul_f64(rand::random::<f64>());
+        half + jitter
+    }
+}
+
+/// Deepgram's `endpointing` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpointing {
+    /// Silence (ms) after which Deepgram marks `speech_final`.
+    Ms(u32),
+    /// `endpointing=false`: no endpoint detection.
+    Disabled,
+}
+
+/// Connection and recognition options for Deepgram's live `/v1/listen`.
+///
+/// The key is a [`SecretString`]: it appears only in the `Authorization` header, never in
+/// `Debug` output, errors or logs.
+#[derive(Debug, Clone)]
+pub struct DeepgramConfig {
+    /// The API key (sent as `Authorization: Token <key>`).
+    pub api_key: SecretString,
+    /// Base WebSocket URL, `ws://` or `wss://` (default [`DEEPGRAM_URL`]); `/v1/listen` is
+    /// appended unless the URL already ends with it.
+    pub url: String,
+    /// Model (default `nova-3`; `nova-2-phonecall` and `nova-2` for languages nova-3 lacks).
+    pub model: String,
+    /// `language`, e.g. `en-IN`, `hi`, `multi` (code-switching). `None` uses the model's default.
+    pub language: Option<String>,
+    /// Interim (unstable) results for live display (default true; needed by `utterance_end_ms`).
+    pub interim_results: bool,
+    /// `punctuate` (default true).
+    pub punctuate: bool,
+    /// `smart_format` (default true).
+    pub smart_format: bool,
+    /// `endpointing` (default 300 ms).
+    pub endpointing: Option<Endpointing>,
+    /// `utterance_end_ms` (default 1000; requires `interim_results`).
+    pub utterance_end_ms: Option<u32>,
+    /// `vad_events` → `SpeechStarted` events (default true).
+    pub vad_events: bool,
+    /// `diarize`: speaker numbers on a mono stream (default false).
+    pub diarize: bool,
+    /// Terms to boost: sent as `keyterm` for nova-3 models and as `keywords` otherwise.
+    pub keyterms: Vec<String>,
+    /// `multichannel`: `None` (default) turns it on when the audio has more than one channel.
+    pub multichannel: Option<bool>,
+    /// Any other query parameters, appended verbatim (`("redact", "pci")`).
+    pub extra_params: Vec<(String, String)>,
+}
+
+impl DeepgramConfig {
+    /// Options for `api_key` with the defaults documented on each field.
+    pub fn new(api_key: impl Into<SecretString>) -> Self {
+        DeepgramConfig {
+            api_key: api_key.into(),
+            url: DEEPGRAM_URL.to_string(),
+            model: "nova-3".to_string(),
+            language: None,
+            interim_results: true,
+            punctuate: true,
+            smart_format: true,
+            endpointing: Some(Endpointing::Ms(300)),
+            utterance_end_ms: Some(1_000),
+            vad_events: true,
+            diarize: false,
+            keyterms: Vec::new(),
+            multichannel: None,
+            extra_params: Vec::new(),
+        }
+    }
+
+    /// Replaces the base URL (simulator or tests: `ws://127.0.0.1:PORT`).
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = url.into();
+        self
+    }
+
+    /// Replaces the model.
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        use secrecy::ExposeSecret;
+        let key = self.api_key.expose_secret();
+        if key.trim().is_empty() {
+            return Err(Error::invalid(
+                "deepgram api_key is empty: set DEEPGRAM_API_KEY or pass a key",
+            ));
+        }
+        if key.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(Error::invalid(
+                "deepgram api_key contains whitespace or control characters",
+            ));
+        }
+        if self.model.trim().is_empty() {
+            return Err(Error::invalid("deepgram model is empty"));
+        }
+        if self.utterance_end_ms.is_some() && !self.interim_results {
+            return Err(Error::invalid(
+                "deepgram utterance_end_ms needs interim_results = true",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The suggestion engine's LLM and pacing.
+///
+/// Any OpenAI-compatible chat-completions endpoint works (`base_url` + `model`); the endpoint
+/// must support `response_format: json_schema`.
+#[derive(Debug, Clone)]
+pub struct SuggestionConfig {
+    /// API key, sent as `Authorization: Bearer <key>`.
+    pub api_key: SecretString,
+    /// Base URL including the version path (default [`OPENAI_BASE_URL`]);
+    /// `/chat/completions` is appended.
+    pub base_url: String,
+    /// Chat model (default `gpt-4o-mini`).
+    pub model: String,
+    /// At most one request per `interval` while new final text keeps arriving (default 10 s).
+    pub interval: Duration,
+    /// Never two requests closer than this, even on the customer's end of utterance
+    /// (default 3 s).
+    pub min_gap: Duration,
+    /// Bound on one request (default 8 s); a slower answer is abandoned.
+    pub timeout: Duration,
+    /// First delay after a failed request (default 2 s); doubled per consecutive failure.
+    pub backoff_initial: Duration,
+    /// Ceiling of that delay (default 60 s).
+    pub backoff_max: Duration,
+    /// Replaces the built-in system prompt.
+    pub system_prompt: Option<String>,
+    /// How much recent transcript goes into the prompt, in characters (default 4 000).
+    pub max_transcript_chars: usize,
+    /// How much lead context goes into the prompt, in characters (default 2 000).
+    pub max_lead_chars: usize,
+    /// At most this many suggestions per answer (default 3).
+    pub max_items: usize,
+}
+
+impl SuggestionConfig {
+    /// Suggestions from OpenAI with `api_key` and the defaults documented on each field.
+    pub fn new(api_key: impl Into<SecretString>) -> Self {
+        SuggestionConfig {
+            api_key: api_key.into(),
+            base_url: OPENAI_BASE_URL.to_string(),
+            model: "gpt-4o-mini".to_string(),
+            interval: Duration::from_secs(10),
+            min_gap: Duration::from_secs(3),
+            timeout: Duration::from_secs(8),
+            backoff_initial: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(60),
+            system_prompt: None,
+            max_transcript_chars: 4_000,
+            max_lead_chars: 2_000,
+            max_items: 3,
+        }
+    }
+
+    /// Replaces the base URL (simulator or tests: `http://127.0.0.1:PORT/v1`).
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Replaces the model.
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        use secrecy::ExposeSecret;
+        let key = self.api_key.expose_secret();
+        // async-openai builds the header with `parse().unwrap()`: a key that is not a valid
+        // header value would panic inside it, so refuse it here.
+        if key.trim().is_empty() || key.chars().any(|c| !c.is_ascii_graphic()) {
+            return Err(Error::invalid(
+                "openai api_key is empty or holds characters that cannot go in a header",
+            ));
+        }
+        if self.model.trim().is_empty() {
+            return Err(Error::invalid("suggestion model is empty"));
+        }
+        let url = url::Url::parse(&self.base_url).map_err(|e| {
+            Error::invalid(format!(
+                "suggestion base_url {:?} is not a URL: {e}",
+                self.base_url
+            ))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::invalid(format!(
+                "suggestion base_url must be http(s), got {:?}",
+                self.base_url
+            )));
+        }
+        if self.timeout.is_zero() || self.interval.is_zero() {
+            return Err(Error::invalid(
+                "suggestion timeout and interval must not be zero",
+            ));
+        }
+        if self.max_items == 0 {
+            return Err(Error::invalid("suggestion max_items must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_and_jittered_in_the_upper_half() {
+        let policy = ReconnectPolicy {
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1_000),
+            max_attempts: 5,
+        };
+        for _ in 0..50 {
+            let d1 = policy.delay(1);
+            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
+            let d9 = policy.delay(9);
+            assert!(d9 >= Duration::from_millis(500) && d9 <= Duration::from_millis(1_000));
+        }
+    }
+
+    #[test]
+    fn config_validation_names_the_problem() {
+        let err = AssistConfig::default().validate().unwrap_err();
+        assert!(err.to_string().contains("api_key is empty"), "{err}");
+        let mut cfg = AssistConfig {
+            deepgram: DeepgramConfig::new("k"),
+            ..Default::default()
+        };
+        assert!(cfg.validate().is_ok());
+        cfg.deepgram.interim_results = false;
+        assert!(cfg.validate().is_err());
+        cfg.deepgram.interim_results = true;
+        cfg.suggestions = Some(SuggestionConfig::new("sk\nx"));
+        let err = cfg.validate().unwrap_err();
+        assert!(!err.to_string().contains("sk"), "{err}");
+    }
+
+    #[test]
+    fn debug_never_shows_keys() {
+        let cfg = AssistConfig {
+            deepgram: DeepgramConfig::new("dg-secret-123"),
+            suggestions: Some(SuggestionConfig::new("sk-secret-456")),
+            ..Default::default()
+        };
+        let dbg = format!("{cfg:?}");
+        assert!(!dbg.contains("dg-secret-123") && !dbg.contains("sk-secret-456"));
+    }
+}

@@ -1,0 +1,126 @@
+//! What the agent's CRM knows about the person on the line, rendered into the suggestion prompt.
+
+/// The lead's context, given to the LLM so suggestions fit this customer.
+///
+/// Every field is optional; only what is set goes into the prompt. The host decides what is
+/// appropriate to send to the LLM provider (phone numbers and notes are personal data).
+///
+/// ```
+/// use helix_engage::assist::LeadContext;
+/// let lead = LeadContext {
+///     name: Some("Asha Rao".into()),
+///     history: vec!["2024-05-02: asked about home-loan rates".into()],
+///     ..Default::default()
+/// };
+/// assert!(lead.render(1_000).contains("Asha Rao"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadContext {
+    /// The customer's name.
+    pub name: Option<String>,
+    /// The customer's phone number.
+    pub phone: Option<String>,
+    /// Pipeline status, e.g. `"follow-up"`, `"qualified"`.
+    pub status: Option<String>,
+    /// Earlier interactions, oldest first, one short line each.
+    pub history: Vec<String>,
+    /// Any other facts as label/value pairs (`("Plan", "Gold")`).
+    pub fields: Vec<(String, String)>,
+    /// Free-form notes from the CRM.
+    pub notes: Option<String>,
+}
+
+impl LeadContext {
+    /// Renders the context as prompt lines, at most `max_chars` characters (the most recent
+    /// history is kept when it must be cut, because it matters most on this call).
+    pub fn render(&self, max_chars: usize) -> String {
+        let mut head = Vec::new();
+        if let Some(name) = non_empty(&self.name) {
+            head.push(format!("Name: {name}"));
+        }
+        if let Some(phone) = non_empty(&self.phone) {
+            head.push(format!("Phone: {phone}"));
+        }
+        if let Some(status) = non_empty(&self.status) {
+            head.push(format!("Status: {status}"));
+        }
+        for (label, value) in &self.fields {
+            head.push(format!("{}: {}", one_line(label), one_line(value)));
+        }
+        if let Some(notes) = non_empty(&self.notes) {
+            head.push(format!("Notes: {}", one_line(notes)));
+        }
+        let mut out = head.join("\n");
+        if !self.history.is_empty() {
+            // Newest history first when budgeting, then restore chronological order.
+            let mut kept = Vec::new();
+            let mut used = out.chars().count() + "\nHistory:".len();
+            for line in self.history.iter().rev() {
+                let line = format!("- {}", one_line(line));
+                let len = line.chars().count() + 1;
+                if used + len > max_chars {
+                    break;
+                }
+                used += len;
+                kept.push(line);
+            }
+            if !kept.is_empty() {
+                kept.reverse();
+                out.push_str("\nHistory:\n");
+                out.push_str(&kept.join("\n"));
+            }
+        }
+        truncate_chars(out.trim_start(), max_chars)
+    }
+
+    /// Whether nothing at all is known.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.phone.is_none()
+            && self.status.is_none()
+            && self.history.is_empty()
+            && self.fields.is_empty()
+            && self.notes.is_none()
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Prompt lines must stay lines: CRM notes often hold newlines.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub(crate) fn truncate_chars(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((cut, _)) => s[..cut].to_string(),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_only_what_is_set_and_keeps_recent_history() {
+        let lead = LeadContext {
+            name: Some("Asha".into()),
+            status: Some(" ".into()),
+            history: vec!["old call".into(), "new\ncall".into()],
+            fields: vec![("Plan".into(), "Gold".into())],
+            ..Default::default()
+        };
+        let full = lead.render(1_000);
+        assert_eq!(
+            full,
+            "Name: Asha\nPlan: Gold\nHistory:\n- old call\n- new call"
+        );
+        let short = lead.render(45);
+        assert!(short.contains("- new call"), "{short}");
+        assert!(!short.contains("old call"), "{short}");
+        assert!(LeadContext::default().is_empty());
+    }
+}

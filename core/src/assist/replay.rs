@@ -1,0 +1,210 @@
+//! The replay buffer: audio the host has pushed that Deepgram has not finalised yet.
+//!
+//! Positions are absolute byte offsets into the call's audio ("call bytes"), so the same
+//! number means the same instant on every connection. The session releases audio up to the end
+//! of the last final on every channel; after a reconnect it resends from the buffer's start,
+//! which becomes the new connection's time 0 (the timestamp offset).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use tokio_tungstenite::tungstenite::Bytes;
+
+#[derive(Debug)]
+struct Chunk {
+    start: u64,
+    data: Bytes,
+    /// When the chunk's last byte was handed to the socket writer (transcript latency).
+    sent_at: Option<Instant>,
+}
+
+impl Chunk {
+    fn end(&self) -> u64 {
+        self.start + self.data.len() as u64
+    }
+}
+
+/// A bounded window `[start, end)` of the call's audio.
+#[derive(Debug)]
+pub(crate) struct ReplayBuffer {
+    chunks: VecDeque<Chunk>,
+    start: u64,
+    end: u64,
+    max_bytes: u64,
+    /// Sample-frame size; every cut is aligned to it.
+    frame: u64,
+}
+
+impl ReplayBuffer {
+    pub fn new(max_bytes: u64, frame: u64) -> Self {
+        let frame = frame.max(1);
+        ReplayBuffer {
+            chunks: VecDeque::new(),
+            start: 0,
+            end: 0,
+            max_bytes: max_bytes.max(frame),
+            frame,
+        }
+    }
+
+    /// First byte still held.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// One past the last byte pushed (total call bytes so far).
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Appends audio. If the window grows past its bound the oldest audio is released, and the
+    /// number of those bytes that had not been sent yet (`sent` is the send position) is
+    /// returned: that audio is lost and must be reported.
+    pub fn push(&mut self, data: Bytes, sent: u64) -> u64 {
+        if data.is_empty() {
+            return 0;
+        }
+        let len = data.len() as u64;
+        self.chunks.push_back(Chunk {
+            start: self.end,
+            data,
+            sent_at: None,
+        });
+        self.end += len;
+        if self.end - self.start > self.max_bytes {
+            let mut cut = self.end - self.max_bytes;
+            cut = cut.div_ceil(self.frame) * self.frame;
+            let lost = cut.min(self.end).saturating_sub(sent.max(self.start));
+            self.release(cut);
+            return lost;
+        }
+        0
+    }
+
+    /// Drops everything before `upto` (aligned down to a frame; never past `end`).
+    pub fn release(&mut self, upto: u64) {
+        let upto = upto.min(self.end);
+        let upto = upto - upto % self.frame;
+        if upto <= self.start {
+            return;
+        }
+        while let Some(front) = self.chunks.front_mut() {
+            if front.end() <= upto {
+                self.chunks.pop_front();
+            } else {
+                if front.start < upto {
+                    let skip = usize::try_from(upto - front.start).unwrap_or(0);
+                    front.data = front.data.slice(skip..);
+                    front.start = upto;
+                }
+                break;
+            }
+        }
+        self.start = upto;
+    }
+
+    fn index_of(&self, pos: u64) -> Option<usize> {
+        if pos < self.start || pos >= self.end {
+            return None;
+        }
+        // Chunks are contiguous and sorted: the first whose end is past `pos` holds it.
+        let i = self.chunks.partition_point(|c| c.end() <= pos);
+        (i < self.chunks.len()).then_some(i)
+    }
+
+    /// The bytes from `pos` to the end of its chunk, at most `max_len` (aligned to a frame when
+    /// cut), or `None` when `pos` is not held (caught up, or released).
+    pub fn frame_at(&self, pos: u64, max_len: usize) -> Option<Bytes> {
+        let chunk = self.chunks.get(self.index_of(pos)?)?;
+        let from = usize::try_from(pos - chunk.start).ok()?;
+        let available = chunk.data.len() - from;
+        let mut len = available.min(max_len.max(1));
+        if len < available {
+            let frame = usize::try_from(self.frame).unwrap_or(1);
+            len = (len - len % frame).max(frame.min(available));
+        }
+        Some(chunk.data.slice(from..from + len))
+    }
+
+    /// Records that the bytes before `pos_end` were handed to the socket at `at`.
+    pub fn mark_sent(&mut self, pos_end: u64, at: Instant) {
+        if pos_end == 0 {
+            return;
+        }
+        if let Some(i) = self.index_of(pos_end - 1)
+            && let Some(chunk) = self.chunks.get_mut(i)
+        {
+            chunk.sent_at = Some(at);
+        }
+    }
+
+    /// When the audio ending at `pos` was handed to the socket.
+    pub fn sent_at(&self, pos: u64) -> Option<Instant> {
+        let i = self.index_of(pos.saturating_sub(1))?;
+        self.chunks.get(i)?.sent_at
+    }
+
+    /// Forgets when chunks were sent (a new connection sends them again).
+    pub fn clear_sent_marks(&mut self) {
+        for c in &mut self.chunks {
+            c.sent_at = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(n: usize, v: u8) -> Bytes {
+        Bytes::from(vec![v; n])
+    }
+
+    #[test]
+    fn push_release_and_read_back() {
+        let mut b = ReplayBuffer::new(1_000, 2);
+        b.push(bytes(100, 1), 0);
+        b.push(bytes(100, 2), 0);
+        assert_eq!((b.start(), b.end()), (0, 200));
+        let f = b.frame_at(50, 1_000).unwrap();
+        assert_eq!((f.len(), f[0]), (50, 1));
+        let f = b.frame_at(150, 20).unwrap();
+        assert_eq!((f.len(), f[0]), (20, 2));
+        // Release mid-chunk, aligned down to the 2-byte frame.
+        b.release(151);
+        assert_eq!(b.start(), 150);
+        assert!(b.frame_at(149, 10).is_none());
+        assert_eq!(b.frame_at(150, 1_000).unwrap().len(), 50);
+        assert!(b.frame_at(200, 10).is_none());
+        b.release(10_000);
+        assert_eq!((b.start(), b.end()), (200, 200));
+    }
+
+    #[test]
+    fn the_bound_drops_oldest_and_reports_unsent_loss() {
+        let mut b = ReplayBuffer::new(300, 4);
+        assert_eq!(b.push(bytes(200, 0), 200), 0);
+        // 400 bytes > 300: 100 oldest go; they were sent, so nothing is lost.
+        assert_eq!(b.push(bytes(200, 0), 200), 0);
+        assert_eq!(b.start(), 100);
+        // Everything up to 400 went out: cutting to 300 loses nothing unsent.
+        assert_eq!(b.push(bytes(200, 0), 400), 0);
+        assert_eq!(b.start(), 300);
+        // Disconnected with send position 300: cutting to 500 loses 200 unsent bytes.
+        assert_eq!(b.push(bytes(200, 0), 300), 200);
+        assert_eq!(b.start(), 500);
+    }
+
+    #[test]
+    fn sent_marks_give_latency_anchors() {
+        let mut b = ReplayBuffer::new(1_000, 1);
+        b.push(bytes(10, 0), 0);
+        b.push(bytes(10, 0), 0);
+        let t = Instant::now();
+        b.mark_sent(20, t);
+        assert_eq!(b.sent_at(20), Some(t));
+        assert_eq!(b.sent_at(10), None);
+        b.clear_sent_marks();
+        assert_eq!(b.sent_at(20), None);
+    }
+}

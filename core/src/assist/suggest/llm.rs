@@ -1,0 +1,348 @@
+//! The LLM adapter: one chat-completions request with a JSON schema, and the mapping of what
+//! can go wrong onto [`Error`]. Retrying is not done here (async-openai's own retry loop is
+//! switched off): the engine owns backoff, so a rate limit never turns into hidden retries.
+
+use std::time::Duration;
+
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
+use async_openai::types::{
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, ResponseFormat,
+    ResponseFormatJsonSchema,
+};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use super::Suggestion;
+use crate::assist::config::SuggestionConfig;
+use crate::assist::lead::{LeadContext, truncate_chars};
+use crate::assist::transcript::Speaker;
+use crate::{Error, Result};
+
+/// The built-in system prompt; [`SuggestionConfig::system_prompt`] replaces it.
+pub const DEFAULT_SYSTEM_PROMPT: &str = "You assist a contact-center agent during a live phone call. \
+From the lead context and the recent transcript, give the agent at most a few short, concrete \
+suggestions for what to say or do next: answers to the customer's questions, good questions to \
+ask, next steps, how to handle objections, compliance reminders. Each suggestion is one or two \
+sentences the agent can use right away. Do not repeat suggestions listed as already given. \
+If there is nothing useful to add, return an empty list.";
+
+/// Name of the JSON schema sent as `response_format`.
+pub(crate) const SCHEMA_NAME: &str = "agent_suggestions";
+
+/// The JSON schema of an answer: `{"suggestions":[{"kind":…,"text":…}]}`, strict.
+pub(crate) fn schema(max_items: usize) -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "suggestions": {
+                "type": "array",
+                "maxItems": max_items,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {
+                            "type": "string",
+                            "enum": ["answer", "question", "next_step", "objection", "compliance", "info"]
+                        },
+                        "text": { "type": "string" }
+                    },
+                    "required": ["kind", "text"],
+                    "additionalProperties": false
+                }
+            }
+        },
+        "required": ["suggestions"],
+        "additionalProperties": false
+    })
+}
+
+/// The user message: lead context, recent transcript (bounded, newest kept), and the
+/// suggestions already given so the model does not repeat them.
+pub(crate) fn user_prompt(
+    lead: Option<&LeadContext>,
+    lines: &[(Speaker, String)],
+    already_given: &[String],
+    cfg: &SuggestionConfig,
+) -> String {
+    let mut out = String::new();
+    if let Some(lead) = lead.filter(|l| !l.is_empty()) {
+        out.push_str("Lead context:\n");
+        out.push_str(&lead.render(cfg.max_lead_chars));
+        out.push_str("\n\n");
+    }
+    // Newest lines first until the budget is spent, then back to spoken order.
+    let mut kept = Vec::new();
+    let mut used = 0;
+    for (speaker, text) in lines.iter().rev() {
+        let line = format!("{speaker}: {text}");
+        let len = line.chars().count() + 1;
+        if used + len > cfg.max_transcript_chars {
+            if kept.is_empty() {
+                // One very long line: keep its end, which is the most recent speech.
+                let chars: Vec<char> = line.chars().collect();
+                let start = chars.len().saturating_sub(cfg.max_transcript_chars);
+                kept.push(chars[start..].iter().collect());
+            }
+            break;
+        }
+        used += len;
+        kept.push(line);
+    }
+    kept.reverse();
+    out.push_str("Recent transcript (oldest first):\n");
+    out.push_str(&kept.join("\n"));
+    if !already_given.is_empty() {
+        out.push_str("\n\nSuggestions already given (do not repeat):\n");
+        for s in already_given {
+            out.push_str("- ");
+            out.push_str(&truncate_chars(s, 300));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A chat-completions client for suggestions.
+#[derive(Debug, Clone)]
+pub(crate) struct SuggestionLlm {
+    client: Client<OpenAIConfig>,
+    model: String,
+    system_prompt: String,
+    max_items: usize,
+}
+
+impl SuggestionLlm {
+    pub fn new(cfg: &SuggestionConfig) -> Result<Self> {
+        let config = OpenAIConfig::new()
+            .with_api_key(cfg.api_key.expose_secret())
+            .with_api_base(cfg.base_url.trim_end_matches('/'));
+        let http = reqwest::Client::builder()
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(5)))
+            .timeout(cfg.timeout)
+            .user_agent(super::super::deepgram::USER_AGENT)
+            .build()
+            .map_err(|e| Error::Transport(format!("could not build the HTTP client: {e}")))?;
+        // A zero elapsed-time budget turns async-openai's internal retry loop off.
+        let no_retry = backoff::ExponentialBackoff {
+            max_elapsed_time: Some(Duration::ZERO),
+            ..Default::default()
+        };
+        let client = Client::with_config(config)
+            .with_http_client(http)
+            .with_backoff(no_retry);
+        Ok(SuggestionLlm {
+            client,
+            model: cfg.model.trim().to_string(),
+            system_prompt: cfg
+                .system_prompt
+                .clone()
+                .filter(|p| !p.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_SYSTEM_PROMPT.to_string()),
+            max_items: cfg.max_items,
+        })
+    }
+
+    pub fn request(&self, user: String) -> CreateChatCompletionRequest {
+        CreateChatCompletionRequest {
+            model: self.model.clone(),
+            messages: vec![
+                ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
+                    content: self.system_prompt.clone().as_str().into(),
+                    name: None,
+                }),
+                ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage {
+                    content: user.into(),
+                    name: None,
+                }),
+            ],
+            response_format: Some(ResponseFormat::JsonSchema {
+                json_schema: ResponseFormatJsonSchema {
+                    description: Some("Suggestions for the agent on a live call".into()),
+                    name: SCHEMA_NAME.into(),
+                    schema: Some(schema(self.max_items)),
+                    strict: Some(true),
+                },
+            }),
+            temperature: Some(0.3),
+            ..Default::default()
+        }
+    }
+
+    /// One request; no retries.
+    pub async fn suggest(&self, user: String) -> Result<Vec<Suggestion>> {
+        let response = self
+            .client
+            .chat()
+            .create(self.request(user))
+            .await
+            .map_err(map_error)?;
+        let Some(choice) = response.choices.into_iter().next() else {
+            return Err(Error::protocol("the LLM answered with no choices", ""));
+        };
+        if let Some(refusal) = choice.message.refusal.filter(|r| !r.trim().is_empty()) {
+            return Err(Error::Api {
+                service: "openai",
+                message: format!("the model refused: {refusal}"),
+                http_status: None,
+            });
+        }
+        let content = choice.message.content.unwrap_or_default();
+        let mut items = parse_content(&content)?;
+        items.truncate(self.max_items);
+        Ok(items)
+    }
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(default)]
+    suggestions: Vec<Suggestion>,
+}
+
+/// Reads the structured answer; blank items are dropped.
+pub(crate) fn parse_content(content: &str) -> Result<Vec<Suggestion>> {
+    let payload: Payload = serde_json::from_str(content.trim()).map_err(|e| {
+        Error::protocol(
+            format!("the LLM answer does not match the suggestion schema: {e}"),
+            content,
+        )
+    })?;
+    Ok(payload
+        .suggestions
+        .into_iter()
+        .map(|s| Suggestion {
+            kind: s.kind,
+            text: s.text.trim().to_string(),
+        })
+        .filter(|s| !s.text.is_empty())
+        .collect())
+}
+
+/// async-openai folds HTTP statuses into its error type; recover what a caller acts on.
+pub(crate) fn map_error(e: OpenAIError) -> Error {
+    match e {
+        OpenAIError::Reqwest(e) if e.is_timeout() => {
+            Error::Timeout(format!("the LLM did not answer in time: {e}"))
+        }
+        OpenAIError::Reqwest(e) => Error::Transport(format!(
+            "the LLM endpoint could not be reached: {}",
+            e.without_url()
+        )),
+        OpenAIError::ApiError(api) => {
+            let kind = api.r#type.as_deref().unwrap_or("");
+            let code = api.code.as_deref().unwrap_or("");
+            let message = crate::error::snippet(&api.message);
+            if kind == "insufficient_quota" || code == "insufficient_quota" {
+                Error::Api {
+                    service: "openai",
+                    message: format!("out of quota: {message}"),
+                    http_status: Some(429),
+                }
+            } else if code == "rate_limit_exceeded"
+                || matches!(kind, "requests" | "tokens" | "rate_limit_exceeded")
+            {
+                Error::RateLimited {
+                    message: format!("openai: {message}"),
+                    retry_after: None,
+                }
+            } else if code == "invalid_api_key" || kind == "authentication_error" {
+                Error::Auth(format!("openai refused the API key: {message}"))
+            } else {
+                // 5xx bodies arrive here untyped; treat them as a transient upstream error.
+                Error::Api {
+                    service: "openai",
+                    message,
+                    http_status: None,
+                }
+            }
+        }
+        OpenAIError::JSONDeserialize(e) => Error::Protocol {
+            message: format!(
+                "the LLM endpoint answered something that is not a chat completion: {e}"
+            ),
+            snippet: String::new(),
+        },
+        other => Error::Api {
+            service: "openai",
+            message: other.to_string(),
+            http_status: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assist::suggest::SuggestionKind;
+
+    #[test]
+    fn request_has_the_json_schema_shape() {
+        let cfg = SuggestionConfig::new("sk-test").with_model("gpt-test");
+        let llm = SuggestionLlm::new(&cfg).unwrap();
+        let body = serde_json::to_value(llm.request("hello".into())).unwrap();
+        assert_eq!(body["model"], "gpt-test");
+        assert_eq!(body["messages"][0]["role"], "system");
+        assert_eq!(body["messages"][1]["role"], "user");
+        assert_eq!(body["messages"][1]["content"], "hello");
+        let rf = &body["response_format"];
+        assert_eq!(rf["type"], "json_schema");
+        assert_eq!(rf["json_schema"]["name"], SCHEMA_NAME);
+        assert_eq!(rf["json_schema"]["strict"], true);
+        assert_eq!(rf["json_schema"]["schema"]["required"][0], "suggestions");
+        assert!(!format!("{llm:?}").contains("sk-test"));
+    }
+
+    #[test]
+    fn parses_structured_answers() {
+        let items = parse_content(r#"{"suggestions":[{"kind":"next_step","text":" Offer the 5-year plan. "},{"kind":"weird","text":"x"},{"kind":"answer","text":""}]}"#).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].kind, SuggestionKind::NextStep);
+        assert_eq!(items[0].text, "Offer the 5-year plan.");
+        assert_eq!(items[1].kind, SuggestionKind::Other);
+        assert!(parse_content("Sure! Here are some ideas").is_err());
+    }
+
+    #[test]
+    fn prompt_holds_lead_and_recent_transcript_within_budget() {
+        let mut cfg = SuggestionConfig::new("k");
+        cfg.max_transcript_chars = 40;
+        let lead = LeadContext {
+            name: Some("Asha".into()),
+            ..Default::default()
+        };
+        let lines = vec![
+            (Speaker::Agent, "an old line that will not fit".to_string()),
+            (Speaker::Customer, "what is the EMI?".to_string()),
+        ];
+        let p = user_prompt(Some(&lead), &lines, &["Offer plan".into()], &cfg);
+        assert!(p.contains("Name: Asha"));
+        assert!(p.contains("Customer: what is the EMI?"));
+        assert!(!p.contains("old line"));
+        assert!(p.contains("- Offer plan"));
+    }
+
+    #[test]
+    fn errors_are_mapped_to_what_callers_act_on() {
+        use async_openai::error::ApiError;
+        let api = |t: Option<&str>, c: Option<&str>| {
+            OpenAIError::ApiError(ApiError {
+                message: "m".into(),
+                r#type: t.map(Into::into),
+                param: None,
+                code: c.map(Into::into),
+            })
+        };
+        assert_eq!(
+            map_error(api(Some("requests"), Some("rate_limit_exceeded"))).code(),
+            crate::ErrorCode::RateLimited
+        );
+        assert_eq!(
+            map_error(api(Some("invalid_request_error"), Some("invalid_api_key"))).code(),
+            crate::ErrorCode::Auth
+        );
+        assert_eq!(map_error(api(None, None)).code(), crate::ErrorCode::Api);
+    }
+}

@@ -1,0 +1,316 @@
+//! Live assist through faults: dropped sockets, a silent socket, a refused first handshake.
+
+mod assist_support;
+
+use std::time::Duration;
+
+use assist_support::*;
+use helix_engage::assist::{AssistEvent, CallSummary, LiveAssist, Speaker};
+
+const WORDS: usize = 30;
+
+fn vocab() -> Vec<String> {
+    let mut v = vec![String::new()];
+    for i in 1..=WORDS {
+        // Every fifth word ends a sentence, so turns end now and then.
+        v.push(if i % 5 == 0 {
+            format!("word{i}.")
+        } else {
+            format!("word{i}")
+        });
+    }
+    v
+}
+
+/// A conversation of `blocks` quarter-seconds: agent and customer take turns of 6 blocks with
+/// a 2-block pause; the words cycle through the vocabulary.
+fn conversation(blocks: usize) -> Vec<Vec<u16>> {
+    (0..blocks)
+        .map(|k| {
+            let word = 1 + (k % WORDS) as u16;
+            let phase = k % 16;
+            match phase {
+                0..=5 => vec![word, 0],
+                8..=13 => vec![0, word],
+                _ => vec![0, 0],
+            }
+        })
+        .collect()
+}
+
+async fn run_call(
+    script: Script,
+    blocks: usize,
+    tweak: impl FnOnce(&mut helix_engage::assist::AssistConfig),
+) -> (CallSummary, Vec<AssistEvent>, FakeDeepgram) {
+    let dg = FakeDeepgram::start(script).await;
+    let mut cfg = config(&dg.url, 2);
+    tweak(&mut cfg);
+    let (assist, mut events) = LiveAssist::start(cfg).await.expect("start");
+    let audio = script_audio(&conversation(blocks));
+    // 20 ms frames, in bursts, so faults land mid-stream rather than all at stop.
+    for (i, chunk) in audio.chunks(640).enumerate() {
+        assist.send_audio(chunk.to_vec()).unwrap();
+        if i % 100 == 99 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let summary = assist.stop().await.expect("stop");
+    let mut seen = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(2), events.recv()).await {
+        let end = matches!(ev, AssistEvent::Closed(_));
+        seen.push(ev);
+        if end {
+            break;
+        }
+    }
+    (summary, seen, dg)
+}
+
+fn lines(s: &CallSummary) -> Vec<(Speaker, String, i64, i64)> {
+    let mut v: Vec<_> = s
+        .transcript
+        .segments
+        .iter()
+        .map(|seg| {
+            (
+                seg.speaker,
+                seg.text.clone(),
+                (seg.start * 1000.0).round() as i64,
+                (seg.end * 1000.0).round() as i64,
+            )
+        })
+        .collect();
+    v.sort_by_key(|l| (l.2, l.0 == Speaker::Customer));
+    v
+}
+
+fn assert_monotonic(s: &CallSummary) {
+    for channel in [0, 1] {
+        let mut last_end = f64::NEG_INFINITY;
+        for seg in s
+            .transcript
+            .segments
+            .iter()
+            .filter(|x| x.channel == channel)
+        {
+            assert!(
+                seg.start >= last_end - 1e-6,
+                "channel {channel} went back in time at {seg:?}"
+            );
+            assert!(seg.end >= seg.start);
+            last_end = seg.end;
+        }
+    }
+}
+
+#[tokio::test]
+async fn five_dropped_sockets_leave_the_transcript_unchanged() {
+    let blocks = 160; // 40 s of stereo call audio
+    let (clean, _, _) = run_call(
+        Script {
+            vocab: vocab(),
+            ..Default::default()
+        },
+        blocks,
+        |_| {},
+    )
+    .await;
+    assert!(clean.complete);
+    let expected = lines(&clean);
+    assert_eq!(expected.len(), 120, "6 words per 16 blocks per speaker");
+
+    let block = block_bytes(2);
+    let drops = (0..5).map(|i| (i, block * (9 + 4 * i) + 1_234)).collect();
+    let (faulty, events, dg) = run_call(
+        Script {
+            vocab: vocab(),
+            drop_after: drops,
+            ..Default::default()
+        },
+        blocks,
+        |_| {},
+    )
+    .await;
+
+    assert_eq!(dg.attempts(), 6);
+    let got = lines(&faulty);
+    assert!(
+        got == expected,
+        "transcript differs:\n got {got:?}\nwant {expected:?}"
+    );
+    assert_eq!(faulty.transcript.render(), clean.transcript.render());
+    assert_monotonic(&faulty);
+    assert!(
+        faulty.complete,
+        "the last connection should see CloseStream through"
+    );
+    assert_eq!(faulty.metrics.reconnects, 5);
+    assert!(faulty.metrics.audio_seconds_replayed > 0.0);
+    assert_eq!(faulty.request_ids.len(), 6);
+    let reconnecting = events
+        .iter()
+        .filter(|e| matches!(e, AssistEvent::Reconnecting { .. }))
+        .count();
+    let reconnected = events
+        .iter()
+        .filter(|e| matches!(e, AssistEvent::Reconnected { .. }))
+        .count();
+    assert_eq!((reconnecting, reconnected), (5, 5));
+    assert!(!events.iter().any(|e| matches!(e, AssistEvent::Error(_))));
+    // Each connection heard one contiguous stretch of the call, starting on a finalised
+    // boundary (a block) no later than where the previous one stopped hearing: nothing
+    // skipped, and nothing finalised sent twice beyond the unfinalised tail.
+    let original = script_audio(&conversation(blocks));
+    let mut covered = 0usize;
+    for (i, conn) in dg.conns().iter().enumerate() {
+        let starts: Vec<usize> = (0..=covered).step_by(block).collect();
+        let start = starts
+            .into_iter()
+            .rev()
+            .find(|&s| original[s..].starts_with(&conn.audio))
+            .unwrap_or_else(|| {
+                panic!("connection {i} heard audio that is not a block-aligned replay")
+            });
+        covered = covered.max(start + conn.audio.len());
+    }
+    assert_eq!(covered, original.len());
+}
+
+#[tokio::test]
+async fn a_socket_that_answers_nothing_is_replaced() {
+    let blocks = 32;
+    let (summary, events, dg) = run_call(
+        Script {
+            vocab: vocab(),
+            silent: vec![0],
+            ..Default::default()
+        },
+        blocks,
+        |cfg| cfg.timing.watchdog = Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(dg.attempts(), 2);
+    assert!(events.iter().any(|e| matches!(e, AssistEvent::Reconnecting { reason, .. } if reason.contains("answered nothing"))));
+    assert_eq!(summary.transcript.segments.len(), 24);
+    assert_monotonic(&summary);
+    assert!(summary.complete);
+}
+
+#[tokio::test]
+async fn a_refused_first_handshake_503_is_retried() {
+    let (summary, events, dg) = run_call(
+        Script {
+            vocab: vocab(),
+            refuse: [(0, (503, "busy".to_string()))].into(),
+            ..Default::default()
+        },
+        16,
+        |_| {},
+    )
+    .await;
+    assert_eq!(dg.attempts(), 2);
+    assert!(matches!(
+        events.first(),
+        Some(AssistEvent::Reconnecting { attempt: 1, .. })
+    ));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Reconnected { .. }))
+    );
+    assert_eq!(summary.transcript.segments.len(), 12);
+    assert_eq!(summary.request_ids, vec!["req-1".to_string()]);
+}
+
+#[tokio::test]
+async fn reconnects_give_up_after_max_attempts() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, 100)].into(),
+        refuse_from: Some((1, 503, "down".into())),
+        ..Default::default()
+    })
+    .await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 2)).await.unwrap();
+    assist.send_audio(script_audio(&conversation(2))).unwrap();
+    let mut errors = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(3), events.recv()).await {
+        match ev {
+            AssistEvent::Error(e) => errors.push(e),
+            AssistEvent::Closed(_) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].to_string().contains("gave up after 5"),
+        "{}",
+        errors[0]
+    );
+    // One good connection and five refused retries; then nothing more.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(dg.attempts(), 6);
+}
+
+#[tokio::test]
+async fn container_audio_resends_its_header_after_a_reconnect() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, 5_000)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.audio = helix_engage::assist::AudioFormat::Container { channels: 1 };
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    let header = b"\x1aE\xdf\xa3webm-header".to_vec();
+    assist.send_audio(header.clone()).unwrap();
+    for _ in 0..20 {
+        assist.send_audio(vec![1u8; 1_000]).unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let summary = assist.stop().await.unwrap();
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert!(conns[0].audio.starts_with(&header));
+    assert!(
+        conns[1].audio.starts_with(&header),
+        "the new socket must get the header first"
+    );
+    assert!(!conns[1].uri.contains("encoding") && !conns[1].uri.contains("sample_rate"));
+    assert_eq!(summary.metrics.reconnects, 1);
+}
+
+#[tokio::test]
+async fn replay_is_paced_to_the_configured_speed() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, 1_000)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.replay_speed = 4.0;
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    // Two seconds of audio at once; the socket breaks before anything is finalised, so all
+    // of it is replayed: at 4× real time that takes about half a second.
+    let audio = script_audio(&vec![vec![0]; 8]);
+    for chunk in audio.chunks(320) {
+        assist.send_audio(chunk.to_vec()).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert!(
+        conns[1].audio == audio,
+        "the whole unfinalised call is replayed"
+    );
+    let took = conns[1].last_audio_at.unwrap() - conns[1].opened.unwrap();
+    assert!(
+        took >= Duration::from_millis(350),
+        "2 s replayed in {took:?}: faster than 4×"
+    );
+    let summary = assist.stop().await.unwrap();
+    assert!(summary.metrics.audio_seconds_replayed >= 1.9);
+}

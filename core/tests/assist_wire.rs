@@ -1,0 +1,338 @@
+//! Live assist on the wire: what the Deepgram client sends and how it reads the answers.
+
+mod assist_support;
+
+use std::time::Duration;
+
+use assist_support::*;
+use helix_engage::ErrorCode;
+use helix_engage::assist::{AssistEvent, LiveAssist, Speaker, WarningKind};
+use tokio::sync::mpsc::Receiver;
+
+fn vocab(words: &[&str]) -> Vec<String> {
+    std::iter::once(String::new())
+        .chain(words.iter().map(|w| w.to_string()))
+        .collect()
+}
+
+async fn drain(rx: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
+    let mut out = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(3), rx.recv()).await {
+        let closed = matches!(ev, AssistEvent::Closed(_));
+        out.push(ev);
+        if closed {
+            break;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn audio_params_and_auth_arrive_intact_and_in_order() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello.", "Hi", "there?"]),
+        interim: true,
+        ..Default::default()
+    })
+    .await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 2)).await.expect("start");
+    let audio = script_audio(&[vec![1, 0], vec![0, 2], vec![0, 3], vec![0, 0]]);
+    // Odd-sized chunks, one empty: the bytes must still arrive exactly, with no empty frame.
+    for (i, chunk) in audio.chunks(333).enumerate() {
+        assist.send_audio(chunk.to_vec()).unwrap();
+        if i == 3 {
+            assist.send_audio(Vec::new()).unwrap();
+        }
+    }
+    let summary = assist.stop().await.expect("stop");
+    let events = drain(&mut events).await;
+
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 1);
+    let conn = &conns[0];
+    assert!(
+        conn.audio == audio,
+        "audio bytes differ: {} vs {} bytes",
+        conn.audio.len(),
+        audio.len()
+    );
+    assert!(
+        !conn.frames.contains(&Frame::Binary(0)),
+        "empty binary frame sent"
+    );
+    assert_eq!(
+        conn.header("authorization").as_deref(),
+        Some("Token dg-test-key-123")
+    );
+    assert!(
+        conn.header("user-agent")
+            .unwrap_or_default()
+            .starts_with("helix-engage/")
+    );
+    let q = query_pairs(&conn.uri);
+    for (k, v) in [
+        ("model", "nova-3"),
+        ("encoding", "linear16"),
+        ("sample_rate", "8000"),
+        ("channels", "2"),
+        ("multichannel", "true"),
+        ("interim_results", "true"),
+        ("vad_events", "true"),
+        ("utterance_end_ms", "1000"),
+    ] {
+        assert!(
+            q.contains(&(k.into(), v.into())),
+            "missing {k}={v} in {}",
+            conn.uri
+        );
+    }
+    assert!(conn.uri.starts_with("/v1/listen?"));
+    // CloseStream is the last thing sent, after all audio.
+    assert!(matches!(conn.frames.last(), Some(Frame::Text(t)) if t.contains("CloseStream")));
+
+    assert!(
+        summary.complete,
+        "Metadata after CloseStream should mark the summary complete"
+    );
+    assert_eq!(summary.request_ids, vec!["req-0".to_string()]);
+    assert!(summary.error.is_none());
+    assert_eq!(
+        summary.transcript.render(),
+        "Agent: Hello.\nCustomer: Hi there?"
+    );
+    let seg = &summary.transcript.segments[1];
+    assert_eq!(seg.speaker, Speaker::Customer);
+    // Times are the call's audio clock: block 1 spans 0.25–0.5 s, the word 0.30–0.45 s.
+    assert!(
+        (seg.start - 0.25).abs() < 1e-6 && (seg.end - 0.5).abs() < 1e-6,
+        "{seg:?}"
+    );
+    assert!((seg.words[0].start - 0.30).abs() < 1e-6, "{seg:?}");
+    assert!(summary.metrics.audio_seconds_sent > 0.99 && summary.metrics.audio_seconds_sent < 1.01);
+    assert!(summary.metrics.transcript_latency.count >= 3);
+
+    // Interims are events only; empty results are never events.
+    let interims = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                AssistEvent::Transcript {
+                    is_final: false,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(interims, 3);
+    assert!(
+        !events.iter().any(
+            |e| matches!(e, AssistEvent::Transcript { segment, .. } if segment.text.is_empty())
+        )
+    );
+    assert!(matches!(events.last(), Some(AssistEvent::Closed(_))));
+}
+
+#[tokio::test]
+async fn keepalive_holds_an_idle_socket_open_and_hold_sends_finalize() {
+    // The fake closes with NET-0001 after 400 ms of nothing, as Deepgram does after ~10 s.
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello."]),
+        idle_timeout: Some(Duration::from_millis(400)),
+        ..Default::default()
+    })
+    .await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(script_audio(&[vec![1]])).unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assist.set_on_hold(true);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assist.set_on_hold(false);
+    assist.send_audio(script_audio(&[vec![1]])).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+
+    assert_eq!(dg.attempts(), 1, "the hold must not cost a reconnect");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
+    );
+    let conn = &dg.conns()[0];
+    let keepalives = conn.count_text("KeepAlive");
+    assert!(
+        keepalives >= 5,
+        "only {keepalives} KeepAlive frames in a 1.5 s hold"
+    );
+    assert_eq!(conn.count_text("Finalize"), 1);
+    assert!(summary.metrics.keepalives_sent >= 5);
+    assert_eq!(summary.transcript.segments.len(), 2);
+    // A hold adds no audio, so the second word follows the first on the audio clock.
+    assert!((summary.transcript.segments[1].start - 0.25).abs() < 1e-6);
+}
+
+#[tokio::test]
+async fn handshake_401_is_one_auth_error_and_no_retry() {
+    let dg = FakeDeepgram::start(Script {
+        refuse_from: Some((0, 401, "Invalid credentials.".into())),
+        ..Default::default()
+    })
+    .await;
+    let err = LiveAssist::start(config(&dg.url, 1)).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Auth);
+    assert!(err.to_string().contains("Invalid credentials."), "{err}");
+    assert!(
+        !err.to_string().contains("dg-test-key-123"),
+        "the key leaked: {err}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(dg.attempts(), 1);
+}
+
+#[tokio::test]
+async fn handshake_400_is_final_with_deepgram_text() {
+    let dg = FakeDeepgram::start(Script {
+        refuse_from: Some((0, 400, "Invalid sample_rate.".into())),
+        ..Default::default()
+    })
+    .await;
+    let err = LiveAssist::start(config(&dg.url, 1)).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Api);
+    assert!(err.to_string().contains("Invalid sample_rate."), "{err}");
+    assert_eq!(dg.attempts(), 1);
+}
+
+#[tokio::test]
+async fn key_revoked_mid_call_gives_one_error_event_and_stops_retrying() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello."]),
+        drop_after: [(0, 100)].into(),
+        refuse_from: Some((1, 401, "Invalid credentials.".into())),
+        ..Default::default()
+    })
+    .await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(script_audio(&[vec![1]])).unwrap();
+    let events = drain(&mut events).await;
+    let errors: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            AssistEvent::Error(err) => Some(err.code()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, vec![ErrorCode::Auth]);
+    assert!(matches!(events.last(), Some(AssistEvent::Closed(s)) if s.error.is_some()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(dg.attempts(), 2, "one refused reconnect, then no more");
+    assert_eq!(
+        assist.send_audio(vec![0u8; 4]).unwrap_err().code(),
+        ErrorCode::Closed
+    );
+    let summary = assist.stop().await.unwrap();
+    assert_eq!(summary.error.map(|e| e.code()), Some(ErrorCode::Auth));
+}
+
+#[tokio::test]
+async fn data_0000_is_a_clear_final_error() {
+    let dg = FakeDeepgram::start(Script {
+        close_after: [(0, (1, 1008, "DATA-0000".to_string()))].into(),
+        ..Default::default()
+    })
+    .await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(vec![1u8; 640]).unwrap();
+    let events = drain(&mut events).await;
+    let err = events
+        .iter()
+        .find_map(|e| match e {
+            AssistEvent::Error(err) => Some(err.clone()),
+            _ => None,
+        })
+        .expect("an error event");
+    let text = err.to_string();
+    assert!(
+        text.contains("DATA-0000") && text.contains("linear16 8000 Hz"),
+        "{text}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(dg.attempts(), 1, "undecodable audio must not be resent");
+    drop(assist);
+}
+
+#[tokio::test]
+async fn unknown_messages_are_warnings_and_the_stream_goes_on() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello."]),
+        greeting: Some(r#"{"type":"Mystery","description":"new thing"}"#.into()),
+        ..Default::default()
+    })
+    .await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(script_audio(&[vec![1]])).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+    assert!(events.iter().any(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::UnknownMessage && w.message.contains("new thing"))));
+    assert_eq!(summary.transcript.render(), "Agent: Hello.");
+}
+
+#[tokio::test]
+async fn dropping_the_handle_ends_every_task() {
+    let dg = FakeDeepgram::start(Script::default()).await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(vec![0u8; 640]).unwrap();
+    drop(assist);
+    // The event sender lives in the session task: the stream ends once it is gone.
+    let end = tokio::time::timeout(Duration::from_secs(2), async {
+        while events.recv().await.is_some() {}
+    })
+    .await;
+    assert!(end.is_ok(), "session tasks outlived the handle");
+}
+
+#[tokio::test]
+async fn a_full_queue_drops_chunks_reports_them_and_fills_the_gap_with_silence() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello."]),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.audio_queue_chunks = 2;
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    // The test runtime is single-threaded: the session cannot drain the queue until we await.
+    let chunk = vec![7u8; 400];
+    let outcomes: Vec<_> = (0..5)
+        .map(|_| assist.send_audio(chunk.clone()).unwrap())
+        .collect();
+    use helix_engage::assist::AudioDelivery::{Dropped, Queued};
+    assert_eq!(outcomes, vec![Queued, Queued, Dropped, Dropped, Dropped]);
+    assert_eq!(assist.metrics().dropped_chunks, 3);
+    tokio::task::yield_now().await;
+    assist.send_audio(vec![9u8; 400]).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::AudioDropped))
+    );
+    // Deepgram got the two chunks, 1200 bytes of silence where three were dropped, then the last.
+    let audio = &dg.conns()[0].audio;
+    assert_eq!(audio.len(), 2_400);
+    assert!(audio[..800].iter().all(|&b| b == 7));
+    assert!(audio[800..2_000].iter().all(|&b| b == 0));
+    assert!(audio[2_000..].iter().all(|&b| b == 9));
+    assert!((summary.metrics.audio_seconds_dropped - 0.075).abs() < 1e-9);
+}
+
+#[test]
+fn the_handle_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<LiveAssist>();
+}
