@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
 /// The result type of every fallible call in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -63,6 +65,16 @@ pub enum Error {
     /// The session or transfer was already finished, or the component shut down.
     #[error("closed: {0}")]
     Closed(String),
+}
+
+/// Serialises as `{"code": "auth", "message": "..."}`, the shape every binding reports.
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Error", 2)?;
+        st.serialize_field("code", self.code().as_str())?;
+        st.serialize_field("message", &self.to_string())?;
+        st.end()
+    }
 }
 
 /// The stable name of an [`Error`]'s kind, shared by every binding.

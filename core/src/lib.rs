@@ -40,5 +40,6 @@
 pub mod assist;
 mod error;
 pub mod ozonetel;
+mod serde_util;
 
 pub use error::{Error, ErrorCode, Result};

@@ -46,7 +46,10 @@ async fn today_is_a_get_with_a_json_body_and_typed_items() {
         NaiveDateTime::parse_from_str("2025-09-01 11:49:33", "%Y-%m-%d %H:%M:%S").ok()
     );
     assert_eq!(calls[1].skill_id, "2345", "numbers become text");
-    assert_eq!(calls[1].extra["queueName"], "new-field", "unknown fields kept");
+    assert_eq!(
+        calls[1].extra["queueName"], "new-field",
+        "unknown fields kept"
+    );
     // Hosts get camelCase JSON with the ids as strings.
     let out = serde_json::to_value(first).unwrap();
     assert_eq!(out["monitorUcid"], "31733467784618213");
@@ -72,7 +75,13 @@ async fn window_and_campaign_go_in_the_body() {
     let at = |s| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
     let q = AbandonedCallsQuery::between(at("2025-09-01 09:00:00"), at("2025-09-01 18:30:00"))
         .campaign("Inbound_918041763265");
-    assert!(client(&server).abandoned_calls(&q).await.unwrap().is_empty());
+    assert!(
+        client(&server)
+            .abandoned_calls(&q)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     list.assert_async().await;
 }
 
@@ -122,7 +131,10 @@ async fn reads_retry_transient_failures() {
         .await
         .unwrap();
     assert_eq!(calls.len(), 2);
-    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "Retry-After honoured");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After honoured"
+    );
     e500.assert_async().await;
     e429.assert_async().await;
     ok.assert_async().await;

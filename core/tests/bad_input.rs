@@ -12,32 +12,92 @@ async fn bad_inputs_fail_before_any_request() {
     let mut server = mockito::Server::new_async().await;
     let guards = nothing_sent(&mut server).await;
     let c = client(&server);
-    let now = Utc::now().with_timezone(&FixedOffset::east_opt(19800).unwrap()).naive_local();
+    let now = Utc::now()
+        .with_timezone(&FixedOffset::east_opt(19800).unwrap())
+        .naive_local();
     let day = |n: u64| now - Days::new(n);
     let at = |s| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
 
     let mut cases: Vec<(&str, helix_engage::Error)> = Vec::new();
     for ucid in ["", "   ", "abc", "1234 5678", "12-34"] {
-        cases.push(("ucid", c.call_control(CallAction::Hold, ucid, None).await.unwrap_err()));
+        cases.push((
+            "ucid",
+            c.call_control(CallAction::Hold, ucid, None)
+                .await
+                .unwrap_err(),
+        ));
         cases.push(("ucid", c.pause_recording(ucid).await.unwrap_err()));
     }
-    cases.push(("needs a phone number", c.call_control(CallAction::Conference, "123", None).await.unwrap_err()));
-    cases.push(("needs a phone number", c.call_control(CallAction::KickCall, "123", Some("  ")).await.unwrap_err()));
-    for number in ["98765abc10", "12345", "+1 415 555 0100", "0987654321", "98765432109876"] {
-        cases.push(("phone number", c.conference("123", number).await.unwrap_err()));
-        cases.push(("phone number", c.transfer("123", number, TransferMode::Warm).await.unwrap_err()));
+    cases.push((
+        "needs a phone number",
+        c.call_control(CallAction::Conference, "123", None)
+            .await
+            .unwrap_err(),
+    ));
+    cases.push((
+        "needs a phone number",
+        c.call_control(CallAction::KickCall, "123", Some("  "))
+            .await
+            .unwrap_err(),
+    ));
+    for number in [
+        "98765abc10",
+        "12345",
+        "+1 415 555 0100",
+        "0987654321",
+        "98765432109876",
+    ] {
+        cases.push((
+            "phone number",
+            c.conference("123", number).await.unwrap_err(),
+        ));
+        cases.push((
+            "phone number",
+            c.transfer("123", number, TransferMode::Warm)
+                .await
+                .unwrap_err(),
+        ));
     }
-    cases.push(("transfer target is the agent", c.transfer("123", AGENT_NUMBER, TransferMode::Cold).await.unwrap_err()));
-    cases.push(("ends", c.call_records(&CallRecordsQuery::between(day(1), day(2))).await.unwrap_err()));
-    cases.push(("future", c.call_records(&CallRecordsQuery::between(now + Days::new(1), now + Days::new(1))).await.unwrap_err()));
-    cases.push(("15 days", c.call_records(&CallRecordsQuery::between(day(16), day(16))).await.unwrap_err()));
-    cases.push(("15 days", c.call_record("123", day(20).date()).await.unwrap_err()));
+    cases.push((
+        "transfer target is the agent",
+        c.transfer("123", AGENT_NUMBER, TransferMode::Cold)
+            .await
+            .unwrap_err(),
+    ));
+    cases.push((
+        "ends",
+        c.call_records(&CallRecordsQuery::between(day(1), day(2)))
+            .await
+            .unwrap_err(),
+    ));
+    cases.push((
+        "future",
+        c.call_records(&CallRecordsQuery::between(
+            now + Days::new(1),
+            now + Days::new(1),
+        ))
+        .await
+        .unwrap_err(),
+    ));
+    cases.push((
+        "15 days",
+        c.call_records(&CallRecordsQuery::between(day(16), day(16)))
+            .await
+            .unwrap_err(),
+    ));
+    cases.push((
+        "15 days",
+        c.call_record("123", day(20).date()).await.unwrap_err(),
+    ));
     cases.push(("ucid", c.call_record("x", day(1).date()).await.unwrap_err()));
     cases.push((
         "before it starts",
-        c.abandoned_calls(&AbandonedCallsQuery::between(at("2026-01-02 00:00:00"), at("2026-01-01 00:00:00")))
-            .await
-            .unwrap_err(),
+        c.abandoned_calls(&AbandonedCallsQuery::between(
+            at("2026-01-02 00:00:00"),
+            at("2026-01-01 00:00:00"),
+        ))
+        .await
+        .unwrap_err(),
     ));
 
     for (needle, err) in cases {

@@ -29,7 +29,9 @@ async fn hold_sends_bearer_token_and_exact_body() {
         .match_header("authorization", format!("Bearer {token}").as_str())
         .match_header("content-type", "application/json")
         .match_body(body("HOLD", ""))
-        .with_body(r#"{"status":"Success","message":"User hold is successful","ucid":"90174967305497"}"#)
+        .with_body(
+            r#"{"status":"Success","message":"User hold is successful","ucid":"90174967305497"}"#,
+        )
         .create_async()
         .await;
     let client = client(&server);
@@ -67,7 +69,10 @@ async fn every_action_uses_its_wire_name() {
             .create_async()
             .await;
         let arg = (!number.is_empty()).then_some("+91 98765-43210");
-        client.call_control(action, "90174967305497", arg).await.unwrap();
+        client
+            .call_control(action, "90174967305497", arg)
+            .await
+            .unwrap();
         mock.assert_async().await;
         mock.remove_async().await;
     }
@@ -84,9 +89,16 @@ async fn conference_normalises_the_number_and_kick_uses_it() {
         .create_async()
         .await;
     let client = client(&server);
-    let r = client.conference("90174967305497", "919876543210").await.unwrap();
+    let r = client
+        .conference("90174967305497", "919876543210")
+        .await
+        .unwrap();
     assert_eq!(r.message, "dialing");
-    assert_eq!(r.ucid.as_deref(), Some("90174967305497"), "numeric ucid kept exact");
+    assert_eq!(
+        r.ucid.as_deref(),
+        Some("90174967305497"),
+        "numeric ucid kept exact"
+    );
     conf.assert_async().await;
 }
 
@@ -102,7 +114,10 @@ async fn call_not_found_is_an_api_error_with_the_message() {
     let err = client(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
     assert!(err.to_string().contains("Call not Found"), "{err}");
-    assert!(err.to_string().contains("HOLD on call 90174967305497"), "{err}");
+    assert!(
+        err.to_string().contains("HOLD on call 90174967305497"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -117,9 +132,15 @@ async fn conference_and_kick_are_never_resent_after_a_5xx() {
         .create_async()
         .await;
     let client = client(&server);
-    let err = client.conference("90174967305497", "9876543210").await.unwrap_err();
+    let err = client
+        .conference("90174967305497", "9876543210")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
-    let err = client.kick("90174967305497", "9876543210").await.unwrap_err();
+    let err = client
+        .kick("90174967305497", "9876543210")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
     failing.assert_async().await; // one request each, no retries
 }
@@ -141,7 +162,10 @@ async fn conference_is_not_resent_after_a_timeout() {
         .timeout(std::time::Duration::from_millis(300))
         .build()
         .unwrap();
-    let err = client.conference("90174967305497", "9876543210").await.unwrap_err();
+    let err = client
+        .conference("90174967305497", "9876543210")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Timeout);
     slow.assert_async().await;
 }
@@ -197,14 +221,20 @@ async fn html_and_empty_bodies_are_protocol_errors() {
     let client = client(&server);
     let err = client.mute("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Protocol);
-    assert!(err.to_string().contains("Maintenance"), "snippet kept: {err}");
+    assert!(
+        err.to_string().contains("Maintenance"),
+        "snippet kept: {err}"
+    );
     html.remove_async().await;
     server
         .mock("POST", "/ca_apis/CallControl_V4")
         .with_body("")
         .create_async()
         .await;
-    assert_eq!(client.unmute("90174967305497").await.unwrap_err().code(), ErrorCode::Protocol);
+    assert_eq!(
+        client.unmute("90174967305497").await.unwrap_err().code(),
+        ErrorCode::Protocol
+    );
 }
 
 #[tokio::test]
@@ -239,7 +269,9 @@ async fn basic_mode_against_a_token_account_says_so() {
     let mut server = mockito::Server::new_async().await;
     server
         .mock("POST", "/ca_apis/CallControl_V4")
-        .with_body(r#"{"status":"false","message":"Token Should Not be Null or Empty.","data":null}"#)
+        .with_body(
+            r#"{"status":"false","message":"Token Should Not be Null or Empty.","data":null}"#,
+        )
         .expect(1)
         .create_async()
         .await;

@@ -59,7 +59,9 @@ async fn a_day_is_one_get_with_a_json_body_and_typed_records() {
             "campaignName": "Inbound_918041763265",
             "status": "Answered",
         })))
-        .with_body(json!({ "details": [record(31733467784618299, day)], "totalCount": 1 }).to_string())
+        .with_body(
+            json!({ "details": [record(31733467784618299, day)], "totalCount": 1 }).to_string(),
+        )
         .create_async()
         .await;
     let q = CallRecordsQuery::day(day)
@@ -79,7 +81,10 @@ async fn a_day_is_one_get_with_a_json_body_and_typed_records() {
     assert_eq!(r.video_recording_url, "VideoRecordingURL-value");
     assert_eq!(r.wrap_up_start_time, "WrapUpStartTime-value");
     assert_eq!(r.rating, "", "null becomes empty");
-    assert_eq!(r.call_flow, r#"[{"type":"IVR"}]"#, "structured values kept as JSON text");
+    assert_eq!(
+        r.call_flow, r#"[{"type":"IVR"}]"#,
+        "structured values kept as JSON text"
+    );
     assert_eq!(r.extra["BrandNewField"], json!({"x": 1}));
     let out = serde_json::to_value(r).unwrap();
     assert_eq!(out["ucid"], "31733467784618299");
@@ -97,7 +102,9 @@ async fn three_days_split_per_day_paced_with_progress() {
         .match_query(Matcher::Missing)
         .with_body_from_request(move |req| {
             let body: Value = serde_json::from_slice(req.body().unwrap()).unwrap();
-            let date = NaiveDate::parse_from_str(&body["fromDate"].as_str().unwrap()[..10], "%Y-%m-%d").unwrap();
+            let date =
+                NaiveDate::parse_from_str(&body["fromDate"].as_str().unwrap()[..10], "%Y-%m-%d")
+                    .unwrap();
             seen.lock().unwrap().push((Instant::now(), body));
             json!({ "details": [record(31733467784618000 + date.ordinal() as u64, date)] })
                 .to_string()
@@ -124,22 +131,41 @@ async fn three_days_split_per_day_paced_with_progress() {
     let arrivals = arrivals.lock().unwrap();
     let windows: Vec<(String, String)> = arrivals
         .iter()
-        .map(|(_, b)| (b["fromDate"].as_str().unwrap().into(), b["toDate"].as_str().unwrap().into()))
+        .map(|(_, b)| {
+            (
+                b["fromDate"].as_str().unwrap().into(),
+                b["toDate"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    assert_eq!(windows[0], (format!("{first} 08:00:00"), format!("{first} 23:59:59")));
+    assert_eq!(
+        windows[0],
+        (format!("{first} 08:00:00"), format!("{first} 23:59:59"))
+    );
     let mid = first + Days::new(1);
-    assert_eq!(windows[1], (format!("{mid} 00:00:00"), format!("{mid} 23:59:59")));
+    assert_eq!(
+        windows[1],
+        (format!("{mid} 00:00:00"), format!("{mid} 23:59:59"))
+    );
     assert_eq!(windows[2].0, format!("{} 00:00:00", today()));
-    assert!(windows[2].1 < format!("{} 23:59:59", today()) || windows[2].1.ends_with("23:59:59"),
-        "today's window ends at now, not in the future");
+    assert!(
+        windows[2].1 < format!("{} 23:59:59", today()) || windows[2].1.ends_with("23:59:59"),
+        "today's window ends at now, not in the future"
+    );
     // Never more than 2 requests inside one window.
     assert!(arrivals[2].0 - arrivals[0].0 >= window - Duration::from_millis(20));
 
     assert_eq!(progress.len(), 3);
-    assert_eq!(progress.iter().map(|p| p.days_done).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        progress.iter().map(|p| p.days_done).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
     assert!(progress.iter().all(|p| p.days_total == 3));
     assert_eq!(progress[2].records_so_far, 3);
-    assert!(progress[1].next_request_in > Duration::ZERO, "the host is told about the wait");
+    assert!(
+        progress[1].next_request_in > Duration::ZERO,
+        "the host is told about the wait"
+    );
     assert_eq!(progress[2].next_request_in, Duration::ZERO);
 }
 
@@ -157,11 +183,17 @@ async fn record_by_ucid_uses_fetch_cdr_by_ucid() {
             "fromDate": format!("{day} 00:00:00"),
             "toDate": format!("{day} 23:59:59"),
         })))
-        .with_body(json!({ "status": "success", "details": [record(31733467784618299, day)] }).to_string())
+        .with_body(
+            json!({ "status": "success", "details": [record(31733467784618299, day)] }).to_string(),
+        )
         .create_async()
         .await;
     let client = client(&server);
-    let r = client.call_record("31733467784618299", day).await.unwrap().unwrap();
+    let r = client
+        .call_record("31733467784618299", day)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.ucid, "31733467784618299");
     by_ucid.assert_async().await;
     by_ucid.remove_async().await;
@@ -170,18 +202,42 @@ async fn record_by_ucid_uses_fetch_cdr_by_ucid() {
         .with_body(r#"{"details":[]}"#)
         .create_async()
         .await;
-    assert!(client.call_record("31733467784618299", day).await.unwrap().is_none());
+    assert!(
+        client
+            .call_record("31733467784618299", day)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
 async fn documented_cdr_errors_are_typed() {
     let cases = [
-        (r#"{"status":"false","message":"Invalid Json Pass Valid Json"}"#, ErrorCode::Api),
-        (r#"{"status":"false","message":"Missing userName or apiKey"}"#, ErrorCode::Auth),
-        (r#"{"status":"fail","message":"Missing fromDate and toDate"}"#, ErrorCode::Api),
-        (r#"{"status":"fail","message":"Invalid fromDate format. Please pass the date in the format yyyy-MM-dd HH:mm:ss"}"#, ErrorCode::Api),
-        (r#"{"status":"fail","message":"fromDate and toDate should not be future dates"}"#, ErrorCode::Api),
-        (r#"{"status":"fail","message":"Invalid campaignName"}"#, ErrorCode::Api),
+        (
+            r#"{"status":"false","message":"Invalid Json Pass Valid Json"}"#,
+            ErrorCode::Api,
+        ),
+        (
+            r#"{"status":"false","message":"Missing userName or apiKey"}"#,
+            ErrorCode::Auth,
+        ),
+        (
+            r#"{"status":"fail","message":"Missing fromDate and toDate"}"#,
+            ErrorCode::Api,
+        ),
+        (
+            r#"{"status":"fail","message":"Invalid fromDate format. Please pass the date in the format yyyy-MM-dd HH:mm:ss"}"#,
+            ErrorCode::Api,
+        ),
+        (
+            r#"{"status":"fail","message":"fromDate and toDate should not be future dates"}"#,
+            ErrorCode::Api,
+        ),
+        (
+            r#"{"status":"fail","message":"Invalid campaignName"}"#,
+            ErrorCode::Api,
+        ),
         (r#"{"details":"nope"}"#, ErrorCode::Protocol),
         (r#"<html>gateway</html>"#, ErrorCode::Protocol),
     ];
@@ -198,6 +254,9 @@ async fn documented_cdr_errors_are_typed() {
             .await
             .unwrap_err();
         assert_eq!(err.code(), code, "{body}: {err}");
-        assert!(err.to_string().contains(&today().to_string()), "names the day: {err}");
+        assert!(
+            err.to_string().contains(&today().to_string()),
+            "names the day: {err}"
+        );
     }
 }

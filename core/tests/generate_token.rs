@@ -52,8 +52,14 @@ async fn hundred_concurrent_first_calls_generate_exactly_one_token() {
 async fn token_expired_refreshes_once_and_retries_once() {
     let mut server = mockito::Server::new_async().await;
     let (t1, t2) = (jwt("one", in_an_hour()), jwt("two", in_an_hour()));
-    let g1 = token_endpoint(&mut server, &t1).expect(1).create_async().await;
-    let g2 = token_endpoint(&mut server, &t2).expect(1).create_async().await;
+    let g1 = token_endpoint(&mut server, &t1)
+        .expect(1)
+        .create_async()
+        .await;
+    let g2 = token_endpoint(&mut server, &t2)
+        .expect(1)
+        .create_async()
+        .await;
     let stale = server
         .mock("POST", "/ca_apis/CallControl_V4")
         .match_header("authorization", format!("Bearer {t1}").as_str())
@@ -81,7 +87,10 @@ async fn token_expired_refreshes_once_and_retries_once() {
 #[tokio::test]
 async fn a_token_refused_twice_is_an_auth_error_not_a_loop() {
     let mut server = mockito::Server::new_async().await;
-    let gen_mock = token_endpoint(&mut server, &jwt("t", in_an_hour())).expect(2).create_async().await;
+    let gen_mock = token_endpoint(&mut server, &jwt("t", in_an_hour()))
+        .expect(2)
+        .create_async()
+        .await;
     let refused = server
         .mock("POST", "/ca_apis/CallControl_V4")
         .with_body(r#"{"status":"false","message":"Invalid Token","data":null}"#)
@@ -98,7 +107,8 @@ async fn a_token_refused_twice_is_an_auth_error_not_a_loop() {
 #[tokio::test]
 async fn the_hourly_budget_is_never_exceeded() {
     let mut server = mockito::Server::new_async().await;
-    let gen_mock = token_endpoint(&mut server, &jwt("t", in_an_hour())).expect(TOKEN_GENERATIONS_PER_HOUR as usize)
+    let gen_mock = token_endpoint(&mut server, &jwt("t", in_an_hour()))
+        .expect(TOKEN_GENERATIONS_PER_HOUR as usize)
         .create_async()
         .await;
     server
@@ -114,19 +124,31 @@ async fn the_hourly_budget_is_never_exceeded() {
     }
     let err = client.hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::RateLimited, "{err}");
-    assert!(err.to_string().contains("10 tokens were generated"), "{err}");
+    assert!(
+        err.to_string().contains("10 tokens were generated"),
+        "{err}"
+    );
     gen_mock.assert_async().await;
 }
 
 #[tokio::test]
 async fn a_token_near_expiry_is_refreshed_ahead() {
     let mut server = mockito::Server::new_async().await;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     // Lives 60 s: refresh ahead is a twelfth of that, so it is used for ~55 s.
     let short = jwt("short", now + 60);
     let long = jwt("long", in_an_hour());
-    let g1 = token_endpoint(&mut server, &short).expect(1).create_async().await;
-    let g2 = token_endpoint(&mut server, &long).expect(1).create_async().await;
+    let g1 = token_endpoint(&mut server, &short)
+        .expect(1)
+        .create_async()
+        .await;
+    let g2 = token_endpoint(&mut server, &long)
+        .expect(1)
+        .create_async()
+        .await;
     server
         .mock("POST", "/ca_apis/CallControl_V4")
         .with_body(HOLD_OK)
@@ -171,7 +193,10 @@ async fn wrong_api_key_is_an_auth_error() {
         .await;
     let err = client(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Auth);
-    assert!(err.to_string().contains("Invalid userName or apiKey"), "{err}");
+    assert!(
+        err.to_string().contains("Invalid userName or apiKey"),
+        "{err}"
+    );
     hold.assert_async().await;
 }
 
@@ -191,7 +216,10 @@ async fn token_answer_without_a_token_is_an_error() {
 async fn two_clients_on_one_store_share_one_token() {
     let mut server = mockito::Server::new_async().await;
     let token = jwt("shared", in_an_hour());
-    let gen_mock = token_endpoint(&mut server, &token).expect(1).create_async().await;
+    let gen_mock = token_endpoint(&mut server, &token)
+        .expect(1)
+        .create_async()
+        .await;
     let hold = server
         .mock("POST", "/ca_apis/CallControl_V4")
         .match_header("authorization", format!("Bearer {token}").as_str())

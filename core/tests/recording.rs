@@ -30,7 +30,10 @@ async fn pause_sends_the_query_and_reads_the_nested_success() {
         .with_body(r#"{"status":"Error","message":"{\"status\":\"Success\",\"message\":\"paused monitoring of the channel\"}"}"#)
         .create_async()
         .await;
-    let r = client(&server).pause_recording("90174967305497").await.unwrap();
+    let r = client(&server)
+        .pause_recording("90174967305497")
+        .await
+        .unwrap();
     assert!(r.paused);
     assert_eq!(r.message, "paused monitoring of the channel");
     pause.assert_async().await;
@@ -46,7 +49,10 @@ async fn resume_sends_unpause() {
         .with_body(r#"{"status":"Error","message":"{\"status\":\"Success\",\"message\":\"Unpaused monitoring of the channel\"}"}"#)
         .create_async()
         .await;
-    let r = client(&server).resume_recording("90174967305497").await.unwrap();
+    let r = client(&server)
+        .resume_recording("90174967305497")
+        .await
+        .unwrap();
     assert!(!r.paused);
     assert_eq!(r.message, "Unpaused monitoring of the channel");
     resume.assert_async().await;
@@ -68,7 +74,10 @@ async fn documented_errors_are_typed_and_keyless() {
             .with_body(format!(r#"{{"status":"Error","message":"{message}"}}"#))
             .create_async()
             .await;
-        let err = client(&server).pause_recording("90174967305497").await.unwrap_err();
+        let err = client(&server)
+            .pause_recording("90174967305497")
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), code, "{message}");
         let text = format!("{err} {err:?}");
         assert!(text.contains(message), "{text}");

@@ -60,7 +60,9 @@ async fn two_clients_with_their_own_connections_share_one_token() {
         .await;
     let mut calls = Vec::new();
     for _ in 0..2 {
-        let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix).await.unwrap();
+        let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix)
+            .await
+            .unwrap();
         let client = builder(&server).token_store(store).build().unwrap();
         for _ in 0..20 {
             let c = client.clone();
@@ -73,8 +75,14 @@ async fn two_clients_with_their_own_connections_share_one_token() {
     gen_mock.assert_async().await;
     hold.assert_async().await;
 
-    let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix).await.unwrap();
-    let stored = store.load(USER).await.unwrap().expect("token published in Redis");
+    let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix)
+        .await
+        .unwrap();
+    let stored = store
+        .load(USER)
+        .await
+        .unwrap()
+        .expect("token published in Redis");
     assert!(format!("{stored:?}").contains("redacted"));
     let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
     assert_eq!(store.generations_since(USER, hour_ago).await.unwrap(), 1);
@@ -97,7 +105,12 @@ async fn three_processes_share_one_token() {
     let children: Vec<_> = (0..3)
         .map(|_| {
             Command::new(&exe)
-                .args(["--ignored", "--exact", "child_process_makes_ten_calls", "--nocapture"])
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "child_process_makes_ten_calls",
+                    "--nocapture",
+                ])
                 .env("HELIX_CHILD_BASE_URL", server.url())
                 .env("HELIX_CHILD_PREFIX", &prefix)
                 .spawn()
@@ -105,7 +118,10 @@ async fn three_processes_share_one_token() {
         })
         .collect();
     let statuses = tokio::task::spawn_blocking(move || {
-        children.into_iter().map(|mut c| c.wait().unwrap()).collect::<Vec<_>>()
+        children
+            .into_iter()
+            .map(|mut c| c.wait().unwrap())
+            .collect::<Vec<_>>()
     })
     .await
     .unwrap();
@@ -122,7 +138,9 @@ async fn three_processes_share_one_token() {
 async fn child_process_makes_ten_calls() {
     let base_url = std::env::var("HELIX_CHILD_BASE_URL").expect("run by the parent test");
     let prefix = std::env::var("HELIX_CHILD_PREFIX").expect("run by the parent test");
-    let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix).await.unwrap();
+    let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix)
+        .await
+        .unwrap();
     let client = helix_engage::ozonetel::Client::builder()
         .user_name(USER)
         .api_key(KEY)

@@ -46,7 +46,9 @@ async fn the_key_and_token_never_leak() {
     server
         .mock("GET", "/CAServices/Call/Record.php")
         .match_query(mockito::Matcher::Any)
-        .with_body(format!(r#"{{"status":"Error","message":"userName or apiKey is Invalid: {KEY}"}}"#))
+        .with_body(format!(
+            r#"{{"status":"Error","message":"userName or apiKey is Invalid: {KEY}"}}"#
+        ))
         .create_async()
         .await;
     server
@@ -67,8 +69,18 @@ async fn the_key_and_token_never_leak() {
     push(c.hold("123").await.unwrap_err());
     push(c.pause_recording("123").await.unwrap_err());
     push(c.resume_recording("123").await.unwrap_err());
-    push(c.abandoned_calls(&AbandonedCallsQuery::today()).await.unwrap_err());
-    push(c.call_records(&CallRecordsQuery::day(chrono::Utc::now().date_naive() - chrono::Days::new(1))).await.unwrap_err());
+    push(
+        c.abandoned_calls(&AbandonedCallsQuery::today())
+            .await
+            .unwrap_err(),
+    );
+    push(
+        c.call_records(&CallRecordsQuery::day(
+            chrono::Utc::now().date_naive() - chrono::Days::new(1),
+        ))
+        .await
+        .unwrap_err(),
+    );
 
     // Unreachable host (reqwest's error text would carry the URL with the key) and timeouts.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -82,11 +94,18 @@ async fn the_key_and_token_never_leak() {
         .build()
         .unwrap();
     push(offline.pause_recording("123").await.unwrap_err());
-    push(offline.abandoned_calls(&AbandonedCallsQuery::today()).await.unwrap_err());
+    push(
+        offline
+            .abandoned_calls(&AbandonedCallsQuery::today())
+            .await
+            .unwrap_err(),
+    );
 
-    drop(push);
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(!logs.is_empty(), "the subscriber captured the client's logs");
+    assert!(
+        !logs.is_empty(),
+        "the subscriber captured the client's logs"
+    );
     texts.push(logs);
     for text in &texts {
         assert!(!text.contains("CANARY"), "secret leaked: {text}");

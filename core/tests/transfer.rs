@@ -11,7 +11,13 @@ use serde_json::json;
 const UCID: &str = "90174967305497";
 const TARGET: &str = "09123456789";
 
-async fn action(server: &mut ServerGuard, action: &str, number: &str, reply: &str, hits: usize) -> Mock {
+async fn action(
+    server: &mut ServerGuard,
+    action: &str,
+    number: &str,
+    reply: &str,
+    hits: usize,
+) -> Mock {
     server
         .mock("POST", "/ca_apis/CallControl_V4")
         .match_body(Matcher::PartialJson(json!({
@@ -34,7 +40,10 @@ async fn warm_transfer_conferences_then_complete_kicks_the_agent() {
     let conf = action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let kick_agent = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 1).await;
     let kick_target = action(&mut server, "KICK_CALL", TARGET, OK, 0).await;
-    let t = client(&server).transfer(UCID, "+91 91234-56789", TransferMode::Warm).await.unwrap();
+    let t = client(&server)
+        .transfer(UCID, "+91 91234-56789", TransferMode::Warm)
+        .await
+        .unwrap();
     assert_eq!(t.state(), TransferState::Conferenced);
     assert_eq!(t.target(), TARGET);
     conf.assert_async().await;
@@ -57,10 +66,19 @@ async fn warm_transfer_cancel_kicks_the_target() {
     action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let kick_target = action(&mut server, "KICK_CALL", TARGET, OK, 1).await;
     let kick_agent = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 0).await;
-    let t = client(&server).transfer(UCID, TARGET, TransferMode::Warm).await.unwrap();
+    let t = client(&server)
+        .transfer(UCID, TARGET, TransferMode::Warm)
+        .await
+        .unwrap();
     t.cancel().await.unwrap();
     assert_eq!(t.state(), TransferState::Cancelled);
-    assert!(t.complete().await.unwrap_err().to_string().contains("already cancelled"));
+    assert!(
+        t.complete()
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("already cancelled")
+    );
     kick_target.assert_async().await;
     kick_agent.assert_async().await;
 }
@@ -71,7 +89,10 @@ async fn cold_transfer_does_both_at_once() {
     token_mock(&mut server, &jwt("t", in_an_hour())).await;
     let conf = action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let kick_agent = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 1).await;
-    let t = client(&server).transfer(UCID, TARGET, TransferMode::Cold).await.unwrap();
+    let t = client(&server)
+        .transfer(UCID, TARGET, TransferMode::Cold)
+        .await
+        .unwrap();
     assert_eq!(t.state(), TransferState::Completed);
     conf.assert_async().await;
     kick_agent.assert_async().await;
@@ -81,14 +102,24 @@ async fn cold_transfer_does_both_at_once() {
 async fn a_failed_conference_names_step_one_and_kicks_nobody() {
     let mut server = mockito::Server::new_async().await;
     token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    action(&mut server, "CONFERENCE", TARGET, r#"{"status":"Error","message":"Call not Found"}"#, 1).await;
+    action(
+        &mut server,
+        "CONFERENCE",
+        TARGET,
+        r#"{"status":"Error","message":"Call not Found"}"#,
+        1,
+    )
+    .await;
     let kick = server
         .mock("POST", "/ca_apis/CallControl_V4")
         .match_body(Matcher::PartialJson(json!({ "action": "KICK_CALL" })))
         .expect(0)
         .create_async()
         .await;
-    let err = client(&server).transfer(UCID, TARGET, TransferMode::Cold).await.unwrap_err();
+    let err = client(&server)
+        .transfer(UCID, TARGET, TransferMode::Cold)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
     assert!(err.to_string().contains("step 1 (CONFERENCE"), "{err}");
     assert!(err.to_string().contains("Call not Found"), "{err}");
@@ -107,8 +138,14 @@ async fn a_failed_cold_kick_names_step_two_and_is_not_resent() {
         .expect(1)
         .create_async()
         .await;
-    let err = client(&server).transfer(UCID, TARGET, TransferMode::Cold).await.unwrap_err();
-    assert!(err.to_string().contains("step 2 (KICK_CALL the agent)"), "{err}");
+    let err = client(&server)
+        .transfer(UCID, TARGET, TransferMode::Cold)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("step 2 (KICK_CALL the agent)"),
+        "{err}"
+    );
     kick.assert_async().await;
 }
 
@@ -117,9 +154,19 @@ async fn a_failed_warm_complete_can_be_tried_again() {
     let mut server = mockito::Server::new_async().await;
     token_mock(&mut server, &jwt("t", in_an_hour())).await;
     action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
-    let fail = action(&mut server, "KICK_CALL", AGENT_NUMBER, r#"{"status":"Error","message":"Call not Found"}"#, 1).await;
+    let fail = action(
+        &mut server,
+        "KICK_CALL",
+        AGENT_NUMBER,
+        r#"{"status":"Error","message":"Call not Found"}"#,
+        1,
+    )
+    .await;
     let ok = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 1).await;
-    let t = client(&server).transfer(UCID, TARGET, TransferMode::Warm).await.unwrap();
+    let t = client(&server)
+        .transfer(UCID, TARGET, TransferMode::Warm)
+        .await
+        .unwrap();
     let err = t.complete().await.unwrap_err();
     assert!(err.to_string().contains("still on the call"), "{err}");
     assert_eq!(t.state(), TransferState::Conferenced);
@@ -140,7 +187,10 @@ async fn transfer_needs_the_agent_number_before_anything_is_sent() {
         .agent_phone_name(AGENT_PHONE_NAME)
         .build()
         .unwrap();
-    let err = client.transfer(UCID, TARGET, TransferMode::Warm).await.unwrap_err();
+    let err = client
+        .transfer(UCID, TARGET, TransferMode::Warm)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert!(err.to_string().contains("agent_number"));
     for g in guards {

@@ -39,14 +39,27 @@ async fn yields_each_new_call_once_and_reports_errors_between() {
     // Poll 1: the baseline (not reported). Poll 2: one new. Poll 3: a failure. Poll 4: the
     // same calls again plus one more. mockito serves these in order.
     poll(&mut server, calls(&[31733467784618201, 31733467784618202])).await;
-    poll(&mut server, calls(&[31733467784618201, 31733467784618202, 31733467784618203])).await;
+    poll(
+        &mut server,
+        calls(&[31733467784618201, 31733467784618202, 31733467784618203]),
+    )
+    .await;
     server
         .mock("GET", "/ca_apis/abandonCalls")
         .with_status(503)
         .expect(3) // the read's own retries
         .create_async()
         .await;
-    poll(&mut server, calls(&[31733467784618201, 31733467784618202, 31733467784618203, 31733467784618204])).await;
+    poll(
+        &mut server,
+        calls(&[
+            31733467784618201,
+            31733467784618202,
+            31733467784618203,
+            31733467784618204,
+        ]),
+    )
+    .await;
     let client = client(&server);
     let mut watcher = client.watch_missed_calls(Duration::from_millis(150));
 

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::metrics::{AssistMetrics, Metrics};
@@ -10,7 +11,16 @@ use super::transcript::{Segment, Speaker, Transcript};
 use crate::Error;
 
 /// One thing that happened during a call, in the order it happened.
-#[derive(Debug, Clone)]
+///
+/// Serialises (for the bindings and for hosts that forward events) as an object with a
+/// `type` tag — `transcript`, `speechStarted`, `utteranceEnd`, `suggestion`, `reconnecting`,
+/// `reconnected`, `warning`, `error`, `closed` — and the variant's fields in camelCase.
+#[derive(Debug, Clone, Serialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 #[non_exhaustive]
 pub enum AssistEvent {
     /// Recognised speech. Interims (`is_final: false`) are for live display and will be
@@ -67,7 +77,7 @@ pub enum AssistEvent {
 }
 
 /// A non-fatal problem.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Warning {
     /// What kind of problem.
     pub kind: WarningKind,
@@ -76,7 +86,8 @@ pub struct Warning {
 }
 
 /// The kinds of [`Warning`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum WarningKind {
     /// `send_audio` dropped chunks because its queue was full (the gap is filled with silence
@@ -94,7 +105,8 @@ pub enum WarningKind {
 
 /// What [`LiveAssist::stop`](super::LiveAssist::stop) returns (and [`AssistEvent::Closed`]
 /// carries).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CallSummary {
     /// The final transcript.
     pub transcript: Transcript,
@@ -112,7 +124,8 @@ pub struct CallSummary {
     pub complete: bool,
     /// The error that ended the session early, if one did.
     pub error: Option<Error>,
-    /// How long the session ran.
+    /// How long the session ran (milliseconds in JSON).
+    #[serde(serialize_with = "crate::serde_util::millis")]
     pub duration: Duration,
 }
 
@@ -145,5 +158,66 @@ impl EventSink {
         let message = message.into();
         tracing::warn!(?kind, %message, "live assist warning");
         self.emit(AssistEvent::Warning(Warning { kind, message }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assist::{Suggestion, SuggestionKind, SuggestionTrigger};
+
+    #[test]
+    fn events_serialise_with_a_type_tag_and_camel_case() {
+        let segment = Segment {
+            speaker: Speaker::Customer,
+            channel: 1,
+            start: 1.5,
+            end: 2.0,
+            text: "Hello".into(),
+            confidence: 0.9,
+            words: vec![],
+            speech_final: true,
+            latency: Some(Duration::from_millis(250)),
+        };
+        let v = serde_json::to_value(AssistEvent::Transcript {
+            segment,
+            is_final: true,
+        })
+        .unwrap();
+        assert_eq!(v["type"], "transcript");
+        assert_eq!(v["isFinal"], true);
+        assert_eq!(v["segment"]["speaker"], "customer");
+        assert_eq!(v["segment"]["speechFinal"], true);
+        assert_eq!(v["segment"]["latency"], 250.0);
+
+        let batch = SuggestionBatch {
+            items: vec![Suggestion {
+                kind: SuggestionKind::NextStep,
+                text: "Offer a callback".into(),
+            }],
+            trigger: SuggestionTrigger::CustomerTurnEnd,
+            latency: Duration::from_millis(40),
+        };
+        let v = serde_json::to_value(AssistEvent::Suggestion(batch)).unwrap();
+        assert_eq!(v["type"], "suggestion");
+        assert_eq!(v["items"][0]["kind"], "next_step");
+        assert_eq!(v["trigger"], "customer_turn_end");
+
+        let v = serde_json::to_value(AssistEvent::Error(Error::Auth("bad key".into()))).unwrap();
+        assert_eq!(v["type"], "error");
+        assert_eq!(v["code"], "auth");
+        assert_eq!(v["message"], "authentication failed: bad key");
+
+        let v = serde_json::to_value(AssistEvent::Reconnected {
+            attempt: 2,
+            replay_seconds: 1.5,
+            request_id: None,
+        })
+        .unwrap();
+        assert_eq!(v["replaySeconds"], 1.5);
+        let v = serde_json::to_value(AssistEvent::Closed(Box::default())).unwrap();
+        assert_eq!(v["type"], "closed");
+        assert_eq!(v["complete"], false);
+        assert!(v["metrics"]["transcriptLatency"]["p50"].is_number());
     }
 }

@@ -14,7 +14,8 @@
 /// };
 /// assert!(lead.render(1_000).contains("Asha Rao"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct LeadContext {
     /// The customer's name.
     pub name: Option<String>,
@@ -24,7 +25,8 @@ pub struct LeadContext {
     pub status: Option<String>,
     /// Earlier interactions, oldest first, one short line each.
     pub history: Vec<String>,
-    /// Any other facts as label/value pairs (`("Plan", "Gold")`).
+    /// Any other facts as label/value pairs (`("Plan", "Gold")`; `[["Plan", "Gold"]]` in
+    /// JSON).
     pub fields: Vec<(String, String)>,
     /// Free-form notes from the CRM.
     pub notes: Option<String>,

@@ -4,26 +4,34 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// Distribution of a latency over the session.
-#[derive(Debug, Clone, Default, PartialEq)]
+use serde::Serialize;
+
+/// Distribution of a latency over the session (milliseconds in JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LatencyStats {
     /// Samples seen.
     pub count: u64,
     /// Mean of all samples.
+    #[serde(serialize_with = "crate::serde_util::millis")]
     pub mean: Duration,
     /// Median of the most recent samples (up to 1024).
+    #[serde(serialize_with = "crate::serde_util::millis")]
     pub p50: Duration,
     /// 95th percentile of the most recent samples.
+    #[serde(serialize_with = "crate::serde_util::millis")]
     pub p95: Duration,
     /// Largest sample.
+    #[serde(serialize_with = "crate::serde_util::millis")]
     pub max: Duration,
     /// Most recent sample.
+    #[serde(serialize_with = "crate::serde_util::millis")]
     pub last: Duration,
 }
 
 /// What a session did, readable live ([`LiveAssist::metrics`](super::LiveAssist::metrics)) and
 /// in the [`CallSummary`](super::CallSummary).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AssistMetrics {
     /// Seconds of audio the host pushed and the session accepted.
     pub audio_seconds_received: f64,

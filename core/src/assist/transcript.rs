@@ -7,9 +7,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::{Serialize, Serializer};
+
 use super::deepgram::messages::Results;
 
-/// Who is speaking.
+/// Who is speaking. Serialises as `"agent"`, `"customer"` or `"speaker_N"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Speaker {
     /// The contact-center agent using this library.
@@ -18,6 +20,16 @@ pub enum Speaker {
     Customer,
     /// A channel or diarized speaker not named in [`AssistConfig::speakers`](super::AssistConfig::speakers).
     Other(u32),
+}
+
+impl Serialize for Speaker {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Speaker::Agent => s.serialize_str("agent"),
+            Speaker::Customer => s.serialize_str("customer"),
+            Speaker::Other(n) => s.serialize_str(&format!("speaker_{n}")),
+        }
+    }
 }
 
 impl fmt::Display for Speaker {
@@ -31,7 +43,8 @@ impl fmt::Display for Speaker {
 }
 
 /// One recognised word, times in seconds from the start of the call.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Word {
     /// The word as recognised (lower case).
     pub word: String,
@@ -46,7 +59,8 @@ pub struct Word {
 }
 
 /// A stretch of speech by one speaker.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Segment {
     /// Who spoke.
     pub speaker: Speaker,
@@ -65,12 +79,13 @@ pub struct Segment {
     /// Deepgram detected the end of the speaker's turn here.
     pub speech_final: bool,
     /// For finals: time from the moment this audio was handed to the socket to the moment the
-    /// final arrived (the transcript latency metric).
+    /// final arrived (the transcript latency metric). Milliseconds in JSON.
+    #[serde(serialize_with = "crate::serde_util::option_millis")]
     pub latency: Option<Duration>,
 }
 
 /// The final transcript of a call: segments in the order they were finalised.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Transcript {
     /// Final segments, in arrival order (per channel, times only grow).
     pub segments: Vec<Segment>,

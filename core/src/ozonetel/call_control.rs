@@ -139,20 +139,31 @@ impl Client {
             .map_err(|e| e.context(&format!("{action} on call {ucid}")))?;
         Ok(CallControlResponse {
             action,
-            status: object.get("status").and_then(scalar_text).unwrap_or_default(),
-            message: object.get("message").and_then(scalar_text).unwrap_or_default(),
-            ucid: object.get("ucid").and_then(scalar_text).filter(|u| !u.is_empty()),
+            status: object
+                .get("status")
+                .and_then(scalar_text)
+                .unwrap_or_default(),
+            message: object
+                .get("message")
+                .and_then(scalar_text)
+                .unwrap_or_default(),
+            ucid: object
+                .get("ucid")
+                .and_then(scalar_text)
+                .filter(|u| !u.is_empty()),
         })
     }
 
     /// Dials `number` into the call (CONFERENCE).
     pub async fn conference(&self, ucid: &str, number: &str) -> Result<CallControlResponse> {
-        self.call_control(CallAction::Conference, ucid, Some(number)).await
+        self.call_control(CallAction::Conference, ucid, Some(number))
+            .await
     }
 
     /// Drops the party `number` from the call (KICK_CALL).
     pub async fn kick(&self, ucid: &str, number: &str) -> Result<CallControlResponse> {
-        self.call_control(CallAction::KickCall, ucid, Some(number)).await
+        self.call_control(CallAction::KickCall, ucid, Some(number))
+            .await
     }
 
     /// Puts the customer on hold.
@@ -184,7 +195,10 @@ mod tests {
     #[test]
     fn parse_action_names() {
         assert_eq!(CallAction::parse("hold").unwrap(), CallAction::Hold);
-        assert_eq!(CallAction::parse(" KICK_CALL ").unwrap(), CallAction::KickCall);
+        assert_eq!(
+            CallAction::parse(" KICK_CALL ").unwrap(),
+            CallAction::KickCall
+        );
         assert_eq!(CallAction::parse("drop").unwrap(), CallAction::KickCall);
         assert!(CallAction::parse("TRANSFER").is_err());
         for a in [
@@ -196,7 +210,10 @@ mod tests {
             CallAction::KickCall,
         ] {
             assert_eq!(CallAction::parse(a.as_str()).unwrap(), a);
-            assert_eq!(serde_json::to_value(a).unwrap(), Value::String(a.as_str().into()));
+            assert_eq!(
+                serde_json::to_value(a).unwrap(),
+                Value::String(a.as_str().into())
+            );
         }
     }
 }

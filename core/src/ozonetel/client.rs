@@ -151,7 +151,9 @@ impl fmt::Debug for ClientBuilder {
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 impl ClientBuilder {
@@ -250,13 +252,15 @@ impl ClientBuilder {
     /// (`india`|`international`), `OZONETEL_TIMEOUT_SECS` (optional).
     pub fn from_env() -> Result<ClientBuilder> {
         let var = |name: &str| non_empty(std::env::var(name).ok());
-        let mut b = ClientBuilder::default();
-        b.user_name = var("OZONETEL_USER_NAME");
-        b.api_key = var("OZONETEL_API_KEY").map(SecretString::from);
-        b.base_url = var("OZONETEL_BASE_URL");
-        b.did = var("OZONETEL_DID");
-        b.agent_phone_name = var("OZONETEL_AGENT_PHONE_NAME");
-        b.agent_number = var("OZONETEL_AGENT_NUMBER");
+        let mut b = ClientBuilder {
+            user_name: var("OZONETEL_USER_NAME"),
+            api_key: var("OZONETEL_API_KEY").map(SecretString::from),
+            base_url: var("OZONETEL_BASE_URL"),
+            did: var("OZONETEL_DID"),
+            agent_phone_name: var("OZONETEL_AGENT_PHONE_NAME"),
+            agent_number: var("OZONETEL_AGENT_NUMBER"),
+            ..Default::default()
+        };
         if let Some(mode) = var("OZONETEL_AUTH_MODE") {
             b.auth_mode = match mode.to_ascii_lowercase().as_str() {
                 "token" | "token_auth" => AuthMode::Token,
@@ -281,7 +285,9 @@ impl ClientBuilder {
         }
         if let Some(secs) = var("OZONETEL_TIMEOUT_SECS") {
             let secs: u64 = secs.parse().map_err(|_| {
-                Error::invalid(format!("OZONETEL_TIMEOUT_SECS is {secs:?}; use whole seconds"))
+                Error::invalid(format!(
+                    "OZONETEL_TIMEOUT_SECS is {secs:?}; use whole seconds"
+                ))
             })?;
             b.timeout = Some(Duration::from_secs(secs));
         }
@@ -298,9 +304,10 @@ impl ClientBuilder {
             .ok_or_else(|| Error::invalid("api_key is required"))?;
         let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         let agent_number = match non_empty(self.agent_number) {
-            Some(n) => Some(super::phone::normalize_phone(&n, self.region).map_err(|e| {
-                e.context("agent_number")
-            })?),
+            Some(n) => Some(
+                super::phone::normalize_phone(&n, self.region)
+                    .map_err(|e| e.context("agent_number"))?,
+            ),
             None => None,
         };
         let timeout = self.timeout.unwrap_or(Duration::from_secs(10));
@@ -309,7 +316,9 @@ impl ClientBuilder {
         }
         let (cdr_requests, cdr_per) = self.cdr_rate.unwrap_or((2, Duration::from_secs(60)));
         if cdr_requests == 0 {
-            return Err(Error::invalid("cdr_rate_limit needs at least one request per window"));
+            return Err(Error::invalid(
+                "cdr_rate_limit needs at least one request per window",
+            ));
         }
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -329,9 +338,9 @@ impl ClientBuilder {
             agent_phone_name: non_empty(self.agent_phone_name),
             agent_number,
             region: self.region,
-            utc_offset: self
-                .utc_offset
-                .unwrap_or_else(|| FixedOffset::east_opt(5 * 3600 + 1800).expect("IST is a valid offset")),
+            utc_offset: self.utc_offset.unwrap_or_else(|| {
+                FixedOffset::east_opt(5 * 3600 + 1800).expect("IST is a valid offset")
+            }),
             retry: self.retry.unwrap_or_default(),
         };
         Ok(Client {
@@ -346,11 +355,15 @@ impl ClientBuilder {
 }
 
 fn normalize_base_url(raw: &str) -> Result<String> {
-    let raw = raw.trim().trim_end_matches('/');
+    let raw = raw.trim();
     let with_scheme = if raw.starts_with("http://") || raw.starts_with("https://") {
-        raw.to_string()
+        raw.trim_end_matches('/').to_string()
+    } else if raw.contains("://") {
+        return Err(Error::invalid(format!(
+            "base_url {raw:?} must use http or https"
+        )));
     } else {
-        format!("https://{raw}")
+        format!("https://{}", raw.trim_end_matches('/'))
     };
     let url = reqwest::Url::parse(&with_scheme)
         .map_err(|e| Error::invalid(format!("base_url {raw:?} is not a URL: {e}")))?;
@@ -377,6 +390,7 @@ mod tests {
             "http://127.0.0.1:8080"
         );
         assert!(normalize_base_url("http://").is_err());
+        assert!(normalize_base_url("ftp://host").is_err());
         assert!(normalize_base_url("https://host?x=1").is_err());
     }
 
@@ -384,7 +398,13 @@ mod tests {
     fn builder_requires_account_and_key_and_hides_the_key() {
         assert!(Client::builder().api_key("k").build().is_err());
         assert!(Client::builder().user_name("acme").build().is_err());
-        assert!(Client::builder().user_name("acme").api_key("  ").build().is_err());
+        assert!(
+            Client::builder()
+                .user_name("acme")
+                .api_key("  ")
+                .build()
+                .is_err()
+        );
         let c = Client::builder()
             .user_name("acme")
             .api_key("CANARY-key")

@@ -181,7 +181,13 @@ mod tests {
 
     #[test]
     fn every_success_spelling_is_success() {
-        for status in ["success", "Success", "queued", "queued successfully", "SUCCESS"] {
+        for status in [
+            "success",
+            "Success",
+            "queued",
+            "queued successfully",
+            "SUCCESS",
+        ] {
             let body = format!(r#"{{"status":"{status}","message":"ok"}}"#);
             assert_eq!(code(200, &body), None, "{status}");
         }
@@ -198,22 +204,70 @@ mod tests {
     #[test]
     fn documented_error_bodies_map_to_codes() {
         let table = [
-            (r#"{"status":"false","message":"Api Key Should Not be Null or Empty.","data":null}"#, ErrorCode::Auth),
-            (r#"{"status":"false","message":"UserName is null","data":null}"#, ErrorCode::Auth),
-            (r#"{"status":"false","message":"Invalid userName or apiKey","data":null}"#, ErrorCode::Auth),
-            (r#"{"status":"Error","message":"Call not Found"}"#, ErrorCode::Api),
-            (r#"{"status":"Error","message":"Please pass valid Conference number"}"#, ErrorCode::Api),
-            (r#"{"status":"Error","message":"ucid is Invalid"}"#, ErrorCode::Api),
-            (r#"{"status":"Error","message":"ucid should not be empty"}"#, ErrorCode::Api),
-            (r#"{"status":"Error","message":"userName or apiKey is Invalid"}"#, ErrorCode::Auth),
-            (r#"{"status":"Error","message":"action should be either pause or unPause"}"#, ErrorCode::Api),
-            (r#"{"status":"false","message":"Invalid User Details","data":null}"#, ErrorCode::Auth),
-            (r#"{"status":"false","message":"Invalid Json Pass Valid Json"}"#, ErrorCode::Api),
-            (r#"{"status":"false","message":"Missing userName or apiKey"}"#, ErrorCode::Auth),
-            (r#"{"status":"fail","message":"Missing fromDate and toDate"}"#, ErrorCode::Api),
-            (r#"{"status":"fail","message":"Invalid fromDate format. Please pass the date in the format yyyy-MM-dd HH:mm:ss"}"#, ErrorCode::Api),
-            (r#"{"status":"fail","message":"fromDate and toDate should not be future dates"}"#, ErrorCode::Api),
-            (r#"{"status":"fail","message":"Invalid campaignName"}"#, ErrorCode::Api),
+            (
+                r#"{"status":"false","message":"Api Key Should Not be Null or Empty.","data":null}"#,
+                ErrorCode::Auth,
+            ),
+            (
+                r#"{"status":"false","message":"UserName is null","data":null}"#,
+                ErrorCode::Auth,
+            ),
+            (
+                r#"{"status":"false","message":"Invalid userName or apiKey","data":null}"#,
+                ErrorCode::Auth,
+            ),
+            (
+                r#"{"status":"Error","message":"Call not Found"}"#,
+                ErrorCode::Api,
+            ),
+            (
+                r#"{"status":"Error","message":"Please pass valid Conference number"}"#,
+                ErrorCode::Api,
+            ),
+            (
+                r#"{"status":"Error","message":"ucid is Invalid"}"#,
+                ErrorCode::Api,
+            ),
+            (
+                r#"{"status":"Error","message":"ucid should not be empty"}"#,
+                ErrorCode::Api,
+            ),
+            (
+                r#"{"status":"Error","message":"userName or apiKey is Invalid"}"#,
+                ErrorCode::Auth,
+            ),
+            (
+                r#"{"status":"Error","message":"action should be either pause or unPause"}"#,
+                ErrorCode::Api,
+            ),
+            (
+                r#"{"status":"false","message":"Invalid User Details","data":null}"#,
+                ErrorCode::Auth,
+            ),
+            (
+                r#"{"status":"false","message":"Invalid Json Pass Valid Json"}"#,
+                ErrorCode::Api,
+            ),
+            (
+                r#"{"status":"false","message":"Missing userName or apiKey"}"#,
+                ErrorCode::Auth,
+            ),
+            (
+                r#"{"status":"fail","message":"Missing fromDate and toDate"}"#,
+                ErrorCode::Api,
+            ),
+            (
+                r#"{"status":"fail","message":"Invalid fromDate format. Please pass the date in the format yyyy-MM-dd HH:mm:ss"}"#,
+                ErrorCode::Api,
+            ),
+            (
+                r#"{"status":"fail","message":"fromDate and toDate should not be future dates"}"#,
+                ErrorCode::Api,
+            ),
+            (
+                r#"{"status":"fail","message":"Invalid campaignName"}"#,
+                ErrorCode::Api,
+            ),
         ];
         for (body, expected) in table {
             assert_eq!(code(200, body), Some(expected), "{body}");
@@ -222,7 +276,11 @@ mod tests {
 
     #[test]
     fn token_problems_ask_for_a_refresh() {
-        for msg in ["Token Expired", "Invalid Token", "Token Should Not be Null or Empty."] {
+        for msg in [
+            "Token Expired",
+            "Invalid Token",
+            "Token Should Not be Null or Empty.",
+        ] {
             let body = format!(r#"{{"status":"false","message":"{msg}","data":null}}"#);
             assert!(matches!(parse(200, None, &body), Verdict::TokenRejected(m) if m == msg));
         }
@@ -250,15 +308,27 @@ mod tests {
 
     #[test]
     fn details_carries_the_text_when_message_is_absent() {
-        match parse(200, None, r#"{"status":"fail","details":"Invalid campaignName"}"#) {
-            Verdict::Failure(Error::Api { message, .. }) => assert_eq!(message, "Invalid campaignName"),
+        match parse(
+            200,
+            None,
+            r#"{"status":"fail","details":"Invalid campaignName"}"#,
+        ) {
+            Verdict::Failure(Error::Api { message, .. }) => {
+                assert_eq!(message, "Invalid campaignName")
+            }
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn unreadable_bodies_are_protocol_errors_with_a_snippet() {
-        for body in ["", "   ", "<html><body>502 Bad Gateway</body></html>", r#"{"status":"succ"#, "[1,2]"] {
+        for body in [
+            "",
+            "   ",
+            "<html><body>502 Bad Gateway</body></html>",
+            r#"{"status":"succ"#,
+            "[1,2]",
+        ] {
             match parse(200, None, body) {
                 Verdict::Failure(Error::Protocol { snippet, .. }) => {
                     assert!(snippet.len() <= 204, "{snippet}");
@@ -301,7 +371,10 @@ mod tests {
 
     #[test]
     fn unknown_status_is_protocol() {
-        assert_eq!(code(200, r#"{"status":"maybe"}"#), Some(ErrorCode::Protocol));
+        assert_eq!(
+            code(200, r#"{"status":"maybe"}"#),
+            Some(ErrorCode::Protocol)
+        );
     }
 
     #[test]

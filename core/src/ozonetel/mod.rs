@@ -10,9 +10,9 @@ mod envelope;
 mod ids;
 mod pacer;
 mod phone;
+mod recording;
 #[cfg(feature = "redis")]
 mod redis_store;
-mod recording;
 mod reports;
 mod token;
 mod token_store;
@@ -23,9 +23,9 @@ mod watcher;
 pub use call_control::{CallAction, CallControlResponse};
 pub use client::{AuthMode, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use phone::{Region, normalize_phone};
+pub use recording::RecordingResponse;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisTokenStore;
-pub use recording::RecordingResponse;
 pub use reports::{
     AbandonedCall, AbandonedCallsQuery, CALL_RECORD_FIELDS, CDR_MAX_DAYS_BACK, CallRecord,
     CallRecordsQuery, CdrProgress, hms_duration,

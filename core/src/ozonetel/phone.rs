@@ -119,11 +119,26 @@ mod tests {
             ("  98765.43210 ", "09876543210"),
         ];
         for (input, want) in ok {
-            assert_eq!(normalize_phone(input, Region::India).unwrap(), want, "{input}");
+            assert_eq!(
+                normalize_phone(input, Region::India).unwrap(),
+                want,
+                "{input}"
+            );
         }
         let bad = [
-            "", "   ", "98765abc10", "987654321", "98765432100", "+1 415 555 0100", "+91 98765",
-            "0987654321", "00000000000", "+", "98765 43210 ext 5", "++919876543210", "٩٨٧٦٥٤٣٢١٠",
+            "",
+            "   ",
+            "98765abc10",
+            "987654321",
+            "98765432100",
+            "+1 415 555 0100",
+            "+91 98765",
+            "0987654321",
+            "00000000000",
+            "+",
+            "98765 43210 ext 5",
+            "++919876543210",
+            "٩٨٧٦٥٤٣٢١٠",
         ];
         for input in bad {
             let err = normalize_phone(input, Region::India).unwrap_err();
@@ -140,10 +155,23 @@ mod tests {
             ("+91 98765-43210", "+919876543210"),
         ];
         for (input, want) in ok {
-            assert_eq!(normalize_phone(input, Region::International).unwrap(), want, "{input}");
+            assert_eq!(
+                normalize_phone(input, Region::International).unwrap(),
+                want,
+                "{input}"
+            );
         }
-        for input in ["4155550100", "+1234", "+1234567890123456", "+0 415 555", "+1 415 CALL"] {
-            assert!(normalize_phone(input, Region::International).is_err(), "{input}");
+        for input in [
+            "4155550100",
+            "+1234",
+            "+1234567890123456",
+            "+0 415 555",
+            "+1 415 CALL",
+        ] {
+            assert!(
+                normalize_phone(input, Region::International).is_err(),
+                "{input}"
+            );
         }
     }
 }

@@ -7,7 +7,6 @@
 use reqwest::Method;
 use serde::Serialize;
 
-
 use super::client::Client;
 use super::ids::{scalar_text, validate_ucid};
 use super::transport::{Credentials, Request, Resend};
@@ -59,8 +58,10 @@ impl Client {
             .map_err(|e| e.context(&format!("recording {action} on call {ucid}")))?;
         Ok(RecordingResponse {
             paused: pause,
-            message: object.get("message").and_then(scalar_text).unwrap_or_default(),
+            message: object
+                .get("message")
+                .and_then(scalar_text)
+                .unwrap_or_default(),
         })
     }
 }
-

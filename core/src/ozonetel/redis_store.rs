@@ -84,7 +84,10 @@ impl TokenStore for RedisTokenStore {
     fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>> {
         Box::pin(async move {
             let mut c = self.connection.clone();
-            let text: Option<String> = c.get(self.key(account, "token")).await.map_err(redis_error)?;
+            let text: Option<String> = c
+                .get(self.key(account, "token"))
+                .await
+                .map_err(redis_error)?;
             Ok(text.as_deref().and_then(StoredToken::from_json))
         })
     }
@@ -111,7 +114,11 @@ impl TokenStore for RedisTokenStore {
     ) -> BoxFuture<'a, Result<Option<String>>> {
         Box::pin(async move {
             let mut c = self.connection.clone();
-            let id = format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
+            let id = format!(
+                "{:016x}{:016x}",
+                rand::random::<u64>(),
+                rand::random::<u64>()
+            );
             let taken: Option<String> = redis::cmd("SET")
                 .arg(self.key(account, "lock"))
                 .arg(&id)

@@ -31,10 +31,18 @@ const WIRE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AbandonedCall {
     /// The call's monitor UCID (unique per call; the watcher deduplicates on it).
-    #[serde(rename(deserialize = "monitorUCID", serialize = "monitorUcid"), deserialize_with = "lenient_string", default)]
+    #[serde(
+        rename(deserialize = "monitorUCID", serialize = "monitorUcid"),
+        deserialize_with = "lenient_string",
+        default
+    )]
     pub monitor_ucid: String,
     /// Call type (`Manual`, `Inbound`, ...).
-    #[serde(rename(deserialize = "type", serialize = "type"), deserialize_with = "lenient_string", default)]
+    #[serde(
+        rename(deserialize = "type", serialize = "type"),
+        deserialize_with = "lenient_string",
+        default
+    )]
     pub call_type: String,
     /// Outcome (`NotAnswered`).
     #[serde(deserialize_with = "lenient_string", default)]
@@ -43,28 +51,48 @@ pub struct AbandonedCall {
     #[serde(deserialize_with = "lenient_string", default)]
     pub campaign: String,
     /// The caller's number.
-    #[serde(rename(deserialize = "callerID", serialize = "callerId"), deserialize_with = "lenient_string", default)]
+    #[serde(
+        rename(deserialize = "callerID", serialize = "callerId"),
+        deserialize_with = "lenient_string",
+        default
+    )]
     pub caller_id: String,
     /// The DID the call came in on.
     #[serde(deserialize_with = "lenient_string", default)]
     pub did: String,
     /// Skill id.
-    #[serde(rename(deserialize = "skillID", serialize = "skillId"), deserialize_with = "lenient_string", default)]
+    #[serde(
+        rename(deserialize = "skillID", serialize = "skillId"),
+        deserialize_with = "lenient_string",
+        default
+    )]
     pub skill_id: String,
     /// Skill name (may be empty).
     #[serde(deserialize_with = "lenient_string", default)]
     pub skill: String,
     /// Agent id.
-    #[serde(rename(deserialize = "agentID", serialize = "agentId"), deserialize_with = "lenient_string", default)]
+    #[serde(
+        rename(deserialize = "agentID", serialize = "agentId"),
+        deserialize_with = "lenient_string",
+        default
+    )]
     pub agent_id: String,
     /// Agent name.
     #[serde(deserialize_with = "lenient_string", default)]
     pub agent: String,
     /// Who hung up (`AgentHangup`, `CustomerHangup`, ...).
-    #[serde(rename(deserialize = "hangupBy", serialize = "hangupBy"), deserialize_with = "lenient_string", default)]
+    #[serde(
+        rename(deserialize = "hangupBy", serialize = "hangupBy"),
+        deserialize_with = "lenient_string",
+        default
+    )]
     pub hangup_by: String,
     /// When the call came in, account local time (`2025-09-01 11:49:33`).
-    #[serde(rename(deserialize = "callTime", serialize = "callTime"), deserialize_with = "lenient_string", default)]
+    #[serde(
+        rename(deserialize = "callTime", serialize = "callTime"),
+        deserialize_with = "lenient_string",
+        default
+    )]
     pub call_time: String,
     /// Fields this version does not know, kept as sent.
     #[serde(flatten)]
@@ -298,7 +326,8 @@ impl CallRecordsQuery {
     pub fn day(date: NaiveDate) -> Self {
         Self::between(
             date.and_time(NaiveTime::MIN),
-            date.and_hms_opt(23, 59, 59).unwrap_or(date.and_time(NaiveTime::MIN)),
+            date.and_hms_opt(23, 59, 59)
+                .unwrap_or(date.and_time(NaiveTime::MIN)),
         )
     }
 
@@ -348,10 +377,7 @@ impl CallRecordsQuery {
         let mut windows = Vec::new();
         let mut start = self.from;
         loop {
-            let end_of_day = start
-                .date()
-                .and_hms_opt(23, 59, 59)
-                .unwrap_or(start);
+            let end_of_day = start.date().and_hms_opt(23, 59, 59).unwrap_or(start);
             if to <= end_of_day {
                 windows.push((start, to));
                 return Ok(windows);
@@ -409,7 +435,9 @@ fn duration_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Err
 impl Client {
     /// "Now" in the account's time zone, which is what Ozonetel's dates mean.
     pub(crate) fn local_now(&self) -> NaiveDateTime {
-        Utc::now().with_timezone(&self.config().utc_offset).naive_local()
+        Utc::now()
+            .with_timezone(&self.config().utc_offset)
+            .naive_local()
     }
 
     /// The account's missed calls. A failed query is an error, never an empty list.
@@ -423,12 +451,20 @@ impl Client {
         }
         let mut fields = Map::new();
         if let Some(from) = query.from_time {
-            fields.insert("fromTime".into(), from.format(WIRE_FORMAT).to_string().into());
+            fields.insert(
+                "fromTime".into(),
+                from.format(WIRE_FORMAT).to_string().into(),
+            );
         }
         if let Some(to) = query.to_time {
             fields.insert("toTime".into(), to.format(WIRE_FORMAT).to_string().into());
         }
-        if let Some(c) = query.campaign_name.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        if let Some(c) = query
+            .campaign_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             fields.insert("campaignName".into(), c.into());
         }
         let request = Request::json(self, Method::GET, ABANDONED_PATH, fields, Resend::Transient);
@@ -475,7 +511,11 @@ impl Client {
                 days_done: index + 1,
                 days_total: windows.len(),
                 records_so_far: records.len(),
-                next_request_in: if done { Duration::ZERO } else { self.inner.cdr_pacer.delay().await },
+                next_request_in: if done {
+                    Duration::ZERO
+                } else {
+                    self.inner.cdr_pacer.delay().await
+                },
             });
         }
         Ok(records)
@@ -510,7 +550,10 @@ impl Client {
         to: NaiveDateTime,
         mut fields: Map<String, Value>,
     ) -> Result<Vec<CallRecord>> {
-        fields.insert("fromDate".into(), from.format(WIRE_FORMAT).to_string().into());
+        fields.insert(
+            "fromDate".into(),
+            from.format(WIRE_FORMAT).to_string().into(),
+        );
         fields.insert("toDate".into(), to.format(WIRE_FORMAT).to_string().into());
         let request = Request::json(self, Method::GET, path, fields, Resend::Transient);
         self.inner.cdr_pacer.acquire().await;
@@ -577,13 +620,20 @@ mod tests {
     fn window_rules_are_named() {
         let now = at("2026-11-26 12:00:00");
         let err = |from, to| {
-            CallRecordsQuery::between(at(from), at(to)).plan(now).unwrap_err().to_string()
+            CallRecordsQuery::between(at(from), at(to))
+                .plan(now)
+                .unwrap_err()
+                .to_string()
         };
         assert!(err("2026-11-20 10:00:00", "2026-11-20 09:00:00").contains("before it starts"));
         assert!(err("2026-11-27 00:00:00", "2026-11-27 10:00:00").contains("future"));
         assert!(err("2026-11-10 00:00:00", "2026-11-10 10:00:00").contains("15 days"));
         // Exactly 15 days back is still allowed.
-        assert!(CallRecordsQuery::day(now.date() - Days::new(15)).plan(now).is_ok());
+        assert!(
+            CallRecordsQuery::day(now.date() - Days::new(15))
+                .plan(now)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -43,8 +43,7 @@ impl TokenManager {
     }
 
     fn usable(token: &StoredToken, rejected: Option<&str>) -> bool {
-        token.is_fresh(SystemTime::now())
-            && rejected.is_none_or(|r| !token.same_token(r))
+        token.is_fresh(SystemTime::now()) && rejected.is_none_or(|r| !token.same_token(r))
     }
 
     fn cached(&self, rejected: Option<&str>) -> Option<SecretString> {
@@ -61,7 +60,11 @@ impl TokenManager {
     }
 
     /// A token to send. `rejected` is one Ozonetel just refused: never hand it out again.
-    pub(crate) async fn token(&self, client: &Client, rejected: Option<&str>) -> Result<SecretString> {
+    pub(crate) async fn token(
+        &self,
+        client: &Client,
+        rejected: Option<&str>,
+    ) -> Result<SecretString> {
         if let Some(token) = self.cached(rejected) {
             return Ok(token);
         }
@@ -97,7 +100,11 @@ impl TokenManager {
         }
     }
 
-    async fn generate_locked(&self, client: &Client, rejected: Option<&str>) -> Result<StoredToken> {
+    async fn generate_locked(
+        &self,
+        client: &Client,
+        rejected: Option<&str>,
+    ) -> Result<StoredToken> {
         // Between our look and taking the lock, the previous holder may have published one.
         if let Some(stored) = self.store.load(&self.account).await?
             && Self::usable(&stored, rejected)
@@ -144,7 +151,9 @@ async fn generate(client: &Client) -> Result<StoredToken> {
     let object = match client.send_with_retries(&request, None).await {
         Ok(Verdict::Success(object)) => object,
         Ok(Verdict::TokenRejected(message)) => {
-            return Err(Error::Auth(format!("Ozonetel refused to generate a token: {message}")));
+            return Err(Error::Auth(format!(
+                "Ozonetel refused to generate a token: {message}"
+            )));
         }
         Ok(Verdict::Failure(e)) | Err(e) => return Err(e.context("generating a token")),
     };
@@ -217,12 +226,18 @@ mod tests {
             expires_at: now + Duration::from_secs(4 * 60),
             ..t.clone()
         };
-        assert!(!TokenManager::usable(&near_expiry, None), "refreshes 5 minutes ahead");
+        assert!(
+            !TokenManager::usable(&near_expiry, None),
+            "refreshes 5 minutes ahead"
+        );
         let short_lived = StoredToken {
             generated_at: now,
             expires_at: now + Duration::from_secs(120),
             ..t
         };
-        assert!(TokenManager::usable(&short_lived, None), "a 2-minute token is used for 110 s");
+        assert!(
+            TokenManager::usable(&short_lived, None),
+            "a 2-minute token is used for 110 s"
+        );
     }
 }

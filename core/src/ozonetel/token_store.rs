@@ -40,7 +40,9 @@ impl StoredToken {
         self.token.expose_secret() == other
     }
 
-    pub(crate) fn to_json(&self) -> String {
+    /// The token as JSON text (`token`, `expires_at` and `generated_at` in unix
+    /// milliseconds), for [`TokenStore`] implementations that keep text. Contains the secret.
+    pub fn to_json(&self) -> String {
         serde_json::json!({
             "token": self.token.expose_secret(),
             "expires_at": unix_millis(self.expires_at),
@@ -49,7 +51,8 @@ impl StoredToken {
         .to_string()
     }
 
-    pub(crate) fn from_json(text: &str) -> Option<Self> {
+    /// Reads [`to_json`](Self::to_json)'s output back; `None` when it is not that shape.
+    pub fn from_json(text: &str) -> Option<Self> {
         let v: serde_json::Value = serde_json::from_str(text).ok()?;
         Some(StoredToken {
             token: SecretString::from(v.get("token")?.as_str()?.to_string()),
@@ -69,8 +72,10 @@ impl fmt::Debug for StoredToken {
     }
 }
 
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn unix_millis(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 pub(crate) fn from_unix_millis(ms: u64) -> SystemTime {
@@ -201,7 +206,9 @@ impl TokenStore for MemoryTokenStore {
         at: SystemTime,
     ) -> BoxFuture<'a, Result<()>> {
         self.with(account, |s| {
-            let horizon = at.checked_sub(Duration::from_secs(3600)).unwrap_or(UNIX_EPOCH);
+            let horizon = at
+                .checked_sub(Duration::from_secs(3600))
+                .unwrap_or(UNIX_EPOCH);
             s.generations.retain(|t| *t >= horizon);
             s.generations.push(at);
         });
@@ -218,27 +225,73 @@ mod tests {
         let store = MemoryTokenStore::new();
         let t0 = SystemTime::now();
         for i in 0..10 {
-            store.record_generation("acme", t0 + Duration::from_secs(i * 60)).await.unwrap();
+            store
+                .record_generation("acme", t0 + Duration::from_secs(i * 60))
+                .await
+                .unwrap();
         }
         let hour = Duration::from_secs(3600);
         let at = |secs| t0 + Duration::from_secs(secs);
-        assert_eq!(store.generations_since("acme", at(9 * 60) - hour).await.unwrap(), 10);
+        assert_eq!(
+            store
+                .generations_since("acme", at(9 * 60) - hour)
+                .await
+                .unwrap(),
+            10
+        );
         // 61 minutes after the first one, it has rolled out of the window.
-        assert_eq!(store.generations_since("acme", at(61 * 60) - hour).await.unwrap(), 9);
-        assert_eq!(store.generations_since("other", t0 - hour).await.unwrap(), 0);
+        assert_eq!(
+            store
+                .generations_since("acme", at(61 * 60) - hour)
+                .await
+                .unwrap(),
+            9
+        );
+        assert_eq!(
+            store.generations_since("other", t0 - hour).await.unwrap(),
+            0
+        );
     }
 
     #[tokio::test]
     async fn lock_is_exclusive_until_released_or_expired() {
         let store = MemoryTokenStore::new();
-        let id = store.try_lock("acme", Duration::from_secs(30)).await.unwrap().unwrap();
-        assert!(store.try_lock("acme", Duration::from_secs(30)).await.unwrap().is_none());
+        let id = store
+            .try_lock("acme", Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            store
+                .try_lock("acme", Duration::from_secs(30))
+                .await
+                .unwrap()
+                .is_none()
+        );
         store.unlock("acme", "someone-else").await.unwrap();
-        assert!(store.try_lock("acme", Duration::from_secs(30)).await.unwrap().is_none());
+        assert!(
+            store
+                .try_lock("acme", Duration::from_secs(30))
+                .await
+                .unwrap()
+                .is_none()
+        );
         store.unlock("acme", &id).await.unwrap();
-        assert!(store.try_lock("acme", Duration::ZERO).await.unwrap().is_some());
+        assert!(
+            store
+                .try_lock("acme", Duration::ZERO)
+                .await
+                .unwrap()
+                .is_some()
+        );
         // A zero-TTL lock is already expired.
-        assert!(store.try_lock("acme", Duration::from_secs(1)).await.unwrap().is_some());
+        assert!(
+            store
+                .try_lock("acme", Duration::from_secs(1))
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[test]

@@ -55,7 +55,8 @@ impl Client {
     /// Errors name the step that failed; neither step is ever resent automatically.
     pub async fn transfer(&self, ucid: &str, target: &str, mode: TransferMode) -> Result<Transfer> {
         let ucid = validate_ucid(ucid)?;
-        let target = normalize_phone(target, self.region()).map_err(|e| e.context("transfer target"))?;
+        let target =
+            normalize_phone(target, self.region()).map_err(|e| e.context("transfer target"))?;
         let agent = self.config().agent_number.clone().ok_or_else(|| {
             Error::invalid(
                 "a transfer drops the agent by number: set ClientBuilder::agent_number first",
@@ -68,7 +69,9 @@ impl Client {
         }
         self.call_control(CallAction::Conference, &ucid, Some(&target))
             .await
-            .map_err(|e| e.context("transfer step 1 (CONFERENCE the target) failed; the call is unchanged"))?;
+            .map_err(|e| {
+                e.context("transfer step 1 (CONFERENCE the target) failed; the call is unchanged")
+            })?;
         let transfer = Transfer {
             client: self.clone(),
             ucid,
@@ -132,7 +135,11 @@ impl Transfer {
                 finished => {
                     return Err(Error::Closed(format!(
                         "cannot {verb} the transfer: it is already {}",
-                        if finished == TransferState::Completed { "completed" } else { "cancelled" }
+                        if finished == TransferState::Completed {
+                            "completed"
+                        } else {
+                            "cancelled"
+                        }
                     )));
                 }
             }
@@ -150,7 +157,9 @@ impl Transfer {
             Err(e) => {
                 // Still conferenced: the caller may decide to try again.
                 *state = TransferState::Conferenced;
-                Err(e.context(&format!("transfer {verb} (KICK_CALL) failed; all three parties are still on the call")))
+                Err(e.context(&format!(
+                    "transfer {verb} (KICK_CALL) failed; all three parties are still on the call"
+                )))
             }
         }
     }

@@ -42,7 +42,9 @@ pub fn jwt(marker: &str, exp_unix: u64) -> String {
     format!(
         "{}.{}.c2ln",
         b64(r#"{"alg":"HS256","typ":"JWT"}"#.to_string()),
-        b64(format!(r#"{{"exp":{exp_unix},"userName":"acme","n":"{marker}"}}"#))
+        b64(format!(
+            r#"{{"exp":{exp_unix},"userName":"acme","n":"{marker}"}}"#
+        ))
     )
 }
 

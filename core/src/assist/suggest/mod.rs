@@ -30,6 +30,7 @@ pub enum SuggestionKind {
 
 /// One suggestion for the agent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Suggestion {
     /// What it is for.
     pub kind: SuggestionKind,
@@ -38,7 +39,8 @@ pub struct Suggestion {
 }
 
 /// Why a suggestion request was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SuggestionTrigger {
     /// The customer finished a turn.
     CustomerTurnEnd,
@@ -47,12 +49,14 @@ pub enum SuggestionTrigger {
 }
 
 /// Suggestions from one LLM answer, with what it cost.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SuggestionBatch {
     /// New suggestions (near-duplicates of recent ones removed).
     pub items: Vec<Suggestion>,
     /// What started the request.
     pub trigger: SuggestionTrigger,
-    /// From request start to answer.
+    /// From request start to answer (milliseconds in JSON).
+    #[serde(serialize_with = "crate::serde_util::millis")]
     pub latency: Duration,
 }
