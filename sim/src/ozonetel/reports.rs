@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -177,7 +177,14 @@ impl HistoryEntry {
             skill: call.skill.clone(),
             call_type: call.call_type.clone(),
             answered: call.answered,
-            start: call.started_at.with_timezone(&tz).naive_local(),
+            // Ozonetel's history has whole seconds; a sub-second start would fall outside a
+            // window ending "now" in the same second.
+            start: call
+                .started_at
+                .with_timezone(&tz)
+                .naive_local()
+                .with_nanosecond(0)
+                .unwrap_or_else(|| call.started_at.with_timezone(&tz).naive_local()),
             ring_secs: ring,
             talk_secs: talk,
             hold_secs: 0,
