@@ -45,7 +45,7 @@ fn live_call(sim: &Simulator) -> String {
     .ucid
 }
 
-fn party<'a>(sim: &'a Simulator, ucid: &str, tail: &str) -> Option<helix_engage_sim::Participant> {
+fn party(sim: &Simulator, ucid: &str, tail: &str) -> Option<helix_engage_sim::Participant> {
     let call = sim.call(ucid)?;
     call.participants
         .into_iter()
