@@ -40,6 +40,7 @@
 pub mod assist;
 mod error;
 pub mod ozonetel;
+mod secret;
 mod serde_util;
 
 pub use error::{Error, ErrorCode, Result};

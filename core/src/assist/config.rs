@@ -273,16 +273,7 @@ impl DeepgramConfig {
     fn validate(&self) -> Result<()> {
         use secrecy::ExposeSecret;
         let key = self.api_key.expose_secret();
-        if key.trim().is_empty() {
-            return Err(Error::invalid(
-                "deepgram api_key is empty: set DEEPGRAM_API_KEY or pass a key",
-            ));
-        }
-        if key.chars().any(|c| c.is_control() || c == ' ') {
-            return Err(Error::invalid(
-                "deepgram api_key contains whitespace or control characters",
-            ));
-        }
+        crate::secret::check_api_key("deepgram api_key", key)?;
         if self.model.trim().is_empty() {
             return Err(Error::invalid("deepgram model is empty"));
         }
@@ -363,13 +354,7 @@ impl SuggestionConfig {
     fn validate(&self) -> Result<()> {
         use secrecy::ExposeSecret;
         let key = self.api_key.expose_secret();
-        // async-openai builds the header with `parse().unwrap()`: a key that is not a valid
-        // header value would panic inside it, so refuse it here.
-        if key.trim().is_empty() || key.chars().any(|c| !c.is_ascii_graphic()) {
-            return Err(Error::invalid(
-                "openai api_key is empty or holds characters that cannot go in a header",
-            ));
-        }
+        crate::secret::check_api_key("openai api_key", key)?;
         if self.model.trim().is_empty() {
             return Err(Error::invalid("suggestion model is empty"));
         }
