@@ -17,15 +17,8 @@ const EXPIRED: &str = r#"{"status":"false","message":"Token Expired","data":null
 async fn hundred_concurrent_first_calls_generate_exactly_one_token() {
     let mut server = mockito::Server::new_async().await;
     let token = jwt("only", in_an_hour());
-    let body = format!(r#"{{"token":"{token}","message":""}}"#);
     // A slow token endpoint, so the 100 callers really are waiting at the same time.
-    let gen_mock = server
-        .mock("POST", "/ca_apis/CAToken/generateToken")
-        .match_header("apiKey", KEY)
-        .with_chunked_body(move |w| {
-            std::thread::sleep(Duration::from_millis(300));
-            w.write_all(body.as_bytes())
-        })
+    let gen_mock = slow_token_endpoint(&mut server, &token)
         .expect(1)
         .create_async()
         .await;

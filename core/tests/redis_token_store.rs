@@ -31,26 +31,15 @@ fn unique_prefix() -> String {
     format!("helix-test:{}:{nanos}:", std::process::id())
 }
 
-async fn slow_token_endpoint(server: &mut mockito::ServerGuard, token: &str) -> mockito::Mock {
-    let body = format!(r#"{{"token":"{token}","message":""}}"#);
-    server
-        .mock("POST", "/ca_apis/CAToken/generateToken")
-        .match_header("apiKey", KEY)
-        .with_chunked_body(move |w| {
-            std::thread::sleep(Duration::from_millis(300));
-            w.write_all(body.as_bytes())
-        })
-        .expect(1)
-        .create_async()
-        .await
-}
-
 #[tokio::test]
 async fn two_clients_with_their_own_connections_share_one_token() {
     let prefix = unique_prefix();
     let mut server = mockito::Server::new_async().await;
     let token = jwt("redis-shared", in_an_hour());
-    let gen_mock = slow_token_endpoint(&mut server, &token).await;
+    let gen_mock = slow_token_endpoint(&mut server, &token)
+        .expect(1)
+        .create_async()
+        .await;
     let hold = server
         .mock("POST", "/ca_apis/CallControl_V4")
         .match_header("authorization", format!("Bearer {token}").as_str())
@@ -93,7 +82,10 @@ async fn three_processes_share_one_token() {
     let prefix = unique_prefix();
     let mut server = mockito::Server::new_async().await;
     let token = jwt("redis-processes", in_an_hour());
-    let gen_mock = slow_token_endpoint(&mut server, &token).await;
+    let gen_mock = slow_token_endpoint(&mut server, &token)
+        .expect(1)
+        .create_async()
+        .await;
     let hold = server
         .mock("POST", "/ca_apis/CallControl_V4")
         .match_header("authorization", format!("Bearer {token}").as_str())

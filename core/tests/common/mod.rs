@@ -67,6 +67,19 @@ pub fn token_endpoint(server: &mut ServerGuard, token: &str) -> Mock {
         .with_body(format!(r#"{{"token":"{token}","message":""}}"#))
 }
 
+/// `generateToken` answering `token` after 300 ms, so concurrent callers really overlap;
+/// not yet created.
+pub fn slow_token_endpoint(server: &mut ServerGuard, token: &str) -> Mock {
+    let body = format!(r#"{{"token":"{token}","message":""}}"#);
+    server
+        .mock("POST", "/ca_apis/CAToken/generateToken")
+        .match_header("apiKey", KEY)
+        .with_chunked_body(move |w| {
+            std::thread::sleep(Duration::from_millis(300));
+            w.write_all(body.as_bytes())
+        })
+}
+
 /// [`token_endpoint`], created.
 pub async fn token_mock(server: &mut ServerGuard, token: &str) -> Mock {
     token_endpoint(server, token).create_async().await
