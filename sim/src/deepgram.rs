@@ -239,7 +239,23 @@ struct Params {
     endpointing: bool,
     utterance_end_ms: Option<u64>,
     script: Option<String>,
+    /// `sim_timecode=true`: the audio carries its own position in the call (see
+    /// [`TIMECODE_PARAM`]), so a reconnected stream resumes the script where its audio is.
+    timecode: bool,
 }
+
+/// The query parameter (`sim_timecode=true`) that makes a connection read its place in the call
+/// from the audio.
+///
+/// Real Deepgram transcribes what the audio says, so a client that reconnects and replays the
+/// call from second 42 hears second 42's words. The simulator does not listen; it plays a
+/// script by bytes received, restarting at 0 on every connection. With `sim_timecode=true`
+/// (linear16, two or more channels) the first sample frame a connection receives names its
+/// place in the call: sample-frame index = channel 0's sample (low 16 bits, unsigned) +
+/// channel 1's sample (high 16 bits) × 65 536. The connection then plays the script from
+/// that point (turns already past are skipped, a turn cut by it keeps only its later words)
+/// with timestamps from 0, as Deepgram's restart per connection.
+pub const TIMECODE_PARAM: &str = "sim_timecode";
 
 fn parse_bool(key: &str, v: &str) -> Result<bool, String> {
     match v.to_ascii_lowercase().as_str() {
@@ -340,6 +356,10 @@ fn parse_params(pairs: &[(String, String)], dg: &DgState) -> Result<Params, Stri
     if get("keywords").is_some() && nova3 {
         return Err("Keywords are not supported for Nova-3 models; use keyterm".into());
     }
+    let timecode = flag(TIMECODE_PARAM)?.unwrap_or(false);
+    if timecode && (bytes_per_sample != Some(2.0) || channels < 2) {
+        return Err("sim_timecode needs encoding=linear16 with channels >= 2".into());
+    }
     let script = match get("sim_script") {
         None => None,
         Some(name) if dg.scripts.contains_key(name) => Some(name.to_string()),
@@ -357,6 +377,7 @@ fn parse_params(pairs: &[(String, String)], dg: &DgState) -> Result<Params, Stri
         endpointing,
         utterance_end_ms,
         script,
+        timecode,
     })
 }
 
@@ -511,22 +532,25 @@ pub(crate) async fn listen(
         }
         script
     };
-    let player = Player::new(
-        &script,
-        PlayerOptions {
-            channels: params.channels,
-            multichannel: params.multichannel,
-            interim_results: params.interim_results,
-            punctuate: params.punctuate,
-            vad_events: params.vad_events,
-            diarize: params.diarize,
-            endpointing: params.endpointing,
-            utterance_end_ms: params.utterance_end_ms,
-            request_id: rid.clone(),
-            model_name: params.model.clone(),
-            model_uuid: MODEL_UUID.into(),
-        },
-    );
+    let player_opts = PlayerOptions {
+        channels: params.channels,
+        multichannel: params.multichannel,
+        interim_results: params.interim_results,
+        punctuate: params.punctuate,
+        vad_events: params.vad_events,
+        diarize: params.diarize,
+        endpointing: params.endpointing,
+        utterance_end_ms: params.utterance_end_ms,
+        request_id: rid.clone(),
+        model_name: params.model.clone(),
+        model_uuid: MODEL_UUID.into(),
+    };
+    let player = Player::new(&script, player_opts.clone());
+    let timecode = params.timecode.then(|| Timecode {
+        script,
+        opts: player_opts,
+        sample_rate: params.bytes_per_second / (2.0 * params.channels as f64),
+    });
     let session = Session {
         shared: shared.clone(),
         id,
@@ -536,6 +560,7 @@ pub(crate) async fn listen(
         bytes_per_second: params.bytes_per_second,
         player,
         fault: session_fault,
+        timecode,
     };
     let mut resp = ws
         .on_failed_upgrade(|e| tracing::debug!("deepgram upgrade failed: {e}"))
@@ -553,7 +578,15 @@ fn deadline_after(d: Duration) -> Instant {
         .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
+/// What a `sim_timecode` session needs to restart its script at the audio's position.
+struct Timecode {
+    script: Script,
+    opts: PlayerOptions,
+    sample_rate: f64,
+}
+
 struct Session {
+    timecode: Option<Timecode>,
     shared: Arc<Shared>,
     id: usize,
     rid: String,
@@ -678,6 +711,15 @@ impl Session {
                 || audio.starts_with(UNDECODABLE_MAGIC))
         {
             return Step::Close(1008, "DATA-0000");
+        }
+        if *total == 0
+            && let Some(tc) = &self.timecode
+            && let Some(frame) = audio.get(..4)
+        {
+            let low = u32::from(u16::from_le_bytes([frame[0], frame[1]]));
+            let high = u32::from(u16::from_le_bytes([frame[2], frame[3]]));
+            let offset = f64::from(low | (high << 16)) / tc.sample_rate;
+            self.player = Player::new(&tc.script.from_offset(offset), tc.opts.clone());
         }
         hasher.update(audio);
         *total += audio.len() as u64;

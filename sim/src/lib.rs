@@ -73,6 +73,10 @@
 //!   (refused requests do not count; both CDR endpoints share the budget).
 //! - Deepgram 400s: `Invalid query string: …`, `utterance_end_ms requires interim_results=true`,
 //!   `Unknown sim_script '<name>'`; `Authorization: Bearer <key>` is accepted like `Token <key>`.
+//! - Reconnects: the script plays by audio bytes received, from 0 on every connection. A client
+//!   that replays audio from mid-call after a reconnect can pass `sim_timecode=true` with audio
+//!   whose samples carry their position ([`deepgram::TIMECODE_PARAM`]) so the new connection
+//!   hears the words that are really in that audio, as Deepgram would.
 
 pub mod clock;
 mod control;

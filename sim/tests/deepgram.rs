@@ -392,3 +392,59 @@ async fn deepgram_faults() {
     assert_eq!(drain(&mut ws, Duration::from_millis(300)).await.len(), 1);
     sim.shutdown().await;
 }
+
+/// Stereo linear16 whose samples carry their sample-frame index (`sim_timecode`).
+fn timecoded(from_frame: u32, frames: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(frames as usize * 4);
+    for i in from_frame..from_frame + frames {
+        out.extend_from_slice(&((i & 0xFFFF) as u16).to_le_bytes());
+        out.extend_from_slice(&((i >> 16) as u16).to_le_bytes());
+    }
+    out
+}
+
+#[tokio::test]
+async fn timecoded_audio_resumes_the_script_where_the_audio_is() {
+    let sim = Simulator::start().await.expect("sim");
+    sim.set_default_script(Script {
+        turns: vec![
+            Turn::new(0, "Before the cut.", 0.5, 1.5),
+            Turn::new(1, "one two three four", 3.0, 5.0),
+            Turn::new(0, "After the cut.", 6.0, 7.0),
+        ],
+    })
+    .expect("script");
+    // Without the parameter, every connection starts the script at 0 (the old behaviour).
+    let query = format!("{STEREO}&sim_timecode=true");
+    let mut ws = open(&sim, &query).await;
+    // The connection's audio starts 4.0 s into the call: the middle of the second turn.
+    let audio = timecoded(64_000, 16_000 * 4);
+    for chunk in audio.chunks(STEREO_BPS / 10) {
+        ws.send(Message::Binary(chunk.to_vec().into()))
+            .await
+            .expect("audio");
+    }
+    let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+    let finals: Vec<(String, f64)> = msgs
+        .iter()
+        .filter(|m| m["type"] == "Results" && m["is_final"] == true)
+        .map(|m| (transcript(m).to_string(), m["start"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        finals,
+        vec![
+            ("three four".to_string(), 0.0),
+            ("After the cut.".to_string(), 2.0)
+        ],
+        "{msgs:#?}"
+    );
+    // The parameter needs audio that can carry a timecode.
+    let refused = connect(
+        &sim,
+        "encoding=linear16&sample_rate=16000&sim_timecode=true",
+        Some("Token sim-deepgram-key"),
+    )
+    .await;
+    assert!(refused.is_err());
+    sim.shutdown().await;
+}

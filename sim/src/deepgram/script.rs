@@ -70,6 +70,43 @@ impl Script {
         Ok(())
     }
 
+    /// The script as heard by a connection whose audio starts `offset` seconds into the call:
+    /// turns that ended before are gone, a turn in progress keeps the words that start at or
+    /// after `offset` (at their original times), and every time is shifted by `-offset`.
+    pub fn from_offset(&self, offset: f64) -> Script {
+        if offset <= 0.0 {
+            return self.clone();
+        }
+        let turns = self
+            .turns
+            .iter()
+            .filter(|t| t.end > offset)
+            .filter_map(|t| {
+                let words: Vec<&str> = t.text.split_whitespace().collect();
+                if t.start >= offset || words.is_empty() {
+                    return Some(Turn {
+                        start: (t.start - offset).max(0.0),
+                        end: t.end - offset,
+                        ..t.clone()
+                    });
+                }
+                // The player spreads words evenly over the turn; keep that spacing.
+                let step = (t.end - t.start) / words.len() as f64;
+                let first = words
+                    .iter()
+                    .enumerate()
+                    .position(|(i, _)| t.start + step * i as f64 >= offset - 1e-9)?;
+                Some(Turn {
+                    text: words[first..].join(" "),
+                    start: t.start + step * first as f64 - offset,
+                    end: t.end - offset,
+                    ..t.clone()
+                })
+            })
+            .collect();
+        Script { turns }
+    }
+
     /// The default script: a 20-second clinic enquiry between an agent (channel 0) and a
     /// customer (channel 1), opening with 0.8 s of silence on channel 0.
     pub fn default_conversation() -> Self {

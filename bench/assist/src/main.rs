@@ -1,0 +1,457 @@
+//! Live-assist throughput benchmark (not a test).
+//!
+//! N concurrent sessions stream 16 kHz mono linear16 in 20 ms frames for S seconds to a
+//! Deepgram-shaped WebSocket receiver running in **another process** (so its CPU is not
+//! counted), once through `helix_engage::assist::LiveAssist` and once through the client a
+//! developer would write by hand: plain tokio-tungstenite, one task per session writing a frame
+//! every 20 ms. Each client runs in its own process too, so resident memory is measured from a
+//! clean start. Reported side by side, with ratios (assist ÷ plain):
+//!
+//! - CPU per stream-second: the client process's user+system CPU (`/proc/self/stat`) while
+//!   streaming, divided by sessions × seconds.
+//! - Resident memory per session: RSS with every session streaming minus RSS before the first
+//!   session, divided by N.
+//! - Delay from `send_audio` (or the plain client's send) to the frame on the socket: every
+//!   frame starts with its send time (CLOCK_REALTIME, shared by the processes) and the receiver
+//!   takes the difference when the WebSocket frame holding it arrives — queueing, coalescing
+//!   and the socket included.
+//!
+//! ```sh
+//! cargo run --release -p helix-engage-bench-assist -- --sessions 500 --secs 60
+//! cargo run --release -p helix-engage-bench-assist -- --sessions 50 --secs 10   # quick look
+//! ```
+
+use std::io::Write as _;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::{SinkExt, StreamExt};
+use helix_engage::assist::{AssistConfig, AudioFormat, DeepgramConfig, LiveAssist, Speaker};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const RATE: usize = 16_000;
+/// 20 ms of 16 kHz mono linear16.
+const FRAME: usize = RATE * 2 / 50;
+const KEY: &str = "bench-key";
+
+#[derive(Clone, Debug)]
+struct Args {
+    sessions: usize,
+    secs: u64,
+    role: Role,
+    port: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Orchestrate,
+    Serve,
+    Assist,
+    Plain,
+}
+
+fn parse_args() -> Result<Args, Error> {
+    let mut a = Args {
+        sessions: 500,
+        secs: 60,
+        role: Role::Orchestrate,
+        port: 0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut val = || it.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--sessions" => a.sessions = val()?.parse()?,
+            "--secs" => a.secs = val()?.parse()?,
+            "--port" => a.port = val()?.parse()?,
+            "--serve" => a.role = Role::Serve,
+            "--client" => {
+                a.role = match val()?.as_str() {
+                    "assist" => Role::Assist,
+                    "plain" => Role::Plain,
+                    other => return Err(format!("unknown client {other}").into()),
+                }
+            }
+            "-h" | "--help" => {
+                println!("usage: bench-assist [--sessions N (500)] [--secs S (60)]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    Ok(a)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let args = parse_args()?;
+    match args.role {
+        Role::Orchestrate => orchestrate(&args).await,
+        Role::Serve => serve().await,
+        Role::Assist | Role::Plain => client(&args).await,
+    }
+}
+
+// ---- shared --------------------------------------------------------------------------------
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// A frame of silence whose first 8 bytes carry its send time.
+fn frame(sent_ns: u64) -> Vec<u8> {
+    let mut f = vec![0u8; FRAME];
+    f[..8].copy_from_slice(&sent_ns.to_le_bytes());
+    f
+}
+
+/// (user+system CPU seconds, resident bytes) of this process.
+fn usage() -> (f64, u64) {
+    // Linux's user-space clock tick is 100 Hz on every mainstream architecture.
+    const TICKS: f64 = 100.0;
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let cpu = (tick(11) + tick(12)) / TICKS;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss_kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    (cpu, rss_kb * 1024)
+}
+
+// ---- the receiver (its own process) --------------------------------------------------------
+
+/// Accepts `/v1/listen` WebSockets, reads audio, answers like Deepgram does for silence (an
+/// empty final per second of audio, Metadata on CloseStream) and records each frame's delay.
+/// Prints `PORT n` when ready; prints the delay statistics as JSON and exits when stdin closes.
+async fn serve() -> Result<(), Error> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    println!("PORT {}", listener.local_addr()?.port());
+    std::io::stdout().flush()?;
+    let delays = Arc::new(std::sync::Mutex::new(Vec::<u32>::with_capacity(1 << 20)));
+    let d = delays.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let d = d.clone();
+            tokio::spawn(async move {
+                let _ = tcp.set_nodelay(true);
+                if let Ok(ws) = tokio_tungstenite::accept_async(tcp).await {
+                    connection(ws, d).await;
+                }
+            });
+        }
+    });
+    // Block until the orchestrator closes stdin.
+    let mut sink = Vec::new();
+    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    let mut all = std::mem::take(&mut *delays.lock().unwrap_or_else(|e| e.into_inner()));
+    all.sort_unstable();
+    let pick = |q: f64| {
+        all.get(((all.len().saturating_sub(1)) as f64 * q) as usize)
+            .copied()
+            .unwrap_or(0)
+    };
+    println!(
+        "{}",
+        json!({"frames": all.len(), "p50_us": pick(0.5), "p99_us": pick(0.99), "max_us": all.last().copied().unwrap_or(0)})
+    );
+    Ok(())
+}
+
+async fn connection(
+    ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    delays: Arc<std::sync::Mutex<Vec<u32>>>,
+) {
+    let (mut tx, mut rx) = ws.split();
+    let mut received: usize = 0;
+    let mut answered_secs = 0usize;
+    let mut local = Vec::with_capacity(4096);
+    while let Some(Ok(msg)) = rx.next().await {
+        match msg {
+            Message::Binary(data) => {
+                let arrived = now_ns();
+                // Frames may be coalesced by a client: every 20 ms block carries its own stamp.
+                let mut at = (FRAME - received % FRAME) % FRAME;
+                while at + 8 <= data.len() {
+                    let mut stamp = [0u8; 8];
+                    stamp.copy_from_slice(&data[at..at + 8]);
+                    let sent = u64::from_le_bytes(stamp);
+                    local.push(
+                        (arrived.saturating_sub(sent) / 1_000).min(u64::from(u32::MAX)) as u32,
+                    );
+                    at += FRAME;
+                }
+                received += data.len();
+                if local.len() >= 1024 {
+                    delays
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .append(&mut local);
+                }
+                let secs = received / (RATE * 2);
+                if secs > answered_secs {
+                    answered_secs = secs;
+                    let r = json!({"type": "Results", "channel_index": [0, 1],
+                        "start": (secs - 1) as f64, "duration": 1.0, "is_final": true,
+                        "speech_final": false, "from_finalize": false,
+                        "channel": {"alternatives": [{"transcript": "", "confidence": 0.0, "words": []}]},
+                        "metadata": {"request_id": "bench", "model_uuid": "bench",
+                                     "model_info": {"name": "bench", "version": "0", "arch": "bench"}}});
+                    if tx.send(Message::text(r.to_string())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            Message::Text(t) if t.contains("CloseStream") => {
+                let m = json!({"type": "Metadata", "request_id": "bench", "duration": received as f64 / (RATE * 2) as f64, "channels": 1});
+                let _ = tx.send(Message::text(m.to_string())).await;
+                let _ = tx.send(Message::Close(None)).await;
+                break;
+            }
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    delays
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .append(&mut local);
+}
+
+// ---- the clients (each its own process) ----------------------------------------------------
+
+async fn client(args: &Args) -> Result<(), Error> {
+    let url = format!("ws://127.0.0.1:{}", args.port);
+    let (_, rss_before) = usage();
+    let ready = Arc::new(tokio::sync::Barrier::new(args.sessions + 1));
+    let sent = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::with_capacity(args.sessions);
+    for _ in 0..args.sessions {
+        let (url, ready, sent, secs) = (url.clone(), ready.clone(), sent.clone(), args.secs);
+        tasks.push(match args.role {
+            Role::Assist => tokio::spawn(assist_session(url, ready, sent, secs)),
+            _ => tokio::spawn(plain_session(url, ready, sent, secs)),
+        });
+        // Connect in a ramp, not a thundering herd of handshakes.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    ready.wait().await;
+    let started = Instant::now();
+    let (cpu0, _) = usage();
+    // Memory with every session connected and streaming.
+    tokio::time::sleep(Duration::from_secs(args.secs.min(5))).await;
+    let (_, rss_streaming) = usage();
+    let mut failures = 0;
+    for t in tasks {
+        if !matches!(t.await, Ok(Ok(()))) {
+            failures += 1;
+        }
+    }
+    let (cpu1, _) = usage();
+    let wall = started.elapsed().as_secs_f64();
+    let stream_secs = sent.load(Ordering::Relaxed) as f64 * 0.02;
+    println!(
+        "{}",
+        json!({
+            "cpu_s": cpu1 - cpu0,
+            "wall_s": wall,
+            "stream_s": stream_secs,
+            "cpu_ms_per_stream_s": (cpu1 - cpu0) * 1000.0 / stream_secs.max(1e-9),
+            "rss_per_session_kb": rss_streaming.saturating_sub(rss_before) as f64 / 1024.0 / args.sessions as f64,
+            "rss_mb": rss_streaming as f64 / 1048576.0,
+            "failures": failures,
+        })
+    );
+    Ok(())
+}
+
+/// Sends one frame every 20 ms for `secs` (missed ticks are sent late, not skipped, so both
+/// clients send the same audio).
+async fn pace(secs: u64, mut send: impl FnMut(Vec<u8>) -> Result<(), Error>) -> Result<(), Error> {
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..secs * 50 {
+        tick.tick().await;
+        send(frame(now_ns()))?;
+    }
+    Ok(())
+}
+
+async fn assist_session(
+    url: String,
+    ready: Arc<tokio::sync::Barrier>,
+    sent: Arc<AtomicU64>,
+    secs: u64,
+) -> Result<(), Error> {
+    let config = AssistConfig {
+        deepgram: DeepgramConfig::new(KEY).with_url(url),
+        audio: AudioFormat::Linear16 {
+            sample_rate: RATE as u32,
+            channels: 1,
+        },
+        speakers: vec![Speaker::Agent],
+        ..Default::default()
+    };
+    let started = LiveAssist::start(config).await;
+    ready.wait().await;
+    let (assist, mut events) = started?;
+    // A host reads its events; so does the benchmark.
+    let reader = tokio::spawn(async move { while events.recv().await.is_some() {} });
+    pace(secs, |f| {
+        assist.send_audio(f)?;
+        sent.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    })
+    .await?;
+    let summary = assist.stop().await?;
+    reader.abort();
+    match summary.error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+/// What a developer writes by hand: connect, one reader task, a writer loop.
+async fn plain_session(
+    url: String,
+    ready: Arc<tokio::sync::Barrier>,
+    sent: Arc<AtomicU64>,
+    secs: u64,
+) -> Result<(), Error> {
+    let connect = async {
+        let mut req = format!("{url}/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true")
+            .into_client_request()?;
+        req.headers_mut()
+            .insert("Authorization", format!("Token {KEY}").parse()?);
+        let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+        Ok::<_, Error>(ws)
+    }
+    .await;
+    ready.wait().await;
+    let (mut tx, mut rx) = connect?.split();
+    let reader = tokio::spawn(async move {
+        while let Some(Ok(m)) = rx.next().await {
+            if let Message::Text(t) = m {
+                let _: Option<Value> = serde_json::from_str(t.as_str()).ok();
+            }
+        }
+    });
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..secs * 50 {
+        tick.tick().await;
+        tx.send(Message::Binary(frame(now_ns()).into())).await?;
+        sent.fetch_add(1, Ordering::Relaxed);
+    }
+    tx.send(Message::text(r#"{"type":"CloseStream"}"#)).await?;
+    let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
+    Ok(())
+}
+
+// ---- the orchestrator ----------------------------------------------------------------------
+
+async fn run_one(args: &Args, which: &str) -> Result<(Value, Value), Error> {
+    let exe = std::env::current_exe()?;
+    let mut server = tokio::process::Command::new(&exe)
+        .arg("--serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut lines = BufReader::new(server.stdout.take().ok_or("no server stdout")?).lines();
+    let first = lines
+        .next_line()
+        .await?
+        .ok_or("the receiver did not start")?;
+    let port = first
+        .strip_prefix("PORT ")
+        .ok_or("unexpected receiver output")?
+        .to_string();
+    let out = tokio::process::Command::new(&exe)
+        .args(["--client", which, "--port", &port])
+        .args(["--sessions", &args.sessions.to_string()])
+        .args(["--secs", &args.secs.to_string()])
+        .output()
+        .await?;
+    if !out.status.success() {
+        return Err(format!(
+            "{which} client failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let client: Value = serde_json::from_slice(&out.stdout)?;
+    drop(server.stdin.take());
+    let line = lines.next_line().await?.ok_or("no receiver stats")?;
+    let _ = server.wait().await;
+    Ok((client, serde_json::from_str(&line)?))
+}
+
+async fn orchestrate(args: &Args) -> Result<(), Error> {
+    println!(
+        "{} sessions × {} s of 16 kHz mono linear16 in 20 ms frames, each client in its own process",
+        args.sessions, args.secs
+    );
+    let (a, a_net) = run_one(args, "assist").await?;
+    let (p, p_net) = run_one(args, "plain").await?;
+    let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    let rows = [
+        (
+            "CPU ms per stream-second",
+            f(&a, "cpu_ms_per_stream_s"),
+            f(&p, "cpu_ms_per_stream_s"),
+        ),
+        (
+            "RSS KiB per session",
+            f(&a, "rss_per_session_kb"),
+            f(&p, "rss_per_session_kb"),
+        ),
+        (
+            "send→socket p50 ms",
+            f(&a_net, "p50_us") / 1000.0,
+            f(&p_net, "p50_us") / 1000.0,
+        ),
+        (
+            "send→socket p99 ms",
+            f(&a_net, "p99_us") / 1000.0,
+            f(&p_net, "p99_us") / 1000.0,
+        ),
+        (
+            "send→socket max ms",
+            f(&a_net, "max_us") / 1000.0,
+            f(&p_net, "max_us") / 1000.0,
+        ),
+        ("frames received", f(&a_net, "frames"), f(&p_net, "frames")),
+        ("client CPU s", f(&a, "cpu_s"), f(&p, "cpu_s")),
+        ("client RSS MiB", f(&a, "rss_mb"), f(&p, "rss_mb")),
+        ("failed sessions", f(&a, "failures"), f(&p, "failures")),
+    ];
+    println!(
+        "{:<26} {:>14} {:>14} {:>8}",
+        "", "LiveAssist", "plain tungst.", "ratio"
+    );
+    for (name, x, y) in rows {
+        let ratio = if y > 0.0 {
+            format!("{:.2}×", x / y)
+        } else {
+            "-".into()
+        };
+        println!("{name:<26} {x:>14.3} {y:>14.3} {ratio:>8}");
+    }
+    Ok(())
+}

@@ -1,0 +1,750 @@
+//! Live assist against the simulator (`helix-engage-sim`): the real wire (WebSocket, HTTP),
+//! the simulator's Deepgram rules (idle close, Finalize, CloseStream → Metadata, DATA-0000,
+//! handshake refusals) and its OpenAI stand-in, with faults injected on the server side.
+//!
+//! Audio is 16 kHz stereo linear16 whose samples carry their own position in the call
+//! (`sim_timecode`), so a connection opened after a drop hears the words really in the audio
+//! it is sent — as Deepgram would — and the transcript after reconnects can be compared with
+//! a fault-free run. Calls are streamed faster than real time; timers are scaled down (the
+//! scale is stated where it matters).
+
+use std::time::{Duration, Instant};
+
+use helix_engage::ErrorCode;
+use helix_engage::assist::{
+    AssistConfig, AssistEvent, AudioFormat, CallSummary, DeepgramConfig, LeadContext, LiveAssist,
+    ReconnectPolicy, Segment, Speaker, SuggestionConfig, SuggestionTrigger, Timing, WarningKind,
+};
+use helix_engage_sim::{DEEPGRAM_KEY, Endpoint, Fault, OPENAI_KEY, Script, Simulator, Times, Turn};
+use tokio::sync::mpsc::Receiver;
+
+const RATE: u32 = 16_000;
+/// Bytes per second of 16 kHz, 16-bit stereo.
+const BPS: usize = RATE as usize * 4;
+/// One 20 ms frame.
+const FRAME: usize = BPS / 50;
+
+async fn sim(script: Script) -> Simulator {
+    Simulator::builder()
+        .default_script(script)
+        .start()
+        .await
+        .expect("simulator")
+}
+
+/// A session aimed at the simulator with timers scaled for tests.
+fn config(sim: &Simulator) -> AssistConfig {
+    let mut deepgram = DeepgramConfig::new(DEEPGRAM_KEY).with_url(sim.deepgram_url());
+    deepgram
+        .extra_params
+        .push(("sim_timecode".into(), "true".into()));
+    AssistConfig {
+        deepgram,
+        audio: AudioFormat::Linear16 {
+            sample_rate: RATE,
+            channels: 2,
+        },
+        speakers: vec![Speaker::Agent, Speaker::Customer],
+        timing: Timing {
+            keepalive_after: Duration::from_millis(300),
+            watchdog: Duration::from_secs(2),
+            send_timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(1),
+            stop_wait: Duration::from_secs(3),
+        },
+        reconnect: ReconnectPolicy {
+            initial_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(100),
+            max_attempts: 10,
+        },
+        audio_queue_chunks: 16_384,
+        event_queue: 100_000,
+        replay_buffer: Duration::from_secs(120),
+        // Replays go as fast as the test streams (the 1.25× cap has its own test).
+        replay_speed: 1_000.0,
+        ..Default::default()
+    }
+}
+
+fn suggestions(sim: &Simulator) -> SuggestionConfig {
+    let mut s = SuggestionConfig::new(OPENAI_KEY).with_base_url(sim.openai_url());
+    s.interval = Duration::from_secs(30);
+    s.min_gap = Duration::from_millis(50);
+    s.timeout = Duration::from_millis(400);
+    s.backoff_initial = Duration::from_millis(50);
+    s.backoff_max = Duration::from_millis(100);
+    s
+}
+
+/// Stereo audio from call second `from` to `to` whose sample frames carry their index.
+fn timecoded(from: f64, to: f64) -> Vec<u8> {
+    let (a, b) = (
+        (from * f64::from(RATE)) as u32,
+        (to * f64::from(RATE)) as u32,
+    );
+    let mut out = Vec::with_capacity((b - a) as usize * 4);
+    for i in a..b {
+        out.extend_from_slice(&((i & 0xFFFF) as u16).to_le_bytes());
+        out.extend_from_slice(&((i >> 16) as u16).to_le_bytes());
+    }
+    out
+}
+
+/// Streams call seconds `from..to` in 20 ms frames at about `speed`× real time.
+async fn stream(assist: &LiveAssist, from: f64, to: f64, speed: f64) -> Vec<u8> {
+    let audio = timecoded(from, to);
+    let started = Instant::now();
+    for (i, frame) in audio.chunks(FRAME).enumerate() {
+        assist.send_audio(frame.to_vec()).expect("send_audio");
+        if i % 10 == 9 {
+            let due = Duration::from_secs_f64((i + 1) as f64 * 0.02 / speed);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                tokio::time::sleep(wait).await;
+            } else {
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+    audio
+}
+
+/// Everything the session emitted up to and including `Closed`.
+async fn drain(events: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
+    let mut out = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+        let closed = matches!(ev, AssistEvent::Closed(_));
+        out.push(ev);
+        if closed {
+            break;
+        }
+    }
+    out
+}
+
+/// Events available now, without waiting.
+fn pending(events: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
+    let mut out = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        out.push(ev);
+    }
+    out
+}
+
+fn finals(events: &[AssistEvent]) -> Vec<&Segment> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            AssistEvent::Transcript {
+                segment,
+                is_final: true,
+            } => Some(segment),
+            _ => None,
+        })
+        .collect()
+}
+
+fn texts(summary: &CallSummary) -> Vec<(Speaker, String)> {
+    summary
+        .transcript
+        .segments
+        .iter()
+        .map(|s| (s.speaker, s.text.clone()))
+        .collect()
+}
+
+/// The script's spoken turns as the transcript should hold them, in time order.
+fn expected(script: &Script) -> Vec<(Speaker, String)> {
+    let mut turns: Vec<&Turn> = script.turns.iter().filter(|t| !t.text.is_empty()).collect();
+    turns.sort_by(|a, b| a.end.total_cmp(&b.end));
+    turns
+        .iter()
+        .map(|t| {
+            let who = if t.channel() == 0 {
+                Speaker::Agent
+            } else {
+                Speaker::Customer
+            };
+            (who, t.text.clone())
+        })
+        .collect()
+}
+
+/// A scripted call of `secs` seconds: a turn every 6 s, alternating speakers, every turn
+/// different so a lost or doubled final shows.
+fn long_call(secs: usize) -> Script {
+    let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
+    Script {
+        turns: (0..secs / 6)
+            .map(|k| {
+                let text = format!(
+                    "Turn {k} says {} {} and {}.",
+                    words[k % 6],
+                    words[(k + 1) % 6],
+                    words[(k + 2) % 6]
+                );
+                let start = 6.0 * k as f64 + 0.5;
+                Turn::new(k % 2, text, start, start + 4.5)
+            })
+            .collect(),
+    }
+}
+
+// ---- wire ----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn parameters_auth_and_audio_arrive_intact_and_in_order_and_stop_closes_the_stream() {
+    let script = Script::default_conversation();
+    let sim = sim(script.clone()).await;
+    let (assist, mut events) = LiveAssist::start(config(&sim)).await.unwrap();
+    let sent = stream(&assist, 0.0, 21.0, 50.0).await;
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+
+    let sessions = sim.deepgram_sessions();
+    assert_eq!(sessions.len(), 1);
+    let s = &sessions[0];
+    assert_eq!(s.status, 101);
+    for (key, value) in [
+        ("model", "nova-3"),
+        ("encoding", "linear16"),
+        ("sample_rate", "16000"),
+        ("channels", "2"),
+        ("multichannel", "true"),
+        ("interim_results", "true"),
+        ("punctuate", "true"),
+        ("smart_format", "true"),
+        ("endpointing", "300"),
+        ("utterance_end_ms", "1000"),
+        ("vad_events", "true"),
+    ] {
+        assert_eq!(s.param(key), Some(value), "{key} in {:?}", s.query);
+    }
+    assert_eq!(s.header("authorization"), Some("Token sim-deepgram-key"));
+    assert!(
+        s.header("user-agent")
+            .is_some_and(|ua| ua.starts_with("helix-engage")),
+        "{:?}",
+        s.headers
+    );
+    // Every byte, in order, nothing else.
+    assert_eq!(s.bytes_received, sent.len() as u64);
+    assert!(s.audio == sent, "the audio arrived altered or reordered");
+    assert_eq!(s.empty_frames, 0);
+    // CloseStream at stop → last results, Metadata, close 1000.
+    assert_eq!(s.close_streams, 1);
+    assert_eq!(s.close_code, Some(1000));
+    assert!(summary.complete && summary.error.is_none(), "{summary:?}");
+    assert_eq!(summary.deepgram_duration, Some(21.0));
+    assert_eq!(summary.request_ids, vec![s.request_id.clone()]);
+    assert!((summary.metrics.audio_seconds_sent - 21.0).abs() < 1e-9);
+    assert_eq!(texts(&summary), expected(&script));
+    assert!(matches!(events.last(), Some(AssistEvent::Closed(_))));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AssistEvent::Transcript {
+            is_final: false,
+            ..
+        }
+    )));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::UtteranceEnd { .. }))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::SpeechStarted { .. }))
+    );
+}
+
+/// A hold three times Deepgram's idle timeout, kept open by KeepAlive. The simulator's idle
+/// timeout is 1 s here (Deepgram's ~10 s scaled by 1/10), KeepAlive after 300 ms (the 4 s
+/// default scaled alike), the hold 3.5 s (a 35 s hold at full scale). The unscaled variant is
+/// `keepalive_keeps_a_real_30_s_hold_alive` (ignored: it takes 35 s).
+#[tokio::test]
+async fn keepalive_keeps_a_hold_alive_and_finalize_flushes_what_was_said_before_it() {
+    let hold = Duration::from_millis(3_500);
+    let (sim, summary, finals_during_hold) =
+        hold_call(Duration::from_secs(1), Duration::from_millis(300), hold).await;
+    let sessions = sim.deepgram_sessions();
+    assert_eq!(sessions.len(), 1, "the socket was replaced during the hold");
+    let s = &sessions[0];
+    assert_eq!(s.close_reason.as_deref(), Some(""), "closed by {s:?}");
+    assert_eq!(s.close_code, Some(1000));
+    assert!(s.keep_alives >= 5, "only {} KeepAlives", s.keep_alives);
+    assert_eq!(s.finalizes, 1, "Finalize on hold");
+    assert_eq!(summary.metrics.reconnects, 0);
+    assert!(summary.metrics.keepalives_sent >= 5);
+    // What was said before the hold was transcribed during it, not after.
+    assert_eq!(finals_during_hold, vec!["One two three".to_string()]);
+    assert_eq!(
+        texts(&summary),
+        vec![
+            (Speaker::Customer, "One two three".to_string()),
+            (Speaker::Customer, "four five.".to_string()),
+        ]
+    );
+    assert!(summary.complete);
+}
+
+/// The same hold without KeepAlive in time: the simulator closes it with NET-0001 and the
+/// session has to reconnect — the test above would notice a missing KeepAlive.
+#[tokio::test]
+async fn without_keepalive_the_same_hold_is_closed_net_0001() {
+    let (sim, summary, _) = hold_call(
+        Duration::from_secs(1),
+        Duration::from_secs(5),
+        Duration::from_millis(1_500),
+    )
+    .await;
+    let first = &sim.deepgram_sessions()[0];
+    assert_eq!(first.close_reason.as_deref(), Some("NET-0001"));
+    assert!(summary.metrics.reconnects >= 1);
+}
+
+/// Deepgram's own timings, unscaled: 10 s idle timeout, KeepAlive after 4 s, a 30 s hold.
+#[tokio::test]
+#[ignore = "takes ~35 s; the scaled test above runs in the suite"]
+async fn keepalive_keeps_a_real_30_s_hold_alive() {
+    let (sim, summary, _) = hold_call(
+        Duration::from_secs(10),
+        Duration::from_secs(4),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(sim.deepgram_sessions().len(), 1);
+    assert_eq!(summary.metrics.reconnects, 0);
+    assert!(summary.complete);
+}
+
+/// A customer turn (0.5–3.0 s) interrupted by a hold at 2.0 s.
+async fn hold_call(
+    idle: Duration,
+    keepalive_after: Duration,
+    hold: Duration,
+) -> (Simulator, CallSummary, Vec<String>) {
+    let sim = Simulator::builder()
+        .default_script(Script {
+            turns: vec![Turn::new(1, "One two three four five.", 0.5, 3.0)],
+        })
+        .deepgram_idle_timeout(idle)
+        .start()
+        .await
+        .unwrap();
+    let mut cfg = config(&sim);
+    cfg.timing.keepalive_after = keepalive_after;
+    cfg.timing.watchdog = Duration::from_secs(60);
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    stream(&assist, 0.0, 2.0, 20.0).await;
+    assist.set_on_hold(true);
+    tokio::time::sleep(hold).await;
+    let during: Vec<String> = finals(&pending(&mut events))
+        .iter()
+        .map(|s| s.text.clone())
+        .collect();
+    assist.set_on_hold(false);
+    stream(&assist, 2.0, 4.0, 20.0).await;
+    let summary = assist.stop().await.unwrap();
+    (sim, summary, during)
+}
+
+// ---- faults --------------------------------------------------------------------------------
+
+async fn three_minute_call(drops: u32) -> (Simulator, CallSummary, Vec<AssistEvent>) {
+    let sim = sim(long_call(180)).await;
+    if drops > 0 {
+        // Each connection is cut (no close frame) after 25 s of audio; the session replays
+        // what was not finalised on the next one, so the 5 cuts fall across the whole call.
+        sim.inject_fault(
+            Endpoint::DeepgramListen,
+            Fault::DropAfterBytes {
+                bytes: 25 * BPS as u64,
+            },
+            Times::N(drops),
+        );
+    }
+    let (assist, mut events) = LiveAssist::start(config(&sim)).await.unwrap();
+    stream(&assist, 0.0, 180.0, 120.0).await;
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+    (sim, summary, events)
+}
+
+#[tokio::test]
+async fn five_drops_in_a_three_minute_call_leave_the_transcript_as_the_fault_free_run() {
+    let (_clean_sim, clean, _) = three_minute_call(0).await;
+    assert_eq!(texts(&clean), expected(&long_call(180)));
+    let (sim, faulted, events) = three_minute_call(5).await;
+
+    assert_eq!(
+        texts(&faulted),
+        texts(&clean),
+        "a final was lost or doubled"
+    );
+    for (a, b) in faulted
+        .transcript
+        .segments
+        .iter()
+        .zip(&clean.transcript.segments)
+    {
+        assert!(
+            (a.start - b.start).abs() < 1e-6 && (a.end - b.end).abs() < 1e-6,
+            "times moved: {a:?} vs {b:?}"
+        );
+    }
+    for channel in 0..2 {
+        let mut last_end = 0.0;
+        for s in faulted
+            .transcript
+            .segments
+            .iter()
+            .filter(|s| s.channel == channel)
+        {
+            assert!(
+                s.start >= last_end && s.end >= s.start,
+                "not monotonic: {s:?}"
+            );
+            last_end = s.end;
+        }
+    }
+    let reconnecting = events
+        .iter()
+        .filter(|e| matches!(e, AssistEvent::Reconnecting { .. }))
+        .count();
+    let reconnected = events
+        .iter()
+        .filter(|e| matches!(e, AssistEvent::Reconnected { .. }))
+        .count();
+    assert_eq!((reconnecting, reconnected), (5, 5));
+    assert_eq!(faulted.metrics.reconnects, 5);
+    assert!(faulted.metrics.audio_seconds_replayed > 0.0);
+    let sessions = sim.deepgram_sessions();
+    assert_eq!(sessions.len(), 6);
+    assert_eq!(
+        sessions
+            .iter()
+            .filter(|s| s.ended.as_deref() == Some("dropped"))
+            .count(),
+        5
+    );
+    assert_eq!(faulted.request_ids.len(), 6);
+    assert!(faulted.complete && faulted.error.is_none());
+}
+
+#[tokio::test]
+async fn a_refused_key_is_one_auth_error_without_retries() {
+    let sim = sim(Script::default_conversation()).await;
+    let mut cfg = config(&sim);
+    cfg.deepgram.api_key = "wrong-key".to_string().into();
+    let err = LiveAssist::start(cfg).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Auth, "{err}");
+    assert!(!err.to_string().contains("wrong-key"), "{err}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sessions = sim.deepgram_sessions();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].status, 401);
+
+    // Mid-call (the key revoked while the call runs): the lost socket is retried once, the
+    // 401 ends the session with one error, and nothing retries after it.
+    sim.inject_fault(
+        Endpoint::DeepgramListen,
+        Fault::DropAfterBytes { bytes: BPS as u64 },
+        Times::Once,
+    );
+    sim.inject_fault(
+        Endpoint::DeepgramListen,
+        Fault::RefuseHandshake { status: 401 },
+        Times::Always,
+    );
+    let (assist, mut events) = LiveAssist::start(config(&sim)).await.unwrap();
+    for frame in timecoded(0.0, 2.0).chunks(FRAME) {
+        // The session ends part way: `send_audio` then says so (checked below).
+        let _ = assist.send_audio(frame.to_vec());
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sim.deepgram_sessions().len(), 3, "one call before, two now");
+    let err = assist.send_audio(vec![0u8; FRAME]).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Closed, "{err}");
+    let summary = assist.stop().await.unwrap();
+    assert_eq!(summary.error.map(|e| e.code()), Some(ErrorCode::Auth));
+    let errors: Vec<_> = drain(&mut events)
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            AssistEvent::Error(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].code(), ErrorCode::Auth);
+}
+
+#[tokio::test]
+async fn undecodable_audio_is_a_clear_final_error() {
+    let sim = sim(Script::default_conversation()).await;
+    let mut cfg = config(&sim);
+    cfg.deepgram.extra_params.clear();
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    let mut audio = helix_engage_sim::deepgram::UNDECODABLE_MAGIC.to_vec();
+    audio.resize(FRAME, 0);
+    assist.send_audio(audio).unwrap();
+    let events = drain(&mut events).await;
+    let error = events
+        .iter()
+        .find_map(|e| match e {
+            AssistEvent::Error(e) => Some(e.clone()),
+            _ => None,
+        })
+        .expect("an error event");
+    let text = error.to_string();
+    assert!(
+        text.contains("DATA-0000") && text.contains("linear16 16000 Hz, 2 channel(s)"),
+        "{text}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
+    );
+    assert_eq!(
+        sim.deepgram_sessions().len(),
+        1,
+        "the same bytes were resent"
+    );
+    let summary = assist.stop().await.unwrap();
+    assert!(summary.error.is_some());
+}
+
+/// A conversation with a customer turn every 2 s: triggers for suggestions keep coming.
+fn busy_call() -> Script {
+    Script {
+        turns: (0..12)
+            .map(|k| {
+                let start = 2.0 * k as f64;
+                if k % 2 == 0 {
+                    Turn::new(0, format!("Agent line {k}."), start + 0.2, start + 1.0)
+                } else {
+                    Turn::new(
+                        1,
+                        format!("How much does plan {k} cost?"),
+                        start + 0.2,
+                        start + 1.5,
+                    )
+                }
+            })
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn llm_429_500_and_a_stall_leave_transcripts_alone_and_suggestions_resume() {
+    let script = busy_call();
+    let sim = sim(script.clone()).await;
+    for fault in [
+        Fault::RateLimited {
+            retry_after_secs: 0,
+        },
+        Fault::Status { status: 500 },
+        // Never answers: the 400 ms request timeout abandons it.
+        Fault::StopAnswering,
+    ] {
+        sim.inject_fault(Endpoint::OpenaiChat, fault, Times::Once);
+    }
+    let mut cfg = config(&sim);
+    cfg.suggestions = Some(suggestions(&sim));
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    // 24 s of call at 6× real time: 4 s.
+    stream(&assist, 0.0, 24.5, 6.0).await;
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+
+    assert_eq!(
+        texts(&summary),
+        expected(&script),
+        "transcripts were affected"
+    );
+    assert_eq!(sim.fault_hits(Endpoint::OpenaiChat), 3);
+    assert_eq!(summary.metrics.suggestion_failures, 3);
+    let failures = events
+        .iter()
+        .filter(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::SuggestionFailed))
+        .count();
+    assert_eq!(failures, 3);
+    // Suggestions came back after the third failure.
+    let last_failure = events
+        .iter()
+        .rposition(
+            |e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::SuggestionFailed),
+        )
+        .unwrap();
+    assert!(
+        events[last_failure..]
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Suggestion(_))),
+        "no suggestion after the faults"
+    );
+    assert!(!summary.suggestions.is_empty());
+    // The stall did not hold transcripts back: latency stays far below the 400 ms timeout.
+    assert!(
+        summary.metrics.transcript_latency.max < Duration::from_millis(300),
+        "{:?}",
+        summary.metrics.transcript_latency
+    );
+}
+
+// ---- suggestions ---------------------------------------------------------------------------
+
+fn request_gaps(sim: &Simulator) -> Vec<Duration> {
+    let at: Vec<_> = sim.openai_requests().iter().map(|r| r.at).collect();
+    at.windows(2)
+        .map(|w| (w[1] - w[0]).to_std().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn requests_hold_the_lead_and_transcript_in_the_json_schema_shape() {
+    let sim = sim(busy_call()).await;
+    let mut cfg = config(&sim);
+    cfg.suggestions = Some(suggestions(&sim));
+    cfg.lead = Some(LeadContext {
+        name: Some("Asha Rao".into()),
+        status: Some("qualified".into()),
+        history: vec!["Asked about the gold plan last week".into()],
+        ..Default::default()
+    });
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    stream(&assist, 0.0, 4.0, 10.0).await;
+    let summary = assist.stop().await.unwrap();
+    assert!(!summary.suggestions.is_empty());
+
+    let requests = sim.openai_requests();
+    let req = requests.first().expect("a request");
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.path, "/v1/chat/completions");
+    assert_eq!(req.header("authorization"), Some("Bearer sim-openai-key"));
+    let body = req.json().expect("JSON body");
+    assert_eq!(body["model"], "gpt-4o-mini");
+    assert_eq!(body["messages"][0]["role"], "system");
+    let user = body["messages"][1]["content"].as_str().unwrap_or_default();
+    for needle in [
+        "Asha Rao",
+        "qualified",
+        "Asked about the gold plan last week",
+        "Agent: Agent line 0.",
+        "Customer: How much does plan 1 cost?",
+    ] {
+        assert!(user.contains(needle), "{needle:?} missing from {user}");
+    }
+    let rf = &body["response_format"];
+    assert_eq!(rf["type"], "json_schema");
+    assert_eq!(rf["json_schema"]["strict"], true);
+    let schema = &rf["json_schema"]["schema"];
+    assert_eq!(schema["type"], "object");
+    assert_eq!(schema["required"][0], "suggestions");
+    assert_eq!(schema["additionalProperties"], false);
+    let item = &schema["properties"]["suggestions"]["items"];
+    assert!(item["properties"]["kind"]["enum"].is_array(), "{item}");
+    assert_eq!(item["properties"]["text"]["type"], "string");
+    // The simulator answers from the schema; the typed items came through.
+    assert!(
+        summary.suggestions[0].items[0].text.contains("price range"),
+        "{:?}",
+        summary.suggestions
+    );
+}
+
+#[tokio::test]
+async fn turn_ends_respect_the_minimum_gap() {
+    let sim = sim(busy_call()).await;
+    let mut cfg = config(&sim);
+    let mut s = suggestions(&sim);
+    s.min_gap = Duration::from_millis(600);
+    cfg.suggestions = Some(s);
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    // A customer turn end every ~330 ms of wall time: twice as often as the gap allows.
+    stream(&assist, 0.0, 24.5, 6.0).await;
+    let summary = assist.stop().await.unwrap();
+    let gaps = request_gaps(&sim);
+    assert!(gaps.len() >= 3, "{gaps:?}");
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(590)),
+        "{gaps:?}"
+    );
+    assert!(
+        summary
+            .suggestions
+            .iter()
+            .any(|b| b.trigger == SuggestionTrigger::CustomerTurnEnd)
+    );
+}
+
+#[tokio::test]
+async fn one_request_in_flight_however_slow_the_llm() {
+    let sim = sim(busy_call()).await;
+    sim.inject_fault(
+        Endpoint::OpenaiChat,
+        Fault::Delay { ms: 700 },
+        Times::Always,
+    );
+    let mut cfg = config(&sim);
+    let mut s = suggestions(&sim);
+    s.timeout = Duration::from_secs(2);
+    cfg.suggestions = Some(s);
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    stream(&assist, 0.0, 24.5, 6.0).await;
+    let summary = assist.stop().await.unwrap();
+    let gaps = request_gaps(&sim);
+    assert!(gaps.len() >= 3, "{gaps:?}");
+    // Arrivals never overlap an answer still being computed.
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(690)),
+        "{gaps:?}"
+    );
+    assert_eq!(summary.metrics.suggestion_failures, 0);
+}
+
+#[tokio::test]
+async fn the_interval_paces_requests_and_silence_asks_nothing() {
+    // Agent-only speech: no customer turn ends, so only the interval triggers.
+    let script = Script {
+        turns: (0..8)
+            .map(|k| {
+                Turn::new(
+                    0,
+                    format!("Agent explains step {k}."),
+                    k as f64 + 0.1,
+                    k as f64 + 0.8,
+                )
+            })
+            .collect(),
+    };
+    let sim = sim(script).await;
+    let mut cfg = config(&sim);
+    let mut s = suggestions(&sim);
+    s.interval = Duration::from_millis(500);
+    cfg.suggestions = Some(s);
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    // 8 s of speech over ~2.7 s, then 2 s of silence (no new final text).
+    stream(&assist, 0.0, 8.0, 3.0).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let after_speech = sim.openai_requests().len();
+    stream(&assist, 8.0, 14.0, 3.0).await;
+    let after_silence = sim.openai_requests().len();
+    let summary = assist.stop().await.unwrap();
+
+    assert!(after_speech >= 3, "{after_speech}");
+    assert_eq!(after_silence, after_speech, "asked with no new final text");
+    let gaps = request_gaps(&sim);
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(490)),
+        "{gaps:?}"
+    );
+    assert!(
+        summary
+            .suggestions
+            .iter()
+            .all(|b| b.trigger == SuggestionTrigger::Interval)
+    );
+}
