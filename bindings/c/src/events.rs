@@ -4,8 +4,10 @@
 //! the callback *outside* any async context, so the callback may call blocking `helix_*`
 //! functions (call control, even `helix_assist_stop`) without deadlocking a runtime.
 
+use std::cell::Cell;
 use std::ffi::{CString, c_char, c_void};
-use std::thread::{JoinHandle, ThreadId};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
 
 use helix_engage::assist::AssistEvent;
 use tokio::sync::{mpsc, oneshot};
@@ -112,6 +114,15 @@ impl Sink {
     }
 }
 
+/// Numbers the pumps, so an event thread can recognise its own pump.
+static NEXT_PUMP_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The pump whose event thread this is (0 elsewhere). A plain `Cell` rather than
+    /// `thread::current()`, which would allocate a handle on the host's threads.
+    static THIS_PUMP: Cell<u64> = const { Cell::new(0) };
+}
+
 enum Next {
     Event(Option<AssistEvent>),
     Stop { drain: bool },
@@ -121,7 +132,7 @@ enum Next {
 pub(crate) struct EventPump {
     stop: Option<oneshot::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
-    thread_id: ThreadId,
+    id: u64,
 }
 
 impl EventPump {
@@ -135,9 +146,11 @@ impl EventPump {
             user_data,
         };
         let (stop_tx, mut stop_rx) = oneshot::channel::<bool>();
+        let id = NEXT_PUMP_ID.fetch_add(1, Ordering::Relaxed);
         let thread = std::thread::Builder::new()
             .name("helix-assist-events".into())
             .spawn(move || {
+                THIS_PUMP.with(|p| p.set(id));
                 loop {
                     // Waiting happens inside the executor; the callback runs outside it.
                     let next = futures::executor::block_on(async {
@@ -170,8 +183,8 @@ impl EventPump {
             })?;
         Ok(EventPump {
             stop: Some(stop_tx),
-            thread_id: thread.thread().id(),
             thread: Some(thread),
+            id,
         })
     }
 
@@ -187,7 +200,7 @@ impl EventPump {
             let _ = stop.send(drain);
         }
         if let Some(thread) = self.thread.take()
-            && std::thread::current().id() != self.thread_id
+            && THIS_PUMP.with(Cell::get) != self.id
         {
             // A panic on the event thread was already reported there; nothing to add.
             let _ = thread.join();
