@@ -148,8 +148,8 @@ pub(crate) fn clear_last_error() {
 
 /// The message of the last failed `helix_*` call on this thread: what happened and what to do.
 ///
-/// Never NULL: an empty string when the last call succeeded (every `helix_*` call clears it on
-/// entry). The pointer stays valid until the next `helix_*` call on this thread; copy the text
+/// Never NULL: an empty string when the last call succeeded (every other `helix_*` function
+/// except `helix_status_name` clears it on entry). The pointer stays valid until the next `helix_*` call on this thread; copy the text
 /// if you need it longer. Do not free it. Messages never contain an API key or a token.
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_last_error() -> *const c_char {
