@@ -1,0 +1,524 @@
+//! `helix_assist`: a live call-assist session (audio → Deepgram → transcript → suggestions).
+
+use std::ffi::{c_char, c_void};
+use std::sync::{Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use helix_engage::assist::{
+    AssistConfig, AudioDelivery, AudioFormat, Bytes, DeepgramConfig, LeadContext, LiveAssist,
+    Speaker, SuggestionConfig,
+};
+
+use crate::error::{Failure, FfiResult, helix_status};
+use crate::events::{EventPump, helix_event_callback};
+use crate::ffi::{
+    HandleRuntime, arg_bytes, arg_opt_out, arg_opt_str, arg_out, arg_ref, arg_str, block_on, ffi,
+    free_handle, into_handle, json_string,
+};
+
+/// The audio the host will push, as the `uint32_t encoding` field of `helix_assist_config`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum helix_audio_encoding {
+    /// Signed 16-bit little-endian PCM, channels interleaved (the default, 0).
+    HELIX_AUDIO_LINEAR16 = 0,
+    /// 8-bit G.711 µ-law, channels interleaved (telephony).
+    HELIX_AUDIO_MULAW = 1,
+    /// Containerised audio (webm/opus, ogg, wav with header): sent as-is. Cannot be replayed
+    /// mid-stream after a reconnect; prefer a raw encoding for calls.
+    HELIX_AUDIO_CONTAINER = 2,
+}
+
+/// Who is on which channel, as the `uint32_t channel_layout` field of `helix_assist_config`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum helix_channel_layout {
+    /// Channel 0 the agent, channel 1 the customer (the default, 0).
+    HELIX_LAYOUT_AGENT_FIRST = 0,
+    /// Channel 0 the customer, channel 1 the agent.
+    HELIX_LAYOUT_CUSTOMER_FIRST = 1,
+}
+
+/// Everything `helix_assist_start` needs. Zero-initialise it (`helix_assist_config c = {0};`)
+/// and set what you need: a zero/NULL field takes its default. Strings are UTF-8, copied during
+/// the call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct helix_assist_config {
+    /// Required: the Deepgram API key.
+    pub deepgram_api_key: *const c_char,
+    /// Deepgram's WebSocket base URL (NULL: `wss://api.deepgram.com`; the simulator:
+    /// `ws://127.0.0.1:PORT`). `/v1/listen` is appended.
+    pub deepgram_url: *const c_char,
+    /// Deepgram model (NULL: `nova-3`).
+    pub deepgram_model: *const c_char,
+    /// Language, e.g. `"en-IN"`, `"hi"`, `"multi"` (NULL: the model's default).
+    pub language: *const c_char,
+    /// A `helix_audio_encoding` value (0: linear16).
+    pub encoding: u32,
+    /// Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law; ignored for
+    /// containers).
+    pub sample_rate: u32,
+    /// Interleaved channels (0: 2 for raw encodings, 1 for containers). With more than one,
+    /// each channel is transcribed separately.
+    pub channels: u32,
+    /// A `helix_channel_layout` value (0: agent on channel 0, customer on channel 1).
+    pub channel_layout: u32,
+    /// The OpenAI (or compatible) API key; NULL turns suggestions off.
+    pub openai_api_key: *const c_char,
+    /// The chat-completions base URL including the version path (NULL:
+    /// `https://api.openai.com/v1`; the simulator: `http://127.0.0.1:PORT/v1`).
+    pub openai_base_url: *const c_char,
+    /// The chat model (NULL: `gpt-4o-mini`).
+    pub openai_model: *const c_char,
+    /// At most one suggestion request per interval while new speech arrives (0: 10 000 ms).
+    pub suggestion_interval_ms: u32,
+    /// Never two suggestion requests closer than this (0: 3 000 ms).
+    pub suggestion_min_gap_ms: u32,
+    /// The lead on the call as JSON (NULL: none); see `helix_assist_update_lead` for the shape.
+    pub lead_json: *const c_char,
+}
+
+/// A live-assist session for one call.
+///
+/// Thread safety: safe to share between threads. `helix_assist_send_audio` never blocks and
+/// may be called from the audio thread while other threads set the hold state, update the
+/// lead or stop the session. Events reach the host's callback on one dedicated thread of the
+/// session (see `helix_event_callback`). Free it with `helix_assist_free` once no call is
+/// running on it.
+pub struct helix_assist {
+    // Drop order matters: the session ends first, then the event thread, then the runtime.
+    session: RwLock<Option<LiveAssist>>,
+    events: Mutex<Option<EventPump>>,
+    runtime: HandleRuntime,
+}
+
+/// Starts a live-assist session: validates `config`, opens the first Deepgram connection
+/// (blocking the calling thread until it is up or refused) and starts the session.
+///
+/// `callback` (may be NULL to ignore events) receives every event with `user_data`; see
+/// `helix_event_callback` for the thread and lifetimes. `user_data` must stay valid until
+/// `helix_assist_stop` or `helix_assist_free` has returned.
+///
+/// Fails with `HELIX_INVALID_INPUT` for a bad configuration or lead JSON, `HELIX_AUTH` when
+/// Deepgram refuses the key, `HELIX_API` when it refuses the parameters. A transient failure
+/// of the first connection is not an error: the session starts, buffers audio and reconnects
+/// (`HELIX_EVENT_RECONNECTING`). On success `*out` holds the session.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_assist_start(
+    config: *const helix_assist_config,
+    callback: helix_event_callback,
+    user_data: *mut c_void,
+    out: *mut *mut helix_assist,
+) -> helix_status {
+    ffi! {
+        let config = arg_ref!(config);
+        let out = arg_out!(out);
+        let config = assist_config(config)?;
+        let runtime = HandleRuntime::new("helix-assist")?;
+        let (session, events) = block_on(&runtime, LiveAssist::start(config))??;
+        let pump = match callback {
+            Some(callback) => Some(EventPump::spawn(events, callback, user_data)?),
+            // The core keeps working without a reader; the summary still has everything.
+            None => None,
+        };
+        out.write(into_handle(helix_assist {
+            session: RwLock::new(Some(session)),
+            events: Mutex::new(pump),
+            runtime,
+        }));
+        Ok(())
+    }
+}
+
+fn assist_config(c: &helix_assist_config) -> FfiResult<AssistConfig> {
+    let mut deepgram = DeepgramConfig::new(arg_str!(c.deepgram_api_key, "config.deepgram_api_key"));
+    if let Some(url) = arg_opt_str!(c.deepgram_url, "config.deepgram_url") {
+        deepgram = deepgram.with_url(url);
+    }
+    if let Some(model) = arg_opt_str!(c.deepgram_model, "config.deepgram_model") {
+        deepgram = deepgram.with_model(model);
+    }
+    deepgram.language = arg_opt_str!(c.language, "config.language").map(str::to_string);
+
+    let channels = |default: u16| -> FfiResult<u16> {
+        match c.channels {
+            0 => Ok(default),
+            n => u16::try_from(n)
+                .map_err(|_| Failure::invalid(format!("config.channels {n} is more than 65535"))),
+        }
+    };
+    let rate = |default: u32| {
+        if c.sample_rate == 0 {
+            default
+        } else {
+            c.sample_rate
+        }
+    };
+    let audio = match c.encoding {
+        0 => AudioFormat::Linear16 {
+            sample_rate: rate(16_000),
+            channels: channels(2)?,
+        },
+        1 => AudioFormat::Mulaw {
+            sample_rate: rate(8_000),
+            channels: channels(2)?,
+        },
+        2 => AudioFormat::Container {
+            channels: channels(1)?,
+        },
+        other => {
+            return Err(Failure::invalid(format!(
+                "config.encoding {other} is not a helix_audio_encoding (0 linear16, 1 mulaw, \
+                 2 container)"
+            )));
+        }
+    };
+    let speakers = match c.channel_layout {
+        0 => vec![Speaker::Agent, Speaker::Customer],
+        1 => vec![Speaker::Customer, Speaker::Agent],
+        other => {
+            return Err(Failure::invalid(format!(
+                "config.channel_layout {other} is not a helix_channel_layout (0 agent first, \
+                 1 customer first)"
+            )));
+        }
+    };
+
+    let suggestions = match arg_opt_str!(c.openai_api_key, "config.openai_api_key") {
+        None => None,
+        Some(key) => {
+            let mut s = SuggestionConfig::new(key);
+            if let Some(url) = arg_opt_str!(c.openai_base_url, "config.openai_base_url") {
+                s = s.with_base_url(url);
+            }
+            if let Some(model) = arg_opt_str!(c.openai_model, "config.openai_model") {
+                s = s.with_model(model);
+            }
+            if c.suggestion_interval_ms != 0 {
+                s.interval = Duration::from_millis(c.suggestion_interval_ms.into());
+            }
+            if c.suggestion_min_gap_ms != 0 {
+                s.min_gap = Duration::from_millis(c.suggestion_min_gap_ms.into());
+            }
+            Some(s)
+        }
+    };
+    let lead = arg_opt_str!(c.lead_json, "config.lead_json")
+        .map(|json| lead_from_json(json, "config.lead_json"))
+        .transpose()?;
+    Ok(AssistConfig {
+        deepgram,
+        audio,
+        speakers,
+        suggestions,
+        lead,
+        ..Default::default()
+    })
+}
+
+fn lead_from_json(json: &str, name: &str) -> FfiResult<LeadContext> {
+    serde_json::from_str(json).map_err(|e| {
+        Failure::invalid(format!(
+            "{name} is not a lead object ({e}); expected {{\"name\",\"phone\",\"status\",\
+             \"history\":[…],\"fields\":[[label,value]…],\"notes\"}}"
+        ))
+    })
+}
+
+impl helix_assist {
+    /// Runs `f` on the live session, or fails with `HELIX_CLOSED` once it was stopped.
+    fn with_session<T>(&self, f: impl FnOnce(&LiveAssist) -> FfiResult<T>) -> FfiResult<T> {
+        let guard = self.session.read().unwrap_or_else(PoisonError::into_inner);
+        match guard.as_ref() {
+            Some(session) => f(session),
+            None => Err(Failure::closed(
+                "the live assist session was stopped; start a new one",
+            )),
+        }
+    }
+}
+
+/// Queues `len` bytes of audio in the configured encoding. Never blocks.
+///
+/// When `out_queued` is not NULL it receives `true` when the chunk was queued and `false` when
+/// it was dropped because the queue was full (counted in the metrics and reported by a
+/// `HELIX_EVENT_WARNING`; for raw encodings the gap is filled with silence).
+///
+/// `HELIX_INVALID_INPUT` for an empty chunk (`len` 0: nothing is sent), `HELIX_CLOSED` after
+/// `helix_assist_stop` or once the session ended on an error (the message says which).
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_assist_send_audio(
+    assist: *const helix_assist,
+    data: *const u8,
+    len: usize,
+    out_queued: *mut bool,
+) -> helix_status {
+    ffi! {
+        let assist = arg_ref!(assist);
+        let data = arg_bytes!(data, len);
+        let out = arg_opt_out!(out_queued);
+        if data.is_empty() {
+            return Err(Failure::invalid(
+                "the audio chunk is empty (len 0); nothing was sent",
+            ));
+        }
+        let delivery =
+            assist.with_session(|s| Ok(s.send_audio(Bytes::copy_from_slice(data))?))?;
+        out.write(delivery == AudioDelivery::Queued);
+        Ok(())
+    }
+}
+
+/// Marks the call as on hold (`true`) or back (`false`). Going on hold asks Deepgram to
+/// finalise what was said; during the hold the connection is kept open however long it lasts.
+/// `HELIX_CLOSED` after `helix_assist_stop`.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_assist_set_on_hold(
+    assist: *const helix_assist,
+    on_hold: bool,
+) -> helix_status {
+    ffi! {
+        let assist = arg_ref!(assist);
+        assist.with_session(|s| {
+            s.set_on_hold(on_hold);
+            Ok(())
+        })
+    }
+}
+
+/// Asks Deepgram to finalise everything it has buffered now (the end of a turn).
+/// `HELIX_CLOSED` after `helix_assist_stop`.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_assist_finalize(assist: *const helix_assist) -> helix_status {
+    ffi! {
+        let assist = arg_ref!(assist);
+        assist.with_session(|s| {
+            s.finalize();
+            Ok(())
+        })
+    }
+}
+
+/// Replaces the lead context the next suggestions use. `lead_json` is an object whose fields
+/// are all optional (unknown fields are refused with `HELIX_INVALID_INPUT`):
+///
+/// ```json
+/// {"name":"Asha Rao","phone":"+919876543210","status":"follow-up",
+///  "history":["2024-05-02: asked about home-loan rates"],
+///  "fields":[["Plan","Gold"]],"notes":"prefers Hindi"}
+/// ```
+///
+/// `HELIX_CLOSED` after `helix_assist_stop`.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_assist_update_lead(
+    assist: *const helix_assist,
+    lead_json: *const c_char,
+) -> helix_status {
+    ffi! {
+        let assist = arg_ref!(assist);
+        let lead = lead_from_json(arg_str!(lead_json), "lead_json")?;
+        assist.with_session(|s| {
+            s.update_lead(lead);
+            Ok(())
+        })
+    }
+}
+
+/// The session's metrics so far. On success `*out_json` receives (free with
+/// `helix_string_free`) an object such as
+/// `{"audioSecondsReceived":12.5,"audioSecondsSent":12.5,"audioSecondsReplayed":0.0,
+/// "audioSecondsDropped":0.0,"droppedChunks":0,"reconnects":0,"keepalivesSent":0,
+/// "eventsDropped":0,"transcriptLatency":{…},"suggestionRequests":1,"suggestionFailures":0,
+/// "suggestionLatency":{…}}` (latency stats: `count`, `mean`, `p50`, `p95`, `max`, `last`, in
+/// milliseconds). `HELIX_CLOSED` after `helix_assist_stop` (the summary has the final ones).
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_assist_metrics(
+    assist: *const helix_assist,
+    out_json: *mut *mut c_char,
+) -> helix_status {
+    ffi! {
+        let assist = arg_ref!(assist);
+        let out = arg_out!(out_json);
+        let metrics = assist.with_session(|s| Ok(s.metrics()))?;
+        out.write(json_string(&metrics)?);
+        Ok(())
+    }
+}
+
+/// Ends the session: sends the audio still queued, closes the stream, waits (bounded, a few
+/// seconds) for Deepgram's last results, delivers the remaining events (the last one is
+/// `HELIX_EVENT_CLOSED`) and returns. No callback runs after it returns (unless it is called
+/// from the callback itself, in which case the remaining events follow once the callback
+/// returns).
+///
+/// When `out_json` is not NULL, `*out_json` receives the call summary (free with
+/// `helix_string_free`):
+///
+/// ```json
+/// {"transcript":{"segments":[{"speaker":"customer","channel":1,"start":4.0,"end":6.5,
+///   "text":"…","confidence":0.98,"words":[…],"speechFinal":true,"latency":120.0}]},
+///  "suggestions":[{"items":[{"kind":"next_step","text":"…"}],"trigger":"customer_turn_end",
+///   "latency":35.0}],
+///  "metrics":{…},"requestIds":["…"],"deepgramDuration":19.0,"complete":true,
+///  "error":null|{"code":"auth","message":"…"},"duration":20500}
+/// ```
+///
+/// (times in seconds from the start of the call; latencies and `duration` in milliseconds).
+/// The handle stays valid: later calls on it fail with `HELIX_CLOSED`; free it with
+/// `helix_assist_free`. A second stop fails with `HELIX_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_assist_stop(
+    assist: *const helix_assist,
+    out_json: *mut *mut c_char,
+) -> helix_status {
+    ffi! {
+        let assist = arg_ref!(assist);
+        let out = arg_opt_out!(out_json);
+        let session = assist
+            .session
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .ok_or_else(|| Failure::closed("the live assist session was already stopped"))?;
+        let summary = block_on(&assist.runtime, session.stop());
+        // Deliver what the session said up to its end (its Closed event included) before
+        // returning, whatever the outcome.
+        let pump = assist
+            .events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(pump) = pump {
+            pump.finish(true);
+        }
+        let summary = summary??;
+        if out.wanted() {
+            out.write(json_string(&summary)?);
+        }
+        Ok(())
+    }
+}
+
+/// Frees a session. NULL is a no-op. Without a prior `helix_assist_stop` the session is
+/// dropped at once (no final results) and undelivered events are discarded. No callback runs
+/// after it returns, except when it is called from the callback itself (then none runs after
+/// that callback returns). No other call may be running on the handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_assist_free(assist: *mut helix_assist) {
+    let _ = ffi! {
+        // SAFETY: the header requires `assist` to be NULL or a handle from
+        // `helix_assist_start` that is not in use and not yet freed.
+        unsafe { free_handle(assist) };
+        Ok(())
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+    use std::ptr;
+
+    fn zeroed() -> helix_assist_config {
+        helix_assist_config {
+            deepgram_api_key: ptr::null(),
+            deepgram_url: ptr::null(),
+            deepgram_model: ptr::null(),
+            language: ptr::null(),
+            encoding: 0,
+            sample_rate: 0,
+            channels: 0,
+            channel_layout: 0,
+            openai_api_key: ptr::null(),
+            openai_base_url: ptr::null(),
+            openai_model: ptr::null(),
+            suggestion_interval_ms: 0,
+            suggestion_min_gap_ms: 0,
+            lead_json: ptr::null(),
+        }
+    }
+
+    fn last_error() -> String {
+        // SAFETY: helix_last_error never returns NULL.
+        unsafe { CStr::from_ptr(crate::error::helix_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_zeroed_config_takes_the_core_defaults_once_a_key_is_set() {
+        let mut c = zeroed();
+        assert_eq!(
+            assist_config(&c).unwrap_err().status,
+            helix_status::HELIX_NULL_POINTER
+        );
+        c.deepgram_api_key = c"dg".as_ptr();
+        let cfg = assist_config(&c).unwrap();
+        assert_eq!(cfg.audio, AudioFormat::default());
+        assert_eq!(cfg.speakers, vec![Speaker::Agent, Speaker::Customer]);
+        assert!(cfg.suggestions.is_none() && cfg.lead.is_none());
+        assert_eq!(cfg.deepgram.model, "nova-3");
+    }
+
+    #[test]
+    fn config_values_outside_their_enums_are_refused() {
+        let mut c = zeroed();
+        c.deepgram_api_key = c"dg".as_ptr();
+        c.encoding = 3;
+        assert_eq!(
+            assist_config(&c).unwrap_err().status,
+            helix_status::HELIX_INVALID_INPUT
+        );
+        c.encoding = 1;
+        c.channel_layout = 2;
+        assert!(assist_config(&c).is_err());
+        c.channel_layout = 1;
+        c.channels = 70_000;
+        assert!(assist_config(&c).is_err());
+        c.channels = 1;
+        c.lead_json = c"{\"nam\":\"x\"}".as_ptr();
+        let err = assist_config(&c).unwrap_err();
+        assert_eq!(err.status, helix_status::HELIX_INVALID_INPUT);
+        assert!(err.message.contains("nam"), "{}", err.message);
+        c.lead_json = c"{\"name\":\"Asha\",\"fields\":[[\"Plan\",\"Gold\"]]}".as_ptr();
+        let cfg = assist_config(&c).unwrap();
+        assert_eq!(
+            cfg.audio,
+            AudioFormat::Mulaw {
+                sample_rate: 8_000,
+                channels: 1
+            }
+        );
+        assert_eq!(cfg.speakers[0], Speaker::Customer);
+        assert_eq!(cfg.lead.unwrap().name.as_deref(), Some("Asha"));
+    }
+
+    #[test]
+    fn null_handles_are_refused_everywhere() {
+        let mut out = ptr::null_mut();
+        assert_eq!(
+            helix_assist_send_audio(ptr::null(), b"ab".as_ptr(), 2, ptr::null_mut()),
+            helix_status::HELIX_NULL_POINTER
+        );
+        assert!(
+            last_error().contains("`assist` is NULL"),
+            "{}",
+            last_error()
+        );
+        assert_eq!(
+            helix_assist_set_on_hold(ptr::null(), true),
+            helix_status::HELIX_NULL_POINTER
+        );
+        assert_eq!(
+            helix_assist_stop(ptr::null(), &mut out),
+            helix_status::HELIX_NULL_POINTER
+        );
+        assert_eq!(
+            helix_assist_start(ptr::null(), None, ptr::null_mut(), ptr::null_mut()),
+            helix_status::HELIX_NULL_POINTER
+        );
+        helix_assist_free(ptr::null_mut());
+        assert!(out.is_null());
+    }
+}

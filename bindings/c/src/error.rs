@@ -1,0 +1,245 @@
+//! `helix_status`, the thread-local last-error message, and the mapping from the core's
+//! [`helix_engage::Error`].
+
+use std::cell::RefCell;
+use std::ffi::{CStr, CString, c_char};
+
+use helix_engage::{Error, ErrorCode};
+
+/// What every `helix_*` function returns. `HELIX_OK` is 0; anything else is a failure and
+/// `helix_last_error()` on the same thread says what happened and what to do.
+///
+/// `HELIX_INVALID_INPUT` … `HELIX_CLOSED` are the core library's error codes (the same ones the
+/// Node module reports as `err.code`); the rest are the C boundary's own.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum helix_status {
+    /// Success; out-parameters were written.
+    HELIX_OK = 0,
+    /// An argument cannot be used (empty UCID, a phone number that cannot be normalised, an
+    /// action value outside `helix_call_action`, malformed JSON…). Nothing was sent.
+    HELIX_INVALID_INPUT = 1,
+    /// Credentials were refused. Retrying will not help; fix the configuration.
+    HELIX_AUTH = 2,
+    /// The service understood the request and refused it (`Call not Found`, …); the message
+    /// carries the service's own words.
+    HELIX_API = 3,
+    /// A rate limit was hit (upstream 429, or Ozonetel's 10 tokens an hour). Wait, then retry.
+    HELIX_RATE_LIMITED = 4,
+    /// No answer in time; the request may or may not have been applied.
+    HELIX_TIMEOUT = 5,
+    /// The connection failed (refused, reset, TLS, DNS). Usually worth retrying later.
+    HELIX_TRANSPORT = 6,
+    /// The service answered something this library cannot read.
+    HELIX_PROTOCOL = 7,
+    /// The session or transfer is already finished (stopped, completed, cancelled).
+    HELIX_CLOSED = 8,
+    /// A required pointer argument was NULL.
+    HELIX_NULL_POINTER = 9,
+    /// A string argument is not valid UTF-8.
+    HELIX_INVALID_UTF8 = 10,
+    /// A bug inside the library was caught at the boundary (a Rust panic). The process is
+    /// intact, but the handle the call was made on should be freed and not used again.
+    HELIX_PANIC = 11,
+}
+
+impl helix_status {
+    /// Every status, in value order.
+    const ALL: [helix_status; 12] = [
+        helix_status::HELIX_OK,
+        helix_status::HELIX_INVALID_INPUT,
+        helix_status::HELIX_AUTH,
+        helix_status::HELIX_API,
+        helix_status::HELIX_RATE_LIMITED,
+        helix_status::HELIX_TIMEOUT,
+        helix_status::HELIX_TRANSPORT,
+        helix_status::HELIX_PROTOCOL,
+        helix_status::HELIX_CLOSED,
+        helix_status::HELIX_NULL_POINTER,
+        helix_status::HELIX_INVALID_UTF8,
+        helix_status::HELIX_PANIC,
+    ];
+
+    /// The constant's name without the `HELIX_` prefix, lower case: `ok`, `invalid_input`, …
+    pub(crate) fn name(self) -> &'static CStr {
+        match self {
+            helix_status::HELIX_OK => c"ok",
+            helix_status::HELIX_INVALID_INPUT => c"invalid_input",
+            helix_status::HELIX_AUTH => c"auth",
+            helix_status::HELIX_API => c"api",
+            helix_status::HELIX_RATE_LIMITED => c"rate_limited",
+            helix_status::HELIX_TIMEOUT => c"timeout",
+            helix_status::HELIX_TRANSPORT => c"transport",
+            helix_status::HELIX_PROTOCOL => c"protocol",
+            helix_status::HELIX_CLOSED => c"closed",
+            helix_status::HELIX_NULL_POINTER => c"null_pointer",
+            helix_status::HELIX_INVALID_UTF8 => c"invalid_utf8",
+            helix_status::HELIX_PANIC => c"panic",
+        }
+    }
+}
+
+/// Why a call failed, on its way to becoming a status and a last-error message.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) status: helix_status,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(status: helix_status, message: impl Into<String>) -> Self {
+        Failure {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Failure::new(helix_status::HELIX_INVALID_INPUT, message)
+    }
+
+    pub(crate) fn closed(message: impl Into<String>) -> Self {
+        Failure::new(helix_status::HELIX_CLOSED, message)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::new(status_of(&e), e.to_string())
+    }
+}
+
+/// The one mapping from the core's error codes to `helix_status`.
+pub(crate) fn status_of(e: &Error) -> helix_status {
+    match e.code() {
+        ErrorCode::InvalidInput => helix_status::HELIX_INVALID_INPUT,
+        ErrorCode::Auth => helix_status::HELIX_AUTH,
+        ErrorCode::Api => helix_status::HELIX_API,
+        ErrorCode::RateLimited => helix_status::HELIX_RATE_LIMITED,
+        ErrorCode::Timeout => helix_status::HELIX_TIMEOUT,
+        ErrorCode::Transport => helix_status::HELIX_TRANSPORT,
+        ErrorCode::Protocol => helix_status::HELIX_PROTOCOL,
+        ErrorCode::Closed => helix_status::HELIX_CLOSED,
+        // `ErrorCode` is non-exhaustive: a code added later is still a refusal with a message.
+        _ => helix_status::HELIX_API,
+    }
+}
+
+pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+pub(crate) fn set_last_error(message: &str) {
+    // Interior NULs cannot cross into C; they never occur in practice, but must not panic.
+    let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
+}
+
+pub(crate) fn clear_last_error() {
+    LAST_ERROR.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if !slot.as_bytes().is_empty() {
+            *slot = CString::default();
+        }
+    });
+}
+
+/// The message of the last failed `helix_*` call on this thread: what happened and what to do.
+///
+/// Never NULL: an empty string when the last call succeeded (every other `helix_*` function
+/// except `helix_status_name` clears it on entry). The pointer stays valid until the next `helix_*` call on this thread; copy the text
+/// if you need it longer. Do not free it. Messages never contain an API key or a token.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_last_error() -> *const c_char {
+    LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+}
+
+/// A static, lower-case name for a status (`"ok"`, `"invalid_input"`, `"auth"`, …; `"unknown"`
+/// for a value outside `helix_status`). Never NULL; do not free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_status_name(status: u32) -> *const c_char {
+    usize::try_from(status)
+        .ok()
+        .and_then(|i| helix_status::ALL.get(i))
+        .map_or(c"unknown", |s| s.name())
+        .as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_code_has_its_own_status() {
+        let cases = [
+            (Error::InvalidInput("x".into()), "invalid_input"),
+            (Error::Auth("x".into()), "auth"),
+            (
+                Error::Api {
+                    service: "ozonetel",
+                    message: "Call not Found".into(),
+                    http_status: None,
+                },
+                "api",
+            ),
+            (
+                Error::RateLimited {
+                    message: "x".into(),
+                    retry_after: None,
+                },
+                "rate_limited",
+            ),
+            (Error::Timeout("x".into()), "timeout"),
+            (Error::Transport("x".into()), "transport"),
+            (
+                Error::Protocol {
+                    message: "x".into(),
+                    snippet: String::new(),
+                },
+                "protocol",
+            ),
+            (Error::Closed("x".into()), "closed"),
+        ];
+        for (err, name) in cases {
+            let status = status_of(&err);
+            assert_eq!(status.name().to_str().unwrap(), name);
+            assert_eq!(err.code().as_str(), name, "core and C agree on names");
+        }
+    }
+
+    #[test]
+    fn status_names_match_the_enum_and_unknown_values_are_named() {
+        for (value, status) in helix_status::ALL.iter().enumerate() {
+            assert_eq!(*status as usize, value, "ALL is in value order");
+            // SAFETY: helix_status_name returns a pointer to a static NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(helix_status_name(value as u32)) };
+            assert_eq!(name, status.name());
+        }
+        // SAFETY: as above.
+        let unknown = unsafe { CStr::from_ptr(helix_status_name(99)) };
+        assert_eq!(unknown.to_str().unwrap(), "unknown");
+    }
+
+    #[test]
+    fn last_error_is_per_thread_and_nul_safe() {
+        set_last_error("bad\0thing");
+        // SAFETY: helix_last_error never returns NULL and the text lives until the next call.
+        let text = unsafe { CStr::from_ptr(helix_last_error()) }
+            .to_str()
+            .unwrap();
+        assert_eq!(text, "bad thing");
+        std::thread::spawn(|| {
+            // SAFETY: as above, on another thread.
+            let other = unsafe { CStr::from_ptr(helix_last_error()) };
+            assert!(other.to_bytes().is_empty());
+        })
+        .join()
+        .unwrap();
+        clear_last_error();
+        // SAFETY: as above.
+        let cleared = unsafe { CStr::from_ptr(helix_last_error()) };
+        assert!(cleared.to_bytes().is_empty());
+    }
+}

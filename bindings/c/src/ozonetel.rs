@@ -1,0 +1,754 @@
+//! `helix_ozonetel`: the Ozonetel CloudAgent client, and `helix_transfer`.
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use helix_engage::ozonetel::{
+    AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, CdrProgress, Client, Region,
+    Transfer, TransferMode, TransferState,
+};
+
+use crate::error::{Failure, FfiResult, helix_status};
+use crate::ffi::{
+    HandleRuntime, arg_opt_out, arg_opt_str, arg_out, arg_ref, arg_str, block_on, ffi, free_handle,
+    into_handle, json_string,
+};
+
+/// A client for one Ozonetel CloudAgent account.
+///
+/// Thread safety: safe to share between threads; every function taking a
+/// `const helix_ozonetel *` may be called from several threads at once. Each call blocks the
+/// calling thread until Ozonetel answers (bounded by `timeout_ms`, with retries for idempotent
+/// reads). The handle owns a small I/O runtime (two worker threads) and one token shared by
+/// all its calls. Free it with `helix_ozonetel_free` once no call is running on it.
+pub struct helix_ozonetel {
+    // Field order matters: the client (and its connection pool) drops before the runtime.
+    client: Client,
+    runtime: Arc<HandleRuntime>,
+}
+
+/// How the account authenticates, as set by its admin under "API Authentication".
+/// Used as the `uint32_t auth_mode` field of `helix_ozonetel_config`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum helix_auth_mode {
+    /// `TOKEN_AUTH` (the default, 0): a bearer token generated, cached and refreshed by the
+    /// client.
+    HELIX_AUTH_TOKEN = 0,
+    /// `BASIC_AUTH`: the API key on every call.
+    HELIX_AUTH_BASIC = 1,
+}
+
+/// How phone numbers are written. Used as the `uint32_t region` field of
+/// `helix_ozonetel_config`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum helix_region {
+    /// India (the default, 0): `0` + 10 digits.
+    HELIX_REGION_INDIA = 0,
+    /// International: `+` country code and number.
+    HELIX_REGION_INTERNATIONAL = 1,
+}
+
+/// Everything `helix_ozonetel_new` needs. Zero-initialise it (`helix_ozonetel_config c = {0};`)
+/// and set what you need: a zero/NULL field takes its default. Strings are UTF-8, copied during
+/// the call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct helix_ozonetel_config {
+    /// Required: the CloudAgent account name (`userName`).
+    pub user_name: *const c_char,
+    /// Required: the account's API key. Never printed or put in an error message.
+    pub api_key: *const c_char,
+    /// The API host or base URL (NULL: `https://in1-ccaas-api.ozonetel.com`; the simulator:
+    /// `http://127.0.0.1:PORT`).
+    pub base_url: *const c_char,
+    /// A `helix_auth_mode` value (0: token).
+    pub auth_mode: u32,
+    /// The DID call control sends (needed by call control and transfers).
+    pub did: *const c_char,
+    /// The agent's phone name call control sends (needed by call control and transfers).
+    pub agent_phone_name: *const c_char,
+    /// The agent's phone number: KICK_CALL drops the agent by it when a transfer completes
+    /// (needed by transfers).
+    pub agent_number: *const c_char,
+    /// A `helix_region` value (0: India).
+    pub region: u32,
+    /// Per-request timeout in milliseconds (0: 10 000).
+    pub timeout_ms: u32,
+}
+
+/// A call-control action, passed as the `uint32_t action` argument of
+/// `helix_ozonetel_call_control` (a value outside this list is refused with
+/// `HELIX_INVALID_INPUT`). Values start at 1 so a forgotten zero is caught.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum helix_call_action {
+    /// Add `number` to the call (a conference); needs `number`.
+    HELIX_ACTION_CONFERENCE = 1,
+    /// Put the call on hold.
+    HELIX_ACTION_HOLD = 2,
+    /// Take the call off hold.
+    HELIX_ACTION_UNHOLD = 3,
+    /// Mute the agent.
+    HELIX_ACTION_MUTE = 4,
+    /// Unmute the agent.
+    HELIX_ACTION_UNMUTE = 5,
+    /// Drop the party `number` from the call; needs `number`.
+    HELIX_ACTION_KICK_CALL = 6,
+}
+
+impl helix_call_action {
+    fn from_raw(raw: u32) -> FfiResult<CallAction> {
+        Ok(match raw {
+            1 => CallAction::Conference,
+            2 => CallAction::Hold,
+            3 => CallAction::Unhold,
+            4 => CallAction::Mute,
+            5 => CallAction::Unmute,
+            6 => CallAction::KickCall,
+            other => {
+                return Err(Failure::invalid(format!(
+                    "action {other} is not a helix_call_action (1 CONFERENCE … 6 KICK_CALL)"
+                )));
+            }
+        })
+    }
+}
+
+/// How a transfer ends, passed as the `uint32_t mode` argument of
+/// `helix_ozonetel_transfer_start`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum helix_transfer_mode {
+    /// Warm (0): the target joins; the agent talks to both, then completes or cancels.
+    HELIX_TRANSFER_WARM = 0,
+    /// Cold (1): the target joins and the agent leaves at once; the returned transfer is
+    /// already completed.
+    HELIX_TRANSFER_COLD = 1,
+}
+
+/// Where a transfer stands (`helix_transfer_get_state`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum helix_transfer_state {
+    /// The target joined (CONFERENCE done); complete or cancel next.
+    HELIX_TRANSFER_CONFERENCED = 0,
+    /// A complete or cancel is under way.
+    HELIX_TRANSFER_IN_PROGRESS = 1,
+    /// The agent left; the target has the customer.
+    HELIX_TRANSFER_COMPLETED = 2,
+    /// The target was dropped; the agent keeps the customer.
+    HELIX_TRANSFER_CANCELLED = 3,
+}
+
+/// Creates a client. Nothing is sent yet: the first call fetches a token (token mode).
+///
+/// On success `*out` holds a handle to free with `helix_ozonetel_free`. Fails with
+/// `HELIX_INVALID_INPUT` for a missing account or key, a malformed base URL, an agent number
+/// that cannot be normalised, or an out-of-range `auth_mode`/`region`.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_new(
+    config: *const helix_ozonetel_config,
+    out: *mut *mut helix_ozonetel,
+) -> helix_status {
+    ffi! {
+        let config = arg_ref!(config);
+        let out = arg_out!(out);
+        let mut builder = Client::builder()
+            .user_name(arg_str!(config.user_name, "config.user_name"))
+            .api_key(arg_str!(config.api_key, "config.api_key"))
+            .auth_mode(match config.auth_mode {
+                0 => AuthMode::Token,
+                1 => AuthMode::Basic,
+                other => {
+                    return Err(Failure::invalid(format!(
+                        "config.auth_mode {other} is not a helix_auth_mode (0 token, 1 basic)"
+                    )));
+                }
+            })
+            .region(match config.region {
+                0 => Region::India,
+                1 => Region::International,
+                other => {
+                    return Err(Failure::invalid(format!(
+                        "config.region {other} is not a helix_region (0 India, 1 international)"
+                    )));
+                }
+            });
+        if let Some(url) = arg_opt_str!(config.base_url, "config.base_url") {
+            builder = builder.base_url(url);
+        }
+        if let Some(did) = arg_opt_str!(config.did, "config.did") {
+            builder = builder.did(did);
+        }
+        if let Some(name) = arg_opt_str!(config.agent_phone_name, "config.agent_phone_name") {
+            builder = builder.agent_phone_name(name);
+        }
+        if let Some(number) = arg_opt_str!(config.agent_number, "config.agent_number") {
+            builder = builder.agent_number(number);
+        }
+        if config.timeout_ms != 0 {
+            builder = builder.timeout(Duration::from_millis(config.timeout_ms.into()));
+        }
+        let runtime = Arc::new(HandleRuntime::new("helix-ozonetel")?);
+        let client = {
+            // Built inside the runtime that will drive its connections.
+            let _guard = runtime.enter();
+            builder.build()?
+        };
+        out.write(into_handle(helix_ozonetel { client, runtime }));
+        Ok(())
+    }
+}
+
+/// Frees a client. NULL is a no-op. No call may be running on it; transfers started from it
+/// stay usable until they are freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_free(client: *mut helix_ozonetel) {
+    let _ = ffi! {
+        // SAFETY: the header requires `client` to be NULL or a handle from
+        // `helix_ozonetel_new` that is not in use and not yet freed.
+        unsafe { free_handle(client) };
+        Ok(())
+    };
+}
+
+/// Sends one call-control action on a live call: `action` is a `helix_call_action` value.
+///
+/// `ucid` is the call's UCID (digits, as a string: UCIDs exceed 2^53). `number` is the party
+/// for CONFERENCE and KICK_CALL (any common spelling: `"+91 98765-43210"`, `"09876543210"`);
+/// NULL for the others. Needs `did` and `agent_phone_name` in the config.
+///
+/// On success, when `out_json` is not NULL, `*out_json` receives Ozonetel's answer — free it
+/// with `helix_string_free`:
+/// `{"action":"HOLD","status":"SUCCESS","message":"…","ucid":"90174967305497"|null}`.
+///
+/// CONFERENCE and KICK_CALL are never resent once sent (a timeout leaves their outcome
+/// unknown: `HELIX_TIMEOUT`); the other actions retry transient failures.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_call_control(
+    client: *const helix_ozonetel,
+    action: u32,
+    ucid: *const c_char,
+    number: *const c_char,
+    out_json: *mut *mut c_char,
+) -> helix_status {
+    ffi! {
+        let client = arg_ref!(client);
+        let action = helix_call_action::from_raw(action)?;
+        let ucid = arg_str!(ucid);
+        let number = arg_opt_str!(number);
+        let out = arg_opt_out!(out_json);
+        let response = block_on(
+            &client.runtime,
+            client.client.call_control(action, ucid, number),
+        )??;
+        if out.wanted() {
+            out.write(json_string(&response)?);
+        }
+        Ok(())
+    }
+}
+
+/// Pauses the call's recording (Ozonetel's `Record.php`, `action=pause`).
+///
+/// On success, when `out_json` is not NULL, `*out_json` receives
+/// `{"paused":true,"message":"…"}` (free with `helix_string_free`).
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_pause_recording(
+    client: *const helix_ozonetel,
+    ucid: *const c_char,
+    out_json: *mut *mut c_char,
+) -> helix_status {
+    ffi! {
+        let client = arg_ref!(client);
+        let ucid = arg_str!(ucid);
+        let out = arg_opt_out!(out_json);
+        let response = block_on(&client.runtime, client.client.pause_recording(ucid))??;
+        if out.wanted() {
+            out.write(json_string(&response)?);
+        }
+        Ok(())
+    }
+}
+
+/// Resumes the call's recording (`action=unPause`).
+///
+/// On success, when `out_json` is not NULL, `*out_json` receives
+/// `{"paused":false,"message":"…"}` (free with `helix_string_free`).
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_resume_recording(
+    client: *const helix_ozonetel,
+    ucid: *const c_char,
+    out_json: *mut *mut c_char,
+) -> helix_status {
+    ffi! {
+        let client = arg_ref!(client);
+        let ucid = arg_str!(ucid);
+        let out = arg_opt_out!(out_json);
+        let response = block_on(&client.runtime, client.client.resume_recording(ucid))??;
+        if out.wanted() {
+            out.write(json_string(&response)?);
+        }
+        Ok(())
+    }
+}
+
+/// Filters for `helix_ozonetel_abandoned_calls`. Zero-initialise for today's missed calls of
+/// every campaign. Times are the account's local time, `"YYYY-MM-DD HH:MM:SS"`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct helix_abandoned_calls_query {
+    /// Start of the window (NULL: Ozonetel's default, today).
+    pub from_time: *const c_char,
+    /// End of the window (NULL: Ozonetel's default, now).
+    pub to_time: *const c_char,
+    /// Only this campaign (NULL: every campaign).
+    pub campaign_name: *const c_char,
+}
+
+/// Missed (abandoned) calls. `query` may be NULL: today's, every campaign.
+///
+/// On success `*out_json` receives a JSON array (free with `helix_string_free`); an empty
+/// window is `[]`, a failed query is an error, never an empty list. Each element:
+///
+/// ```json
+/// {"monitorUcid":"…","type":"Inbound","status":"NotAnswered","campaign":"…",
+///  "callerId":"09876543210","did":"918041763265","skillId":"…","skill":"…",
+///  "agentId":"…","agent":"…","hangupBy":"…","callTime":"2025-09-01 11:49:33"}
+/// ```
+///
+/// Every value is a string exactly as Ozonetel sent it (ids exceed 2^53); fields Ozonetel adds
+/// later appear with their own names.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_abandoned_calls(
+    client: *const helix_ozonetel,
+    query: *const helix_abandoned_calls_query,
+    out_json: *mut *mut c_char,
+) -> helix_status {
+    ffi! {
+        let client = arg_ref!(client);
+        let out = arg_out!(out_json);
+        let mut wanted = AbandonedCallsQuery::today();
+        if !query.is_null() {
+            let query = arg_ref!(query);
+            wanted.from_time = arg_opt_str!(query.from_time, "query.from_time")
+                .map(|t| local_time(t, "query.from_time"))
+                .transpose()?;
+            wanted.to_time = arg_opt_str!(query.to_time, "query.to_time")
+                .map(|t| local_time(t, "query.to_time"))
+                .transpose()?;
+            wanted.campaign_name =
+                arg_opt_str!(query.campaign_name, "query.campaign_name").map(str::to_string);
+        }
+        let calls = block_on(&client.runtime, client.client.abandoned_calls(&wanted))??;
+        out.write(json_string(&calls)?);
+        Ok(())
+    }
+}
+
+/// A call-history (CDR) query for `helix_ozonetel_call_records`. `from` and `to` are required,
+/// the account's local time, `"YYYY-MM-DD HH:MM:SS"`; the other fields are optional filters
+/// (NULL: no filter).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct helix_call_records_query {
+    /// Start (inclusive); at most 15 days back, not in the future.
+    pub from: *const c_char,
+    /// End (inclusive); a time after now is clamped to now.
+    pub to: *const c_char,
+    /// Only this UCID.
+    pub ucid: *const c_char,
+    /// Only this campaign.
+    pub campaign_name: *const c_char,
+    /// Only this monitor UCID.
+    pub monitor_ucid: *const c_char,
+    /// Only this call type (`"Inbound"`, `"Progressive"`, …).
+    pub call_type: *const c_char,
+    /// Only this status (`"Answered"`, `"NotAnswered"`, …).
+    pub status: *const c_char,
+}
+
+/// Called after each day of a multi-day `helix_ozonetel_call_records`, on the thread that made
+/// that call, before it returns. `progress_json` is valid only during the callback:
+/// `{"day":"2025-09-01","daysDone":1,"daysTotal":3,"recordsSoFar":42,"nextRequestIn":30000}`
+/// (`nextRequestIn` in milliseconds: the wait Ozonetel's 2-a-minute limit imposes).
+pub type helix_progress_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, progress_json: *const c_char)>;
+
+/// Call history (CDR) for a window of any length within the last 15 days.
+///
+/// Ozonetel accepts one calendar day per request and 2 requests a minute: a multi-day window is
+/// split per day and paced, so a 3-day query takes about a minute. `progress` (may be NULL)
+/// is told after each day.
+///
+/// On success `*out_json` receives a JSON array of records (free with `helix_string_free`).
+/// Each record is an object of strings exactly as Ozonetel sent them (durations `"HH:MM:SS"`,
+/// ids as exact decimal text, structured values as JSON text):
+///
+/// ```json
+/// {"callId":"…","callDate":"2025-09-01","startTime":"…","endTime":"…","duration":"00:02:05",
+///  "talkTime":"…","handlingTime":"…","callerId":"…","dialedNumber":"…","e164":"…","did":"…",
+///  "location":"…","agentId":"…","agentName":"…","skill":"…","campaignName":"…","callFlow":"…",
+///  "type":"Inbound","status":"Answered","dialStatus":"…","agentDialStatus":"…",
+///  "customerDialStatus":"…","disposition":"…","comments":"…","hangupBy":"…","queueTime":"…",
+///  "holdDuration":"…","wrapupDuration":"…","timeToAnswer":"…","dialCount":"…","ucid":"…",
+///  "uui":"…","callAudio":"…","callerConfAudioFile":"…","conferenceDuration":"…",
+///  "customerRingTime":"…","dialOutName":"…","dynamicDid":"…","event":"…","pickupTime":"…",
+///  "rating":"…","ratingComments":"…","transferType":"…","transferredTo":"…",
+///  "videoRecordingUrl":"…","wrapUpEndTime":"…","wrapUpStartTime":"…"}
+/// ```
+///
+/// Fields Ozonetel adds later appear with their wire names.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_call_records(
+    client: *const helix_ozonetel,
+    query: *const helix_call_records_query,
+    progress: helix_progress_callback,
+    user_data: *mut c_void,
+    out_json: *mut *mut c_char,
+) -> helix_status {
+    ffi! {
+        let client = arg_ref!(client);
+        let query = arg_ref!(query);
+        let out = arg_out!(out_json);
+        let mut wanted = CallRecordsQuery::between(
+            local_time(arg_str!(query.from, "query.from"), "query.from")?,
+            local_time(arg_str!(query.to, "query.to"), "query.to")?,
+        );
+        wanted.ucid = arg_opt_str!(query.ucid, "query.ucid").map(str::to_string);
+        wanted.campaign_name =
+            arg_opt_str!(query.campaign_name, "query.campaign_name").map(str::to_string);
+        wanted.monitor_ucid =
+            arg_opt_str!(query.monitor_ucid, "query.monitor_ucid").map(str::to_string);
+        wanted.call_type = arg_opt_str!(query.call_type, "query.call_type").map(str::to_string);
+        wanted.status = arg_opt_str!(query.status, "query.status").map(str::to_string);
+        let reporter = ProgressReporter { progress, user_data };
+        let records = block_on(
+            &client.runtime,
+            client
+                .client
+                .call_records_with_progress(&wanted, move |p| reporter.report(p)),
+        )??;
+        out.write(json_string(&records)?);
+        Ok(())
+    }
+}
+
+/// One call's record by UCID on a local day (`"YYYY-MM-DD"`).
+///
+/// On success `*out_json` receives one record object (the shape documented at
+/// `helix_ozonetel_call_records`) or `null` when Ozonetel has no record of the call; free it
+/// with `helix_string_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_call_record(
+    client: *const helix_ozonetel,
+    ucid: *const c_char,
+    date: *const c_char,
+    out_json: *mut *mut c_char,
+) -> helix_status {
+    ffi! {
+        let client = arg_ref!(client);
+        let ucid = arg_str!(ucid);
+        let date_text = arg_str!(date);
+        let out = arg_out!(out_json);
+        let date = NaiveDate::parse_from_str(date_text.trim(), "%Y-%m-%d").map_err(|_| {
+            Failure::invalid(format!("date {date_text:?} is not YYYY-MM-DD"))
+        })?;
+        let record = block_on(&client.runtime, client.client.call_record(ucid, date))??;
+        out.write(json_string(&record)?);
+        Ok(())
+    }
+}
+
+fn local_time(text: &str, name: &str) -> FfiResult<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").map_err(|_| {
+        Failure::invalid(format!(
+            "{name} {text:?} is not a local time \"YYYY-MM-DD HH:MM:SS\""
+        ))
+    })
+}
+
+/// Calls the host's progress callback. It runs on the thread blocked in
+/// `helix_ozonetel_call_records` (the future is driven there), so `user_data` never moves to
+/// another thread; the `Send` bound of the core's callback is satisfied by this wrapper only.
+struct ProgressReporter {
+    progress: helix_progress_callback,
+    user_data: *mut c_void,
+}
+
+// SAFETY: the reporter is only invoked while `helix_ozonetel_call_records` blocks its caller's
+// thread, inside `block_on` on that same thread; `user_data` is the host's and is handed back
+// to it unchanged.
+unsafe impl Send for ProgressReporter {}
+
+impl ProgressReporter {
+    fn report(&self, progress: &CdrProgress) {
+        let Some(callback) = self.progress else {
+            return;
+        };
+        let Ok(text) = serde_json::to_string(progress) else {
+            return;
+        };
+        let Ok(text) = std::ffi::CString::new(text) else {
+            return;
+        };
+        // SAFETY: the host gave a callback with this signature; `text` outlives the call.
+        unsafe { callback(self.user_data, text.as_ptr()) };
+    }
+}
+
+/// A transfer in progress, from `helix_ozonetel_transfer_start`.
+///
+/// Thread safety: safe to share between threads; a complete racing a cancel lets one win and
+/// the other fail with `HELIX_CLOSED`. It keeps the client's runtime and connection alive, so
+/// it may outlive the `helix_ozonetel` it came from. Free it with `helix_transfer_free`.
+pub struct helix_transfer {
+    transfer: Transfer,
+    runtime: Arc<HandleRuntime>,
+}
+
+/// Starts a transfer of call `ucid` to `target` (any common phone spelling): CONFERENCE the
+/// target into the call. `mode` is a `helix_transfer_mode` value. A warm transfer then waits
+/// for `helix_transfer_complete` (the agent leaves) or `helix_transfer_cancel` (the target is
+/// dropped); a cold one completes at once.
+///
+/// Needs `did`, `agent_phone_name` and `agent_number` in the config. On success `*out` holds
+/// a handle to free with `helix_transfer_free`; on failure the call is unchanged (except for a
+/// cold transfer whose second step failed: the message says the agent is still on the call).
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_transfer_start(
+    client: *const helix_ozonetel,
+    ucid: *const c_char,
+    target: *const c_char,
+    mode: u32,
+    out: *mut *mut helix_transfer,
+) -> helix_status {
+    ffi! {
+        let client = arg_ref!(client);
+        let ucid = arg_str!(ucid);
+        let target = arg_str!(target);
+        let mode = match mode {
+            0 => TransferMode::Warm,
+            1 => TransferMode::Cold,
+            other => {
+                return Err(Failure::invalid(format!(
+                    "mode {other} is not a helix_transfer_mode (0 warm, 1 cold)"
+                )));
+            }
+        };
+        let out = arg_out!(out);
+        let transfer = block_on(&client.runtime, client.client.transfer(ucid, target, mode))??;
+        out.write(into_handle(helix_transfer {
+            transfer,
+            runtime: client.runtime.clone(),
+        }));
+        Ok(())
+    }
+}
+
+/// Completes a warm transfer: KICK_CALL the agent, leaving the customer with the target.
+/// `HELIX_CLOSED` when it was already completed or cancelled; on any other failure all three
+/// parties are still on the call and it may be retried.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_transfer_complete(transfer: *const helix_transfer) -> helix_status {
+    ffi! {
+        let transfer = arg_ref!(transfer);
+        block_on(&transfer.runtime, transfer.transfer.complete())??;
+        Ok(())
+    }
+}
+
+/// Cancels a warm transfer: KICK_CALL the target, leaving the agent with the customer.
+/// `HELIX_CLOSED` when it was already completed or cancelled.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_transfer_cancel(transfer: *const helix_transfer) -> helix_status {
+    ffi! {
+        let transfer = arg_ref!(transfer);
+        block_on(&transfer.runtime, transfer.transfer.cancel())??;
+        Ok(())
+    }
+}
+
+/// Where the transfer stands: `*out_state` receives a `helix_transfer_state` value.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_transfer_get_state(
+    transfer: *const helix_transfer,
+    out_state: *mut u32,
+) -> helix_status {
+    ffi! {
+        let transfer = arg_ref!(transfer);
+        let out = arg_out!(out_state);
+        let state = match transfer.transfer.state() {
+            TransferState::Conferenced => helix_transfer_state::HELIX_TRANSFER_CONFERENCED,
+            TransferState::InProgress => helix_transfer_state::HELIX_TRANSFER_IN_PROGRESS,
+            TransferState::Completed => helix_transfer_state::HELIX_TRANSFER_COMPLETED,
+            TransferState::Cancelled => helix_transfer_state::HELIX_TRANSFER_CANCELLED,
+        };
+        out.write(state as u32);
+        Ok(())
+    }
+}
+
+/// Frees a transfer handle (it does not change the call). NULL is a no-op. No call may be
+/// running on it.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_transfer_free(transfer: *mut helix_transfer) {
+    let _ = ffi! {
+        // SAFETY: the header requires `transfer` to be NULL or a handle from
+        // `helix_ozonetel_transfer_start` that is not in use and not yet freed.
+        unsafe { free_handle(transfer) };
+        Ok(())
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+    use std::ptr;
+
+    fn last_error() -> String {
+        // SAFETY: helix_last_error never returns NULL.
+        unsafe { CStr::from_ptr(crate::error::helix_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn config() -> helix_ozonetel_config {
+        helix_ozonetel_config {
+            user_name: c"acme".as_ptr(),
+            api_key: c"key".as_ptr(),
+            // Nothing listens here: these tests fail before sending anything.
+            base_url: c"http://127.0.0.1:9".as_ptr(),
+            auth_mode: 0,
+            did: c"918041763265".as_ptr(),
+            agent_phone_name: c"523590".as_ptr(),
+            agent_number: c"9876543210".as_ptr(),
+            region: 0,
+            timeout_ms: 0,
+        }
+    }
+
+    fn client() -> *mut helix_ozonetel {
+        let mut out = ptr::null_mut();
+        assert_eq!(
+            helix_ozonetel_new(&config(), &mut out),
+            helix_status::HELIX_OK
+        );
+        assert!(!out.is_null());
+        out
+    }
+
+    #[test]
+    fn new_checks_the_config_and_writes_only_on_success() {
+        let mut out = ptr::null_mut();
+        let mut cfg = config();
+        cfg.user_name = ptr::null();
+        assert_eq!(
+            helix_ozonetel_new(&cfg, &mut out),
+            helix_status::HELIX_NULL_POINTER
+        );
+        assert!(last_error().contains("config.user_name"));
+        let mut cfg = config();
+        cfg.auth_mode = 7;
+        assert_eq!(
+            helix_ozonetel_new(&cfg, &mut out),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        let mut cfg = config();
+        cfg.agent_number = c"12".as_ptr();
+        assert_eq!(
+            helix_ozonetel_new(&cfg, &mut out),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        assert!(last_error().contains("agent_number"), "{}", last_error());
+        assert!(out.is_null());
+        assert_eq!(
+            helix_ozonetel_new(ptr::null(), &mut out),
+            helix_status::HELIX_NULL_POINTER
+        );
+        assert_eq!(
+            helix_ozonetel_new(&config(), ptr::null_mut()),
+            helix_status::HELIX_NULL_POINTER
+        );
+        helix_ozonetel_free(client());
+        helix_ozonetel_free(ptr::null_mut());
+    }
+
+    #[test]
+    fn call_control_refuses_bad_arguments_before_sending() {
+        let c = client();
+        let mut json = ptr::null_mut();
+        assert_eq!(
+            helix_ozonetel_call_control(c, 0, c"123".as_ptr(), ptr::null(), &mut json),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        assert!(last_error().contains("action 0"), "{}", last_error());
+        assert_eq!(
+            helix_ozonetel_call_control(c, 99, c"123".as_ptr(), ptr::null(), &mut json),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        assert_eq!(
+            helix_ozonetel_call_control(c, 2, ptr::null(), ptr::null(), &mut json),
+            helix_status::HELIX_NULL_POINTER
+        );
+        assert_eq!(
+            helix_ozonetel_call_control(c, 2, c"".as_ptr(), ptr::null(), &mut json),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        assert_eq!(
+            helix_ozonetel_call_control(c, 1, c"123".as_ptr(), ptr::null(), &mut json),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        assert!(
+            last_error().contains("needs a phone number"),
+            "{}",
+            last_error()
+        );
+        assert_eq!(
+            helix_ozonetel_call_control(ptr::null(), 2, c"123".as_ptr(), ptr::null(), &mut json),
+            helix_status::HELIX_NULL_POINTER
+        );
+        assert!(json.is_null());
+        helix_ozonetel_free(c);
+    }
+
+    #[test]
+    fn report_queries_check_their_times() {
+        let c = client();
+        let mut json = ptr::null_mut();
+        let query = helix_call_records_query {
+            from: c"yesterday".as_ptr(),
+            to: c"2025-01-01 00:00:00".as_ptr(),
+            ucid: ptr::null(),
+            campaign_name: ptr::null(),
+            monitor_ucid: ptr::null(),
+            call_type: ptr::null(),
+            status: ptr::null(),
+        };
+        assert_eq!(
+            helix_ozonetel_call_records(c, &query, None, ptr::null_mut(), &mut json),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        assert!(last_error().contains("query.from"), "{}", last_error());
+        assert_eq!(
+            helix_ozonetel_call_record(c, c"123".as_ptr(), c"01/02/2025".as_ptr(), &mut json),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        let abandoned = helix_abandoned_calls_query {
+            from_time: c"2025-01-01T10:00".as_ptr(),
+            to_time: ptr::null(),
+            campaign_name: ptr::null(),
+        };
+        assert_eq!(
+            helix_ozonetel_abandoned_calls(c, &abandoned, &mut json),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        assert!(json.is_null());
+        helix_ozonetel_free(c);
+    }
+}

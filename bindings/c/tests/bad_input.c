@@ -1,0 +1,318 @@
+/*
+ * Bad input from C: NULL handles and strings, invalid UTF-8, out-of-range enum values,
+ * zero-length audio, calls after stop, a callback that stops its own session. Each must give
+ * the right helix_status and a message, leave out-parameters untouched, and never crash.
+ *
+ * Needs the simulator: OZONETEL_BASE_URL and DEEPGRAM_URL (scripts/test.sh sets them).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <helix_engage.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int checks = 0, failed = 0;
+
+static void expect_at(int line, helix_status got, helix_status want, const char *what) {
+    checks++;
+    const char *message = helix_last_error();
+    if (got != want) {
+        fprintf(stderr, "FAIL line %d: %s: got %s, want %s (%s)\n", line, what,
+                helix_status_name(got), helix_status_name(want), message);
+        failed++;
+    } else if (want != HELIX_OK && message[0] == '\0') {
+        fprintf(stderr, "FAIL line %d: %s: %s without a message\n", line, what,
+                helix_status_name(got));
+        failed++;
+    } else if (want == HELIX_OK && message[0] != '\0') {
+        fprintf(stderr, "FAIL line %d: %s: success left a message: %s\n", line, what, message);
+        failed++;
+    } else {
+        printf("ok   %-58s %s%s%s\n", what, helix_status_name(got), message[0] ? ": " : "",
+               message);
+    }
+}
+#define EXPECT(call, want, what) expect_at(__LINE__, (call), (want), (what))
+
+static void expect_true_at(int line, int cond, const char *what) {
+    checks++;
+    if (!cond) {
+        fprintf(stderr, "FAIL line %d: %s\n", line, what);
+        failed++;
+    }
+}
+#define EXPECT_TRUE(cond, what) expect_true_at(__LINE__, (cond), (what))
+
+/* A pointer value the library must never write over on failure. */
+#define SENTINEL ((void *)0x5e17)
+
+static const char BAD_UTF8[] = {'1', '2', (char)0xff, (char)0xfe, '\0'};
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void ozonetel_cases(void) {
+    helix_ozonetel_config config = {0};
+    config.user_name = "acme";
+    config.api_key = "sim-api-key";
+    config.base_url = getenv("OZONETEL_BASE_URL");
+    config.did = "918041763265";
+    config.agent_phone_name = "523590";
+    config.agent_number = "9123456780";
+
+    helix_ozonetel *client = SENTINEL;
+    EXPECT(helix_ozonetel_new(NULL, &client), HELIX_NULL_POINTER, "new: NULL config");
+    EXPECT(helix_ozonetel_new(&config, NULL), HELIX_NULL_POINTER, "new: NULL out");
+    helix_ozonetel_config bad = config;
+    bad.api_key = NULL;
+    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_NULL_POINTER, "new: NULL api_key");
+    bad = config;
+    bad.user_name = BAD_UTF8;
+    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_UTF8, "new: user_name not UTF-8");
+    bad = config;
+    bad.auth_mode = 42;
+    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: auth_mode 42");
+    bad = config;
+    bad.region = 0xffffffffu;
+    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: region out of range");
+    bad = config;
+    bad.base_url = "ftp://example";
+    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: ftp base_url");
+    EXPECT_TRUE(client == SENTINEL, "new: out untouched on failure");
+
+    EXPECT(helix_ozonetel_new(&config, &client), HELIX_OK, "new: valid config");
+    EXPECT_TRUE(client != SENTINEL && client != NULL, "new: out written on success");
+
+    char *json = SENTINEL;
+    EXPECT(helix_ozonetel_call_control(NULL, HELIX_ACTION_HOLD, "123", NULL, &json),
+           HELIX_NULL_POINTER, "call_control: NULL client");
+    EXPECT(helix_ozonetel_call_control(client, 0, "123", NULL, &json), HELIX_INVALID_INPUT,
+           "call_control: action 0");
+    EXPECT(helix_ozonetel_call_control(client, 7, "123", NULL, &json), HELIX_INVALID_INPUT,
+           "call_control: action 7");
+    EXPECT(helix_ozonetel_call_control(client, 0xffffffffu, "123", NULL, &json),
+           HELIX_INVALID_INPUT, "call_control: action 0xffffffff");
+    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, NULL, NULL, &json),
+           HELIX_NULL_POINTER, "call_control: NULL ucid");
+    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, BAD_UTF8, NULL, &json),
+           HELIX_INVALID_UTF8, "call_control: ucid not UTF-8");
+    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, "abc", NULL, &json),
+           HELIX_INVALID_INPUT, "call_control: ucid not digits");
+    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_CONFERENCE, "123", NULL, &json),
+           HELIX_INVALID_INPUT, "call_control: CONFERENCE without number");
+    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_KICK_CALL, "123", BAD_UTF8, &json),
+           HELIX_INVALID_UTF8, "call_control: number not UTF-8");
+    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, "123456789", NULL, &json),
+           HELIX_API, "call_control: unknown call (simulator)");
+    EXPECT_TRUE(json == SENTINEL, "call_control: out untouched on failure");
+
+    EXPECT(helix_ozonetel_pause_recording(client, NULL, NULL), HELIX_NULL_POINTER,
+           "pause_recording: NULL ucid");
+    EXPECT(helix_ozonetel_resume_recording(NULL, "123", NULL), HELIX_NULL_POINTER,
+           "resume_recording: NULL client");
+    EXPECT(helix_ozonetel_abandoned_calls(client, NULL, NULL), HELIX_NULL_POINTER,
+           "abandoned_calls: NULL out");
+    helix_abandoned_calls_query missed = {0};
+    missed.from_time = "today";
+    EXPECT(helix_ozonetel_abandoned_calls(client, &missed, &json), HELIX_INVALID_INPUT,
+           "abandoned_calls: malformed from_time");
+    EXPECT(helix_ozonetel_call_records(client, NULL, NULL, NULL, &json), HELIX_NULL_POINTER,
+           "call_records: NULL query");
+    helix_call_records_query history = {0};
+    EXPECT(helix_ozonetel_call_records(client, &history, NULL, NULL, &json), HELIX_NULL_POINTER,
+           "call_records: zeroed query (from is required)");
+    history.from = "2020-01-01 00:00:00";
+    history.to = "2020-01-01 23:59:59";
+    EXPECT(helix_ozonetel_call_records(client, &history, NULL, NULL, &json),
+           HELIX_INVALID_INPUT, "call_records: more than 15 days back");
+    EXPECT(helix_ozonetel_call_record(client, "123", "2025/01/01", &json), HELIX_INVALID_INPUT,
+           "call_record: malformed date");
+    EXPECT_TRUE(json == SENTINEL, "reports: out untouched on failure");
+
+    helix_transfer *transfer = SENTINEL;
+    EXPECT(helix_ozonetel_transfer_start(client, "123", "9000012345", 2, &transfer),
+           HELIX_INVALID_INPUT, "transfer_start: mode 2");
+    EXPECT(helix_ozonetel_transfer_start(client, "123", NULL, HELIX_TRANSFER_WARM, &transfer),
+           HELIX_NULL_POINTER, "transfer_start: NULL target");
+    EXPECT(helix_ozonetel_transfer_start(client, "123", "9123456780", HELIX_TRANSFER_WARM,
+                                         &transfer),
+           HELIX_INVALID_INPUT, "transfer_start: target is the agent");
+    EXPECT_TRUE(transfer == SENTINEL, "transfer_start: out untouched on failure");
+    EXPECT(helix_transfer_complete(NULL), HELIX_NULL_POINTER, "transfer_complete: NULL");
+    EXPECT(helix_transfer_cancel(NULL), HELIX_NULL_POINTER, "transfer_cancel: NULL");
+    uint32_t state = 77;
+    EXPECT(helix_transfer_get_state(NULL, &state), HELIX_NULL_POINTER, "transfer_get_state: NULL");
+    EXPECT_TRUE(state == 77, "transfer_get_state: out untouched on failure");
+
+    /* A wrong key is HELIX_AUTH, and the message does not echo it. */
+    helix_ozonetel *wrong = NULL;
+    helix_ozonetel_config wrong_config = config;
+    wrong_config.api_key = "not-the-key-CANARY";
+    EXPECT(helix_ozonetel_new(&wrong_config, &wrong), HELIX_OK, "new: wrong key (not sent yet)");
+    EXPECT(helix_ozonetel_call_control(wrong, HELIX_ACTION_HOLD, "123456789", NULL, NULL),
+           HELIX_AUTH, "call_control: refused key (simulator)");
+    EXPECT_TRUE(strstr(helix_last_error(), "CANARY") == NULL, "auth message hides the key");
+    helix_ozonetel_free(wrong);
+
+    /* Success clears the thread's last error. */
+    EXPECT(helix_ozonetel_call_control(client, 99, "1", NULL, NULL), HELIX_INVALID_INPUT,
+           "a failure sets a message");
+    helix_ozonetel *second = NULL;
+    EXPECT(helix_ozonetel_new(&config, &second), HELIX_OK, "the next success clears it");
+    helix_ozonetel_free(second);
+    helix_ozonetel_free(client);
+    helix_ozonetel_free(NULL);
+    helix_transfer_free(NULL);
+}
+
+struct stopper {
+    _Atomic(helix_assist *) assist;
+    atomic_int stop_status; /* -1 until the callback stopped the session */
+    atomic_int closed;
+    atomic_int events;
+};
+
+/* Stops its own session from the event thread on the first final transcript. */
+static void stop_from_callback(void *user_data, const helix_event *event) {
+    struct stopper *s = user_data;
+    atomic_fetch_add(&s->events, 1);
+    if (event->kind == HELIX_EVENT_CLOSED) {
+        atomic_fetch_add(&s->closed, 1);
+    }
+    if (event->kind == HELIX_EVENT_TRANSCRIPT && atomic_load(&s->stop_status) == -1 &&
+        strstr(event->json, "\"isFinal\":true") != NULL) {
+        char *summary = NULL;
+        atomic_store(&s->stop_status, (int)helix_assist_stop(atomic_load(&s->assist), &summary));
+        helix_string_free(summary);
+    }
+}
+
+static void assist_cases(void) {
+    helix_assist_config config = {0};
+    config.deepgram_api_key = "sim-deepgram-key";
+    config.deepgram_url = getenv("DEEPGRAM_URL");
+
+    helix_assist *assist = SENTINEL;
+    EXPECT(helix_assist_start(NULL, NULL, NULL, &assist), HELIX_NULL_POINTER,
+           "assist_start: NULL config");
+    EXPECT(helix_assist_start(&config, NULL, NULL, NULL), HELIX_NULL_POINTER,
+           "assist_start: NULL out");
+    helix_assist_config bad = config;
+    bad.deepgram_api_key = NULL;
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_NULL_POINTER,
+           "assist_start: NULL deepgram key");
+    bad = config;
+    bad.deepgram_url = BAD_UTF8;
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_UTF8,
+           "assist_start: deepgram_url not UTF-8");
+    bad = config;
+    bad.encoding = 9;
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
+           "assist_start: encoding 9");
+    bad = config;
+    bad.channel_layout = 5;
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
+           "assist_start: channel_layout 5");
+    bad = config;
+    bad.lead_json = "{\"name\": 12}";
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
+           "assist_start: lead_json of the wrong shape");
+    bad = config;
+    bad.deepgram_api_key = "wrong-deepgram-key";
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_AUTH,
+           "assist_start: refused key (simulator)");
+    EXPECT_TRUE(assist == SENTINEL, "assist_start: out untouched on failure");
+
+    EXPECT(helix_assist_start(&config, NULL, NULL, &assist), HELIX_OK,
+           "assist_start: valid, no callback");
+    uint8_t audio[640] = {0};
+    bool queued = false;
+    EXPECT(helix_assist_send_audio(NULL, audio, sizeof audio, &queued), HELIX_NULL_POINTER,
+           "send_audio: NULL session");
+    EXPECT(helix_assist_send_audio(assist, NULL, 10, &queued), HELIX_NULL_POINTER,
+           "send_audio: NULL data, len 10");
+    EXPECT(helix_assist_send_audio(assist, audio, 0, &queued), HELIX_INVALID_INPUT,
+           "send_audio: zero-length audio");
+    EXPECT(helix_assist_send_audio(assist, NULL, 0, &queued), HELIX_INVALID_INPUT,
+           "send_audio: NULL data, len 0");
+    EXPECT(helix_assist_send_audio(assist, audio, sizeof audio, &queued), HELIX_OK,
+           "send_audio: a real chunk");
+    EXPECT_TRUE(queued, "send_audio: queued");
+    EXPECT(helix_assist_send_audio(assist, audio, sizeof audio, NULL), HELIX_OK,
+           "send_audio: NULL out_queued is allowed");
+    EXPECT(helix_assist_update_lead(assist, "{not json"), HELIX_INVALID_INPUT,
+           "update_lead: malformed JSON");
+    EXPECT(helix_assist_update_lead(assist, "{\"nickname\":\"x\"}"), HELIX_INVALID_INPUT,
+           "update_lead: unknown field");
+    EXPECT(helix_assist_update_lead(assist, BAD_UTF8), HELIX_INVALID_UTF8,
+           "update_lead: not UTF-8");
+    EXPECT(helix_assist_update_lead(assist, NULL), HELIX_NULL_POINTER, "update_lead: NULL");
+    EXPECT(helix_assist_update_lead(assist, "{\"name\":\"Asha\"}"), HELIX_OK,
+           "update_lead: valid");
+    char *json = SENTINEL;
+    EXPECT(helix_assist_metrics(assist, NULL), HELIX_NULL_POINTER, "metrics: NULL out");
+
+    char *summary = NULL;
+    EXPECT(helix_assist_stop(assist, &summary), HELIX_OK, "stop");
+    EXPECT_TRUE(summary != NULL && strstr(summary, "\"transcript\"") != NULL,
+                "stop: summary JSON");
+    helix_string_free(summary);
+    EXPECT(helix_assist_stop(assist, &json), HELIX_CLOSED, "stop: a second time");
+    EXPECT(helix_assist_send_audio(assist, audio, sizeof audio, &queued), HELIX_CLOSED,
+           "send_audio: after stop");
+    EXPECT(helix_assist_set_on_hold(assist, true), HELIX_CLOSED, "set_on_hold: after stop");
+    EXPECT(helix_assist_finalize(assist), HELIX_CLOSED, "finalize: after stop");
+    EXPECT(helix_assist_update_lead(assist, "{}"), HELIX_CLOSED, "update_lead: after stop");
+    EXPECT(helix_assist_metrics(assist, &json), HELIX_CLOSED, "metrics: after stop");
+    EXPECT_TRUE(json == SENTINEL, "after stop: out untouched");
+    helix_assist_free(assist);
+    helix_assist_free(NULL);
+
+    /* A callback may stop its own session: no deadlock, the Closed event still arrives. */
+    struct stopper s;
+    atomic_init(&s.stop_status, -1);
+    atomic_init(&s.closed, 0);
+    atomic_init(&s.events, 0);
+    atomic_init(&s.assist, NULL);
+    helix_assist *self_stopping = NULL;
+    EXPECT(helix_assist_start(&config, stop_from_callback, &s, &self_stopping), HELIX_OK,
+           "assist_start: callback that stops its session");
+    atomic_store(&s.assist, self_stopping); /* before any audio, so before any final */
+    static uint8_t second[3200];
+    for (int i = 0; i < 200 && atomic_load(&s.stop_status) == -1; i++) {
+        helix_status st = helix_assist_send_audio(self_stopping, second, sizeof second, NULL);
+        if (st != HELIX_OK && st != HELIX_CLOSED) {
+            EXPECT(st, HELIX_OK, "send_audio while the callback stops");
+            break;
+        }
+        sleep_ms(5);
+    }
+    for (int i = 0; i < 200 && atomic_load(&s.closed) == 0; i++) {
+        sleep_ms(50);
+    }
+    EXPECT_TRUE(atomic_load(&s.stop_status) == HELIX_OK, "stop from inside the callback");
+    EXPECT_TRUE(atomic_load(&s.closed) == 1, "closed event after a stop from the callback");
+    EXPECT(helix_assist_send_audio(self_stopping, second, sizeof second, NULL), HELIX_CLOSED,
+           "send_audio: after the callback stopped it");
+    helix_assist_free(self_stopping);
+}
+
+int main(void) {
+    if (getenv("OZONETEL_BASE_URL") == NULL || getenv("DEEPGRAM_URL") == NULL) {
+        fprintf(stderr, "set OZONETEL_BASE_URL and DEEPGRAM_URL (the simulator's URLs)\n");
+        return 2;
+    }
+    EXPECT_TRUE(strcmp(helix_status_name(HELIX_PANIC), "panic") == 0, "status name");
+    EXPECT_TRUE(strcmp(helix_status_name(1234), "unknown") == 0, "unknown status name");
+    helix_string_free(NULL);
+    ozonetel_cases();
+    assist_cases();
+    printf("%d passed, %d failed\n", checks - failed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,326 @@
+/*
+ * A small dialer on helix-engage's C ABI: call control, recording, a warm transfer, missed
+ * calls, call history, and live assist on the call's audio. It uses only <helix_engage.h>.
+ *
+ *   dialer UCID AUDIO.raw
+ *
+ * UCID is a live call's id; AUDIO.raw is 16 kHz stereo signed 16-bit little-endian PCM (agent
+ * on the left channel, customer on the right). Settings come from the environment:
+ *
+ *   OZONETEL_BASE_URL  OZONETEL_USER_NAME  OZONETEL_API_KEY   (the account)
+ *   OZONETEL_DID  OZONETEL_AGENT_PHONE_NAME  OZONETEL_AGENT_NUMBER
+ *   DEEPGRAM_URL  DEEPGRAM_API_KEY  OPENAI_BASE_URL  OPENAI_API_KEY
+ *   HELIX_TRANSFER_TARGET   the number a warm transfer goes to (skipped when unset)
+ *   HELIX_CDR_FROM HELIX_CDR_TO   "YYYY-MM-DD HH:MM:SS" call-history window (skipped when unset)
+ *
+ * Exits 0 when every step succeeded. scripts/test.sh runs it against the simulator, under
+ * valgrind.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <helix_engage.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int failures = 0;
+
+static const char *env_or(const char *name, const char *fallback) {
+    const char *v = getenv(name);
+    return (v != NULL && v[0] != '\0') ? v : fallback;
+}
+
+/* Reports a call's outcome; on failure prints the status name and helix_last_error(). */
+static int check(helix_status status, const char *what) {
+    if (status == HELIX_OK) {
+        printf("ok    %s\n", what);
+        return 1;
+    }
+    fprintf(stderr, "FAIL  %s: %s: %s\n", what, helix_status_name(status), helix_last_error());
+    failures++;
+    return 0;
+}
+
+/* Prints a JSON result (shortened) and frees it. */
+static void show(const char *label, char *json) {
+    if (json == NULL) {
+        return;
+    }
+    size_t len = strlen(json);
+    printf("      %s: %.160s%s\n", label, json, len > 160 ? "..." : "");
+    helix_string_free(json);
+}
+
+static size_t count_occurrences(const char *text, const char *needle) {
+    size_t n = 0;
+    for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle)) {
+        n++;
+    }
+    return n;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- call control, recording, transfer, reports ------------------------------------------ */
+
+static void progress(void *user_data, const char *progress_json) {
+    (void)user_data;
+    printf("      call history progress: %s\n", progress_json);
+}
+
+static void ozonetel_steps(const char *ucid) {
+    helix_ozonetel_config config = {0}; /* zero = defaults */
+    config.base_url = getenv("OZONETEL_BASE_URL");
+    config.user_name = env_or("OZONETEL_USER_NAME", "acme");
+    config.api_key = env_or("OZONETEL_API_KEY", "");
+    config.did = env_or("OZONETEL_DID", "918041763265");
+    config.agent_phone_name = env_or("OZONETEL_AGENT_PHONE_NAME", "523590");
+    config.agent_number = env_or("OZONETEL_AGENT_NUMBER", "9123456780");
+
+    helix_ozonetel *client = NULL;
+    if (!check(helix_ozonetel_new(&config, &client), "helix_ozonetel_new")) {
+        return;
+    }
+
+    const struct {
+        uint32_t action;
+        const char *name;
+    } steps[] = {
+        {HELIX_ACTION_HOLD, "HOLD"},
+        {HELIX_ACTION_UNHOLD, "UNHOLD"},
+        {HELIX_ACTION_MUTE, "MUTE"},
+        {HELIX_ACTION_UNMUTE, "UNMUTE"},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        char *json = NULL;
+        if (check(helix_ozonetel_call_control(client, steps[i].action, ucid, NULL, &json),
+                  steps[i].name)) {
+            show("answer", json);
+        }
+    }
+
+    /* Conference a supervisor in, then drop them: both through call control. */
+    const char *supervisor = "+91 99887 76655";
+    char *json = NULL;
+    if (check(helix_ozonetel_call_control(client, HELIX_ACTION_CONFERENCE, ucid, supervisor,
+                                          &json),
+              "CONFERENCE supervisor")) {
+        show("answer", json);
+    }
+    check(helix_ozonetel_call_control(client, HELIX_ACTION_KICK_CALL, ucid, supervisor, NULL),
+          "KICK_CALL supervisor (no answer wanted: out_json NULL)");
+
+    if (check(helix_ozonetel_pause_recording(client, ucid, &json), "pause recording")) {
+        show("answer", json);
+    }
+    if (check(helix_ozonetel_resume_recording(client, ucid, &json), "resume recording")) {
+        show("answer", json);
+    }
+
+    char *missed = NULL;
+    if (check(helix_ozonetel_abandoned_calls(client, NULL, &missed), "missed calls today")) {
+        printf("      %zu missed call(s)\n", count_occurrences(missed, "\"monitorUcid\""));
+        show("missed", missed);
+    }
+
+    const char *from = getenv("HELIX_CDR_FROM");
+    const char *to = getenv("HELIX_CDR_TO");
+    if (from != NULL && to != NULL) {
+        helix_call_records_query query = {0};
+        query.from = from;
+        query.to = to;
+        char *records = NULL;
+        if (check(helix_ozonetel_call_records(client, &query, progress, NULL, &records),
+                  "call history")) {
+            printf("      %zu record(s)\n", count_occurrences(records, "\"callId\""));
+            show("records", records);
+        }
+    }
+
+    /* A warm transfer: first cancelled (the agent keeps the customer), then completed. */
+    const char *target = getenv("HELIX_TRANSFER_TARGET");
+    if (target != NULL) {
+        helix_transfer *transfer = NULL;
+        if (check(helix_ozonetel_transfer_start(client, ucid, target, HELIX_TRANSFER_WARM,
+                                                &transfer),
+                  "warm transfer: conference the target")) {
+            check(helix_transfer_cancel(transfer), "warm transfer: cancel");
+            uint32_t state = 0;
+            if (check(helix_transfer_get_state(transfer, &state), "transfer state") &&
+                state != HELIX_TRANSFER_CANCELLED) {
+                fprintf(stderr, "FAIL  transfer state is %u, expected cancelled\n", state);
+                failures++;
+            }
+            helix_transfer_free(transfer);
+        }
+        transfer = NULL;
+        if (check(helix_ozonetel_transfer_start(client, ucid, target, HELIX_TRANSFER_WARM,
+                                                &transfer),
+                  "warm transfer again")) {
+            /* The transfer handle may outlive the client it came from. */
+            helix_ozonetel_free(client);
+            client = NULL;
+            check(helix_transfer_complete(transfer), "warm transfer: complete (agent leaves)");
+            helix_status again = helix_transfer_complete(transfer);
+            if (again != HELIX_CLOSED) {
+                fprintf(stderr, "FAIL  a second complete gave %s\n", helix_status_name(again));
+                failures++;
+            }
+            helix_transfer_free(transfer);
+        }
+    }
+    helix_ozonetel_free(client);
+}
+
+/* ---- live assist ------------------------------------------------------------------------- */
+
+struct assist_counts {
+    atomic_int finals;
+    atomic_int interims;
+    atomic_int suggestions;
+    atomic_int errors;
+    atomic_int closed;
+};
+
+/* Runs on the session's event thread, one event at a time. */
+static void on_event(void *user_data, const helix_event *event) {
+    struct assist_counts *counts = user_data;
+    switch (event->kind) {
+    case HELIX_EVENT_TRANSCRIPT:
+        if (strstr(event->json, "\"isFinal\":true") != NULL) {
+            atomic_fetch_add(&counts->finals, 1);
+            printf("      transcript: %.140s\n", event->json);
+        } else {
+            atomic_fetch_add(&counts->interims, 1);
+        }
+        break;
+    case HELIX_EVENT_SUGGESTION:
+        atomic_fetch_add(&counts->suggestions, 1);
+        printf("      suggestion: %.200s\n", event->json);
+        break;
+    case HELIX_EVENT_ERROR:
+        atomic_fetch_add(&counts->errors, 1);
+        fprintf(stderr, "      assist error: %s\n", event->json);
+        break;
+    case HELIX_EVENT_CLOSED:
+        atomic_fetch_add(&counts->closed, 1);
+        break;
+    default:
+        break;
+    }
+    if (strlen(event->json) != event->json_len) {
+        fprintf(stderr, "FAIL  json_len does not match the payload\n");
+        failures++;
+    }
+}
+
+static void assist_steps(const char *audio_path) {
+    FILE *audio = fopen(audio_path, "rb");
+    if (audio == NULL) {
+        fprintf(stderr, "FAIL  cannot open %s\n", audio_path);
+        failures++;
+        return;
+    }
+
+    helix_assist_config config = {0}; /* linear16, 16 kHz, stereo, agent first */
+    config.deepgram_api_key = env_or("DEEPGRAM_API_KEY", "");
+    config.deepgram_url = getenv("DEEPGRAM_URL");
+    config.openai_api_key = getenv("OPENAI_API_KEY");
+    config.openai_base_url = getenv("OPENAI_BASE_URL");
+    config.suggestion_interval_ms = 1000;
+    config.suggestion_min_gap_ms = 500;
+    config.lead_json = "{\"name\":\"Rahul Sharma\",\"status\":\"follow-up\","
+                       "\"history\":[\"asked about knee surgery packages\"]}";
+
+    struct assist_counts counts;
+    atomic_init(&counts.finals, 0);
+    atomic_init(&counts.interims, 0);
+    atomic_init(&counts.suggestions, 0);
+    atomic_init(&counts.errors, 0);
+    atomic_init(&counts.closed, 0);
+
+    helix_assist *assist = NULL;
+    if (!check(helix_assist_start(&config, on_event, &counts, &assist), "helix_assist_start")) {
+        fclose(audio);
+        return;
+    }
+
+    /* 50 ms chunks, sent faster than real time (the simulator times its script by audio). */
+    static uint8_t chunk[3200];
+    size_t n, sent = 0, dropped = 0, chunks = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, audio)) > 0) {
+        bool queued = false;
+        if (helix_assist_send_audio(assist, chunk, n, &queued) != HELIX_OK) {
+            check(HELIX_CLOSED, "send audio");
+            break;
+        }
+        sent += n;
+        dropped += queued ? 0 : 1;
+        chunks++;
+        if (chunks == 200) {
+            check(helix_assist_update_lead(assist, "{\"name\":\"Rahul Sharma\","
+                                                   "\"fields\":[[\"Branch\",\"Whitefield\"]]}"),
+                  "update lead mid-call");
+            check(helix_assist_set_on_hold(assist, true), "hold (assist)");
+            check(helix_assist_set_on_hold(assist, false), "unhold (assist)");
+        }
+        sleep_ms(2);
+    }
+    fclose(audio);
+    printf("      streamed %zu bytes in %zu chunks (%zu dropped)\n", sent, chunks, dropped);
+
+    /* Give the transcript and a suggestion time to arrive (generous for valgrind). */
+    for (int i = 0; i < 300 && (atomic_load(&counts.finals) < 6 ||
+                                atomic_load(&counts.suggestions) < 1);
+         i++) {
+        sleep_ms(100);
+    }
+
+    char *metrics = NULL;
+    if (check(helix_assist_metrics(assist, &metrics), "assist metrics")) {
+        show("metrics", metrics);
+    }
+
+    char *summary = NULL;
+    if (check(helix_assist_stop(assist, &summary), "helix_assist_stop")) {
+        size_t segments = count_occurrences(summary, "\"speechFinal\"");
+        printf("      summary: %zu final segment(s), complete=%s\n", segments,
+               strstr(summary, "\"complete\":true") ? "true" : "false");
+        if (segments == 0) {
+            fprintf(stderr, "FAIL  the summary has no transcript\n");
+            failures++;
+        }
+        helix_string_free(summary);
+    }
+    printf("      events: %d finals, %d interims, %d suggestions, %d errors, %d closed\n",
+           atomic_load(&counts.finals), atomic_load(&counts.interims),
+           atomic_load(&counts.suggestions), atomic_load(&counts.errors),
+           atomic_load(&counts.closed));
+    if (atomic_load(&counts.finals) == 0 || atomic_load(&counts.suggestions) == 0 ||
+        atomic_load(&counts.closed) != 1 || atomic_load(&counts.errors) != 0) {
+        fprintf(stderr, "FAIL  expected finals, a suggestion, one closed event, no errors\n");
+        failures++;
+    }
+    helix_assist_free(assist);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s UCID AUDIO.raw (16 kHz stereo linear16)\n", argv[0]);
+        return 2;
+    }
+    assist_steps(argv[2]);
+    ozonetel_steps(argv[1]);
+    if (failures != 0) {
+        fprintf(stderr, "dialer: %d failure(s)\n", failures);
+        return 1;
+    }
+    printf("dialer: all steps passed\n");
+    return 0;
+}
