@@ -561,7 +561,7 @@ export declare class MissedCallWatcher {
   /** Stops watching (synchronous form of `return()`). */
   close(): void
   /** The watcher is its own async iterator. */
-  [globalThis.Symbol.asyncIterator](): AsyncIterator<AbandonedCall, undefined>
+  [globalThis.Symbol.asyncIterator](): MissedCallWatcher
 }
 
 /**

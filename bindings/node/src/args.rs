@@ -2,9 +2,7 @@
 //! argument (and, for option objects, the field path), never a panic or napi's generic error.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use napi::bindgen_prelude::{
-    FromNapiValue, Object, Uint8ArraySlice, Unknown, ValueType,
-};
+use napi::bindgen_prelude::{FromNapiValue, Object, Uint8ArraySlice, Unknown, ValueType};
 use napi::{Env, JsValue};
 use serde::de::DeserializeOwned;
 

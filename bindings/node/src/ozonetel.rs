@@ -1,13 +1,15 @@
 //! `OzonetelClient`, `Transfer`, `MissedCallWatcher`: the core's `ozonetel` module for JS.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use chrono::FixedOffset;
 use futures::StreamExt;
 use helix_engage::ozonetel::{
-    AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, Client, Region, RetryPolicy,
-    TransferMode, TransferState, WatchOptions,
+    AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, Client, DEFAULT_BASE_URL,
+    MemoryTokenStore, Region, RetryPolicy, TokenStore, TransferMode, TransferState, WatchOptions,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Object, PromiseRaw, This, Unknown};
@@ -123,8 +125,40 @@ struct WatchArg {
     campaign_name: Option<String>,
 }
 
+/// The token store of every client in this process (and its worker threads) that names the same
+/// base URL, account and key.
+///
+/// Ozonetel keeps one valid token per account: two stores on one account invalidate each
+/// other's tokens, so Node code that creates several `OzonetelClient`s (per tenant, per worker,
+/// per request) must not get one store each — the core asks for one store per account. Keyed
+/// by the key too, so a client with a wrong key never borrows a token another client earned.
+fn shared_token_store(base_url: &str, user_name: &str, api_key: &str) -> Arc<dyn TokenStore> {
+    static STORES: OnceLock<(RandomState, Mutex<HashMap<u64, Arc<MemoryTokenStore>>>)> =
+        OnceLock::new();
+    let (hasher, stores) = STORES.get_or_init(|| (RandomState::new(), Mutex::new(HashMap::new())));
+    // A per-process random hash: the map never holds the key itself.
+    let id = hasher.hash_one((
+        base_url.trim().trim_end_matches('/'),
+        user_name.trim(),
+        api_key,
+    ));
+    let mut stores = stores.lock().unwrap_or_else(PoisonError::into_inner);
+    stores
+        .entry(id)
+        .or_insert_with(|| Arc::new(MemoryTokenStore::new()))
+        .clone()
+}
+
 fn build_client(o: ClientOptions) -> helix_engage::Result<Client> {
-    let mut b = Client::builder().user_name(o.user_name).api_key(o.api_key);
+    let store = shared_token_store(
+        o.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+        &o.user_name,
+        &o.api_key,
+    );
+    let mut b = Client::builder()
+        .user_name(o.user_name)
+        .api_key(o.api_key)
+        .token_store_arc(store);
     if let Some(url) = o.base_url {
         b = b.base_url(url);
     }
