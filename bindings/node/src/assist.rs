@@ -518,7 +518,7 @@ impl AssistEvents {
                     _ = done.wait_for(|d| *d) => Ok(None),
                 }
             },
-            |env, item| iterator_result(env, item),
+            iterator_result,
         )
     }
 

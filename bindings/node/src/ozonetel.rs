@@ -133,8 +133,8 @@ struct WatchArg {
 /// per request) must not get one store each — the core asks for one store per account. Keyed
 /// by the key too, so a client with a wrong key never borrows a token another client earned.
 fn shared_token_store(base_url: &str, user_name: &str, api_key: &str) -> Arc<dyn TokenStore> {
-    static STORES: OnceLock<(RandomState, Mutex<HashMap<u64, Arc<MemoryTokenStore>>>)> =
-        OnceLock::new();
+    type Stores = Mutex<HashMap<u64, Arc<MemoryTokenStore>>>;
+    static STORES: OnceLock<(RandomState, Stores)> = OnceLock::new();
     let (hasher, stores) = STORES.get_or_init(|| (RandomState::new(), Mutex::new(HashMap::new())));
     // A per-process random hash: the map never holds the key itself.
     let id = hasher.hash_one((
@@ -660,7 +660,7 @@ impl MissedCallWatcher {
                     _ = closed.wait_for(|c| *c) => Ok(None),
                 }
             },
-            |env, item| iterator_result(env, item),
+            iterator_result,
         )
     }
 
