@@ -143,7 +143,12 @@ const assistClients = {
       send: (s) => sessions[s].sendAudio(FRAME),
       stop: async () => {
         const summaries = await Promise.all(sessions.map((s) => s.stop()))
-        return { events, finals: summaries.reduce((n, s) => n + s.transcript.segments.length, 0) }
+        return {
+          events,
+          finals: summaries.reduce((n, s) => n + s.transcript.segments.length, 0),
+          reconnects: summaries.reduce((n, s) => n + s.metrics.reconnects, 0),
+          droppedChunks: summaries.reduce((n, s) => n + s.metrics.droppedChunks, 0),
+        }
       },
     }
   },
@@ -182,7 +187,7 @@ const assistClients = {
               }),
           ),
         )
-        return { events, finals }
+        return { events, finals, reconnects: 0, droppedChunks: 0 }
       },
     }
   },
@@ -238,6 +243,18 @@ async function startSim() {
     })
   })
   child.removeAllListeners('exit')
+  // Speech for the whole stream: a socket that hears audio and answers nothing for 10 s looks
+  // dead to the module's watchdog (and would be replaced), which is not what is measured here.
+  const turns = []
+  for (let t = 0; t + 2.5 <= SECONDS + 2.5; t += 2.5) {
+    turns.push({ channel: 0, text: `Utterance ${turns.length + 1} of the benchmark call.`, start: t + 0.2, end: t + 2.2 })
+  }
+  const res = await fetch(`${urls.control}/deepgram/script`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ turns }),
+  })
+  if (!res.ok) throw new Error(`cannot set the script: ${res.status} ${await res.text()}`)
   return { urls, stop: () => child.kill('SIGTERM') }
 }
 
@@ -281,7 +298,7 @@ async function main() {
     for (const k of ['native', 'ws']) {
       la[k] = runChild('assist', k, sim.urls)
       console.log(
-        `   ${k.padEnd(7)} ${fmt(la[k].cpuUsPerStreamSecond).padStart(7)} µs CPU/stream-second (${fmt(la[k].cpuPercentOfOneCore)}% of a core)   ${fmt(la[k].rssPerSessionKiB).padStart(7)} KiB RSS/session   ${la[k].events} events, ${la[k].finals} finals`,
+        `   ${k.padEnd(7)} ${fmt(la[k].cpuUsPerStreamSecond).padStart(7)} µs CPU/stream-second (${fmt(la[k].cpuPercentOfOneCore)}% of a core)   ${fmt(la[k].rssPerSessionKiB).padStart(7)} KiB RSS/session   ${la[k].events} events, ${la[k].finals} finals, ${la[k].reconnects} reconnects, ${la[k].droppedChunks} dropped`,
       )
     }
     console.log(
