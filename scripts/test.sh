@@ -192,4 +192,27 @@ trap 'c_cleanup; cleanup' EXIT
 c_section
 # ==== end of the C ABI section ===========================================================
 
+# === Node: @helix-engage/native (bindings/node) and the NestJS example (examples/node) =======
+# Debug build of the addon: the suite checks behaviour, not speed, and a release build of the
+# whole dependency tree would double CI time. The simulator binary the tests spawn comes from
+# the same cargo build.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    log "installing nodejs and npm"
+    apt_install nodejs npm
+fi
+log "node: npm ci (bindings/node, examples/node)"
+(cd bindings/node && npm ci --no-audit --no-fund --loglevel=error)
+(cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
+log "node: build the simulator and the addon"
+cargo build -p helix-engage-sim --bin helix-engage-sim --locked
+(cd bindings/node && npx napi build --platform)
+log "node: generated index.js / index.d.ts match the Rust"
+git diff --exit-code -- bindings/node/index.js bindings/node/index.d.ts ||
+    { echo "bindings/node/index.js or index.d.ts is stale: run 'npx napi build --platform' in bindings/node and commit" >&2; exit 1; }
+log "node: binding tests (node --test, against the simulator)"
+(cd bindings/node && node --test __test__/*.test.js)
+log "node: NestJS example: tsc --noEmit and the e2e test"
+(cd examples/node && npx tsc --noEmit -p tsconfig.json && npm run --silent test:e2e)
+# === end of the Node section ================================================================
+
 log "all checks and tests passed"

@@ -1,0 +1,316 @@
+'use strict'
+// @helix-engage/native against what the NestJS sidecar does today, in one run, against one
+// simulator on 127.0.0.1 (release build). Not a test: `npm run bench` (see README, "Node").
+//
+// 1. Call control: 20,000 HOLD/UNHOLD requests at concurrency 64 through (a) this module,
+//    (b) axios with a cached token, as the sidecar's OzonetelService does, (c) Node's fetch.
+//    Throughput and client CPU per request (user+system of the client process).
+// 2. Live assist: 200 concurrent sessions streaming 16 kHz mono linear16 in 20 ms frames, in
+//    real time, for 60 s, through (a) this module and (b) a plain `ws` client doing the same
+//    streaming (and JSON-parsing what comes back), as the sidecar does today. CPU per
+//    stream-second and memory (RSS growth) per session.
+//
+// Each scenario runs in its own child process so CPU and memory are its own. Knobs (env):
+// BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_SESSIONS, BENCH_SECONDS, HELIX_SIM_BIN.
+const { spawn, execFileSync } = require('node:child_process')
+const path = require('node:path')
+const fs = require('node:fs')
+const readline = require('node:readline')
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000)
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60)
+const repo = path.resolve(__dirname, '..', '..')
+const ACCOUNT = { userName: 'acme', apiKey: 'sim-api-key', did: '918041763265', agentPhoneName: 'agent1' }
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios (run in a child: `node bench.js <scenario> <sim-json>`)
+// ---------------------------------------------------------------------------------------------
+
+/** Runs `task(i)` REQUESTS times with CONCURRENCY in flight; returns wall ms and CPU µs. */
+async function drive(task) {
+  let next = 0
+  const worker = async () => {
+    while (next < REQUESTS) await task(next++)
+  }
+  const cpu0 = process.cpuUsage()
+  const t0 = process.hrtime.bigint()
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
+  const cpu = process.cpuUsage(cpu0)
+  return { wallMs, cpuUs: cpu.user + cpu.system }
+}
+
+async function seedCalls(sim) {
+  const ucids = []
+  for (let i = 0; i < CONCURRENCY; i++) {
+    const res = await fetch(`${sim.control}/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    ucids.push((await res.json()).ucid)
+  }
+  return ucids
+}
+
+/** The sidecar's wire, written once for axios and fetch: cached token, Bearer, JSON body. */
+function sidecarWire(sim, post) {
+  let token = null
+  async function getToken() {
+    if (token) return token
+    const data = await post(`${sim.ozonetel}/ca_apis/CAToken/generateToken`, { userName: ACCOUNT.userName }, { apiKey: ACCOUNT.apiKey })
+    token = data.token
+    return token
+  }
+  return async (action, ucid) => {
+    const data = await post(
+      `${sim.ozonetel}/ca_apis/CallControl_V4`,
+      { userName: ACCOUNT.userName, action, ucid, conferenceNumber: '', did: ACCOUNT.did, agentPhoneName: ACCOUNT.agentPhoneName },
+      { Authorization: `Bearer ${await getToken()}` },
+    )
+    if (String(data.status).toLowerCase() !== 'success') throw new Error(`call control failed: ${JSON.stringify(data)}`)
+    return data
+  }
+}
+
+const callControlClients = {
+  native(sim) {
+    const { OzonetelClient } = require('@helix-engage/native')
+    const oz = new OzonetelClient({ ...ACCOUNT, baseUrl: sim.ozonetel, agentNumber: '9123456780' })
+    return (action, ucid) => oz.callControl({ action, ucid })
+  },
+  axios(sim) {
+    const axios = require('axios')
+    return sidecarWire(sim, async (url, body, headers) => (await axios.post(url, body, { headers, timeout: 10_000 })).data)
+  },
+  fetch(sim) {
+    return sidecarWire(sim, async (url, body, headers) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      })
+      return res.json()
+    })
+  },
+}
+
+async function callControlScenario(kind, sim) {
+  const ucids = await seedCalls(sim)
+  const send = callControlClients[kind](sim)
+  const request = (i) => send(i % (2 * CONCURRENCY) < CONCURRENCY ? 'HOLD' : 'UNHOLD', ucids[i % CONCURRENCY])
+  // Warm-up: token, connection pool, JIT.
+  for (let i = 0; i < 200; i++) await request(i)
+  const { wallMs, cpuUs } = await drive(request)
+  return { requests: REQUESTS, wallMs, cpuUs, perSecond: REQUESTS / (wallMs / 1000), cpuUsPerRequest: cpuUs / REQUESTS }
+}
+
+/** Calls `tick()` every 20 ms of real time for SECONDS, catching up when the loop lags. */
+async function realTime(sendFrame) {
+  const total = (SECONDS * 1000) / 20
+  const t0 = Date.now()
+  let sent = 0
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor((Date.now() - t0) / 20) + 1)
+      for (; sent < due; sent++) sendFrame(sent)
+      if (sent >= total) {
+        clearInterval(timer)
+        resolve()
+      }
+    }, 20)
+  })
+}
+
+const FRAME = Buffer.alloc(640) // 20 ms of 16 kHz mono linear16
+
+const assistClients = {
+  async native(sim) {
+    const { LiveAssist } = require('@helix-engage/native')
+    let events = 0
+    const sessions = await Promise.all(
+      Array.from({ length: SESSIONS }, () =>
+        LiveAssist.start(
+          {
+            deepgram: { apiKey: 'sim-deepgram-key', url: sim.deepgram },
+            audio: { encoding: 'linear16', sampleRate: 16000, channels: 1 },
+            speakers: ['customer'],
+          },
+          () => events++,
+        ),
+      ),
+    )
+    return {
+      send: (s) => sessions[s].sendAudio(FRAME),
+      stop: async () => {
+        const summaries = await Promise.all(sessions.map((s) => s.stop()))
+        return {
+          events,
+          finals: summaries.reduce((n, s) => n + s.transcript.segments.length, 0),
+          reconnects: summaries.reduce((n, s) => n + s.metrics.reconnects, 0),
+          droppedChunks: summaries.reduce((n, s) => n + s.metrics.droppedChunks, 0),
+        }
+      },
+    }
+  },
+  async ws(sim) {
+    const WebSocket = require('ws')
+    let events = 0
+    let finals = 0
+    const query = 'model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true&punctuate=true&smart_format=true&endpointing=300&utterance_end_ms=1000&vad_events=true'
+    const sockets = await Promise.all(
+      Array.from(
+        { length: SESSIONS },
+        () =>
+          new Promise((resolve, reject) => {
+            const ws = new WebSocket(`${sim.deepgram}/v1/listen?${query}`, { headers: { Authorization: 'Token sim-deepgram-key' } })
+            ws.on('message', (data, isBinary) => {
+              if (isBinary) return
+              const msg = JSON.parse(data.toString())
+              events++
+              if (msg.type === 'Results' && msg.is_final && msg.channel?.alternatives?.[0]?.transcript) finals++
+            })
+            ws.once('open', () => resolve(ws))
+            ws.once('error', reject)
+          }),
+      ),
+    )
+    return {
+      send: (s) => sockets[s].send(FRAME),
+      stop: async () => {
+        await Promise.all(
+          sockets.map(
+            (ws) =>
+              new Promise((resolve) => {
+                ws.once('close', resolve)
+                ws.send(JSON.stringify({ type: 'CloseStream' }))
+                setTimeout(() => ws.terminate(), 5000)
+              }),
+          ),
+        )
+        return { events, finals, reconnects: 0, droppedChunks: 0 }
+      },
+    }
+  },
+}
+
+async function assistScenario(kind, sim) {
+  global.gc?.()
+  await new Promise((r) => setTimeout(r, 200))
+  const rss0 = process.memoryUsage().rss
+  const client = await assistClients[kind](sim)
+  let peakRss = process.memoryUsage().rss
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250)
+  const cpu0 = process.cpuUsage()
+  await realTime(() => {
+    for (let s = 0; s < SESSIONS; s++) client.send(s)
+  })
+  const cpu = process.cpuUsage(cpu0)
+  const streamRss = process.memoryUsage().rss
+  const outcome = await client.stop()
+  clearInterval(sampler)
+  const streamSeconds = SESSIONS * SECONDS
+  return {
+    sessions: SESSIONS,
+    seconds: SECONDS,
+    cpuUsPerStreamSecond: (cpu.user + cpu.system) / streamSeconds,
+    cpuPercentOfOneCore: ((cpu.user + cpu.system) / (SECONDS * 1e6)) * 100,
+    rssPerSessionKiB: (Math.max(peakRss, streamRss) - rss0) / SESSIONS / 1024,
+    ...outcome,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orchestration
+// ---------------------------------------------------------------------------------------------
+
+function simBinary() {
+  if (process.env.HELIX_SIM_BIN) return process.env.HELIX_SIM_BIN
+  const target = process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target')
+  const release = path.join(target, 'release', 'helix-engage-sim')
+  if (fs.existsSync(release)) return release
+  throw new Error(`build the simulator first: cargo build --release -p helix-engage-sim (looked in ${release})`)
+}
+
+async function startSim() {
+  const child = spawn(simBinary(), ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const urls = {}
+  await new Promise((resolve, reject) => {
+    child.once('exit', (c) => reject(new Error(`simulator exited (${c})`)))
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      const [name, url] = line.trim().split(/\s+/)
+      urls[name] = url
+      if (urls.ozonetel && urls.deepgram && urls.control) resolve()
+    })
+  })
+  child.removeAllListeners('exit')
+  // Speech for the whole stream: a socket that hears audio and answers nothing for 10 s looks
+  // dead to the module's watchdog (and would be replaced), which is not what is measured here.
+  const turns = []
+  for (let t = 0; t + 2.5 <= SECONDS + 2.5; t += 2.5) {
+    turns.push({ channel: 0, text: `Utterance ${turns.length + 1} of the benchmark call.`, start: t + 0.2, end: t + 2.2 })
+  }
+  const res = await fetch(`${urls.control}/deepgram/script`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ turns }),
+  })
+  if (!res.ok) throw new Error(`cannot set the script: ${res.status} ${await res.text()}`)
+  return { urls, stop: () => child.kill('SIGTERM') }
+}
+
+function runChild(scenario, kind, urls) {
+  const out = execFileSync(process.execPath, ['--expose-gc', __filename, scenario, kind, JSON.stringify(urls)], {
+    cwd: __dirname,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  })
+  return JSON.parse(out.toString().trim().split('\n').at(-1))
+}
+
+const fmt = (n, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+
+async function main() {
+  const [scenario, kind, urls] = process.argv.slice(2)
+  if (scenario) {
+    const sim = JSON.parse(urls)
+    const result = scenario === 'call-control' ? await callControlScenario(kind, sim) : await assistScenario(kind, sim)
+    console.log(JSON.stringify(result))
+    return
+  }
+  const addon = fs.readdirSync(path.join(repo, 'bindings', 'node')).find((f) => f.endsWith('.node'))
+  console.log(`node ${process.version}; addon ${addon}; simulator ${simBinary()}`)
+  const sim = await startSim()
+  try {
+    console.log(`\n1. Call control: ${REQUESTS} requests, concurrency ${CONCURRENCY}`)
+    const cc = {}
+    for (const k of ['native', 'axios', 'fetch']) {
+      cc[k] = runChild('call-control', k, sim.urls)
+      console.log(`   ${k.padEnd(7)} ${fmt(cc[k].perSecond, 0).padStart(7)} req/s   ${fmt(cc[k].cpuUsPerRequest).padStart(6)} µs CPU/request   (${fmt(cc[k].wallMs / 1000, 2)} s)`)
+    }
+    for (const k of ['axios', 'fetch']) {
+      console.log(
+        `   native vs ${k}: throughput ×${fmt(cc.native.perSecond / cc[k].perSecond, 2)}, CPU/request ×${fmt(cc.native.cpuUsPerRequest / cc[k].cpuUsPerRequest, 2)}`,
+      )
+    }
+    console.log(`\n2. Live assist: ${SESSIONS} sessions × ${SECONDS} s of 16 kHz linear16 in 20 ms frames`)
+    const la = {}
+    for (const k of ['native', 'ws']) {
+      la[k] = runChild('assist', k, sim.urls)
+      console.log(
+        `   ${k.padEnd(7)} ${fmt(la[k].cpuUsPerStreamSecond).padStart(7)} µs CPU/stream-second (${fmt(la[k].cpuPercentOfOneCore)}% of a core)   ${fmt(la[k].rssPerSessionKiB).padStart(7)} KiB RSS/session   ${la[k].events} events, ${la[k].finals} finals, ${la[k].reconnects} reconnects, ${la[k].droppedChunks} dropped`,
+      )
+    }
+    console.log(
+      `   native vs ws: CPU/stream-second ×${fmt(la.native.cpuUsPerStreamSecond / la.ws.cpuUsPerStreamSecond, 2)}, memory/session ×${fmt(la.native.rssPerSessionKiB / la.ws.rssPerSessionKiB, 2)}`,
+    )
+    console.log(`\n${JSON.stringify({ callControl: cc, liveAssist: la })}`)
+  } finally {
+    sim.stop()
+  }
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exitCode = 1
+})

@@ -1,0 +1,109 @@
+'use strict'
+// Starts the helix-engage simulator binary on 127.0.0.1 (port 0) and reads the base URLs it
+// prints. Tests talk to nothing else. The binary is built by scripts/test.sh; HELIX_SIM_BIN
+// overrides where it is looked for.
+const { spawn } = require('node:child_process')
+const path = require('node:path')
+const fs = require('node:fs')
+const readline = require('node:readline')
+
+const repo = path.resolve(__dirname, '..', '..', '..', '..')
+
+function simBinary() {
+  if (process.env.HELIX_SIM_BIN) return process.env.HELIX_SIM_BIN
+  const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, 'target')
+  for (const profile of ['debug', 'release']) {
+    const candidate = path.join(targetDir, profile, 'helix-engage-sim')
+    if (fs.existsSync(candidate)) return candidate
+  }
+  throw new Error(
+    `helix-engage-sim not found under ${targetDir}; run cargo build -p helix-engage-sim (or set HELIX_SIM_BIN)`,
+  )
+}
+
+/** Starts a simulator; resolves with its URLs, control helpers and stop(). */
+async function startSim() {
+  const child = spawn(simBinary(), ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const urls = {}
+  const lines = readline.createInterface({ input: child.stdout })
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('simulator did not print its URLs in 10 s')), 10_000)
+    child.once('exit', (code) => reject(new Error(`simulator exited early (${code})`)))
+    lines.on('line', (line) => {
+      const [name, url] = line.trim().split(/\s+/)
+      if (name && url) urls[name] = url
+      if (urls.ozonetel && urls.deepgram && urls.openai && urls.control) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  child.removeAllListeners('exit')
+
+  async function control(method, p, body) {
+    const res = await fetch(urls.control + p, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`sim ${method} ${p}: ${res.status} ${text}`)
+    return text ? JSON.parse(text) : null
+  }
+
+  return {
+    ...urls,
+    control,
+    seedCall: (call = {}) => control('POST', '/calls', call),
+    getCall: (ucid) => control('GET', `/calls/${ucid}`),
+    endCall: (ucid, body = {}) => control('POST', `/calls/${ucid}/end`, body),
+    seedHistory: (calls) => control('POST', '/history', calls),
+    fault: (endpoint, fault, times = 'once') => control('POST', '/faults', { endpoint, fault, times }),
+    clearFaults: () => control('DELETE', '/faults'),
+    requests: () => control('GET', '/requests'),
+    clock: () => control('GET', '/clock'),
+    setScript: (script) => control('PUT', '/deepgram/script', script),
+    deepgramSessions: () => control('GET', '/deepgram/sessions'),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
+  }
+}
+
+/** Options for an OzonetelClient against this simulator. */
+function clientOptions(sim, extra = {}) {
+  return {
+    userName: 'acme',
+    apiKey: 'sim-api-key',
+    baseUrl: sim.ozonetel,
+    did: '918041763265',
+    agentPhoneName: 'agent1',
+    agentNumber: '9123456780',
+    timeoutMs: 5000,
+    ...extra,
+  }
+}
+
+/** A live-assist config against this simulator. */
+function assistConfig(sim, extra = {}) {
+  return {
+    deepgram: { apiKey: 'sim-deepgram-key', url: sim.deepgram },
+    audio: { encoding: 'linear16', sampleRate: 16000, channels: 2 },
+    speakers: ['agent', 'customer'],
+    suggestions: { apiKey: 'sim-openai-key', baseUrl: sim.openai, intervalMs: 1000, minGapMs: 200 },
+    ...extra,
+  }
+}
+
+/** `seconds` of 16 kHz stereo linear16 silence in 20 ms frames. */
+function frames(seconds, frameMs = 20, bytesPerSecond = 64000) {
+  const frameBytes = (bytesPerSecond * frameMs) / 1000
+  const count = Math.round((seconds * 1000) / frameMs)
+  const frame = Buffer.alloc(frameBytes)
+  return Array.from({ length: count }, () => frame)
+}
+
+module.exports = { startSim, clientOptions, assistConfig, frames, repo }

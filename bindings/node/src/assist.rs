@@ -1,0 +1,542 @@
+//! `LiveAssist` and its event iterator: the core's `assist` module for JS.
+//!
+//! Events leave the core on one channel. A pump task forwards each to the `onEvent` callback
+//! (waiting until JS has run it, so events arrive in order and a slow handler slows only the
+//! pump, never audio) and, once an iterator is open, to the iterator's queue. The pump holds
+//! the only reference to the callback: when the session ends the pump ends, the callback is
+//! released, and Node's event loop is free to exit.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use helix_engage::Error;
+use helix_engage::assist::{
+    AssistConfig, AssistEvent, AudioDelivery, AudioFormat, Bytes, CallSummary, DeepgramConfig,
+    Endpointing, LeadContext, ReconnectPolicy, Speaker, SuggestionConfig, Timing,
+};
+use napi::Env;
+use napi::bindgen_prelude::{Object, PromiseRaw, This, Unknown};
+use napi_derive::napi;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::args;
+use crate::error::{throw, to_napi};
+use crate::promise::{JsCallback, arg, iterator_result, optional_callback, rejected, settle_with};
+
+/// `LiveAssistConfig` (types.d.ts).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ConfigArg {
+    deepgram: DeepgramArg,
+    audio: Option<AudioArg>,
+    speakers: Option<Vec<String>>,
+    suggestions: Option<SuggestionArg>,
+    lead: Option<LeadContext>,
+    timing: Option<TimingArg>,
+    reconnect: Option<ReconnectArg>,
+    audio_queue_chunks: Option<usize>,
+    event_queue: Option<usize>,
+    replay_buffer_ms: Option<u64>,
+    replay_speed: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeepgramArg {
+    api_key: String,
+    url: Option<String>,
+    model: Option<String>,
+    language: Option<String>,
+    interim_results: Option<bool>,
+    punctuate: Option<bool>,
+    smart_format: Option<bool>,
+    endpointing_ms: Option<MsOrFalse>,
+    utterance_end_ms: Option<MsOrFalse>,
+    vad_events: Option<bool>,
+    diarize: Option<bool>,
+    keyterms: Option<Vec<String>>,
+    multichannel: Option<bool>,
+    extra_params: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `number | false`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MsOrFalse {
+    Ms(u32),
+    Flag(bool),
+}
+
+impl MsOrFalse {
+    fn ms(self, name: &str) -> helix_engage::Result<Option<u32>> {
+        match self {
+            MsOrFalse::Ms(ms) => Ok(Some(ms)),
+            MsOrFalse::Flag(false) => Ok(None),
+            MsOrFalse::Flag(true) => Err(Error::InvalidInput(format!(
+                "deepgram.{name} must be a number of milliseconds or false"
+            ))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(
+    tag = "encoding",
+    rename_all = "lowercase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+enum AudioArg {
+    Linear16 { sample_rate: u32, channels: u16 },
+    Mulaw { sample_rate: u32, channels: u16 },
+    Container { channels: u16 },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SuggestionArg {
+    api_key: String,
+    base_url: Option<String>,
+    model: Option<String>,
+    interval_ms: Option<u64>,
+    min_gap_ms: Option<u64>,
+    timeout_ms: Option<u64>,
+    backoff_initial_ms: Option<u64>,
+    backoff_max_ms: Option<u64>,
+    system_prompt: Option<String>,
+    max_transcript_chars: Option<usize>,
+    max_lead_chars: Option<usize>,
+    max_items: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TimingArg {
+    keepalive_after_ms: Option<u64>,
+    watchdog_ms: Option<u64>,
+    send_timeout_ms: Option<u64>,
+    connect_timeout_ms: Option<u64>,
+    stop_wait_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReconnectArg {
+    initial_delay_ms: Option<u64>,
+    max_delay_ms: Option<u64>,
+    max_attempts: Option<u32>,
+}
+
+fn ms(value: Option<u64>, default: Duration) -> Duration {
+    value.map_or(default, Duration::from_millis)
+}
+
+fn speaker(name: &str) -> helix_engage::Result<Speaker> {
+    match name {
+        "agent" => Ok(Speaker::Agent),
+        "customer" => Ok(Speaker::Customer),
+        other => other
+            .strip_prefix("speaker_")
+            .and_then(|n| n.parse().ok())
+            .map(Speaker::Other)
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "speakers: {other:?} is not 'agent', 'customer' or 'speaker_N'"
+                ))
+            }),
+    }
+}
+
+fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
+    let defaults = AssistConfig::default();
+    let d = c.deepgram;
+    let mut deepgram = DeepgramConfig::new(d.api_key);
+    if let Some(url) = d.url {
+        deepgram.url = url;
+    }
+    if let Some(model) = d.model {
+        deepgram.model = model;
+    }
+    deepgram.language = d.language;
+    deepgram.interim_results = d.interim_results.unwrap_or(deepgram.interim_results);
+    deepgram.punctuate = d.punctuate.unwrap_or(deepgram.punctuate);
+    deepgram.smart_format = d.smart_format.unwrap_or(deepgram.smart_format);
+    if let Some(e) = d.endpointing_ms {
+        deepgram.endpointing = Some(match e.ms("endpointingMs")? {
+            Some(ms) => Endpointing::Ms(ms),
+            None => Endpointing::Disabled,
+        });
+    }
+    if let Some(u) = d.utterance_end_ms {
+        deepgram.utterance_end_ms = u.ms("utteranceEndMs")?;
+    }
+    deepgram.vad_events = d.vad_events.unwrap_or(deepgram.vad_events);
+    deepgram.diarize = d.diarize.unwrap_or(deepgram.diarize);
+    deepgram.keyterms = d.keyterms.unwrap_or_default();
+    deepgram.multichannel = d.multichannel;
+    deepgram.extra_params = d.extra_params.unwrap_or_default().into_iter().collect();
+
+    let audio = match c.audio {
+        None => defaults.audio,
+        Some(AudioArg::Linear16 {
+            sample_rate,
+            channels,
+        }) => AudioFormat::Linear16 {
+            sample_rate,
+            channels,
+        },
+        Some(AudioArg::Mulaw {
+            sample_rate,
+            channels,
+        }) => AudioFormat::Mulaw {
+            sample_rate,
+            channels,
+        },
+        Some(AudioArg::Container { channels }) => AudioFormat::Container { channels },
+    };
+    let speakers = match c.speakers {
+        None => defaults.speakers,
+        Some(names) => names
+            .iter()
+            .map(|n| speaker(n))
+            .collect::<helix_engage::Result<_>>()?,
+    };
+    let suggestions = c.suggestions.map(|s| {
+        let mut cfg = SuggestionConfig::new(s.api_key);
+        if let Some(url) = s.base_url {
+            cfg.base_url = url;
+        }
+        if let Some(model) = s.model {
+            cfg.model = model;
+        }
+        cfg.interval = ms(s.interval_ms, cfg.interval);
+        cfg.min_gap = ms(s.min_gap_ms, cfg.min_gap);
+        cfg.timeout = ms(s.timeout_ms, cfg.timeout);
+        cfg.backoff_initial = ms(s.backoff_initial_ms, cfg.backoff_initial);
+        cfg.backoff_max = ms(s.backoff_max_ms, cfg.backoff_max);
+        cfg.system_prompt = s.system_prompt;
+        cfg.max_transcript_chars = s.max_transcript_chars.unwrap_or(cfg.max_transcript_chars);
+        cfg.max_lead_chars = s.max_lead_chars.unwrap_or(cfg.max_lead_chars);
+        cfg.max_items = s.max_items.unwrap_or(cfg.max_items);
+        cfg
+    });
+    let timing = match c.timing {
+        None => defaults.timing.clone(),
+        Some(t) => {
+            let base = Timing::default();
+            Timing {
+                keepalive_after: ms(t.keepalive_after_ms, base.keepalive_after),
+                watchdog: ms(t.watchdog_ms, base.watchdog),
+                send_timeout: ms(t.send_timeout_ms, base.send_timeout),
+                connect_timeout: ms(t.connect_timeout_ms, base.connect_timeout),
+                stop_wait: ms(t.stop_wait_ms, base.stop_wait),
+            }
+        }
+    };
+    let reconnect = match c.reconnect {
+        None => defaults.reconnect.clone(),
+        Some(r) => {
+            let base = ReconnectPolicy::default();
+            ReconnectPolicy {
+                initial_delay: ms(r.initial_delay_ms, base.initial_delay),
+                max_delay: ms(r.max_delay_ms, base.max_delay),
+                max_attempts: r.max_attempts.unwrap_or(base.max_attempts),
+            }
+        }
+    };
+    Ok(AssistConfig {
+        deepgram,
+        audio,
+        speakers,
+        suggestions,
+        lead: c.lead,
+        timing,
+        reconnect,
+        audio_queue_chunks: c.audio_queue_chunks.unwrap_or(defaults.audio_queue_chunks),
+        event_queue: c.event_queue.unwrap_or(defaults.event_queue),
+        replay_buffer: ms(c.replay_buffer_ms, defaults.replay_buffer),
+        replay_speed: c.replay_speed.unwrap_or(defaults.replay_speed),
+    })
+}
+
+/// Error codes are upper case in JS wherever they appear, events and summaries included.
+fn upper_code(error: &mut Value) {
+    if let Some(Value::String(code)) = error.get_mut("code") {
+        *code = code.to_ascii_uppercase();
+    }
+}
+
+fn event_json(event: &AssistEvent) -> Value {
+    let mut value = serde_json::to_value(event).unwrap_or(Value::Null);
+    match value.get("type").and_then(Value::as_str) {
+        Some("error") => upper_code(&mut value),
+        Some("closed") => {
+            if let Some(error) = value.get_mut("error") {
+                upper_code(error);
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
+fn summary_json(summary: &CallSummary) -> Value {
+    let mut value = serde_json::to_value(summary).unwrap_or(Value::Null);
+    if let Some(error) = value.get_mut("error") {
+        upper_code(error);
+    }
+    value
+}
+
+/// Forwards the core's events to the callback and the iterator queue until the session ends.
+async fn pump(
+    mut events: mpsc::Receiver<AssistEvent>,
+    callback: Option<JsCallback>,
+    tap: mpsc::Sender<Value>,
+    tap_open: Arc<AtomicBool>,
+) {
+    while let Some(event) = events.recv().await {
+        let value = event_json(&event);
+        if let Some(callback) = &callback {
+            // Awaited: the next event is not delivered before JS has handled this one.
+            let _ = callback.call_async(value.clone()).await;
+        }
+        if tap_open.load(Ordering::Acquire) {
+            // Bounded like the core's own queue: an iterator nobody reads loses live updates,
+            // never the transcript (it is in the summary).
+            let _ = tap.try_send(value);
+        }
+    }
+    // `callback` drops here: the thread-safe function is released.
+}
+
+/// The iterator side of a session's events, shared by every iterator opened on it.
+struct EventQueue {
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Value>>>,
+    open: Arc<AtomicBool>,
+}
+
+/// A live-assist session for one call: audio in, transcript and suggestions out.
+#[napi]
+pub struct LiveAssist {
+    session: Mutex<Option<helix_engage::assist::LiveAssist>>,
+    pump: Mutex<Option<JoinHandle<()>>>,
+    queue: EventQueue,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn stopped() -> Error {
+    Error::Closed("the live assist session was stopped".into())
+}
+
+#[napi]
+impl LiveAssist {
+    /// Validates the configuration, connects to Deepgram and starts the session. Rejects
+    /// `INVALID_INPUT` for a bad config, `AUTH` when Deepgram refuses the key, `API` when it
+    /// refuses the parameters. Events go to `onEvent` (in order, each after the previous one
+    /// returned) and to any iterator opened with `events()` / `for await`. Without `onEvent`
+    /// events queue for the iterator from the start.
+    #[napi(
+        ts_args_type = "config: LiveAssistConfig, onEvent?: (event: AssistEvent) => void",
+        ts_return_type = "Promise<LiveAssist>"
+    )]
+    pub fn start<'env>(
+        env: &'env Env,
+        config: Unknown,
+        on_event: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, LiveAssist>> {
+        let config: ConfigArg = arg!(env, args::object(env, config, "config"));
+        let config = arg!(env, build_config(config).map_err(|e| to_napi(env, &e)));
+        let callback = arg!(env, optional_callback(env, on_event, "onEvent"));
+        let capacity = config.event_queue.max(1);
+        settle_with(
+            env,
+            async move {
+                let (session, events) = helix_engage::assist::LiveAssist::start(config).await?;
+                let (tap, rx) = mpsc::channel(capacity);
+                let open = Arc::new(AtomicBool::new(callback.is_none()));
+                let pump = tokio::spawn(pump(events, callback, tap, open.clone()));
+                Ok((session, pump, rx, open))
+            },
+            |_, (session, pump, rx, open)| {
+                Ok(LiveAssist {
+                    session: Mutex::new(Some(session)),
+                    pump: Mutex::new(Some(pump)),
+                    queue: EventQueue {
+                        rx: Arc::new(tokio::sync::Mutex::new(rx)),
+                        open,
+                    },
+                })
+            },
+        )
+    }
+
+    /// Queues call audio in the configured format. Never blocks; returns `'dropped'` when the
+    /// queue is full. Throws `CLOSED` once the session has ended.
+    #[napi(
+        ts_args_type = "chunk: Buffer | Uint8Array",
+        ts_return_type = "AudioDelivery"
+    )]
+    pub fn send_audio(&self, env: Env, chunk: Unknown) -> napi::Result<&'static str> {
+        let bytes = args::bytes(&env, chunk, "chunk")?;
+        let session = lock(&self.session);
+        let session = session.as_ref().ok_or_else(|| throw(&env, stopped()))?;
+        match session.send_audio(Bytes::copy_from_slice(&bytes)) {
+            Ok(AudioDelivery::Queued) => Ok("queued"),
+            Ok(AudioDelivery::Dropped) => Ok("dropped"),
+            Err(e) => Err(throw(&env, e)),
+        }
+    }
+
+    /// Marks the call on hold (`true`) or back (`false`): what was said is finalised now, and
+    /// the socket is kept open however long the hold lasts.
+    #[napi(ts_args_type = "onHold: boolean")]
+    pub fn set_on_hold(&self, env: Env, on_hold: Unknown) -> napi::Result<()> {
+        let on_hold = args::boolean(&env, on_hold, "onHold")?;
+        self.with_session(&env, |s| s.set_on_hold(on_hold))
+    }
+
+    /// Replaces the lead context used for the next suggestions.
+    #[napi(ts_args_type = "lead: LeadContext")]
+    pub fn update_lead(&self, env: Env, lead: Unknown) -> napi::Result<()> {
+        let lead: LeadContext = args::object(&env, lead, "lead")?;
+        self.with_session(&env, |s| s.update_lead(lead))
+    }
+
+    /// Asks Deepgram to finalise what it has buffered now (end of a turn).
+    #[napi]
+    pub fn finalize(&self, env: Env) -> napi::Result<()> {
+        self.with_session(&env, |s| s.finalize())
+    }
+
+    /// The metrics so far.
+    #[napi(ts_return_type = "AssistMetrics")]
+    pub fn metrics<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        let metrics = {
+            let session = lock(&self.session);
+            let session = session.as_ref().ok_or_else(|| throw(env, stopped()))?;
+            session.metrics()
+        };
+        env.to_js_value(&metrics)
+    }
+
+    /// Ends the session: sends the queued audio, closes the stream, waits (bounded) for the
+    /// last results, and resolves with the summary once every event, `closed` last, has been
+    /// delivered. Afterwards nothing of the session keeps Node's event loop alive. Rejects
+    /// `CLOSED` when called twice.
+    #[napi(ts_return_type = "Promise<CallSummary>")]
+    pub fn stop<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let Some(session) = lock(&self.session).take() else {
+            return rejected(env, throw(env, stopped()));
+        };
+        let pump = lock(&self.pump).take();
+        settle_with(
+            env,
+            async move {
+                let summary = session.stop().await;
+                if let Some(pump) = pump {
+                    // The pump ends when the core closes its event channel; the bound only
+                    // guards against a handler that never returns.
+                    let abort = pump.abort_handle();
+                    if tokio::time::timeout(Duration::from_secs(5), pump)
+                        .await
+                        .is_err()
+                    {
+                        abort.abort();
+                    }
+                }
+                summary.map(|s| summary_json(&s))
+            },
+            |env, value| env.to_js_value(&value),
+        )
+    }
+
+    /// An async iterator over the session's events; ends after `closed`. Iterators share one
+    /// queue: each event goes to one `next()`.
+    #[napi]
+    pub fn events(&self) -> AssistEvents {
+        self.queue.open.store(true, Ordering::Release);
+        let (done_tx, done_rx) = watch::channel(false);
+        AssistEvents {
+            rx: self.queue.rx.clone(),
+            done_tx,
+            done_rx,
+        }
+    }
+
+    /// `for await (const event of assist)`: same as `events()`.
+    #[napi(well_known_symbol = "asyncIterator", ts_return_type = "AssistEvents")]
+    pub fn iterator(&self) -> AssistEvents {
+        self.events()
+    }
+}
+
+impl LiveAssist {
+    fn with_session(
+        &self,
+        env: &Env,
+        f: impl FnOnce(&helix_engage::assist::LiveAssist),
+    ) -> napi::Result<()> {
+        let session = lock(&self.session);
+        let session = session.as_ref().ok_or_else(|| throw(env, stopped()))?;
+        f(session);
+        Ok(())
+    }
+}
+
+/// The events of a `LiveAssist`, as an async iterator.
+#[napi]
+pub struct AssistEvents {
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Value>>>,
+    done_tx: watch::Sender<bool>,
+    done_rx: watch::Receiver<bool>,
+}
+
+#[napi]
+impl AssistEvents {
+    /// The next event; `{ done: true }` after `closed` or after `return()`.
+    #[napi(ts_return_type = "Promise<IteratorResult<AssistEvent, undefined>>")]
+    pub fn next<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Object<'env>>> {
+        let rx = self.rx.clone();
+        let mut done = self.done_rx.clone();
+        settle_with(
+            env,
+            async move {
+                if *done.borrow() {
+                    return Ok(None);
+                }
+                let mut rx = rx.lock().await;
+                tokio::select! {
+                    event = rx.recv() => Ok(event),
+                    _ = done.wait_for(|d| *d) => Ok(None),
+                }
+            },
+            iterator_result,
+        )
+    }
+
+    /// Stops this iterator (the session goes on).
+    #[napi(
+        js_name = "return",
+        ts_return_type = "Promise<IteratorResult<AssistEvent, undefined>>"
+    )]
+    pub fn finish<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Object<'env>>> {
+        let _ = self.done_tx.send(true);
+        settle_with(env, async { Ok(()) }, |env, ()| {
+            iterator_result::<()>(env, None)
+        })
+    }
+
+    /// The iterator is its own async iterable.
+    #[napi(well_known_symbol = "asyncIterator", ts_return_type = "AssistEvents")]
+    pub fn iterator<'env>(&self, this: This<'env>) -> This<'env> {
+        this
+    }
+}

@@ -1,0 +1,19 @@
+//! `@helix-engage/native`: the Node.js skin of the helix-engage core.
+//!
+//! The binding holds no behaviour of its own. It converts arguments (JS values → core types,
+//! through serde, so a wrong type is a `TypeError` with code `INVALID_INPUT` and never a
+//! crash), maps errors (the core's [`helix_engage::Error`] → a JS `Error` with an upper-case
+//! `code`), and manages lifetimes (napi's one Tokio runtime per process; event callbacks held
+//! only while a session is live, so nothing keeps Node's event loop alive after `stop()`).
+//!
+//! The TypeScript contract is `index.d.ts`: `types.d.ts` (the shapes) followed by what
+//! `napi build` generates from the `#[napi]` items here.
+
+mod args;
+mod assist;
+mod error;
+mod ozonetel;
+mod promise;
+
+pub use assist::{AssistEvents, LiveAssist};
+pub use ozonetel::{MissedCallWatcher, OzonetelClient, Transfer};

@@ -1,0 +1,490 @@
+/* eslint-disable */
+// Hand-written part of the contract: the shapes the binding converts to and from (serde on the
+// Rust side). `napi build` prepends this file to the generated index.d.ts, whose classes refer
+// to these names.
+
+/** The stable error codes, on `err.code` of every error this module throws or rejects with. */
+export type ErrorCode =
+  | 'INVALID_INPUT'
+  | 'AUTH'
+  | 'API'
+  | 'RATE_LIMITED'
+  | 'TIMEOUT'
+  | 'TRANSPORT'
+  | 'PROTOCOL'
+  | 'CLOSED'
+
+/**
+ * What every failure looks like: a real `Error` (a `TypeError` for `INVALID_INPUT`, whether the
+ * argument had the wrong type or a value the core refused) with a stable `code`. Messages say
+ * what happened and what to do; they never contain an API key or a token.
+ */
+export interface HelixError extends Error {
+  code: ErrorCode
+  /** `API` errors: which upstream refused (`ozonetel`, `deepgram`, `openai`). */
+  service?: string
+  /** `API` errors: the HTTP status, when it was not 200. */
+  httpStatus?: number
+  /** `RATE_LIMITED` errors: how long to wait, when known. */
+  retryAfterMs?: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ozonetel
+// ---------------------------------------------------------------------------------------------
+
+/** Options of `new OzonetelClient(...)`. Only `userName` and `apiKey` are required. */
+export interface OzonetelClientOptions {
+  /** The CloudAgent account name. */
+  userName: string
+  /** The account's API key. Kept secret: never printed, logged or put in an error. */
+  apiKey: string
+  /** API host or base URL (default `https://in1-ccaas-api.ozonetel.com`; the simulator's `http://127.0.0.1:PORT`). */
+  baseUrl?: string
+  /** Must match the account's "API Authentication" setting (default `'token'`). */
+  authMode?: 'token' | 'basic'
+  /** The DID call control sends. Required for call control and transfers. */
+  did?: string
+  /** The agent's phone name call control sends. Required for call control and transfers. */
+  agentPhoneName?: string
+  /** The agent's number: a transfer drops the agent by it. Required for transfers. */
+  agentNumber?: string
+  /** How phone numbers are written: India `0`+10 digits (default) or international `+CC…`. */
+  region?: 'india' | 'international'
+  /** Per-request timeout in milliseconds (default 10 000). */
+  timeoutMs?: number
+  /** The account's time zone as minutes east of UTC, for "today" and the CDR rules (default 330, IST). */
+  utcOffsetMinutes?: number
+  /** How idempotent reads retry transient failures. */
+  retry?: RetryOptions
+  /** The CDR pace (default Ozonetel's 2 requests per 60 000 ms). Change only to test pacing. */
+  cdrRateLimit?: { requests: number; perMs: number }
+}
+
+/** Retry policy of idempotent requests (CONFERENCE and KICK_CALL are never resent once sent). */
+export interface RetryOptions {
+  /** Total attempts, the first included (default 3; 1 = no retries). */
+  maxAttempts?: number
+  /** First backoff ceiling in ms (default 200). */
+  baseDelayMs?: number
+  /** Largest backoff ceiling in ms (default 5 000). */
+  maxDelayMs?: number
+  /** A `Retry-After` longer than this is not waited for; `RATE_LIMITED` is returned (default 60 000). */
+  maxRetryAfterMs?: number
+}
+
+/** A `CallControl_V4` action. There is no TRANSFER action: use `OzonetelClient.transfer`. */
+export type CallAction = 'CONFERENCE' | 'HOLD' | 'UNHOLD' | 'MUTE' | 'UNMUTE' | 'KICK_CALL'
+
+/** Arguments of `callControl`. */
+export interface CallControlRequest {
+  action: CallAction
+  /** The call's UCID, as a string (UCIDs exceed 2^53). */
+  ucid: string
+  /** Required for CONFERENCE (who to add) and KICK_CALL (who to drop); optional otherwise. */
+  conferenceNumber?: string
+}
+
+/** What Ozonetel said when it accepted a call-control action. */
+export interface CallControlResponse {
+  action: CallAction
+  /** Ozonetel's status text (`Success`). */
+  status: string
+  /** Ozonetel's message (`dialing`, `User hold is successful`, …). */
+  message: string
+  /** The UCID Ozonetel echoed, when it did. */
+  ucid: string | null
+}
+
+/** What Ozonetel said when it paused or resumed a recording. */
+export interface RecordingResponse {
+  /** `true` when the recording is now paused. */
+  paused: boolean
+  message: string
+}
+
+/** Warm: conference the target and complete or cancel later. Cold: drop the agent at once. */
+export type TransferMode = 'warm' | 'cold'
+
+/** Where a transfer stands. */
+export type TransferState = 'conferenced' | 'inProgress' | 'completed' | 'cancelled'
+
+/** Arguments of `transfer`. */
+export interface TransferRequest {
+  ucid: string
+  /** The target's number, in any usual spelling (`+91 98765-43210`). */
+  target: string
+  /** Default `'warm'`. */
+  mode?: TransferMode
+}
+
+/** Filters of `abandonedCalls`. Times are account-local `YYYY-MM-DD HH:mm:ss`; the default window is today. */
+export interface AbandonedCallsQuery {
+  fromTime?: string
+  toTime?: string
+  campaignName?: string
+}
+
+/** A call that reached the account and was not answered. Every field is a string as Ozonetel sent it. */
+export interface AbandonedCall {
+  /** Unique per call; the watcher deduplicates on it. */
+  monitorUcid: string
+  /** Call type (`Manual`, `Inbound`, …). */
+  type: string
+  /** Outcome (`NotAnswered`). */
+  status: string
+  campaign: string
+  /** The caller's number. */
+  callerId: string
+  did: string
+  skillId: string
+  skill: string
+  agentId: string
+  agent: string
+  /** Who hung up (`AgentHangup`, `CustomerHangup`, …). */
+  hangupBy: string
+  /** Account-local time, `YYYY-MM-DD HH:mm:ss`. */
+  callTime: string
+  /** Fields this version does not know, as sent. */
+  [extra: string]: unknown
+}
+
+/** A call-history query. `from`/`to` are account-local `YYYY-MM-DD HH:mm:ss`; a window over several days is split per day and paced to Ozonetel's 2 requests a minute. */
+export interface CallRecordsQuery {
+  from: string
+  to: string
+  ucid?: string
+  campaignName?: string
+  monitorUcid?: string
+  /** `Progressive`, `Inbound`, … */
+  callType?: string
+  /** `Answered`, `NotAnswered`, … */
+  status?: string
+}
+
+/** Progress of a multi-day `callRecords`, after each day. */
+export interface CdrProgress {
+  /** The day just fetched, `YYYY-MM-DD`. */
+  day: string
+  daysDone: number
+  daysTotal: number
+  recordsSoFar: number
+  /** How long the next day's request waits for the rate limit, in ms (0 when done). */
+  nextRequestIn: number
+}
+
+/** One call from Ozonetel's call history. Every documented field is a string exactly as sent (ids as exact decimal text, durations `HH:MM:SS`, missing fields empty). */
+export interface CallRecord {
+  /** Ozonetel's call id (exact decimal text). */
+  callId: string
+  /** The call's date (`YYYY-MM-DD`). */
+  callDate: string
+  /** Time of day the call started. */
+  startTime: string
+  /** Time of day the call ended. */
+  endTime: string
+  /** Total duration, `HH:MM:SS`. */
+  duration: string
+  /** Talk time, `HH:MM:SS`. */
+  talkTime: string
+  /** Handling time, `HH:MM:SS`. */
+  handlingTime: string
+  /** The caller's number. */
+  callerId: string
+  /** The number dialled. */
+  dialedNumber: string
+  /** The number in E.164 form. */
+  e164: string
+  /** The DID. */
+  did: string
+  /** Caller location. */
+  location: string
+  /** Agent id. */
+  agentId: string
+  /** Agent name. */
+  agentName: string
+  /** Skill. */
+  skill: string
+  /** Campaign name. */
+  campaignName: string
+  /** Call flow (IVR path), as sent. */
+  callFlow: string
+  /** Call type (`Inbound`, `Progressive`, `Manual`, ...). */
+  type: string
+  /** `Answered` or `Unanswered`. */
+  status: string
+  /** Dial status. */
+  dialStatus: string
+  /** Agent leg dial status. */
+  agentDialStatus: string
+  /** Customer leg dial status. */
+  customerDialStatus: string
+  /** Disposition set by the agent. */
+  disposition: string
+  /** Agent comments. */
+  comments: string
+  /** Who hung up. */
+  hangupBy: string
+  /** Time in queue, `HH:MM:SS`. */
+  queueTime: string
+  /** Time on hold, `HH:MM:SS`. */
+  holdDuration: string
+  /** Wrap-up time, `HH:MM:SS`. */
+  wrapupDuration: string
+  /** Time to answer, `HH:MM:SS`. */
+  timeToAnswer: string
+  /** Dial attempts. */
+  dialCount: string
+  /** The call's UCID (exact decimal text). */
+  ucid: string
+  /** User-to-user information. */
+  uui: string
+  /** Recording URL. */
+  callAudio: string
+  /** Conference-leg recording file. */
+  callerConfAudioFile: string
+  /** Conference duration, `HH:MM:SS`. */
+  conferenceDuration: string
+  /** Customer ring time. */
+  customerRingTime: string
+  /** Dial-out name. */
+  dialOutName: string
+  /** Dynamic DID. */
+  dynamicDid: string
+  /** Event. */
+  event: string
+  /** Time of day the call was picked up. */
+  pickupTime: string
+  /** Customer rating. */
+  rating: string
+  /** Rating comments. */
+  ratingComments: string
+  /** Transfer type. */
+  transferType: string
+  /** Who the call was transferred to. */
+  transferredTo: string
+  /** Video recording URL. */
+  videoRecordingUrl: string
+  /** Wrap-up end time. */
+  wrapUpEndTime: string
+  /** Wrap-up start time. */
+  wrapUpStartTime: string
+  /** Fields this version does not know, as sent. */
+  [extra: string]: unknown
+}
+
+/** Options of `watchMissedCalls`. */
+export interface WatchMissedCallsOptions {
+  /** Time between polls in ms (default 30 000; at least 100; keep ≥ 10 000 against Ozonetel). */
+  intervalMs?: number
+  /** Also yield the calls already missed when watching starts (default `false`). */
+  includeExisting?: boolean
+  campaignName?: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live assist
+// ---------------------------------------------------------------------------------------------
+
+/** Who is speaking: the agent, the customer, or a channel/diarized speaker not named in `speakers`. */
+export type Speaker = 'agent' | 'customer' | `speaker_${number}`
+
+/** The audio `sendAudio` takes. Raw encodings can be replayed after a reconnect; containers cannot. */
+export type AudioFormat =
+  | { encoding: 'linear16'; sampleRate: number; channels: number }
+  | { encoding: 'mulaw'; sampleRate: number; channels: number }
+  | { encoding: 'container'; channels: number }
+
+/** Deepgram live options. Defaults: model `nova-3`, interim results, punctuate, smart format, endpointing 300 ms, utterance end 1 000 ms, VAD events. */
+export interface DeepgramOptions {
+  apiKey: string
+  /** Base WebSocket URL (default `wss://api.deepgram.com`; `/v1/listen` is appended). */
+  url?: string
+  model?: string
+  /** `en-IN`, `hi`, `multi`, … */
+  language?: string
+  interimResults?: boolean
+  punctuate?: boolean
+  smartFormat?: boolean
+  /** Silence in ms before `speech_final`, or `false` to turn endpointing off. */
+  endpointingMs?: number | false
+  /** ms of silence before an `utteranceEnd` event, or `false` to turn them off (default 1 000). */
+  utteranceEndMs?: number | false
+  vadEvents?: boolean
+  diarize?: boolean
+  keyterms?: string[]
+  /** Default: on when the audio has more than one channel. */
+  multichannel?: boolean
+  /** Other query parameters, sent verbatim. */
+  extraParams?: Record<string, string>
+}
+
+/** Suggestions from any OpenAI-compatible chat-completions endpoint. */
+export interface SuggestionOptions {
+  apiKey: string
+  /** Including the version path (default `https://api.openai.com/v1`). */
+  baseUrl?: string
+  /** Default `gpt-4o-mini`. */
+  model?: string
+  /** At most one request per interval while new final text arrives (default 10 000 ms). */
+  intervalMs?: number
+  /** Never two requests closer than this (default 3 000 ms). */
+  minGapMs?: number
+  /** Bound on one request (default 8 000 ms). */
+  timeoutMs?: number
+  backoffInitialMs?: number
+  backoffMaxMs?: number
+  systemPrompt?: string
+  maxTranscriptChars?: number
+  maxLeadChars?: number
+  maxItems?: number
+}
+
+/** What the CRM knows about the person on the line, for the suggestion prompt. */
+export interface LeadContext {
+  name?: string | null
+  phone?: string | null
+  /** Pipeline status, e.g. `follow-up`. */
+  status?: string | null
+  /** Earlier interactions, oldest first, one short line each. */
+  history?: string[]
+  /** Other facts as label/value pairs. */
+  fields?: Array<[string, string]>
+  notes?: string | null
+}
+
+/** Connection timers, in ms. */
+export interface TimingOptions {
+  keepaliveAfterMs?: number
+  watchdogMs?: number
+  sendTimeoutMs?: number
+  connectTimeoutMs?: number
+  stopWaitMs?: number
+}
+
+/** Reconnect backoff. */
+export interface ReconnectOptions {
+  initialDelayMs?: number
+  maxDelayMs?: number
+  maxAttempts?: number
+}
+
+/** Everything `LiveAssist.start` needs. Only `deepgram.apiKey` is required. */
+export interface LiveAssistConfig {
+  deepgram: DeepgramOptions
+  /** Default 16 kHz stereo linear16 (agent left, customer right). */
+  audio?: AudioFormat
+  /** Who is on channel i (default `['agent', 'customer']`). */
+  speakers?: Speaker[]
+  /** Omit or `null` for no suggestions. */
+  suggestions?: SuggestionOptions | null
+  lead?: LeadContext | null
+  timing?: TimingOptions
+  reconnect?: ReconnectOptions
+  /** Chunks `sendAudio` may queue before it drops (default 512). */
+  audioQueueChunks?: number
+  /** Events that may wait for the host before new ones are dropped (default 4 096). */
+  eventQueue?: number
+  /** Most audio kept for replay after a reconnect, in ms (default 30 000). */
+  replayBufferMs?: number
+  /** Replay speed as a multiple of real time (default 1.25). */
+  replaySpeed?: number
+}
+
+/** One recognised word; times in seconds from the start of the call. */
+export interface Word {
+  word: string
+  punctuated: string
+  start: number
+  end: number
+  confidence: number
+}
+
+/** A stretch of speech by one speaker; times in seconds from the start of the call. */
+export interface Segment {
+  speaker: Speaker
+  channel: number
+  start: number
+  end: number
+  text: string
+  confidence: number
+  words: Word[]
+  speechFinal: boolean
+  /** Finals: ms from the audio reaching the socket to its final arriving. */
+  latency: number | null
+}
+
+export type SuggestionKind = 'answer' | 'question' | 'next_step' | 'objection' | 'compliance' | 'info' | 'other'
+
+export interface Suggestion {
+  kind: SuggestionKind
+  text: string
+}
+
+/** Suggestions from one LLM answer. */
+export interface SuggestionBatch {
+  items: Suggestion[]
+  trigger: 'customer_turn_end' | 'interval'
+  /** ms from request to answer. */
+  latency: number
+}
+
+/** A latency distribution, in ms. */
+export interface LatencyStats {
+  count: number
+  mean: number
+  p50: number
+  p95: number
+  max: number
+  last: number
+}
+
+export interface AssistMetrics {
+  audioSecondsReceived: number
+  audioSecondsSent: number
+  audioSecondsReplayed: number
+  audioSecondsDropped: number
+  droppedChunks: number
+  reconnects: number
+  keepalivesSent: number
+  eventsDropped: number
+  transcriptLatency: LatencyStats
+  suggestionRequests: number
+  suggestionFailures: number
+  suggestionLatency: LatencyStats
+}
+
+/** A session's end result (`stop()`, and the `closed` event). */
+export interface CallSummary {
+  transcript: { segments: Segment[] }
+  suggestions: SuggestionBatch[]
+  metrics: AssistMetrics
+  /** Deepgram's `dg-request-id` of every connection, in order. */
+  requestIds: string[]
+  /** Seconds of audio Deepgram reported in its final Metadata. */
+  deepgramDuration: number | null
+  /** Whether Deepgram confirmed the end of the stream. */
+  complete: boolean
+  /** The error that ended the session early, if one did. */
+  error: { code: ErrorCode; message: string } | null
+  /** How long the session ran, in ms. */
+  duration: number
+}
+
+export type WarningKind = 'audio_dropped' | 'audio_lost' | 'unknown_message' | 'bad_message' | 'suggestion_failed'
+
+/** Everything a session reports, in order; `closed` is last. */
+export type AssistEvent =
+  | { type: 'transcript'; segment: Segment; isFinal: boolean }
+  | { type: 'speechStarted'; speaker: Speaker; channel: number; at: number }
+  | { type: 'utteranceEnd'; speaker: Speaker; channel: number; lastWordEnd: number }
+  | ({ type: 'suggestion' } & SuggestionBatch)
+  | { type: 'reconnecting'; attempt: number; reason: string }
+  | { type: 'reconnected'; attempt: number; replaySeconds: number; requestId: string | null }
+  | { type: 'warning'; kind: WarningKind; message: string }
+  | { type: 'error'; code: ErrorCode; message: string }
+  | ({ type: 'closed' } & CallSummary)
+
+/** What `sendAudio` did with a chunk: queued, or dropped because the queue was full. */
+export type AudioDelivery = 'queued' | 'dropped'
+

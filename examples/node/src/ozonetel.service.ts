@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common'
+import {
+  AbandonedCall,
+  AbandonedCallsQuery,
+  AssistEvent,
+  AudioFormat,
+  CallControlRequest,
+  CallControlResponse,
+  LeadContext,
+  LiveAssist,
+  OzonetelClient,
+  RecordingResponse,
+} from '@helix-engage/native'
+
+import { HELIX_CONFIG, HelixConfig } from './config'
+
+/** The sidecar's one door to Ozonetel and live assist: a thin wrapper over the native module. */
+@Injectable()
+export class OzonetelService {
+  private readonly client: OzonetelClient
+
+  constructor(@Inject(HELIX_CONFIG) private readonly config: HelixConfig) {
+    this.client = new OzonetelClient(config.ozonetel)
+  }
+
+  callControl(request: CallControlRequest): Promise<CallControlResponse> {
+    return this.client.callControl(request)
+  }
+
+  recording(ucid: string, action: 'pause' | 'unPause'): Promise<RecordingResponse> {
+    return action === 'pause' ? this.client.pauseRecording(ucid) : this.client.resumeRecording(ucid)
+  }
+
+  missedCalls(query: AbandonedCallsQuery = {}): Promise<AbandonedCall[]> {
+    return this.client.abandonedCalls(query)
+  }
+
+  /** Starts live assist for one call; `onEvent` gets every event, `closed` last. */
+  startAssist(
+    call: { lead?: LeadContext; audio?: AudioFormat },
+    onEvent: (event: AssistEvent) => void,
+  ): Promise<LiveAssist> {
+    return LiveAssist.start({ ...this.config.assist, ...call }, onEvent)
+  }
+}
