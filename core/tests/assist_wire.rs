@@ -336,3 +336,59 @@ fn the_handle_can_cross_threads() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<LiveAssist>();
 }
+
+/// A burst of audio fills the writer queue; the Finalize asked for right after it must still
+/// reach Deepgram — once, and after all of that audio (it was dropped when the queue was full).
+#[tokio::test]
+async fn finalize_after_a_burst_is_queued_not_dropped() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello."]),
+        ..Default::default()
+    })
+    .await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    // Wait for the socket, so the burst meets a live writer whose queue (64) it overflows.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let chunk = script_audio(&[vec![1]]);
+    // 25 s of audio (inside the 30 s replay buffer) in 0.25 s chunks: well over 64 frames.
+    for _ in 0..100 {
+        assist.send_audio(chunk.clone()).unwrap();
+    }
+    assist.finalize();
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+    assert!(summary.complete, "{summary:?}");
+    let conns = dg.conns();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Reconnecting { .. })),
+        "{events:?}"
+    );
+    assert_eq!(
+        conns.len(),
+        1,
+        "{:?}",
+        conns.iter().map(|c| c.audio.len()).collect::<Vec<_>>()
+    );
+    let conn = &conns[0];
+    assert_eq!(conn.audio.len(), chunk.len() * 100);
+    assert_eq!(conn.count_text("Finalize"), 1, "{:?}", conn.texts());
+    let finalize_at = conn
+        .frames
+        .iter()
+        .position(|f| matches!(f, Frame::Text(t) if t.contains("Finalize")))
+        .unwrap();
+    let audio_before: usize = conn.frames[..finalize_at]
+        .iter()
+        .map(|f| match f {
+            Frame::Binary(n) => *n,
+            Frame::Text(_) => 0,
+        })
+        .sum();
+    assert_eq!(
+        audio_before,
+        chunk.len() * 100,
+        "Finalize goes after the audio sent before it"
+    );
+}

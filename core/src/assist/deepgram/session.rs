@@ -6,6 +6,7 @@
 //! pumping audio to the writer, reconnect timers and the watchdog all make progress
 //! independently, so a half-dead socket or a slow LLM cannot stall the host's audio.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,6 +89,10 @@ struct Link {
     pacing: bool,
     next_send_at: Instant,
     close_sent: bool,
+    /// Control messages (Finalize) with the call byte they follow: each goes once the audio
+    /// handed over before it has gone, ahead of any later audio, and is never dropped when the
+    /// writer queue is full (it waits for room like audio does).
+    pending_text: VecDeque<(u64, &'static str)>,
 }
 
 type ConnectFuture = Pin<Box<dyn Future<Output = Result<Connected, ConnectError>> + Send>>;
@@ -319,7 +324,9 @@ impl Session {
     fn wants_pump(&self) -> bool {
         match &self.link {
             Some(link) => {
-                link.sent_pos < self.buffer.end() || (self.stopping.is_some() && !link.close_sent)
+                link.sent_pos < self.buffer.end()
+                    || !link.pending_text.is_empty()
+                    || (self.stopping.is_some() && !link.close_sent)
             }
             None => false,
         }
@@ -345,6 +352,16 @@ impl Session {
             return;
         };
         loop {
+            if let Some(&(after, text)) = link.pending_text.front()
+                && link.sent_pos >= after.max(self.buffer.start())
+            {
+                if tx.try_send(Outbound::Text(text)).is_err() {
+                    // The writer is busy: wait for room (wants_pump) before any later audio.
+                    return;
+                }
+                link.pending_text.pop_front();
+                continue;
+            }
             if link.sent_pos < self.buffer.start() {
                 link.sent_pos = self.buffer.start();
             }
@@ -493,6 +510,7 @@ impl Session {
             pacing: is_reconnect && replay_bytes > 0 && audio.is_resumable(),
             next_send_at: now,
             close_sent: false,
+            pending_text: VecDeque::new(),
         });
         self.writer_tx = Some(writer_tx);
         if is_reconnect {
@@ -605,13 +623,14 @@ impl Session {
     }
 
     fn send_text(&mut self, text: &'static str) {
-        // Ordered behind the audio already queued, so Finalize covers it.
+        // Ordered behind the audio already handed over, so Finalize covers it; queued (never
+        // dropped) when the writer is busy.
         self.pump();
-        if let Some(tx) = &self.writer_tx
-            && tx.try_send(Outbound::Text(text)).is_err()
-        {
-            tracing::warn!(text, "writer queue full; control message not sent");
+        let after = self.buffer.end();
+        if let Some(link) = self.link.as_mut() {
+            link.pending_text.push_back((after, text));
         }
+        self.pump();
     }
 
     // ---- from deepgram --------------------------------------------------------------------
