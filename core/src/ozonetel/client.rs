@@ -300,6 +300,7 @@ impl ClientBuilder {
             .ok_or_else(|| Error::invalid("user_name is required (the CloudAgent account name)"))?;
         let api_key = self
             .api_key
+            .filter(|k| !k.expose_secret().trim().is_empty())
             .ok_or_else(|| Error::invalid("api_key is required"))?;
         crate::secret::check_api_key("api_key", api_key.expose_secret())?;
         let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
