@@ -748,3 +748,31 @@ async fn the_interval_paces_requests_and_silence_asks_nothing() {
             .all(|b| b.trigger == SuggestionTrigger::Interval)
     );
 }
+
+/// A call that goes quiet for longer than the watchdog must not be mistaken for a dead socket:
+/// Deepgram (and the simulator) answer silence with empty finals, which the session counts as
+/// signs of life but never shows as transcript.
+#[tokio::test]
+async fn a_quiet_stretch_longer_than_the_watchdog_is_not_a_dead_socket() {
+    let script = Script {
+        turns: vec![Turn::new(0, "Let me check that for you.", 0.5, 1.5)],
+    };
+    let sim = sim(script).await;
+    let (assist, mut events) = LiveAssist::start(config(&sim)).await.expect("start");
+    // 6 s of call at 1× real time: three times the 2 s watchdog, 4.5 s of it silent.
+    stream(&assist, 0.0, 6.0, 1.0).await;
+    let summary = assist.stop().await.expect("stop");
+    let events = drain(&mut events).await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Reconnecting { .. })),
+        "silence was taken for a dead socket"
+    );
+    assert_eq!(sim.deepgram_sessions().len(), 1);
+    assert_eq!(
+        texts(&summary),
+        [(Speaker::Agent, "Let me check that for you.".to_string())],
+        "empty finals never become transcript"
+    );
+}

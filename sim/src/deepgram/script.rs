@@ -218,6 +218,9 @@ pub(crate) struct Player {
     last_final_end: Vec<f64>,
 }
 
+/// Seconds of audio without speech after which an empty final is sent.
+const SILENCE_FINAL_SECS: f64 = 2.0;
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -375,6 +378,21 @@ impl Player {
                 }
             }
         }
+        // Deepgram answers silence too: an empty final for each stretch of audio without
+        // speech (the `results-empty-silence` fixture). A live socket is never mute, which is
+        // how a client's watchdog tells a quiet call from a dead socket.
+        for ch in 0..self.last_final_end.len() {
+            let speaking = self
+                .turns
+                .iter()
+                .any(|turn| turn.channel == ch && !turn.done && turn.start <= t);
+            let from = self.last_final_end[ch];
+            if !speaking && t - from >= SILENCE_FINAL_SECS {
+                let msg = self.results(ch, from, t, &[], true, self.opts.endpointing, false);
+                self.note_final(ch, t);
+                out.push((t, msg));
+            }
+        }
         out.sort_by(|a, b| a.0.total_cmp(&b.0));
         out.into_iter().map(|(_, v)| v).collect()
     }
@@ -523,12 +541,61 @@ mod tests {
         let first = p.advance(0.9);
         assert_eq!(first.len(), 1, "the silent opening yields one empty final");
         assert_eq!(first[0]["channel"]["alternatives"][0]["transcript"], "");
-        let msgs = p.advance(3.6);
+        let all = p.advance(3.6);
+        // Channel 1 has been silent for 3.6 s: it gets its own empty final.
+        let (msgs, other): (Vec<Value>, Vec<Value>) = all
+            .into_iter()
+            .partition(|m| m["channel_index"] == json!([0, 2]) || m["channel"] == json!([0, 2]));
         let types: Vec<&str> = msgs.iter().filter_map(|m| m["type"].as_str()).collect();
         assert_eq!(types, ["SpeechStarted", "Results"]);
         assert_eq!(msgs[1]["is_final"], true);
-        assert_eq!(msgs[1]["channel_index"], json!([0, 2]));
+        assert_eq!(other.len(), 1);
+        assert_eq!(other[0]["channel_index"], json!([1, 2]));
+        assert_eq!(other[0]["channel"]["alternatives"][0]["transcript"], "");
         assert!(p.advance(3.6).is_empty(), "nothing is sent twice");
+    }
+
+    #[test]
+    fn silence_gets_empty_finals_so_the_socket_is_never_mute() {
+        let script = Script {
+            turns: vec![Turn::new(0, "Hello there", 1.0, 2.0)],
+        };
+        let mut p = Player::new(&script, opts());
+        // Channel 0 (the speaker's); channel 1 is checked at the end.
+        let finals = |msgs: &[Value]| -> Vec<(f64, f64, String)> {
+            msgs.iter()
+                .filter(|m| m["type"] == "Results" && m["is_final"] == true)
+                .filter(|m| m["channel_index"] == json!([0, 2]))
+                .map(|m| {
+                    let start = m["start"].as_f64().unwrap_or(-1.0);
+                    let end = start + m["duration"].as_f64().unwrap_or(-1.0);
+                    let text = m["channel"]["alternatives"][0]["transcript"]
+                        .as_str()
+                        .unwrap_or("?");
+                    (start, round3(end), text.to_string())
+                })
+                .collect()
+        };
+        // Before 2 s of silence: nothing; the turn's final at 2.0.
+        assert!(finals(&p.advance(1.5)).is_empty());
+        assert_eq!(
+            finals(&p.advance(2.0)),
+            [(1.0, 2.0, "Hello there".to_string())]
+        );
+        assert!(finals(&p.advance(3.9)).is_empty());
+        // 2 s after the last final, an empty one covering the silence; then every 2 s more.
+        assert_eq!(finals(&p.advance(4.0)), [(2.0, 4.0, String::new())]);
+        assert!(finals(&p.advance(5.0)).is_empty());
+        assert_eq!(finals(&p.advance(6.5)), [(4.0, 6.5, String::new())]);
+        // The silent channel had its empty finals too, on its own timeline.
+        let mut q = Player::new(&script, opts());
+        let ch1: Vec<Value> = q
+            .advance(2.5)
+            .into_iter()
+            .filter(|m| m["channel_index"] == json!([1, 2]))
+            .collect();
+        assert_eq!(ch1.len(), 1);
+        assert_eq!(ch1[0]["duration"], 2.5);
     }
 
     #[test]
