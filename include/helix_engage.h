@@ -676,7 +676,8 @@ void helix_ozonetel_free(struct helix_ozonetel *client);
  *
  * On success, when `out_json` is not NULL, `*out_json` receives Ozonetel's answer — free it
  * with `helix_string_free`:
- * `{"action":"HOLD","status":"SUCCESS","message":"…","ucid":"90174967305497"|null}`.
+ * `{"action":"HOLD","status":"Success","message":"…","ucid":"90174967305497"|null}` (`status`
+ * and `message` are Ozonetel's own words).
  *
  * CONFERENCE and KICK_CALL are never resent once sent (a timeout leaves their outcome
  * unknown: `HELIX_TIMEOUT`); the other actions retry transient failures.
