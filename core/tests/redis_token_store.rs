@@ -165,3 +165,35 @@ async fn an_unreachable_redis_is_a_transport_error() {
     let err = RedisTokenStore::connect("not a url").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
 }
+
+#[tokio::test]
+async fn a_lazy_store_connects_on_first_use() {
+    let prefix = unique_prefix();
+    let mut server = mockito::Server::new_async().await;
+    let token = jwt("lazy", in_an_hour());
+    let gen_mock = token_mock(&mut server, &token).await;
+    server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .with_body(HOLD_OK)
+        .create_async()
+        .await;
+    let store = RedisTokenStore::lazy(&redis_url(), &prefix).unwrap();
+    let client = builder(&server).token_store(store.clone()).build().unwrap();
+    client.hold("90174967305497").await.unwrap();
+    gen_mock.assert_async().await;
+    assert!(store.load(USER).await.unwrap().is_some());
+
+    // Down at first use: the call fails as a transport error, and nothing is sent upstream.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let down = RedisTokenStore::lazy(&format!("redis://127.0.0.1:{port}/"), &prefix).unwrap();
+    let mut server = mockito::Server::new_async().await;
+    let guards = nothing_sent(&mut server).await;
+    let client = builder(&server).token_store(down).build().unwrap();
+    let err = client.hold("90174967305497").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Transport, "{err}");
+    for g in guards {
+        g.assert_async().await;
+    }
+}

@@ -5,11 +5,13 @@
 //! and `{prefix}{account}:generations` (a sorted set of generation times for the hourly budget).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::OnceCell;
 
 use super::token_store::{StoredToken, TokenStore, unix_millis};
 use crate::error::{Error, Result};
@@ -25,7 +27,9 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Clone)]
 pub struct RedisTokenStore {
-    connection: ConnectionManager,
+    client: redis::Client,
+    /// Opened on first use by [`RedisTokenStore::lazy`] stores, at once by `connect`.
+    connection: Arc<OnceCell<ConnectionManager>>,
     prefix: String,
 }
 
@@ -57,22 +61,41 @@ impl RedisTokenStore {
 
     /// Connects with a custom key prefix (to keep environments apart on one Redis).
     pub async fn connect_with_prefix(url: &str, prefix: &str) -> Result<Self> {
+        let store = Self::lazy(url, prefix)?;
+        store.connection().await?;
+        Ok(store)
+    }
+
+    /// A store that checks the URL now and connects on first use — for hosts that build their
+    /// client synchronously (a constructor in a binding). A Redis that is down then shows as
+    /// a `transport` error on the first call that needs a token.
+    pub fn lazy(url: &str, prefix: &str) -> Result<Self> {
         let client = redis::Client::open(url)
             .map_err(|_| Error::invalid("the Redis URL is not valid (redis://host:port/db)"))?;
-        // Bounded: a token store that is down must fail a call in seconds, not stall it while
-        // the connection manager retries for minutes.
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(2)
-            .set_max_delay(500)
-            .set_connection_timeout(Duration::from_secs(3))
-            .set_response_timeout(Duration::from_secs(3));
-        let connection = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(redis_error)?;
         Ok(RedisTokenStore {
-            connection,
+            client,
+            connection: Arc::new(OnceCell::new()),
             prefix: prefix.to_string(),
         })
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager> {
+        let manager = self
+            .connection
+            .get_or_try_init(|| async {
+                // Bounded: a token store that is down must fail a call in seconds, not stall
+                // it while the connection manager retries for minutes.
+                let config = ConnectionManagerConfig::new()
+                    .set_number_of_retries(2)
+                    .set_max_delay(500)
+                    .set_connection_timeout(Duration::from_secs(3))
+                    .set_response_timeout(Duration::from_secs(3));
+                ConnectionManager::new_with_config(self.client.clone(), config)
+                    .await
+                    .map_err(redis_error)
+            })
+            .await?;
+        Ok(manager.clone())
     }
 
     fn key(&self, account: &str, what: &str) -> String {
@@ -83,7 +106,7 @@ impl RedisTokenStore {
 impl TokenStore for RedisTokenStore {
     fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>> {
         Box::pin(async move {
-            let mut c = self.connection.clone();
+            let mut c = self.connection().await?;
             let text: Option<String> = c
                 .get(self.key(account, "token"))
                 .await
@@ -94,7 +117,7 @@ impl TokenStore for RedisTokenStore {
 
     fn save<'a>(&'a self, account: &'a str, token: &'a StoredToken) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut c = self.connection.clone();
+            let mut c = self.connection().await?;
             let ttl_ms = token
                 .expires_at
                 .duration_since(SystemTime::now())
@@ -113,7 +136,7 @@ impl TokenStore for RedisTokenStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Option<String>>> {
         Box::pin(async move {
-            let mut c = self.connection.clone();
+            let mut c = self.connection().await?;
             let id = format!(
                 "{:016x}{:016x}",
                 rand::random::<u64>(),
@@ -134,7 +157,7 @@ impl TokenStore for RedisTokenStore {
 
     fn unlock<'a>(&'a self, account: &'a str, lock_id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut c = self.connection.clone();
+            let mut c = self.connection().await?;
             let _: i64 = redis::Script::new(UNLOCK_SCRIPT)
                 .key(self.key(account, "lock"))
                 .arg(lock_id)
@@ -151,7 +174,7 @@ impl TokenStore for RedisTokenStore {
         since: SystemTime,
     ) -> BoxFuture<'a, Result<u32>> {
         Box::pin(async move {
-            let mut c = self.connection.clone();
+            let mut c = self.connection().await?;
             let n: u32 = c
                 .zcount(self.key(account, "generations"), unix_millis(since), "+inf")
                 .await
@@ -166,7 +189,7 @@ impl TokenStore for RedisTokenStore {
         at: SystemTime,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut c = self.connection.clone();
+            let mut c = self.connection().await?;
             let key = self.key(account, "generations");
             let ms = unix_millis(at);
             let member = format!("{ms}-{:08x}", rand::random::<u32>());
