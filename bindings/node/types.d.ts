@@ -59,6 +59,13 @@ export interface OzonetelClientOptions {
   retry?: RetryOptions
   /** The CDR pace (default Ozonetel's 2 requests per 60 000 ms). Change only to test pacing. */
   cdrRateLimit?: { requests: number; perMs: number }
+  /**
+   * Share the account's token with other processes (sidecar replicas) through Redis: one
+   * generation for all of them, under a lock, within Ozonetel's 10 an hour. Without it, clients
+   * in this process (and its workers) on the same account share one in-memory token. Redis is
+   * connected on first use; a Redis that is down is a `TRANSPORT` error on that call.
+   */
+  tokenStore?: { redisUrl: string; prefix?: string }
 }
 
 /** Retry policy of idempotent requests (CONFERENCE and KICK_CALL are never resent once sent). */

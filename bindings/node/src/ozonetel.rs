@@ -9,7 +9,8 @@ use chrono::FixedOffset;
 use futures::StreamExt;
 use helix_engage::ozonetel::{
     AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, Client, DEFAULT_BASE_URL,
-    MemoryTokenStore, Region, RetryPolicy, TokenStore, TransferMode, TransferState, WatchOptions,
+    MemoryTokenStore, RedisTokenStore, Region, RetryPolicy, TokenStore, TransferMode,
+    TransferState, WatchOptions,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Object, PromiseRaw, This, Unknown};
@@ -37,6 +38,15 @@ struct ClientOptions {
     utc_offset_minutes: Option<i32>,
     retry: Option<RetryArg>,
     cdr_rate_limit: Option<CdrRateArg>,
+    token_store: Option<TokenStoreArg>,
+}
+
+/// Where the account's token is shared beyond this process (sidecar replicas).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TokenStoreArg {
+    redis_url: String,
+    prefix: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -150,11 +160,18 @@ fn shared_token_store(base_url: &str, user_name: &str, api_key: &str) -> Arc<dyn
 }
 
 fn build_client(o: ClientOptions) -> helix_engage::Result<Client> {
-    let store = shared_token_store(
-        o.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
-        &o.user_name,
-        &o.api_key,
-    );
+    let store: Arc<dyn TokenStore> = match &o.token_store {
+        // Several processes on one account: Redis holds the token, the lock and the budget.
+        Some(t) => Arc::new(RedisTokenStore::lazy(
+            &t.redis_url,
+            t.prefix.as_deref().unwrap_or("helix:ozonetel:"),
+        )?),
+        None => shared_token_store(
+            o.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            &o.user_name,
+            &o.api_key,
+        ),
+    };
     let mut b = Client::builder()
         .user_name(o.user_name)
         .api_key(o.api_key)

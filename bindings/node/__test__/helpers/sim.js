@@ -62,6 +62,7 @@ async function startSim() {
     clearFaults: () => control('DELETE', '/faults'),
     requests: () => control('GET', '/requests'),
     clock: () => control('GET', '/clock'),
+    tokens: (user = 'acme') => control('GET', `/tokens/${user}`),
     setScript: (script) => control('PUT', '/deepgram/script', script),
     deepgramSessions: () => control('GET', '/deepgram/sessions'),
     stop: () =>
