@@ -455,6 +455,13 @@ typedef struct helix_ozonetel_config {
    * Per-request timeout in milliseconds (0: 10 000).
    */
   uint32_t timeout_ms;
+  /**
+   * NULL: clients share nothing (use one client per account per process — it is
+   * thread-safe). A Redis URL (`redis://host:port/db`): every process on the account shares
+   * the token through Redis — one generation for all, under a lock, within Ozonetel's 10 an
+   * hour. Connected on first use; a Redis that is down is `HELIX_TRANSPORT` on that call.
+   */
+  const char *redis_url;
 } helix_ozonetel_config;
 
 /**

@@ -160,6 +160,11 @@ EOF
         { cat "$cdir/bad_input.out"; return 1; }
     tail -n 1 "$cdir/bad_input.out"
 
+    # Both dialers share the account's token through Redis: one generation between them.
+    local tokens_before
+    tokens_before=$(c_generations "$control")
+    export HELIX_REDIS_URL="$HELIX_TEST_REDIS_URL"
+
     log "C: the dialer against the simulator under valgrind"
     "${vg[@]}" "$cdir/dialer" "$(cat "$cdir/ucid_dynamic")" "$cdir/call.raw"
 
@@ -167,6 +172,12 @@ EOF
     "$cdir/dialer_static" "$(cat "$cdir/ucid_static")" "$cdir/call.raw" >"$cdir/static.out" ||
         { cat "$cdir/static.out"; return 1; }
     tail -n 1 "$cdir/static.out"
+    unset HELIX_REDIS_URL
+
+    log "C: two dialer processes, one token (shared through Redis)"
+    local generated=$(($(c_generations "$control") - tokens_before))
+    [ "$generated" = 1 ] || { echo "expected 1 token generation across both dialers, saw $generated" >&2; return 1; }
+    echo "token generations across both dialer processes: $generated"
 
     log "C: the simulator saw the dialer's actions"
     python3 - "$control" "$(cat "$cdir/ucid_dynamic")" <<'EOF'
@@ -181,6 +192,9 @@ assert not call["recording_paused"], call
 assert not any(p["on_hold"] or p["muted"] for p in call["participants"]), call
 print("simulator state: agent left, target joined, recording on, nobody held or muted")
 EOF
+}
+c_generations() {
+    python3 -c 'import json,sys,urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + "/tokens/acme", timeout=10))["generations_total"])' "$1"
 }
 c_dir="" c_sim_pid=""
 c_cleanup() {

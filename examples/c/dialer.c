@@ -82,6 +82,7 @@ static void ozonetel_steps(const char *ucid) {
     config.did = env_or("OZONETEL_DID", "918041763265");
     config.agent_phone_name = env_or("OZONETEL_AGENT_PHONE_NAME", "523590");
     config.agent_number = env_or("OZONETEL_AGENT_NUMBER", "9123456780");
+    config.redis_url = getenv("HELIX_REDIS_URL"); /* NULL: no token sharing across processes */
 
     helix_ozonetel *client = NULL;
     if (!check(helix_ozonetel_new(&config, &client), "helix_ozonetel_new")) {

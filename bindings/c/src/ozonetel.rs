@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use helix_engage::ozonetel::{
-    AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, CdrProgress, Client, Region,
-    Transfer, TransferMode, TransferState,
+    AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, CdrProgress, Client,
+    RedisTokenStore, Region, Transfer, TransferMode, TransferState,
 };
 
 use crate::error::{Failure, FfiResult, helix_status};
@@ -78,6 +78,11 @@ pub struct helix_ozonetel_config {
     pub region: u32,
     /// Per-request timeout in milliseconds (0: 10 000).
     pub timeout_ms: u32,
+    /// NULL: clients share nothing (use one client per account per process — it is
+    /// thread-safe). A Redis URL (`redis://host:port/db`): every process on the account shares
+    /// the token through Redis — one generation for all, under a lock, within Ozonetel's 10 an
+    /// hour. Connected on first use; a Redis that is down is `HELIX_TRANSPORT` on that call.
+    pub redis_url: *const c_char,
 }
 
 /// A call-control action, passed as the `uint32_t action` argument of
@@ -192,6 +197,9 @@ pub extern "C" fn helix_ozonetel_new(
         }
         if config.timeout_ms != 0 {
             builder = builder.timeout(Duration::from_millis(config.timeout_ms.into()));
+        }
+        if let Some(url) = arg_opt_str!(config.redis_url, "config.redis_url") {
+            builder = builder.token_store(RedisTokenStore::lazy(url, "helix:ozonetel:")?);
         }
         let runtime = Arc::new(HandleRuntime::new("helix-ozonetel")?);
         let client = {
@@ -631,6 +639,7 @@ mod tests {
             agent_number: c"9876543210".as_ptr(),
             region: 0,
             timeout_ms: 0,
+            redis_url: ptr::null(),
         }
     }
 

@@ -84,6 +84,9 @@ static void ozonetel_cases(void) {
     bad = config;
     bad.base_url = "ftp://example";
     EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: ftp base_url");
+    bad = config;
+    bad.redis_url = "not a redis url";
+    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: malformed redis_url");
     EXPECT_TRUE(client == SENTINEL, "new: out untouched on failure");
 
     EXPECT(helix_ozonetel_new(&config, &client), HELIX_OK, "new: valid config");
