@@ -417,7 +417,7 @@ pub extern "C" fn helix_assist_free(assist: *mut helix_assist) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::CStr;
+    use crate::error::last_error_text as last_error;
     use std::ptr;
 
     fn zeroed() -> helix_assist_config {
@@ -437,13 +437,6 @@ mod tests {
             suggestion_min_gap_ms: 0,
             lead_json: ptr::null(),
         }
-    }
-
-    fn last_error() -> String {
-        // SAFETY: helix_last_error never returns NULL.
-        unsafe { CStr::from_ptr(crate::error::helix_last_error()) }
-            .to_string_lossy()
-            .into_owned()
     }
 
     #[test]

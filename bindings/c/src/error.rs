@@ -167,6 +167,16 @@ pub extern "C" fn helix_status_name(status: u32) -> *const c_char {
         .as_ptr()
 }
 
+/// The thread's last error message as a `String`, for the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn last_error_text() -> String {
+    // SAFETY: helix_last_error never returns NULL and its string lives until the next call on
+    // this thread; it is copied out at once.
+    unsafe { std::ffi::CStr::from_ptr(helix_last_error()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -289,14 +289,8 @@ pub extern "C" fn helix_string_free(s: *mut c_char) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::last_error_text as last_error;
     use std::ptr;
-
-    fn last_error() -> String {
-        // SAFETY: helix_last_error never returns NULL.
-        unsafe { CStr::from_ptr(crate::error::helix_last_error()) }
-            .to_string_lossy()
-            .into_owned()
-    }
 
     #[test]
     fn a_panic_becomes_helix_panic_with_a_message() {

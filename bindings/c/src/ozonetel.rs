@@ -617,15 +617,8 @@ pub extern "C" fn helix_transfer_free(transfer: *mut helix_transfer) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::CStr;
+    use crate::error::last_error_text as last_error;
     use std::ptr;
-
-    fn last_error() -> String {
-        // SAFETY: helix_last_error never returns NULL.
-        unsafe { CStr::from_ptr(crate::error::helix_last_error()) }
-            .to_string_lossy()
-            .into_owned()
-    }
 
     fn config() -> helix_ozonetel_config {
         helix_ozonetel_config {
