@@ -10,17 +10,31 @@ use helix_engage::ErrorCode;
 use helix_engage::ozonetel::WatchOptions;
 use mockito::Mock;
 
-fn calls(ids: &[u64]) -> String {
+/// `callTime` in the account's zone (IST), `ago` before now: never a literal date, so the
+/// test means the same on any day.
+fn call_time(ago: chrono::Duration) -> String {
+    let ist = chrono::FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
+    (chrono::Utc::now().with_timezone(&ist) - ago)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn calls_at(ids: &[u64], ago: chrono::Duration) -> String {
+    let time = call_time(ago);
     let items: Vec<String> = ids
         .iter()
         .map(|id| {
             format!(
-                r#"{{"monitorUCID":{id},"type":"Inbound","status":"NotAnswered","campaign":"c","callerID":"0987654{:04}","did":"1","skillID":"1","skill":"","agentID":"","agent":"","hangupBy":"CustomerHangup","callTime":"2026-11-26 10:00:00"}}"#,
+                r#"{{"monitorUCID":{id},"type":"Inbound","status":"NotAnswered","campaign":"c","callerID":"0987654{:04}","did":"1","skillID":"1","skill":"","agentID":"","agent":"","hangupBy":"CustomerHangup","callTime":"{time}"}}"#,
                 id % 10_000
             )
         })
         .collect();
     format!(r#"{{"status":"success","message":[{}]}}"#, items.join(","))
+}
+
+fn calls(ids: &[u64]) -> String {
+    calls_at(ids, chrono::Duration::minutes(5))
 }
 
 async fn poll(server: &mut mockito::ServerGuard, body: String) -> Mock {
@@ -89,4 +103,45 @@ async fn include_existing_reports_the_baseline() {
         .collect()
         .await;
     assert_eq!(ids, ["1", "2", "3"]);
+}
+
+/// Ozonetel's `callTime` is its clock in the account's zone and the list is whatever it
+/// returns: a call whose `callTime` is a week old is still one call, yielded once and never
+/// again while it stays listed; the baseline is never re-reported either.
+#[tokio::test]
+async fn an_old_call_time_is_yielded_once_not_on_every_poll() {
+    let mut server = mockito::Server::new_async().await;
+    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let week = chrono::Duration::days(7);
+    poll(&mut server, calls_at(&[1], week)).await; // baseline, a week old
+    poll(&mut server, calls_at(&[1, 2], week)).await; // 2 is new
+    for _ in 0..3 {
+        poll(&mut server, calls_at(&[1, 2], week)).await; // nothing new, three times
+    }
+    poll(&mut server, calls_at(&[1, 2, 3], week)).await; // 3 is new
+    let client = client(&server);
+    let mut watcher = client.watch_missed_calls(Duration::from_millis(100));
+    let ids = [
+        watcher.next().await.unwrap().unwrap().monitor_ucid,
+        watcher.next().await.unwrap().unwrap().monitor_ucid,
+    ];
+    assert_eq!(ids, ["2", "3"], "each new call once, the baseline never");
+}
+
+/// A call listed twice in one answer is still one call.
+#[tokio::test]
+async fn a_call_listed_twice_in_one_answer_is_yielded_once() {
+    let mut server = mockito::Server::new_async().await;
+    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    poll(&mut server, calls(&[])).await;
+    poll(&mut server, calls(&[7, 7])).await;
+    poll(&mut server, calls(&[7, 8])).await;
+    let client = client(&server);
+    let ids: Vec<String> = client
+        .watch_missed_calls(Duration::from_millis(100))
+        .take(2)
+        .map(|c| c.unwrap().monitor_ucid)
+        .collect()
+        .await;
+    assert_eq!(ids, ["7", "8"]);
 }

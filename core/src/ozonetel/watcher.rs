@@ -1,11 +1,10 @@
 //! A stream of new missed calls, each exactly once.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use chrono::{Days, NaiveDate};
 use futures::Stream;
 use tokio::time::{Interval, MissedTickBehavior};
 
@@ -61,9 +60,10 @@ struct State {
     client: Client,
     query: AbandonedCallsQuery,
     ticker: Interval,
-    /// Every call yielded (or in the baseline), by key, with the day it happened, so the set
-    /// can forget calls that can no longer come back in "today's" list.
-    seen: HashMap<String, NaiveDate>,
+    /// The keys of the previous successful poll's list. A call is new when its key is not
+    /// here; `callTime` never decides it (Ozonetel's clock, the account's time zone and the
+    /// query window all differ from ours, so a date horizon re-reported old calls forever).
+    previous: HashSet<String>,
     ready: VecDeque<Result<AbandonedCall>>,
     baseline_pending: bool,
 }
@@ -88,16 +88,16 @@ impl State {
                 return;
             }
         };
-        let today = self.client.local_now().date();
         let yield_new = !std::mem::take(&mut self.baseline_pending);
+        let mut current = HashSet::with_capacity(calls.len());
         for call in calls {
-            let day = call.call_time_parsed().map_or(today, |t| t.date());
-            if self.seen.insert(key_of(&call), day).is_none() && yield_new {
+            let key = key_of(&call);
+            // `current.insert` also drops a call listed twice in one answer.
+            if current.insert(key.clone()) && yield_new && !self.previous.contains(&key) {
                 self.ready.push_back(Ok(call));
             }
         }
-        let horizon = today - Days::new(2);
-        self.seen.retain(|_, day| *day >= horizon);
+        self.previous = current;
     }
 }
 
@@ -135,7 +135,7 @@ impl Client {
                 ..AbandonedCallsQuery::today()
             },
             ticker,
-            seen: HashMap::new(),
+            previous: HashSet::new(),
             ready: VecDeque::new(),
             baseline_pending: !options.include_existing,
         };
