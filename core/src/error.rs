@@ -178,6 +178,33 @@ pub(crate) fn snippet(body: &str) -> String {
     }
 }
 
+/// Bad input as an error message may quote it: at most a short prefix, escaped, with the
+/// length when cut. A 10 MB argument must not become a 10 MB message (or log line).
+pub(crate) fn quote(input: &str) -> String {
+    const MAX: usize = 40;
+    match input.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &input[..cut], input.len()),
+        None => format!("{input:?}"),
+    }
+}
+
+/// [`quote`] for a URL: the `user:password@` part is never repeated.
+pub(crate) fn quote_url(raw: &str) -> String {
+    let Some(scheme_end) = raw.find("://").map(|i| i + 3) else {
+        return quote(raw);
+    };
+    let rest = &raw[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => quote(&format!(
+            "{}[credentials]@{}",
+            &raw[..scheme_end],
+            &rest[at + 1..]
+        )),
+        None => quote(raw),
+    }
+}
+
 impl Error {
     /// Prefixes the message with what the library was doing, keeping the code.
     pub(crate) fn context(self, what: &str) -> Self {
@@ -221,5 +248,31 @@ impl Error {
             },
             Error::Closed(m) => Error::Closed(f(m)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_short_and_never_carry_url_credentials() {
+        assert_eq!(quote("abc"), "\"abc\"");
+        let long = "9".repeat(10_000_000);
+        let q = quote(&long);
+        assert!(q.len() < 80 && q.ends_with("(10000000 bytes)"), "{q}");
+        let multibyte = "क".repeat(100);
+        assert!(quote(&multibyte).starts_with("\"क"));
+        for url in [
+            "http://user:secret@host:8080/x",
+            "https://secret@host",
+            "wss://a:secret@b@host/path?q=1",
+        ] {
+            let q = quote_url(url);
+            assert!(!q.contains("secret"), "{q}");
+            assert!(q.contains("[credentials]@"), "{q}");
+        }
+        assert_eq!(quote_url("http://host/a@b"), "\"http://host/a@b\"");
+        assert_eq!(quote_url("not a url"), "\"not a url\"");
     }
 }

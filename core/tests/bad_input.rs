@@ -126,3 +126,36 @@ async fn call_control_needs_did_and_agent_phone_name() {
         g.assert_async().await;
     }
 }
+
+/// A huge argument gives a short message: at most a prefix of it is quoted back.
+#[tokio::test]
+async fn huge_inputs_are_quoted_by_a_short_prefix() {
+    let mut server = mockito::Server::new_async().await;
+    let guards = nothing_sent(&mut server).await;
+    let c = client(&server);
+    let huge = "9".repeat(10_000_000);
+    let huge_text = "x".repeat(10_000_000);
+    let errors = [
+        c.call_control(CallAction::Hold, &huge, None)
+            .await
+            .unwrap_err(),
+        c.pause_recording(&huge_text).await.unwrap_err(),
+        c.conference("123", &huge).await.unwrap_err(),
+        c.conference("123", &format!("+{huge}")).await.unwrap_err(),
+        c.conference("123", &format!("{huge_text}1"))
+            .await
+            .unwrap_err(),
+        CallAction::parse(&huge_text).unwrap_err(),
+    ];
+    for err in errors {
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
+        assert!(
+            err.to_string().len() < 400,
+            "{} bytes",
+            err.to_string().len()
+        );
+    }
+    for g in guards {
+        g.assert_async().await;
+    }
+}

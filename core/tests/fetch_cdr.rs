@@ -211,6 +211,31 @@ async fn record_by_ucid_uses_fetch_cdr_by_ucid() {
     );
 }
 
+/// An answer that lists other calls but not the one asked for means "no record of it": never
+/// another caller's record in its place.
+#[tokio::test]
+async fn record_by_ucid_is_none_when_the_answer_lacks_that_ucid() {
+    let mut server = mockito::Server::new_async().await;
+    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let day = today() - Days::new(1);
+    server
+        .mock("GET", "/ca_reports/fetchCdrByUCID")
+        .with_body(
+            json!({ "status": "success", "details": [
+                record(31733467784618201, day),
+                record(31733467784618202, day),
+            ] })
+            .to_string(),
+        )
+        .create_async()
+        .await;
+    let found = client(&server)
+        .call_record("31733467784618299", day)
+        .await
+        .unwrap();
+    assert_eq!(found, None, "another call's record came back");
+}
+
 #[tokio::test]
 async fn documented_cdr_errors_are_typed() {
     let cases = [

@@ -12,7 +12,7 @@ use super::phone::Region;
 use super::token::TokenManager;
 use super::token_store::{MemoryTokenStore, TokenStore};
 use super::transport::RetryPolicy;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote, quote_url};
 
 /// The India API host, the default.
 pub const DEFAULT_BASE_URL: &str = "https://in1-ccaas-api.ozonetel.com";
@@ -68,6 +68,31 @@ pub(crate) struct Config {
     pub(crate) region: Region,
     pub(crate) utc_offset: FixedOffset,
     pub(crate) retry: RetryPolicy,
+    /// One attempt's limit.
+    pub(crate) timeout: Duration,
+    /// All attempts of one request together (retries, backoff, `Retry-After`).
+    pub(crate) overall_timeout: Duration,
+}
+
+/// The largest per-request timeout, overall timeout and CDR window accepted: beyond an hour a
+/// value is a unit slip (seconds given as milliseconds), not a choice.
+const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The one HTTP client of the process: its connection pool and TLS setup (root certificates,
+/// ~100 KB and tens of milliseconds to build) are shared by every [`Client`], whatever account
+/// it serves. Per-request timeouts are set on each request.
+fn shared_http() -> Result<reqwest::Client> {
+    static HTTP: std::sync::OnceLock<std::result::Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("helix-engage/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(|e| Error::Transport(format!("cannot build the HTTP client: {e}")))
 }
 
 impl fmt::Debug for Client {
@@ -133,6 +158,7 @@ pub struct ClientBuilder {
     agent_number: Option<String>,
     region: Region,
     timeout: Option<Duration>,
+    overall_timeout: Option<Duration>,
     token_store: Option<Arc<dyn TokenStore>>,
     retry: Option<RetryPolicy>,
     utc_offset: Option<FixedOffset>,
@@ -207,9 +233,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Per-request timeout (default 10 s).
+    /// One attempt's timeout (default 10 s; from 1 ms to 1 hour).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// The limit for one request with all its retries, backoff and `Retry-After` waits
+    /// (default 1.5 × [`timeout`](Self::timeout); from 1 ms to 1 hour). Waiting for a CDR
+    /// slot before the first attempt does not count; a retry that would need one after the
+    /// deadline is not made.
+    pub fn overall_timeout(mut self, timeout: Duration) -> Self {
+        self.overall_timeout = Some(timeout);
         self
     }
 
@@ -267,7 +302,8 @@ impl ClientBuilder {
                 "basic" | "basic_auth" => AuthMode::Basic,
                 other => {
                     return Err(Error::invalid(format!(
-                        "OZONETEL_AUTH_MODE is {other:?}; use token or basic"
+                        "OZONETEL_AUTH_MODE is {}; use token or basic",
+                        quote(other)
                     )));
                 }
             };
@@ -278,7 +314,8 @@ impl ClientBuilder {
                 "international" | "intl" => Region::International,
                 other => {
                     return Err(Error::invalid(format!(
-                        "OZONETEL_REGION is {other:?}; use india or international"
+                        "OZONETEL_REGION is {}; use india or international",
+                        quote(other)
                     )));
                 }
             };
@@ -286,7 +323,8 @@ impl ClientBuilder {
         if let Some(secs) = var("OZONETEL_TIMEOUT_SECS") {
             let secs: u64 = secs.parse().map_err(|_| {
                 Error::invalid(format!(
-                    "OZONETEL_TIMEOUT_SECS is {secs:?}; use whole seconds"
+                    "OZONETEL_TIMEOUT_SECS is {}; use whole seconds",
+                    quote(&secs)
                 ))
             })?;
             b.timeout = Some(Duration::from_secs(secs));
@@ -312,21 +350,19 @@ impl ClientBuilder {
             None => None,
         };
         let timeout = self.timeout.unwrap_or(Duration::from_secs(10));
-        if timeout.is_zero() {
-            return Err(Error::invalid("timeout must be greater than zero"));
-        }
+        check_duration("timeout", timeout, MAX_TIMEOUT)?;
+        let overall_timeout = self.overall_timeout.unwrap_or(timeout.mul_f64(1.5));
+        check_duration("overall_timeout", overall_timeout, MAX_TIMEOUT)?;
         let (cdr_requests, cdr_per) = self.cdr_rate.unwrap_or((2, Duration::from_secs(60)));
-        if cdr_requests == 0 {
-            return Err(Error::invalid(
-                "cdr_rate_limit needs at least one request per window",
-            ));
+        if !(1..=1000).contains(&cdr_requests) {
+            return Err(Error::invalid(format!(
+                "cdr_rate_limit allows {cdr_requests} requests per window; use 1 to 1000"
+            )));
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("helix-engage/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Transport(format!("cannot build the HTTP client: {e}")))?;
+        check_duration("cdr_rate_limit's window", cdr_per, MAX_TIMEOUT)?;
+        let retry = self.retry.unwrap_or_default();
+        retry.validate()?;
+        let http = shared_http()?;
         let store = self
             .token_store
             .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
@@ -342,7 +378,9 @@ impl ClientBuilder {
             utc_offset: self.utc_offset.unwrap_or_else(|| {
                 FixedOffset::east_opt(5 * 3600 + 1800).expect("IST is a valid offset")
             }),
-            retry: self.retry.unwrap_or_default(),
+            retry,
+            timeout,
+            overall_timeout,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -355,22 +393,45 @@ impl ClientBuilder {
     }
 }
 
+/// A duration option: above zero and at most `max`.
+pub(crate) fn check_duration(what: &str, value: Duration, max: Duration) -> Result<()> {
+    if value.is_zero() || value > max {
+        return Err(Error::invalid(format!(
+            "{what} is {} ms; use more than 0 and at most {} ms",
+            value.as_millis(),
+            max.as_millis()
+        )));
+    }
+    Ok(())
+}
+
 fn normalize_base_url(raw: &str) -> Result<String> {
     let raw = raw.trim();
     let with_scheme = if raw.starts_with("http://") || raw.starts_with("https://") {
         raw.trim_end_matches('/').to_string()
     } else if raw.contains("://") {
         return Err(Error::invalid(format!(
-            "base_url {raw:?} must use http or https"
+            "base_url {} must use http or https",
+            quote_url(raw)
         )));
     } else {
         format!("https://{}", raw.trim_end_matches('/'))
     };
     let url = reqwest::Url::parse(&with_scheme)
-        .map_err(|e| Error::invalid(format!("base_url {raw:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::invalid(format!("base_url {} is not a URL: {e}", quote_url(raw))))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // reqwest would send them as a Basic header Ozonetel ignores, and every Debug print
+        // of the client would carry them.
+        return Err(Error::invalid(format!(
+            "base_url {} carries user:password@; Ozonetel authenticates with the API key, so \
+             pass the host only",
+            quote_url(raw)
+        )));
+    }
     if url.host_str().is_none_or(str::is_empty) || url.query().is_some() {
         return Err(Error::invalid(format!(
-            "base_url {raw:?} must be a host or http(s)://host[:port][/path] without a query"
+            "base_url {} must be a host or http(s)://host[:port][/path] without a query",
+            quote_url(raw)
         )));
     }
     Ok(with_scheme)
@@ -393,6 +454,63 @@ mod tests {
         assert!(normalize_base_url("http://").is_err());
         assert!(normalize_base_url("ftp://host").is_err());
         assert!(normalize_base_url("https://host?x=1").is_err());
+    }
+
+    /// A bad base URL is refused without repeating its credentials or all of its length.
+    #[test]
+    fn base_url_errors_never_echo_credentials_or_everything() {
+        for raw in [
+            "http://user:CANARY-secret@127.0.0.1:8080",
+            "https://CANARY-secret@host",
+            "ftp://user:CANARY-secret@host",
+        ] {
+            let err = normalize_base_url(raw).unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+            assert!(!err.to_string().contains("CANARY"), "{err}");
+        }
+        let huge = format!("http://{}", "h".repeat(10_000_000));
+        let err = Client::builder()
+            .user_name("acme")
+            .api_key("k")
+            .base_url(format!("{huge}?q"))
+            .build()
+            .unwrap_err();
+        assert!(
+            err.to_string().len() < 300,
+            "{} bytes",
+            err.to_string().len()
+        );
+    }
+
+    #[test]
+    fn durations_and_limits_have_ranges() {
+        let b = || Client::builder().user_name("acme").api_key("k");
+        for bad in [
+            b().timeout(Duration::ZERO),
+            b().timeout(Duration::MAX),
+            b().overall_timeout(Duration::ZERO),
+            b().overall_timeout(Duration::from_secs(u64::MAX)),
+            b().cdr_rate_limit(0, Duration::from_secs(60)),
+            b().cdr_rate_limit(u32::MAX, Duration::from_secs(60)),
+            b().cdr_rate_limit(2, Duration::ZERO),
+            b().retry_policy(RetryPolicy {
+                max_attempts: 0,
+                ..Default::default()
+            }),
+            b().retry_policy(RetryPolicy {
+                max_attempts: u32::MAX,
+                ..Default::default()
+            }),
+            b().retry_policy(RetryPolicy {
+                max_delay: Duration::MAX,
+                ..Default::default()
+            }),
+        ] {
+            let err = bad.build().unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput, "{err}");
+        }
+        let c = b().timeout(Duration::from_secs(4)).build().unwrap();
+        assert_eq!(c.config().overall_timeout, Duration::from_secs(6));
     }
 
     #[test]

@@ -128,27 +128,61 @@ fn classify(object: Map<String, Value>) -> Verdict {
     }
 }
 
-/// Types a refusal by its text. Ozonetel has no error codes, so the documented sentences are
-/// the codes; anything unrecognised stays an `api` error with the service's words.
-fn failure(message: String) -> Verdict {
-    let lower = message.to_ascii_lowercase();
-    let has = |needle: &str| lower.contains(needle);
+/// Ozonetel's sentences for a missing, expired or superseded token, normalised
+/// ([`normalise`]). Each means Ozonetel acted on nothing: refresh and resend once.
+const TOKEN_SENTENCES: &[&str] = &[
+    "token expired",
+    "invalid token",
+    "token should not be null or empty",
+];
 
-    if has("token expired") || has("invalid token") || has("token should not be null") {
+/// Ozonetel's sentences for wrong or missing account credentials (or the wrong auth mode),
+/// normalised. Whole messages only: a refusal that merely mentions `apiKey` (an echoed URL, a
+/// message about another field) is not a credential problem.
+const CREDENTIAL_SENTENCES: &[&str] = &[
+    "api key should not be null or empty",
+    "username is null",
+    "invalid username or apikey",
+    "username or apikey is invalid",
+    "invalid user details",
+    "missing username or apikey",
+    "invalid authentication",
+    "unauthorized",
+    "unauthorised",
+];
+
+/// A message as compared with the sentence lists: trimmed, lower case, inner whitespace
+/// collapsed, trailing full stops dropped ("Token Should Not be Null or Empty." and
+/// "token should not be null or empty" are one sentence).
+fn normalise(message: &str) -> String {
+    let words: Vec<&str> = message.split_whitespace().collect();
+    words
+        .join(" ")
+        .trim_end_matches('.')
+        .trim_end()
+        .to_ascii_lowercase()
+}
+
+/// Types a refusal by its text. Ozonetel has no error codes, so its documented sentences are
+/// the codes, matched whole (case-insensitively); anything unrecognised stays an `api` error
+/// with the service's words.
+fn failure(message: String) -> Verdict {
+    let normal = normalise(&message);
+    if TOKEN_SENTENCES.contains(&normal.as_str()) {
         return Verdict::TokenRejected(message);
     }
-    if has("apikey")
-        || has("api key")
-        || has("username is null")
-        || has("invalid user details")
-        || has("unauthori")
-    {
+    if CREDENTIAL_SENTENCES.contains(&normal.as_str()) {
         return Verdict::Failure(Error::Auth(format!(
             "Ozonetel refused the credentials: {message}. Check the user name, the API key and \
              the account's API authentication mode (token or basic)"
         )));
     }
-    if has("rate limit") || has("too many") || has("limit exceeded") || has("maximum limit") {
+    // No rate-limit sentence is documented (HTTP 429 is the documented signal); these phrases
+    // are unambiguous enough to keep a caller from hammering the account.
+    if ["rate limit", "too many requests", "limit exceeded"]
+        .iter()
+        .any(|phrase| normal.contains(phrase))
+    {
         return Verdict::Failure(Error::RateLimited {
             message: format!("Ozonetel: {message}"),
             retry_after: None,
@@ -274,15 +308,90 @@ mod tests {
         }
     }
 
+    /// Every refusal sentence in the reference (`shared/reference/ozonetel.md`), the agent
+    /// desk's included, with the code it must get.
+    #[test]
+    fn every_documented_sentence_gets_its_code() {
+        let auth = [
+            "Api Key Should Not be Null or Empty.",
+            "UserName is null",
+            "Invalid userName or apiKey",
+            "userName or apiKey is Invalid",
+            "Invalid User Details",
+            "Missing userName or apiKey",
+            "Invalid Authentication",
+            "  invalid USERNAME or apikey  ",
+        ];
+        let api = [
+            "Call not Found",
+            "Please pass valid Conference number",
+            "ucid is Invalid",
+            "ucid should not be empty",
+            "action should be either pause or unPause",
+            "Invalid Json Pass Valid Json",
+            "Missing fromDate and toDate",
+            "Invalid fromDate format. Please pass the date in the format yyyy-MM-dd HH:mm:ss",
+            "fromDate and toDate should not be future dates",
+            "Invalid campaignName",
+            "Agent has already logged in",
+            "Agent X is not logged in",
+            "X logged in with the number (+919876543210)",
+            "Agent is not available",
+            "Campaign is invalid",
+            "All parameters are mandatory",
+            "Agent is not Logged In",
+            "pauseReason is Invalid",
+            "The state should be either 'Ready' or 'Pause' state'",
+            "Agent X is in ACW state. You cant change to Pause state",
+            "This call is already Disposed.",
+            "Unable to Dispose . Please retry after some time.",
+            "Invalid agent",
+            "Empty disposition code",
+            "Provide pause reason.",
+        ];
+        for msg in auth {
+            let body = serde_json::json!({"status": "false", "message": msg}).to_string();
+            assert_eq!(code(200, &body), Some(ErrorCode::Auth), "{msg}");
+        }
+        for msg in api {
+            let body = serde_json::json!({"status": "fail", "message": msg}).to_string();
+            assert_eq!(code(200, &body), Some(ErrorCode::Api), "{msg}");
+        }
+    }
+
+    /// Words that merely appear in a refusal decide nothing: only whole sentences do.
+    #[test]
+    fn a_message_that_mentions_credentials_is_not_a_credential_refusal() {
+        for msg in [
+            "Invalid conferenceNumber for https://host/x?userName=acme&apiKey=[redacted]",
+            "apiKey accepted; ucid is Invalid",
+            "the api key field is deprecated: use the header",
+            "Invalid Token format in uui field",
+            "Token Expired for a different account? call not found",
+            "invalid username or apikey, and also the ucid",
+        ] {
+            let body = serde_json::json!({"status": "Error", "message": msg}).to_string();
+            match parse(200, None, &body) {
+                Verdict::Failure(Error::Api { message, .. }) => assert_eq!(message, msg),
+                other => panic!("{msg}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn token_problems_ask_for_a_refresh() {
         for msg in [
             "Token Expired",
             "Invalid Token",
             "Token Should Not be Null or Empty.",
+            "token expired.",
+            " INVALID TOKEN ",
         ] {
             let body = format!(r#"{{"status":"false","message":"{msg}","data":null}}"#);
-            assert!(matches!(parse(200, None, &body), Verdict::TokenRejected(m) if m == msg));
+            assert!(
+                matches!(parse(200, None, &body), Verdict::TokenRejected(ref m) if m == msg.trim()),
+                "{msg}"
+            );
         }
     }
 

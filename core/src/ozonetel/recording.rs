@@ -51,6 +51,7 @@ impl Client {
             credentials: Credentials::InQuery,
             // Pausing a paused recording leaves it paused.
             resend: Resend::Transient,
+            paced: false,
         };
         let object = self
             .execute(&request)

@@ -284,7 +284,13 @@ pub fn hms_duration(text: &str) -> Option<Duration> {
         return None;
     }
     let (h, m, s): (u64, u64, u64) = (h.parse().ok()?, m.parse().ok()?, s.parse().ok()?);
-    (m < 60 && s < 60).then(|| Duration::from_secs(h * 3600 + m * 60 + s))
+    if m >= 60 || s >= 60 {
+        return None;
+    }
+    // Checked: "99999999999999999:00:00" is text Ozonetel may send, not a reason to wrap (release)
+    // or panic (debug). Out of range, the caller keeps the field as the text it was.
+    let secs = h.checked_mul(3600)?.checked_add(m * 60 + s)?;
+    Some(Duration::from_secs(secs))
 }
 
 /// A call-history query: a time window (account local time) and optional filters.
@@ -536,11 +542,9 @@ impl Client {
             .fetch_cdr(CDR_BY_UCID_PATH, from, to, fields)
             .await
             .map_err(|e| e.context(&format!("fetching the record of call {ucid}")))?;
-        Ok(records
-            .iter()
-            .find(|r| r.ucid == ucid)
-            .or(records.first())
-            .cloned())
+        // Only the record of this call: an answer that does not contain it means Ozonetel has
+        // no record of it, never "the first record it sent".
+        Ok(records.into_iter().find(|r| r.ucid == ucid))
     }
 
     async fn fetch_cdr(
@@ -555,8 +559,10 @@ impl Client {
             from.format(WIRE_FORMAT).to_string().into(),
         );
         fields.insert("toDate".into(), to.format(WIRE_FORMAT).to_string().into());
-        let request = Request::json(self, Method::GET, path, fields, Resend::Transient);
-        self.inner.cdr_pacer.acquire().await;
+        let request = Request {
+            paced: true,
+            ..Request::json(self, Method::GET, path, fields, Resend::Transient)
+        };
         let object = self.execute(&request).await?;
         match object.get("details") {
             Some(Value::Array(items)) => decode_items(items, "call record"),
@@ -640,7 +646,21 @@ mod tests {
     fn hms_parsing() {
         assert_eq!(hms_duration("00:00:00"), Some(Duration::ZERO));
         assert_eq!(hms_duration("25:00:01"), Some(Duration::from_secs(90001)));
-        for bad in ["1:2", "00:61:00", "aa:bb:cc", "1:2:3:4"] {
+        let max_hours = u64::MAX / 3600;
+        assert_eq!(
+            hms_duration(&format!("{max_hours}:00:00")),
+            Some(Duration::from_secs(max_hours * 3600))
+        );
+        for bad in [
+            "1:2",
+            "00:61:00",
+            "aa:bb:cc",
+            "1:2:3:4",
+            &format!("{}:00:00", max_hours + 1),
+            &format!("{max_hours}:59:59"),
+            "18446744073709551615:00:00",
+            "99999999999999999999999:00:00",
+        ] {
             assert_eq!(hms_duration(bad), None, "{bad}");
         }
     }

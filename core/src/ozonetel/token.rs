@@ -13,7 +13,7 @@ use super::client::Client;
 use super::envelope::Verdict;
 use super::token_store::{StoredToken, TokenStore};
 use super::transport::{Credentials, Request, Resend};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote};
 
 /// Ozonetel's budget: generations per rolling hour.
 pub const TOKEN_GENERATIONS_PER_HOUR: u32 = 10;
@@ -92,7 +92,7 @@ impl TokenManager {
                 return Err(Error::Timeout(format!(
                     "another process held the token lock for account {:?} for {}s without \
                      publishing a token",
-                    self.account,
+                    quote(&self.account),
                     LOCK_TTL.as_secs()
                 )));
             }
@@ -121,7 +121,7 @@ impl TokenManager {
                      allows {TOKEN_GENERATIONS_PER_HOUR}; not generating another (it would fail \
                      and lock the account out). Find what keeps invalidating the token — another \
                      process on this account without a shared token store?",
-                    self.account
+                    quote(&self.account)
                 ),
                 retry_after: None,
             });
@@ -165,7 +165,8 @@ async fn generate(client: &Client) -> Result<StoredToken> {
         .ok_or_else(|| {
             let message = object.get("message").and_then(Value::as_str).unwrap_or("");
             Error::Auth(format!(
-                "Ozonetel answered generateToken without a token: {message:?}"
+                "Ozonetel answered generateToken without a token: {}",
+                quote(message)
             ))
         })?
         .to_string();
@@ -186,7 +187,8 @@ fn jwt_expiry(token: &str) -> Option<SystemTime> {
         .ok()?;
     let claims: Value = serde_json::from_slice(&bytes).ok()?;
     let exp = claims.get("exp")?.as_u64()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(exp))
+    // Checked: an `exp` beyond what SystemTime holds (2^63 s and up) is no expiry at all.
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(exp))
 }
 
 #[cfg(test)]
@@ -208,6 +210,16 @@ mod tests {
         assert_eq!(jwt_expiry(&jwt(r#"{"sub":"x"}"#)), None);
         assert_eq!(jwt_expiry("opaque-token"), None);
         assert_eq!(jwt_expiry("a.!!!.c"), None);
+        // Out of SystemTime's range: no expiry, never a panic.
+        for exp in [u64::MAX, 1u64 << 63, (1u64 << 63) + 12345] {
+            assert_eq!(
+                jwt_expiry(&jwt(&format!(r#"{{"exp":{exp}}}"#))),
+                None,
+                "{exp}"
+            );
+        }
+        assert_eq!(jwt_expiry(&jwt(r#"{"exp":-5}"#)), None);
+        assert_eq!(jwt_expiry(&jwt(r#"{"exp":1.5e300}"#)), None);
     }
 
     #[test]

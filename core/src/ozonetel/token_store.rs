@@ -75,7 +75,7 @@ impl fmt::Debug for StoredToken {
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn unix_millis(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 pub(crate) fn from_unix_millis(ms: u64) -> SystemTime {

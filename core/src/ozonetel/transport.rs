@@ -7,12 +7,16 @@ use reqwest::Method;
 use reqwest::header::RETRY_AFTER;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
+use tokio::time::Instant;
 
 use super::client::{AuthMode, Client};
 use super::envelope::{self, Verdict};
 use crate::error::{Error, Result};
 
 /// How idempotent requests retry transient failures (connect errors, timeouts, 5xx, 429).
+///
+/// `max_attempts` is 1 to 10; each delay at most an hour (`ClientBuilder::build` refuses
+/// others with `invalid_input`).
 ///
 /// CONFERENCE and KICK_CALL never use it once the request may have reached the server: adding
 /// a party twice or dropping the wrong one is worse than reporting the failure.
@@ -46,6 +50,32 @@ impl RetryPolicy {
             max_attempts: 1,
             ..Default::default()
         }
+    }
+
+    /// The ranges every policy must be in: 1 to 10 attempts, delays and `max_retry_after` at
+    /// most an hour.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if !(1..=10).contains(&self.max_attempts) {
+            return Err(Error::invalid(format!(
+                "retry max_attempts is {}; use 1 to 10",
+                self.max_attempts
+            )));
+        }
+        let hour = Duration::from_secs(3600);
+        for (what, value) in [
+            ("base_delay", self.base_delay),
+            ("max_delay", self.max_delay),
+            ("max_retry_after", self.max_retry_after),
+        ] {
+            if value > hour {
+                return Err(Error::invalid(format!(
+                    "retry {what} is {} ms; use at most {} ms",
+                    value.as_millis(),
+                    hour.as_millis()
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn backoff(&self, retry: u32) -> Duration {
@@ -86,6 +116,9 @@ pub(crate) struct Request {
     pub body: Option<Value>,
     pub credentials: Credentials,
     pub resend: Resend,
+    /// Goes through the account's CDR pacer: every attempt, retries included, takes a slot
+    /// right before it is sent.
+    pub paced: bool,
 }
 
 impl Request {
@@ -107,6 +140,7 @@ impl Request {
             body: Some(Value::Object(body)),
             credentials: Credentials::Account,
             resend,
+            paced: false,
         }
     }
 }
@@ -155,17 +189,33 @@ impl Client {
         }
     }
 
-    /// Sends `request` until it gets an answer worth returning, retrying what `resend` allows.
+    /// Sends `request` until it gets an answer worth returning, retrying what `resend` allows,
+    /// all attempts within one overall deadline (`ClientBuilder::overall_timeout`) that starts
+    /// when the first attempt is sent. A server that never answers costs that deadline, not
+    /// the per-request timeout once per attempt.
     pub(crate) async fn send_with_retries(
         &self,
         request: &Request,
         token: Option<&SecretString>,
     ) -> Result<Verdict> {
-        let policy = self.config().retry;
+        let config = self.config();
+        let policy = config.retry;
         let mut attempt = 0;
+        let mut deadline: Option<Instant> = None;
         loop {
             attempt += 1;
-            let outcome = self.send_once(request, token).await;
+            if request.paced && !self.inner.cdr_pacer.acquire(deadline).await {
+                return Err(Error::Timeout(format!(
+                    "no CDR slot (Ozonetel allows 2 requests a minute) before the {} ms \
+                     deadline; after {} attempts",
+                    config.overall_timeout.as_millis(),
+                    attempt - 1
+                )));
+            }
+            let now = Instant::now();
+            let deadline = *deadline.get_or_insert(now + config.overall_timeout);
+            let budget = deadline.saturating_duration_since(now).min(config.timeout);
+            let outcome = self.send_once(request, token, budget).await;
             let (error, unsent, retry_after) = match outcome {
                 Ok(Verdict::Failure(e)) => {
                     let retry_after = match &e {
@@ -193,6 +243,12 @@ impl Client {
                 Some(wait) => wait,
                 None => policy.backoff(attempt - 1),
             };
+            if Instant::now() + wait >= deadline {
+                return Err(error.context(&format!(
+                    "gave up after {attempt} attempts within the {} ms deadline",
+                    config.overall_timeout.as_millis()
+                )));
+            }
             tracing::debug!(path = request.path, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
             tokio::time::sleep(wait).await;
         }
@@ -202,10 +258,15 @@ impl Client {
         &self,
         request: &Request,
         token: Option<&SecretString>,
+        timeout: Duration,
     ) -> Result<Verdict, SendError> {
         let config = self.config();
         let url = format!("{}{}", config.base_url, request.path);
-        let mut builder = self.inner.http.request(request.method.clone(), &url);
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method.clone(), &url)
+            .timeout(timeout);
         if !request.query.is_empty() {
             builder = builder.query(&request.query);
         }
@@ -228,16 +289,27 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let mut body = response.text().await.map_err(SendError::from_reqwest)?;
-        // Scrub the credentials this request carried out of the answer before anything (an
-        // error snippet, a log line) can repeat it: some error pages echo the request.
-        let sent_token = token.map(|t| t.expose_secret());
-        for secret in [Some(self.api_key()), sent_token].into_iter().flatten() {
-            if !secret.is_empty() && body.contains(secret) {
-                body = body.replace(secret, "[redacted]");
+        let body = response.text().await.map_err(SendError::from_reqwest)?;
+        // The bytes are parsed as they came: scrubbing them first turned a short key's letters
+        // inside `"token"` into `[redacted]` and broke the answer. What can be quoted back — a
+        // refusal's text, a snippet — is scrubbed of the credentials this request carried
+        // (some error pages echo the request), before anything can repeat it.
+        let secrets: Vec<&str> = [Some(self.api_key()), token.map(|t| t.expose_secret())]
+            .into_iter()
+            .flatten()
+            .filter(|secret| !secret.is_empty())
+            .collect();
+        Ok(match envelope::parse(status, retry_after, &body) {
+            Verdict::Success(object) => Verdict::Success(object),
+            Verdict::TokenRejected(message) => Verdict::TokenRejected(
+                secrets
+                    .iter()
+                    .fold(message, |m, secret| m.replace(secret, "[redacted]")),
+            ),
+            Verdict::Failure(error) => {
+                Verdict::Failure(secrets.iter().fold(error, |e, secret| e.redact(secret)))
             }
-        }
-        Ok(envelope::parse(status, retry_after, &body))
+        })
     }
 }
 
