@@ -49,6 +49,38 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --lock
 log "cargo test (workspace, all features)"
 cargo test --workspace --all-features --locked
 
+# A test that hard-codes a date passes on the day it is written and fails a week later. Run
+# the date-sensitive suites (watcher, CDR windows, token expiry, the simulator's clock rules,
+# everything on the Ozonetel side) with the wall clock moved well into the future and the
+# past, so such a time bomb fails today. libfaketime moves CLOCK_REALTIME only: timers and
+# timeouts (monotonic) run as usual. The live-assist suites never read the wall clock.
+if ! command -v faketime >/dev/null; then
+    log "installing faketime"
+    apt_install faketime
+fi
+log "date-sensitive tests with the clock moved (faketime +400 days, -400 days)"
+clock_suites=(--lib --test watcher --test fetch_cdr --test abandon_calls --test generate_token
+    --test bad_input --test hostile_server --test sim_ozonetel --test redis_token_store
+    --test secret_canary)
+mapfile -t clock_bins < <(cargo test -p helix-engage --all-features --locked --no-run \
+    --message-format=json "${clock_suites[@]}" 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+        print(m["executable"])')
+[ "${#clock_bins[@]}" -ge 10 ] || { echo "expected 10 date-sensitive test binaries, found ${#clock_bins[@]}" >&2; exit 1; }
+for shift in +400d -400d; do
+    moved=$(FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$shift" date +%s)
+    delta=$((moved - $(date +%s)))
+    [ "${delta#-}" -gt $((300 * 86400)) ] || { echo "faketime did not move the clock ($shift)" >&2; exit 1; }
+    for bin in "${clock_bins[@]}"; do
+        FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$shift" "$bin" -q >/tmp/helix-clock.out 2>&1 ||
+            { cat /tmp/helix-clock.out; echo "$(basename "$bin") fails with the clock at $shift" >&2; exit 1; }
+    done
+    echo "clock $shift: ${#clock_bins[@]} suites pass"
+done
+
 # ==== C ABI: bindings/c, include/helix_engage.h, examples/c ===============================
 # Regenerates the header (fails on drift), builds libhelix_engage and the simulator, compiles
 # the C dialer and tests with gcc -std=c11 -Werror and the header with g++ -std=c++17 -Werror,
