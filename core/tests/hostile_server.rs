@@ -25,7 +25,7 @@ fn local_now() -> chrono::NaiveDateTime {
 /// recording when each request arrived; `None` never answers (the connection stays open).
 async fn recording_server(
     answer: impl Fn(usize, &str) -> Option<String> + Send + Sync + 'static,
-) -> (String, Arc<Mutex<Vec<(Instant, String)>>>) {
+) -> (String, Seen) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -72,6 +72,17 @@ async fn recording_server(
         }
     });
     (url, seen)
+}
+
+type Seen = Arc<Mutex<Vec<(Instant, String)>>>;
+
+/// How many requests the server saw on a path containing `path`.
+fn requests_to(seen: &Seen, path: &str) -> usize {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, p)| p.contains(path))
+        .count()
 }
 
 fn token_body() -> String {
@@ -152,12 +163,7 @@ async fn a_server_that_never_answers_costs_one_deadline() {
         .unwrap();
     let err = client.hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Timeout, "{err}");
-    let holds = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(_, p)| p.contains("CallControl"))
-        .count();
+    let holds = requests_to(&seen, "CallControl");
     // 400 ms + backoff + what is left of 600 ms: two attempts, never the policy's three.
     assert_eq!(holds, 2, "attempts within the deadline");
 
@@ -173,12 +179,7 @@ async fn a_server_that_never_answers_costs_one_deadline() {
         client.hold("90174967305497").await.unwrap_err().code(),
         ErrorCode::Timeout
     );
-    let holds = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(_, p)| p.contains("CallControl"))
-        .count();
+    let holds = requests_to(&seen, "CallControl");
     assert_eq!(holds, 3);
 }
 
