@@ -281,6 +281,45 @@ async fn unknown_messages_are_warnings_and_the_stream_goes_on() {
     assert_eq!(summary.transcript.render(), "Agent: Hello.");
 }
 
+/// Issue #9 item 14: one `Results` with `channel_index: [4000000000, 1]` used to size a
+/// per-channel vector from the wire and abort the process. Channels the session was not
+/// configured for are warnings; the call goes on.
+#[tokio::test]
+async fn a_channel_the_session_does_not_have_is_a_warning_not_an_allocation() {
+    let result = |channel: u64, words: &str| {
+        format!(
+            r#"{{"type":"Results","channel_index":[{channel},1],"start":0,"duration":0.25,"is_final":true,"speech_final":true,"channel":{{"alternatives":[{{"transcript":"Boom.","confidence":1,"words":[{words}]}}]}}}}"#
+        )
+    };
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello."]),
+        greetings: vec![
+            // With words: the push_final path.
+            result(
+                4_000_000_000,
+                r#"{"word":"boom","start":0,"end":0.2,"confidence":1}"#,
+            ),
+            // Without words: the mark_final path.
+            result(4_294_967_295, ""),
+            r#"{"type":"UtteranceEnd","channel":[4000000000,1],"last_word_end":0.2}"#.into(),
+            r#"{"type":"SpeechStarted","channel":[3000000000,1],"timestamp":0.1}"#.into(),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(script_audio(&[vec![1]])).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+    let bad = events
+        .iter()
+        .filter(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::BadMessage && w.message.contains("channel")))
+        .count();
+    assert_eq!(bad, 4, "{events:?}");
+    assert_eq!(summary.transcript.render(), "Agent: Hello.");
+    assert!(summary.complete && summary.error.is_none());
+}
+
 #[tokio::test]
 async fn dropping_the_handle_ends_every_task() {
     let dg = FakeDeepgram::start(Script::default()).await;

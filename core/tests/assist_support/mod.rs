@@ -92,6 +92,8 @@ pub struct Script {
     pub idle_timeout: Option<Duration>,
     /// Send this text frame right after the handshake.
     pub greeting: Option<String>,
+    /// More text frames sent right after the handshake (after `greeting`).
+    pub greetings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -223,7 +225,7 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
         .unwrap_or(1);
     let block = block_bytes(channels);
     let silent = script.silent.contains(&index);
-    if let Some(g) = &script.greeting {
+    for g in script.greeting.iter().chain(&script.greetings) {
         let _ = tx.send(Message::text(g.clone())).await;
     }
     let mut received = 0usize;

@@ -159,7 +159,7 @@ impl Session {
         };
         let (conn_tx, conn_rx) = mpsc::channel(256);
         let mut session = Session {
-            builder: TranscriptBuilder::new(cfg.speakers.clone(), cfg.deepgram.diarize),
+            builder: TranscriptBuilder::new(cfg.speakers.clone(), cfg.deepgram.diarize, channels),
             buffer: ReplayBuffer::new(max_bytes, audio.frame_bytes().unwrap_or(1)),
             events: parts.events,
             metrics: parts.metrics,
@@ -686,6 +686,10 @@ impl Session {
         match msg {
             ServerMessage::Results(r) => {
                 let channel = r.channel();
+                if !self.builder.has_channel(channel) {
+                    self.unknown_channel("Results", channel);
+                    return;
+                }
                 let segs = self.builder.segments(&r, base);
                 if !r.is_final {
                     for segment in segs {
@@ -697,7 +701,9 @@ impl Session {
                     return;
                 }
                 let audio = self.cfg.audio;
-                let end_pos = audio.bytes_at(r.end()).map(|b| link.base_bytes + b);
+                let end_pos = audio
+                    .bytes_at(r.end())
+                    .map(|b| link.base_bytes.saturating_add(b));
                 let latency = end_pos
                     .and_then(|p| self.buffer.sent_at(p))
                     .map(|t| t.elapsed());
@@ -748,6 +754,10 @@ impl Session {
             }
             ServerMessage::UtteranceEnd(u) => {
                 let channel = u.channel.first().copied().unwrap_or(0);
+                if !self.builder.has_channel(channel) {
+                    self.unknown_channel("UtteranceEnd", channel);
+                    return;
+                }
                 let speaker = self.speaker_now(channel);
                 if speaker == Speaker::Customer
                     && let Some(engine) = &self.engine
@@ -762,6 +772,10 @@ impl Session {
             }
             ServerMessage::SpeechStarted(s) => {
                 let channel = s.channel.first().copied().unwrap_or(0);
+                if !self.builder.has_channel(channel) {
+                    self.unknown_channel("SpeechStarted", channel);
+                    return;
+                }
                 self.events.emit(AssistEvent::SpeechStarted {
                     speaker: self.speaker_now(channel),
                     channel,
@@ -788,6 +802,18 @@ impl Session {
                 );
             }
         }
+    }
+
+    /// A message about a channel this session does not have: the numbers come from the wire
+    /// and are never trusted as sizes or indexes.
+    fn unknown_channel(&self, kind: &str, channel: u32) {
+        self.events.warn(
+            WarningKind::BadMessage,
+            format!(
+                "deepgram sent {kind} for channel {channel}, but the session has {} channel(s); ignored",
+                self.channels
+            ),
+        );
     }
 
     fn speaker_now(&self, channel: u32) -> Speaker {
