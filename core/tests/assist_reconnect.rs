@@ -314,3 +314,76 @@ async fn replay_is_paced_to_the_configured_speed() {
     let summary = assist.stop().await.unwrap();
     assert!(summary.metrics.audio_seconds_replayed >= 1.9);
 }
+
+/// Bytes of audio a connection received before its first text frame containing `needle`.
+fn audio_before(conn: &Conn, needle: &str) -> Option<usize> {
+    let at = conn
+        .frames
+        .iter()
+        .position(|f| matches!(f, Frame::Text(t) if t.contains(needle)))?;
+    Some(
+        conn.frames[..at]
+            .iter()
+            .map(|f| match f {
+                Frame::Binary(n) => *n,
+                Frame::Text(_) => 0,
+            })
+            .sum(),
+    )
+}
+
+async fn wait_for(
+    events: &mut tokio::sync::mpsc::Receiver<AssistEvent>,
+    want: impl Fn(&AssistEvent) -> bool,
+) -> Vec<AssistEvent> {
+    let mut seen = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+        let done = want(&ev);
+        seen.push(ev);
+        if done {
+            return seen;
+        }
+    }
+    panic!("the awaited event never came: {seen:?}");
+}
+
+/// Issue #9 item 12: a `Finalize` asked for while the link was down used to be dropped.
+#[tokio::test]
+async fn a_finalize_asked_for_while_the_link_is_down_goes_out_on_the_new_one() {
+    let block = block_bytes(1);
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, block + block / 2)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    // A long enough outage that the request surely lands while there is no socket.
+    cfg.reconnect.initial_delay = Duration::from_millis(600);
+    cfg.reconnect.max_delay = Duration::from_millis(600);
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    let audio = script_audio(&[vec![1], vec![2]]);
+    assist.send_audio(audio.clone()).unwrap();
+    wait_for(&mut events, |e| {
+        matches!(e, AssistEvent::Reconnecting { .. })
+    })
+    .await;
+    assist.finalize();
+    wait_for(&mut events, |e| {
+        matches!(e, AssistEvent::Reconnected { .. })
+    })
+    .await;
+    let summary = assist.stop().await.unwrap();
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert_eq!(conns[0].count_text("Finalize"), 0);
+    assert_eq!(conns[1].count_text("Finalize"), 1, "{:?}", conns[1].texts());
+    // It follows the replayed audio it was asked after, and precedes CloseStream.
+    assert_eq!(
+        audio_before(&conns[1], "Finalize"),
+        Some(conns[1].audio.len())
+    );
+    assert!(audio.ends_with(&conns[1].audio) && !conns[1].audio.is_empty());
+    assert_eq!(summary.transcript.render(), "Agent: word1 word2");
+    assert!(summary.complete);
+}

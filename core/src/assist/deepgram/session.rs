@@ -115,6 +115,11 @@ pub(crate) struct Session {
     buffer: ReplayBuffer,
     /// Highest call byte ever sent: bytes below it are replays.
     max_sent: u64,
+    /// Every `Finalize` asked for, by the call byte it follows, until Deepgram has finalised
+    /// the audio before it (the replay buffer's start passed it). A new link re-queues the
+    /// ones still open, so a Finalize asked for while the link is down — or sent on a socket
+    /// that then broke before answering — is sent after the replayed audio it covers.
+    finalizes: Vec<u64>,
     /// First chunk of containerised audio: resent after a reconnect.
     container_header: Option<Bytes>,
     first_audio_at: Option<Instant>,
@@ -175,6 +180,7 @@ impl Session {
             retry_at: None,
             attempt: 0,
             max_sent: 0,
+            finalizes: Vec::new(),
             container_header: None,
             first_audio_at: None,
             last_speaker: vec![None; channels],
@@ -498,6 +504,12 @@ impl Session {
         }
         let replay_bytes = self.buffer.end().saturating_sub(sent_pos);
         let now = Instant::now();
+        self.prune_finalizes();
+        let pending_text = self
+            .finalizes
+            .iter()
+            .map(|&after| (after, FINALIZE))
+            .collect();
         self.link = Some(Link {
             id,
             tasks,
@@ -510,7 +522,7 @@ impl Session {
             pacing: is_reconnect && replay_bytes > 0 && audio.is_resumable(),
             next_send_at: now,
             close_sent: false,
-            pending_text: VecDeque::new(),
+            pending_text,
         });
         self.writer_tx = Some(writer_tx);
         if is_reconnect {
@@ -602,10 +614,10 @@ impl Session {
                 if on {
                     // Flush what was said before the hold; the keep-alive timer keeps the
                     // idle socket open through it.
-                    self.send_text(FINALIZE);
+                    self.send_finalize();
                 }
             }
-            Control::Finalize => self.send_text(FINALIZE),
+            Control::Finalize => self.send_finalize(),
             Control::Lead(lead) => {
                 if let Some(engine) = &self.engine {
                     let _ = engine.tx.send(EngineInput::Lead(lead));
@@ -622,15 +634,22 @@ impl Session {
         }
     }
 
-    fn send_text(&mut self, text: &'static str) {
+    fn send_finalize(&mut self) {
         // Ordered behind the audio already handed over, so Finalize covers it; queued (never
-        // dropped) when the writer is busy.
+        // dropped) when the writer is busy, and kept on the session when there is no link.
         self.pump();
         let after = self.buffer.end();
+        self.finalizes.push(after);
         if let Some(link) = self.link.as_mut() {
-            link.pending_text.push_back((after, text));
+            link.pending_text.push_back((after, FINALIZE));
         }
         self.pump();
+    }
+
+    /// Forgets the Finalize requests whose audio Deepgram has finalised.
+    fn prune_finalizes(&mut self) {
+        let done = self.buffer.start();
+        self.finalizes.retain(|&after| after > done);
     }
 
     // ---- from deepgram --------------------------------------------------------------------
@@ -721,6 +740,7 @@ impl Session {
                     if let Some(done) = done {
                         self.buffer.release(done.min(link.sent_pos));
                     }
+                    self.prune_finalizes();
                 }
                 let mut customer_turn_end = false;
                 for mut segment in segs {
