@@ -387,3 +387,75 @@ async fn a_finalize_asked_for_while_the_link_is_down_goes_out_on_the_new_one() {
     assert_eq!(summary.transcript.render(), "Agent: word1 word2");
     assert!(summary.complete);
 }
+
+fn mono_words(n: u16) -> Vec<Vec<u16>> {
+    (1..=n).map(|w| vec![w]).collect()
+}
+
+/// Issue #9 item 7: a 1011 after `CloseStream` (before `Metadata`) used to end the session
+/// with `complete: true`, losing the turn Deepgram had not finalised yet.
+#[tokio::test]
+async fn a_drop_while_closing_reconnects_replays_and_closes_again() {
+    let run = |faulted: bool| async move {
+        let dg = FakeDeepgram::start(Script {
+            vocab: vocab(),
+            lag_blocks: 2,
+            close_on_close_stream: if faulted {
+                [(0, (1011, "NET-0000".to_string()))].into()
+            } else {
+                Default::default()
+            },
+            ..Default::default()
+        })
+        .await;
+        let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+        assist.send_audio(script_audio(&mono_words(8))).unwrap();
+        let summary = assist.stop().await.unwrap();
+        let events = wait_for(&mut events, |e| matches!(e, AssistEvent::Closed(_))).await;
+        (summary, events, dg)
+    };
+    let (clean, _, _) = run(false).await;
+    assert_eq!(
+        clean.transcript.render(),
+        "Agent: word1 word2 word3 word4 word5. word6 word7 word8"
+    );
+    let (summary, events, dg) = run(true).await;
+    assert_eq!(summary.transcript.render(), clean.transcript.render());
+    assert!(events.iter().any(
+        |e| matches!(e, AssistEvent::Reconnecting { reason, .. } if reason.contains("NET-0000"))
+    ));
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert_eq!(conns[1].count_text("CloseStream"), 1);
+    assert!(
+        !conns[1].audio.is_empty(),
+        "the unfinalised tail is replayed"
+    );
+    assert!(summary.complete, "the second CloseStream was confirmed");
+    assert_eq!(summary.request_ids, vec!["req-0", "req-1"]);
+}
+
+/// Without Metadata or a clean close, nothing confirmed the last audio: never `complete`.
+#[tokio::test]
+async fn a_close_that_is_never_confirmed_is_not_complete() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        lag_blocks: 2,
+        close_on_close_stream: (0..20)
+            .map(|i| (i, (1011, "NET-0000".to_string())))
+            .collect(),
+        ..Default::default()
+    })
+    .await;
+    let (assist, _events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(script_audio(&mono_words(8))).unwrap();
+    let summary = assist.stop().await.unwrap();
+    assert!(!summary.complete, "{summary:?}");
+    assert!(summary.error.is_some() || dg.attempts() > 1);
+    assert!(
+        summary
+            .transcript
+            .render()
+            .starts_with("Agent: word1 word2 word3 word4 word5. word6")
+    );
+}

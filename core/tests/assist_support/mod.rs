@@ -94,6 +94,12 @@ pub struct Script {
     pub greeting: Option<String>,
     /// More text frames sent right after the handshake (after `greeting`).
     pub greetings: Vec<String>,
+    /// Hold back results for the last this-many blocks until more audio, `Finalize` or
+    /// `CloseStream` arrives, as Deepgram does while it waits for context.
+    pub lag_blocks: usize,
+    /// Answer `CloseStream` on connection `i` with this close (code, reason) instead of the
+    /// flushed results, `Metadata` and a clean close: a drop while closing.
+    pub close_on_close_stream: HashMap<usize, (u16, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -274,7 +280,7 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                 {
                     return; // TCP drop, no close frame.
                 }
-                while pending.len() >= block {
+                while pending.len() >= block * (1 + script.lag_blocks) {
                     let data: Vec<u8> = pending.drain(..block).collect();
                     if !silent {
                         for msg in results_for(&data, channels, processed_blocks, &script) {
@@ -291,6 +297,31 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                 rec.lock().unwrap().conns[slot]
                     .frames
                     .push(Frame::Text(text.clone()));
+                if let Some((code, reason)) = script
+                    .close_on_close_stream
+                    .get(&index)
+                    .filter(|_| text.contains("CloseStream"))
+                {
+                    let _ = tx
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CloseCode::from(*code),
+                            reason: reason.clone().into(),
+                        })))
+                        .await;
+                    return;
+                }
+                if (text.contains("Finalize") || text.contains("CloseStream")) && !silent {
+                    // Flush the held-back blocks.
+                    while pending.len() >= block {
+                        let data: Vec<u8> = pending.drain(..block).collect();
+                        for msg in results_for(&data, channels, processed_blocks, &script) {
+                            if tx.send(Message::text(msg)).await.is_err() {
+                                return;
+                            }
+                        }
+                        processed_blocks += 1;
+                    }
+                }
                 if text.contains("CloseStream") && !silent {
                     let meta = serde_json::json!({
                         "type": "Metadata", "transaction_key": "deprecated",

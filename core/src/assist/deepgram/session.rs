@@ -672,7 +672,10 @@ impl Session {
                 self.events.warn(WarningKind::BadMessage, err.to_string());
             }
             ConnEventKind::Closed { code, reason } => {
-                if link.close_sent {
+                if link.close_sent && code == 1000 {
+                    // Deepgram flushed and closed cleanly after CloseStream: the stream is
+                    // confirmed. Any other close while closing (1011 NET-0000, …) is a drop:
+                    // it reconnects below, replays the unfinalised audio and closes again.
                     self.complete = true;
                     self.finished = true;
                     return;
@@ -687,11 +690,9 @@ impl Session {
                 }
             }
             ConnEventKind::Failed(reason) => {
-                if link.close_sent {
-                    // Deepgram may drop the TCP connection right after Metadata.
-                    self.finished = true;
-                    return;
-                }
+                // Also while closing: without Metadata or a clean close nothing confirmed the
+                // last audio, so it is replayed on a new socket. (A TCP drop right after
+                // Metadata never gets here: Metadata already finished the session.)
                 self.connection_lost(reason, None);
             }
         }
@@ -860,7 +861,8 @@ impl Session {
             metrics: self.metrics.snapshot(),
             request_ids: std::mem::take(&mut self.request_ids),
             deepgram_duration: self.deepgram_duration,
-            complete: self.complete,
+            // Only a confirmed end (Metadata or a clean close after CloseStream) is complete.
+            complete: self.complete && self.fatal.is_none(),
             error: self.fatal.take(),
             duration: self.started.elapsed(),
         };
