@@ -195,6 +195,11 @@ async fn a_socket_that_answers_nothing_is_replaced() {
     assert_eq!(summary.transcript.segments.len(), 24);
     assert_monotonic(&summary);
     assert!(summary.complete);
+    // The replaced socket was told so with a close frame (issue #9 item 9).
+    assert!(
+        dg.conns()[0].frames.contains(&Frame::Close(1000)),
+        "no close frame on the replaced socket"
+    );
 }
 
 #[tokio::test]
@@ -326,7 +331,7 @@ fn audio_before(conn: &Conn, needle: &str) -> Option<usize> {
             .iter()
             .map(|f| match f {
                 Frame::Binary(n) => *n,
-                Frame::Text(_) => 0,
+                _ => 0,
             })
             .sum(),
     )

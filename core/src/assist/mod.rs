@@ -222,9 +222,17 @@ impl LiveAssist {
         }
     }
 
-    /// Marks the call as on hold (`true`) or back (`false`). Going on hold sends `Finalize` so
-    /// what was said before the hold is transcribed now; during the hold the keep-alive timer
-    /// keeps the socket open, however long it lasts.
+    /// Marks the call as on hold (`true`) or back (`false`).
+    ///
+    /// Going on hold sends `Finalize` so what was said before the hold is transcribed now;
+    /// during the hold the keep-alive timer keeps the socket open however long it lasts, and
+    /// the watchdog judges the socket by its answers to WebSocket pings (sent every
+    /// [`Timing::keepalive_after`]) instead of by audio, so a quiet hold never costs a
+    /// reconnect while a socket that really died during it is still replaced.
+    ///
+    /// Coming back (`false`) returns the watchdog to judging audio, counting from the first
+    /// audio sent after the hold. Audio sent during a hold is still transcribed; a repeated
+    /// call with the same value does nothing.
     pub fn set_on_hold(&self, on_hold: bool) {
         let _ = self.control_tx.send(Control::Hold(on_hold));
     }

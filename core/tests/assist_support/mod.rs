@@ -100,12 +100,17 @@ pub struct Script {
     /// Answer `CloseStream` on connection `i` with this close (code, reason) instead of the
     /// flushed results, `Metadata` and a clean close: a drop while closing.
     pub close_on_close_stream: HashMap<usize, (u16, String)>,
+    /// After `Finalize` on connection `i`, stop reading for this long (no pongs, no results:
+    /// a socket that died during a hold), then read on and record what had arrived.
+    pub freeze_on_finalize: HashMap<usize, Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     Binary(usize),
     Text(String),
+    /// A close frame from the client, with its code.
+    Close(u16),
 }
 
 #[derive(Debug, Default, Clone)]
@@ -131,7 +136,7 @@ impl Conn {
             .iter()
             .filter_map(|f| match f {
                 Frame::Text(t) => Some(t.clone()),
-                Frame::Binary(_) => None,
+                _ => None,
             })
             .collect()
     }
@@ -322,6 +327,22 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                         processed_blocks += 1;
                     }
                 }
+                if let Some(freeze) = script.freeze_on_finalize.get(&index)
+                    && text.contains("Finalize")
+                {
+                    // Stop reading: no pongs, no results. Afterwards read the raw bytes that
+                    // arrived (tungstenite would answer pings into a closed socket and lose
+                    // the rest to a reset) and record the frames.
+                    let Ok(ws) = rx.reunite(tx) else { return };
+                    let mut tcp = ws.into_inner();
+                    tokio::time::sleep(*freeze).await;
+                    let mut raw = Vec::new();
+                    let _ = tokio::time::timeout(Duration::from_secs(2), tcp.read_to_end(&mut raw))
+                        .await;
+                    let frames = raw_client_frames(&raw);
+                    rec.lock().unwrap().conns[slot].frames.extend(frames);
+                    return;
+                }
                 if text.contains("CloseStream") && !silent {
                     let meta = serde_json::json!({
                         "type": "Metadata", "transaction_key": "deprecated",
@@ -340,10 +361,63 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                     return;
                 }
             }
-            Message::Close(_) => return,
+            Message::Close(frame) => {
+                let code = frame.map_or(1005, |f| u16::from(f.code));
+                rec.lock().unwrap().conns[slot]
+                    .frames
+                    .push(Frame::Close(code));
+                return;
+            }
             _ => {}
         }
     }
+}
+
+/// Client frames (masked) from raw bytes: text and close frames; others are skipped.
+fn raw_client_frames(mut raw: &[u8]) -> Vec<Frame> {
+    let mut out = Vec::new();
+    while raw.len() >= 2 {
+        let opcode = raw[0] & 0x0f;
+        let masked = raw[1] & 0x80 != 0;
+        let (len, mut at) = match raw[1] & 0x7f {
+            126 if raw.len() >= 4 => (u16::from_be_bytes([raw[2], raw[3]]) as usize, 4),
+            127 if raw.len() >= 10 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&raw[2..10]);
+                (u64::from_be_bytes(b) as usize, 10)
+            }
+            n if n < 126 => (n as usize, 2),
+            _ => break,
+        };
+        let mut mask = [0u8; 4];
+        if masked {
+            if raw.len() < at + 4 {
+                break;
+            }
+            mask.copy_from_slice(&raw[at..at + 4]);
+            at += 4;
+        }
+        if raw.len() < at + len {
+            break;
+        }
+        let payload: Vec<u8> = raw[at..at + len]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ mask[i % 4])
+            .collect();
+        match opcode {
+            1 => out.push(Frame::Text(String::from_utf8_lossy(&payload).into_owned())),
+            2 => out.push(Frame::Binary(payload.len())),
+            8 => out.push(Frame::Close(if payload.len() >= 2 {
+                u16::from_be_bytes([payload[0], payload[1]])
+            } else {
+                1005
+            })),
+            _ => {}
+        }
+        raw = &raw[at + len..];
+    }
+    out
 }
 
 fn query_param(uri: &str, key: &str) -> Option<String> {

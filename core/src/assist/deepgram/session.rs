@@ -15,8 +15,10 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::messages::{self, ServerMessage};
@@ -40,6 +42,9 @@ const CLOSE_STREAM: &str = r#"{"type":"CloseStream"}"#;
 enum Outbound {
     Audio(Bytes),
     Text(&'static str),
+    /// A WebSocket ping: during a hold no audio flows, so a pong is how the socket proves it
+    /// is alive (Deepgram answers neither KeepAlive nor, always, Finalize).
+    Ping,
 }
 
 /// A chunk from `send_audio`, with the bytes dropped just before it (queue full) so the gap
@@ -67,14 +72,25 @@ struct ConnEvent {
 enum ConnEventKind {
     Message(ServerMessage),
     BadMessage(Error),
-    Closed { code: u16, reason: String },
+    Closed {
+        code: u16,
+        reason: String,
+    },
     Failed(String),
+    /// A pong: the socket is alive (not an answer to audio).
+    Pong,
 }
 
 /// The live connection's state.
 struct Link {
     id: u64,
     tasks: JoinSet<()>,
+    /// The reader and keep-alive tasks, aborted when we replace the socket ourselves while
+    /// the writer is left to send a close frame.
+    reader: AbortHandle,
+    keepalive: AbortHandle,
+    /// Asks the writer to send a close frame and end (ahead of anything queued).
+    close_tx: mpsc::Sender<&'static str>,
     /// Call byte at this connection's time 0 (raw audio).
     base_bytes: u64,
     /// Call second at this connection's time 0.
@@ -84,7 +100,11 @@ struct Link {
     /// Per channel: call byte up to which this connection has sent finals.
     channel_final: Vec<Option<u64>>,
     heard_from: bool,
+    /// Since when audio sent on this link has had no answer (judged outside holds).
     unanswered_since: Option<Instant>,
+    /// During a hold: since when a probe (ping, Finalize) has had no answer.
+    probe_unanswered_since: Option<Instant>,
+    last_probe_at: Option<Instant>,
     /// Replaying a backlog: frames are paced to `replay_speed`× real time.
     pacing: bool,
     next_send_at: Instant,
@@ -128,6 +148,10 @@ pub(crate) struct Session {
     channels: usize,
     engine: Option<EngineHandle>,
     stopping: Option<Instant>,
+    /// The call is on hold (`set_on_hold`): the watchdog judges pings and Finalize, not audio.
+    on_hold: bool,
+    /// Sockets we replaced, given until `send_timeout` to send their close frame.
+    retiring: Vec<(Instant, JoinSet<()>)>,
     request_ids: Vec<String>,
     deepgram_duration: Option<f64>,
     complete: bool,
@@ -187,6 +211,8 @@ impl Session {
             channels,
             engine: parts.engine,
             stopping: None,
+            on_hold: false,
+            retiring: Vec::new(),
             request_ids: Vec::new(),
             deepgram_duration: None,
             complete: false,
@@ -320,7 +346,7 @@ impl Session {
             if self.link.is_some() {
                 // The socket cannot keep up; its timeline would skip. Start a new one from
                 // the buffer's start.
-                self.connection_lost("audio backlog exceeded the replay buffer".into(), None);
+                self.replace_link("audio backlog exceeded the replay buffer".into(), None);
             }
         }
     }
@@ -446,6 +472,7 @@ impl Session {
         let audio = self.cfg.audio;
         let (writer_tx, writer_rx) = mpsc::channel(64);
         let (ka_tx, ka_rx) = mpsc::channel(1);
+        let (close_tx, close_rx) = mpsc::channel(1);
         let epoch = Instant::now();
         let last_audio_ms = Arc::new(AtomicU64::new(0));
         let mut tasks = JoinSet::new();
@@ -454,6 +481,7 @@ impl Session {
             sink,
             writer_rx,
             ka_rx,
+            close_rx,
             WriterCtx {
                 conn: id,
                 epoch,
@@ -463,8 +491,8 @@ impl Session {
                 metrics: self.metrics.clone(),
             },
         ));
-        tasks.spawn(reader(stream, id, self.conn_tx.clone()));
-        tasks.spawn(keepalive(
+        let reader_task = tasks.spawn(reader(stream, id, self.conn_tx.clone()));
+        let keepalive_task = tasks.spawn(keepalive(
             ka_tx,
             epoch,
             last_audio_ms,
@@ -513,12 +541,17 @@ impl Session {
         self.link = Some(Link {
             id,
             tasks,
+            reader: reader_task,
+            keepalive: keepalive_task,
+            close_tx,
             base_bytes,
             base_secs,
             sent_pos,
             channel_final: vec![None; self.channels],
             heard_from: false,
             unanswered_since: None,
+            probe_unanswered_since: None,
+            last_probe_at: None,
             pacing: is_reconnect && replay_bytes > 0 && audio.is_resumable(),
             next_send_at: now,
             close_sent: false,
@@ -582,22 +615,69 @@ impl Session {
     }
 
     fn on_tick(&mut self) {
+        let now = Instant::now();
+        self.retiring
+            .retain(|(until, tasks)| *until > now && !tasks.is_empty());
         let watchdog = self.cfg.timing.watchdog;
+        let every = self.cfg.timing.keepalive_after;
+        let on_hold = self.on_hold;
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        if on_hold {
+            // No audio flows during a hold, so the audio rule has nothing to judge; the
+            // socket proves itself by answering pings (and the hold's Finalize).
+            if link.last_probe_at.is_none_or(|t| now - t >= every)
+                && let Some(tx) = &self.writer_tx
+                && tx.try_send(Outbound::Ping).is_ok()
+            {
+                link.last_probe_at = Some(now);
+                link.probe_unanswered_since.get_or_insert(now);
+            }
+            if link
+                .probe_unanswered_since
+                .is_some_and(|t| now - t > watchdog)
+            {
+                self.replace_link(
+                    format!(
+                        "deepgram answered no ping for {} ms during a hold",
+                        watchdog.as_millis()
+                    ),
+                    Some(Error::Timeout("deepgram stopped answering".into())),
+                );
+            }
+            return;
+        }
         // Also after CloseStream: a socket that swallowed the audio and the CloseStream
         // without a word is replaced, so the unfinalised audio is replayed within `stop_wait`.
-        let stale = self
-            .link
-            .as_ref()
-            .and_then(|l| l.unanswered_since)
-            .filter(|t| t.elapsed() > watchdog);
-        if stale.is_some() {
-            self.connection_lost(
+        if link.unanswered_since.is_some_and(|t| now - t > watchdog) {
+            self.replace_link(
                 format!(
                     "deepgram accepted audio but answered nothing for {} ms",
                     watchdog.as_millis()
                 ),
                 Some(Error::Timeout("deepgram stopped answering".into())),
             );
+        }
+    }
+
+    /// Replaces a socket that is still open as far as we know (watchdog, backlog): it gets a
+    /// close frame, so Deepgram ends that stream now instead of waiting for a timeout.
+    fn replace_link(&mut self, reason: String, error: Option<Error>) {
+        if let Some(link) = self.link.take() {
+            self.retire(link);
+        }
+        self.connection_lost(reason, error);
+    }
+
+    fn retire(&mut self, link: Link) {
+        link.reader.abort();
+        link.keepalive.abort();
+        // The writer sends the close frame ahead of anything queued and ends; dropping the
+        // JoinSet after `send_timeout` (or with the session) aborts it if the socket is stuck.
+        if link.close_tx.try_send("replaced").is_ok() {
+            let until = Instant::now() + self.cfg.timing.send_timeout;
+            self.retiring.push((until, link.tasks));
         }
     }
 
@@ -611,6 +691,22 @@ impl Session {
         }
         match ctrl {
             Control::Hold(on) => {
+                if on == self.on_hold {
+                    return;
+                }
+                self.on_hold = on;
+                if let Some(link) = self.link.as_mut() {
+                    // Audio sent before a hold is judged no more (Deepgram may never answer
+                    // its last fraction of a second); after the hold the audio rule starts
+                    // again from the next audio sent, not from before the hold.
+                    link.unanswered_since = None;
+                    link.probe_unanswered_since = None;
+                    link.last_probe_at = None;
+                    if on {
+                        // The Finalize below is the hold's first probe.
+                        link.probe_unanswered_since = Some(Instant::now());
+                    }
+                }
                 if on {
                     // Flush what was said before the hold; the keep-alive timer keeps the
                     // idle socket open through it.
@@ -662,9 +758,13 @@ impl Session {
             return; // A late report from a socket already replaced.
         }
         match ev.kind {
+            ConnEventKind::Pong => {
+                link.probe_unanswered_since = None;
+            }
             ConnEventKind::Message(msg) => {
                 link.heard_from = true;
                 link.unanswered_since = None;
+                link.probe_unanswered_since = None;
                 self.attempt = 0;
                 self.on_message(msg);
             }
@@ -848,9 +948,24 @@ impl Session {
 
     async fn finish(mut self) {
         if let Some(mut link) = self.link.take() {
-            link.tasks.abort_all();
+            if self.complete || self.fatal.is_some() {
+                link.tasks.abort_all();
+            } else {
+                // Ending without Deepgram's confirmation (the stop wait ran out): say so
+                // with a close frame rather than dropping the TCP connection.
+                self.retire(link);
+            }
         }
         self.writer_tx = None;
+        // Give replaced sockets a moment to get their close frame out (bounded: a stuck
+        // socket is dropped with the JoinSet).
+        let cap = Instant::now() + Duration::from_secs(1);
+        for (until, mut tasks) in std::mem::take(&mut self.retiring) {
+            let _ = tokio::time::timeout_at(until.min(cap), async {
+                while tasks.join_next().await.is_some() {}
+            })
+            .await;
+        }
         let suggestions = match self.engine.take() {
             Some(engine) => engine.finish().await,
             None => Vec::new(),
@@ -916,17 +1031,24 @@ async fn writer(
     mut sink: futures::stream::SplitSink<Socket, Message>,
     mut rx: mpsc::Receiver<Outbound>,
     mut keepalive_rx: mpsc::Receiver<()>,
+    mut close_rx: mpsc::Receiver<&'static str>,
     ctx: WriterCtx,
 ) {
     loop {
         let (msg, is_audio, is_keepalive) = tokio::select! {
             biased;
+            Some(reason) = close_rx.recv() => {
+                let frame = CloseFrame { code: CloseCode::Normal, reason: reason.into() };
+                let _ = tokio::time::timeout(ctx.send_timeout, sink.send(Message::Close(Some(frame)))).await;
+                return;
+            }
             Some(()) = keepalive_rx.recv() => (Message::text(KEEPALIVE), false, true),
             item = rx.recv() => match item {
                 // Never an empty binary frame: Deepgram reads it as CloseStream.
                 Some(Outbound::Audio(bytes)) if bytes.is_empty() => continue,
                 Some(Outbound::Audio(bytes)) => (Message::Binary(bytes), true, false),
                 Some(Outbound::Text(text)) => (Message::text(text), false, false),
+                Some(Outbound::Ping) => (Message::Ping(Bytes::new()), false, false),
                 None => return,
             },
         };
@@ -981,7 +1103,8 @@ async fn reader(
                 send(ConnEventKind::Closed { code, reason }).await;
                 return;
             }
-            Ok(_) => continue, // binary/ping/pong: tungstenite answers pings itself.
+            Ok(Message::Pong(_)) => ConnEventKind::Pong,
+            Ok(_) => continue, // binary/ping: tungstenite answers pings itself.
             Err(e) => {
                 send(ConnEventKind::Failed(format!(
                     "reading from deepgram failed: {e}"
