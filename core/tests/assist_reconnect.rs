@@ -464,3 +464,71 @@ async fn a_close_that_is_never_confirmed_is_not_complete() {
             .starts_with("Agent: word1 word2 word3 word4 word5. word6")
     );
 }
+
+/// Issue #9 item 10: a storm of drops right after `stop()` (each before Deepgram answered
+/// anything) grew the backoff past the stop wait, and the summary lost the replayed audio.
+#[tokio::test]
+async fn a_reconnect_storm_at_the_end_still_delivers_the_transcript() {
+    let block = block_bytes(1);
+    let mut drops: std::collections::HashMap<usize, usize> = (1..=8).map(|i| (i, 100)).collect();
+    drops.insert(0, 4 * block + block / 2);
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: drops,
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.timing.stop_wait = Duration::from_millis(500);
+    // Eight consecutive failures back off to ~1–2 s in all: well past the 500 ms stop wait.
+    cfg.reconnect.initial_delay = Duration::from_millis(50);
+    cfg.reconnect.max_delay = Duration::from_millis(400);
+    cfg.reconnect.max_attempts = 10;
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    assist.send_audio(script_audio(&mono_words(8))).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let events = wait_for(&mut events, |e| matches!(e, AssistEvent::Closed(_))).await;
+    assert_eq!(dg.attempts(), 10, "{events:?}");
+    assert_eq!(
+        summary.transcript.render(),
+        "Agent: word1 word2 word3 word4 word5. word6 word7 word8"
+    );
+    assert!(summary.complete && summary.error.is_none());
+}
+
+/// Connections that carried audio for a while and then dropped — before Deepgram said
+/// anything — are not consecutive failures: the attempt count starts again.
+#[tokio::test]
+async fn the_attempt_count_resets_after_a_connection_carried_audio() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        silent: vec![0, 1, 2, 3],
+        drop_after_ms: (0..4).map(|i| (i, Duration::from_millis(600))).collect(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    // Stable after 400 ms of audio; the silent sockets drop at 600 ms, before the 800 ms
+    // watchdog would judge them.
+    cfg.timing.watchdog = Duration::from_millis(800);
+    cfg.reconnect.max_attempts = 2;
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    let audio = script_audio(&mono_words(30));
+    let started = std::time::Instant::now();
+    for chunk in audio.chunks(block_bytes(1)) {
+        assist.send_audio(chunk.to_vec()).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if started.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+    }
+    let summary = assist.stop().await.unwrap();
+    let events = wait_for(&mut events, |e| matches!(e, AssistEvent::Closed(_))).await;
+    assert!(
+        !events.iter().any(|e| matches!(e, AssistEvent::Error(_))),
+        "{events:?}"
+    );
+    assert_eq!(dg.attempts(), 5);
+    assert_eq!(summary.transcript.segments.len(), 30);
+    assert!(summary.complete);
+}

@@ -161,7 +161,8 @@ pub struct ReconnectPolicy {
     /// Ceiling of the delay (default 5 s).
     pub max_delay: Duration,
     /// Consecutive failed attempts before the session gives up with an error (default 10).
-    /// The count resets once a connection has delivered a message.
+    /// The count resets once a connection has delivered a message or carried audio for half
+    /// of [`Timing::watchdog`].
     pub max_attempts: u32,
 }
 

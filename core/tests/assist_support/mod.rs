@@ -103,6 +103,8 @@ pub struct Script {
     /// After `Finalize` on connection `i`, stop reading for this long (no pongs, no results:
     /// a socket that died during a hold), then read on and record what had arrived.
     pub freeze_on_finalize: HashMap<usize, Duration>,
+    /// Drop connection `i` (no close frame) this long after it opened.
+    pub drop_after_ms: HashMap<usize, Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -242,21 +244,28 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
     let mut received = 0usize;
     let mut processed_blocks = 0usize;
     let mut pending: Vec<u8> = Vec::new();
+    let opened = tokio::time::Instant::now();
     loop {
-        let next = match script.idle_timeout {
-            Some(idle) => match tokio::time::timeout(idle, rx.next()).await {
+        let next = match script.drop_after_ms.get(&index) {
+            Some(d) => match tokio::time::timeout_at(opened + *d, rx.next()).await {
                 Ok(n) => n,
-                Err(_) => {
-                    let _ = tx
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::Error,
-                            reason: "NET-0001".into(),
-                        })))
-                        .await;
-                    return;
-                }
+                Err(_) => return, // TCP drop, no close frame.
             },
-            None => rx.next().await,
+            None => match script.idle_timeout {
+                Some(idle) => match tokio::time::timeout(idle, rx.next()).await {
+                    Ok(n) => n,
+                    Err(_) => {
+                        let _ = tx
+                            .send(Message::Close(Some(CloseFrame {
+                                code: CloseCode::Error,
+                                reason: "NET-0001".into(),
+                            })))
+                            .await;
+                        return;
+                    }
+                },
+                None => rx.next().await,
+            },
         };
         let Some(Ok(msg)) = next else { return };
         match msg {

@@ -100,6 +100,8 @@ struct Link {
     /// Per channel: call byte up to which this connection has sent finals.
     channel_final: Vec<Option<u64>>,
     heard_from: bool,
+    /// When this link first handed audio to its writer.
+    audio_since: Option<Instant>,
     /// Since when audio sent on this link has had no answer (judged outside holds).
     unanswered_since: Option<Instant>,
     /// During a hold: since when a probe (ping, Finalize) has had no answer.
@@ -148,6 +150,8 @@ pub(crate) struct Session {
     channels: usize,
     engine: Option<EngineHandle>,
     stopping: Option<Instant>,
+    /// The latest the stop wait may extend to.
+    stop_limit: Option<Instant>,
     /// The call is on hold (`set_on_hold`): the watchdog judges pings and Finalize, not audio.
     on_hold: bool,
     /// Sockets we replaced, given until `send_timeout` to send their close frame.
@@ -211,6 +215,7 @@ impl Session {
             channels,
             engine: parts.engine,
             stopping: None,
+            stop_limit: None,
             on_hold: false,
             retiring: Vec::new(),
             request_ids: Vec::new(),
@@ -269,10 +274,7 @@ impl Session {
                     self.retry_at = None;
                     self.start_connect();
                 }
-                () = sleep_until_opt(stop_at), if stop_at.is_some() => {
-                    self.events.warn(WarningKind::AudioLost, "deepgram did not confirm the end of the stream in time; the last results may be missing");
-                    self.finished = true;
-                }
+                () = sleep_until_opt(stop_at), if stop_at.is_some() => self.on_stop_deadline(),
                 _ = tick.tick() => self.on_tick(),
             }
         }
@@ -420,6 +422,7 @@ impl Session {
             if link.unanswered_since.is_none() {
                 link.unanswered_since = Some(now);
             }
+            link.audio_since.get_or_insert(now);
             if link.pacing {
                 let secs = audio.seconds(len).unwrap_or(0.0) / speed;
                 // A little slack so a late timer does not make the pace drift below target.
@@ -441,6 +444,8 @@ impl Session {
             && tx.try_send(Outbound::Text(CLOSE_STREAM)).is_ok()
         {
             link.close_sent = true;
+            // CloseStream wants an answer too: a socket that swallows it is replaced.
+            link.unanswered_since.get_or_insert_with(Instant::now);
             tracing::debug!("CloseStream sent");
         }
     }
@@ -549,6 +554,7 @@ impl Session {
             sent_pos,
             channel_final: vec![None; self.channels],
             heard_from: false,
+            audio_since: None,
             unanswered_since: None,
             probe_unanswered_since: None,
             last_probe_at: None,
@@ -581,6 +587,7 @@ impl Session {
     /// The current socket (or connection attempt) failed in a way worth retrying.
     fn connection_lost(&mut self, reason: String, error: Option<Error>) {
         if let Some(mut link) = self.link.take() {
+            self.note_link_end(&link);
             link.tasks.abort_all();
         }
         self.writer_tx = None;
@@ -665,9 +672,21 @@ impl Session {
     /// close frame, so Deepgram ends that stream now instead of waiting for a timeout.
     fn replace_link(&mut self, reason: String, error: Option<Error>) {
         if let Some(link) = self.link.take() {
+            self.note_link_end(&link);
             self.retire(link);
         }
         self.connection_lost(reason, error);
+    }
+
+    /// A link that carried audio for half a watchdog period was working, whether or not
+    /// Deepgram had answered yet: the next failure is a first attempt again, with the short
+    /// backoff. (Counting only messages let drops that came before any answer grow the
+    /// backoff past the stop wait; `assist_reconnect::the_attempt_count_resets_…`.)
+    fn note_link_end(&mut self, link: &Link) {
+        let stable = self.cfg.timing.watchdog / 2;
+        if link.audio_since.is_some_and(|t| t.elapsed() >= stable) {
+            self.attempt = 0;
+        }
     }
 
     fn retire(&mut self, link: Link) {
@@ -679,6 +698,24 @@ impl Session {
             let until = Instant::now() + self.cfg.timing.send_timeout;
             self.retiring.push((until, link.tasks));
         }
+    }
+
+    /// The stop wait ran out. While audio Deepgram has not confirmed remains (a reconnect or
+    /// a paced replay is still under way), the wait extends, up to [`stop_limit`]: the
+    /// transcript of that audio is what `stop` is for.
+    fn on_stop_deadline(&mut self) {
+        let now = Instant::now();
+        let unconfirmed = self.cfg.audio.is_resumable() && self.buffer.end() > self.buffer.start();
+        let limit = self.stop_limit.unwrap_or(now);
+        if unconfirmed && now < limit {
+            self.stopping = Some((now + self.cfg.timing.stop_wait).min(limit));
+            return;
+        }
+        self.events.warn(
+            WarningKind::AudioLost,
+            "deepgram did not confirm the end of the stream in time; the last results may be missing",
+        );
+        self.finished = true;
     }
 
     // ---- control --------------------------------------------------------------------------
@@ -723,7 +760,9 @@ impl Session {
                 if self.stopping.is_some() {
                     return;
                 }
-                self.stopping = Some(Instant::now() + self.cfg.timing.stop_wait);
+                let now = Instant::now();
+                self.stopping = Some(now + self.cfg.timing.stop_wait);
+                self.stop_limit = Some(now + stop_limit(&self.cfg));
                 // Without a socket the reconnect goes on; the deadline bounds the wait.
                 self.pump();
             }
@@ -987,6 +1026,12 @@ impl Session {
             .unwrap_or_else(PoisonError::into_inner) = Some(summary.clone());
         self.events.emit(AssistEvent::Closed(Box::new(summary)));
     }
+}
+
+/// How long `stop` may wait at most: the stop wait, plus — while unconfirmed audio remains —
+/// the replay buffer's length and 10 s for reconnecting.
+pub(crate) fn stop_limit(cfg: &AssistConfig) -> Duration {
+    cfg.timing.stop_wait + cfg.replay_buffer + Duration::from_secs(10)
 }
 
 async fn writer_capacity(tx: &Option<mpsc::Sender<Outbound>>) {
