@@ -532,3 +532,36 @@ async fn the_attempt_count_resets_after_a_connection_carried_audio() {
     assert_eq!(summary.transcript.segments.len(), 30);
     assert!(summary.complete);
 }
+
+/// Issue #9 item 8: while stopping, the replay used to skip its pacing and send the whole
+/// backlog at once, above the ceiling `replay_speed` promises.
+#[tokio::test]
+async fn a_replay_during_stop_is_paced_too() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, 1_000)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.replay_speed = 4.0;
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    let audio = script_audio(&vec![vec![0]; 8]);
+    for chunk in audio.chunks(320) {
+        assist.send_audio(chunk.to_vec()).unwrap();
+    }
+    // Stop at once: the whole 2 s backlog is replayed while stopping.
+    let summary = assist.stop().await.unwrap();
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert!(
+        conns[1].audio == audio,
+        "the whole unfinalised call is replayed"
+    );
+    let took = conns[1].last_audio_at.unwrap() - conns[1].opened.unwrap();
+    assert!(
+        took >= Duration::from_millis(350),
+        "2 s replayed in {took:?} while stopping: faster than 4×"
+    );
+    assert!(summary.complete);
+}

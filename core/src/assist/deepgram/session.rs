@@ -369,11 +369,9 @@ impl Session {
     /// When pacing holds the next replay frame back, the instant it may go.
     fn pump_wait(&self) -> Option<Instant> {
         let link = self.link.as_ref()?;
-        (link.pacing
-            && self.stopping.is_none()
-            && link.sent_pos < self.buffer.end()
-            && link.next_send_at > Instant::now())
-        .then_some(link.next_send_at)
+        // Stopping is paced too: the ceiling is Deepgram's, whatever the host is doing.
+        (link.pacing && link.sent_pos < self.buffer.end() && link.next_send_at > Instant::now())
+            .then_some(link.next_send_at)
     }
 
     /// Hands as much audio to the writer as its queue and the replay pace allow.
@@ -404,7 +402,7 @@ impl Session {
                 break;
             }
             let now = Instant::now();
-            if link.pacing && !stopping && link.next_send_at > now {
+            if link.pacing && link.next_send_at > now {
                 break;
             }
             let Some(frame) = self.buffer.frame_at(link.sent_pos, max_frame) else {
