@@ -565,3 +565,63 @@ async fn a_replay_during_stop_is_paced_too() {
     );
     assert!(summary.complete);
 }
+
+/// Issue #9 item 13: without a `dg-request-id` header the summary had no ids at all; the
+/// id in every Results' metadata names the connection just as well.
+#[tokio::test]
+async fn request_ids_come_from_results_when_the_upgrade_has_none() {
+    let block = block_bytes(2);
+    let (summary, events, dg) = run_call(
+        Script {
+            vocab: vocab(),
+            no_request_id_header: true,
+            drop_after: [(0, block * 9 + 100), (1, block * 7 + 100)].into(),
+            ..Default::default()
+        },
+        32,
+        |_| {},
+    )
+    .await;
+    assert_eq!(dg.attempts(), 3);
+    assert_eq!(summary.request_ids, vec!["req-0", "req-1", "req-2"]);
+    let announced: Vec<Option<String>> = events
+        .iter()
+        .filter_map(|e| match e {
+            AssistEvent::Reconnected { request_id, .. } => Some(request_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        announced,
+        vec![Some("req-1".to_string()), Some("req-2".to_string())]
+    );
+}
+
+/// Transcript latency runs from the host's `send_audio`, so an outage shows in it (it used
+/// to start at the replayed write and hid the reconnect).
+#[tokio::test]
+async fn transcript_latency_counts_from_send_audio_across_a_reconnect() {
+    let block = block_bytes(1);
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, block + block / 2)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.reconnect.initial_delay = Duration::from_millis(800);
+    cfg.reconnect.max_delay = Duration::from_millis(800);
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    assist.send_audio(script_audio(&mono_words(2))).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let second = summary
+        .transcript
+        .segments
+        .iter()
+        .find(|s| s.text == "word2")
+        .expect("word2 transcribed after the reconnect");
+    // The equal-jitter backoff waits at least half its 800 ms delay.
+    let latency = second.latency.expect("finals carry their latency");
+    assert!(latency >= Duration::from_millis(400), "{latency:?}");
+    assert!(summary.metrics.transcript_latency.max >= latency);
+}

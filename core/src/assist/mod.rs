@@ -203,6 +203,7 @@ impl LiveAssist {
             gap_bytes: gap.0,
             gap_chunks: gap.1,
             data,
+            queued_at: std::time::Instant::now(),
         };
         match self.audio_tx.try_send(item) {
             Ok(()) => {

@@ -78,8 +78,9 @@ pub struct Segment {
     pub words: Vec<Word>,
     /// Deepgram detected the end of the speaker's turn here.
     pub speech_final: bool,
-    /// For finals: time from the moment this audio was handed to the socket to the moment the
-    /// final arrived (the transcript latency metric). Milliseconds in JSON.
+    /// For finals: time from the host's `send_audio` of the segment's last audio byte to the
+    /// moment the final arrived (the transcript latency metric), so a reconnect's outage and
+    /// replay show in it. Milliseconds in JSON.
     #[serde(serialize_with = "crate::serde_util::option_millis")]
     pub latency: Option<Duration>,
 }

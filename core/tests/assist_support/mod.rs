@@ -103,6 +103,9 @@ pub struct Script {
     /// After `Finalize` on connection `i`, stop reading for this long (no pongs, no results:
     /// a socket that died during a hold), then read on and record what had arrived.
     pub freeze_on_finalize: HashMap<usize, Duration>,
+    /// Send no `dg-request-id` header on the upgrade (a proxy stripped it); the id still comes
+    /// in every Results' metadata.
+    pub no_request_id_header: bool,
     /// Drop connection `i` (no close frame) this long after it opened.
     pub drop_after_ms: HashMap<usize, Duration>,
 }
@@ -219,8 +222,10 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                 .insert("dg-request-id", format!("refused-{index}").parse().unwrap());
             return Err(err);
         }
-        resp.headers_mut()
-            .insert("dg-request-id", format!("req-{index}").parse().unwrap());
+        if !script.no_request_id_header {
+            resp.headers_mut()
+                .insert("dg-request-id", format!("req-{index}").parse().unwrap());
+        }
         Ok(resp)
     };
     let ws = tokio_tungstenite::accept_hdr_async(tcp, callback).await;
@@ -297,7 +302,7 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                 while pending.len() >= block * (1 + script.lag_blocks) {
                     let data: Vec<u8> = pending.drain(..block).collect();
                     if !silent {
-                        for msg in results_for(&data, channels, processed_blocks, &script) {
+                        for msg in results_for(&data, channels, processed_blocks, &script, index) {
                             if tx.send(Message::text(msg)).await.is_err() {
                                 return;
                             }
@@ -328,7 +333,7 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                     // Flush the held-back blocks.
                     while pending.len() >= block {
                         let data: Vec<u8> = pending.drain(..block).collect();
-                        for msg in results_for(&data, channels, processed_blocks, &script) {
+                        for msg in results_for(&data, channels, processed_blocks, &script, index) {
                             if tx.send(Message::text(msg)).await.is_err() {
                                 return;
                             }
@@ -446,7 +451,7 @@ pub fn query_pairs(uri: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn results_for(data: &[u8], channels: u16, k: usize, script: &Script) -> Vec<String> {
+fn results_for(data: &[u8], channels: u16, k: usize, script: &Script, conn: usize) -> Vec<String> {
     let mut out = Vec::new();
     let start = k as f64 * BLOCK_SECS;
     for c in 0..usize::from(channels) {
@@ -470,7 +475,7 @@ fn results_for(data: &[u8], channels: u16, k: usize, script: &Script) -> Vec<Str
                 "duration": BLOCK_SECS, "is_final": is_final,
                 "speech_final": is_final && speech_final, "from_finalize": false,
                 "channel": { "alternatives": [{ "transcript": transcript, "confidence": 0.95, "words": words }] },
-                "metadata": { "request_id": "r", "model_info": { "name": "fake" } }
+                "metadata": { "request_id": format!("req-{conn}"), "model_info": { "name": "fake" } }
             })
             .to_string()
         };

@@ -53,6 +53,8 @@ pub(crate) struct AudioChunk {
     pub gap_bytes: u64,
     pub gap_chunks: u64,
     pub data: Bytes,
+    /// When the host called `send_audio` (the transcript latency's start).
+    pub queued_at: std::time::Instant,
 }
 
 /// Requests from the handle.
@@ -100,6 +102,11 @@ struct Link {
     /// Per channel: call byte up to which this connection has sent finals.
     channel_final: Vec<Option<u64>>,
     heard_from: bool,
+    /// Deepgram's id for this connection: the upgrade's `dg-request-id`, else the first
+    /// `metadata.request_id` of a message.
+    request_id: Option<String>,
+    /// A Reconnected event waiting for the request id (attempt, replay seconds).
+    announce: Option<(u32, f64)>,
     /// When this link first handed audio to its writer.
     audio_since: Option<Instant>,
     /// Since when audio sent on this link has had no answer (judged outside holds).
@@ -295,7 +302,7 @@ impl Session {
                     // Silence keeps Deepgram's clock equal to the call's clock.
                     let capped = chunk.gap_bytes.min(self.buffer_cap());
                     let fill = Bytes::from(vec![silence; usize::try_from(capped).unwrap_or(0)]);
-                    self.push_audio(fill);
+                    self.push_audio(fill, chunk.queued_at);
                     self.events.warn(
                         WarningKind::AudioDropped,
                         format!("{} audio chunk(s) ({secs:.2} s) dropped because the audio queue was full; replaced by silence", chunk.gap_chunks),
@@ -320,7 +327,7 @@ impl Session {
         self.metrics.update(|m| {
             m.m.audio_seconds_received += audio.seconds(len).unwrap_or(0.0);
         });
-        self.push_audio(chunk.data);
+        self.push_audio(chunk.data, chunk.queued_at);
         self.pump();
     }
 
@@ -331,9 +338,11 @@ impl Session {
         }
     }
 
-    fn push_audio(&mut self, data: Bytes) {
+    fn push_audio(&mut self, data: Bytes, queued_at: std::time::Instant) {
         let sent = self.link.as_ref().map_or(self.max_sent, |l| l.sent_pos);
-        let lost = self.buffer.push(data, sent.max(self.buffer.start()));
+        let lost = self
+            .buffer
+            .push(data, sent.max(self.buffer.start()), queued_at);
         if lost > 0 {
             let secs = self.cfg.audio.seconds(lost);
             self.metrics
@@ -416,7 +425,6 @@ impl Session {
             let replayed = self.max_sent.saturating_sub(link.sent_pos).min(len);
             link.sent_pos += len;
             self.max_sent = self.max_sent.max(link.sent_pos);
-            self.buffer.mark_sent(link.sent_pos, now.into_std());
             if link.unanswered_since.is_none() {
                 link.unanswered_since = Some(now);
             }
@@ -470,6 +478,10 @@ impl Session {
         if let Some(id) = &request_id {
             self.request_ids.push(id.clone());
         }
+        // Abort the previous link's tasks if one is somehow still here (never expected).
+        if let Some(mut old) = self.link.take() {
+            old.tasks.abort_all();
+        }
         self.next_conn_id += 1;
         let id = self.next_conn_id;
         let audio = self.cfg.audio;
@@ -521,7 +533,6 @@ impl Session {
                 )
             }
         };
-        self.buffer.clear_sent_marks();
         if is_reconnect
             && !audio.is_resumable()
             && let Some(header) = &self.container_header
@@ -552,6 +563,8 @@ impl Session {
             sent_pos,
             channel_final: vec![None; self.channels],
             heard_from: false,
+            request_id: None,
+            announce: None,
             audio_since: None,
             unanswered_since: None,
             probe_unanswered_since: None,
@@ -564,13 +577,59 @@ impl Session {
         self.writer_tx = Some(writer_tx);
         if is_reconnect {
             self.metrics.update(|m| m.m.reconnects += 1);
-            self.events.emit(AssistEvent::Reconnected {
-                attempt: self.attempt,
-                replay_seconds: audio.seconds(replay_bytes).unwrap_or(0.0),
-                request_id,
-            });
+            let announce = (self.attempt, audio.seconds(replay_bytes).unwrap_or(0.0));
+            if request_id.is_some() {
+                self.announce_reconnected(announce, request_id.clone());
+            } else if let Some(link) = self.link.as_mut() {
+                // No dg-request-id header (a proxy may strip it): the id comes with the
+                // first Results' metadata; Reconnected waits for it (or for the first
+                // message, or the link's end) so it can carry it.
+                link.announce = Some(announce);
+            }
+        }
+        if let Some(link) = self.link.as_mut() {
+            link.request_id = request_id;
         }
         self.pump();
+    }
+
+    fn announce_reconnected(
+        &self,
+        (attempt, replay_seconds): (u32, f64),
+        request_id: Option<String>,
+    ) {
+        self.events.emit(AssistEvent::Reconnected {
+            attempt,
+            replay_seconds,
+            request_id,
+        });
+    }
+
+    /// Learns the link's request id from a message when the upgrade had none.
+    fn learn_request_id(&mut self, id: Option<&str>) {
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        if link.request_id.is_none()
+            && let Some(id) = id.map(str::trim).filter(|id| !id.is_empty())
+        {
+            link.request_id = Some(id.to_string());
+            if !self.request_ids.iter().any(|known| known == id) {
+                self.request_ids.push(id.to_string());
+            }
+        }
+        if let Some(announce) = link.announce.take() {
+            let id = link.request_id.clone();
+            self.announce_reconnected(announce, id);
+        }
+    }
+
+    /// A link ends before its Reconnected went out (no id ever came): announce it now, so
+    /// every Reconnecting that succeeded has its Reconnected.
+    fn flush_announce(&self, link: &mut Link) {
+        if let Some(announce) = link.announce.take() {
+            self.announce_reconnected(announce, link.request_id.clone());
+        }
     }
 
     fn builder_max_end(&self) -> f64 {
@@ -586,6 +645,7 @@ impl Session {
     fn connection_lost(&mut self, reason: String, error: Option<Error>) {
         if let Some(mut link) = self.link.take() {
             self.note_link_end(&link);
+            self.flush_announce(&mut link);
             link.tasks.abort_all();
         }
         self.writer_tx = None;
@@ -610,6 +670,7 @@ impl Session {
 
     fn fail(&mut self, error: Error) {
         if let Some(mut link) = self.link.take() {
+            self.flush_announce(&mut link);
             link.tasks.abort_all();
         }
         self.writer_tx = None;
@@ -669,8 +730,9 @@ impl Session {
     /// Replaces a socket that is still open as far as we know (watchdog, backlog): it gets a
     /// close frame, so Deepgram ends that stream now instead of waiting for a timeout.
     fn replace_link(&mut self, reason: String, error: Option<Error>) {
-        if let Some(link) = self.link.take() {
+        if let Some(mut link) = self.link.take() {
             self.note_link_end(&link);
+            self.flush_announce(&mut link);
             self.retire(link);
         }
         self.connection_lost(reason, error);
@@ -803,6 +865,14 @@ impl Session {
                 link.unanswered_since = None;
                 link.probe_unanswered_since = None;
                 self.attempt = 0;
+                let id = match &msg {
+                    ServerMessage::Results(r) => {
+                        r.metadata.as_ref().and_then(|m| m.request_id.clone())
+                    }
+                    ServerMessage::Metadata(m) => m.request_id.clone(),
+                    _ => None,
+                };
+                self.learn_request_id(id.as_deref());
                 self.on_message(msg);
             }
             ConnEventKind::BadMessage(err) => {
@@ -862,7 +932,7 @@ impl Session {
                     .bytes_at(r.end())
                     .map(|b| link.base_bytes.saturating_add(b));
                 let latency = end_pos
-                    .and_then(|p| self.buffer.sent_at(p))
+                    .and_then(|p| self.buffer.queued_at(p))
                     .map(|t| t.elapsed());
                 if let (Some(pos), Some(slot)) = (
                     end_pos,
@@ -985,6 +1055,7 @@ impl Session {
 
     async fn finish(mut self) {
         if let Some(mut link) = self.link.take() {
+            self.flush_announce(&mut link);
             if self.complete || self.fatal.is_some() {
                 link.tasks.abort_all();
             } else {
