@@ -625,3 +625,51 @@ async fn transcript_latency_counts_from_send_audio_across_a_reconnect() {
     assert!(latency >= Duration::from_millis(400), "{latency:?}");
     assert!(summary.metrics.transcript_latency.max >= latency);
 }
+
+/// Issue #9 item 21: a recording streamed at 6× real time, with the default 1.25 replay
+/// speed, used to lose audio on the first drop: the replay ran at 1.25× real time while the
+/// host went on at 6×, so the backlog outgrew the replay buffer. Replays follow the host's
+/// measured pace instead.
+#[tokio::test]
+async fn audio_faster_than_real_time_survives_drops_at_the_default_replay_speed() {
+    let block = block_bytes(1);
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: (0..3).map(|i| (i, block * 20 + 100)).collect(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.replay_speed = 1.25;
+    cfg.replay_buffer = Duration::from_secs(3);
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    let words: Vec<Vec<u16>> = (0..120).map(|k| vec![1 + (k % 30) as u16]).collect();
+    let audio = script_audio(&words);
+    // 0.25 s of audio every ~42 ms: 6× real time.
+    let started = std::time::Instant::now();
+    for (i, chunk) in audio.chunks(block).enumerate() {
+        assist
+            .send_audio(chunk.to_vec())
+            .expect("the session stays up");
+        let due = Duration::from_secs_f64((i + 1) as f64 * 0.25 / 6.0);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+    let summary = assist.stop().await.unwrap();
+    let events = wait_for(&mut events, |e| matches!(e, AssistEvent::Closed(_))).await;
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            AssistEvent::Error(_)
+                | AssistEvent::Warning(helix_engage::assist::Warning {
+                    kind: helix_engage::assist::WarningKind::AudioLost,
+                    ..
+                })
+        )),
+        "{events:?}"
+    );
+    assert_eq!(dg.attempts(), 4);
+    assert_eq!(summary.transcript.segments.len(), 120);
+    assert!(summary.complete);
+}

@@ -32,6 +32,10 @@ use crate::assist::replay::ReplayBuffer;
 use crate::assist::suggest::engine::{EngineHandle, EngineInput};
 use crate::assist::transcript::{Speaker, TranscriptBuilder};
 
+/// How often the host's pace is sampled, and over how long it is judged.
+const PACE_SAMPLE: Duration = Duration::from_millis(100);
+const PACE_WINDOW: Duration = Duration::from_secs(5);
+
 const KEEPALIVE: &str = r#"{"type":"KeepAlive"}"#;
 const FINALIZE: &str = r#"{"type":"Finalize"}"#;
 const CLOSE_STREAM: &str = r#"{"type":"CloseStream"}"#;
@@ -152,6 +156,8 @@ pub(crate) struct Session {
     /// First chunk of containerised audio: resent after a reconnect.
     container_header: Option<Bytes>,
     first_audio_at: Option<Instant>,
+    /// (when, call seconds received so far): the host's own pace over the last few seconds.
+    pace: VecDeque<(Instant, f64)>,
     builder: TranscriptBuilder,
     last_speaker: Vec<Option<Speaker>>,
     channels: usize,
@@ -218,6 +224,7 @@ impl Session {
             finalizes: Vec::new(),
             container_header: None,
             first_audio_at: None,
+            pace: VecDeque::new(),
             last_speaker: vec![None; channels],
             channels,
             engine: parts.engine,
@@ -327,8 +334,49 @@ impl Session {
         self.metrics.update(|m| {
             m.m.audio_seconds_received += audio.seconds(len).unwrap_or(0.0);
         });
+        self.note_pace(audio.seconds(self.buffer.end() + len).unwrap_or(0.0));
         self.push_audio(chunk.data, chunk.queued_at);
         self.pump();
+    }
+
+    fn note_pace(&mut self, call_secs: f64) {
+        let now = Instant::now();
+        if self
+            .pace
+            .back()
+            .is_none_or(|(t, _)| now - *t >= PACE_SAMPLE)
+        {
+            self.pace.push_back((now, call_secs));
+        }
+        while self.pace.len() > 2
+            && self
+                .pace
+                .front()
+                .is_some_and(|(t, _)| now - *t > PACE_WINDOW)
+        {
+            self.pace.pop_front();
+        }
+    }
+
+    /// How fast the host sends audio, as a multiple of real time, over the last
+    /// [`PACE_WINDOW`] (1.0 until there is enough to tell, and never below 1.0).
+    fn host_speed(&self) -> f64 {
+        let (Some((t0, a0)), Some((t1, a1))) = (self.pace.front(), self.pace.back()) else {
+            return 1.0;
+        };
+        let wall = (*t1 - *t0).as_secs_f64();
+        if wall < 0.5 {
+            return 1.0;
+        }
+        ((a1 - a0) / wall).max(1.0)
+    }
+
+    /// The replay pace: `replay_speed`× the host's own pace. For live audio (the host sends in
+    /// real time) that is `replay_speed`, Deepgram's ceiling; for a recording streamed at 6×
+    /// the live stream already runs at 6×, and a replay slower than that could never catch up
+    /// (the backlog would outgrow the replay buffer and audio would be lost).
+    fn replay_pace(&self) -> f64 {
+        self.cfg.replay_speed * self.host_speed()
     }
 
     fn buffer_cap(&self) -> u64 {
@@ -387,7 +435,7 @@ impl Session {
     fn pump(&mut self) {
         let audio = self.cfg.audio;
         let max_frame = audio.max_frame_bytes();
-        let speed = self.cfg.replay_speed;
+        let speed = self.replay_pace();
         let stopping = self.stopping.is_some();
         let (Some(link), Some(tx)) = (self.link.as_mut(), self.writer_tx.as_ref()) else {
             return;
