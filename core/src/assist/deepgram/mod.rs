@@ -154,7 +154,10 @@ pub(crate) async fn connect(
                 request_id = request_id.as_deref().unwrap_or("-"),
                 "deepgram connected"
             );
-            Ok(Connected { socket, request_id })
+            Ok(Connected {
+                socket: *socket,
+                request_id,
+            })
         }
         Ok(upgrade::Upgrade::Refused {
             status,

@@ -35,7 +35,8 @@ const MAX_MESSAGE: usize = 4 * 1024 * 1024;
 /// The upgrade's outcome.
 pub(crate) enum Upgrade {
     Open {
-        socket: Socket,
+        // Boxed: the socket is large, and the enum is only moved once per connection.
+        socket: Box<Socket>,
         headers: Vec<(String, String)>,
     },
     Refused {
@@ -190,7 +191,10 @@ async fn exchange(
         .max_frame_size(Some(MAX_MESSAGE));
     let socket =
         WebSocketStream::from_partially_read(stream, tail, Role::Client, Some(config)).await;
-    Ok(Upgrade::Open { socket, headers })
+    Ok(Upgrade::Open {
+        socket: Box::new(socket),
+        headers,
+    })
 }
 
 pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
