@@ -195,6 +195,11 @@ async fn a_socket_that_answers_nothing_is_replaced() {
     assert_eq!(summary.transcript.segments.len(), 24);
     assert_monotonic(&summary);
     assert!(summary.complete);
+    // The replaced socket was told so with a close frame (issue #9 item 9).
+    assert!(
+        dg.conns()[0].frames.contains(&Frame::Close(1000)),
+        "no close frame on the replaced socket"
+    );
 }
 
 #[tokio::test]
@@ -313,4 +318,358 @@ async fn replay_is_paced_to_the_configured_speed() {
     );
     let summary = assist.stop().await.unwrap();
     assert!(summary.metrics.audio_seconds_replayed >= 1.9);
+}
+
+/// Bytes of audio a connection received before its first text frame containing `needle`.
+fn audio_before(conn: &Conn, needle: &str) -> Option<usize> {
+    let at = conn
+        .frames
+        .iter()
+        .position(|f| matches!(f, Frame::Text(t) if t.contains(needle)))?;
+    Some(
+        conn.frames[..at]
+            .iter()
+            .map(|f| match f {
+                Frame::Binary(n) => *n,
+                _ => 0,
+            })
+            .sum(),
+    )
+}
+
+async fn wait_for(
+    events: &mut tokio::sync::mpsc::Receiver<AssistEvent>,
+    want: impl Fn(&AssistEvent) -> bool,
+) -> Vec<AssistEvent> {
+    let mut seen = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+        let done = want(&ev);
+        seen.push(ev);
+        if done {
+            return seen;
+        }
+    }
+    panic!("the awaited event never came: {seen:?}");
+}
+
+/// Issue #9 item 12: a `Finalize` asked for while the link was down used to be dropped.
+#[tokio::test]
+async fn a_finalize_asked_for_while_the_link_is_down_goes_out_on_the_new_one() {
+    let block = block_bytes(1);
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, block + block / 2)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    // A long enough outage that the request surely lands while there is no socket.
+    cfg.reconnect.initial_delay = Duration::from_millis(600);
+    cfg.reconnect.max_delay = Duration::from_millis(600);
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    let audio = script_audio(&[vec![1], vec![2]]);
+    assist.send_audio(audio.clone()).unwrap();
+    wait_for(&mut events, |e| {
+        matches!(e, AssistEvent::Reconnecting { .. })
+    })
+    .await;
+    assist.finalize();
+    wait_for(&mut events, |e| {
+        matches!(e, AssistEvent::Reconnected { .. })
+    })
+    .await;
+    let summary = assist.stop().await.unwrap();
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert_eq!(conns[0].count_text("Finalize"), 0);
+    assert_eq!(conns[1].count_text("Finalize"), 1, "{:?}", conns[1].texts());
+    // It follows the replayed audio it was asked after, and precedes CloseStream.
+    assert_eq!(
+        audio_before(&conns[1], "Finalize"),
+        Some(conns[1].audio.len())
+    );
+    assert!(audio.ends_with(&conns[1].audio) && !conns[1].audio.is_empty());
+    assert_eq!(summary.transcript.render(), "Agent: word1 word2");
+    assert!(summary.complete);
+}
+
+fn mono_words(n: u16) -> Vec<Vec<u16>> {
+    (1..=n).map(|w| vec![w]).collect()
+}
+
+/// Issue #9 item 7: a 1011 after `CloseStream` (before `Metadata`) used to end the session
+/// with `complete: true`, losing the turn Deepgram had not finalised yet.
+#[tokio::test]
+async fn a_drop_while_closing_reconnects_replays_and_closes_again() {
+    let run = |faulted: bool| async move {
+        let dg = FakeDeepgram::start(Script {
+            vocab: vocab(),
+            lag_blocks: 2,
+            close_on_close_stream: if faulted {
+                [(0, (1011, "NET-0000".to_string()))].into()
+            } else {
+                Default::default()
+            },
+            ..Default::default()
+        })
+        .await;
+        let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+        assist.send_audio(script_audio(&mono_words(8))).unwrap();
+        let summary = assist.stop().await.unwrap();
+        let events = wait_for(&mut events, |e| matches!(e, AssistEvent::Closed(_))).await;
+        (summary, events, dg)
+    };
+    let (clean, _, _) = run(false).await;
+    assert_eq!(
+        clean.transcript.render(),
+        "Agent: word1 word2 word3 word4 word5. word6 word7 word8"
+    );
+    let (summary, events, dg) = run(true).await;
+    assert_eq!(summary.transcript.render(), clean.transcript.render());
+    assert!(events.iter().any(
+        |e| matches!(e, AssistEvent::Reconnecting { reason, .. } if reason.contains("NET-0000"))
+    ));
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert_eq!(conns[1].count_text("CloseStream"), 1);
+    assert!(
+        !conns[1].audio.is_empty(),
+        "the unfinalised tail is replayed"
+    );
+    assert!(summary.complete, "the second CloseStream was confirmed");
+    assert_eq!(summary.request_ids, vec!["req-0", "req-1"]);
+}
+
+/// Without Metadata or a clean close, nothing confirmed the last audio: never `complete`.
+#[tokio::test]
+async fn a_close_that_is_never_confirmed_is_not_complete() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        lag_blocks: 2,
+        close_on_close_stream: (0..20)
+            .map(|i| (i, (1011, "NET-0000".to_string())))
+            .collect(),
+        ..Default::default()
+    })
+    .await;
+    let (assist, _events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(script_audio(&mono_words(8))).unwrap();
+    let summary = assist.stop().await.unwrap();
+    assert!(!summary.complete, "{summary:?}");
+    assert!(summary.error.is_some() || dg.attempts() > 1);
+    assert!(
+        summary
+            .transcript
+            .render()
+            .starts_with("Agent: word1 word2 word3 word4 word5. word6")
+    );
+}
+
+/// Issue #9 item 10: a storm of drops right after `stop()` (each before Deepgram answered
+/// anything) grew the backoff past the stop wait, and the summary lost the replayed audio.
+#[tokio::test]
+async fn a_reconnect_storm_at_the_end_still_delivers_the_transcript() {
+    let block = block_bytes(1);
+    let mut drops: std::collections::HashMap<usize, usize> = (1..=8).map(|i| (i, 100)).collect();
+    drops.insert(0, 4 * block + block / 2);
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: drops,
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.timing.stop_wait = Duration::from_millis(500);
+    // Eight consecutive failures back off to ~1–2 s in all: well past the 500 ms stop wait.
+    cfg.reconnect.initial_delay = Duration::from_millis(50);
+    cfg.reconnect.max_delay = Duration::from_millis(400);
+    cfg.reconnect.max_attempts = 10;
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    assist.send_audio(script_audio(&mono_words(8))).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let events = wait_for(&mut events, |e| matches!(e, AssistEvent::Closed(_))).await;
+    assert_eq!(dg.attempts(), 10, "{events:?}");
+    assert_eq!(
+        summary.transcript.render(),
+        "Agent: word1 word2 word3 word4 word5. word6 word7 word8"
+    );
+    assert!(summary.complete && summary.error.is_none());
+}
+
+/// Connections that carried audio for a while and then dropped — before Deepgram said
+/// anything — are not consecutive failures: the attempt count starts again.
+#[tokio::test]
+async fn the_attempt_count_resets_after_a_connection_carried_audio() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        silent: vec![0, 1, 2, 3],
+        drop_after_ms: (0..4).map(|i| (i, Duration::from_millis(600))).collect(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    // Stable after 400 ms of audio; the silent sockets drop at 600 ms, before the 800 ms
+    // watchdog would judge them.
+    cfg.timing.watchdog = Duration::from_millis(800);
+    cfg.reconnect.max_attempts = 2;
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    let audio = script_audio(&mono_words(30));
+    let started = std::time::Instant::now();
+    for chunk in audio.chunks(block_bytes(1)) {
+        assist.send_audio(chunk.to_vec()).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if started.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+    }
+    let summary = assist.stop().await.unwrap();
+    let events = wait_for(&mut events, |e| matches!(e, AssistEvent::Closed(_))).await;
+    assert!(
+        !events.iter().any(|e| matches!(e, AssistEvent::Error(_))),
+        "{events:?}"
+    );
+    assert_eq!(dg.attempts(), 5);
+    assert_eq!(summary.transcript.segments.len(), 30);
+    assert!(summary.complete);
+}
+
+/// Issue #9 item 8: while stopping, the replay used to skip its pacing and send the whole
+/// backlog at once, above the ceiling `replay_speed` promises.
+#[tokio::test]
+async fn a_replay_during_stop_is_paced_too() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, 1_000)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.replay_speed = 4.0;
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    let audio = script_audio(&vec![vec![0]; 8]);
+    for chunk in audio.chunks(320) {
+        assist.send_audio(chunk.to_vec()).unwrap();
+    }
+    // Stop at once: the whole 2 s backlog is replayed while stopping.
+    let summary = assist.stop().await.unwrap();
+    let conns = dg.conns();
+    assert_eq!(conns.len(), 2);
+    assert!(
+        conns[1].audio == audio,
+        "the whole unfinalised call is replayed"
+    );
+    let took = conns[1].last_audio_at.unwrap() - conns[1].opened.unwrap();
+    assert!(
+        took >= Duration::from_millis(350),
+        "2 s replayed in {took:?} while stopping: faster than 4×"
+    );
+    assert!(summary.complete);
+}
+
+/// Issue #9 item 13: without a `dg-request-id` header the summary had no ids at all; the
+/// id in every Results' metadata names the connection just as well.
+#[tokio::test]
+async fn request_ids_come_from_results_when_the_upgrade_has_none() {
+    let block = block_bytes(2);
+    let (summary, events, dg) = run_call(
+        Script {
+            vocab: vocab(),
+            no_request_id_header: true,
+            drop_after: [(0, block * 9 + 100), (1, block * 7 + 100)].into(),
+            ..Default::default()
+        },
+        32,
+        |_| {},
+    )
+    .await;
+    assert_eq!(dg.attempts(), 3);
+    assert_eq!(summary.request_ids, vec!["req-0", "req-1", "req-2"]);
+    let announced: Vec<Option<String>> = events
+        .iter()
+        .filter_map(|e| match e {
+            AssistEvent::Reconnected { request_id, .. } => Some(request_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        announced,
+        vec![Some("req-1".to_string()), Some("req-2".to_string())]
+    );
+}
+
+/// Transcript latency runs from the host's `send_audio`, so an outage shows in it (it used
+/// to start at the replayed write and hid the reconnect).
+#[tokio::test]
+async fn transcript_latency_counts_from_send_audio_across_a_reconnect() {
+    let block = block_bytes(1);
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: [(0, block + block / 2)].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.reconnect.initial_delay = Duration::from_millis(800);
+    cfg.reconnect.max_delay = Duration::from_millis(800);
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    assist.send_audio(script_audio(&mono_words(2))).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let second = summary
+        .transcript
+        .segments
+        .iter()
+        .find(|s| s.text == "word2")
+        .expect("word2 transcribed after the reconnect");
+    // The equal-jitter backoff waits at least half its 800 ms delay.
+    let latency = second.latency.expect("finals carry their latency");
+    assert!(latency >= Duration::from_millis(400), "{latency:?}");
+    assert!(summary.metrics.transcript_latency.max >= latency);
+}
+
+/// Issue #9 item 21: a recording streamed at 6× real time, with the default 1.25 replay
+/// speed, used to lose audio on the first drop: the replay ran at 1.25× real time while the
+/// host went on at 6×, so the backlog outgrew the replay buffer. Replays follow the host's
+/// measured pace instead.
+#[tokio::test]
+async fn audio_faster_than_real_time_survives_drops_at_the_default_replay_speed() {
+    let block = block_bytes(1);
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        drop_after: (0..3).map(|i| (i, block * 20 + 100)).collect(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.replay_speed = 1.25;
+    cfg.replay_buffer = Duration::from_secs(3);
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    let words: Vec<Vec<u16>> = (0..120).map(|k| vec![1 + (k % 30) as u16]).collect();
+    let audio = script_audio(&words);
+    // 0.25 s of audio every ~42 ms: 6× real time.
+    let started = std::time::Instant::now();
+    for (i, chunk) in audio.chunks(block).enumerate() {
+        assist
+            .send_audio(chunk.to_vec())
+            .expect("the session stays up");
+        let due = Duration::from_secs_f64((i + 1) as f64 * 0.25 / 6.0);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+    let summary = assist.stop().await.unwrap();
+    let events = wait_for(&mut events, |e| matches!(e, AssistEvent::Closed(_))).await;
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            AssistEvent::Error(_)
+                | AssistEvent::Warning(helix_engage::assist::Warning {
+                    kind: helix_engage::assist::WarningKind::AudioLost,
+                    ..
+                })
+        )),
+        "{events:?}"
+    );
+    assert_eq!(dg.attempts(), 4);
+    assert_eq!(summary.transcript.segments.len(), 120);
+    assert!(summary.complete);
 }

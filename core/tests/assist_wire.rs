@@ -171,6 +171,94 @@ async fn keepalive_holds_an_idle_socket_open_and_hold_sends_finalize() {
     assert!((summary.transcript.segments[1].start - 0.25).abs() < 1e-6);
 }
 
+/// Issue #9 item 9: during a hold the watchdog used to count from the last unanswered audio
+/// and replaced a healthy socket. Here Deepgram never answers the last half block before the
+/// hold (it waits for more audio), and the hold lasts five watchdog periods.
+#[tokio::test]
+async fn a_hold_longer_than_the_watchdog_keeps_a_healthy_socket() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello", "there."]),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.timing.watchdog = Duration::from_millis(300);
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    let audio = script_audio(&[vec![1], vec![2]]);
+    let (first, rest) = audio.split_at(block_bytes(1));
+    let (half, rest) = rest.split_at(block_bytes(1) / 2);
+    assist.send_audio(first.to_vec()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Answered by nothing until the rest of its block comes after the hold.
+    assist.send_audio(half.to_vec()).unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assist.set_on_hold(true);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assist.set_on_hold(false);
+    assist.send_audio(rest.to_vec()).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+    assert_eq!(dg.attempts(), 1, "{events:?}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
+    );
+    assert_eq!(summary.transcript.render(), "Agent: Hello there.");
+    assert!(summary.complete);
+}
+
+/// A socket that stops answering during a hold (no pong) is replaced, and the old one gets a
+/// close frame instead of a dropped TCP connection.
+#[tokio::test]
+async fn a_socket_that_dies_during_a_hold_is_replaced_with_a_close_frame() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello", "there."]),
+        freeze_on_finalize: [(0, Duration::from_millis(1_200))].into(),
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.timing.watchdog = Duration::from_millis(300);
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    assist.send_audio(script_audio(&[vec![1]])).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assist.set_on_hold(true);
+    // Replaced within the hold: the new socket is up before the old one thaws.
+    let mut seen = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(2), events.recv()).await {
+        let done = matches!(ev, AssistEvent::Reconnected { .. });
+        seen.push(ev);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(
+            |e| matches!(e, AssistEvent::Reconnecting { reason, .. } if reason.contains("hold"))
+        ),
+        "{seen:?}"
+    );
+    assist.set_on_hold(false);
+    assist.send_audio(script_audio(&[vec![2]])).unwrap();
+    let summary = assist.stop().await.unwrap();
+    assert_eq!(summary.transcript.render(), "Agent: Hello there.");
+    assert!(summary.complete);
+    // The frozen socket reads on after its freeze and finds our close frame.
+    let mut closed = None;
+    for _ in 0..40 {
+        closed = dg.conns()[0].frames.iter().find_map(|f| match f {
+            Frame::Close(code) => Some(*code),
+            _ => None,
+        });
+        if closed.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(closed, Some(1000), "{:?}", dg.conns()[0].frames);
+}
+
 #[tokio::test]
 async fn handshake_401_is_one_auth_error_and_no_retry() {
     let dg = FakeDeepgram::start(Script {
@@ -281,6 +369,45 @@ async fn unknown_messages_are_warnings_and_the_stream_goes_on() {
     assert_eq!(summary.transcript.render(), "Agent: Hello.");
 }
 
+/// Issue #9 item 14: one `Results` with `channel_index: [4000000000, 1]` used to size a
+/// per-channel vector from the wire and abort the process. Channels the session was not
+/// configured for are warnings; the call goes on.
+#[tokio::test]
+async fn a_channel_the_session_does_not_have_is_a_warning_not_an_allocation() {
+    let result = |channel: u64, words: &str| {
+        format!(
+            r#"{{"type":"Results","channel_index":[{channel},1],"start":0,"duration":0.25,"is_final":true,"speech_final":true,"channel":{{"alternatives":[{{"transcript":"Boom.","confidence":1,"words":[{words}]}}]}}}}"#
+        )
+    };
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(&["Hello."]),
+        greetings: vec![
+            // With words: the push_final path.
+            result(
+                4_000_000_000,
+                r#"{"word":"boom","start":0,"end":0.2,"confidence":1}"#,
+            ),
+            // Without words: the mark_final path.
+            result(4_294_967_295, ""),
+            r#"{"type":"UtteranceEnd","channel":[4000000000,1],"last_word_end":0.2}"#.into(),
+            r#"{"type":"SpeechStarted","channel":[3000000000,1],"timestamp":0.1}"#.into(),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(script_audio(&[vec![1]])).unwrap();
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+    let bad = events
+        .iter()
+        .filter(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::BadMessage && w.message.contains("channel")))
+        .count();
+    assert_eq!(bad, 4, "{events:?}");
+    assert_eq!(summary.transcript.render(), "Agent: Hello.");
+    assert!(summary.complete && summary.error.is_none());
+}
+
 #[tokio::test]
 async fn dropping_the_handle_ends_every_task() {
     let dg = FakeDeepgram::start(Script::default()).await;
@@ -383,7 +510,7 @@ async fn finalize_after_a_burst_is_queued_not_dropped() {
         .iter()
         .map(|f| match f {
             Frame::Binary(n) => *n,
-            Frame::Text(_) => 0,
+            _ => 0,
         })
         .sum();
     assert_eq!(

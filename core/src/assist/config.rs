@@ -54,8 +54,13 @@ pub struct AssistConfig {
     /// The most audio kept for replay after a reconnect (default 30 s). Audio Deepgram has
     /// finalised is released earlier.
     pub replay_buffer: Duration,
-    /// How fast buffered audio is replayed after a reconnect, as a multiple of real time
-    /// (default 1.25, Deepgram's ceiling). Tests raise it to run faster than the clock.
+    /// How fast buffered audio is replayed after a reconnect, as a multiple of the pace the
+    /// host sends audio at (default 1.25, Deepgram's ceiling for live audio). For a live call
+    /// the host sends in real time, so replays go at 1.25× real time. A host that streams a
+    /// recording faster than real time (say 6×) is measured over the last few seconds, and
+    /// replays go at 1.25× *that* pace (7.5×): Deepgram already receives the live stream at
+    /// 6×, and a slower replay could never catch up. Tests raise it to run faster than the
+    /// clock.
     pub replay_speed: f64,
 }
 
@@ -161,7 +166,8 @@ pub struct ReconnectPolicy {
     /// Ceiling of the delay (default 5 s).
     pub max_delay: Duration,
     /// Consecutive failed attempts before the session gives up with an error (default 10).
-    /// The count resets once a connection has delivered a message.
+    /// The count resets once a connection has delivered a message or carried audio for half
+    /// of [`Timing::watchdog`].
     pub max_attempts: u32,
 }
 

@@ -50,7 +50,8 @@ pub struct AssistMetrics {
     pub keepalives_sent: u64,
     /// Events discarded because the host did not read them in time.
     pub events_dropped: u64,
-    /// From audio handed to the socket to its final transcript arriving.
+    /// From the host's `send_audio` of a final's last audio byte to that final arriving
+    /// (reconnect delays included).
     pub transcript_latency: LatencyStats,
     /// Suggestion requests started.
     pub suggestion_requests: u64,

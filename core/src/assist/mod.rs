@@ -106,7 +106,8 @@ pub struct LiveAssist {
     /// Bytes and chunks dropped since the last queued chunk: they travel with the next one.
     pending_gap: Mutex<(u64, u64)>,
     audio: AudioFormat,
-    stop_wait: Duration,
+    /// The longest the session may take to stop (see `stop`).
+    stop_bound: Duration,
     summary: Arc<Mutex<Option<CallSummary>>>,
     task: Option<JoinHandle<()>>,
 }
@@ -157,7 +158,7 @@ impl LiveAssist {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let summary = Arc::new(Mutex::new(None));
         let audio = config.audio;
-        let stop_wait = config.timing.stop_wait;
+        let stop_bound = deepgram::session::stop_limit(&config);
         let session = Session::new(SessionParts {
             cfg: Arc::new(config),
             events,
@@ -176,7 +177,7 @@ impl LiveAssist {
                 metrics,
                 pending_gap: Mutex::new((0, 0)),
                 audio,
-                stop_wait,
+                stop_bound,
                 summary,
                 task: Some(task),
             },
@@ -202,6 +203,7 @@ impl LiveAssist {
             gap_bytes: gap.0,
             gap_chunks: gap.1,
             data,
+            queued_at: std::time::Instant::now(),
         };
         match self.audio_tx.try_send(item) {
             Ok(()) => {
@@ -222,9 +224,17 @@ impl LiveAssist {
         }
     }
 
-    /// Marks the call as on hold (`true`) or back (`false`). Going on hold sends `Finalize` so
-    /// what was said before the hold is transcribed now; during the hold the keep-alive timer
-    /// keeps the socket open, however long it lasts.
+    /// Marks the call as on hold (`true`) or back (`false`).
+    ///
+    /// Going on hold sends `Finalize` so what was said before the hold is transcribed now;
+    /// during the hold the keep-alive timer keeps the socket open however long it lasts, and
+    /// the watchdog judges the socket by its answers to WebSocket pings (sent every
+    /// [`Timing::keepalive_after`]) instead of by audio, so a quiet hold never costs a
+    /// reconnect while a socket that really died during it is still replaced.
+    ///
+    /// Coming back (`false`) returns the watchdog to judging audio, counting from the first
+    /// audio sent after the hold. Audio sent during a hold is still transcribed; a repeated
+    /// call with the same value does nothing.
     pub fn set_on_hold(&self, on_hold: bool) {
         let _ = self.control_tx.send(Control::Hold(on_hold));
     }
@@ -244,16 +254,20 @@ impl LiveAssist {
         self.metrics.snapshot()
     }
 
-    /// Ends the session: sends the audio still queued, then `CloseStream`, waits (at most
-    /// [`Timing::stop_wait`]) for Deepgram's last results and `Metadata`, and returns the
-    /// summary. If the session already ended on an error, returns its summary with
+    /// Ends the session: sends the audio still queued, then `CloseStream`, waits for
+    /// Deepgram's last results and `Metadata`, and returns the summary.
+    ///
+    /// The wait is [`Timing::stop_wait`]; while audio Deepgram has not confirmed remains (the
+    /// socket broke while closing and a reconnect or a paced replay is under way) it extends,
+    /// at most by [`AssistConfig::replay_buffer`] plus 10 s. Only a confirmed end sets
+    /// [`CallSummary::complete`]. If the session already ended on an error, returns its summary with
     /// [`CallSummary::error`] set.
     pub async fn stop(mut self) -> Result<CallSummary> {
         let _ = self.control_tx.send(Control::Stop);
         if let Some(task) = self.task.as_mut() {
-            // The session bounds itself by `stop_wait`; the margin covers the suggestion
-            // engine's shutdown.
-            let bound = self.stop_wait + Duration::from_secs(3);
+            // The session bounds itself (`stop_wait`, extended while unconfirmed audio
+            // remains, see `stop`); the margin covers the suggestion engine's shutdown.
+            let bound = self.stop_bound + Duration::from_secs(3);
             if tokio::time::timeout(bound, task).await.is_err() {
                 tracing::warn!("live assist session did not stop in time; aborting it");
             }

@@ -14,8 +14,9 @@ use tokio_tungstenite::tungstenite::Bytes;
 struct Chunk {
     start: u64,
     data: Bytes,
-    /// When the chunk's last byte was handed to the socket writer (transcript latency).
-    sent_at: Option<Instant>,
+    /// When the host handed this chunk to `send_audio` (transcript latency is measured from
+    /// there, so an outage and its replay show in it).
+    queued_at: Instant,
 }
 
 impl Chunk {
@@ -60,7 +61,7 @@ impl ReplayBuffer {
     /// Appends audio. If the window grows past its bound the oldest audio is released, and the
     /// number of those bytes that had not been sent yet (`sent` is the send position) is
     /// returned: that audio is lost and must be reported.
-    pub fn push(&mut self, data: Bytes, sent: u64) -> u64 {
+    pub fn push(&mut self, data: Bytes, sent: u64, queued_at: Instant) -> u64 {
         if data.is_empty() {
             return 0;
         }
@@ -68,7 +69,7 @@ impl ReplayBuffer {
         self.chunks.push_back(Chunk {
             start: self.end,
             data,
-            sent_at: None,
+            queued_at,
         });
         self.end += len;
         if self.end - self.start > self.max_bytes {
@@ -126,29 +127,10 @@ impl ReplayBuffer {
         Some(chunk.data.slice(from..from + len))
     }
 
-    /// Records that the bytes before `pos_end` were handed to the socket at `at`.
-    pub fn mark_sent(&mut self, pos_end: u64, at: Instant) {
-        if pos_end == 0 {
-            return;
-        }
-        if let Some(i) = self.index_of(pos_end - 1)
-            && let Some(chunk) = self.chunks.get_mut(i)
-        {
-            chunk.sent_at = Some(at);
-        }
-    }
-
-    /// When the audio ending at `pos` was handed to the socket.
-    pub fn sent_at(&self, pos: u64) -> Option<Instant> {
-        let i = self.index_of(pos.saturating_sub(1))?;
-        self.chunks.get(i)?.sent_at
-    }
-
-    /// Forgets when chunks were sent (a new connection sends them again).
-    pub fn clear_sent_marks(&mut self) {
-        for c in &mut self.chunks {
-            c.sent_at = None;
-        }
+    /// When the host queued the audio ending at `pos` (its last byte).
+    pub fn queued_at(&self, pos: u64) -> Option<Instant> {
+        let i = self.index_of(pos.checked_sub(1)?)?;
+        Some(self.chunks.get(i)?.queued_at)
     }
 }
 
@@ -163,8 +145,8 @@ mod tests {
     #[test]
     fn push_release_and_read_back() {
         let mut b = ReplayBuffer::new(1_000, 2);
-        b.push(bytes(100, 1), 0);
-        b.push(bytes(100, 2), 0);
+        b.push(bytes(100, 1), 0, Instant::now());
+        b.push(bytes(100, 2), 0, Instant::now());
         assert_eq!((b.start(), b.end()), (0, 200));
         let f = b.frame_at(50, 1_000).unwrap();
         assert_eq!((f.len(), f[0]), (50, 1));
@@ -183,28 +165,31 @@ mod tests {
     #[test]
     fn the_bound_drops_oldest_and_reports_unsent_loss() {
         let mut b = ReplayBuffer::new(300, 4);
-        assert_eq!(b.push(bytes(200, 0), 200), 0);
+        assert_eq!(b.push(bytes(200, 0), 200, Instant::now()), 0);
         // 400 bytes > 300: 100 oldest go; they were sent, so nothing is lost.
-        assert_eq!(b.push(bytes(200, 0), 200), 0);
+        assert_eq!(b.push(bytes(200, 0), 200, Instant::now()), 0);
         assert_eq!(b.start(), 100);
         // Everything up to 400 went out: cutting to 300 loses nothing unsent.
-        assert_eq!(b.push(bytes(200, 0), 400), 0);
+        assert_eq!(b.push(bytes(200, 0), 400, Instant::now()), 0);
         assert_eq!(b.start(), 300);
         // Disconnected with send position 300: cutting to 500 loses 200 unsent bytes.
-        assert_eq!(b.push(bytes(200, 0), 300), 200);
+        assert_eq!(b.push(bytes(200, 0), 300, Instant::now()), 200);
         assert_eq!(b.start(), 500);
     }
 
     #[test]
-    fn sent_marks_give_latency_anchors() {
+    fn chunks_remember_when_the_host_queued_them() {
         let mut b = ReplayBuffer::new(1_000, 1);
-        b.push(bytes(10, 0), 0);
-        b.push(bytes(10, 0), 0);
-        let t = Instant::now();
-        b.mark_sent(20, t);
-        assert_eq!(b.sent_at(20), Some(t));
-        assert_eq!(b.sent_at(10), None);
-        b.clear_sent_marks();
-        assert_eq!(b.sent_at(20), None);
+        let (t1, t2) = (
+            Instant::now(),
+            Instant::now() + std::time::Duration::from_secs(1),
+        );
+        b.push(bytes(10, 0), 0, t1);
+        b.push(bytes(10, 0), 0, t2);
+        assert_eq!(b.queued_at(10), Some(t1));
+        assert_eq!(b.queued_at(11), Some(t2));
+        assert_eq!(b.queued_at(20), Some(t2));
+        assert_eq!(b.queued_at(0), None);
+        assert_eq!(b.queued_at(21), None);
     }
 }

@@ -78,8 +78,9 @@ pub struct Segment {
     pub words: Vec<Word>,
     /// Deepgram detected the end of the speaker's turn here.
     pub speech_final: bool,
-    /// For finals: time from the moment this audio was handed to the socket to the moment the
-    /// final arrived (the transcript latency metric). Milliseconds in JSON.
+    /// For finals: time from the host's `send_audio` of the segment's last audio byte to the
+    /// moment the final arrived (the transcript latency metric), so a reconnect's outage and
+    /// replay show in it. Milliseconds in JSON.
     #[serde(serialize_with = "crate::serde_util::option_millis")]
     pub latency: Option<Duration>,
 }
@@ -151,7 +152,9 @@ pub(crate) fn render_lines<'a>(segments: impl IntoIterator<Item = &'a Segment>) 
 pub(crate) struct TranscriptBuilder {
     speakers: Vec<Speaker>,
     diarize: bool,
-    /// Per channel: the call time up to which finals have been emitted.
+    /// Per channel: the call time up to which finals have been emitted. Sized once from the
+    /// configuration, never from the wire: a channel number in a message is only ever an index
+    /// that is checked (a `channel_index` of 4 000 000 000 once made this a 32 GB allocation).
     emitted_until: Vec<f64>,
     pub transcript: Transcript,
 }
@@ -161,11 +164,12 @@ pub(crate) struct TranscriptBuilder {
 const WATERMARK_SLACK: f64 = 0.05;
 
 impl TranscriptBuilder {
-    pub fn new(speakers: Vec<Speaker>, diarize: bool) -> Self {
+    /// `channels`: how many channels the session was configured for (1 for mono/diarized).
+    pub fn new(speakers: Vec<Speaker>, diarize: bool, channels: usize) -> Self {
         TranscriptBuilder {
             speakers,
             diarize,
-            emitted_until: Vec::new(),
+            emitted_until: vec![f64::NEG_INFINITY; channels.max(1)],
             transcript: Transcript::default(),
         }
     }
@@ -285,26 +289,34 @@ impl TranscriptBuilder {
             .collect()
     }
 
-    /// Records a final segment and advances its channel's watermark.
-    pub fn push_final(&mut self, seg: Segment) {
-        let channel = usize::try_from(seg.channel).unwrap_or(0);
-        if self.emitted_until.len() <= channel {
-            self.emitted_until.resize(channel + 1, f64::NEG_INFINITY);
-        }
-        if let Some(mark) = self.emitted_until.get_mut(channel) {
-            *mark = mark.max(seg.end);
-        }
+    /// Whether `channel` is one the session was configured for. Results for any other channel
+    /// are not transcript: the session reports them as a bad message.
+    pub fn has_channel(&self, channel: u32) -> bool {
+        usize::try_from(channel).is_ok_and(|c| c < self.emitted_until.len())
+    }
+
+    /// Records a final segment and advances its channel's watermark. A segment of a channel
+    /// the session does not have is refused (`false`); the session checks first, this is the
+    /// second line.
+    pub fn push_final(&mut self, seg: Segment) -> bool {
+        let Some(mark) = usize::try_from(seg.channel)
+            .ok()
+            .and_then(|c| self.emitted_until.get_mut(c))
+        else {
+            return false;
+        };
+        *mark = mark.max(seg.end);
         self.transcript.segments.push(seg);
+        true
     }
 
     /// Advances a channel's watermark without adding text (a final that was empty still
     /// finalises its audio).
     pub fn mark_final(&mut self, channel: u32, end: f64) {
-        let channel = usize::try_from(channel).unwrap_or(0);
-        if self.emitted_until.len() <= channel {
-            self.emitted_until.resize(channel + 1, f64::NEG_INFINITY);
-        }
-        if let Some(mark) = self.emitted_until.get_mut(channel) {
+        if let Some(mark) = usize::try_from(channel)
+            .ok()
+            .and_then(|c| self.emitted_until.get_mut(c))
+        {
             *mark = mark.max(end);
         }
     }
@@ -347,7 +359,7 @@ mod tests {
 
     #[test]
     fn maps_channels_to_speakers_and_offsets_times() {
-        let b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false);
+        let b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false, 4);
         let r = results(&words_json(1, 1.0, &[("hi", 1.0, 1.5, None)]));
         let segs = b.segments(&r, 10.0);
         assert_eq!(segs.len(), 1);
@@ -360,7 +372,7 @@ mod tests {
 
     #[test]
     fn empty_results_make_no_segments() {
-        let b = TranscriptBuilder::new(vec![Speaker::Agent], false);
+        let b = TranscriptBuilder::new(vec![Speaker::Agent], false, 1);
         let r = results(
             r#"{"type":"Results","channel_index":[0,1],"start":0,"duration":0.7,"is_final":true,"channel":{"alternatives":[{"transcript":"","words":[]}]}}"#,
         );
@@ -369,7 +381,7 @@ mod tests {
 
     #[test]
     fn diarized_mono_splits_by_speaker() {
-        let b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], true);
+        let b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], true, 1);
         let r = results(&words_json(
             0,
             0.0,
@@ -394,7 +406,7 @@ mod tests {
 
     #[test]
     fn replayed_words_already_emitted_are_dropped() {
-        let mut b = TranscriptBuilder::new(vec![Speaker::Agent], false);
+        let mut b = TranscriptBuilder::new(vec![Speaker::Agent], false, 1);
         let first = results(&words_json(
             0,
             0.0,
@@ -419,8 +431,22 @@ mod tests {
     }
 
     #[test]
+    fn a_channel_from_the_wire_never_sizes_anything() {
+        let mut b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false, 2);
+        assert!(b.has_channel(1) && !b.has_channel(2) && !b.has_channel(4_000_000_000));
+        let r = results(&words_json(4_000_000_000, 0.0, &[("x", 0.0, 0.2, None)]));
+        for seg in b.segments(&r, 0.0) {
+            assert!(!b.push_final(seg));
+        }
+        b.mark_final(4_000_000_000, 1.0);
+        b.mark_final(u32::MAX, 1.0);
+        assert!(b.transcript.segments.is_empty());
+        assert_eq!(b.emitted_until.len(), 2);
+    }
+
+    #[test]
     fn renders_by_time_and_speaker() {
-        let mut b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false);
+        let mut b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false, 4);
         for (ch, s, w) in [(0, 0.0, "Hello."), (1, 1.0, "Hi."), (1, 2.0, "Loan?")] {
             let r = results(&words_json(ch, s, &[(w, s, s + 0.5, None)]));
             for seg in b.segments(&r, 0.0) {

@@ -92,12 +92,30 @@ pub struct Script {
     pub idle_timeout: Option<Duration>,
     /// Send this text frame right after the handshake.
     pub greeting: Option<String>,
+    /// More text frames sent right after the handshake (after `greeting`).
+    pub greetings: Vec<String>,
+    /// Hold back results for the last this-many blocks until more audio, `Finalize` or
+    /// `CloseStream` arrives, as Deepgram does while it waits for context.
+    pub lag_blocks: usize,
+    /// Answer `CloseStream` on connection `i` with this close (code, reason) instead of the
+    /// flushed results, `Metadata` and a clean close: a drop while closing.
+    pub close_on_close_stream: HashMap<usize, (u16, String)>,
+    /// After `Finalize` on connection `i`, stop reading for this long (no pongs, no results:
+    /// a socket that died during a hold), then read on and record what had arrived.
+    pub freeze_on_finalize: HashMap<usize, Duration>,
+    /// Send no `dg-request-id` header on the upgrade (a proxy stripped it); the id still comes
+    /// in every Results' metadata.
+    pub no_request_id_header: bool,
+    /// Drop connection `i` (no close frame) this long after it opened.
+    pub drop_after_ms: HashMap<usize, Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     Binary(usize),
     Text(String),
+    /// A close frame from the client, with its code.
+    Close(u16),
 }
 
 #[derive(Debug, Default, Clone)]
@@ -123,7 +141,7 @@ impl Conn {
             .iter()
             .filter_map(|f| match f {
                 Frame::Text(t) => Some(t.clone()),
-                Frame::Binary(_) => None,
+                _ => None,
             })
             .collect()
     }
@@ -204,8 +222,10 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                 .insert("dg-request-id", format!("refused-{index}").parse().unwrap());
             return Err(err);
         }
-        resp.headers_mut()
-            .insert("dg-request-id", format!("req-{index}").parse().unwrap());
+        if !script.no_request_id_header {
+            resp.headers_mut()
+                .insert("dg-request-id", format!("req-{index}").parse().unwrap());
+        }
         Ok(resp)
     };
     let ws = tokio_tungstenite::accept_hdr_async(tcp, callback).await;
@@ -223,27 +243,34 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
         .unwrap_or(1);
     let block = block_bytes(channels);
     let silent = script.silent.contains(&index);
-    if let Some(g) = &script.greeting {
+    for g in script.greeting.iter().chain(&script.greetings) {
         let _ = tx.send(Message::text(g.clone())).await;
     }
     let mut received = 0usize;
     let mut processed_blocks = 0usize;
     let mut pending: Vec<u8> = Vec::new();
+    let opened = tokio::time::Instant::now();
     loop {
-        let next = match script.idle_timeout {
-            Some(idle) => match tokio::time::timeout(idle, rx.next()).await {
+        let next = match script.drop_after_ms.get(&index) {
+            Some(d) => match tokio::time::timeout_at(opened + *d, rx.next()).await {
                 Ok(n) => n,
-                Err(_) => {
-                    let _ = tx
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::Error,
-                            reason: "NET-0001".into(),
-                        })))
-                        .await;
-                    return;
-                }
+                Err(_) => return, // TCP drop, no close frame.
             },
-            None => rx.next().await,
+            None => match script.idle_timeout {
+                Some(idle) => match tokio::time::timeout(idle, rx.next()).await {
+                    Ok(n) => n,
+                    Err(_) => {
+                        let _ = tx
+                            .send(Message::Close(Some(CloseFrame {
+                                code: CloseCode::Error,
+                                reason: "NET-0001".into(),
+                            })))
+                            .await;
+                        return;
+                    }
+                },
+                None => rx.next().await,
+            },
         };
         let Some(Ok(msg)) = next else { return };
         match msg {
@@ -272,10 +299,10 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                 {
                     return; // TCP drop, no close frame.
                 }
-                while pending.len() >= block {
+                while pending.len() >= block * (1 + script.lag_blocks) {
                     let data: Vec<u8> = pending.drain(..block).collect();
                     if !silent {
-                        for msg in results_for(&data, channels, processed_blocks, &script) {
+                        for msg in results_for(&data, channels, processed_blocks, &script, index) {
                             if tx.send(Message::text(msg)).await.is_err() {
                                 return;
                             }
@@ -289,6 +316,47 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                 rec.lock().unwrap().conns[slot]
                     .frames
                     .push(Frame::Text(text.clone()));
+                if let Some((code, reason)) = script
+                    .close_on_close_stream
+                    .get(&index)
+                    .filter(|_| text.contains("CloseStream"))
+                {
+                    let _ = tx
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CloseCode::from(*code),
+                            reason: reason.clone().into(),
+                        })))
+                        .await;
+                    return;
+                }
+                if (text.contains("Finalize") || text.contains("CloseStream")) && !silent {
+                    // Flush the held-back blocks.
+                    while pending.len() >= block {
+                        let data: Vec<u8> = pending.drain(..block).collect();
+                        for msg in results_for(&data, channels, processed_blocks, &script, index) {
+                            if tx.send(Message::text(msg)).await.is_err() {
+                                return;
+                            }
+                        }
+                        processed_blocks += 1;
+                    }
+                }
+                if let Some(freeze) = script.freeze_on_finalize.get(&index)
+                    && text.contains("Finalize")
+                {
+                    // Stop reading: no pongs, no results. Afterwards read the raw bytes that
+                    // arrived (tungstenite would answer pings into a closed socket and lose
+                    // the rest to a reset) and record the frames.
+                    let Ok(ws) = rx.reunite(tx) else { return };
+                    let mut tcp = ws.into_inner();
+                    tokio::time::sleep(*freeze).await;
+                    let mut raw = Vec::new();
+                    let _ = tokio::time::timeout(Duration::from_secs(2), tcp.read_to_end(&mut raw))
+                        .await;
+                    let frames = raw_client_frames(&raw);
+                    rec.lock().unwrap().conns[slot].frames.extend(frames);
+                    return;
+                }
                 if text.contains("CloseStream") && !silent {
                     let meta = serde_json::json!({
                         "type": "Metadata", "transaction_key": "deprecated",
@@ -307,10 +375,63 @@ async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
                     return;
                 }
             }
-            Message::Close(_) => return,
+            Message::Close(frame) => {
+                let code = frame.map_or(1005, |f| u16::from(f.code));
+                rec.lock().unwrap().conns[slot]
+                    .frames
+                    .push(Frame::Close(code));
+                return;
+            }
             _ => {}
         }
     }
+}
+
+/// Client frames (masked) from raw bytes: text and close frames; others are skipped.
+fn raw_client_frames(mut raw: &[u8]) -> Vec<Frame> {
+    let mut out = Vec::new();
+    while raw.len() >= 2 {
+        let opcode = raw[0] & 0x0f;
+        let masked = raw[1] & 0x80 != 0;
+        let (len, mut at) = match raw[1] & 0x7f {
+            126 if raw.len() >= 4 => (u16::from_be_bytes([raw[2], raw[3]]) as usize, 4),
+            127 if raw.len() >= 10 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&raw[2..10]);
+                (u64::from_be_bytes(b) as usize, 10)
+            }
+            n if n < 126 => (n as usize, 2),
+            _ => break,
+        };
+        let mut mask = [0u8; 4];
+        if masked {
+            if raw.len() < at + 4 {
+                break;
+            }
+            mask.copy_from_slice(&raw[at..at + 4]);
+            at += 4;
+        }
+        if raw.len() < at + len {
+            break;
+        }
+        let payload: Vec<u8> = raw[at..at + len]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ mask[i % 4])
+            .collect();
+        match opcode {
+            1 => out.push(Frame::Text(String::from_utf8_lossy(&payload).into_owned())),
+            2 => out.push(Frame::Binary(payload.len())),
+            8 => out.push(Frame::Close(if payload.len() >= 2 {
+                u16::from_be_bytes([payload[0], payload[1]])
+            } else {
+                1005
+            })),
+            _ => {}
+        }
+        raw = &raw[at + len..];
+    }
+    out
 }
 
 fn query_param(uri: &str, key: &str) -> Option<String> {
@@ -330,7 +451,7 @@ pub fn query_pairs(uri: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn results_for(data: &[u8], channels: u16, k: usize, script: &Script) -> Vec<String> {
+fn results_for(data: &[u8], channels: u16, k: usize, script: &Script, conn: usize) -> Vec<String> {
     let mut out = Vec::new();
     let start = k as f64 * BLOCK_SECS;
     for c in 0..usize::from(channels) {
@@ -354,7 +475,7 @@ fn results_for(data: &[u8], channels: u16, k: usize, script: &Script) -> Vec<Str
                 "duration": BLOCK_SECS, "is_final": is_final,
                 "speech_final": is_final && speech_final, "from_finalize": false,
                 "channel": { "alternatives": [{ "transcript": transcript, "confidence": 0.95, "words": words }] },
-                "metadata": { "request_id": "r", "model_info": { "name": "fake" } }
+                "metadata": { "request_id": format!("req-{conn}"), "model_info": { "name": "fake" } }
             })
             .to_string()
         };

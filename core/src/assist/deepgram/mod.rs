@@ -3,13 +3,13 @@
 
 pub(crate) mod messages;
 pub(crate) mod session;
+mod upgrade;
 
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
 
@@ -115,6 +115,8 @@ pub(crate) struct ConnectError {
 }
 
 /// Opens one connection. Never retries: the session's reconnect loop owns retrying.
+///
+/// The upgrade is done by [`upgrade`] so that no library logs the request headers (the key).
 pub(crate) async fn connect(
     cfg: &DeepgramConfig,
     audio: &AudioFormat,
@@ -125,21 +127,14 @@ pub(crate) async fn connect(
         is_final: true,
     };
     let url = listen_url(cfg, audio).map_err(final_err)?;
-    let mut request = url.as_str().into_client_request().map_err(|e| {
-        final_err(Error::invalid(format!(
-            "deepgram url cannot be requested: {e}"
-        )))
-    })?;
-    let mut auth = HeaderValue::from_str(&format!("Token {}", cfg.api_key.expose_secret()))
-        .map_err(|_| final_err(Error::invalid("deepgram api_key cannot go in a header")))?;
-    // Keeps the key out of any header dump a lower layer might log.
-    auth.set_sensitive(true);
-    request.headers_mut().insert(header::AUTHORIZATION, auth);
-    request
-        .headers_mut()
-        .insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
-
-    let attempt = tokio_tungstenite::connect_async(request);
+    // The key goes into a header: refuse what a header cannot carry (config validation
+    // already checks this; a second check costs nothing).
+    if HeaderValue::from_str(&format!("Token {}", cfg.api_key.expose_secret())).is_err() {
+        return Err(final_err(Error::invalid(
+            "deepgram api_key cannot go in a header",
+        )));
+    }
+    let attempt = upgrade::upgrade(&url, &cfg.api_key, USER_AGENT);
     let result = match tokio::time::timeout(timeout, attempt).await {
         Ok(r) => r,
         Err(_) => {
@@ -153,31 +148,35 @@ pub(crate) async fn connect(
         }
     };
     match result {
-        Ok((socket, response)) => {
-            let request_id = header_str(response.headers(), "dg-request-id");
+        Ok(upgrade::Upgrade::Open { socket, headers }) => {
+            let request_id = upgrade::header(&headers, "dg-request-id").map(str::to_string);
             tracing::info!(
                 request_id = request_id.as_deref().unwrap_or("-"),
                 "deepgram connected"
             );
-            Ok(Connected { socket, request_id })
+            Ok(Connected {
+                socket: *socket,
+                request_id,
+            })
         }
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            let status = response.status().as_u16();
-            let dg_error = header_str(response.headers(), "dg-error")
+        Ok(upgrade::Upgrade::Refused {
+            status,
+            headers,
+            body,
+        }) => {
+            let dg_error = upgrade::header(&headers, "dg-error")
+                .map(str::to_string)
                 .or_else(|| {
-                    response
-                        .body()
-                        .as_deref()
-                        .map(|b| crate::error::snippet(&String::from_utf8_lossy(b)))
+                    Some(crate::error::snippet(&String::from_utf8_lossy(&body)))
                         .filter(|s| !s.is_empty())
                 })
                 .unwrap_or_else(|| "no dg-error header".to_string());
-            let request_id = header_str(response.headers(), "dg-request-id");
-            tracing::warn!(status, request_id = request_id.as_deref().unwrap_or("-"), %dg_error, "deepgram refused the connection");
+            let request_id = upgrade::header(&headers, "dg-request-id");
+            tracing::warn!(status, request_id = request_id.unwrap_or("-"), %dg_error, "deepgram refused the connection");
             Err(handshake_refusal(status, &dg_error))
         }
-        Err(e) => Err(ConnectError {
-            error: Error::Transport(format!("deepgram connection failed: {e}")),
+        Err(reason) => Err(ConnectError {
+            error: Error::Transport(reason),
             is_final: false,
         }),
     }
@@ -217,17 +216,6 @@ pub(crate) fn handshake_refusal(status: u16, dg_error: &str) -> ConnectError {
         ),
     };
     ConnectError { error, is_final }
-}
-
-fn header_str(
-    headers: &tokio_tungstenite::tungstenite::http::HeaderMap,
-    name: &str,
-) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
 }
 
 /// What a close frame from Deepgram means for the session.

@@ -15,8 +15,10 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::messages::{self, ServerMessage};
@@ -30,6 +32,10 @@ use crate::assist::replay::ReplayBuffer;
 use crate::assist::suggest::engine::{EngineHandle, EngineInput};
 use crate::assist::transcript::{Speaker, TranscriptBuilder};
 
+/// How often the host's pace is sampled, and over how long it is judged.
+const PACE_SAMPLE: Duration = Duration::from_millis(100);
+const PACE_WINDOW: Duration = Duration::from_secs(5);
+
 const KEEPALIVE: &str = r#"{"type":"KeepAlive"}"#;
 const FINALIZE: &str = r#"{"type":"Finalize"}"#;
 const CLOSE_STREAM: &str = r#"{"type":"CloseStream"}"#;
@@ -40,6 +46,9 @@ const CLOSE_STREAM: &str = r#"{"type":"CloseStream"}"#;
 enum Outbound {
     Audio(Bytes),
     Text(&'static str),
+    /// A WebSocket ping: during a hold no audio flows, so a pong is how the socket proves it
+    /// is alive (Deepgram answers neither KeepAlive nor, always, Finalize).
+    Ping,
 }
 
 /// A chunk from `send_audio`, with the bytes dropped just before it (queue full) so the gap
@@ -48,6 +57,8 @@ pub(crate) struct AudioChunk {
     pub gap_bytes: u64,
     pub gap_chunks: u64,
     pub data: Bytes,
+    /// When the host called `send_audio` (the transcript latency's start).
+    pub queued_at: std::time::Instant,
 }
 
 /// Requests from the handle.
@@ -67,14 +78,25 @@ struct ConnEvent {
 enum ConnEventKind {
     Message(ServerMessage),
     BadMessage(Error),
-    Closed { code: u16, reason: String },
+    Closed {
+        code: u16,
+        reason: String,
+    },
     Failed(String),
+    /// A pong: the socket is alive (not an answer to audio).
+    Pong,
 }
 
 /// The live connection's state.
 struct Link {
     id: u64,
     tasks: JoinSet<()>,
+    /// The reader and keep-alive tasks, aborted when we replace the socket ourselves while
+    /// the writer is left to send a close frame.
+    reader: AbortHandle,
+    keepalive: AbortHandle,
+    /// Asks the writer to send a close frame and end (ahead of anything queued).
+    close_tx: mpsc::Sender<&'static str>,
     /// Call byte at this connection's time 0 (raw audio).
     base_bytes: u64,
     /// Call second at this connection's time 0.
@@ -84,7 +106,18 @@ struct Link {
     /// Per channel: call byte up to which this connection has sent finals.
     channel_final: Vec<Option<u64>>,
     heard_from: bool,
+    /// Deepgram's id for this connection: the upgrade's `dg-request-id`, else the first
+    /// `metadata.request_id` of a message.
+    request_id: Option<String>,
+    /// A Reconnected event waiting for the request id (attempt, replay seconds).
+    announce: Option<(u32, f64)>,
+    /// When this link first handed audio to its writer.
+    audio_since: Option<Instant>,
+    /// Since when audio sent on this link has had no answer (judged outside holds).
     unanswered_since: Option<Instant>,
+    /// During a hold: since when a probe (ping, Finalize) has had no answer.
+    probe_unanswered_since: Option<Instant>,
+    last_probe_at: Option<Instant>,
     /// Replaying a backlog: frames are paced to `replay_speed`× real time.
     pacing: bool,
     next_send_at: Instant,
@@ -115,14 +148,27 @@ pub(crate) struct Session {
     buffer: ReplayBuffer,
     /// Highest call byte ever sent: bytes below it are replays.
     max_sent: u64,
+    /// Every `Finalize` asked for, by the call byte it follows, until Deepgram has finalised
+    /// the audio before it (the replay buffer's start passed it). A new link re-queues the
+    /// ones still open, so a Finalize asked for while the link is down — or sent on a socket
+    /// that then broke before answering — is sent after the replayed audio it covers.
+    finalizes: Vec<u64>,
     /// First chunk of containerised audio: resent after a reconnect.
     container_header: Option<Bytes>,
     first_audio_at: Option<Instant>,
+    /// (when, call seconds received so far): the host's own pace over the last few seconds.
+    pace: VecDeque<(Instant, f64)>,
     builder: TranscriptBuilder,
     last_speaker: Vec<Option<Speaker>>,
     channels: usize,
     engine: Option<EngineHandle>,
     stopping: Option<Instant>,
+    /// The latest the stop wait may extend to.
+    stop_limit: Option<Instant>,
+    /// The call is on hold (`set_on_hold`): the watchdog judges pings and Finalize, not audio.
+    on_hold: bool,
+    /// Sockets we replaced, given until `send_timeout` to send their close frame.
+    retiring: Vec<(Instant, JoinSet<()>)>,
     request_ids: Vec<String>,
     deepgram_duration: Option<f64>,
     complete: bool,
@@ -159,7 +205,7 @@ impl Session {
         };
         let (conn_tx, conn_rx) = mpsc::channel(256);
         let mut session = Session {
-            builder: TranscriptBuilder::new(cfg.speakers.clone(), cfg.deepgram.diarize),
+            builder: TranscriptBuilder::new(cfg.speakers.clone(), cfg.deepgram.diarize, channels),
             buffer: ReplayBuffer::new(max_bytes, audio.frame_bytes().unwrap_or(1)),
             events: parts.events,
             metrics: parts.metrics,
@@ -175,12 +221,17 @@ impl Session {
             retry_at: None,
             attempt: 0,
             max_sent: 0,
+            finalizes: Vec::new(),
             container_header: None,
             first_audio_at: None,
+            pace: VecDeque::new(),
             last_speaker: vec![None; channels],
             channels,
             engine: parts.engine,
             stopping: None,
+            stop_limit: None,
+            on_hold: false,
+            retiring: Vec::new(),
             request_ids: Vec::new(),
             deepgram_duration: None,
             complete: false,
@@ -237,10 +288,7 @@ impl Session {
                     self.retry_at = None;
                     self.start_connect();
                 }
-                () = sleep_until_opt(stop_at), if stop_at.is_some() => {
-                    self.events.warn(WarningKind::AudioLost, "deepgram did not confirm the end of the stream in time; the last results may be missing");
-                    self.finished = true;
-                }
+                () = sleep_until_opt(stop_at), if stop_at.is_some() => self.on_stop_deadline(),
                 _ = tick.tick() => self.on_tick(),
             }
         }
@@ -261,7 +309,7 @@ impl Session {
                     // Silence keeps Deepgram's clock equal to the call's clock.
                     let capped = chunk.gap_bytes.min(self.buffer_cap());
                     let fill = Bytes::from(vec![silence; usize::try_from(capped).unwrap_or(0)]);
-                    self.push_audio(fill);
+                    self.push_audio(fill, chunk.queued_at);
                     self.events.warn(
                         WarningKind::AudioDropped,
                         format!("{} audio chunk(s) ({secs:.2} s) dropped because the audio queue was full; replaced by silence", chunk.gap_chunks),
@@ -286,8 +334,49 @@ impl Session {
         self.metrics.update(|m| {
             m.m.audio_seconds_received += audio.seconds(len).unwrap_or(0.0);
         });
-        self.push_audio(chunk.data);
+        self.note_pace(audio.seconds(self.buffer.end() + len).unwrap_or(0.0));
+        self.push_audio(chunk.data, chunk.queued_at);
         self.pump();
+    }
+
+    fn note_pace(&mut self, call_secs: f64) {
+        let now = Instant::now();
+        if self
+            .pace
+            .back()
+            .is_none_or(|(t, _)| now - *t >= PACE_SAMPLE)
+        {
+            self.pace.push_back((now, call_secs));
+        }
+        while self.pace.len() > 2
+            && self
+                .pace
+                .front()
+                .is_some_and(|(t, _)| now - *t > PACE_WINDOW)
+        {
+            self.pace.pop_front();
+        }
+    }
+
+    /// How fast the host sends audio, as a multiple of real time, over the last
+    /// [`PACE_WINDOW`] (1.0 until there is enough to tell, and never below 1.0).
+    fn host_speed(&self) -> f64 {
+        let (Some((t0, a0)), Some((t1, a1))) = (self.pace.front(), self.pace.back()) else {
+            return 1.0;
+        };
+        let wall = (*t1 - *t0).as_secs_f64();
+        if wall < 0.5 {
+            return 1.0;
+        }
+        ((a1 - a0) / wall).max(1.0)
+    }
+
+    /// The replay pace: `replay_speed`× the host's own pace. For live audio (the host sends in
+    /// real time) that is `replay_speed`, Deepgram's ceiling; for a recording streamed at 6×
+    /// the live stream already runs at 6×, and a replay slower than that could never catch up
+    /// (the backlog would outgrow the replay buffer and audio would be lost).
+    fn replay_pace(&self) -> f64 {
+        self.cfg.replay_speed * self.host_speed()
     }
 
     fn buffer_cap(&self) -> u64 {
@@ -297,9 +386,11 @@ impl Session {
         }
     }
 
-    fn push_audio(&mut self, data: Bytes) {
+    fn push_audio(&mut self, data: Bytes, queued_at: std::time::Instant) {
         let sent = self.link.as_ref().map_or(self.max_sent, |l| l.sent_pos);
-        let lost = self.buffer.push(data, sent.max(self.buffer.start()));
+        let lost = self
+            .buffer
+            .push(data, sent.max(self.buffer.start()), queued_at);
         if lost > 0 {
             let secs = self.cfg.audio.seconds(lost);
             self.metrics
@@ -314,7 +405,7 @@ impl Session {
             if self.link.is_some() {
                 // The socket cannot keep up; its timeline would skip. Start a new one from
                 // the buffer's start.
-                self.connection_lost("audio backlog exceeded the replay buffer".into(), None);
+                self.replace_link("audio backlog exceeded the replay buffer".into(), None);
             }
         }
     }
@@ -335,18 +426,16 @@ impl Session {
     /// When pacing holds the next replay frame back, the instant it may go.
     fn pump_wait(&self) -> Option<Instant> {
         let link = self.link.as_ref()?;
-        (link.pacing
-            && self.stopping.is_none()
-            && link.sent_pos < self.buffer.end()
-            && link.next_send_at > Instant::now())
-        .then_some(link.next_send_at)
+        // Stopping is paced too: the ceiling is Deepgram's, whatever the host is doing.
+        (link.pacing && link.sent_pos < self.buffer.end() && link.next_send_at > Instant::now())
+            .then_some(link.next_send_at)
     }
 
     /// Hands as much audio to the writer as its queue and the replay pace allow.
     fn pump(&mut self) {
         let audio = self.cfg.audio;
         let max_frame = audio.max_frame_bytes();
-        let speed = self.cfg.replay_speed;
+        let speed = self.replay_pace();
         let stopping = self.stopping.is_some();
         let (Some(link), Some(tx)) = (self.link.as_mut(), self.writer_tx.as_ref()) else {
             return;
@@ -370,7 +459,7 @@ impl Session {
                 break;
             }
             let now = Instant::now();
-            if link.pacing && !stopping && link.next_send_at > now {
+            if link.pacing && link.next_send_at > now {
                 break;
             }
             let Some(frame) = self.buffer.frame_at(link.sent_pos, max_frame) else {
@@ -384,10 +473,10 @@ impl Session {
             let replayed = self.max_sent.saturating_sub(link.sent_pos).min(len);
             link.sent_pos += len;
             self.max_sent = self.max_sent.max(link.sent_pos);
-            self.buffer.mark_sent(link.sent_pos, now.into_std());
             if link.unanswered_since.is_none() {
                 link.unanswered_since = Some(now);
             }
+            link.audio_since.get_or_insert(now);
             if link.pacing {
                 let secs = audio.seconds(len).unwrap_or(0.0) / speed;
                 // A little slack so a late timer does not make the pace drift below target.
@@ -409,6 +498,8 @@ impl Session {
             && tx.try_send(Outbound::Text(CLOSE_STREAM)).is_ok()
         {
             link.close_sent = true;
+            // CloseStream wants an answer too: a socket that swallows it is replaced.
+            link.unanswered_since.get_or_insert_with(Instant::now);
             tracing::debug!("CloseStream sent");
         }
     }
@@ -435,11 +526,16 @@ impl Session {
         if let Some(id) = &request_id {
             self.request_ids.push(id.clone());
         }
+        // Abort the previous link's tasks if one is somehow still here (never expected).
+        if let Some(mut old) = self.link.take() {
+            old.tasks.abort_all();
+        }
         self.next_conn_id += 1;
         let id = self.next_conn_id;
         let audio = self.cfg.audio;
         let (writer_tx, writer_rx) = mpsc::channel(64);
         let (ka_tx, ka_rx) = mpsc::channel(1);
+        let (close_tx, close_rx) = mpsc::channel(1);
         let epoch = Instant::now();
         let last_audio_ms = Arc::new(AtomicU64::new(0));
         let mut tasks = JoinSet::new();
@@ -448,6 +544,7 @@ impl Session {
             sink,
             writer_rx,
             ka_rx,
+            close_rx,
             WriterCtx {
                 conn: id,
                 epoch,
@@ -457,8 +554,8 @@ impl Session {
                 metrics: self.metrics.clone(),
             },
         ));
-        tasks.spawn(reader(stream, id, self.conn_tx.clone()));
-        tasks.spawn(keepalive(
+        let reader_task = tasks.spawn(reader(stream, id, self.conn_tx.clone()));
+        let keepalive_task = tasks.spawn(keepalive(
             ka_tx,
             epoch,
             last_audio_ms,
@@ -484,7 +581,6 @@ impl Session {
                 )
             }
         };
-        self.buffer.clear_sent_marks();
         if is_reconnect
             && !audio.is_resumable()
             && let Some(header) = &self.container_header
@@ -498,30 +594,90 @@ impl Session {
         }
         let replay_bytes = self.buffer.end().saturating_sub(sent_pos);
         let now = Instant::now();
+        self.prune_finalizes();
+        let pending_text = self
+            .finalizes
+            .iter()
+            .map(|&after| (after, FINALIZE))
+            .collect();
         self.link = Some(Link {
             id,
             tasks,
+            reader: reader_task,
+            keepalive: keepalive_task,
+            close_tx,
             base_bytes,
             base_secs,
             sent_pos,
             channel_final: vec![None; self.channels],
             heard_from: false,
+            request_id: None,
+            announce: None,
+            audio_since: None,
             unanswered_since: None,
+            probe_unanswered_since: None,
+            last_probe_at: None,
             pacing: is_reconnect && replay_bytes > 0 && audio.is_resumable(),
             next_send_at: now,
             close_sent: false,
-            pending_text: VecDeque::new(),
+            pending_text,
         });
         self.writer_tx = Some(writer_tx);
         if is_reconnect {
             self.metrics.update(|m| m.m.reconnects += 1);
-            self.events.emit(AssistEvent::Reconnected {
-                attempt: self.attempt,
-                replay_seconds: audio.seconds(replay_bytes).unwrap_or(0.0),
-                request_id,
-            });
+            let announce = (self.attempt, audio.seconds(replay_bytes).unwrap_or(0.0));
+            if request_id.is_some() {
+                self.announce_reconnected(announce, request_id.clone());
+            } else if let Some(link) = self.link.as_mut() {
+                // No dg-request-id header (a proxy may strip it): the id comes with the
+                // first Results' metadata; Reconnected waits for it (or for the first
+                // message, or the link's end) so it can carry it.
+                link.announce = Some(announce);
+            }
+        }
+        if let Some(link) = self.link.as_mut() {
+            link.request_id = request_id;
         }
         self.pump();
+    }
+
+    fn announce_reconnected(
+        &self,
+        (attempt, replay_seconds): (u32, f64),
+        request_id: Option<String>,
+    ) {
+        self.events.emit(AssistEvent::Reconnected {
+            attempt,
+            replay_seconds,
+            request_id,
+        });
+    }
+
+    /// Learns the link's request id from a message when the upgrade had none.
+    fn learn_request_id(&mut self, id: Option<&str>) {
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        if link.request_id.is_none()
+            && let Some(id) = id.map(str::trim).filter(|id| !id.is_empty())
+        {
+            link.request_id = Some(id.to_string());
+            if !self.request_ids.iter().any(|known| known == id) {
+                self.request_ids.push(id.to_string());
+            }
+        }
+        if let Some(announce) = link.announce.take() {
+            let id = link.request_id.clone();
+            self.announce_reconnected(announce, id);
+        }
+    }
+
+    /// A link ends before its Reconnected went out (no id ever came): announce it now, so
+    /// every Reconnecting that succeeded has its Reconnected.
+    fn flush_announce(&self, link: &mut Link) {
+        if let Some(announce) = link.announce.take() {
+            self.announce_reconnected(announce, link.request_id.clone());
+        }
     }
 
     fn builder_max_end(&self) -> f64 {
@@ -536,6 +692,8 @@ impl Session {
     /// The current socket (or connection attempt) failed in a way worth retrying.
     fn connection_lost(&mut self, reason: String, error: Option<Error>) {
         if let Some(mut link) = self.link.take() {
+            self.note_link_end(&link);
+            self.flush_announce(&mut link);
             link.tasks.abort_all();
         }
         self.writer_tx = None;
@@ -560,6 +718,7 @@ impl Session {
 
     fn fail(&mut self, error: Error) {
         if let Some(mut link) = self.link.take() {
+            self.flush_announce(&mut link);
             link.tasks.abort_all();
         }
         self.writer_tx = None;
@@ -570,16 +729,43 @@ impl Session {
     }
 
     fn on_tick(&mut self) {
+        let now = Instant::now();
+        self.retiring
+            .retain(|(until, tasks)| *until > now && !tasks.is_empty());
         let watchdog = self.cfg.timing.watchdog;
+        let every = self.cfg.timing.keepalive_after;
+        let on_hold = self.on_hold;
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
+        if on_hold {
+            // No audio flows during a hold, so the audio rule has nothing to judge; the
+            // socket proves itself by answering pings (and the hold's Finalize).
+            if link.last_probe_at.is_none_or(|t| now - t >= every)
+                && let Some(tx) = &self.writer_tx
+                && tx.try_send(Outbound::Ping).is_ok()
+            {
+                link.last_probe_at = Some(now);
+                link.probe_unanswered_since.get_or_insert(now);
+            }
+            if link
+                .probe_unanswered_since
+                .is_some_and(|t| now - t > watchdog)
+            {
+                self.replace_link(
+                    format!(
+                        "deepgram answered no ping for {} ms during a hold",
+                        watchdog.as_millis()
+                    ),
+                    Some(Error::Timeout("deepgram stopped answering".into())),
+                );
+            }
+            return;
+        }
         // Also after CloseStream: a socket that swallowed the audio and the CloseStream
         // without a word is replaced, so the unfinalised audio is replayed within `stop_wait`.
-        let stale = self
-            .link
-            .as_ref()
-            .and_then(|l| l.unanswered_since)
-            .filter(|t| t.elapsed() > watchdog);
-        if stale.is_some() {
-            self.connection_lost(
+        if link.unanswered_since.is_some_and(|t| now - t > watchdog) {
+            self.replace_link(
                 format!(
                     "deepgram accepted audio but answered nothing for {} ms",
                     watchdog.as_millis()
@@ -587,6 +773,57 @@ impl Session {
                 Some(Error::Timeout("deepgram stopped answering".into())),
             );
         }
+    }
+
+    /// Replaces a socket that is still open as far as we know (watchdog, backlog): it gets a
+    /// close frame, so Deepgram ends that stream now instead of waiting for a timeout.
+    fn replace_link(&mut self, reason: String, error: Option<Error>) {
+        if let Some(mut link) = self.link.take() {
+            self.note_link_end(&link);
+            self.flush_announce(&mut link);
+            self.retire(link);
+        }
+        self.connection_lost(reason, error);
+    }
+
+    /// A link that carried audio for half a watchdog period was working, whether or not
+    /// Deepgram had answered yet: the next failure is a first attempt again, with the short
+    /// backoff. (Counting only messages let drops that came before any answer grow the
+    /// backoff past the stop wait; `assist_reconnect::the_attempt_count_resets_…`.)
+    fn note_link_end(&mut self, link: &Link) {
+        let stable = self.cfg.timing.watchdog / 2;
+        if link.audio_since.is_some_and(|t| t.elapsed() >= stable) {
+            self.attempt = 0;
+        }
+    }
+
+    fn retire(&mut self, link: Link) {
+        link.reader.abort();
+        link.keepalive.abort();
+        // The writer sends the close frame ahead of anything queued and ends; dropping the
+        // JoinSet after `send_timeout` (or with the session) aborts it if the socket is stuck.
+        if link.close_tx.try_send("replaced").is_ok() {
+            let until = Instant::now() + self.cfg.timing.send_timeout;
+            self.retiring.push((until, link.tasks));
+        }
+    }
+
+    /// The stop wait ran out. While audio Deepgram has not confirmed remains (a reconnect or
+    /// a paced replay is still under way), the wait extends, up to [`stop_limit`]: the
+    /// transcript of that audio is what `stop` is for.
+    fn on_stop_deadline(&mut self) {
+        let now = Instant::now();
+        let unconfirmed = self.cfg.audio.is_resumable() && self.buffer.end() > self.buffer.start();
+        let limit = self.stop_limit.unwrap_or(now);
+        if unconfirmed && now < limit {
+            self.stopping = Some((now + self.cfg.timing.stop_wait).min(limit));
+            return;
+        }
+        self.events.warn(
+            WarningKind::AudioLost,
+            "deepgram did not confirm the end of the stream in time; the last results may be missing",
+        );
+        self.finished = true;
     }
 
     // ---- control --------------------------------------------------------------------------
@@ -599,13 +836,29 @@ impl Session {
         }
         match ctrl {
             Control::Hold(on) => {
+                if on == self.on_hold {
+                    return;
+                }
+                self.on_hold = on;
+                if let Some(link) = self.link.as_mut() {
+                    // Audio sent before a hold is judged no more (Deepgram may never answer
+                    // its last fraction of a second); after the hold the audio rule starts
+                    // again from the next audio sent, not from before the hold.
+                    link.unanswered_since = None;
+                    link.probe_unanswered_since = None;
+                    link.last_probe_at = None;
+                    if on {
+                        // The Finalize below is the hold's first probe.
+                        link.probe_unanswered_since = Some(Instant::now());
+                    }
+                }
                 if on {
                     // Flush what was said before the hold; the keep-alive timer keeps the
                     // idle socket open through it.
-                    self.send_text(FINALIZE);
+                    self.send_finalize();
                 }
             }
-            Control::Finalize => self.send_text(FINALIZE),
+            Control::Finalize => self.send_finalize(),
             Control::Lead(lead) => {
                 if let Some(engine) = &self.engine {
                     let _ = engine.tx.send(EngineInput::Lead(lead));
@@ -615,22 +868,31 @@ impl Session {
                 if self.stopping.is_some() {
                     return;
                 }
-                self.stopping = Some(Instant::now() + self.cfg.timing.stop_wait);
+                let now = Instant::now();
+                self.stopping = Some(now + self.cfg.timing.stop_wait);
+                self.stop_limit = Some(now + stop_limit(&self.cfg));
                 // Without a socket the reconnect goes on; the deadline bounds the wait.
                 self.pump();
             }
         }
     }
 
-    fn send_text(&mut self, text: &'static str) {
+    fn send_finalize(&mut self) {
         // Ordered behind the audio already handed over, so Finalize covers it; queued (never
-        // dropped) when the writer is busy.
+        // dropped) when the writer is busy, and kept on the session when there is no link.
         self.pump();
         let after = self.buffer.end();
+        self.finalizes.push(after);
         if let Some(link) = self.link.as_mut() {
-            link.pending_text.push_back((after, text));
+            link.pending_text.push_back((after, FINALIZE));
         }
         self.pump();
+    }
+
+    /// Forgets the Finalize requests whose audio Deepgram has finalised.
+    fn prune_finalizes(&mut self) {
+        let done = self.buffer.start();
+        self.finalizes.retain(|&after| after > done);
     }
 
     // ---- from deepgram --------------------------------------------------------------------
@@ -643,17 +905,32 @@ impl Session {
             return; // A late report from a socket already replaced.
         }
         match ev.kind {
+            ConnEventKind::Pong => {
+                link.probe_unanswered_since = None;
+            }
             ConnEventKind::Message(msg) => {
                 link.heard_from = true;
                 link.unanswered_since = None;
+                link.probe_unanswered_since = None;
                 self.attempt = 0;
+                let id = match &msg {
+                    ServerMessage::Results(r) => {
+                        r.metadata.as_ref().and_then(|m| m.request_id.clone())
+                    }
+                    ServerMessage::Metadata(m) => m.request_id.clone(),
+                    _ => None,
+                };
+                self.learn_request_id(id.as_deref());
                 self.on_message(msg);
             }
             ConnEventKind::BadMessage(err) => {
                 self.events.warn(WarningKind::BadMessage, err.to_string());
             }
             ConnEventKind::Closed { code, reason } => {
-                if link.close_sent {
+                if link.close_sent && code == 1000 {
+                    // Deepgram flushed and closed cleanly after CloseStream: the stream is
+                    // confirmed. Any other close while closing (1011 NET-0000, …) is a drop:
+                    // it reconnects below, replays the unfinalised audio and closes again.
                     self.complete = true;
                     self.finished = true;
                     return;
@@ -668,11 +945,9 @@ impl Session {
                 }
             }
             ConnEventKind::Failed(reason) => {
-                if link.close_sent {
-                    // Deepgram may drop the TCP connection right after Metadata.
-                    self.finished = true;
-                    return;
-                }
+                // Also while closing: without Metadata or a clean close nothing confirmed the
+                // last audio, so it is replayed on a new socket. (A TCP drop right after
+                // Metadata never gets here: Metadata already finished the session.)
                 self.connection_lost(reason, None);
             }
         }
@@ -686,6 +961,10 @@ impl Session {
         match msg {
             ServerMessage::Results(r) => {
                 let channel = r.channel();
+                if !self.builder.has_channel(channel) {
+                    self.unknown_channel("Results", channel);
+                    return;
+                }
                 let segs = self.builder.segments(&r, base);
                 if !r.is_final {
                     for segment in segs {
@@ -697,9 +976,11 @@ impl Session {
                     return;
                 }
                 let audio = self.cfg.audio;
-                let end_pos = audio.bytes_at(r.end()).map(|b| link.base_bytes + b);
+                let end_pos = audio
+                    .bytes_at(r.end())
+                    .map(|b| link.base_bytes.saturating_add(b));
                 let latency = end_pos
-                    .and_then(|p| self.buffer.sent_at(p))
+                    .and_then(|p| self.buffer.queued_at(p))
                     .map(|t| t.elapsed());
                 if let (Some(pos), Some(slot)) = (
                     end_pos,
@@ -715,6 +996,7 @@ impl Session {
                     if let Some(done) = done {
                         self.buffer.release(done.min(link.sent_pos));
                     }
+                    self.prune_finalizes();
                 }
                 let mut customer_turn_end = false;
                 for mut segment in segs {
@@ -748,6 +1030,10 @@ impl Session {
             }
             ServerMessage::UtteranceEnd(u) => {
                 let channel = u.channel.first().copied().unwrap_or(0);
+                if !self.builder.has_channel(channel) {
+                    self.unknown_channel("UtteranceEnd", channel);
+                    return;
+                }
                 let speaker = self.speaker_now(channel);
                 if speaker == Speaker::Customer
                     && let Some(engine) = &self.engine
@@ -762,6 +1048,10 @@ impl Session {
             }
             ServerMessage::SpeechStarted(s) => {
                 let channel = s.channel.first().copied().unwrap_or(0);
+                if !self.builder.has_channel(channel) {
+                    self.unknown_channel("SpeechStarted", channel);
+                    return;
+                }
                 self.events.emit(AssistEvent::SpeechStarted {
                     speaker: self.speaker_now(channel),
                     channel,
@@ -790,6 +1080,18 @@ impl Session {
         }
     }
 
+    /// A message about a channel this session does not have: the numbers come from the wire
+    /// and are never trusted as sizes or indexes.
+    fn unknown_channel(&self, kind: &str, channel: u32) {
+        self.events.warn(
+            WarningKind::BadMessage,
+            format!(
+                "deepgram sent {kind} for channel {channel}, but the session has {} channel(s); ignored",
+                self.channels
+            ),
+        );
+    }
+
     fn speaker_now(&self, channel: u32) -> Speaker {
         usize::try_from(channel)
             .ok()
@@ -801,9 +1103,25 @@ impl Session {
 
     async fn finish(mut self) {
         if let Some(mut link) = self.link.take() {
-            link.tasks.abort_all();
+            self.flush_announce(&mut link);
+            if self.complete || self.fatal.is_some() {
+                link.tasks.abort_all();
+            } else {
+                // Ending without Deepgram's confirmation (the stop wait ran out): say so
+                // with a close frame rather than dropping the TCP connection.
+                self.retire(link);
+            }
         }
         self.writer_tx = None;
+        // Give replaced sockets a moment to get their close frame out (bounded: a stuck
+        // socket is dropped with the JoinSet).
+        let cap = Instant::now() + Duration::from_secs(1);
+        for (until, mut tasks) in std::mem::take(&mut self.retiring) {
+            let _ = tokio::time::timeout_at(until.min(cap), async {
+                while tasks.join_next().await.is_some() {}
+            })
+            .await;
+        }
         let suggestions = match self.engine.take() {
             Some(engine) => engine.finish().await,
             None => Vec::new(),
@@ -814,7 +1132,8 @@ impl Session {
             metrics: self.metrics.snapshot(),
             request_ids: std::mem::take(&mut self.request_ids),
             deepgram_duration: self.deepgram_duration,
-            complete: self.complete,
+            // Only a confirmed end (Metadata or a clean close after CloseStream) is complete.
+            complete: self.complete && self.fatal.is_none(),
             error: self.fatal.take(),
             duration: self.started.elapsed(),
         };
@@ -824,6 +1143,12 @@ impl Session {
             .unwrap_or_else(PoisonError::into_inner) = Some(summary.clone());
         self.events.emit(AssistEvent::Closed(Box::new(summary)));
     }
+}
+
+/// How long `stop` may wait at most: the stop wait, plus — while unconfirmed audio remains —
+/// the replay buffer's length and 10 s for reconnecting.
+pub(crate) fn stop_limit(cfg: &AssistConfig) -> Duration {
+    cfg.timing.stop_wait + cfg.replay_buffer + Duration::from_secs(10)
 }
 
 async fn writer_capacity(tx: &Option<mpsc::Sender<Outbound>>) {
@@ -868,17 +1193,24 @@ async fn writer(
     mut sink: futures::stream::SplitSink<Socket, Message>,
     mut rx: mpsc::Receiver<Outbound>,
     mut keepalive_rx: mpsc::Receiver<()>,
+    mut close_rx: mpsc::Receiver<&'static str>,
     ctx: WriterCtx,
 ) {
     loop {
         let (msg, is_audio, is_keepalive) = tokio::select! {
             biased;
+            Some(reason) = close_rx.recv() => {
+                let frame = CloseFrame { code: CloseCode::Normal, reason: reason.into() };
+                let _ = tokio::time::timeout(ctx.send_timeout, sink.send(Message::Close(Some(frame)))).await;
+                return;
+            }
             Some(()) = keepalive_rx.recv() => (Message::text(KEEPALIVE), false, true),
             item = rx.recv() => match item {
                 // Never an empty binary frame: Deepgram reads it as CloseStream.
                 Some(Outbound::Audio(bytes)) if bytes.is_empty() => continue,
                 Some(Outbound::Audio(bytes)) => (Message::Binary(bytes), true, false),
                 Some(Outbound::Text(text)) => (Message::text(text), false, false),
+                Some(Outbound::Ping) => (Message::Ping(Bytes::new()), false, false),
                 None => return,
             },
         };
@@ -933,7 +1265,8 @@ async fn reader(
                 send(ConnEventKind::Closed { code, reason }).await;
                 return;
             }
-            Ok(_) => continue, // binary/ping/pong: tungstenite answers pings itself.
+            Ok(Message::Pong(_)) => ConnEventKind::Pong,
+            Ok(_) => continue, // binary/ping: tungstenite answers pings itself.
             Err(e) => {
                 send(ConnEventKind::Failed(format!(
                     "reading from deepgram failed: {e}"
