@@ -60,7 +60,8 @@ impl CallAction {
             "KICK_CALL" | "KICKCALL" | "KICK" | "DROP" => CallAction::KickCall,
             _ => {
                 return Err(Error::invalid(format!(
-                    "unknown call action {name:?}; use CONFERENCE, HOLD, UNHOLD, MUTE, UNMUTE or KICK_CALL"
+                    "unknown call action {}; use CONFERENCE, HOLD, UNHOLD, MUTE, UNMUTE or KICK_CALL",
+                    crate::error::quote(name)
                 )));
             }
         })

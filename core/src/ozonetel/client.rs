@@ -12,7 +12,8 @@ use super::phone::Region;
 use super::token::TokenManager;
 use super::token_store::{MemoryTokenStore, TokenStore};
 use super::transport::RetryPolicy;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote};
+use crate::range;
 
 /// The India API host, the default.
 pub const DEFAULT_BASE_URL: &str = "https://in1-ccaas-api.ozonetel.com";
@@ -207,7 +208,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Per-request timeout (default 10 s).
+    /// Per-request timeout (default 10 s; range 1..=600 000 ms).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -227,7 +228,9 @@ impl ClientBuilder {
     }
 
     /// How idempotent reads retry transient failures (default: 3 attempts, jittered backoff
-    /// from 200 ms capped at 5 s, `Retry-After` honoured up to 60 s).
+    /// from 200 ms capped at 5 s, `Retry-After` honoured up to 60 s). Ranges, checked by
+    /// [`build`](Self::build): `max_attempts` 1..=10, `base_delay` 0..=60 000 ms, `max_delay`
+    /// 0..=600 000 ms, `max_retry_after` 0..=3 600 000 ms.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
@@ -239,8 +242,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The CDR rate limit the client paces itself to (default Ozonetel's 2 requests per 60 s).
-    /// Change it only for a host with another limit, or to test pacing quickly.
+    /// The CDR rate limit the client paces itself to (default Ozonetel's 2 requests per 60 s;
+    /// ranges: `requests` 1..=1 000, `per` 1..=86 400 000 ms). Change it only for a host with
+    /// another limit, or to test pacing quickly.
     pub fn cdr_rate_limit(mut self, requests: u32, per: Duration) -> Self {
         self.cdr_rate = Some((requests, per));
         self
@@ -294,7 +298,8 @@ impl ClientBuilder {
         Ok(b)
     }
 
-    /// Validates the configuration and builds the client.
+    /// Validates the configuration (every number against the range its setter documents) and
+    /// builds the client. Fails with [`Error::InvalidInput`]; sends nothing.
     pub fn build(self) -> Result<Client> {
         let user_name = non_empty(self.user_name)
             .ok_or_else(|| Error::invalid("user_name is required (the CloudAgent account name)"))?;
@@ -312,15 +317,19 @@ impl ClientBuilder {
             None => None,
         };
         let timeout = self.timeout.unwrap_or(Duration::from_secs(10));
-        if timeout.is_zero() {
-            return Err(Error::invalid("timeout must be greater than zero"));
-        }
+        range::millis("timeout", timeout, 1..=600_000)?;
         let (cdr_requests, cdr_per) = self.cdr_rate.unwrap_or((2, Duration::from_secs(60)));
-        if cdr_requests == 0 {
-            return Err(Error::invalid(
-                "cdr_rate_limit needs at least one request per window",
-            ));
-        }
+        range::count("cdr_rate_limit requests", cdr_requests.into(), 1..=1_000)?;
+        range::millis("cdr_rate_limit per", cdr_per, 1..=86_400_000)?;
+        let retry = self.retry.unwrap_or_default();
+        range::count("retry.max_attempts", retry.max_attempts.into(), 1..=10)?;
+        range::millis("retry.base_delay", retry.base_delay, 0..=60_000)?;
+        range::millis("retry.max_delay", retry.max_delay, 0..=600_000)?;
+        range::millis(
+            "retry.max_retry_after",
+            retry.max_retry_after,
+            0..=3_600_000,
+        )?;
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
@@ -342,7 +351,7 @@ impl ClientBuilder {
             utc_offset: self.utc_offset.unwrap_or_else(|| {
                 FixedOffset::east_opt(5 * 3600 + 1800).expect("IST is a valid offset")
             }),
-            retry: self.retry.unwrap_or_default(),
+            retry,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -361,16 +370,18 @@ fn normalize_base_url(raw: &str) -> Result<String> {
         raw.trim_end_matches('/').to_string()
     } else if raw.contains("://") {
         return Err(Error::invalid(format!(
-            "base_url {raw:?} must use http or https"
+            "base_url {} must use http or https",
+            quote(raw)
         )));
     } else {
         format!("https://{}", raw.trim_end_matches('/'))
     };
     let url = reqwest::Url::parse(&with_scheme)
-        .map_err(|e| Error::invalid(format!("base_url {raw:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::invalid(format!("base_url {} is not a URL: {e}", quote(raw))))?;
     if url.host_str().is_none_or(str::is_empty) || url.query().is_some() {
         return Err(Error::invalid(format!(
-            "base_url {raw:?} must be a host or http(s)://host[:port][/path] without a query"
+            "base_url {} must be a host or http(s)://host[:port][/path] without a query",
+            quote(raw)
         )));
     }
     Ok(with_scheme)

@@ -15,7 +15,8 @@ pub(crate) fn validate_ucid(ucid: &str) -> Result<String> {
     }
     if ucid.len() > 32 || !ucid.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::invalid(format!(
-            "ucid {ucid:?} is not a UCID (Ozonetel UCIDs are up to 32 digits)"
+            "ucid {} is not a UCID (Ozonetel UCIDs are up to 32 digits)",
+            crate::error::quote(ucid)
         )));
     }
     Ok(ucid.to_string())

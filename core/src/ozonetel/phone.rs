@@ -42,7 +42,8 @@ pub fn normalize_phone(input: &str, region: Region) -> Result<String> {
             ' ' | '-' | '.' | '(' | ')' => {}
             _ => {
                 return Err(Error::invalid(format!(
-                    "phone number {trimmed:?} contains {c:?}; use digits, spaces, dashes and an optional leading +"
+                    "phone number {} contains {c:?}; use digits, spaces, dashes and an optional leading +",
+                    crate::error::quote(trimmed)
                 )));
             }
         }
@@ -54,12 +55,13 @@ pub fn normalize_phone(input: &str, region: Region) -> Result<String> {
 }
 
 fn india(input: &str, plus: bool, digits: &str) -> Result<String> {
+    let input = &crate::error::quote(input);
     // The ten subscriber digits, once the trunk prefix (0) or country code (91, 0091) is gone.
     let national = match (plus, digits.len()) {
         (true, 12) if digits.starts_with("91") => &digits[2..],
         (true, _) => {
             return Err(Error::invalid(format!(
-                "phone number {input:?} is not an Indian number (+91 and 10 digits); \
+                "phone number {input} is not an Indian number (+91 and 10 digits); \
                  use Region::International for other countries"
             )));
         }
@@ -69,20 +71,21 @@ fn india(input: &str, plus: bool, digits: &str) -> Result<String> {
         (false, 14) if digits.starts_with("0091") => &digits[4..],
         (false, n) => {
             return Err(Error::invalid(format!(
-                "phone number {input:?} has {n} digits; an Indian number has 10 \
+                "phone number {input} has {n} digits; an Indian number has 10 \
                  (optionally after 0, 91 or +91)"
             )));
         }
     };
     if national.starts_with('0') {
         return Err(Error::invalid(format!(
-            "phone number {input:?} does not hold 10 digits after its prefix"
+            "phone number {input} does not hold 10 digits after its prefix"
         )));
     }
     Ok(format!("0{national}"))
 }
 
 fn international(input: &str, plus: bool, digits: &str) -> Result<String> {
+    let input = &crate::error::quote(input);
     // E.164 allows at most 15 digits; fewer than 8 is no real country code + subscriber.
     let e164 = if plus {
         digits
@@ -90,12 +93,12 @@ fn international(input: &str, plus: bool, digits: &str) -> Result<String> {
         rest
     } else {
         return Err(Error::invalid(format!(
-            "phone number {input:?} needs its country code: write it as +<country code><number>"
+            "phone number {input} needs its country code: write it as +<country code><number>"
         )));
     };
     if !(8..=15).contains(&e164.len()) || e164.starts_with('0') {
         return Err(Error::invalid(format!(
-            "phone number {input:?} is not a valid international number (+, country code, \
+            "phone number {input} is not a valid international number (+, country code, \
              8 to 15 digits in all)"
         )));
     }

@@ -147,7 +147,10 @@ impl Client {
                             } else {
                                 "the account may be in token mode: use AuthMode::Token"
                             };
-                            return Err(Error::Auth(format!("Ozonetel: {message} ({hint})")));
+                            return Err(Error::auth(
+                                "ozonetel",
+                                format!("Ozonetel: {message} ({hint})"),
+                            ));
                         }
                     }
                 }
