@@ -340,13 +340,13 @@ typedef struct helix_assist_config {
    */
   uint32_t encoding;
   /**
-   * Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law; ignored for
-   * containers).
+   * Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law; otherwise
+   * 8 000..=48 000; ignored for containers).
    */
   uint32_t sample_rate;
   /**
-   * Interleaved channels (0: 2 for raw encodings, 1 for containers). With more than one,
-   * each channel is transcribed separately.
+   * Interleaved channels (0: 2 for raw encodings, 1 for containers; otherwise 1..=16). With
+   * more than one, each channel is transcribed separately.
    */
   uint32_t channels;
   /**
@@ -367,11 +367,13 @@ typedef struct helix_assist_config {
    */
   const char *openai_model;
   /**
-   * At most one suggestion request per interval while new speech arrives (0: 10 000 ms).
+   * At most one suggestion request per interval while new speech arrives (0: 10 000 ms;
+   * otherwise 1..=3 600 000 ms, beyond is `HELIX_INVALID_INPUT`).
    */
   uint32_t suggestion_interval_ms;
   /**
-   * Never two suggestion requests closer than this (0: 3 000 ms).
+   * Never two suggestion requests closer than this (0: 3 000 ms; otherwise 1..=3 600 000 ms,
+   * beyond is `HELIX_INVALID_INPUT`).
    */
   uint32_t suggestion_min_gap_ms;
   /**
@@ -452,7 +454,8 @@ typedef struct helix_ozonetel_config {
    */
   uint32_t region;
   /**
-   * Per-request timeout in milliseconds (0: 10 000).
+   * Per-request timeout in milliseconds (0: 10 000; otherwise 1..=600 000, beyond is
+   * `HELIX_INVALID_INPUT`).
    */
   uint32_t timeout_ms;
   /**

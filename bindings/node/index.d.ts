@@ -21,8 +21,8 @@ export type ErrorCode =
  */
 export interface HelixError extends Error {
   code: ErrorCode
-  /** `API` errors: which upstream refused (`ozonetel`, `deepgram`, `openai`). */
-  service?: string
+  /** `AUTH` and `API` errors: whose credentials or which upstream refused (`ozonetel`, `deepgram`, `openai`). */
+  service?: 'ozonetel' | 'deepgram' | 'openai'
   /** `API` errors: the HTTP status, when it was not 200. */
   httpStatus?: number
   /** `RATE_LIMITED` errors: how long to wait, when known. */
@@ -33,7 +33,11 @@ export interface HelixError extends Error {
 // Ozonetel
 // ---------------------------------------------------------------------------------------------
 
-/** Options of `new OzonetelClient(...)`. Only `userName` and `apiKey` are required. */
+/**
+ * Options of `new OzonetelClient(...)`. Only `userName` and `apiKey` are required. Numbers
+ * outside their documented range (NaN, ±Infinity and non-integers included) are refused with
+ * `INVALID_INPUT`.
+ */
 export interface OzonetelClientOptions {
   /** The CloudAgent account name. */
   userName: string
@@ -51,13 +55,13 @@ export interface OzonetelClientOptions {
   agentNumber?: string
   /** How phone numbers are written: India `0`+10 digits (default) or international `+CC…`. */
   region?: 'india' | 'international'
-  /** Per-request timeout in milliseconds (default 10 000). */
+  /** Per-request timeout in milliseconds (default 10 000; integer 1..=600 000). */
   timeoutMs?: number
-  /** The account's time zone as minutes east of UTC, for "today" and the CDR rules (default 330, IST). */
+  /** The account's time zone as minutes east of UTC, for "today" and the CDR rules (default 330, IST; integer -1439..=1439). */
   utcOffsetMinutes?: number
   /** How idempotent reads retry transient failures. */
   retry?: RetryOptions
-  /** The CDR pace (default Ozonetel's 2 requests per 60 000 ms). Change only to test pacing. */
+  /** The CDR pace (default Ozonetel's 2 requests per 60 000 ms; `requests` integer 1..=1 000, `perMs` integer 1..=86 400 000). Change only to test pacing. */
   cdrRateLimit?: { requests: number; perMs: number }
   /**
    * Share the account's token with other processes (sidecar replicas) through Redis: one
@@ -70,13 +74,13 @@ export interface OzonetelClientOptions {
 
 /** Retry policy of idempotent requests (CONFERENCE and KICK_CALL are never resent once sent). */
 export interface RetryOptions {
-  /** Total attempts, the first included (default 3; 1 = no retries). */
+  /** Total attempts, the first included (default 3; integer 1..=10; 1 = no retries). */
   maxAttempts?: number
-  /** First backoff ceiling in ms (default 200). */
+  /** First backoff ceiling in ms (default 200; integer 0..=60 000). */
   baseDelayMs?: number
-  /** Largest backoff ceiling in ms (default 5 000). */
+  /** Largest backoff ceiling in ms (default 5 000; integer 0..=600 000). */
   maxDelayMs?: number
-  /** A `Retry-After` longer than this is not waited for; `RATE_LIMITED` is returned (default 60 000). */
+  /** A `Retry-After` longer than this is not waited for; `RATE_LIMITED` is returned (default 60 000; integer 0..=3 600 000). */
   maxRetryAfterMs?: number
 }
 
@@ -282,7 +286,7 @@ export interface CallRecord {
 
 /** Options of `watchMissedCalls`. */
 export interface WatchMissedCallsOptions {
-  /** Time between polls in ms (default 30 000; at least 100; keep ≥ 10 000 against Ozonetel). */
+  /** Time between polls in ms (default 30 000; integer 100..=86 400 000; keep ≥ 10 000 against Ozonetel). */
   intervalMs?: number
   /** Also yield the calls already missed when watching starts (default `false`). */
   includeExisting?: boolean
@@ -313,9 +317,9 @@ export interface DeepgramOptions {
   interimResults?: boolean
   punctuate?: boolean
   smartFormat?: boolean
-  /** Silence in ms before `speech_final`, or `false` to turn endpointing off. */
+  /** Silence in ms before `speech_final` (default 300; integer 0..=60 000), or `false` to turn endpointing off. */
   endpointingMs?: number | false
-  /** ms of silence before an `utteranceEnd` event, or `false` to turn them off (default 1 000). */
+  /** ms of silence before an `utteranceEnd` event (default 1 000; integer 1..=60 000), or `false` to turn them off. */
   utteranceEndMs?: number | false
   vadEvents?: boolean
   diarize?: boolean
@@ -333,17 +337,23 @@ export interface SuggestionOptions {
   baseUrl?: string
   /** Default `gpt-4o-mini`. */
   model?: string
-  /** At most one request per interval while new final text arrives (default 10 000 ms). */
+  /** At most one request per interval while new final text arrives (default 10 000 ms; integer 1..=3 600 000). */
   intervalMs?: number
-  /** Never two requests closer than this (default 3 000 ms). */
+  /** Never two requests closer than this (default 3 000 ms; integer 0..=3 600 000). */
   minGapMs?: number
-  /** Bound on one request (default 8 000 ms). */
+  /** Bound on one request (default 8 000 ms; integer 1..=600 000). */
   timeoutMs?: number
+  /** First delay after a failed request (default 2 000 ms; integer 0..=3 600 000); doubled per failure. */
   backoffInitialMs?: number
+  /** Ceiling of that delay (default 60 000 ms; integer 0..=3 600 000). */
   backoffMaxMs?: number
+  /** Replaces the built-in system prompt (at most 100 000 characters). */
   systemPrompt?: string
+  /** Recent transcript in the prompt, in characters (default 4 000; integer 1..=1 000 000). */
   maxTranscriptChars?: number
+  /** Lead context in the prompt, in characters (default 2 000; integer 0..=1 000 000). */
   maxLeadChars?: number
+  /** Suggestions per answer (default 3; integer 1..=100). */
   maxItems?: number
 }
 
@@ -360,23 +370,35 @@ export interface LeadContext {
   notes?: string | null
 }
 
-/** Connection timers, in ms. */
+/** Connection timers, in ms (integers). */
 export interface TimingOptions {
+  /** KeepAlive after this long without audio (default 4 000; 1..=600 000). */
   keepaliveAfterMs?: number
+  /** A socket that takes audio and answers nothing this long is replaced (default 10 000; 1..=3 600 000). */
   watchdogMs?: number
+  /** Bound on one frame write (default 5 000; 1..=600 000). */
   sendTimeoutMs?: number
+  /** Bound on the handshake (default 5 000; 1..=600 000). */
   connectTimeoutMs?: number
+  /** How long `stop()` waits for Deepgram's last results (default 5 000; 0..=600 000). */
   stopWaitMs?: number
 }
 
 /** Reconnect backoff. */
 export interface ReconnectOptions {
+  /** Delay before the first retry in ms (default 250; integer 0..=600 000). */
   initialDelayMs?: number
+  /** Ceiling of the delay in ms (default 5 000; integer 0..=3 600 000). */
   maxDelayMs?: number
+  /** Consecutive failed attempts before giving up (default 10; integer 0..=10 000). */
   maxAttempts?: number
 }
 
-/** Everything `LiveAssist.start` needs. Only `deepgram.apiKey` is required. */
+/**
+ * Everything `LiveAssist.start` needs. Only `deepgram.apiKey` is required. Every number has a
+ * range (in its field's doc); NaN, ±Infinity, non-integers where an integer is needed and values
+ * outside the range are refused with `INVALID_INPUT`.
+ */
 export interface LiveAssistConfig {
   deepgram: DeepgramOptions
   /** Default 16 kHz stereo linear16 (agent left, customer right). */
@@ -388,13 +410,16 @@ export interface LiveAssistConfig {
   lead?: LeadContext | null
   timing?: TimingOptions
   reconnect?: ReconnectOptions
-  /** Chunks `sendAudio` may queue before it drops (default 512). */
+  /** Chunks `sendAudio` may queue before it drops (default 512; integer 1..=1 000 000). */
   audioQueueChunks?: number
-  /** Events that may wait for the host before new ones are dropped (default 4 096). */
+  /**
+   * Events that may wait for `onEvent` (or the iterator) before new ones are dropped and counted
+   * in `metrics.eventsDropped` (default 4 096; integer 1..=1 000 000). `closed` is never dropped.
+   */
   eventQueue?: number
-  /** Most audio kept for replay after a reconnect, in ms (default 30 000). */
+  /** Most audio kept for replay after a reconnect, in ms (default 30 000; integer 0..=600 000). */
   replayBufferMs?: number
-  /** Replay speed as a multiple of real time (default 1.25). */
+  /** Replay speed as a multiple of real time (default 1.25; 1..=1000). */
   replaySpeed?: number
 }
 
@@ -489,7 +514,7 @@ export type AssistEvent =
   | { type: 'reconnecting'; attempt: number; reason: string }
   | { type: 'reconnected'; attempt: number; replaySeconds: number; requestId: string | null }
   | { type: 'warning'; kind: WarningKind; message: string }
-  | { type: 'error'; code: ErrorCode; message: string }
+  | { type: 'error'; code: ErrorCode; message: string; service?: 'ozonetel' | 'deepgram' | 'openai' }
   | ({ type: 'closed' } & CallSummary)
 
 /** What `sendAudio` did with a chunk: queued, or dropped because the queue was full. */
@@ -518,10 +543,21 @@ export declare class AssistEvents {
 export declare class LiveAssist {
   /**
    * Validates the configuration, connects to Deepgram and starts the session. Rejects
-   * `INVALID_INPUT` for a bad config, `AUTH` when Deepgram refuses the key, `API` when it
-   * refuses the parameters. Events go to `onEvent` (in order, each after the previous one
-   * returned) and to any iterator opened with `events()` / `for await`. Without `onEvent`
-   * events queue for the iterator from the start.
+   * `INVALID_INPUT` for a bad config (any number outside its documented range included),
+   * `AUTH` (`service: 'deepgram'`) when Deepgram refuses the key, `API` when it refuses the
+   * parameters. Events go to `onEvent` (in order, each after the previous one returned) and
+   * to any iterator opened with `events()` / `for await`. Without `onEvent` events queue for
+   * the iterator from the start.
+   *
+   * `onEvent` should return quickly: while it runs, newer events wait in a queue of
+   * `eventQueue` (default 4 096); events that find it full are dropped and counted in
+   * `metrics.eventsDropped` (never `closed`, never the transcript in the summary).
+   *
+   * A throwing `onEvent` is an uncaught exception in your process, as with an
+   * `EventEmitter` listener: unhandled, it ends the process; with a
+   * `process.on('uncaughtException')` handler the session goes on and still closes. Catch
+   * inside the handler instead — `(e) => { try { handle(e) } catch (err) { log(err) } }` — or
+   * hand events to your own emitter/queue and do the work there.
    */
   static start(config: LiveAssistConfig, onEvent?: (event: AssistEvent) => void): Promise<LiveAssist>
   /**
@@ -542,9 +578,10 @@ export declare class LiveAssist {
   metrics(): AssistMetrics
   /**
    * Ends the session: sends the queued audio, closes the stream, waits (bounded) for the
-   * last results, and resolves with the summary once every event, `closed` last, has been
-   * delivered. Afterwards nothing of the session keeps Node's event loop alive. Rejects
-   * `CLOSED` when called twice.
+   * last results, and resolves with the summary once every queued event, `closed` last, has
+   * been delivered to `onEvent` — however slow the handler; `metrics.eventsDropped` counts
+   * the events that found the queue full. No event arrives after it resolves, and nothing
+   * of the session keeps Node's event loop alive. Rejects `CLOSED` when called twice.
    */
   stop(): Promise<CallSummary>
   /**

@@ -25,8 +25,13 @@ pub enum Error {
     InvalidInput(String),
     /// The credentials were refused (bad API key, wrong auth mode, a token that stays invalid
     /// after one refresh). Retrying will not help; fix the configuration.
-    #[error("authentication failed: {0}")]
-    Auth(String),
+    #[error("authentication failed: {message}")]
+    Auth {
+        /// Whose credentials were refused (`ozonetel`, `deepgram`, `openai`).
+        service: &'static str,
+        /// What was refused, and what to check.
+        message: String,
+    },
     /// The service understood the request and refused it (`Call not Found`, `Invalid
     /// campaignName`, ...). `message` is the service's own text.
     #[error("{service} refused the request: {message}")]
@@ -67,12 +72,17 @@ pub enum Error {
     Closed(String),
 }
 
-/// Serialises as `{"code": "auth", "message": "..."}`, the shape every binding reports.
+/// Serialises as `{"code": "auth", "message": "...", "service": "deepgram"}` (`service` only
+/// for the codes that carry one, see [`Error::service`]), the shape every binding reports.
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Error", 2)?;
+        let service = self.service();
+        let mut st = s.serialize_struct("Error", 2 + usize::from(service.is_some()))?;
         st.serialize_field("code", self.code().as_str())?;
         st.serialize_field("message", &self.to_string())?;
+        if let Some(service) = service {
+            st.serialize_field("service", service)?;
+        }
         st.end()
     }
 }
@@ -136,7 +146,7 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
-            Error::Auth(_) => ErrorCode::Auth,
+            Error::Auth { .. } => ErrorCode::Auth,
             Error::Api { .. } => ErrorCode::Api,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Timeout(_) => ErrorCode::Timeout,
@@ -153,6 +163,28 @@ impl Error {
             Error::Transport(_) | Error::Timeout(_) | Error::RateLimited { .. } => true,
             Error::Api { http_status, .. } => matches!(http_status, Some(s) if *s >= 500),
             _ => false,
+        }
+    }
+
+    /// Which upstream the error is about, for [`Error::Auth`] and [`Error::Api`]: `ozonetel`,
+    /// `deepgram` or `openai`.
+    ///
+    /// ```
+    /// use helix_engage::Error;
+    /// let err = Error::Api { service: "openai", message: "model not found".into(), http_status: Some(404) };
+    /// assert_eq!(err.service(), Some("openai"));
+    /// ```
+    pub fn service(&self) -> Option<&'static str> {
+        match self {
+            Error::Auth { service, .. } | Error::Api { service, .. } => Some(service),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn auth(service: &'static str, message: impl Into<String>) -> Self {
+        Error::Auth {
+            service,
+            message: message.into(),
         }
     }
 
@@ -223,7 +255,10 @@ impl Error {
     fn map_text(self, f: impl Fn(String) -> String, snippet_too: bool) -> Self {
         match self {
             Error::InvalidInput(m) => Error::InvalidInput(f(m)),
-            Error::Auth(m) => Error::Auth(f(m)),
+            Error::Auth { service, message } => Error::Auth {
+                service,
+                message: f(message),
+            },
             Error::Api {
                 service,
                 message,

@@ -40,6 +40,7 @@
 pub mod assist;
 mod error;
 pub mod ozonetel;
+mod range;
 mod secret;
 mod serde_util;
 

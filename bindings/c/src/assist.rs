@@ -56,11 +56,11 @@ pub struct helix_assist_config {
     pub language: *const c_char,
     /// A `helix_audio_encoding` value (0: linear16).
     pub encoding: u32,
-    /// Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law; ignored for
-    /// containers).
+    /// Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law; otherwise
+    /// 8 000..=48 000; ignored for containers).
     pub sample_rate: u32,
-    /// Interleaved channels (0: 2 for raw encodings, 1 for containers). With more than one,
-    /// each channel is transcribed separately.
+    /// Interleaved channels (0: 2 for raw encodings, 1 for containers; otherwise 1..=16). With
+    /// more than one, each channel is transcribed separately.
     pub channels: u32,
     /// A `helix_channel_layout` value (0: agent on channel 0, customer on channel 1).
     pub channel_layout: u32,
@@ -71,9 +71,11 @@ pub struct helix_assist_config {
     pub openai_base_url: *const c_char,
     /// The chat model (NULL: `gpt-4o-mini`).
     pub openai_model: *const c_char,
-    /// At most one suggestion request per interval while new speech arrives (0: 10 000 ms).
+    /// At most one suggestion request per interval while new speech arrives (0: 10 000 ms;
+    /// otherwise 1..=3 600 000 ms, beyond is `HELIX_INVALID_INPUT`).
     pub suggestion_interval_ms: u32,
-    /// Never two suggestion requests closer than this (0: 3 000 ms).
+    /// Never two suggestion requests closer than this (0: 3 000 ms; otherwise 1..=3 600 000 ms,
+    /// beyond is `HELIX_INVALID_INPUT`).
     pub suggestion_min_gap_ms: u32,
     /// The lead on the call as JSON (NULL: none); see `helix_assist_update_lead` for the shape.
     pub lead_json: *const c_char,

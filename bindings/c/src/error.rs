@@ -185,7 +185,13 @@ mod tests {
     fn every_core_code_has_its_own_status() {
         let cases = [
             (Error::InvalidInput("x".into()), "invalid_input"),
-            (Error::Auth("x".into()), "auth"),
+            (
+                Error::Auth {
+                    service: "ozonetel",
+                    message: "x".into(),
+                },
+                "auth",
+            ),
             (
                 Error::Api {
                     service: "ozonetel",

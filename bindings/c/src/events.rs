@@ -162,12 +162,25 @@ impl EventPump {
                         }
                     });
                     match next {
-                        Next::Event(Some(event)) => sink.deliver(&event),
+                        Next::Event(Some(event)) => {
+                            sink.deliver(&event);
+                            if matches!(event, AssistEvent::Closed(_)) {
+                                return; // nothing follows Closed
+                            }
+                        }
                         Next::Event(None) => return,
                         Next::Stop { drain } => {
-                            if drain {
-                                while let Ok(event) = events.try_recv() {
-                                    sink.deliver(&event);
+                            // The session has ended (stop returned): every event it emitted
+                            // is queued or on its way (Closed is never dropped, it may still
+                            // be waiting for room), so wait for them up to Closed rather than
+                            // taking only what is queued right now.
+                            if !drain {
+                                return;
+                            }
+                            while let Some(event) = futures::executor::block_on(events.recv()) {
+                                sink.deliver(&event);
+                                if matches!(event, AssistEvent::Closed(_)) {
+                                    break;
                                 }
                             }
                             return;

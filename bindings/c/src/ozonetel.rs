@@ -76,7 +76,8 @@ pub struct helix_ozonetel_config {
     pub agent_number: *const c_char,
     /// A `helix_region` value (0: India).
     pub region: u32,
-    /// Per-request timeout in milliseconds (0: 10 000).
+    /// Per-request timeout in milliseconds (0: 10 000; otherwise 1..=600 000, beyond is
+    /// `HELIX_INVALID_INPUT`).
     pub timeout_ms: u32,
     /// NULL: clients share nothing (use one client per account per process — it is
     /// thread-safe). A Redis URL (`redis://host:port/db`): every process on the account shares

@@ -85,6 +85,9 @@ static void ozonetel_cases(void) {
     bad.base_url = "ftp://example";
     EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: ftp base_url");
     bad = config;
+    bad.timeout_ms = 0xffffffffu;
+    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: timeout_ms beyond 600000");
+    bad = config;
     bad.redis_url = "not a redis url";
     EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: malformed redis_url");
     EXPECT_TRUE(client == SENTINEL, "new: out untouched on failure");
@@ -223,6 +226,24 @@ static void assist_cases(void) {
     EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
            "assist_start: channel_layout 5");
     bad = config;
+    bad.sample_rate = 0xffffffffu;
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
+           "assist_start: sample_rate out of range");
+    bad = config;
+    bad.channels = 17;
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
+           "assist_start: 17 channels");
+    bad = config;
+    bad.openai_api_key = "sim-openai-key";
+    bad.suggestion_interval_ms = 0xffffffffu;
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
+           "assist_start: suggestion_interval_ms beyond an hour");
+    bad = config;
+    bad.openai_api_key = "sim-openai-key";
+    bad.suggestion_min_gap_ms = 0xffffffffu;
+    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
+           "assist_start: suggestion_min_gap_ms beyond an hour");
+    bad = config;
     bad.lead_json = "{\"name\": 12}";
     EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
            "assist_start: lead_json of the wrong shape");
@@ -306,6 +327,53 @@ static void assist_cases(void) {
     helix_assist_free(self_stopping);
 }
 
+struct slow {
+    atomic_int events;
+    atomic_int closed;
+    atomic_int after_closed; /* events delivered after Closed: must stay 0 */
+};
+
+/* A deliberately slow consumer: 30 ms per event. */
+static void slow_callback(void *user_data, const helix_event *event) {
+    struct slow *s = user_data;
+    if (atomic_load(&s->closed) > 0) {
+        atomic_fetch_add(&s->after_closed, 1);
+    }
+    atomic_fetch_add(&s->events, 1);
+    sleep_ms(30);
+    if (event->kind == HELIX_EVENT_CLOSED) {
+        atomic_fetch_add(&s->closed, 1);
+    }
+}
+
+/* helix_assist_stop returns only after every queued event, Closed last, was delivered. */
+static void slow_consumer_case(void) {
+    helix_assist_config config = {0};
+    config.deepgram_api_key = "sim-deepgram-key";
+    config.deepgram_url = getenv("DEEPGRAM_URL");
+    struct slow s;
+    atomic_init(&s.events, 0);
+    atomic_init(&s.closed, 0);
+    atomic_init(&s.after_closed, 0);
+    helix_assist *assist = NULL;
+    EXPECT(helix_assist_start(&config, slow_callback, &s, &assist), HELIX_OK,
+           "slow consumer: start");
+    static uint8_t chunk[3200]; /* 50 ms of 16 kHz stereo silence */
+    for (int i = 0; i < 200; i++) {
+        EXPECT(helix_assist_send_audio(assist, chunk, sizeof chunk, NULL), HELIX_OK,
+               "slow consumer: send_audio");
+    }
+    char *summary = NULL;
+    EXPECT(helix_assist_stop(assist, &summary), HELIX_OK, "slow consumer: stop");
+    EXPECT_TRUE(atomic_load(&s.closed) == 1, "slow consumer: Closed delivered before stop returned");
+    EXPECT_TRUE(atomic_load(&s.events) > 1, "slow consumer: events before Closed");
+    int seen = atomic_load(&s.events);
+    helix_string_free(summary);
+    helix_assist_free(assist);
+    EXPECT_TRUE(atomic_load(&s.events) == seen, "slow consumer: nothing after stop returned");
+    EXPECT_TRUE(atomic_load(&s.after_closed) == 0, "slow consumer: nothing after Closed");
+}
+
 int main(void) {
     if (getenv("OZONETEL_BASE_URL") == NULL || getenv("DEEPGRAM_URL") == NULL) {
         fprintf(stderr, "set OZONETEL_BASE_URL and DEEPGRAM_URL (the simulator's URLs)\n");
@@ -316,6 +384,7 @@ int main(void) {
     helix_string_free(NULL);
     ozonetel_cases();
     assist_cases();
+    slow_consumer_case();
     printf("%d passed, %d failed\n", checks - failed, failed);
     return failed == 0 ? 0 : 1;
 }

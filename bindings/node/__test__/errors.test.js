@@ -3,7 +3,7 @@
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { OzonetelClient, LiveAssist } = require('../index.js')
-const { startSim, clientOptions, assistConfig } = require('./helpers/sim.js')
+const { startSim, clientOptions, assistConfig, frames } = require('./helpers/sim.js')
 
 let sim
 before(async () => {
@@ -100,4 +100,40 @@ test('CLOSED for a finished transfer and a stopped session', async () => {
     assert.throws(call, (e) => e instanceof Error && e.code === 'CLOSED')
   }
   await rejectsWith(assist.stop(), 'CLOSED')
+})
+
+test('AUTH and API name their service: ozonetel, deepgram, openai', async () => {
+  const call = await sim.seedCall()
+  const oz = new OzonetelClient(clientOptions(sim, { apiKey: 'wrong-key-CANARY', ...noRetry }))
+  assert.equal((await rejectsWith(oz.hold(call.ucid), 'AUTH')).service, 'ozonetel')
+
+  const dgAuth = await rejectsWith(
+    LiveAssist.start(assistConfig(sim, { suggestions: null, deepgram: { apiKey: 'wrong-key-CANARY', url: sim.deepgram } })),
+    'AUTH',
+  )
+  assert.equal(dgAuth.service, 'deepgram')
+  await sim.fault('deepgram_listen', { kind: 'refuse_handshake', status: 400 })
+  const dgApi = await rejectsWith(LiveAssist.start(assistConfig(sim, { suggestions: null })), 'API')
+  assert.equal(dgApi.service, 'deepgram')
+  assert.equal(dgApi.httpStatus, 400)
+
+  // OpenAI's refusals surface as session events (suggestions stop; the transcript goes on).
+  const suggestions = (apiKey) => ({ apiKey, baseUrl: sim.openai, intervalMs: 100, minGapMs: 50 })
+  async function firstError(config, faultFirst) {
+    const events = []
+    const assist = await LiveAssist.start(config, (e) => events.push(e))
+    if (faultFirst) await faultFirst()
+    for (const frame of frames(10)) assist.sendAudio(frame)
+    const deadline = Date.now() + 10_000
+    while (!events.some((e) => e.type === 'error' || e.type === 'warning') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await assist.stop()
+    return events.find((e) => e.type === 'error')
+  }
+  const openaiAuth = await firstError(assistConfig(sim, { suggestions: suggestions('wrong-key-CANARY') }))
+  assert.ok(openaiAuth, 'a refused OpenAI key is an error event')
+  assert.equal(openaiAuth.code, 'AUTH')
+  assert.equal(openaiAuth.service, 'openai')
+  assert.ok(!openaiAuth.message.includes('wrong-key-CANARY'))
 })

@@ -2,9 +2,13 @@
 //! argument (and, for option objects, the field path), never a panic or napi's generic error.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use napi::bindgen_prelude::{FromNapiValue, Object, Uint8ArraySlice, Unknown, ValueType};
+use napi::bindgen_prelude::{
+    FromNapiValue, JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object,
+    Uint8ArraySlice, Unknown, ValueType,
+};
 use napi::{Env, JsValue};
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Number, Value};
 
 use crate::error::invalid;
 
@@ -69,17 +73,155 @@ pub(crate) fn object<T: DeserializeOwned>(
         ));
     }
     // JS → JSON-shaped value first, so serde_path_to_error can report where it went wrong.
-    let json: serde_json::Value = env
-        .from_js_value(value)
-        .map_err(|e| invalid(env, format!("{name}: {}", e.reason)))?;
+    let json = to_json(env, value, name, 0).map_err(|message| invalid(env, message))?;
     serde_path_to_error::deserialize(json).map_err(|e| {
         let path = e.path().to_string();
+        // serde quotes the offending value whole (`unknown variant "…10 MB…"`): keep the start.
+        let inner = short(&e.inner().to_string(), 200);
         if path == "." {
-            invalid(env, format!("{name}: {}", e.inner()))
+            invalid(env, format!("{name}: {inner}"))
         } else {
-            invalid(env, format!("{name}.{path}: {}", e.inner()))
+            invalid(env, format!("{name}.{path}: {inner}"))
         }
     })
+}
+
+/// How deep an options object may nest (the deepest real one is 3).
+const MAX_DEPTH: usize = 16;
+/// The most elements an array option may hold (keyterms, lead history, …).
+const MAX_ELEMENTS: u32 = 10_000;
+/// The most keys an object option may hold (`extraParams`, …).
+const MAX_KEYS: u32 = 1_000;
+/// Integers up to 2^53 are exact in JS; larger ones are already rounded and stay floats, so
+/// they fail as "expected an integer" instead of saturating into a huge valid-looking value.
+const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
+
+/// The first `max` characters of `text`, with `…` when cut.
+pub(crate) fn short(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Converts a JS value to JSON the way an option object is meant: own enumerable string keys,
+/// `undefined` members left out, numbers exact (NaN and ±Infinity refused), no functions,
+/// symbols, bigints or binary data, bounded depth (cycles end there), and getters or proxy
+/// traps that throw reported as `INVALID_INPUT` with their exception cleared. napi's own
+/// `from_js_value` saturates 1e300 into i64::MAX, turns NaN into null (the default!) and
+/// recurses without bound.
+fn to_json(env: &Env, value: Unknown, path: &str, depth: usize) -> Result<Value, String> {
+    let t = value
+        .get_type()
+        .map_err(|_| format!("{path} cannot be read"))?;
+    Ok(match t {
+        ValueType::Undefined | ValueType::Null => Value::Null,
+        ValueType::Boolean => {
+            Value::Bool(bool::from_unknown(value).map_err(|_| format!("{path} cannot be read"))?)
+        }
+        ValueType::Number => {
+            let n = f64::from_unknown(value).map_err(|_| format!("{path} cannot be read"))?;
+            if !n.is_finite() {
+                return Err(format!("{path} must be a finite number, got {n}"));
+            }
+            if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
+                // Exact: |n| ≤ 2^53 fits i64 without rounding.
+                Value::Number(Number::from(n as i64))
+            } else {
+                Number::from_f64(n)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null)
+            }
+        }
+        ValueType::String => Value::String(
+            String::from_unknown(value).map_err(|_| format!("{path} cannot be read"))?,
+        ),
+        ValueType::Object => {
+            if depth >= MAX_DEPTH {
+                return Err(format!(
+                    "{path} nests deeper than {MAX_DEPTH} levels (a cycle?)"
+                ));
+            }
+            let object = Object::from_raw(env.raw(), value.raw());
+            let read = |r: napi::Result<bool>| r.unwrap_or(false);
+            if read(object.is_typedarray())
+                || read(object.is_buffer())
+                || read(object.is_arraybuffer())
+                || read(object.is_dataview())
+            {
+                return Err(format!("{path} is binary data; expected a plain value"));
+            }
+            if read(object.is_array()) {
+                let len = object.get_array_length().map_err(|_| thrown(env, path))?;
+                if len > MAX_ELEMENTS {
+                    return Err(format!("{path} has {len} elements; at most {MAX_ELEMENTS}"));
+                }
+                let mut items = Vec::with_capacity(len as usize);
+                for i in 0..len {
+                    let item: Unknown = object
+                        .get_element(i)
+                        .map_err(|_| thrown(env, &format!("{path}[{i}]")))?;
+                    items.push(to_json(env, item, &format!("{path}[{i}]"), depth + 1)?);
+                }
+                Value::Array(items)
+            } else {
+                let keys = object
+                    .get_all_property_names(
+                        KeyCollectionMode::OwnOnly,
+                        KeyFilter::Enumerable,
+                        KeyConversion::NumbersToStrings,
+                    )
+                    .map_err(|_| thrown(env, path))?;
+                let len = keys.get_array_length().map_err(|_| thrown(env, path))?;
+                if len > MAX_KEYS {
+                    return Err(format!("{path} has {len} keys; at most {MAX_KEYS}"));
+                }
+                let mut map = Map::new();
+                for i in 0..len {
+                    let key: Unknown = keys.get_element(i).map_err(|_| thrown(env, path))?;
+                    if key.get_type().ok() != Some(ValueType::String) {
+                        continue; // symbol keys are not options
+                    }
+                    let name = String::from_unknown(key).map_err(|_| thrown(env, path))?;
+                    let member_path = format!("{path}.{}", short(&name, 40));
+                    let member: Unknown = object
+                        .get_property(key)
+                        .map_err(|_| thrown(env, &member_path))?;
+                    if member.get_type().ok() == Some(ValueType::Undefined) {
+                        continue;
+                    }
+                    map.insert(name, to_json(env, member, &member_path, depth + 1)?);
+                }
+                Value::Object(map)
+            }
+        }
+        other => {
+            return Err(format!(
+                "{path} must be a plain value, got {}",
+                type_name(other)
+            ));
+        }
+    })
+}
+
+/// Clears the exception a getter or proxy trap threw while `path` was read, and says so. The
+/// exception is replaced by the binding's own `INVALID_INPUT` error, as documented.
+fn thrown(env: &Env, path: &str) -> String {
+    let mut pending = false;
+    // SAFETY: plain N-API calls on the env of the current call, on the JS thread; the
+    // cleared exception value is not used.
+    unsafe {
+        napi::sys::napi_is_exception_pending(env.raw(), &mut pending);
+        if pending {
+            let mut exception = std::ptr::null_mut();
+            napi::sys::napi_get_and_clear_last_exception(env.raw(), &mut exception);
+        }
+    }
+    if pending {
+        format!("reading {path} threw an exception")
+    } else {
+        format!("{path} cannot be read")
+    }
 }
 
 /// An optional options object: `undefined`/`null`/absent → the default.
@@ -133,7 +275,8 @@ pub(crate) fn date_time(text: &str, name: &str) -> Result<NaiveDateTime, helix_e
     let trimmed = text.trim().replacen('T', " ", 1);
     NaiveDateTime::parse_from_str(&trimmed, "%Y-%m-%d %H:%M:%S").map_err(|_| {
         helix_engage::Error::InvalidInput(format!(
-            "{name} is {text:?}; use account-local time as YYYY-MM-DD HH:mm:ss"
+            "{name} is {:?}; use account-local time as YYYY-MM-DD HH:mm:ss",
+            short(text, 40)
         ))
     })
 }
@@ -141,6 +284,9 @@ pub(crate) fn date_time(text: &str, name: &str) -> Result<NaiveDateTime, helix_e
 /// A calendar date, `YYYY-MM-DD`.
 pub(crate) fn date(text: &str, name: &str) -> Result<NaiveDate, helix_engage::Error> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        helix_engage::Error::InvalidInput(format!("{name} is {text:?}; use YYYY-MM-DD"))
+        helix_engage::Error::InvalidInput(format!(
+            "{name} is {:?}; use YYYY-MM-DD",
+            short(text, 40)
+        ))
     })
 }

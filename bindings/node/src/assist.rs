@@ -16,7 +16,7 @@ use helix_engage::assist::{
     Endpointing, LeadContext, ReconnectPolicy, Speaker, SuggestionConfig, Timing,
 };
 use napi::Env;
-use napi::bindgen_prelude::{Object, PromiseRaw, This, Unknown};
+use napi::bindgen_prelude::{Object, ObjectFinalize, PromiseRaw, This, Unknown};
 use napi_derive::napi;
 use serde::Deserialize;
 use serde_json::Value;
@@ -145,7 +145,8 @@ fn speaker(name: &str) -> helix_engage::Result<Speaker> {
             .map(Speaker::Other)
             .ok_or_else(|| {
                 Error::InvalidInput(format!(
-                    "speakers: {other:?} is not 'agent', 'customer' or 'speaker_N'"
+                    "speakers: {:?} is not 'agent', 'customer' or 'speaker_N'",
+                    args::short(other, 40)
                 ))
             }),
     }
@@ -300,15 +301,22 @@ async fn pump(
     tap_open: Arc<AtomicBool>,
 ) {
     while let Some(event) = events.recv().await {
+        let closed = matches!(event, AssistEvent::Closed(_));
         let value = event_json(&event);
         if let Some(callback) = &callback {
-            // Awaited: the next event is not delivered before JS has handled this one.
+            // Awaited: the next event is not delivered before JS has handled this one. A slow
+            // handler makes the core's queue fill; the core then drops new events and counts
+            // them (`metrics.eventsDropped`), never `closed`.
             let _ = callback.call_async(value.clone()).await;
         }
         if tap_open.load(Ordering::Acquire) {
             // Bounded like the core's own queue: an iterator nobody reads loses live updates,
-            // never the transcript (it is in the summary).
+            // never the transcript (it is in the summary). The iterator ends when the pump
+            // does (the sender drops), so it ends even if `closed` found it full.
             let _ = tap.try_send(value);
+        }
+        if closed {
+            break; // nothing follows `closed`
         }
     }
     // `callback` drops here: the thread-safe function is released.
@@ -321,11 +329,32 @@ struct EventQueue {
 }
 
 /// A live-assist session for one call: audio in, transcript and suggestions out.
-#[napi]
+#[napi(custom_finalize)]
 pub struct LiveAssist {
     session: Mutex<Option<helix_engage::assist::LiveAssist>>,
     pump: Mutex<Option<JoinHandle<()>>>,
     queue: EventQueue,
+    /// Native bytes reported to V8 for this session, released on finalize.
+    external: i64,
+}
+
+impl ObjectFinalize for LiveAssist {
+    fn finalize(self, env: Env) -> napi::Result<()> {
+        env.adjust_external_memory(-self.external)?;
+        Ok(())
+    }
+}
+
+/// What a session may hold natively that V8 cannot see: its tasks, sockets and queues (a fixed
+/// part) and the replay buffer, which fills up to `replayBufferMs` of audio on a long call.
+fn session_external_bytes(config: &AssistConfig) -> i64 {
+    const FIXED: u64 = 256 * 1024;
+    let replay = config
+        .audio
+        .bytes_per_second()
+        .unwrap_or(16_000)
+        .saturating_mul(config.replay_buffer.as_secs().max(1));
+    i64::try_from(FIXED.saturating_add(replay)).unwrap_or(i64::MAX)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -339,10 +368,21 @@ fn stopped() -> Error {
 #[napi]
 impl LiveAssist {
     /// Validates the configuration, connects to Deepgram and starts the session. Rejects
-    /// `INVALID_INPUT` for a bad config, `AUTH` when Deepgram refuses the key, `API` when it
-    /// refuses the parameters. Events go to `onEvent` (in order, each after the previous one
-    /// returned) and to any iterator opened with `events()` / `for await`. Without `onEvent`
-    /// events queue for the iterator from the start.
+    /// `INVALID_INPUT` for a bad config (any number outside its documented range included),
+    /// `AUTH` (`service: 'deepgram'`) when Deepgram refuses the key, `API` when it refuses the
+    /// parameters. Events go to `onEvent` (in order, each after the previous one returned) and
+    /// to any iterator opened with `events()` / `for await`. Without `onEvent` events queue for
+    /// the iterator from the start.
+    ///
+    /// `onEvent` should return quickly: while it runs, newer events wait in a queue of
+    /// `eventQueue` (default 4 096); events that find it full are dropped and counted in
+    /// `metrics.eventsDropped` (never `closed`, never the transcript in the summary).
+    ///
+    /// A throwing `onEvent` is an uncaught exception in your process, as with an
+    /// `EventEmitter` listener: unhandled, it ends the process; with a
+    /// `process.on('uncaughtException')` handler the session goes on and still closes. Catch
+    /// inside the handler instead — `(e) => { try { handle(e) } catch (err) { log(err) } }` — or
+    /// hand events to your own emitter/queue and do the work there.
     #[napi(
         ts_args_type = "config: LiveAssistConfig, onEvent?: (event: AssistEvent) => void",
         ts_return_type = "Promise<LiveAssist>"
@@ -356,6 +396,7 @@ impl LiveAssist {
         let config = arg!(env, build_config(config).map_err(|e| to_napi(env, &e)));
         let callback = arg!(env, optional_callback(env, on_event, "onEvent"));
         let capacity = config.event_queue.max(1);
+        let external = session_external_bytes(&config);
         settle_with(
             env,
             async move {
@@ -365,8 +406,10 @@ impl LiveAssist {
                 let pump = tokio::spawn(pump(events, callback, tap, open.clone()));
                 Ok((session, pump, rx, open))
             },
-            |_, (session, pump, rx, open)| {
+            move |env, (session, pump, rx, open)| {
+                env.adjust_external_memory(external)?;
                 Ok(LiveAssist {
+                    external,
                     session: Mutex::new(Some(session)),
                     pump: Mutex::new(Some(pump)),
                     queue: EventQueue {
@@ -428,9 +471,10 @@ impl LiveAssist {
     }
 
     /// Ends the session: sends the queued audio, closes the stream, waits (bounded) for the
-    /// last results, and resolves with the summary once every event, `closed` last, has been
-    /// delivered. Afterwards nothing of the session keeps Node's event loop alive. Rejects
-    /// `CLOSED` when called twice.
+    /// last results, and resolves with the summary once every queued event, `closed` last, has
+    /// been delivered to `onEvent` — however slow the handler; `metrics.eventsDropped` counts
+    /// the events that found the queue full. No event arrives after it resolves, and nothing
+    /// of the session keeps Node's event loop alive. Rejects `CLOSED` when called twice.
     #[napi(ts_return_type = "Promise<CallSummary>")]
     pub fn stop<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
         let Some(session) = lock(&self.session).take() else {
@@ -442,15 +486,11 @@ impl LiveAssist {
             async move {
                 let summary = session.stop().await;
                 if let Some(pump) = pump {
-                    // The pump ends when the core closes its event channel; the bound only
-                    // guards against a handler that never returns.
-                    let abort = pump.abort_handle();
-                    if tokio::time::timeout(Duration::from_secs(5), pump)
-                        .await
-                        .is_err()
-                    {
-                        abort.abort();
-                    }
+                    // Every event the session emitted, `closed` last, reaches `onEvent` before
+                    // the Promise resolves — however slow the handler (a handler cannot block
+                    // forever without blocking JS itself). No bound: cutting the pump short
+                    // lost events silently and delivered some after `stop()` resolved.
+                    let _ = pump.await;
                 }
                 summary.map(|s| summary_json(&s))
             },

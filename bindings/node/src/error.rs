@@ -2,8 +2,8 @@
 //!
 //! Every failure reaches JS as a real `Error` object carrying `code` (the core's code,
 //! upper-cased: `INVALID_INPUT`, `AUTH`, …). Invalid input is a `TypeError`, as Node's own APIs
-//! throw for bad arguments. Fields a caller acts on (`httpStatus`, `service`, `retryAfterMs`)
-//! ride along as properties. The object is built on the JS thread and handed to napi as a
+//! throw for bad arguments. Fields a caller acts on (`service` on `AUTH` and `API`,
+//! `httpStatus`, `retryAfterMs`) ride along as properties. The object is built on the JS thread and handed to napi as a
 //! reference, so napi rejects or throws with it verbatim instead of inventing its own code.
 
 use helix_engage::{Error, ErrorCode};
@@ -25,16 +25,16 @@ pub(crate) fn to_napi(env: &Env, err: &Error) -> napi::Error {
     };
     // Extra fields are a convenience: if setting one fails, the error with its code stands.
     let mut object = Object::from_raw(env.raw(), value.raw());
+    // `AUTH` and `API` name the upstream (`ozonetel`, `deepgram`, `openai`).
+    if let Some(service) = err.service() {
+        let _ = object.set_named_property("service", service);
+    }
     match err {
         Error::Api {
-            service,
-            http_status,
+            http_status: Some(status),
             ..
         } => {
-            let _ = object.set_named_property("service", *service);
-            if let Some(status) = http_status {
-                let _ = object.set_named_property("httpStatus", u32::from(*status));
-            }
+            let _ = object.set_named_property("httpStatus", u32::from(*status));
         }
         Error::RateLimited {
             retry_after: Some(wait),

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use super::audio::AudioFormat;
 use super::lead::LeadContext;
 use super::transcript::Speaker;
+use crate::range;
 use crate::{Error, Result};
 
 /// Deepgram's production endpoint; [`DeepgramConfig::url`] overrides it (simulator, tests).
@@ -44,23 +45,25 @@ pub struct AssistConfig {
     /// Reconnect backoff.
     pub reconnect: ReconnectPolicy,
     /// How many chunks `send_audio` may queue before it drops (default 512, ~10 s of 20 ms
-    /// frames). The session drains this queue continuously, so it only fills if the process is
-    /// starved.
+    /// frames; range 1..=1 000 000). The session drains this queue continuously, so it only
+    /// fills if the process is starved.
     pub audio_queue_chunks: usize,
-    /// How many events may wait for the host before new ones are dropped (default 4096).
-    /// Finals are also kept in the [`CallSummary`](super::CallSummary), so a slow reader loses
-    /// live updates, never the transcript.
+    /// How many events may wait for the host before new ones are dropped and counted in
+    /// [`AssistMetrics::events_dropped`](super::AssistMetrics::events_dropped) (default 4096;
+    /// range 1..=1 000 000). [`AssistEvent::Closed`](super::AssistEvent::Closed) is never
+    /// dropped. Finals are also kept in the [`CallSummary`](super::CallSummary), so a slow
+    /// reader loses live updates, never the transcript.
     pub event_queue: usize,
-    /// The most audio kept for replay after a reconnect (default 30 s). Audio Deepgram has
-    /// finalised is released earlier.
+    /// The most audio kept for replay after a reconnect (default 30 s; range 0..=600 000 ms).
+    /// Audio Deepgram has finalised is released earlier.
     pub replay_buffer: Duration,
     /// How fast buffered audio is replayed after a reconnect, as a multiple of the pace the
-    /// host sends audio at (default 1.25, Deepgram's ceiling for live audio). For a live call
-    /// the host sends in real time, so replays go at 1.25× real time. A host that streams a
-    /// recording faster than real time (say 6×) is measured over the last few seconds, and
-    /// replays go at 1.25× *that* pace (7.5×): Deepgram already receives the live stream at
-    /// 6×, and a slower replay could never catch up. Tests raise it to run faster than the
-    /// clock.
+    /// host sends audio at (default 1.25, Deepgram's ceiling for live audio; range
+    /// 1.0..=1000.0). For a live call the host sends in real time, so replays go at 1.25× real
+    /// time. A host that streams a recording faster than real time (say 6×) is measured over
+    /// the last few seconds, and replays go at 1.25× *that* pace (7.5×): Deepgram already
+    /// receives the live stream at 6×, and a slower replay could never catch up. Tests raise it
+    /// to run faster than the clock.
     pub replay_speed: f64,
 }
 
@@ -83,7 +86,10 @@ impl Default for AssistConfig {
 }
 
 impl AssistConfig {
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Checks every field against its documented range (and the keys, URLs and speakers).
+    /// [`LiveAssist::start`](super::LiveAssist::start) calls it first; the bindings rely on
+    /// it, so an out-of-range number from JS or C is [`Error::InvalidInput`], never a panic.
+    pub fn validate(&self) -> Result<()> {
         self.audio.validate()?;
         self.deepgram.validate()?;
         if self.speakers.is_empty() {
@@ -91,18 +97,22 @@ impl AssistConfig {
                 "speakers is empty: name at least the speaker on channel 0",
             ));
         }
-        if self.audio_queue_chunks == 0 || self.event_queue == 0 {
-            return Err(Error::invalid(
-                "audio_queue_chunks and event_queue must be at least 1",
-            ));
-        }
-        if !(self.replay_speed.is_finite() && self.replay_speed >= 1.0) {
+        if self.speakers.len() > 64 {
             return Err(Error::invalid(format!(
-                "replay_speed must be a finite number ≥ 1.0, got {}",
-                self.replay_speed
+                "speakers names {} speakers; at most 64",
+                self.speakers.len()
             )));
         }
+        range::count(
+            "audio_queue_chunks",
+            self.audio_queue_chunks as u64,
+            1..=1_000_000,
+        )?;
+        range::count("event_queue", self.event_queue as u64, 1..=1_000_000)?;
+        range::millis("replay_buffer", self.replay_buffer, 0..=600_000)?;
+        range::real("replay_speed", self.replay_speed, 1.0..=1_000.0)?;
         self.timing.validate()?;
+        self.reconnect.validate()?;
         if let Some(s) = &self.suggestions {
             s.validate()?;
         }
@@ -114,19 +124,19 @@ impl AssistConfig {
 /// shorten them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timing {
-    /// Send `KeepAlive` after this long without audio (default 4 s; Deepgram closes an idle
-    /// socket with `NET-0001` after ~10 s).
+    /// Send `KeepAlive` after this long without audio (default 4 s; range 1..=600 000 ms;
+    /// Deepgram closes an idle socket with `NET-0001` after ~10 s).
     pub keepalive_after: Duration,
     /// Declare a socket dead when audio has been sent and nothing came back for this long
-    /// (default 10 s); it is then replaced.
+    /// (default 10 s; range 1..=3 600 000 ms); it is then replaced.
     pub watchdog: Duration,
-    /// Bound on every single frame write (default 5 s); a write that takes longer means the
-    /// socket is half-dead and is replaced.
+    /// Bound on every single frame write (default 5 s; range 1..=600 000 ms); a write that
+    /// takes longer means the socket is half-dead and is replaced.
     pub send_timeout: Duration,
-    /// Bound on the WebSocket handshake (default 5 s).
+    /// Bound on the WebSocket handshake (default 5 s; range 1..=600 000 ms).
     pub connect_timeout: Duration,
     /// How long `stop` waits after `CloseStream` for the last results and `Metadata`
-    /// (default 5 s).
+    /// (default 5 s; range 0..=600 000 ms).
     pub stop_wait: Duration,
 }
 
@@ -144,16 +154,11 @@ impl Default for Timing {
 
 impl Timing {
     fn validate(&self) -> Result<()> {
-        for (name, value) in [
-            ("keepalive_after", self.keepalive_after),
-            ("watchdog", self.watchdog),
-            ("send_timeout", self.send_timeout),
-            ("connect_timeout", self.connect_timeout),
-        ] {
-            if value.is_zero() {
-                return Err(Error::invalid(format!("timing.{name} must not be zero")));
-            }
-        }
+        range::millis("timing.keepalive_after", self.keepalive_after, 1..=600_000)?;
+        range::millis("timing.watchdog", self.watchdog, 1..=3_600_000)?;
+        range::millis("timing.send_timeout", self.send_timeout, 1..=600_000)?;
+        range::millis("timing.connect_timeout", self.connect_timeout, 1..=600_000)?;
+        range::millis("timing.stop_wait", self.stop_wait, 0..=600_000)?;
         Ok(())
     }
 }
@@ -161,13 +166,14 @@ impl Timing {
 /// Capped, jittered exponential backoff between reconnect attempts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReconnectPolicy {
-    /// Delay before the first retry (default 250 ms); doubled after each failed attempt.
+    /// Delay before the first retry (default 250 ms; range 0..=600 000 ms); doubled after each
+    /// failed attempt.
     pub initial_delay: Duration,
-    /// Ceiling of the delay (default 5 s).
+    /// Ceiling of the delay (default 5 s; range 0..=3 600 000 ms).
     pub max_delay: Duration,
-    /// Consecutive failed attempts before the session gives up with an error (default 10).
-    /// The count resets once a connection has delivered a message or carried audio for half
-    /// of [`Timing::watchdog`].
+    /// Consecutive failed attempts before the session gives up with an error (default 10;
+    /// range 0..=10 000, 0 = never reconnect). The count resets once a connection has
+    /// delivered a message or carried audio for half of [`Timing::watchdog`].
     pub max_attempts: u32,
 }
 
@@ -182,6 +188,16 @@ impl Default for ReconnectPolicy {
 }
 
 impl ReconnectPolicy {
+    fn validate(&self) -> Result<()> {
+        range::millis("reconnect.initial_delay", self.initial_delay, 0..=600_000)?;
+        range::millis("reconnect.max_delay", self.max_delay, 0..=3_600_000)?;
+        range::count(
+            "reconnect.max_attempts",
+            self.max_attempts.into(),
+            0..=10_000,
+        )
+    }
+
     /// The delay before attempt `attempt` (1-based): `initial · 2^(attempt-1)`, capped, with
     /// "equal jitter" (a random point in the upper half) so many sessions that lost the same
     /// server do not come back in lockstep.
@@ -227,9 +243,9 @@ pub struct DeepgramConfig {
     pub punctuate: bool,
     /// `smart_format` (default true).
     pub smart_format: bool,
-    /// `endpointing` (default 300 ms).
+    /// `endpointing` (default 300 ms; range 0..=60 000 ms).
     pub endpointing: Option<Endpointing>,
-    /// `utterance_end_ms` (default 1000; requires `interim_results`).
+    /// `utterance_end_ms` (default 1000; range 1..=60 000; requires `interim_results`).
     pub utterance_end_ms: Option<u32>,
     /// `vad_events` → `SpeechStarted` events (default true).
     pub vad_events: bool,
@@ -288,6 +304,12 @@ impl DeepgramConfig {
                 "deepgram utterance_end_ms needs interim_results = true",
             ));
         }
+        if let Some(Endpointing::Ms(ms)) = self.endpointing {
+            range::count("deepgram endpointing", ms.into(), 0..=60_000)?;
+        }
+        if let Some(ms) = self.utterance_end_ms {
+            range::count("deepgram utterance_end_ms", ms.into(), 1..=60_000)?;
+        }
         Ok(())
     }
 }
@@ -305,24 +327,28 @@ pub struct SuggestionConfig {
     pub base_url: String,
     /// Chat model (default `gpt-4o-mini`).
     pub model: String,
-    /// At most one request per `interval` while new final text keeps arriving (default 10 s).
+    /// At most one request per `interval` while new final text keeps arriving (default 10 s;
+    /// range 1..=3 600 000 ms).
     pub interval: Duration,
     /// Never two requests closer than this, even on the customer's end of utterance
-    /// (default 3 s).
+    /// (default 3 s; range 0..=3 600 000 ms).
     pub min_gap: Duration,
-    /// Bound on one request (default 8 s); a slower answer is abandoned.
+    /// Bound on one request (default 8 s; range 1..=600 000 ms); a slower answer is abandoned.
     pub timeout: Duration,
-    /// First delay after a failed request (default 2 s); doubled per consecutive failure.
+    /// First delay after a failed request (default 2 s; range 0..=3 600 000 ms); doubled per
+    /// consecutive failure.
     pub backoff_initial: Duration,
-    /// Ceiling of that delay (default 60 s).
+    /// Ceiling of that delay (default 60 s; range 0..=3 600 000 ms).
     pub backoff_max: Duration,
-    /// Replaces the built-in system prompt.
+    /// Replaces the built-in system prompt (at most 100 000 characters).
     pub system_prompt: Option<String>,
-    /// How much recent transcript goes into the prompt, in characters (default 4 000).
+    /// How much recent transcript goes into the prompt, in characters (default 4 000; range
+    /// 1..=1 000 000).
     pub max_transcript_chars: usize,
-    /// How much lead context goes into the prompt, in characters (default 2 000).
+    /// How much lead context goes into the prompt, in characters (default 2 000; range
+    /// 0..=1 000 000).
     pub max_lead_chars: usize,
-    /// At most this many suggestions per answer (default 3).
+    /// At most this many suggestions per answer (default 3; range 1..=100).
     pub max_items: usize,
 }
 
@@ -366,23 +392,42 @@ impl SuggestionConfig {
         }
         let url = url::Url::parse(&self.base_url).map_err(|e| {
             Error::invalid(format!(
-                "suggestion base_url {:?} is not a URL: {e}",
-                self.base_url
+                "suggestion base_url {} is not a URL: {e}",
+                crate::error::quote(&self.base_url)
             ))
         })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::invalid(format!(
-                "suggestion base_url must be http(s), got {:?}",
-                self.base_url
+                "suggestion base_url must be http(s), got {}",
+                crate::error::quote(&self.base_url)
             )));
         }
-        if self.timeout.is_zero() || self.interval.is_zero() {
-            return Err(Error::invalid(
-                "suggestion timeout and interval must not be zero",
-            ));
-        }
-        if self.max_items == 0 {
-            return Err(Error::invalid("suggestion max_items must be at least 1"));
+        range::millis("suggestions.interval", self.interval, 1..=3_600_000)?;
+        range::millis("suggestions.min_gap", self.min_gap, 0..=3_600_000)?;
+        range::millis("suggestions.timeout", self.timeout, 1..=600_000)?;
+        range::millis(
+            "suggestions.backoff_initial",
+            self.backoff_initial,
+            0..=3_600_000,
+        )?;
+        range::millis("suggestions.backoff_max", self.backoff_max, 0..=3_600_000)?;
+        range::count(
+            "suggestions.max_transcript_chars",
+            self.max_transcript_chars as u64,
+            1..=1_000_000,
+        )?;
+        range::count(
+            "suggestions.max_lead_chars",
+            self.max_lead_chars as u64,
+            0..=1_000_000,
+        )?;
+        range::count("suggestions.max_items", self.max_items as u64, 1..=100)?;
+        if let Some(prompt) = &self.system_prompt {
+            range::count(
+                "suggestions.system_prompt length",
+                prompt.chars().count() as u64,
+                0..=100_000,
+            )?;
         }
         Ok(())
     }
@@ -422,6 +467,76 @@ mod tests {
         cfg.suggestions = Some(SuggestionConfig::new("sk\nx"));
         let err = cfg.validate().unwrap_err();
         assert!(!err.to_string().contains("sk"), "{err}");
+    }
+
+    #[test]
+    fn every_numeric_option_is_range_checked() {
+        let good = || AssistConfig {
+            deepgram: DeepgramConfig::new("k"),
+            suggestions: Some(SuggestionConfig::new("sk")),
+            ..Default::default()
+        };
+        assert!(good().validate().is_ok());
+        let huge = Duration::from_millis(u64::MAX);
+        type Mutation = Box<dyn Fn(&mut AssistConfig)>;
+        let cases: Vec<(&str, Mutation)> = vec![
+            (
+                "audio_queue_chunks",
+                Box::new(|c| c.audio_queue_chunks = usize::MAX),
+            ),
+            ("audio_queue_chunks", Box::new(|c| c.audio_queue_chunks = 0)),
+            ("event_queue", Box::new(|c| c.event_queue = 1 << 60)),
+            ("replay_buffer", Box::new(move |c| c.replay_buffer = huge)),
+            ("replay_speed", Box::new(|c| c.replay_speed = f64::NAN)),
+            ("replay_speed", Box::new(|c| c.replay_speed = 1e300)),
+            (
+                "timing.watchdog",
+                Box::new(move |c| c.timing.watchdog = huge),
+            ),
+            (
+                "timing.stop_wait",
+                Box::new(move |c| c.timing.stop_wait = Duration::MAX),
+            ),
+            (
+                "timing.keepalive_after",
+                Box::new(|c| c.timing.keepalive_after = Duration::ZERO),
+            ),
+            (
+                "reconnect.max_delay",
+                Box::new(move |c| c.reconnect.max_delay = huge),
+            ),
+            (
+                "reconnect.max_attempts",
+                Box::new(|c| c.reconnect.max_attempts = u32::MAX),
+            ),
+            (
+                "deepgram endpointing",
+                Box::new(|c| c.deepgram.endpointing = Some(Endpointing::Ms(u32::MAX))),
+            ),
+            (
+                "deepgram utterance_end_ms",
+                Box::new(|c| c.deepgram.utterance_end_ms = Some(0)),
+            ),
+            (
+                "suggestions.timeout",
+                Box::new(move |c| c.suggestions.as_mut().unwrap().timeout = huge),
+            ),
+            (
+                "suggestions.max_items",
+                Box::new(|c| c.suggestions.as_mut().unwrap().max_items = usize::MAX),
+            ),
+            (
+                "suggestions.backoff_max",
+                Box::new(move |c| c.suggestions.as_mut().unwrap().backoff_max = huge),
+            ),
+        ];
+        for (name, mutate) in cases {
+            let mut cfg = good();
+            mutate(&mut cfg);
+            let err = cfg.validate().unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput, "{name}");
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
     }
 
     #[test]

@@ -130,7 +130,9 @@ pub struct CallSummary {
 }
 
 /// Sends events without ever waiting for the host: a full queue drops the event and counts
-/// it, so a slow consumer cannot stall audio or transcription.
+/// it, so a slow consumer cannot stall audio or transcription. The one exception is
+/// [`AssistEvent::Closed`]: it is never dropped (a host waits for it to know the session is
+/// over); when the queue is full it is handed to a task that waits for room.
 #[derive(Debug, Clone)]
 pub(crate) struct EventSink {
     tx: mpsc::Sender<AssistEvent>,
@@ -145,6 +147,14 @@ impl EventSink {
     pub fn emit(&self, event: AssistEvent) {
         match self.tx.try_send(event) {
             Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(ev @ AssistEvent::Closed(_))) => {
+                // Nothing follows `Closed`, so waiting for room delays nobody; the task ends
+                // when the host reads it or drops the receiver.
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(ev).await;
+                });
+            }
             Err(mpsc::error::TrySendError::Full(ev)) => {
                 tracing::debug!(event = ?std::mem::discriminant(&ev), "event queue full; event dropped");
                 self.metrics.update(|m| m.m.events_dropped += 1);
@@ -165,6 +175,28 @@ impl EventSink {
 mod tests {
     use super::*;
     use crate::assist::{Suggestion, SuggestionKind, SuggestionTrigger};
+
+    #[tokio::test]
+    async fn a_full_queue_drops_and_counts_events_but_never_closed() {
+        let metrics = Metrics::default();
+        let (tx, mut rx) = mpsc::channel(2);
+        let sink = EventSink::new(tx, metrics.clone());
+        for _ in 0..5 {
+            sink.warn(WarningKind::BadMessage, "x");
+        }
+        sink.emit(AssistEvent::Closed(Box::default()));
+        drop(sink);
+        assert_eq!(metrics.snapshot().events_dropped, 3);
+        let mut got = Vec::new();
+        while let Some(event) = rx.recv().await {
+            got.push(event);
+        }
+        assert_eq!(got.len(), 3, "two warnings, then closed: {got:?}");
+        assert!(
+            matches!(got.last(), Some(AssistEvent::Closed(_))),
+            "{got:?}"
+        );
+    }
 
     #[test]
     fn events_serialise_with_a_type_tag_and_camel_case() {
@@ -203,10 +235,12 @@ mod tests {
         assert_eq!(v["items"][0]["kind"], "next_step");
         assert_eq!(v["trigger"], "customer_turn_end");
 
-        let v = serde_json::to_value(AssistEvent::Error(Error::Auth("bad key".into()))).unwrap();
+        let v =
+            serde_json::to_value(AssistEvent::Error(Error::auth("deepgram", "bad key"))).unwrap();
         assert_eq!(v["type"], "error");
         assert_eq!(v["code"], "auth");
         assert_eq!(v["message"], "authentication failed: bad key");
+        assert_eq!(v["service"], "deepgram");
 
         let v = serde_json::to_value(AssistEvent::Reconnected {
             attempt: 2,

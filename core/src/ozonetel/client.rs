@@ -13,6 +13,7 @@ use super::token::TokenManager;
 use super::token_store::{MemoryTokenStore, TokenStore};
 use super::transport::RetryPolicy;
 use crate::error::{Error, Result, quote, quote_url};
+use crate::range;
 
 /// The India API host, the default.
 pub const DEFAULT_BASE_URL: &str = "https://in1-ccaas-api.ozonetel.com";
@@ -73,10 +74,6 @@ pub(crate) struct Config {
     /// All attempts of one request together (retries, backoff, `Retry-After`).
     pub(crate) overall_timeout: Duration,
 }
-
-/// The largest per-request timeout, overall timeout and CDR window accepted: beyond an hour a
-/// value is a unit slip (seconds given as milliseconds), not a choice.
-const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// The one HTTP client of the process: its connection pool and TLS setup (root certificates,
 /// ~100 KB and tens of milliseconds to build) are shared by every [`Client`], whatever account
@@ -233,14 +230,14 @@ impl ClientBuilder {
         self
     }
 
-    /// One attempt's timeout (default 10 s; from 1 ms to 1 hour).
+    /// One attempt's timeout (default 10 s; range 1..=600 000 ms).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
     /// The limit for one request with all its retries, backoff and `Retry-After` waits
-    /// (default 1.5 × [`timeout`](Self::timeout); from 1 ms to 1 hour). Waiting for a CDR
+    /// (default 1.5 × [`timeout`](Self::timeout); range 1..=3 600 000 ms). Waiting for a CDR
     /// slot before the first attempt does not count; a retry that would need one after the
     /// deadline is not made.
     pub fn overall_timeout(mut self, timeout: Duration) -> Self {
@@ -262,7 +259,9 @@ impl ClientBuilder {
     }
 
     /// How idempotent reads retry transient failures (default: 3 attempts, jittered backoff
-    /// from 200 ms capped at 5 s, `Retry-After` honoured up to 60 s).
+    /// from 200 ms capped at 5 s, `Retry-After` honoured up to 60 s). Ranges, checked by
+    /// [`build`](Self::build): `max_attempts` 1..=10, `base_delay` 0..=60 000 ms, `max_delay`
+    /// 0..=600 000 ms, `max_retry_after` 0..=3 600 000 ms.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
@@ -274,8 +273,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The CDR rate limit the client paces itself to (default Ozonetel's 2 requests per 60 s).
-    /// Change it only for a host with another limit, or to test pacing quickly.
+    /// The CDR rate limit the client paces itself to (default Ozonetel's 2 requests per 60 s;
+    /// ranges: `requests` 1..=1 000, `per` 1..=86 400 000 ms). Change it only for a host with
+    /// another limit, or to test pacing quickly.
     pub fn cdr_rate_limit(mut self, requests: u32, per: Duration) -> Self {
         self.cdr_rate = Some((requests, per));
         self
@@ -332,7 +332,8 @@ impl ClientBuilder {
         Ok(b)
     }
 
-    /// Validates the configuration and builds the client.
+    /// Validates the configuration (every number against the range its setter documents) and
+    /// builds the client. Fails with [`Error::InvalidInput`]; sends nothing.
     pub fn build(self) -> Result<Client> {
         let user_name = non_empty(self.user_name)
             .ok_or_else(|| Error::invalid("user_name is required (the CloudAgent account name)"))?;
@@ -350,18 +351,21 @@ impl ClientBuilder {
             None => None,
         };
         let timeout = self.timeout.unwrap_or(Duration::from_secs(10));
-        check_duration("timeout", timeout, MAX_TIMEOUT)?;
+        range::millis("timeout", timeout, 1..=600_000)?;
         let overall_timeout = self.overall_timeout.unwrap_or(timeout.mul_f64(1.5));
-        check_duration("overall_timeout", overall_timeout, MAX_TIMEOUT)?;
+        range::millis("overall_timeout", overall_timeout, 1..=3_600_000)?;
         let (cdr_requests, cdr_per) = self.cdr_rate.unwrap_or((2, Duration::from_secs(60)));
-        if !(1..=1000).contains(&cdr_requests) {
-            return Err(Error::invalid(format!(
-                "cdr_rate_limit allows {cdr_requests} requests per window; use 1 to 1000"
-            )));
-        }
-        check_duration("cdr_rate_limit's window", cdr_per, MAX_TIMEOUT)?;
+        range::count("cdr_rate_limit requests", cdr_requests.into(), 1..=1_000)?;
+        range::millis("cdr_rate_limit per", cdr_per, 1..=86_400_000)?;
         let retry = self.retry.unwrap_or_default();
-        retry.validate()?;
+        range::count("retry.max_attempts", retry.max_attempts.into(), 1..=10)?;
+        range::millis("retry.base_delay", retry.base_delay, 0..=60_000)?;
+        range::millis("retry.max_delay", retry.max_delay, 0..=600_000)?;
+        range::millis(
+            "retry.max_retry_after",
+            retry.max_retry_after,
+            0..=3_600_000,
+        )?;
         let http = shared_http()?;
         let store = self
             .token_store
@@ -391,18 +395,6 @@ impl ClientBuilder {
             }),
         })
     }
-}
-
-/// A duration option: above zero and at most `max`.
-pub(crate) fn check_duration(what: &str, value: Duration, max: Duration) -> Result<()> {
-    if value.is_zero() || value > max {
-        return Err(Error::invalid(format!(
-            "{what} is {} ms; use more than 0 and at most {} ms",
-            value.as_millis(),
-            max.as_millis()
-        )));
-    }
-    Ok(())
 }
 
 fn normalize_base_url(raw: &str) -> Result<String> {

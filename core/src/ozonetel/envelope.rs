@@ -38,9 +38,10 @@ pub(crate) fn parse(http_status: u16, retry_after: Option<Duration>, body: &str)
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| format!("HTTP {http_status}: {}", snippet(body)));
         return Verdict::Failure(match http_status {
-            401 | 403 => Error::Auth(format!(
-                "Ozonetel refused the credentials (HTTP {http_status}): {message}"
-            )),
+            401 | 403 => Error::auth(
+                "ozonetel",
+                format!("Ozonetel refused the credentials (HTTP {http_status}): {message}"),
+            ),
             429 => Error::RateLimited {
                 message: format!("Ozonetel answered HTTP 429: {message}"),
                 retry_after,
@@ -172,10 +173,13 @@ fn failure(message: String) -> Verdict {
         return Verdict::TokenRejected(message);
     }
     if CREDENTIAL_SENTENCES.contains(&normal.as_str()) {
-        return Verdict::Failure(Error::Auth(format!(
-            "Ozonetel refused the credentials: {message}. Check the user name, the API key and \
+        return Verdict::Failure(Error::auth(
+            "ozonetel",
+            format!(
+                "Ozonetel refused the credentials: {message}. Check the user name, the API key and \
              the account's API authentication mode (token or basic)"
-        )));
+            ),
+        ));
     }
     // No rate-limit sentence is documented (HTTP 429 is the documented signal); these phrases
     // are unambiguous enough to keep a caller from hammering the account.

@@ -151,9 +151,10 @@ async fn generate(client: &Client) -> Result<StoredToken> {
     let object = match client.send_with_retries(&request, None).await {
         Ok(Verdict::Success(object)) => object,
         Ok(Verdict::TokenRejected(message)) => {
-            return Err(Error::Auth(format!(
-                "Ozonetel refused to generate a token: {message}"
-            )));
+            return Err(Error::auth(
+                "ozonetel",
+                format!("Ozonetel refused to generate a token: {message}"),
+            ));
         }
         Ok(Verdict::Failure(e)) | Err(e) => return Err(e.context("generating a token")),
     };
@@ -164,10 +165,13 @@ async fn generate(client: &Client) -> Result<StoredToken> {
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             let message = object.get("message").and_then(Value::as_str).unwrap_or("");
-            Error::Auth(format!(
-                "Ozonetel answered generateToken without a token: {}",
-                quote(message)
-            ))
+            Error::auth(
+                "ozonetel",
+                format!(
+                    "Ozonetel answered generateToken without a token: {}",
+                    quote(message)
+                ),
+            )
         })?
         .to_string();
     let generated_at = SystemTime::now();

@@ -15,13 +15,22 @@ use crate::error::Result;
 /// Options for [`Client::watch_missed_calls_with`].
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
-    /// Time between polls (default 30 s; at least 100 ms — keep it at 10 s or more against
-    /// Ozonetel).
+    /// Time between polls (default 30 s; range 100..=86 400 000 ms — keep it at 10 s or more
+    /// against Ozonetel).
     pub interval: Duration,
     /// Also yield the calls already missed when watching starts (default: only new ones).
     pub include_existing: bool,
     /// Only this campaign.
     pub campaign_name: Option<String>,
+}
+
+impl WatchOptions {
+    /// Checks the options against their documented ranges. A watcher with invalid options
+    /// yields this error once and ends; hosts that build a watcher synchronously (the Node
+    /// binding) call it first.
+    pub fn validate(&self) -> Result<()> {
+        crate::range::millis("interval", self.interval, 100..=86_400_000)
+    }
 }
 
 impl Default for WatchOptions {
@@ -126,7 +135,12 @@ impl Client {
 
     /// [`watch_missed_calls`](Self::watch_missed_calls) with all options.
     pub fn watch_missed_calls_with(&self, options: WatchOptions) -> MissedCallWatcher {
-        let mut ticker = tokio::time::interval(options.interval.max(Duration::from_millis(100)));
+        if let Err(e) = options.validate() {
+            return MissedCallWatcher {
+                inner: Box::pin(futures::stream::once(async move { Err(e) })),
+            };
+        }
+        let mut ticker = tokio::time::interval(options.interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let state = State {
             client: self.clone(),

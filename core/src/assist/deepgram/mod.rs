@@ -186,9 +186,12 @@ pub(crate) async fn connect(
 pub(crate) fn handshake_refusal(status: u16, dg_error: &str) -> ConnectError {
     let (error, is_final) = match status {
         401 | 403 => (
-            Error::Auth(format!(
-                "deepgram refused the API key (HTTP {status}: {dg_error}); check DEEPGRAM_API_KEY"
-            )),
+            Error::auth(
+                "deepgram",
+                format!(
+                    "deepgram refused the API key (HTTP {status}: {dg_error}); check DEEPGRAM_API_KEY"
+                ),
+            ),
             true,
         ),
         429 => (

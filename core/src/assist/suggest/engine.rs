@@ -264,7 +264,7 @@ impl Engine {
             Err(err) => {
                 self.failures += 1;
                 self.metrics.update(|m| m.m.suggestion_failures += 1);
-                if matches!(err, Error::Auth(_)) {
+                if matches!(err, Error::Auth { .. }) {
                     // A refused key will be refused again: stop asking, say so once.
                     self.disabled = true;
                     self.events.emit(AssistEvent::Error(err));

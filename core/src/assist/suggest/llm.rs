@@ -249,7 +249,7 @@ pub(crate) fn map_error(e: OpenAIError) -> Error {
                     retry_after: None,
                 }
             } else if code == "invalid_api_key" || kind == "authentication_error" {
-                Error::Auth(format!("openai refused the API key: {message}"))
+                Error::auth("openai", format!("openai refused the API key: {message}"))
             } else {
                 // 5xx bodies arrive here untyped; treat them as a transient upstream error.
                 Error::Api {

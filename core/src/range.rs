@@ -1,0 +1,78 @@
+//! The one place numeric options are checked against their documented ranges.
+//!
+//! Every numeric knob of [`AssistConfig`](crate::assist::AssistConfig) and of the Ozonetel
+//! [`ClientBuilder`](crate::ozonetel::ClientBuilder) has a range in its rustdoc; the bindings
+//! pass values through unchanged and rely on these checks, so a huge number from JS or C is an
+//! `invalid_input` instead of a panic deep in tokio (channel capacities, `Instant + Duration`).
+
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// `value` must lie in `range` (milliseconds).
+pub(crate) fn millis(name: &str, value: Duration, range: RangeInclusive<u64>) -> Result<()> {
+    let ms = value.as_millis();
+    if ms < u128::from(*range.start()) || ms > u128::from(*range.end()) {
+        return Err(Error::invalid(format!(
+            "{name} must be {}..={} ms, got {}",
+            range.start(),
+            range.end(),
+            shown(value)
+        )));
+    }
+    Ok(())
+}
+
+/// A count (queue size, attempts, characters) that must lie in `range`.
+pub(crate) fn count(name: &str, value: u64, range: RangeInclusive<u64>) -> Result<()> {
+    if !range.contains(&value) {
+        return Err(Error::invalid(format!(
+            "{name} must be {}..={}, got {value}",
+            range.start(),
+            range.end()
+        )));
+    }
+    Ok(())
+}
+
+/// A finite real number in `range`.
+pub(crate) fn real(name: &str, value: f64, range: RangeInclusive<f64>) -> Result<()> {
+    if !(value.is_finite() && range.contains(&value)) {
+        return Err(Error::invalid(format!(
+            "{name} must be a finite number in {}..={}, got {value}",
+            range.start(),
+            range.end()
+        )));
+    }
+    Ok(())
+}
+
+fn shown(value: Duration) -> String {
+    let ms = value.as_millis();
+    if ms > 1_000_000_000_000 {
+        format!("{:e} ms", value.as_secs_f64() * 1_000.0)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_inclusive_and_messages_name_the_option() {
+        assert!(millis("t", Duration::from_millis(1), 1..=10).is_ok());
+        assert!(millis("t", Duration::from_millis(10), 1..=10).is_ok());
+        let err = millis("timing.watchdog", Duration::MAX, 1..=10).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+        assert!(err.to_string().contains("timing.watchdog"), "{err}");
+        assert!(millis("t", Duration::ZERO, 1..=10).is_err());
+        assert!(count("q", 0, 1..=5).is_err());
+        assert!(count("q", u64::MAX, 1..=5).is_err());
+        assert!(real("s", f64::NAN, 1.0..=2.0).is_err());
+        assert!(real("s", f64::INFINITY, 1.0..=2.0).is_err());
+        assert!(real("s", 1.5, 1.0..=2.0).is_ok());
+    }
+}
