@@ -393,13 +393,13 @@ impl SuggestionConfig {
         let url = url::Url::parse(&self.base_url).map_err(|e| {
             Error::invalid(format!(
                 "suggestion base_url {} is not a URL: {e}",
-                crate::error::quote(&self.base_url)
+                crate::error::quote_url(&self.base_url)
             ))
         })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::invalid(format!(
                 "suggestion base_url must be http(s), got {}",
-                crate::error::quote(&self.base_url)
+                crate::error::quote_url(&self.base_url)
             )));
         }
         range::millis("suggestions.interval", self.interval, 1..=3_600_000)?;

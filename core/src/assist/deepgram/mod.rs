@@ -24,12 +24,16 @@ pub(crate) const USER_AGENT: &str = concat!("helix-engage/", env!("CARGO_PKG_VER
 
 /// The full `/v1/listen` URL with every recognition parameter.
 pub(crate) fn listen_url(cfg: &DeepgramConfig, audio: &AudioFormat) -> Result<Url> {
-    let mut url = Url::parse(cfg.url.trim())
-        .map_err(|e| Error::invalid(format!("deepgram url {:?} is not a URL: {e}", cfg.url)))?;
+    let mut url = Url::parse(cfg.url.trim()).map_err(|e| {
+        Error::invalid(format!(
+            "deepgram url {} is not a URL: {e}",
+            crate::error::quote_url(&cfg.url)
+        ))
+    })?;
     if !matches!(url.scheme(), "ws" | "wss") {
         return Err(Error::invalid(format!(
-            "deepgram url must start with ws:// or wss://, got {:?}",
-            cfg.url
+            "deepgram url must start with ws:// or wss://, got {}",
+            crate::error::quote_url(&cfg.url)
         )));
     }
     let path = url.path().trim_end_matches('/').to_string();
@@ -255,6 +259,24 @@ mod tests {
 
     fn cfg() -> DeepgramConfig {
         DeepgramConfig::new("k")
+    }
+
+    /// A refused URL is quoted without its `user:password@` part.
+    #[test]
+    fn url_errors_never_repeat_credentials() {
+        let audio = AudioFormat::Linear16 {
+            sample_rate: 16_000,
+            channels: 2,
+        };
+        for url in ["http://u:CANARY@host/v1/listen", "ws://u:CANARY@"] {
+            let cfg = DeepgramConfig {
+                url: url.into(),
+                ..cfg()
+            };
+            let err = listen_url(&cfg, &audio).unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+            assert!(!err.to_string().contains("CANARY"), "{err}");
+        }
     }
 
     fn query(url: &Url) -> Vec<(String, String)> {
