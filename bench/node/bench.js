@@ -9,6 +9,8 @@
 //    real time, for 60 s, through (a) this module and (b) a plain `ws` client doing the same
 //    streaming (and JSON-parsing what comes back), as the sidecar does today. CPU per
 //    stream-second and memory (RSS growth) per session.
+// 3. Building clients: 10,000 `OzonetelClient`s (one account) vs 10,000 `axios.create()`
+//    instances as the sidecar builds per request scope: time and RSS per client, held alive.
 //
 // Each scenario runs in its own child process so CPU and memory are its own. Knobs (env):
 // BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_SESSIONS, BENCH_SECONDS, HELIX_SIM_BIN.
@@ -21,6 +23,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60)
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 10_000)
 const repo = path.resolve(__dirname, '..', '..')
 const ACCOUNT = { userName: 'acme', apiKey: 'sim-api-key', did: '918041763265', agentPhoneName: 'agent1' }
 
@@ -223,6 +226,30 @@ async function assistScenario(kind, sim) {
 // Orchestration
 // ---------------------------------------------------------------------------------------------
 
+/** Builds CLIENTS clients and keeps them alive: wall µs and RSS KiB per client. */
+function clientsScenario(kind, sim) {
+  const build =
+    kind === 'native'
+      ? (() => {
+          const { OzonetelClient } = require('@helix-engage/native')
+          return () => new OzonetelClient({ ...ACCOUNT, baseUrl: sim.ozonetel })
+        })()
+      : (() => {
+          const axios = require('axios')
+          return () =>
+            axios.create({ baseURL: sim.ozonetel, timeout: 10_000, headers: { 'content-type': 'application/json' } })
+        })()
+  global.gc()
+  const rss0 = process.memoryUsage().rss
+  const t0 = process.hrtime.bigint()
+  const keep = []
+  for (let i = 0; i < CLIENTS; i++) keep.push(build())
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1e3
+  global.gc()
+  const rss1 = process.memoryUsage().rss
+  return { clients: keep.length, usPerClient: wallUs / CLIENTS, rssPerClientKiB: (rss1 - rss0) / 1024 / CLIENTS }
+}
+
 function simBinary() {
   if (process.env.HELIX_SIM_BIN) return process.env.HELIX_SIM_BIN
   const target = process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target')
@@ -274,7 +301,12 @@ async function main() {
   const [scenario, kind, urls] = process.argv.slice(2)
   if (scenario) {
     const sim = JSON.parse(urls)
-    const result = scenario === 'call-control' ? await callControlScenario(kind, sim) : await assistScenario(kind, sim)
+    const result =
+      scenario === 'call-control'
+        ? await callControlScenario(kind, sim)
+        : scenario === 'clients'
+          ? clientsScenario(kind, sim)
+          : await assistScenario(kind, sim)
     console.log(JSON.stringify(result))
     return
   }
@@ -304,7 +336,16 @@ async function main() {
     console.log(
       `   native vs ws: CPU/stream-second ×${fmt(la.native.cpuUsPerStreamSecond / la.ws.cpuUsPerStreamSecond, 2)}, memory/session ×${fmt(la.native.rssPerSessionKiB / la.ws.rssPerSessionKiB, 2)}`,
     )
-    console.log(`\n${JSON.stringify({ callControl: cc, liveAssist: la })}`)
+    console.log(`\n3. Building clients: ${CLIENTS}, held alive`)
+    const cl = {}
+    for (const k of ['native', 'axios']) {
+      cl[k] = runChild('clients', k, sim.urls)
+      console.log(`   ${k.padEnd(7)} ${fmt(cl[k].usPerClient).padStart(7)} µs/client   ${fmt(cl[k].rssPerClientKiB).padStart(6)} KiB RSS/client`)
+    }
+    console.log(
+      `   native vs axios: time/client ×${fmt(cl.native.usPerClient / cl.axios.usPerClient, 2)}, memory/client ×${fmt(cl.native.rssPerClientKiB / cl.axios.rssPerClientKiB, 2)}`,
+    )
+    console.log(`\n${JSON.stringify({ callControl: cc, liveAssist: la, clients: cl })}`)
   } finally {
     sim.stop()
   }
