@@ -776,3 +776,221 @@ async fn a_quiet_stretch_longer_than_the_watchdog_is_not_a_dead_socket() {
         "empty finals never become transcript"
     );
 }
+
+// ---- figures: a real-time call, clean and with drops -----------------------------------------
+
+/// A 30 s call: ten turns of 2.2 s every 3 s, alternating speakers, every turn different.
+fn thirty_second_call() -> Script {
+    let words = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf",
+    ];
+    Script {
+        turns: (0..10)
+            .map(|k| {
+                let text = format!(
+                    "Turn {k} says {} {} {}.",
+                    words[k % 7],
+                    words[(k + 2) % 7],
+                    words[(k + 4) % 7]
+                );
+                let start = 3.0 * k as f64 + 0.4;
+                Turn::new(k % 2, text, start, start + 2.2)
+            })
+            .collect(),
+    }
+}
+
+/// Streams call seconds `0..secs` in 20 ms frames in real time (each frame at its own due
+/// time, so the host's measured pace is 1.0); returns when each frame was handed over.
+async fn stream_real_time(assist: &LiveAssist, secs: f64) -> Vec<Instant> {
+    let audio = timecoded(0.0, secs);
+    let started = tokio::time::Instant::now();
+    let mut sent = Vec::with_capacity(audio.len() / FRAME + 1);
+    for (i, frame) in audio.chunks(FRAME).enumerate() {
+        tokio::time::sleep_until(started + Duration::from_millis(20 * i as u64)).await;
+        assist.send_audio(frame.to_vec()).expect("send_audio");
+        sent.push(Instant::now());
+    }
+    sent
+}
+
+/// One 30 s real-time call at the default replay speed; `faults` are armed first.
+async fn real_time_call(
+    faults: &[(Fault, Times)],
+) -> (Simulator, CallSummary, Vec<AssistEvent>, Vec<Instant>) {
+    let sim = sim(thirty_second_call()).await;
+    for (fault, times) in faults {
+        sim.inject_fault(Endpoint::DeepgramListen, fault.clone(), *times);
+    }
+    let mut cfg = config(&sim);
+    cfg.replay_speed = AssistConfig::default().replay_speed;
+    cfg.replay_buffer = AssistConfig::default().replay_buffer;
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    let sent = stream_real_time(&assist, 30.0).await;
+    let summary = assist.stop().await.unwrap();
+    let events = drain(&mut events).await;
+    (sim, summary, events, sent)
+}
+
+/// Words keyed by (channel, word, n-th occurrence on that channel), with their start.
+fn keyed_words(summary: &CallSummary) -> std::collections::BTreeMap<(u32, String, usize), f64> {
+    let mut seen = std::collections::HashMap::new();
+    let mut out = std::collections::BTreeMap::new();
+    for s in &summary.transcript.segments {
+        for w in &s.words {
+            let n = seen.entry((s.channel, w.word.clone())).or_insert(0usize);
+            out.insert((s.channel, w.word.clone(), *n), w.start);
+            *n += 1;
+        }
+    }
+    out
+}
+
+/// One connection's replay as the simulator saw it: from its first audio frame until the
+/// audio caught up with the host (a frame that arrived within 30 ms of the host handing it
+/// over), or its last frame. (call seconds replayed, wall seconds, speed × real time).
+fn replay_phase(
+    s: &helix_engage_sim::DeepgramSession,
+    host_sent: &[Instant],
+) -> Option<(f64, f64, f64)> {
+    let first = s.audio.get(..4)?;
+    let index = u32::from(u16::from_le_bytes([first[0], first[1]]))
+        | (u32::from(u16::from_le_bytes([first[2], first[3]])) << 16);
+    let offset = index as usize * 4;
+    let &(t0, b0) = s.audio_arrivals.first()?;
+    let mut end = *s.audio_arrivals.last()?;
+    for &(t, total) in &s.audio_arrivals {
+        let frame = (offset + total as usize).div_ceil(FRAME).saturating_sub(1);
+        let caught_up = host_sent
+            .get(frame)
+            .is_some_and(|&h| t.saturating_duration_since(h) < Duration::from_millis(30));
+        if caught_up {
+            end = (t, total);
+            break;
+        }
+    }
+    let secs = (end.1 - b0) as f64 / BPS as f64;
+    let wall = end.0.duration_since(t0).as_secs_f64();
+    (wall > 0.0).then(|| (secs, wall, secs / wall))
+}
+
+/// The figures for issue #9's closing report: a 30 s call streamed in real time (20 ms
+/// frames, both speakers), once fault-free and once with three socket drops mid-call and one
+/// drop after `CloseStream` (before `Metadata`), both at once. The transcripts must hold the
+/// same words at the same times, the replays must respect Deepgram's 1.25× ceiling, and the
+/// closing drop must not pass for a complete stream. Run with `--nocapture` for the figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_a_real_time_call_with_drops_and_a_drop_while_closing_matches_the_clean_run() {
+    let faults = [
+        // Each of the first three connections is cut (no close frame) after 7 s of audio.
+        (
+            Fault::DropAfterBytes {
+                bytes: 7 * BPS as u64,
+            },
+            Times::N(3),
+        ),
+        // The fourth is cut when CloseStream arrives; the fifth closes properly.
+        (Fault::DropOnCloseStream, Times::Once),
+    ];
+    let started = Instant::now();
+    let ((_clean_sim, clean, _, _), (sim, faulted, events, host_sent)) =
+        tokio::join!(real_time_call(&[]), real_time_call(&faults));
+    let wall = started.elapsed();
+
+    assert_eq!(texts(&clean), expected(&thirty_second_call()));
+    assert!(clean.complete && clean.metrics.reconnects == 0, "{clean:?}");
+
+    let (want, got) = (keyed_words(&clean), keyed_words(&faulted));
+    let lost: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+    let duplicated: Vec<_> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+    let errors_ms: Vec<f64> = want
+        .iter()
+        .filter_map(|(k, a)| got.get(k).map(|b| (a - b).abs() * 1000.0))
+        .collect();
+    let max_error = errors_ms.iter().copied().fold(0.0, f64::max);
+    let mean_error = errors_ms.iter().sum::<f64>() / errors_ms.len().max(1) as f64;
+
+    let sessions = sim.deepgram_sessions();
+    let phases: Vec<(usize, (f64, f64, f64))> = sessions
+        .iter()
+        .skip(1)
+        .filter_map(|s| replay_phase(s, &host_sent).map(|p| (s.id, p)))
+        .collect();
+    let (replayed, replay_wall) = phases
+        .iter()
+        .fold((0.0, 0.0), |(a, w), (_, (s, pw, _))| (a + s, w + pw));
+
+    eprintln!("figures: 30 s call, 20 ms frames in real time, replay_speed 1.25 (default)");
+    eprintln!(
+        "  words: {} in the clean run, {} with faults; lost {}, duplicated {}",
+        want.len(),
+        got.len(),
+        lost.len(),
+        duplicated.len()
+    );
+    eprintln!(
+        "  word start error vs the clean run: max {max_error:.1} ms, mean {mean_error:.2} ms"
+    );
+    eprintln!(
+        "  connections {}, reconnects {}, audio sent twice (session metric audio_seconds_replayed) {:.2} s",
+        sessions.len(),
+        faulted.metrics.reconnects,
+        faulted.metrics.audio_seconds_replayed
+    );
+    for (id, (secs, pwall, speed)) in &phases {
+        eprintln!(
+            "  connection {id}: paced catch-up (replay and the backlog behind it) of {secs:.2} s of audio in {pwall:.2} s wall = {speed:.3}x real time"
+        );
+    }
+    eprintln!(
+        "  all catch-ups: {replayed:.2} s of audio in {replay_wall:.2} s wall = {:.3}x real time",
+        replayed / replay_wall
+    );
+    eprintln!(
+        "  transcript latency with faults: mean {:?}, p95 {:?}, max {:?} (clean: mean {:?}, max {:?})",
+        faulted.metrics.transcript_latency.mean,
+        faulted.metrics.transcript_latency.p95,
+        faulted.metrics.transcript_latency.max,
+        clean.metrics.transcript_latency.mean,
+        clean.metrics.transcript_latency.max
+    );
+    eprintln!(
+        "  wall time of both runs together: {:.1} s",
+        wall.as_secs_f64()
+    );
+
+    assert!(lost.is_empty(), "words lost: {lost:?}");
+    assert!(duplicated.is_empty(), "words duplicated: {duplicated:?}");
+    assert!(max_error <= 5.0, "word times moved by up to {max_error} ms");
+    assert_eq!(texts(&faulted), texts(&clean));
+    // Three drops mid-call, one while closing: four reconnects, five connections.
+    assert_eq!(faulted.metrics.reconnects, 4, "{events:?}");
+    assert_eq!(sessions.len(), 5);
+    let closing = &sessions[3];
+    assert_eq!(
+        (closing.close_streams, closing.ended.as_deref()),
+        (1, Some("dropped"))
+    );
+    let last = &sessions[4];
+    assert_eq!((last.close_streams, last.close_code), (1, Some(1000)));
+    assert!(faulted.complete && faulted.error.is_none(), "{faulted:?}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::AudioLost)),
+        "{events:?}"
+    );
+    // Every reconnect replayed something, and no replay beat Deepgram's ceiling.
+    assert_eq!(phases.len(), 4, "{phases:?}");
+    assert!(replayed > 1.0, "{phases:?}");
+    for (id, (secs, pwall, speed)) in &phases {
+        // Short replays are a few frames: timer granularity, not pace.
+        if *pwall >= 0.5 {
+            assert!(
+                *speed <= 1.25 * 1.04,
+                "connection {id} replayed {secs:.2} s in {pwall:.2} s: {speed:.3}x"
+            );
+        }
+    }
+    assert!(replayed / replay_wall <= 1.25 * 1.04);
+}

@@ -38,6 +38,9 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much raw audio a session record keeps (the SHA-256 and byte count cover everything).
 pub const AUDIO_KEEP_LIMIT: usize = 16 * 1024 * 1024;
 
+/// How many audio frame arrivals a session record keeps (an hour of 20 ms frames).
+pub const ARRIVALS_KEEP: usize = 180_000;
+
 /// How many of the most recent sessions keep their raw audio.
 pub const AUDIO_KEEP_SESSIONS: usize = 16;
 
@@ -86,6 +89,12 @@ pub struct DeepgramSession {
     /// [`AUDIO_KEEP_SESSIONS`] sessions only).
     #[serde(skip)]
     pub audio: Vec<u8>,
+    /// When each non-empty binary frame arrived, with the audio bytes received up to and
+    /// including it: the client's send pace (a replay's speed, say) as the server saw it. Kept
+    /// for the first [`ARRIVALS_KEEP`] frames, and for the last [`AUDIO_KEEP_SESSIONS`]
+    /// sessions only.
+    #[serde(skip)]
+    pub audio_arrivals: Vec<(std::time::Instant, u64)>,
     /// SHA-256 (hex) of all audio received.
     pub audio_sha256: String,
     /// Seconds of audio received (bytes / (sample_rate × bytes per sample × channels)).
@@ -401,6 +410,9 @@ pub(crate) async fn listen(
             if !old.audio.is_empty() {
                 old.audio = Vec::new();
             }
+            if !old.audio_arrivals.is_empty() {
+                old.audio_arrivals = Vec::new();
+            }
         }
         dg.sessions.push(DeepgramSession {
             id,
@@ -413,6 +425,7 @@ pub(crate) async fn listen(
             audio_frames: 0,
             empty_frames: 0,
             audio: Vec::new(),
+            audio_arrivals: Vec::new(),
             audio_sha256: Sha256::default().hex(),
             audio_seconds: 0.0,
             keep_alives: 0,
@@ -733,6 +746,9 @@ impl Session {
             s.audio_sha256 = digest;
             let room = AUDIO_KEEP_LIMIT.saturating_sub(s.audio.len());
             s.audio.extend_from_slice(&audio[..room.min(audio.len())]);
+            if s.audio_arrivals.len() < ARRIVALS_KEEP {
+                s.audio_arrivals.push((std::time::Instant::now(), n));
+            }
         });
         if let Some(Fault::DropAfterBytes { bytes }) = self.fault
             && *total >= bytes
@@ -789,6 +805,11 @@ impl Session {
                 with_session(&self.shared, self.id, |s| s.close_streams += 1);
                 if silent {
                     return Step::Continue;
+                }
+                if matches!(self.fault, Some(Fault::DropOnCloseStream)) {
+                    // The flushed results and Metadata never come: the client must not take
+                    // the stream as complete.
+                    return Step::Drop("dropped");
                 }
                 let mut msgs = self.player.flush(secs, None, false);
                 msgs.push(json!({

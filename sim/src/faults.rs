@@ -90,6 +90,10 @@ pub enum Fault {
     /// Deepgram only: declare the audio undecodable — close 1008 `DATA-0000` on the first audio.
     /// HTTP endpoints treat it like [`Fault::MalformedJson`].
     Undecodable,
+    /// Deepgram only: drop the socket (no close frame) when `CloseStream` arrives, before the
+    /// flushed results and `Metadata`: a drop while closing, so nothing confirmed the end of
+    /// the stream. HTTP endpoints treat it like [`Fault::Drop`].
+    DropOnCloseStream,
 }
 
 /// How many requests a fault applies to.
@@ -222,7 +226,7 @@ pub(crate) async fn http_fault(
                 .into_response(),
         ),
         Fault::Truncated | Fault::DropAfterBytes { .. } => Some(truncated()),
-        Fault::Drop => Some(drop_connection()),
+        Fault::Drop | Fault::DropOnCloseStream => Some(drop_connection()),
         Fault::DropAfter { ms } => {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(ms)) => {}

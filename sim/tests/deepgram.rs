@@ -457,3 +457,60 @@ async fn timecoded_audio_resumes_the_script_where_the_audio_is() {
     assert!(refused.is_err());
     sim.shutdown().await;
 }
+
+/// `drop_on_close_stream` (armed over the control API): the socket is cut when `CloseStream`
+/// arrives, before the flushed results and `Metadata` — a drop while closing.
+#[tokio::test]
+async fn a_drop_while_closing_sends_no_metadata_and_no_close_frame() {
+    let sim = Simulator::start().await.expect("sim");
+    let armed = reqwest::Client::new()
+        .post(format!("{}/faults", sim.control_url()))
+        .json(&json!({"endpoint": "deepgram_listen", "fault": {"kind": "drop_on_close_stream"}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(armed.status(), 201);
+    let mut ws = open(&sim, "encoding=mulaw&sample_rate=8000&punctuate=true").await;
+    send_audio(&mut ws, 2.0, 8000).await;
+    ws.send(Message::Text(r#"{"type":"CloseStream"}"#.into()))
+        .await
+        .expect("close stream");
+    let (msgs, close) = until_close(&mut ws, Duration::from_secs(3)).await;
+    assert_eq!(close, None, "no close frame");
+    assert!(
+        !msgs.iter().any(|m| m["type"] == "Metadata"),
+        "no Metadata: {msgs:#?}"
+    );
+    // The turn in progress was not flushed either (only the silence before it was final).
+    assert!(
+        !msgs
+            .iter()
+            .any(|m| m["is_final"] == true && transcript(m).starts_with("Hello")),
+        "{msgs:#?}"
+    );
+    let s = &sim.deepgram_sessions()[0];
+    assert_eq!(s.close_streams, 1);
+    assert_eq!(s.ended.as_deref(), Some("dropped"));
+    assert_eq!(s.close_code, None);
+    // Arrivals: one per audio frame, bytes counted up to each.
+    assert_eq!(s.audio_arrivals.len() as u64, s.audio_frames);
+    assert_eq!(s.audio_arrivals.last().map(|a| a.1), Some(16_000));
+    assert!(
+        s.audio_arrivals
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1)
+    );
+    // The fault was used up: the next connection closes the stream properly.
+    let mut ws = open(&sim, "encoding=mulaw&sample_rate=8000&punctuate=true").await;
+    send_audio(&mut ws, 2.0, 8000).await;
+    ws.send(Message::Text(r#"{"type":"CloseStream"}"#.into()))
+        .await
+        .expect("close stream");
+    let (msgs, close) = until_close(&mut ws, Duration::from_secs(3)).await;
+    assert_eq!(close, Some((1000, String::new())));
+    assert_eq!(
+        msgs.last().map(|m| m["type"].clone()),
+        Some(json!("Metadata"))
+    );
+    sim.shutdown().await;
+}

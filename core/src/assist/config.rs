@@ -257,6 +257,11 @@ pub struct DeepgramConfig {
     pub multichannel: Option<bool>,
     /// Any other query parameters, appended verbatim (`("redact", "pci")`).
     pub extra_params: Vec<(String, String)>,
+    /// Root certificates to trust for `wss://` besides the public web roots, as PEM (one or
+    /// more `-----BEGIN CERTIFICATE-----` blocks): a self-hosted Deepgram behind a private CA.
+    /// Empty by default. The server's name is still checked against its certificate. Checked
+    /// at start: PEM that holds no certificate, or one that cannot be read, is `invalid_input`.
+    pub extra_root_certificates: Vec<u8>,
 }
 
 impl DeepgramConfig {
@@ -277,6 +282,7 @@ impl DeepgramConfig {
             keyterms: Vec::new(),
             multichannel: None,
             extra_params: Vec::new(),
+            extra_root_certificates: Vec::new(),
         }
     }
 
@@ -309,6 +315,10 @@ impl DeepgramConfig {
         }
         if let Some(ms) = self.utterance_end_ms {
             range::count("deepgram utterance_end_ms", ms.into(), 1..=60_000)?;
+        }
+        if !self.extra_root_certificates.is_empty() {
+            super::deepgram::tls_roots(&self.extra_root_certificates)
+                .map_err(|e| Error::invalid(format!("deepgram extra_root_certificates: {e}")))?;
         }
         Ok(())
     }

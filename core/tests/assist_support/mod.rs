@@ -155,6 +155,8 @@ impl Conn {
 pub struct Recorded {
     /// Every handshake attempt, accepted or refused.
     pub attempts: usize,
+    /// TLS handshakes that failed (the client refused the certificate).
+    pub tls_refused: usize,
     pub conns: Vec<Conn>,
 }
 
@@ -183,6 +185,34 @@ impl FakeDeepgram {
         FakeDeepgram { url, rec }
     }
 
+    /// The same server behind TLS (`wss://localhost:PORT`), with `tls`'s certificate.
+    pub async fn start_tls(script: Script, tls: tokio_rustls::TlsAcceptor) -> FakeDeepgram {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let url = format!("wss://localhost:{port}");
+        let rec = Arc::new(Mutex::new(Recorded::default()));
+        let script = Arc::new(script);
+        let rec2 = rec.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let rec = rec2.clone();
+                let script = script.clone();
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    match tls.accept(tcp).await {
+                        Ok(stream) => serve(stream, rec, script).await,
+                        // A client that refused the certificate: count the attempt.
+                        Err(_) => rec.lock().unwrap().tls_refused += 1,
+                    }
+                });
+            }
+        });
+        FakeDeepgram { url, rec }
+    }
+
     pub fn attempts(&self) -> usize {
         self.rec.lock().unwrap().attempts
     }
@@ -192,7 +222,10 @@ impl FakeDeepgram {
     }
 }
 
-async fn serve(tcp: TcpStream, rec: Arc<Mutex<Recorded>>, script: Arc<Script>) {
+async fn serve<S>(tcp: S, rec: Arc<Mutex<Recorded>>, script: Arc<Script>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let index = {
         let mut r = rec.lock().unwrap();
         r.attempts += 1;

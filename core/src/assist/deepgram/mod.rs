@@ -104,6 +104,8 @@ pub(crate) fn listen_url(cfg: &DeepgramConfig, audio: &AudioFormat) -> Result<Ur
     Ok(url)
 }
 
+pub(crate) use upgrade::tls_roots;
+
 /// An open connection and the `dg-request-id` Deepgram gave it.
 pub(crate) struct Connected {
     pub socket: Socket,
@@ -138,7 +140,7 @@ pub(crate) async fn connect(
             "deepgram api_key cannot go in a header",
         )));
     }
-    let attempt = upgrade::upgrade(&url, &cfg.api_key, USER_AGENT);
+    let attempt = upgrade::upgrade(&url, cfg, USER_AGENT);
     let result = match tokio::time::timeout(timeout, attempt).await {
         Ok(r) => r,
         Err(_) => {
@@ -179,9 +181,9 @@ pub(crate) async fn connect(
             tracing::warn!(status, request_id = request_id.unwrap_or("-"), %dg_error, "deepgram refused the connection");
             Err(handshake_refusal(status, &dg_error))
         }
-        Err(reason) => Err(ConnectError {
-            error: Error::Transport(reason),
-            is_final: false,
+        Err(e) => Err(ConnectError {
+            error: Error::Transport(e.message),
+            is_final: e.is_final,
         }),
     }
 }

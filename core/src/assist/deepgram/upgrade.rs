@@ -14,7 +14,8 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -23,6 +24,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::{Host, Url};
 
 use super::Socket;
+use crate::assist::config::DeepgramConfig;
 
 /// Bound on the upgrade response's head: Deepgram's is a few hundred bytes.
 const MAX_HEAD: usize = 16 * 1024;
@@ -46,20 +48,41 @@ pub(crate) enum Upgrade {
     },
 }
 
-/// Why the upgrade could not happen (transport-level: worth retrying).
-pub(crate) type UpgradeError = String;
+/// Why the upgrade could not happen: transport-level and worth retrying, unless `is_final`
+/// (a certificate this client does not accept will be refused again).
+#[derive(Debug)]
+pub(crate) struct UpgradeError {
+    pub message: String,
+    pub is_final: bool,
+}
+
+impl From<String> for UpgradeError {
+    fn from(message: String) -> Self {
+        UpgradeError {
+            message,
+            is_final: false,
+        }
+    }
+}
+
+impl From<&str> for UpgradeError {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
+    }
+}
 
 /// Opens TCP (and TLS for `wss`), sends the upgrade request with `Authorization: Token <key>`
 /// and reads the answer. The caller bounds it with the connect timeout.
 pub(crate) async fn upgrade(
     url: &Url,
-    api_key: &SecretString,
+    cfg: &DeepgramConfig,
     user_agent: &str,
 ) -> Result<Upgrade, UpgradeError> {
+    let api_key = &cfg.api_key;
     let tls = match url.scheme() {
         "wss" => true,
         "ws" => false,
-        other => return Err(format!("unsupported scheme {other}")),
+        other => return Err(format!("unsupported scheme {other}").into()),
     };
     let host = url.host().ok_or("the deepgram url has no host")?;
     let host_name = match &host {
@@ -77,10 +100,11 @@ pub(crate) async fn upgrade(
     let stream = if tls {
         let name = ServerName::try_from(host_name.clone())
             .map_err(|_| format!("{host_name:?} is not a valid TLS server name"))?;
-        let tls = TlsConnector::from(tls_config())
+        let config = tls_config(&cfg.extra_root_certificates)?;
+        let tls = TlsConnector::from(config)
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("deepgram TLS handshake failed: {e}"))?;
+            .map_err(|e| tls_error(&e, &host_name, !cfg.extra_root_certificates.is_empty()))?;
         MaybeTlsStream::Rustls(tls)
     } else {
         MaybeTlsStream::Plain(tcp)
@@ -209,18 +233,71 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// One TLS configuration per process: webpki's roots, as tokio-tungstenite used.
-fn tls_config() -> Arc<ClientConfig> {
-    static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let mut roots = RootCertStore::empty();
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            Arc::new(
-                ClientConfig::builder()
-                    .with_root_certificates(roots)
-                    .with_no_client_auth(),
-            )
-        })
-        .clone()
+/// A failed TLS handshake. A certificate this client does not accept (unknown issuer, another
+/// name, expired) is refused the same way on every attempt: final, with what to check.
+fn tls_error(e: &std::io::Error, host: &str, extra_roots: bool) -> UpgradeError {
+    let rustls_error = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<tokio_rustls::rustls::Error>());
+    match rustls_error {
+        Some(tokio_rustls::rustls::Error::InvalidCertificate(why)) => {
+            let hint = if extra_roots {
+                "the public web roots and DeepgramConfig::extra_root_certificates"
+            } else {
+                "the public web roots; a server behind a private CA needs DeepgramConfig::extra_root_certificates"
+            };
+            UpgradeError {
+                message: format!(
+                    "deepgram's TLS certificate for {host:?} was refused ({why}); trusted: {hint}"
+                ),
+                is_final: true,
+            }
+        }
+        _ => format!("deepgram TLS handshake failed: {e}").into(),
+    }
+}
+
+/// The root store for `wss`: webpki's roots (as tokio-tungstenite used) plus `extra_pem`'s
+/// certificates. Errors say what is wrong with the PEM without quoting it.
+pub(crate) fn tls_roots(extra_pem: &[u8]) -> Result<RootCertStore, String> {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if extra_pem.is_empty() {
+        return Ok(roots);
+    }
+    let mut added = 0usize;
+    for (i, cert) in CertificateDer::pem_slice_iter(extra_pem).enumerate() {
+        let cert = cert.map_err(|e| format!("PEM block {} cannot be read: {e}", i + 1))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("certificate {} is not a usable root: {e}", i + 1))?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err("no -----BEGIN CERTIFICATE----- block found (PEM expected)".into());
+    }
+    Ok(roots)
+}
+
+/// The TLS configuration: one per process for the public roots, one per connection when
+/// extra roots are configured (reconnects are rare; the PEM was checked at start).
+fn tls_config(extra_pem: &[u8]) -> Result<Arc<ClientConfig>, UpgradeError> {
+    let build = |roots| {
+        Arc::new(
+            ClientConfig::builder()
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        )
+    };
+    if extra_pem.is_empty() {
+        static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+        return Ok(CONFIG
+            .get_or_init(|| build(tls_roots(&[]).unwrap_or_else(|_| RootCertStore::empty())))
+            .clone());
+    }
+    let roots = tls_roots(extra_pem).map_err(|e| UpgradeError {
+        message: format!("deepgram extra_root_certificates: {e}"),
+        is_final: true,
+    })?;
+    Ok(build(roots))
 }
