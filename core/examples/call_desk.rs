@@ -14,6 +14,12 @@ mod audio_file;
 mod desk;
 #[path = "call_desk/output.rs"]
 mod output;
+#[path = "call_desk/script.rs"]
+mod script;
+#[path = "call_desk/setup.rs"]
+mod setup;
+#[path = "call_desk/streamer.rs"]
+mod streamer;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

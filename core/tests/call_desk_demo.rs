@@ -13,6 +13,15 @@ mod desk;
 #[allow(dead_code)]
 #[path = "../examples/call_desk/output.rs"]
 mod output;
+#[allow(dead_code)]
+#[path = "../examples/call_desk/script.rs"]
+mod script;
+#[allow(dead_code)]
+#[path = "../examples/call_desk/setup.rs"]
+mod setup;
+#[allow(dead_code)]
+#[path = "../examples/call_desk/streamer.rs"]
+mod streamer;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -2,8 +2,15 @@
 //! results, colours only on a terminal. Shared by the narration and the event task.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use helix_engage::assist::{AssistEvent, AudioFormat, CallSummary, LeadContext, Speaker};
+use helix_engage::ozonetel::{AbandonedCall, CallRecord};
+use tokio::sync::mpsc;
+
+use super::desk::Outcome;
 
 /// Where the demo writes, and how.
 pub struct Screen {
@@ -109,4 +116,283 @@ pub fn clock(secs: f64) -> String {
     let secs = secs.max(0.0);
     let m = (secs / 60.0).floor();
     format!("{:02}:{:04.1}", m as u64, secs - m * 60.0)
+}
+
+/// `HH:MM:SS` from `YYYY-MM-DD HH:MM:SS` (or the text as is).
+pub fn time_of_day(s: &str) -> &str {
+    s.rsplit(' ').next().unwrap_or(s)
+}
+
+#[derive(Default)]
+pub struct Counts {
+    pub suggestions: usize,
+}
+
+/// Prints events as they come: finals by speaker, interims on one overwriting line (terminals),
+/// suggestions, connection news.
+pub async fn print_events(
+    mut events: mpsc::Receiver<AssistEvent>,
+    out: Out,
+    finals: Arc<AtomicUsize>,
+) -> Counts {
+    let mut counts = Counts::default();
+    while let Some(event) = events.recv().await {
+        match event {
+            AssistEvent::Transcript { segment, is_final } => {
+                let label = format!("{:<8}", segment.speaker.to_string());
+                let color = if segment.speaker == Speaker::Customer {
+                    MAGENTA
+                } else {
+                    CYAN
+                };
+                let time = out.paint(DIM, &clock(segment.start));
+                if is_final {
+                    out.line(&format!(
+                        "  {time}  {}  {}",
+                        out.paint(color, &label),
+                        segment.text
+                    ));
+                    finals.fetch_add(1, Ordering::SeqCst);
+                } else if out.live() {
+                    out.interim(&format!(
+                        "  {time}  {}  {}",
+                        out.paint(color, &label),
+                        out.paint(DIM, &format!("{} …", segment.text))
+                    ));
+                }
+            }
+            AssistEvent::Suggestion(batch) => {
+                counts.suggestions += 1;
+                for item in &batch.items {
+                    let kind = label(&item.kind);
+                    out.line(&format!(
+                        "            {} {} {}",
+                        out.paint(GREEN, "»"),
+                        out.paint(GREEN, &format!("[{kind}]")),
+                        item.text
+                    ));
+                }
+                out.line(&format!(
+                    "              {}",
+                    out.paint(
+                        DIM,
+                        &format!(
+                            "on {} · {} ms",
+                            label(&batch.trigger),
+                            batch.latency.as_millis()
+                        )
+                    )
+                ));
+            }
+            AssistEvent::Reconnecting { attempt, reason } => out.line(&format!(
+                "  {}",
+                out.paint(
+                    YELLOW,
+                    &format!("deepgram lost ({reason}); reconnecting, attempt {attempt}")
+                )
+            )),
+            AssistEvent::Reconnected { replay_seconds, .. } => out.line(&format!(
+                "  {}",
+                out.paint(
+                    YELLOW,
+                    &format!("reconnected; replaying {replay_seconds:.1} s of audio")
+                )
+            )),
+            AssistEvent::Warning(w) => out.line(&format!(
+                "  {}",
+                out.paint(YELLOW, &format!("warning: {}", w.message))
+            )),
+            AssistEvent::Error(e) => {
+                out.line(&format!("  {}", out.paint(RED, &format!("error: {e}"))))
+            }
+            AssistEvent::Closed(_) => break,
+            _ => {}
+        }
+    }
+    counts
+}
+
+/// A serde enum's wire name, readable: `next_step` → `next step`.
+pub fn label(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
+pub fn print_summary(out: &Out, summary: &CallSummary, outcome: &mut Outcome) {
+    out.section("Summary");
+    out.line(&out.paint(BOLD, "  Transcript"));
+    let mut segments: Vec<_> = summary.transcript.segments.iter().collect();
+    segments.sort_by(|a, b| a.start.total_cmp(&b.start));
+    // Consecutive segments of one speaker read as one turn.
+    let mut turns: Vec<(Speaker, String)> = Vec::new();
+    for s in segments {
+        match turns.last_mut() {
+            Some((who, text)) if *who == s.speaker => {
+                text.push(' ');
+                text.push_str(&s.text);
+            }
+            _ => turns.push((s.speaker, s.text.clone())),
+        }
+    }
+    for (who, text) in &turns {
+        out.line(&format!("    {:<9} {text}", format!("{who}:")));
+        outcome.transcript.push(format!("{who}: {text}"));
+    }
+    let m = &summary.metrics;
+    let ms = |d: Duration| format!("{} ms", d.as_millis());
+    out.line("");
+    out.line(&out.paint(BOLD, "  Metrics"));
+    let rows = [
+        ("audio sent", format!("{:.1} s", m.audio_seconds_sent)),
+        (
+            "audio dropped",
+            format!(
+                "{:.1} s ({} chunks)",
+                m.audio_seconds_dropped, m.dropped_chunks
+            ),
+        ),
+        ("reconnects", m.reconnects.to_string()),
+        ("keep-alives", m.keepalives_sent.to_string()),
+        (
+            "transcript latency",
+            format!(
+                "p50 {} · p95 {} · max {} ({} finals)",
+                ms(m.transcript_latency.p50),
+                ms(m.transcript_latency.p95),
+                ms(m.transcript_latency.max),
+                m.transcript_latency.count
+            ),
+        ),
+        (
+            "suggestions",
+            format!(
+                "{} batches from {} requests ({} failed) · p50 {}",
+                summary.suggestions.len(),
+                m.suggestion_requests,
+                m.suggestion_failures,
+                ms(m.suggestion_latency.p50)
+            ),
+        ),
+        (
+            "stream end",
+            if summary.complete {
+                format!(
+                    "confirmed by Deepgram ({:.1} s of audio)",
+                    summary.deepgram_duration.unwrap_or_default()
+                )
+            } else {
+                "not confirmed: the last second may be missing".into()
+            },
+        ),
+        (
+            "session",
+            format!("{:.1} s", summary.duration.as_secs_f64()),
+        ),
+    ];
+    for (k, v) in rows {
+        out.line(&format!("    {:<19} {v}", format!("{k}:")));
+    }
+    out.line(&format!(
+        "    {:<19} transfer {}, {} missed call(s), {} call(s) in today's history",
+        "desk:",
+        if outcome.transfer_completed {
+            "completed"
+        } else {
+            "not done"
+        },
+        outcome.missed_calls,
+        outcome.history
+    ));
+}
+
+/// What live assist listens to, in one line.
+pub fn listening(format: &AudioFormat) -> String {
+    let what = match *format {
+        AudioFormat::Linear16 {
+            sample_rate,
+            channels,
+        } => format!("linear16 {sample_rate} Hz × {channels} ch, 20 ms frames"),
+        AudioFormat::Mulaw {
+            sample_rate,
+            channels,
+        } => format!("µ-law {sample_rate} Hz × {channels} ch, 20 ms frames"),
+        other => format!("{other:?}"),
+    };
+    format!("listening: {what}")
+}
+
+/// The lead on screen, in one line.
+pub fn lead_line(lead: &LeadContext) -> String {
+    format!(
+        "lead: {} · {} · {}",
+        lead.name.as_deref().unwrap_or_default(),
+        lead.status.as_deref().unwrap_or_default(),
+        lead.fields
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    )
+}
+
+/// The call's parties and recording state, as the simulator sees them, in one line.
+pub fn call_state(call: &helix_engage_sim::CallSnapshot) -> String {
+    let parties: Vec<String> = call
+        .participants
+        .iter()
+        .map(|p| {
+            let mut flags = Vec::new();
+            if p.on_hold {
+                flags.push("on hold");
+            }
+            if p.muted {
+                flags.push("muted");
+            }
+            let role = format!("{:?}", p.role).to_lowercase();
+            if flags.is_empty() {
+                format!("{role} {}", p.number)
+            } else {
+                format!("{role} {} [{}]", p.number, flags.join(", "))
+            }
+        })
+        .collect();
+    let recording = if call.recording_paused {
+        "recording PAUSED"
+    } else {
+        "recording on"
+    };
+    let state = if call.live { "" } else { " · call ended" };
+    format!("call now: {} · {recording}{state}", parties.join(" · "))
+}
+
+/// One missed call as a row.
+pub fn missed_call_line(out: &Out, c: &AbandonedCall) -> String {
+    format!(
+        "  {}  {:<13} {:<24} {}",
+        out.paint(CYAN, time_of_day(&c.call_time)),
+        c.caller_id,
+        c.campaign,
+        out.paint(DIM, &c.hangup_by)
+    )
+}
+
+/// One history record as a row.
+pub fn history_line(out: &Out, r: &CallRecord) -> String {
+    let note = if r.transferred_to.is_empty() {
+        r.disposition.clone()
+    } else {
+        format!("transferred to {}", r.transferred_to)
+    };
+    let color = if r.is_answered() { GREEN } else { RED };
+    let status = out.paint(color, &format!("{:<10}", r.status));
+    format!(
+        "  {}  {:<13} {status} talk {}  {:<8} {}",
+        out.paint(CYAN, time_of_day(&r.start_time)),
+        r.caller_id,
+        r.talk_time,
+        r.agent_name,
+        out.paint(DIM, &note)
+    )
 }

@@ -1,0 +1,198 @@
+//! Where the desk's services come from: the built-in simulator (seeded with a live call and
+//! today's history) or the real services from the environment, and the live-assist
+//! configuration for each.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use helix_engage::assist::{
+    AssistConfig, AudioFormat, DeepgramConfig, Speaker, SuggestionConfig, Timing,
+};
+use helix_engage::ozonetel::Client;
+use helix_engage_sim::{NewCall, PastCall, Simulator};
+
+use super::audio_file;
+use super::desk::{Desk, DynError, Options};
+use super::output::Out;
+use super::script::{AGENT_NUMBER, CUSTOMER_NUMBER, Plan, lead};
+
+pub async fn setup_sim(plan: &Plan, opts: &Options, out: Out) -> Result<Desk, DynError> {
+    out.section("Simulator");
+    let sim = Simulator::builder()
+        .default_script(plan.script.clone())
+        .start()
+        .await?;
+    out.step(&format!(
+        "Ozonetel, Deepgram and OpenAI stand-ins on {}",
+        sim.addr()
+    ));
+    seed_history(&sim)?;
+    let call = sim.seed_call(NewCall {
+        customer_number: CUSTOMER_NUMBER.into(),
+        agent_id: "priya".into(),
+        agent_name: Some("Priya".into()),
+        agent_number: AGENT_NUMBER.into(),
+        ..Default::default()
+    })?;
+    out.step(&format!(
+        "an inbound call rings through: UCID {} from {}",
+        call.ucid, call.customer_number
+    ));
+    let client = Client::builder()
+        .user_name(helix_engage_sim::DEFAULT_USER_NAME)
+        .api_key(helix_engage_sim::DEFAULT_API_KEY)
+        .base_url(sim.ozonetel_url())
+        .did(call.did.clone())
+        .agent_phone_name("priya")
+        .agent_number(AGENT_NUMBER)
+        .build()?;
+    let desk = Desk {
+        out,
+        opts: opts.clone(),
+        ucid: Some(call.ucid),
+        client: Some(client),
+        sim: Some(sim),
+    };
+    desk.show_call();
+    Ok(desk)
+}
+
+/// Earlier calls today: answered ones and two the desk missed.
+pub fn seed_history(sim: &Simulator) -> Result<(), DynError> {
+    let now = sim.clock().now_naive_local();
+    let midnight = now.date().and_hms_opt(0, 0, 0).unwrap_or(now);
+    // Spread over the last three hours, never before midnight (the lists show today only).
+    let at = |mins_ago: i64| -> NaiveDateTime {
+        (now - chrono::Duration::minutes(mins_ago)).max(midnight)
+    };
+    let calls = [
+        (170, "9988776655", true, 240, "Appointment booked"),
+        (95, "9001122334", false, 0, ""),
+        (60, "9812345678", true, 410, "Sent price list"),
+        (25, "9090909090", false, 0, ""),
+        (12, "9765432109", true, 95, "Callback requested"),
+    ];
+    for (mins, number, answered, talk, disposition) in calls {
+        sim.seed_history(PastCall {
+            customer_number: number.into(),
+            agent_id: if answered { "priya" } else { "" }.into(),
+            agent_name: if answered { "Priya" } else { "" }.into(),
+            answered,
+            start: Some(at(mins)),
+            ring_secs: if answered { 6 } else { 30 },
+            talk_secs: talk,
+            hangup_by: if answered {
+                "AgentHangup"
+            } else {
+                "CustomerHangup"
+            }
+            .into(),
+            disposition: disposition.into(),
+            ..Default::default()
+        })?;
+    }
+    Ok(())
+}
+
+pub fn setup_real(opts: &Options, out: Out) -> Result<Desk, DynError> {
+    out.section("Real services");
+    let client = if std::env::var_os("OZONETEL_USER_NAME").is_some() {
+        let c = Client::from_env()?;
+        out.step(&format!(
+            "Ozonetel account {} at {}",
+            c.user_name(),
+            c.base_url()
+        ));
+        Some(c)
+    } else {
+        out.step("OZONETEL_* not set: call control and reports are skipped");
+        None
+    };
+    if opts.ucid.is_none() && client.is_some() {
+        out.step("no --ucid: hold, mute, recording and transfer are skipped");
+    }
+    Ok(Desk {
+        out,
+        opts: opts.clone(),
+        sim: None,
+        ucid: opts.ucid.clone(),
+        client,
+    })
+}
+
+/// The audio to stream: silence on the simulator (its script supplies the words), the file
+/// otherwise.
+pub struct Audio {
+    pub format: AudioFormat,
+    pub file: Option<Vec<u8>>,
+}
+
+pub fn assist_config(desk: &Desk) -> Result<(AssistConfig, Audio), DynError> {
+    let fast = desk.opts.fast;
+    let mut timing = Timing {
+        // Shorter than the 4 s default so the demo's 3 s hold shows a KeepAlive.
+        keepalive_after: Duration::from_millis(if fast { 150 } else { 2_000 }),
+        ..Default::default()
+    };
+    if let Some(sim) = &desk.sim {
+        let audio = Audio {
+            format: AudioFormat::Linear16 {
+                sample_rate: 16_000,
+                channels: 2,
+            },
+            file: None,
+        };
+        timing.stop_wait = Duration::from_secs(3);
+        let mut suggestions =
+            SuggestionConfig::new(helix_engage_sim::OPENAI_KEY).with_base_url(sim.openai_url());
+        if fast {
+            suggestions.min_gap = Duration::from_millis(150);
+            suggestions.interval = Duration::from_millis(500);
+        }
+        let config = AssistConfig {
+            deepgram: DeepgramConfig::new(helix_engage_sim::DEEPGRAM_KEY)
+                .with_url(sim.deepgram_url()),
+            audio: audio.format,
+            speakers: vec![Speaker::Agent, Speaker::Customer],
+            suggestions: Some(suggestions),
+            lead: Some(lead()),
+            timing,
+            ..Default::default()
+        };
+        return Ok((config, audio));
+    }
+    let path = desk
+        .opts
+        .audio
+        .as_ref()
+        .ok_or("real-services mode needs --audio FILE")?;
+    let file = audio_file::read(path, desk.opts.raw_rate, desk.opts.raw_channels)?;
+    let key = std::env::var("DEEPGRAM_API_KEY")
+        .map_err(|_| "--audio streams to Deepgram: set DEEPGRAM_API_KEY")?;
+    let mut deepgram = DeepgramConfig::new(key);
+    // Mono recordings mix both parties: let Deepgram tell the speakers apart.
+    deepgram.diarize = file.format.channels() == 1;
+    let suggestions = std::env::var("OPENAI_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .map(SuggestionConfig::new);
+    if suggestions.is_none() {
+        desk.out.step("OPENAI_API_KEY not set: no suggestions");
+    }
+    let config = AssistConfig {
+        deepgram,
+        audio: file.format,
+        speakers: vec![Speaker::Agent, Speaker::Customer],
+        suggestions,
+        lead: Some(lead()),
+        timing,
+        ..Default::default()
+    };
+    Ok((
+        config,
+        Audio {
+            format: file.format,
+            file: Some(file.data),
+        },
+    ))
+}
