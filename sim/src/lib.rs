@@ -82,6 +82,7 @@ pub mod clock;
 mod control;
 pub mod deepgram;
 pub mod faults;
+mod intake;
 mod openai;
 pub mod ozonetel;
 mod record;

@@ -3,7 +3,6 @@
 //! Deepgram's `dg-error` and `dg-request-id` headers and its JSON error body.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -15,7 +14,8 @@ use super::params::{self, Params};
 use super::sessions::{self, with_session};
 use super::socket::Session;
 use crate::Shared;
-use crate::faults::{Endpoint, Fault, drop_connection, lock};
+use crate::faults::{Endpoint, Fault, delay, drop_connection, lock};
+use crate::intake::presented_key;
 
 /// One connection attempt, answered under its session record and request id.
 pub(super) struct Handshake {
@@ -44,13 +44,10 @@ impl Handshake {
             return Ok(None);
         };
         match fault {
-            Fault::Delay { ms } => {
-                let mut shutdown = self.shared.shutdown.clone();
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(ms)) => Ok(None),
-                    _ = crate::faults::stopped(&mut shutdown) => Err(drop_connection()),
-                }
-            }
+            Fault::Delay { ms } => match delay(ms, &mut self.shared.shutdown.clone()).await {
+                None => Ok(None),
+                Some(stopped) => Err(stopped),
+            },
             Fault::Status { status } | Fault::RefuseHandshake { status } => {
                 let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
                 Err(self.refuse(code, "Simulated failure"))
@@ -96,16 +93,8 @@ impl Handshake {
             let dg = lock(&self.shared.dg);
             (dg.api_key.clone(), params::parse(query, &dg))
         };
-        let auth = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .unwrap_or("");
-        let presented = auth
-            .strip_prefix("Token ")
-            .or_else(|| auth.strip_prefix("token "))
-            .or_else(|| auth.strip_prefix("Bearer "))
-            .map(str::trim);
+        // Deepgram's scheme is `Token`; `Bearer` is accepted like it (see the crate docs).
+        let presented = presented_key(headers, &["Token ", "token ", "Bearer "]);
         if presented != Some(key.as_str()) {
             return Err(self.refuse(StatusCode::UNAUTHORIZED, "Invalid credentials."));
         }

@@ -1,19 +1,15 @@
 //! The bearer key check, with OpenAI's two 401 answers (no key, wrong key).
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::error::api_error;
+use crate::intake::presented_key;
 
 /// Accepts `Authorization: Bearer <key>` with exactly the simulator's key.
 #[allow(clippy::result_large_err)]
 pub(super) fn authorize(headers: &HeaderMap, key: &str) -> Result<(), Response> {
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or("");
-    let Some(presented) = auth.strip_prefix("Bearer ").map(str::trim) else {
+    let Some(presented) = presented_key(headers, &["Bearer "]) else {
         return Err(api_error(
             StatusCode::UNAUTHORIZED,
             "You didn't provide an API key. You need to provide your API key in an Authorization \

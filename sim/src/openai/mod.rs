@@ -5,7 +5,7 @@
 //! last transcript lines of the last user message. With a JSON schema the answer is generated from
 //! the schema itself, so it validates against whatever (reasonable) schema the client sends.
 //!
-//! One request flows one way: record and faults → [`auth`] → [`validate`] → [`generate`]
+//! One request flows one way: [`crate::intake`] (record, faults) → [`auth`] → [`validate`] → [`generate`]
 //! (with [`suggest`] for the texts and [`schema`] for `$ref`) → [`respond`]. Errors are
 //! built by [`error`].
 
@@ -26,8 +26,8 @@ use axum::response::Response;
 use serde_json::Value;
 
 use crate::Shared;
-use crate::faults::{Dialect, Endpoint, http_fault, lock};
-use crate::record::RecordedRequest;
+use crate::faults::{Endpoint, lock};
+use crate::intake::intake;
 use respond::Completion;
 
 /// `POST /v1/chat/completions`
@@ -37,20 +37,10 @@ pub(crate) async fn chat_completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rec = RecordedRequest::new(
-        &method,
-        "/v1/chat/completions",
-        None,
-        &headers,
-        &body,
-        shared.clock.now(),
-    );
-    lock(&shared.openai).push(rec);
-    if let Some(fault) = shared.faults.take(Endpoint::OpenaiChat) {
-        let mut shutdown = shared.shutdown.clone();
-        if let Some(resp) = http_fault(fault, Dialect::OpenAi, &mut shutdown).await {
-            return resp;
-        }
+    let path = "/v1/chat/completions";
+    let endpoint = Endpoint::OpenaiChat;
+    if let Some(resp) = intake(&shared, endpoint, &method, path, None, &headers, &body).await {
+        return resp;
     }
     if let Err(resp) = auth::authorize(&headers, &shared.openai_key) {
         return resp;

@@ -17,9 +17,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Account, AuthMode, OzState, false_with_data, intake, parse_object, str_field};
+use super::{Account, AuthMode, OzState, false_with_data, parse_object, str_field};
 use crate::Shared;
 use crate::faults::{Endpoint, lock};
+use crate::intake::intake;
 
 /// How long a token is valid.
 pub(crate) const TOKEN_LIFETIME_SECS: i64 = 60 * 60;

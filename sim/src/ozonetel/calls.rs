@@ -18,10 +18,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::reports::HistoryEntry;
-use super::{
-    OzState, PhoneRegion, auth, false_with_data, intake, invalid_json, parse_object, str_field,
-};
+use super::{OzState, PhoneRegion, auth, false_with_data, invalid_json, parse_object, str_field};
 use crate::faults::{Endpoint, lock};
+use crate::intake::intake;
 use crate::{Shared, SimError};
 
 /// A party's role in a call.

@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
@@ -20,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Shared;
-use crate::faults::{Dialect, Endpoint, http_fault, lock};
 use crate::record::RecordedRequest;
 
 pub use auth::TokenInfo;
@@ -152,23 +150,6 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             "/ca_reports/fetchCdrByUCID",
             get(reports::fetch_cdr_by_ucid),
         )
-}
-
-/// Records the request and applies any armed fault. `Some` = answer this instead.
-pub(crate) async fn intake(
-    shared: &Shared,
-    endpoint: Endpoint,
-    method: &Method,
-    path: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Option<Response> {
-    let rec = RecordedRequest::new(method, path, query, headers, body, shared.clock.now());
-    lock(&shared.oz).requests.push(rec);
-    let fault = shared.faults.take(endpoint)?;
-    let mut shutdown = shared.shutdown.clone();
-    http_fault(fault, Dialect::Ozonetel, &mut shutdown).await
 }
 
 /// `{"status":"false","message":..., "data":null}` — the auth/token failure shape.

@@ -16,10 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::calls::{LiveCall, parse_ucid};
-use super::{
-    Account, OzState, auth, false_plain, false_with_data, intake, invalid_json, parse_object,
-};
+use super::{Account, OzState, auth, false_plain, false_with_data, invalid_json, parse_object};
 use crate::faults::{Endpoint, lock};
+use crate::intake::intake;
 use crate::{Shared, SimError};
 
 /// Ozonetel's date-time format for report windows and times.
