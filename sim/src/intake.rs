@@ -11,9 +11,9 @@
 use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
 
-use crate::Shared;
 use crate::faults::{Dialect, Endpoint, http_fault, lock};
 use crate::record::RecordedRequest;
+use crate::shared::Shared;
 
 /// Records the request and applies any armed fault. `Some` = answer this instead.
 pub(crate) async fn intake(

@@ -13,9 +13,9 @@ use serde_json::json;
 use super::params::{self, Params};
 use super::sessions::{self, with_session};
 use super::socket::Session;
-use crate::Shared;
 use crate::faults::{Endpoint, Fault, delay, drop_connection, lock};
 use crate::intake::presented_key;
+use crate::shared::Shared;
 
 /// One connection attempt, answered under its session record and request id.
 pub(super) struct Handshake {
@@ -32,7 +32,7 @@ impl Handshake {
         query: &[(String, String)],
     ) -> Handshake {
         let rid = request_id();
-        let id = sessions::open(&shared, &rid, query, headers);
+        let id = sessions::open(&shared.dg, &rid, query, headers);
         Handshake { shared, id, rid }
     }
 
@@ -63,11 +63,13 @@ impl Handshake {
                 Err(resp)
             }
             Fault::Drop | Fault::Truncated => {
-                with_session(&self.shared, self.id, |s| s.ended = Some("dropped".into()));
+                with_session(&self.shared.dg, self.id, |s| {
+                    s.ended = Some("dropped".into())
+                });
                 Err(drop_connection())
             }
             Fault::Html | Fault::MalformedJson => {
-                with_session(&self.shared, self.id, |s| {
+                with_session(&self.shared.dg, self.id, |s| {
                     s.status = 200;
                     s.ended = Some("refused".into());
                 });
@@ -129,7 +131,7 @@ impl Handshake {
 
     /// A refused handshake: status, `dg-error`, `dg-request-id`, Deepgram's JSON error body.
     fn refuse(&self, status: StatusCode, message: &str) -> Response {
-        with_session(&self.shared, self.id, |s| {
+        with_session(&self.shared.dg, self.id, |s| {
             s.status = status.as_u16();
             s.ended = Some("refused".into());
         });

@@ -15,7 +15,7 @@
 mod handshake;
 mod params;
 pub mod script;
-mod sessions;
+pub(crate) mod sessions;
 mod socket;
 
 use std::sync::Arc;
@@ -27,7 +27,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use crate::Shared;
+use crate::shared::Shared;
 use handshake::Handshake;
 pub use params::{MODELS, TIMECODE_PARAM};
 pub use script::{Script, Turn};

@@ -2,6 +2,7 @@
 //! [`DeepgramSession`] per connection attempt, bounded so a long run stays small.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
@@ -9,7 +10,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::script::Script;
-use crate::Shared;
 use crate::faults::lock;
 use crate::record::header_pairs;
 use crate::sha256::Sha256;
@@ -140,20 +140,21 @@ impl DgState {
     }
 }
 
-pub(super) fn with_session(shared: &Shared, id: usize, f: impl FnOnce(&mut DeepgramSession)) {
-    if let Some(s) = lock(&shared.dg).sessions.get_mut(id) {
+/// Updates session `id`'s record (a no-op if recordings were cleared meanwhile).
+pub(super) fn with_session(dg: &Mutex<DgState>, id: usize, f: impl FnOnce(&mut DeepgramSession)) {
+    if let Some(s) = lock(dg).sessions.get_mut(id) {
         f(s);
     }
 }
 
 /// Records a new connection attempt (status 0 until the handshake is answered); its id.
 pub(super) fn open(
-    shared: &Shared,
+    dg: &Mutex<DgState>,
     request_id: &str,
     query: &[(String, String)],
     headers: &HeaderMap,
 ) -> usize {
-    let mut dg = lock(&shared.dg);
+    let mut dg = lock(dg);
     let id = dg.sessions.len();
     // Raw audio is kept for the most recent sessions only, so a long demo with many
     // reconnects stays bounded (hashes and counters are kept for all).

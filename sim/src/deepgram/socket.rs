@@ -20,9 +20,9 @@ use tokio::time::Instant;
 use super::params::Params;
 use super::script::{Player, PlayerOptions, Script};
 use super::sessions::{ARRIVALS_KEEP, AUDIO_KEEP_LIMIT, with_session};
-use crate::Shared;
 use crate::faults::{Fault, lock};
 use crate::sha256::Sha256;
+use crate::shared::Shared;
 
 /// The first bytes of an audio stream the simulator treats as undecodable (close 1008
 /// `DATA-0000`), besides the [`Fault::Undecodable`] fault.
@@ -145,7 +145,7 @@ impl Session {
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Continue,
                     Some(Ok(Message::Binary(audio))) => {
                         if audio.is_empty() {
-                            with_session(&self.shared, self.id, |s| s.empty_frames += 1);
+                            with_session(&self.shared.dg, self.id, |s| s.empty_frames += 1);
                             Step::Continue
                         } else {
                             deadline = deadline_after(idle);
@@ -170,7 +170,7 @@ impl Session {
                         reason: reason.into(),
                     })))
                     .await;
-                with_session(&self.shared, self.id, |s| {
+                with_session(&self.shared.dg, self.id, |s| {
                     s.close_code = Some(code);
                     s.close_reason = Some(reason.to_string());
                 });
@@ -189,7 +189,9 @@ impl Session {
             Step::Drop(why) | Step::Ended(why) => why,
             Step::Continue => "closed_by_server",
         };
-        with_session(&self.shared, self.id, |s| s.ended = Some(ended.to_string()));
+        with_session(&self.shared.dg, self.id, |s| {
+            s.ended = Some(ended.to_string())
+        });
     }
 
     fn audio_seconds(&self, total: u64) -> f64 {
@@ -202,7 +204,7 @@ impl Session {
         }
         for m in msgs {
             let text = m.to_string();
-            with_session(&self.shared, self.id, |s| s.sent.push(m));
+            with_session(&self.shared.dg, self.id, |s| s.sent.push(m));
             if socket.send(Message::Text(text.into())).await.is_err() {
                 return false;
             }
@@ -238,7 +240,7 @@ impl Session {
         let secs = self.audio_seconds(*total);
         let digest = hasher.hex();
         let n = *total;
-        with_session(&self.shared, self.id, |s| {
+        with_session(&self.shared.dg, self.id, |s| {
             s.bytes_received = n;
             s.audio_frames += 1;
             s.audio_seconds = secs;
@@ -283,11 +285,11 @@ impl Session {
         match kind {
             "KeepAlive" => {
                 *deadline = deadline_after(idle);
-                with_session(&self.shared, self.id, |s| s.keep_alives += 1);
+                with_session(&self.shared.dg, self.id, |s| s.keep_alives += 1);
                 Step::Continue
             }
             "Finalize" => {
-                with_session(&self.shared, self.id, |s| s.finalizes += 1);
+                with_session(&self.shared.dg, self.id, |s| s.finalizes += 1);
                 let channel = parsed
                     .as_ref()
                     .and_then(|v| v.get("channel"))
@@ -301,7 +303,7 @@ impl Session {
                 }
             }
             "CloseStream" => {
-                with_session(&self.shared, self.id, |s| s.close_streams += 1);
+                with_session(&self.shared.dg, self.id, |s| s.close_streams += 1);
                 if silent {
                     return Step::Continue;
                 }
@@ -329,7 +331,7 @@ impl Session {
                 }
             }
             _ => {
-                with_session(&self.shared, self.id, |s| {
+                with_session(&self.shared.dg, self.id, |s| {
                     s.other_text_frames.push(text.chars().take(1000).collect());
                 });
                 Step::Continue

@@ -25,9 +25,9 @@ use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use serde_json::Value;
 
-use crate::Shared;
 use crate::faults::{Endpoint, lock};
 use crate::intake::intake;
+use crate::shared::Shared;
 use respond::Completion;
 
 /// `POST /v1/chat/completions`
