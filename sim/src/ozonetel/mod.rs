@@ -1,8 +1,30 @@
 //! The Ozonetel CloudAgent stand-in: tokens, live calls, call control, recording and reports.
 //!
-//! Paths, bodies and answers follow `shared/reference/ozonetel.md`. Errors come back with HTTP 200
-//! and the failure in the body, as Ozonetel does; the status spellings differ per endpoint on
-//! purpose (`false`, `Error`, `fail`, `success`, `Success`) because the client must cope with all.
+//! Paths, bodies and answers follow Ozonetel's public API reference,
+//! <https://docs.ozonetel.com/reference>: "Call Control in Conference" with token
+//! (<https://docs.ozonetel.com/reference/post_ca-apis-callcontrol-v4>) or basic authentication
+//! (<https://docs.ozonetel.com/reference/post_ca-apis-callcontrol-v4-1>), "Fetch CDR Details"
+//! (<https://docs.ozonetel.com/reference/get_ca-reports-fetchcdrdetails>), and the "Generate
+//! Token", abandoned-calls, CDR-by-UCID and recording pages beside them. The facts kept here:
+//!
+//! - Errors come back with HTTP 200 and the failure in the body; the status spellings differ per
+//!   endpoint on purpose (`false`, `Error`, `fail`, `success`, `Success`) because the client must
+//!   cope with all (`wire.rs` holds the shapes).
+//! - TOKEN_AUTH accounts send `Authorization: Bearer <token>` and `userName` in the body;
+//!   BASIC_AUTH accounts send an `apiKey` header. A token lives 60 minutes, each generation
+//!   supersedes the account's earlier tokens, and 10 may be generated per rolling hour
+//!   (`auth.rs`).
+//! - `conferenceNumber` is `0` + 10 digits on Indian accounts and `+` country code + number on
+//!   international ones; KICK_CALL takes the number of the party to drop (the agent's number
+//!   drops the agent) (`calls.rs`).
+//! - The CDR endpoints answer one calendar day per request, up to 15 days back, at most 2
+//!   requests a minute per account across all of them, with times as `YYYY-MM-DD HH:MM:SS`
+//!   (`reports.rs`).
+//! - UCIDs and CallIDs exceed 2^53 (`live.rs`, `history.rs`).
+//!
+//! Imports flow one way: the handlers (`auth.rs`; `calls.rs` and `reports.rs`, which use
+//! `auth.rs`) → `state.rs` (what is remembered) → `history.rs` (finished calls) → `live.rs`
+//! (live calls) → `wire.rs`; `account.rs` is a leaf. No file here imports this one.
 
 mod account;
 pub(crate) mod auth;
