@@ -7,6 +7,7 @@
 //! need `sample_rate`; `utterance_end_ms` needs `interim_results=true`; `keyterm` is Nova-3
 //! only and `keywords` is not Nova-3.
 
+use super::script::PlayerOptions;
 use super::sessions::DgState;
 
 /// Models the stand-in accepts (anything else is refused with 400, like an unknown model).
@@ -41,17 +42,10 @@ pub const TIMECODE_PARAM: &str = "sim_timecode";
 
 /// Parsed connection parameters.
 pub(super) struct Params {
-    pub model: String,
+    /// What shapes the results (the request id and model UUID are the session's to fill in).
+    pub recognition: PlayerOptions,
     /// Bytes per second of audio for the stream.
     pub bytes_per_second: f64,
-    pub channels: usize,
-    pub multichannel: bool,
-    pub interim_results: bool,
-    pub punctuate: bool,
-    pub vad_events: bool,
-    pub diarize: bool,
-    pub endpointing: bool,
-    pub utterance_end_ms: Option<u64>,
     /// A registered script's name (`sim_script`).
     pub script: Option<String>,
     /// `sim_timecode=true`: the audio carries its own position in the call (see
@@ -115,16 +109,19 @@ pub(super) fn parse(pairs: &[(String, String)], dg: &DgState) -> Result<Params, 
         Some(name) => return Err(format!("Unknown sim_script '{name}'")),
     };
     Ok(Params {
-        model,
+        recognition: PlayerOptions {
+            channels: audio.channels,
+            multichannel,
+            interim_results,
+            punctuate,
+            vad_events,
+            diarize,
+            endpointing,
+            utterance_end_ms,
+            model_name: model,
+            ..PlayerOptions::default()
+        },
         bytes_per_second: audio.bytes_per_second,
-        channels: audio.channels,
-        multichannel,
-        interim_results,
-        punctuate,
-        vad_events,
-        diarize,
-        endpointing,
-        utterance_end_ms,
         script,
         timecode,
     })

@@ -90,30 +90,24 @@ impl Session {
             script
         };
         let player_opts = PlayerOptions {
-            channels: params.channels,
-            multichannel: params.multichannel,
-            interim_results: params.interim_results,
-            punctuate: params.punctuate,
-            vad_events: params.vad_events,
-            diarize: params.diarize,
-            endpointing: params.endpointing,
-            utterance_end_ms: params.utterance_end_ms,
             request_id: rid.to_string(),
-            model_name: params.model.clone(),
             model_uuid: MODEL_UUID.into(),
+            ..params.recognition.clone()
         };
+        let channels = player_opts.channels;
+        let model = player_opts.model_name.clone();
         let player = Player::new(&script, player_opts.clone());
         let timecode = params.timecode.then(|| Timecode {
             script,
             opts: player_opts,
-            sample_rate: params.bytes_per_second / (2.0 * params.channels as f64),
+            sample_rate: params.bytes_per_second / (2.0 * channels as f64),
         });
         Session {
             shared,
             id,
             rid: rid.to_string(),
-            model: params.model.clone(),
-            channels: params.channels,
+            model,
+            channels,
             bytes_per_second: params.bytes_per_second,
             player,
             fault,
