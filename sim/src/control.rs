@@ -15,9 +15,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::deepgram::Script;
+use crate::error::SimError;
 use crate::faults::{Endpoint, Fault, Times, lock};
-use crate::ozonetel::{Account, NewCall, PastCall, auth, calls, reports};
-use crate::{Script, Shared, SimError};
+use crate::ozonetel::{Account, NewCall, PastCall, auth, calls, live, reports, wire};
+use crate::shared::Shared;
 
 pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
@@ -107,7 +109,7 @@ async fn list_calls(State(s): State<Arc<Shared>>) -> Response {
     let calls: Vec<_> = lock(&s.oz)
         .calls
         .values()
-        .map(|c| calls::snapshot(c, tz, None))
+        .map(|c| live::snapshot(c, tz, None))
         .collect();
     ok(calls)
 }
@@ -132,7 +134,7 @@ async fn get_call(State(s): State<Arc<Shared>>, Path(ucid): Path<String>) -> Res
     let snap = state
         .calls
         .get(&ucid)
-        .map(|c| calls::snapshot(c, tz, None))
+        .map(|c| live::snapshot(c, tz, None))
         .or_else(|| state.ended_calls.get(&ucid).cloned());
     match snap {
         Some(c) => ok(c),
@@ -156,7 +158,7 @@ async fn end_call(State(s): State<Arc<Shared>>, Path(ucid): Path<String>, body: 
     let at = match req.at.as_deref() {
         None => s.clock.now(),
         Some(t) => {
-            match NaiveDateTime::parse_from_str(&t.replace('T', " "), reports::DATE_TIME_FORMAT) {
+            match NaiveDateTime::parse_from_str(&t.replace('T', " "), wire::DATE_TIME_FORMAT) {
                 Ok(local) => s.clock.local_to_utc(local),
                 Err(_) => return err(StatusCode::BAD_REQUEST, "at must be YYYY-MM-DD HH:MM:SS"),
             }
@@ -276,7 +278,7 @@ async fn clear_faults(State(s): State<Arc<Shared>>) -> Response {
 fn clock_json(s: &Shared) -> Value {
     json!({
         "now_utc": s.clock.now().to_rfc3339(),
-        "now_local": s.clock.now_naive_local().format(reports::DATE_TIME_FORMAT).to_string(),
+        "now_local": s.clock.now_naive_local().format(wire::DATE_TIME_FORMAT).to_string(),
         "timezone": s.clock.timezone().to_string(),
     })
 }
@@ -319,7 +321,7 @@ async fn set_clock(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
         Err(r) => return r,
     };
     if let Some(local) = req.now_local {
-        match NaiveDateTime::parse_from_str(&local.replace('T', " "), reports::DATE_TIME_FORMAT) {
+        match NaiveDateTime::parse_from_str(&local.replace('T', " "), wire::DATE_TIME_FORMAT) {
             Ok(t) => s.clock.set_now_local(t),
             Err(_) => {
                 return err(

@@ -199,12 +199,7 @@ pub(crate) async fn http_fault(
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Option<Response> {
     match fault {
-        Fault::Delay { ms } => {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(ms)) => None,
-                _ = stopped(shutdown) => Some(drop_connection()),
-            }
-        }
+        Fault::Delay { ms } => delay(ms, shutdown).await,
         Fault::Status { status } | Fault::RefuseHandshake { status } => {
             Some(status_response(status, dialect))
         }
@@ -239,6 +234,18 @@ pub(crate) async fn http_fault(
             stopped(shutdown).await;
             Some(drop_connection())
         }
+    }
+}
+
+/// Waits `ms` milliseconds; `None` = carry on, `Some` = the simulator stopped meanwhile (the
+/// connection is dropped).
+pub(crate) async fn delay(
+    ms: u64,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Response> {
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_millis(ms)) => None,
+        _ = stopped(shutdown) => Some(drop_connection()),
     }
 }
 

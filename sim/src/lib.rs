@@ -81,11 +81,14 @@
 pub mod clock;
 mod control;
 pub mod deepgram;
+mod error;
 pub mod faults;
+mod intake;
 mod openai;
 pub mod ozonetel;
 mod record;
 mod sha256;
+mod shared;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -101,6 +104,7 @@ use tokio::task::JoinHandle;
 
 pub use clock::SimClock;
 pub use deepgram::{DeepgramSession, Script, Turn};
+pub use error::SimError;
 pub use faults::{ArmedFault, Endpoint, Fault, Times};
 pub use ozonetel::{
     Account, AuthMode, CallSnapshot, NewCall, Participant, PartyRole, PastCall, PhoneRegion,
@@ -109,6 +113,8 @@ pub use ozonetel::{
 pub use record::RecordedRequest;
 
 use faults::{FaultBook, lock};
+use ozonetel::state::OzState;
+use shared::Shared;
 
 /// The default account's `userName`.
 pub const DEFAULT_USER_NAME: &str = "acme";
@@ -118,51 +124,6 @@ pub const DEFAULT_API_KEY: &str = "sim-api-key";
 pub const DEEPGRAM_KEY: &str = "sim-deepgram-key";
 /// The OpenAI API key the simulator accepts (`Authorization: Bearer sim-openai-key`).
 pub const OPENAI_KEY: &str = "sim-openai-key";
-
-/// Errors from the handle's seeding and control methods.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SimError {
-    /// No account with this `userName`.
-    UnknownAccount(String),
-    /// A UCID must be digits that fit in a u64.
-    InvalidUcid(String),
-    /// The UCID is already used by a live or ended call.
-    DuplicateUcid(String),
-    /// No live call with this UCID.
-    UnknownCall(String),
-    /// The conversation script is invalid.
-    InvalidScript(String),
-    /// A seeded call's fields are out of range.
-    InvalidCall(String),
-}
-
-impl std::fmt::Display for SimError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SimError::UnknownAccount(a) => write!(f, "unknown account '{a}'"),
-            SimError::InvalidUcid(u) => write!(f, "invalid ucid '{u}': expected digits"),
-            SimError::DuplicateUcid(u) => write!(f, "ucid '{u}' is already in use"),
-            SimError::UnknownCall(u) => write!(f, "no live call with ucid '{u}'"),
-            SimError::InvalidScript(why) => write!(f, "invalid script: {why}"),
-            SimError::InvalidCall(why) => write!(f, "invalid call: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for SimError {}
-
-/// State shared by every handler.
-pub(crate) struct Shared {
-    pub clock: SimClock,
-    pub faults: FaultBook,
-    pub oz: Mutex<ozonetel::OzState>,
-    pub dg: Mutex<deepgram::DgState>,
-    pub openai: Mutex<Vec<RecordedRequest>>,
-    pub openai_key: String,
-    pub default_account: String,
-    pub shutdown: watch::Receiver<bool>,
-    pub addr: SocketAddr,
-}
 
 /// Configures a [`Simulator`] before it starts.
 #[derive(Debug, Clone)]
@@ -276,7 +237,7 @@ impl SimulatorBuilder {
             .default_account
             .or_else(|| self.accounts.first().map(|a| a.user_name.clone()))
             .unwrap_or_else(|| DEFAULT_USER_NAME.to_string());
-        let mut oz = ozonetel::OzState::default();
+        let mut oz = OzState::default();
         for a in self.accounts {
             oz.accounts.insert(a.user_name.clone(), a);
         }
@@ -422,7 +383,7 @@ impl Simulator {
         state
             .calls
             .get(ucid.trim())
-            .map(|c| ozonetel::calls::snapshot(c, tz, None))
+            .map(|c| ozonetel::live::snapshot(c, tz, None))
             .or_else(|| state.ended_calls.get(ucid.trim()).cloned())
     }
 
@@ -432,7 +393,7 @@ impl Simulator {
         lock(&self.shared.oz)
             .calls
             .values()
-            .map(|c| ozonetel::calls::snapshot(c, tz, None))
+            .map(|c| ozonetel::live::snapshot(c, tz, None))
             .collect()
     }
 

@@ -4,7 +4,6 @@
 //! invalidates every earlier token of the account (so two processes generating in turn keep
 //! kicking each other out), and at most 10 tokens may be generated per rolling hour.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -17,9 +16,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Account, AuthMode, OzState, false_with_data, intake, parse_object, str_field};
-use crate::Shared;
+use super::account::{Account, AuthMode};
+use super::state::{Issued, OzState, TokenBook};
+use super::wire::{false_with_data, parse_object, str_field};
 use crate::faults::{Endpoint, lock};
+use crate::intake::intake;
+use crate::shared::Shared;
 
 /// How long a token is valid.
 pub(crate) const TOKEN_LIFETIME_SECS: i64 = 60 * 60;
@@ -28,22 +30,6 @@ pub(crate) const GENERATIONS_PER_HOUR: usize = 10;
 /// The answer to the 11th generation within an hour (Ozonetel's wording is not public).
 pub(crate) const GENERATION_LIMIT_MESSAGE: &str =
     "Token generation limit exceeded. Only 10 tokens can be generated per hour";
-
-#[derive(Debug, Clone)]
-pub(crate) struct Issued {
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// One account's token history.
-#[derive(Debug, Default)]
-pub(crate) struct TokenBook {
-    /// Every token ever issued, oldest first; the last one is the only valid one.
-    pub issued: Vec<Issued>,
-    /// Generation times within the last hour (pruned lazily).
-    pub recent: VecDeque<DateTime<Utc>>,
-    pub total: u64,
-}
 
 /// What the simulator knows about an account's tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

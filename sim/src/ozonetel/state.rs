@@ -1,0 +1,58 @@
+//! Everything the Ozonetel stand-in remembers, in one place behind one lock.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use super::account::Account;
+use super::history::HistoryEntry;
+use super::live::{CallSnapshot, LiveCall};
+use crate::record::RecordedRequest;
+
+/// Everything the Ozonetel stand-in remembers.
+#[derive(Debug, Default)]
+pub(crate) struct OzState {
+    pub accounts: HashMap<String, Account>,
+    pub tokens: HashMap<String, TokenBook>,
+    pub calls: BTreeMap<String, LiveCall>,
+    pub history: Vec<HistoryEntry>,
+    pub ended_calls: BTreeMap<String, CallSnapshot>,
+    pub cdr_requests: HashMap<String, VecDeque<DateTime<Utc>>>,
+    pub requests: Vec<RecordedRequest>,
+    pub next_seq: u64,
+}
+
+impl OzState {
+    /// A fresh UCID above 2^53, like Ozonetel's 17-digit ids.
+    pub fn next_ucid(&mut self) -> u64 {
+        self.next_seq += 1;
+        31_733_467_784_618_213 + self.next_seq * 7_919
+    }
+
+    /// A fresh CallID above 2^53 (distinct from UCIDs).
+    pub fn next_call_id(&mut self) -> u64 {
+        self.next_seq += 1;
+        31_733_467_700_000_000 + self.next_seq * 104_729
+    }
+
+    pub fn ucid_in_use(&self, ucid: &str) -> bool {
+        self.calls.contains_key(ucid) || self.history.iter().any(|h| h.ucid.to_string() == ucid)
+    }
+}
+
+/// One issued token.
+#[derive(Debug, Clone)]
+pub(crate) struct Issued {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One account's token history.
+#[derive(Debug, Default)]
+pub(crate) struct TokenBook {
+    /// Every token ever issued, oldest first; the last one is the only valid one.
+    pub issued: Vec<Issued>,
+    /// Generation times within the last hour (pruned lazily).
+    pub recent: VecDeque<DateTime<Utc>>,
+    pub total: u64,
+}
