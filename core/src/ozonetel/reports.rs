@@ -473,7 +473,13 @@ impl Client {
         {
             fields.insert("campaignName".into(), c.into());
         }
-        let request = Request::json(self, Method::GET, ABANDONED_PATH, fields, Resend::Transient);
+        let request = Request::json(
+            self.user_name(),
+            Method::GET,
+            ABANDONED_PATH,
+            fields,
+            Resend::Transient,
+        );
         let object = self
             .execute(&request)
             .await
@@ -520,7 +526,7 @@ impl Client {
                 next_request_in: if done {
                     Duration::ZERO
                 } else {
-                    self.inner.cdr_pacer.delay().await
+                    self.transport().cdr_pacer().delay().await
                 },
             });
         }
@@ -561,7 +567,13 @@ impl Client {
         fields.insert("toDate".into(), to.format(WIRE_FORMAT).to_string().into());
         let request = Request {
             paced: true,
-            ..Request::json(self, Method::GET, path, fields, Resend::Transient)
+            ..Request::json(
+                self.user_name(),
+                Method::GET,
+                path,
+                fields,
+                Resend::Transient,
+            )
         };
         let object = self.execute(&request).await?;
         match object.get("details") {
