@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::envelope::{self, Verdict};
 use super::pacer::Pacer;
+use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 
 /// How idempotent requests retry transient failures (connect errors, timeouts, 5xx, 429).
@@ -30,7 +31,8 @@ use crate::error::{Error, Result};
 pub struct RetryPolicy {
     /// Total attempts, the first included (1 = no retries).
     pub max_attempts: u32,
-    /// The first backoff ceiling; doubles each retry ("full jitter": a random wait below it).
+    /// The first backoff ceiling; doubles each retry. The wait is a random point in the
+    /// ceiling's upper half, and never less than a `Retry-After` (the crate's one backoff rule).
     pub base_delay: Duration,
     /// The largest backoff ceiling.
     pub max_delay: Duration,
@@ -58,12 +60,13 @@ impl RetryPolicy {
         }
     }
 
-    fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = self
-            .base_delay
-            .saturating_mul(1u32 << retry.min(16))
-            .min(self.max_delay);
-        ceiling.mul_f64(rand::random::<f64>())
+    /// The wait before retry `retry` (0-based), after a failure that may carry `Retry-After`.
+    fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        Backoff {
+            initial: self.base_delay,
+            max: self.max_delay,
+        }
+        .wait(retry, retry_after)
     }
 }
 
@@ -237,11 +240,10 @@ impl Transport {
                     error
                 });
             }
-            let wait = match retry_after {
-                Some(wait) if wait > policy.max_retry_after => return Err(error),
-                Some(wait) => wait,
-                None => policy.backoff(attempt - 1),
-            };
+            if retry_after.is_some_and(|wait| wait > policy.max_retry_after) {
+                return Err(error);
+            }
+            let wait = policy.wait(attempt - 1, retry_after);
             if Instant::now() + wait >= deadline {
                 return Err(error.context(&format!(
                     "gave up after {attempt} attempts within the {} ms deadline",
