@@ -429,13 +429,10 @@ pub struct CdrProgress {
     pub days_total: usize,
     /// Records fetched so far.
     pub records_so_far: usize,
-    /// How long the next day's request must wait for Ozonetel's rate limit (zero when done).
-    #[serde(serialize_with = "duration_ms")]
+    /// How long the next day's request must wait for Ozonetel's rate limit (zero when done;
+    /// whole milliseconds in JSON, `nextRequestIn`).
+    #[serde(serialize_with = "crate::serde_util::millis")]
     pub next_request_in: Duration,
-}
-
-fn duration_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_millis() as u64)
 }
 
 impl Client {
