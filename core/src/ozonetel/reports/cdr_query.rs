@@ -13,7 +13,8 @@ pub const CDR_MAX_DAYS_BACK: u64 = 15;
 
 /// A call-history query: a time window (account local time) and optional filters.
 ///
-/// The window may span several days; [`Client::call_records`] splits it per day.
+/// The window may span several days;
+/// [`Client::call_records`](crate::ozonetel::Client::call_records) splits it per day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecordsQuery {
     /// Start (inclusive).
