@@ -97,7 +97,7 @@ typedef enum helix_event_kind {
   /**
    * Recognised speech: `{"type":"transcript","isFinal":true,"segment":{"speaker":"customer",
    * "channel":1,"start":4.0,"end":6.5,"text":"…","confidence":0.98,"words":[…],
-   * "speechFinal":true,"latency":120.0}}`. Interims (`isFinal` false) are for live display
+   * "speechFinal":true,"latency":120}}`. Interims (`isFinal` false) are for live display
    * and will be replaced; finals are the transcript.
    */
   HELIX_EVENT_TRANSCRIPT = 1,
@@ -112,7 +112,7 @@ typedef enum helix_event_kind {
   HELIX_EVENT_UTTERANCE_END = 3,
   /**
    * New suggestions for the agent: `{"type":"suggestion","items":[{"kind":"next_step",
-   * "text":"…"}],"trigger":"customer_turn_end","latency":35.0}` (`kind`: `answer`,
+   * "text":"…"}],"trigger":"customer_turn_end","latency":35}` (`kind`: `answer`,
    * `question`, `next_step`, `objection`, `compliance`, `info`, `other`; `trigger`:
    * `customer_turn_end` or `interval`; `latency` in milliseconds).
    */
@@ -618,9 +618,9 @@ enum helix_status helix_assist_metrics(const struct helix_assist *assist, char *
  *
  * ```json
  * {"transcript":{"segments":[{"speaker":"customer","channel":1,"start":4.0,"end":6.5,
- *   "text":"…","confidence":0.98,"words":[…],"speechFinal":true,"latency":120.0}]},
+ *   "text":"…","confidence":0.98,"words":[…],"speechFinal":true,"latency":120}]},
  *  "suggestions":[{"items":[{"kind":"next_step","text":"…"}],"trigger":"customer_turn_end",
- *   "latency":35.0}],
+ *   "latency":35}],
  *  "metrics":{…},"requestIds":["…"],"deepgramDuration":19.0,"complete":true,
  *  "error":null|{"code":"auth","message":"…"},"duration":20500}
  * ```

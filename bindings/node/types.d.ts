@@ -180,7 +180,7 @@ export interface CdrProgress {
   daysDone: number
   daysTotal: number
   recordsSoFar: number
-  /** How long the next day's request waits for the rate limit, in ms (0 when done). */
+  /** How long the next day's request waits for the rate limit, in whole ms (0 when done). */
   nextRequestIn: number
 }
 
@@ -442,7 +442,7 @@ export interface Segment {
   confidence: number
   words: Word[]
   speechFinal: boolean
-  /** Finals: ms from the audio reaching the socket to its final arriving. */
+  /** Finals: whole ms from the host's `sendAudio` of the segment's last audio byte to its final arriving; `null` for interims or when unknown. */
   latency: number | null
 }
 
@@ -457,11 +457,11 @@ export interface Suggestion {
 export interface SuggestionBatch {
   items: Suggestion[]
   trigger: 'customer_turn_end' | 'interval'
-  /** ms from request to answer. */
+  /** Whole ms from request to answer. */
   latency: number
 }
 
-/** A latency distribution, in ms. */
+/** A latency distribution, in whole ms. */
 export interface LatencyStats {
   count: number
   mean: number
@@ -499,7 +499,7 @@ export interface CallSummary {
   complete: boolean
   /** The error that ended the session early, if one did. */
   error: { code: ErrorCode; message: string } | null
-  /** How long the session ran, in ms. */
+  /** How long the session ran, in whole ms. */
   duration: number
 }
 

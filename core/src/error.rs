@@ -14,8 +14,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong, at the level a caller acts on.
 ///
 /// Messages say what happened and what to do next. They never contain an API key or a token:
-/// every constructor that takes upstream text goes through redaction first (see
-/// [`crate::ozonetel`]'s HTTP layer).
+/// upstream text is scrubbed of the credentials a request carried, and every Ozonetel error is
+/// redacted once more as it leaves the client.
+///
+/// There is no [`source()`](std::error::Error::source) chain, on purpose: the errors underneath
+/// (reqwest's, tungstenite's, async-openai's) can carry a URL with the API key in its query
+/// (`Record.php`), a request's headers, or an echoed body, and a chain would hand them to any
+/// host that walks it — outside the redaction. Their useful words are folded into the message
+/// instead (`cannot reach Ozonetel: error sending request: connection refused`), already
+/// scrubbed, and the value stays `Clone + PartialEq` so tests and bindings can compare it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

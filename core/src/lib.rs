@@ -38,6 +38,7 @@
 //! ```
 
 pub mod assist;
+mod backoff;
 mod error;
 pub mod ozonetel;
 mod range;

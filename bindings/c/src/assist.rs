@@ -359,9 +359,9 @@ pub extern "C" fn helix_assist_metrics(
 ///
 /// ```json
 /// {"transcript":{"segments":[{"speaker":"customer","channel":1,"start":4.0,"end":6.5,
-///   "text":"…","confidence":0.98,"words":[…],"speechFinal":true,"latency":120.0}]},
+///   "text":"…","confidence":0.98,"words":[…],"speechFinal":true,"latency":120}]},
 ///  "suggestions":[{"items":[{"kind":"next_step","text":"…"}],"trigger":"customer_turn_end",
-///   "latency":35.0}],
+///   "latency":35}],
 ///  "metrics":{…},"requestIds":["…"],"deepgramDuration":19.0,"complete":true,
 ///  "error":null|{"code":"auth","message":"…"},"duration":20500}
 /// ```

@@ -20,7 +20,7 @@ use crate::error::{Failure, FfiResult, helix_status};
 pub enum helix_event_kind {
     /// Recognised speech: `{"type":"transcript","isFinal":true,"segment":{"speaker":"customer",
     /// "channel":1,"start":4.0,"end":6.5,"text":"…","confidence":0.98,"words":[…],
-    /// "speechFinal":true,"latency":120.0}}`. Interims (`isFinal` false) are for live display
+    /// "speechFinal":true,"latency":120}}`. Interims (`isFinal` false) are for live display
     /// and will be replaced; finals are the transcript.
     HELIX_EVENT_TRANSCRIPT = 1,
     /// Voice activity began: `{"type":"speechStarted","speaker":"agent","channel":0,"at":1.0}`.
@@ -29,7 +29,7 @@ pub enum helix_event_kind {
     /// "lastWordEnd":6.5}`.
     HELIX_EVENT_UTTERANCE_END = 3,
     /// New suggestions for the agent: `{"type":"suggestion","items":[{"kind":"next_step",
-    /// "text":"…"}],"trigger":"customer_turn_end","latency":35.0}` (`kind`: `answer`,
+    /// "text":"…"}],"trigger":"customer_turn_end","latency":35}` (`kind`: `answer`,
     /// `question`, `next_step`, `objection`, `compliance`, `info`, `other`; `trigger`:
     /// `customer_turn_end` or `interval`; `latency` in milliseconds).
     HELIX_EVENT_SUGGESTION = 4,

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use super::audio::AudioFormat;
 use super::lead::LeadContext;
 use super::transcript::Speaker;
+use crate::backoff::Backoff;
 use crate::range;
 use crate::{Error, Result};
 
@@ -163,7 +164,8 @@ impl Timing {
     }
 }
 
-/// Capped, jittered exponential backoff between reconnect attempts.
+/// Capped, jittered exponential backoff between reconnect attempts (the rule is the crate's
+/// one backoff: a random wait in the upper half of `initial_delay · 2^n`, capped at `max_delay`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReconnectPolicy {
     /// Delay before the first retry (default 250 ms; range 0..=600 000 ms); doubled after each
@@ -198,18 +200,15 @@ impl ReconnectPolicy {
         )
     }
 
-    /// The delay before attempt `attempt` (1-based): `initial · 2^(attempt-1)`, capped, with
-    /// "equal jitter" (a random point in the upper half) so many sessions that lost the same
-    /// server do not come back in lockstep.
+    /// The delay before attempt `attempt` (1-based): the crate's one backoff rule
+    /// (`crate::backoff`: `initial · 2^(attempt-1)`, capped, equal jitter — a random point in
+    /// the upper half) so many sessions that lost the same server do not come back in lockstep.
     pub(crate) fn delay(&self, attempt: u32) -> Duration {
-        let exp = attempt.saturating_sub(1).min(20);
-        let base = self
-            .initial_delay
-            .saturating_mul(1u32 << exp)
-            .min(self.max_delay);
-        let half = base / 2;
-        let jitter = half.mul_f64(rand::random::<f64>());
-        half + jitter
+        Backoff {
+            initial: self.initial_delay,
+            max: self.max_delay,
+        }
+        .wait(attempt.saturating_sub(1), None)
     }
 }
 

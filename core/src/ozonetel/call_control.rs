@@ -133,7 +133,7 @@ impl Client {
             // Setting hold or mute twice leaves the call as asked.
             Resend::Transient
         };
-        let request = Request::json(self, Method::POST, PATH, fields, resend);
+        let request = Request::json(self.user_name(), Method::POST, PATH, fields, resend);
         let object = self
             .execute(&request)
             .await

@@ -312,8 +312,10 @@ mod tests {
         }
     }
 
-    /// Every refusal sentence in the reference (`shared/reference/ozonetel.md`), the agent
-    /// desk's included, with the code it must get.
+    /// Every refusal sentence Ozonetel's public API reference (<https://docs.ozonetel.com/reference>)
+    /// gives for the endpoints this crate calls — token, call control, recording, reports, and
+    /// the agent desk's login, state, dial and disposition — with the code it must get. The
+    /// lists below are those sentences; a new one Ozonetel documents belongs here.
     #[test]
     fn every_documented_sentence_gets_its_code() {
         let auth = [

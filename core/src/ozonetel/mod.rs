@@ -4,6 +4,7 @@
 //! 10-an-hour generation budget, GET-with-JSON-body reports, `Record.php`'s nested success,
 //! status spellings, UCIDs above 2^53, the CDR same-day/15-day/2-a-minute rules.
 
+mod builder;
 mod call_control;
 mod client;
 mod envelope;
@@ -20,8 +21,9 @@ mod transfer;
 mod transport;
 mod watcher;
 
+pub use builder::{ClientBuilder, DEFAULT_BASE_URL};
 pub use call_control::{CallAction, CallControlResponse};
-pub use client::{AuthMode, Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use client::{AuthMode, Client};
 pub use phone::{Region, normalize_phone};
 pub use recording::RecordingResponse;
 #[cfg(feature = "redis")]

@@ -1,5 +1,11 @@
-//! Sending one Ozonetel request: auth headers, timeouts, the one retry policy, the envelope,
-//! the token refresh-and-retry, and redaction of every error that leaves.
+//! Sending one Ozonetel request: credentials, timeouts, the one retry policy inside one overall
+//! deadline, the CDR pacer's slot before each attempt, the envelope, and scrubbing of what an
+//! answer could quote back.
+//!
+//! A [`Transport`] knows nothing of tokens: the caller hands it the bearer token to send (or
+//! none), and it reports a token refusal as [`Verdict::TokenRejected`]. The token's life is
+//! `token.rs`; refreshing once after a refusal is `Client::execute` (`client.rs`). Imports run
+//! one way: client → token → transport → envelope.
 
 use std::time::Duration;
 
@@ -9,8 +15,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use super::client::{AuthMode, Client};
 use super::envelope::{self, Verdict};
+use super::pacer::Pacer;
+use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 
 /// How idempotent requests retry transient failures (connect errors, timeouts, 5xx, 429).
@@ -24,7 +31,8 @@ use crate::error::{Error, Result};
 pub struct RetryPolicy {
     /// Total attempts, the first included (1 = no retries).
     pub max_attempts: u32,
-    /// The first backoff ceiling; doubles each retry ("full jitter": a random wait below it).
+    /// The first backoff ceiling; doubles each retry. The wait is a random point in the
+    /// ceiling's upper half, and never less than a `Retry-After` (the crate's one backoff rule).
     pub base_delay: Duration,
     /// The largest backoff ceiling.
     pub max_delay: Duration,
@@ -52,12 +60,13 @@ impl RetryPolicy {
         }
     }
 
-    fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = self
-            .base_delay
-            .saturating_mul(1u32 << retry.min(16))
-            .min(self.max_delay);
-        ceiling.mul_f64(rand::random::<f64>())
+    /// The wait before retry `retry` (0-based), after a failure that may carry `Retry-After`.
+    fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        Backoff {
+            initial: self.base_delay,
+            max: self.max_delay,
+        }
+        .wait(retry, retry_after)
     }
 }
 
@@ -98,14 +107,14 @@ pub(crate) struct Request {
 impl Request {
     /// A request whose JSON body carries `userName` plus `fields`.
     pub(crate) fn json(
-        client: &Client,
+        user_name: &str,
         method: Method,
         path: &'static str,
         fields: Map<String, Value>,
         resend: Resend,
     ) -> Self {
         let mut body = Map::new();
-        body.insert("userName".into(), Value::String(client.user_name().into()));
+        body.insert("userName".into(), Value::String(user_name.into()));
         body.extend(fields);
         Request {
             method,
@@ -119,69 +128,85 @@ impl Request {
     }
 }
 
-impl Client {
-    /// Sends `request` and returns the success object, handling token refresh, retries and
-    /// the envelope. Every error is redacted of the API key and the token before it leaves.
-    pub(crate) async fn execute(&self, request: &Request) -> Result<Map<String, Value>> {
-        let result = self.execute_inner(request).await;
-        result.map_err(|e| e.redact(self.api_key()))
+/// The one HTTP client of the process: its connection pool and TLS setup (root certificates,
+/// ~100 KB and tens of milliseconds to build) are shared by every client, whatever account
+/// it serves. Per-request timeouts are set on each request.
+fn shared_http() -> Result<reqwest::Client> {
+    static HTTP: std::sync::OnceLock<std::result::Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("helix-engage/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(|e| Error::Transport(format!("cannot build the HTTP client: {e}")))
+}
+
+/// What a [`Transport`] needs from the client's configuration, validated by the builder.
+pub(crate) struct Settings {
+    pub(crate) user_name: String,
+    pub(crate) api_key: SecretString,
+    /// Without a trailing slash.
+    pub(crate) base_url: String,
+    pub(crate) retry: RetryPolicy,
+    /// One attempt's limit.
+    pub(crate) timeout: Duration,
+    /// All attempts of one request together (retries, backoff, `Retry-After`).
+    pub(crate) overall_timeout: Duration,
+}
+
+/// The account's way to Ozonetel: the process-wide HTTP pool, the settings, and the account's
+/// CDR pacer (shared by clones of the client).
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    settings: Settings,
+    cdr_pacer: Pacer,
+}
+
+impl Transport {
+    pub(crate) fn new(settings: Settings, cdr_pacer: Pacer) -> Result<Self> {
+        Ok(Transport {
+            http: shared_http()?,
+            settings,
+            cdr_pacer,
+        })
     }
 
-    async fn execute_inner(&self, request: &Request) -> Result<Map<String, Value>> {
-        let uses_token = request.credentials == Credentials::Account
-            && self.config().auth_mode == AuthMode::Token;
-        let mut rejected: Option<SecretString> = None;
-        loop {
-            let token = if uses_token {
-                let rejected = rejected.as_ref().map(|t| t.expose_secret());
-                Some(self.inner.tokens.token(self, rejected).await?)
-            } else {
-                None
-            };
-            match self.send_with_retries(request, token.as_ref()).await? {
-                Verdict::Success(object) => return Ok(object),
-                Verdict::Failure(error) => return Err(error),
-                Verdict::TokenRejected(message) => {
-                    // Ozonetel refused the token before acting on the request, so one resend
-                    // is safe even for CONFERENCE and KICK_CALL.
-                    match (token, rejected.is_some()) {
-                        (Some(token), false) => {
-                            tracing::info!(path = request.path, %message, "token refused; refreshing once");
-                            rejected = Some(token);
-                        }
-                        _ => {
-                            let hint = if uses_token {
-                                "even after a token refresh"
-                            } else {
-                                "the account may be in token mode: use AuthMode::Token"
-                            };
-                            return Err(Error::auth(
-                                "ozonetel",
-                                format!("Ozonetel: {message} ({hint})"),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub(crate) fn user_name(&self) -> &str {
+        &self.settings.user_name
+    }
+
+    pub(crate) fn api_key(&self) -> &str {
+        self.settings.api_key.expose_secret()
+    }
+
+    pub(crate) fn cdr_pacer(&self) -> &Pacer {
+        &self.cdr_pacer
     }
 
     /// Sends `request` until it gets an answer worth returning, retrying what `resend` allows,
     /// all attempts within one overall deadline (`ClientBuilder::overall_timeout`) that starts
     /// when the first attempt is sent. A server that never answers costs that deadline, not
     /// the per-request timeout once per attempt.
-    pub(crate) async fn send_with_retries(
+    pub(crate) async fn send(
         &self,
         request: &Request,
         token: Option<&SecretString>,
     ) -> Result<Verdict> {
-        let config = self.config();
+        let config = &self.settings;
         let policy = config.retry;
         let mut attempt = 0;
         let mut deadline: Option<Instant> = None;
         loop {
             attempt += 1;
-            if request.paced && !self.inner.cdr_pacer.acquire(deadline).await {
+            if request.paced && !self.cdr_pacer.acquire(deadline).await {
                 return Err(Error::Timeout(format!(
                     "no CDR slot (Ozonetel allows 2 requests a minute) before the {} ms \
                      deadline; after {} attempts",
@@ -215,11 +240,10 @@ impl Client {
                     error
                 });
             }
-            let wait = match retry_after {
-                Some(wait) if wait > policy.max_retry_after => return Err(error),
-                Some(wait) => wait,
-                None => policy.backoff(attempt - 1),
-            };
+            if retry_after.is_some_and(|wait| wait > policy.max_retry_after) {
+                return Err(error);
+            }
+            let wait = policy.wait(attempt - 1, retry_after);
             if Instant::now() + wait >= deadline {
                 return Err(error.context(&format!(
                     "gave up after {attempt} attempts within the {} ms deadline",
@@ -237,10 +261,8 @@ impl Client {
         token: Option<&SecretString>,
         timeout: Duration,
     ) -> Result<Verdict, SendError> {
-        let config = self.config();
-        let url = format!("{}{}", config.base_url, request.path);
+        let url = format!("{}{}", self.settings.base_url, request.path);
         let mut builder = self
-            .inner
             .http
             .request(request.method.clone(), &url)
             .timeout(timeout);

@@ -24,6 +24,7 @@ use crate::assist::events::{AssistEvent, EventSink, WarningKind};
 use crate::assist::lead::LeadContext;
 use crate::assist::metrics::Metrics;
 use crate::assist::transcript::Speaker;
+use crate::backoff::Backoff;
 use crate::{Error, Result};
 
 /// What the session tells the engine.
@@ -270,21 +271,17 @@ impl Engine {
                     self.events.emit(AssistEvent::Error(err));
                     return;
                 }
-                let exp = self.failures.saturating_sub(1).min(16);
-                let mut delay = self
-                    .cfg
-                    .backoff_initial
-                    .saturating_mul(1u32 << exp)
-                    .min(self.cfg.backoff_max);
-                if let Error::RateLimited {
-                    retry_after: Some(after),
-                    ..
-                } = &err
-                {
-                    delay = delay.max(*after);
+                let retry_after = match &err {
+                    Error::RateLimited { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                // The crate's one backoff rule (`crate::backoff`): equal jitter, so many
+                // sessions do not retry in lockstep, and never sooner than a `Retry-After`.
+                let delay = Backoff {
+                    initial: self.cfg.backoff_initial,
+                    max: self.cfg.backoff_max,
                 }
-                // Jitter in the upper half so many sessions do not retry in lockstep.
-                let delay = delay / 2 + (delay / 2).mul_f64(rand::random::<f64>());
+                .wait(self.failures.saturating_sub(1), retry_after);
                 self.backoff_until = Some(Instant::now() + delay);
                 if done.trigger == SuggestionTrigger::CustomerTurnEnd {
                     // The customer is still waiting for an answer: retry as soon as allowed.

@@ -125,7 +125,10 @@ impl SuggestionLlm {
             .user_agent(super::super::deepgram::USER_AGENT)
             .build()
             .map_err(|e| Error::Transport(format!("could not build the HTTP client: {e}")))?;
-        // A zero elapsed-time budget turns async-openai's internal retry loop off.
+        // A zero elapsed-time budget turns async-openai's internal retry loop off. This is the
+        // `backoff` crate's only use: async-openai 0.29 retries 429s and 5xx for up to 15
+        // minutes by default, offers no other switch, and `with_backoff` takes this very type
+        // (it does not re-export it). Our own waits follow `crate::backoff`.
         let no_retry = backoff::ExponentialBackoff {
             max_elapsed_time: Some(Duration::ZERO),
             ..Default::default()

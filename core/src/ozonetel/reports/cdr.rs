@@ -1,0 +1,129 @@
+//! Fetching call history: per-day `fetchCDRDetails` requests through the account's CDR pacer,
+//! progress after each day, and one call's record by UCID (`fetchCdrByUCID`).
+
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::cdr_query::CallRecordsQuery;
+use super::cdr_record::CallRecord;
+use super::wire::{WIRE_FORMAT, decode_items};
+use crate::error::{Error, Result};
+use crate::ozonetel::client::Client;
+use crate::ozonetel::ids::validate_ucid;
+use crate::ozonetel::transport::{Request, Resend};
+
+const CDR_PATH: &str = "/ca_reports/fetchCDRDetails";
+const CDR_BY_UCID_PATH: &str = "/ca_reports/fetchCdrByUCID";
+
+/// How far a multi-day [`Client::call_records_with_progress`] has got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CdrProgress {
+    /// The day just fetched.
+    pub day: NaiveDate,
+    /// Days fetched so far, this one included.
+    pub days_done: usize,
+    /// Days in the query.
+    pub days_total: usize,
+    /// Records fetched so far.
+    pub records_so_far: usize,
+    /// How long the next day's request must wait for Ozonetel's rate limit (zero when done;
+    /// whole milliseconds in JSON, `nextRequestIn`).
+    #[serde(serialize_with = "crate::serde_util::millis")]
+    pub next_request_in: Duration,
+}
+impl Client {
+    /// Call history for a window of any length, split into per-day requests paced to
+    /// Ozonetel's 2 a minute (so a 3-day query takes about a minute).
+    pub async fn call_records(&self, query: &CallRecordsQuery) -> Result<Vec<CallRecord>> {
+        self.call_records_with_progress(query, |_| {}).await
+    }
+
+    /// [`call_records`](Self::call_records), calling `progress` after each day.
+    pub async fn call_records_with_progress(
+        &self,
+        query: &CallRecordsQuery,
+        mut progress: impl FnMut(&CdrProgress) + Send,
+    ) -> Result<Vec<CallRecord>> {
+        let windows = query.plan(self.local_now())?;
+        let filters = query.filters()?;
+        let mut records = Vec::new();
+        for (index, (from, to)) in windows.iter().enumerate() {
+            let day = self
+                .fetch_cdr(CDR_PATH, *from, *to, filters.clone())
+                .await
+                .map_err(|e| e.context(&format!("fetching call history for {}", from.date())))?;
+            records.extend(day);
+            let done = index + 1 == windows.len();
+            progress(&CdrProgress {
+                day: from.date(),
+                days_done: index + 1,
+                days_total: windows.len(),
+                records_so_far: records.len(),
+                next_request_in: if done {
+                    Duration::ZERO
+                } else {
+                    self.transport().cdr_pacer().delay().await
+                },
+            });
+        }
+        Ok(records)
+    }
+
+    /// One call's record by UCID on a given local day (`fetchCdrByUCID`); `None` when
+    /// Ozonetel has no record of it.
+    pub async fn call_record(&self, ucid: &str, date: NaiveDate) -> Result<Option<CallRecord>> {
+        let ucid = validate_ucid(ucid)?;
+        let query = CallRecordsQuery::day(date);
+        let windows = query.plan(self.local_now())?;
+        let Some((from, to)) = windows.first().copied() else {
+            return Ok(None);
+        };
+        let mut fields = Map::new();
+        fields.insert("ucid".into(), ucid.clone().into());
+        let records = self
+            .fetch_cdr(CDR_BY_UCID_PATH, from, to, fields)
+            .await
+            .map_err(|e| e.context(&format!("fetching the record of call {ucid}")))?;
+        // Only the record of this call: an answer that does not contain it means Ozonetel has
+        // no record of it, never "the first record it sent".
+        Ok(records.into_iter().find(|r| r.ucid == ucid))
+    }
+
+    async fn fetch_cdr(
+        &self,
+        path: &'static str,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+        mut fields: Map<String, Value>,
+    ) -> Result<Vec<CallRecord>> {
+        fields.insert(
+            "fromDate".into(),
+            from.format(WIRE_FORMAT).to_string().into(),
+        );
+        fields.insert("toDate".into(), to.format(WIRE_FORMAT).to_string().into());
+        let request = Request {
+            paced: true,
+            ..Request::json(
+                self.user_name(),
+                Method::GET,
+                path,
+                fields,
+                Resend::Transient,
+            )
+        };
+        let object = self.execute(&request).await?;
+        match object.get("details") {
+            Some(Value::Array(items)) => decode_items(items, "call record"),
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(other) => Err(Error::protocol(
+                "fetchCDRDetails answered without a list of records",
+                &other.to_string(),
+            )),
+        }
+    }
+}
