@@ -129,7 +129,7 @@ export interface TransferRequest {
   mode?: TransferMode
 }
 
-/** Filters of `abandonedCalls`. Times are account-local `YYYY-MM-DD HH:mm:ss`; the default window is today. */
+/** Filters of `abandonedCalls`. Times are account-local `YYYY-MM-DD HH:mm:ss` (a `T` in place of the space is accepted); the default window is today. */
 export interface AbandonedCallsQuery {
   fromTime?: string
   toTime?: string
@@ -160,7 +160,7 @@ export interface AbandonedCall {
   [extra: string]: unknown
 }
 
-/** A call-history query. `from`/`to` are account-local `YYYY-MM-DD HH:mm:ss`; a window over several days is split per day and paced to Ozonetel's 2 requests a minute. */
+/** A call-history query. `from`/`to` are account-local `YYYY-MM-DD HH:mm:ss` (a `T` in place of the space is accepted); a window over several days is split per day and paced to Ozonetel's 2 requests a minute. */
 export interface CallRecordsQuery {
   from: string
   to: string

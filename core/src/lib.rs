@@ -39,6 +39,7 @@
 
 pub mod assist;
 mod error;
+mod local_time;
 pub mod ozonetel;
 mod range;
 mod secret;

@@ -68,6 +68,13 @@ test('request objects: wrong shapes, missing and unknown fields', async () => {
     await assert.rejects(oz.transfer(request), isInvalid)
   }
   await assert.rejects(oz.abandonedCalls({ fromTime: 'yesterday' }), isInvalid)
+  // One parser in the core for every surface: a T separator is accepted, a time without
+  // seconds is not (bad_input.c and the core's local_time tests say the same).
+  await assert.rejects(
+    oz.abandonedCalls({ fromTime: '2025-01-01T10:00' }),
+    (e) => isInvalid(e) && e.message.includes('fromTime is "2025-01-01T10:00"; use account-local time as YYYY-MM-DD HH:mm:ss'),
+  )
+  await assert.rejects(oz.callRecords({ from: '2001-01-01T00:00:00', to: '2001-01-01T01:00:00' }), /15 days/)
   await assert.rejects(oz.abandonedCalls('today'), isInvalid)
   await assert.rejects(oz.abandonedCalls({ campaign: 'x' }), isInvalid)
   await assert.rejects(oz.callRecords({ from: '2020-01-01 00:00:00' }), isInvalid)

@@ -1,7 +1,6 @@
 //! JS arguments → Rust values. Every failure is an `INVALID_INPUT` `TypeError` naming the
 //! argument (and, for option objects, the field path), never a panic or napi's generic error.
 
-use chrono::{NaiveDate, NaiveDateTime};
 use napi::bindgen_prelude::{
     FromNapiValue, JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object,
     Uint8ArraySlice, Unknown, ValueType,
@@ -268,25 +267,4 @@ pub(crate) fn bytes<'a>(
             }
         ),
     ))
-}
-
-/// Account-local date-time text: `YYYY-MM-DD HH:mm:ss` (a `T` separator is accepted).
-pub(crate) fn date_time(text: &str, name: &str) -> Result<NaiveDateTime, helix_engage::Error> {
-    let trimmed = text.trim().replacen('T', " ", 1);
-    NaiveDateTime::parse_from_str(&trimmed, "%Y-%m-%d %H:%M:%S").map_err(|_| {
-        helix_engage::Error::InvalidInput(format!(
-            "{name} is {:?}; use account-local time as YYYY-MM-DD HH:mm:ss",
-            short(text, 40)
-        ))
-    })
-}
-
-/// A calendar date, `YYYY-MM-DD`.
-pub(crate) fn date(text: &str, name: &str) -> Result<NaiveDate, helix_engage::Error> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        helix_engage::Error::InvalidInput(format!(
-            "{name} is {:?}; use YYYY-MM-DD",
-            short(text, 40)
-        ))
-    })
 }

@@ -10,7 +10,7 @@ use futures::StreamExt;
 use helix_engage::ozonetel::{
     AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, Client, DEFAULT_BASE_URL,
     MemoryTokenStore, RedisTokenStore, Region, RetryPolicy, TokenStore, TransferMode,
-    TransferState, WatchOptions,
+    TransferState, WatchOptions, parse_local_date, parse_local_date_time,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Object, ObjectFinalize, PromiseRaw, This, Unknown};
@@ -517,7 +517,10 @@ impl OzonetelClient {
     ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
         let ucid = arg!(env, args::string(env, ucid, "ucid"));
         let date = arg!(env, args::string(env, date, "date"));
-        let date = arg!(env, args::date(&date, "date").map_err(|e| to_napi(env, &e)));
+        let date = arg!(
+            env,
+            parse_local_date(&date, "date").map_err(|e| to_napi(env, &e))
+        );
         let client = self.client.clone();
         settle(env, async move { client.call_record(&ucid, date).await })
     }
@@ -590,11 +593,11 @@ fn abandoned_query(q: AbandonedArg) -> helix_engage::Result<AbandonedCallsQuery>
     Ok(AbandonedCallsQuery {
         from_time: q
             .from_time
-            .map(|t| args::date_time(&t, "fromTime"))
+            .map(|t| parse_local_date_time(&t, "fromTime"))
             .transpose()?,
         to_time: q
             .to_time
-            .map(|t| args::date_time(&t, "toTime"))
+            .map(|t| parse_local_date_time(&t, "toTime"))
             .transpose()?,
         campaign_name: q.campaign_name,
     })
@@ -602,8 +605,8 @@ fn abandoned_query(q: AbandonedArg) -> helix_engage::Result<AbandonedCallsQuery>
 
 fn call_records_query(q: CallRecordsArg) -> helix_engage::Result<CallRecordsQuery> {
     let mut query = CallRecordsQuery::between(
-        args::date_time(&q.from, "from")?,
-        args::date_time(&q.to, "to")?,
+        parse_local_date_time(&q.from, "from")?,
+        parse_local_date_time(&q.to, "to")?,
     );
     query.ucid = q.ucid;
     query.campaign_name = q.campaign_name;
