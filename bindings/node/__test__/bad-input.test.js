@@ -112,6 +112,11 @@ test('LiveAssist.start: bad configs reject INVALID_INPUT', async () => {
     await assert.rejects(LiveAssist.start(config), isInvalid, String(config && Object.keys(config)))
   }
   await assert.rejects(LiveAssist.start(good, 'not a function'), isInvalid)
+  // The core's Speaker parser (the inverse of how events name speakers) judges the list.
+  await assert.rejects(
+    LiveAssist.start({ ...good, speakers: ['agent', 'speaker_x'] }),
+    (e) => isInvalid(e) && e.message.includes(`config.speakers[1]: "speaker_x" is not 'agent', 'customer' or 'speaker_N'`),
+  )
 })
 
 test('LiveAssist methods: wrong argument types throw, a 50 MB buffer is taken', async () => {

@@ -33,7 +33,7 @@ use crate::promise::{JsCallback, arg, iterator_result, optional_callback, reject
 struct ConfigArg {
     deepgram: DeepgramArg,
     audio: Option<AudioArg>,
-    speakers: Option<Vec<String>>,
+    speakers: Option<Vec<Speaker>>,
     suggestions: Option<SuggestionArg>,
     lead: Option<LeadContext>,
     timing: Option<TimingArg>,
@@ -135,23 +135,6 @@ fn ms(value: Option<u64>, default: Duration) -> Duration {
     value.map_or(default, Duration::from_millis)
 }
 
-fn speaker(name: &str) -> helix_engage::Result<Speaker> {
-    match name {
-        "agent" => Ok(Speaker::Agent),
-        "customer" => Ok(Speaker::Customer),
-        other => other
-            .strip_prefix("speaker_")
-            .and_then(|n| n.parse().ok())
-            .map(Speaker::Other)
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "speakers: {:?} is not 'agent', 'customer' or 'speaker_N'",
-                    args::short(other, 40)
-                ))
-            }),
-    }
-}
-
 fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
     let defaults = AssistConfig::default();
     let d = c.deepgram;
@@ -199,13 +182,7 @@ fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
         },
         Some(AudioArg::Container { channels }) => AudioFormat::Container { channels },
     };
-    let speakers = match c.speakers {
-        None => defaults.speakers,
-        Some(names) => names
-            .iter()
-            .map(|n| speaker(n))
-            .collect::<helix_engage::Result<_>>()?,
-    };
+    let speakers = c.speakers.unwrap_or(defaults.speakers);
     let suggestions = c.suggestions.map(|s| {
         let mut cfg = SuggestionConfig::new(s.api_key);
         if let Some(url) = s.base_url {
