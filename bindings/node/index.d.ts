@@ -302,9 +302,12 @@ export type Speaker = 'agent' | 'customer' | `speaker_${number}`
 
 /** The audio `sendAudio` takes. Raw encodings can be replayed after a reconnect; containers cannot. */
 export type AudioFormat =
-  | { encoding: 'linear16'; sampleRate: number; channels: number }
-  | { encoding: 'mulaw'; sampleRate: number; channels: number }
-  | { encoding: 'container'; channels: number }
+  /** `sampleRate` default 16 000, `channels` default 2 (the core's `AudioFormat::linear16`). */
+  | { encoding: 'linear16'; sampleRate?: number; channels?: number }
+  /** `sampleRate` default 8 000, `channels` default 2 (the core's `AudioFormat::mulaw`). */
+  | { encoding: 'mulaw'; sampleRate?: number; channels?: number }
+  /** `channels` default 1. */
+  | { encoding: 'container'; channels?: number }
 
 /** Deepgram live options. Defaults: model `nova-3`, interim results, punctuate, smart format, endpointing 300 ms, utterance end 1 000 ms, VAD events. */
 export interface DeepgramOptions {

@@ -143,32 +143,19 @@ fn assist_config(c: &helix_assist_config) -> FfiResult<AssistConfig> {
     }
     deepgram.language = arg_opt_str!(c.language, "config.language").map(str::to_string);
 
-    let channels = |default: u16| -> FfiResult<u16> {
-        match c.channels {
-            0 => Ok(default),
-            n => u16::try_from(n)
-                .map_err(|_| Failure::invalid(format!("config.channels {n} is more than 65535"))),
-        }
+    // 0 means "the default", which the core's AudioFormat constructors own.
+    let channels = match c.channels {
+        0 => None,
+        n => Some(
+            u16::try_from(n)
+                .map_err(|_| Failure::invalid(format!("config.channels {n} is more than 65535")))?,
+        ),
     };
-    let rate = |default: u32| {
-        if c.sample_rate == 0 {
-            default
-        } else {
-            c.sample_rate
-        }
-    };
+    let sample_rate = (c.sample_rate != 0).then_some(c.sample_rate);
     let audio = match c.encoding {
-        0 => AudioFormat::Linear16 {
-            sample_rate: rate(16_000),
-            channels: channels(2)?,
-        },
-        1 => AudioFormat::Mulaw {
-            sample_rate: rate(8_000),
-            channels: channels(2)?,
-        },
-        2 => AudioFormat::Container {
-            channels: channels(1)?,
-        },
+        0 => AudioFormat::linear16(sample_rate, channels),
+        1 => AudioFormat::mulaw(sample_rate, channels),
+        2 => AudioFormat::container(channels),
         other => {
             return Err(Failure::invalid(format!(
                 "config.encoding {other} is not a helix_audio_encoding (0 linear16, 1 mulaw, \
@@ -454,6 +441,16 @@ mod tests {
         assert_eq!(cfg.speakers, vec![Speaker::Agent, Speaker::Customer]);
         assert!(cfg.suggestions.is_none() && cfg.lead.is_none());
         assert_eq!(cfg.deepgram.model, "nova-3");
+        c.encoding = 1;
+        assert_eq!(
+            assist_config(&c).unwrap().audio,
+            AudioFormat::mulaw(None, None)
+        );
+        c.encoding = 2;
+        assert_eq!(
+            assist_config(&c).unwrap().audio,
+            AudioFormat::Container { channels: 1 }
+        );
     }
 
     #[test]

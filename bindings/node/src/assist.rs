@@ -91,9 +91,17 @@ impl MsOrFalse {
     deny_unknown_fields
 )]
 enum AudioArg {
-    Linear16 { sample_rate: u32, channels: u16 },
-    Mulaw { sample_rate: u32, channels: u16 },
-    Container { channels: u16 },
+    Linear16 {
+        sample_rate: Option<u32>,
+        channels: Option<u16>,
+    },
+    Mulaw {
+        sample_rate: Option<u32>,
+        channels: Option<u16>,
+    },
+    Container {
+        channels: Option<u16>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -169,18 +177,12 @@ fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
         Some(AudioArg::Linear16 {
             sample_rate,
             channels,
-        }) => AudioFormat::Linear16 {
-            sample_rate,
-            channels,
-        },
+        }) => AudioFormat::linear16(sample_rate, channels),
         Some(AudioArg::Mulaw {
             sample_rate,
             channels,
-        }) => AudioFormat::Mulaw {
-            sample_rate,
-            channels,
-        },
-        Some(AudioArg::Container { channels }) => AudioFormat::Container { channels },
+        }) => AudioFormat::mulaw(sample_rate, channels),
+        Some(AudioArg::Container { channels }) => AudioFormat::container(channels),
     };
     let speakers = c.speakers.unwrap_or(defaults.speakers);
     let suggestions = c.suggestions.map(|s| {
