@@ -520,7 +520,7 @@ export type AssistEvent =
   | { type: 'error'; code: ErrorCode; message: string; service?: 'ozonetel' | 'deepgram' | 'openai' }
   | ({ type: 'closed' } & CallSummary)
 
-/** What `sendAudio` did with a chunk: queued, or dropped because the queue was full. */
+/** What `sendAudio` did with a chunk: queued, or dropped because the queue was full. An empty chunk throws `INVALID_INPUT` (nothing is sent). */
 export type AudioDelivery = 'queued' | 'dropped'
 
 
@@ -565,7 +565,8 @@ export declare class LiveAssist {
   static start(config: LiveAssistConfig, onEvent?: (event: AssistEvent) => void): Promise<LiveAssist>
   /**
    * Queues call audio in the configured format. Never blocks; returns `'dropped'` when the
-   * queue is full. Throws `CLOSED` once the session has ended.
+   * queue is full. Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
+   * sent) and `CLOSED` once the session has ended.
    */
   sendAudio(chunk: Buffer | Uint8Array): AudioDelivery
   /**

@@ -520,6 +520,6 @@ export type AssistEvent =
   | { type: 'error'; code: ErrorCode; message: string; service?: 'ozonetel' | 'deepgram' | 'openai' }
   | ({ type: 'closed' } & CallSummary)
 
-/** What `sendAudio` did with a chunk: queued, or dropped because the queue was full. */
+/** What `sendAudio` did with a chunk: queued, or dropped because the queue was full. An empty chunk throws `INVALID_INPUT` (nothing is sent). */
 export type AudioDelivery = 'queued' | 'dropped'
 

@@ -234,7 +234,8 @@ impl helix_assist {
 /// it was dropped because the queue was full (counted in the metrics and reported by a
 /// `HELIX_EVENT_WARNING`; for raw encodings the gap is filled with silence).
 ///
-/// `HELIX_INVALID_INPUT` for an empty chunk (`len` 0: nothing is sent), `HELIX_CLOSED` after
+/// `HELIX_INVALID_INPUT` for an empty chunk (`len` 0: nothing is sent; the core refuses it on
+/// every surface, as it is almost always an end-of-file bug), `HELIX_CLOSED` after
 /// `helix_assist_stop` or once the session ended on an error (the message says which).
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_assist_send_audio(
@@ -247,11 +248,6 @@ pub extern "C" fn helix_assist_send_audio(
         let assist = arg_ref!(assist);
         let data = arg_bytes!(data, len);
         let out = arg_opt_out!(out_queued);
-        if data.is_empty() {
-            return Err(Failure::invalid(
-                "the audio chunk is empty (len 0); nothing was sent",
-            ));
-        }
         let delivery =
             assist.with_session(|s| Ok(s.send_audio(Bytes::copy_from_slice(data))?))?;
         out.write(delivery == AudioDelivery::Queued);

@@ -278,6 +278,8 @@ static void assist_cases(void) {
            "send_audio: NULL data, len 10");
     EXPECT(helix_assist_send_audio(assist, audio, 0, &queued), HELIX_INVALID_INPUT,
            "send_audio: zero-length audio");
+    EXPECT_TRUE(strstr(helix_last_error(), "the audio chunk is empty; nothing was sent") != NULL,
+                "send_audio: the core's empty-chunk rule (Node throws the same)");
     EXPECT(helix_assist_send_audio(assist, NULL, 0, &queued), HELIX_INVALID_INPUT,
            "send_audio: NULL data, len 0");
     EXPECT(helix_assist_send_audio(assist, audio, sizeof audio, &queued), HELIX_OK,

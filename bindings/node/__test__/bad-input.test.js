@@ -129,7 +129,11 @@ test('LiveAssist methods: wrong argument types throw, a 50 MB buffer is taken', 
     assert.throws(() => assist.setOnHold(), isInvalid)
     assert.throws(() => assist.updateLead('Asha'), isInvalid)
     assert.throws(() => assist.updateLead({ name: 5 }), isInvalid)
-    assert.equal(assist.sendAudio(Buffer.alloc(0)), 'queued')
+    // The core refuses an empty chunk (nothing is sent), as the C ABI reports it.
+    assert.throws(
+      () => assist.sendAudio(Buffer.alloc(0)),
+      (e) => isInvalid(e) && e.message.includes('the audio chunk is empty; nothing was sent'),
+    )
     const big = Buffer.alloc(50 * 1024 * 1024)
     assert.equal(assist.sendAudio(big), 'queued')
     assert.equal(assist.sendAudio(new Uint8Array(640)), 'queued')

@@ -401,7 +401,8 @@ impl LiveAssist {
     }
 
     /// Queues call audio in the configured format. Never blocks; returns `'dropped'` when the
-    /// queue is full. Throws `CLOSED` once the session has ended.
+    /// queue is full. Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
+    /// sent) and `CLOSED` once the session has ended.
     #[napi(
         ts_args_type = "chunk: Buffer | Uint8Array",
         ts_return_type = "AudioDelivery"
