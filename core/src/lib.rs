@@ -44,5 +44,6 @@ pub mod ozonetel;
 mod range;
 mod secret;
 mod serde_util;
+pub mod text;
 
 pub use error::{Error, ErrorCode, Result};

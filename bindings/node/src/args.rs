@@ -1,6 +1,7 @@
 //! JS arguments → Rust values. Every failure is an `INVALID_INPUT` `TypeError` naming the
 //! argument (and, for option objects, the field path), never a panic or napi's generic error.
 
+use helix_engage::text::short;
 use napi::bindgen_prelude::{
     FromNapiValue, JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object,
     Uint8ArraySlice, Unknown, ValueType,
@@ -94,14 +95,6 @@ const MAX_KEYS: u32 = 1_000;
 /// Integers up to 2^53 are exact in JS; larger ones are already rounded and stay floats, so
 /// they fail as "expected an integer" instead of saturating into a huge valid-looking value.
 const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
-
-/// The first `max` characters of `text`, with `…` when cut.
-pub(crate) fn short(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
 
 /// Converts a JS value to JSON the way an option object is meant: own enumerable string keys,
 /// `undefined` members left out, numbers exact (NaN and ±Infinity refused), no functions,
