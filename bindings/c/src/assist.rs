@@ -56,11 +56,11 @@ pub struct helix_assist_config {
     pub language: *const c_char,
     /// A `helix_audio_encoding` value (0: linear16).
     pub encoding: u32,
-    /// Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law; otherwise
-    /// 8 000..=48 000; ignored for containers).
+    /// Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law, the core's
+    /// `AudioFormat` defaults, as in Node; otherwise 8 000..=48 000; ignored for containers).
     pub sample_rate: u32,
-    /// Interleaved channels (0: 2 for raw encodings, 1 for containers; otherwise 1..=16). With
-    /// more than one, each channel is transcribed separately.
+    /// Interleaved channels (0: 2 for raw encodings, 1 for containers, the core's defaults;
+    /// otherwise 1..=16). With more than one, each channel is transcribed separately.
     pub channels: u32,
     /// A `helix_channel_layout` value (0: agent on channel 0, customer on channel 1).
     pub channel_layout: u32,
