@@ -340,13 +340,13 @@ typedef struct helix_assist_config {
    */
   uint32_t encoding;
   /**
-   * Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law; otherwise
-   * 8 000..=48 000; ignored for containers).
+   * Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law, the core's
+   * `AudioFormat` defaults, as in Node; otherwise 8 000..=48 000; ignored for containers).
    */
   uint32_t sample_rate;
   /**
-   * Interleaved channels (0: 2 for raw encodings, 1 for containers; otherwise 1..=16). With
-   * more than one, each channel is transcribed separately.
+   * Interleaved channels (0: 2 for raw encodings, 1 for containers, the core's defaults;
+   * otherwise 1..=16). With more than one, each channel is transcribed separately.
    */
   uint32_t channels;
   /**
@@ -469,7 +469,9 @@ typedef struct helix_ozonetel_config {
 
 /**
  * Filters for `helix_ozonetel_abandoned_calls`. Zero-initialise for today's missed calls of
- * every campaign. Times are the account's local time, `"YYYY-MM-DD HH:MM:SS"`.
+ * every campaign. Times are the account's local time, `"YYYY-MM-DD HH:MM:SS"`; a `T` in place
+ * of the space is accepted (the core's one parser, as in Node); nothing else (no offset, no
+ * fraction, no missing seconds).
  */
 typedef struct helix_abandoned_calls_query {
   /**
@@ -488,8 +490,8 @@ typedef struct helix_abandoned_calls_query {
 
 /**
  * A call-history (CDR) query for `helix_ozonetel_call_records`. `from` and `to` are required,
- * the account's local time, `"YYYY-MM-DD HH:MM:SS"`; the other fields are optional filters
- * (NULL: no filter).
+ * the account's local time, `"YYYY-MM-DD HH:MM:SS"` (or with a `T` in place of the space); the
+ * other fields are optional filters (NULL: no filter).
  */
 typedef struct helix_call_records_query {
   /**
@@ -559,7 +561,8 @@ enum helix_status helix_assist_start(const struct helix_assist_config *config,
  * it was dropped because the queue was full (counted in the metrics and reported by a
  * `HELIX_EVENT_WARNING`; for raw encodings the gap is filled with silence).
  *
- * `HELIX_INVALID_INPUT` for an empty chunk (`len` 0: nothing is sent), `HELIX_CLOSED` after
+ * `HELIX_INVALID_INPUT` for an empty chunk (`len` 0: nothing is sent; the core refuses it on
+ * every surface, as it is almost always an end-of-file bug), `HELIX_CLOSED` after
  * `helix_assist_stop` or once the session ended on an error (the message says which).
  */
 enum helix_status helix_assist_send_audio(const struct helix_assist *assist,

@@ -129,7 +129,7 @@ export interface TransferRequest {
   mode?: TransferMode
 }
 
-/** Filters of `abandonedCalls`. Times are account-local `YYYY-MM-DD HH:mm:ss`; the default window is today. */
+/** Filters of `abandonedCalls`. Times are account-local `YYYY-MM-DD HH:mm:ss` (a `T` in place of the space is accepted); the default window is today. */
 export interface AbandonedCallsQuery {
   fromTime?: string
   toTime?: string
@@ -160,7 +160,7 @@ export interface AbandonedCall {
   [extra: string]: unknown
 }
 
-/** A call-history query. `from`/`to` are account-local `YYYY-MM-DD HH:mm:ss`; a window over several days is split per day and paced to Ozonetel's 2 requests a minute. */
+/** A call-history query. `from`/`to` are account-local `YYYY-MM-DD HH:mm:ss` (a `T` in place of the space is accepted); a window over several days is split per day and paced to Ozonetel's 2 requests a minute. */
 export interface CallRecordsQuery {
   from: string
   to: string
@@ -302,9 +302,12 @@ export type Speaker = 'agent' | 'customer' | `speaker_${number}`
 
 /** The audio `sendAudio` takes. Raw encodings can be replayed after a reconnect; containers cannot. */
 export type AudioFormat =
-  | { encoding: 'linear16'; sampleRate: number; channels: number }
-  | { encoding: 'mulaw'; sampleRate: number; channels: number }
-  | { encoding: 'container'; channels: number }
+  /** `sampleRate` default 16 000, `channels` default 2 (the core's `AudioFormat::linear16`). */
+  | { encoding: 'linear16'; sampleRate?: number; channels?: number }
+  /** `sampleRate` default 8 000, `channels` default 2 (the core's `AudioFormat::mulaw`). */
+  | { encoding: 'mulaw'; sampleRate?: number; channels?: number }
+  /** `channels` default 1. */
+  | { encoding: 'container'; channels?: number }
 
 /** Deepgram live options. Defaults: model `nova-3`, interim results, punctuate, smart format, endpointing 300 ms, utterance end 1 000 ms, VAD events. */
 export interface DeepgramOptions {
@@ -517,7 +520,7 @@ export type AssistEvent =
   | { type: 'error'; code: ErrorCode; message: string; service?: 'ozonetel' | 'deepgram' | 'openai' }
   | ({ type: 'closed' } & CallSummary)
 
-/** What `sendAudio` did with a chunk: queued, or dropped because the queue was full. */
+/** What `sendAudio` did with a chunk: queued, or dropped because the queue was full. An empty chunk throws `INVALID_INPUT` (nothing is sent). */
 export type AudioDelivery = 'queued' | 'dropped'
 
 
@@ -562,7 +565,8 @@ export declare class LiveAssist {
   static start(config: LiveAssistConfig, onEvent?: (event: AssistEvent) => void): Promise<LiveAssist>
   /**
    * Queues call audio in the configured format. Never blocks; returns `'dropped'` when the
-   * queue is full. Throws `CLOSED` once the session has ended.
+   * queue is full. Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
+   * sent) and `CLOSED` once the session has ended.
    */
   sendAudio(chunk: Buffer | Uint8Array): AudioDelivery
   /**

@@ -209,20 +209,14 @@ impl Error {
 
 /// The first ~200 characters of a body, on a char boundary, for error messages.
 pub(crate) fn snippet(body: &str) -> String {
-    const MAX: usize = 200;
-    let trimmed = body.trim();
-    match trimmed.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &trimmed[..cut]),
-        None => trimmed.to_string(),
-    }
+    crate::text::short(body.trim(), 200)
 }
 
 /// Bad input as an error message may quote it: at most a short prefix, escaped, with the
 /// length when cut. A 10 MB argument must not become a 10 MB message (or log line).
 pub(crate) fn quote(input: &str) -> String {
-    const MAX: usize = 40;
-    match input.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{:?}… ({} bytes)", &input[..cut], input.len()),
+    match crate::text::prefix(input, 40) {
+        Some(cut) => format!("{cut:?}… ({} bytes)", input.len()),
         None => format!("{input:?}"),
     }
 }

@@ -40,9 +40,11 @@
 pub mod assist;
 mod backoff;
 mod error;
+mod local_time;
 pub mod ozonetel;
 mod range;
 mod secret;
 mod serde_util;
+pub mod text;
 
 pub use error::{Error, ErrorCode, Result};

@@ -37,11 +37,13 @@ async fn audio_params_and_auth_arrive_intact_and_in_order() {
     .await;
     let (assist, mut events) = LiveAssist::start(config(&dg.url, 2)).await.expect("start");
     let audio = script_audio(&[vec![1, 0], vec![0, 2], vec![0, 3], vec![0, 0]]);
-    // Odd-sized chunks, one empty: the bytes must still arrive exactly, with no empty frame.
+    // Odd-sized chunks, one empty: the bytes must still arrive exactly, with no empty frame;
+    // the empty one is refused as invalid input, on every surface.
     for (i, chunk) in audio.chunks(333).enumerate() {
         assist.send_audio(chunk.to_vec()).unwrap();
         if i == 3 {
-            assist.send_audio(Vec::new()).unwrap();
+            let err = assist.send_audio(Vec::new()).unwrap_err();
+            assert_eq!(err.code(), helix_engage::ErrorCode::InvalidInput, "{err}");
         }
     }
     let summary = assist.stop().await.expect("stop");

@@ -56,11 +56,11 @@ pub struct helix_assist_config {
     pub language: *const c_char,
     /// A `helix_audio_encoding` value (0: linear16).
     pub encoding: u32,
-    /// Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law; otherwise
-    /// 8 000..=48 000; ignored for containers).
+    /// Samples per second per channel (0: 16 000 for linear16, 8 000 for µ-law, the core's
+    /// `AudioFormat` defaults, as in Node; otherwise 8 000..=48 000; ignored for containers).
     pub sample_rate: u32,
-    /// Interleaved channels (0: 2 for raw encodings, 1 for containers; otherwise 1..=16). With
-    /// more than one, each channel is transcribed separately.
+    /// Interleaved channels (0: 2 for raw encodings, 1 for containers, the core's defaults;
+    /// otherwise 1..=16). With more than one, each channel is transcribed separately.
     pub channels: u32,
     /// A `helix_channel_layout` value (0: agent on channel 0, customer on channel 1).
     pub channel_layout: u32,
@@ -143,32 +143,19 @@ fn assist_config(c: &helix_assist_config) -> FfiResult<AssistConfig> {
     }
     deepgram.language = arg_opt_str!(c.language, "config.language").map(str::to_string);
 
-    let channels = |default: u16| -> FfiResult<u16> {
-        match c.channels {
-            0 => Ok(default),
-            n => u16::try_from(n)
-                .map_err(|_| Failure::invalid(format!("config.channels {n} is more than 65535"))),
-        }
+    // 0 means "the default", which the core's AudioFormat constructors own.
+    let channels = match c.channels {
+        0 => None,
+        n => Some(
+            u16::try_from(n)
+                .map_err(|_| Failure::invalid(format!("config.channels {n} is more than 65535")))?,
+        ),
     };
-    let rate = |default: u32| {
-        if c.sample_rate == 0 {
-            default
-        } else {
-            c.sample_rate
-        }
-    };
+    let sample_rate = (c.sample_rate != 0).then_some(c.sample_rate);
     let audio = match c.encoding {
-        0 => AudioFormat::Linear16 {
-            sample_rate: rate(16_000),
-            channels: channels(2)?,
-        },
-        1 => AudioFormat::Mulaw {
-            sample_rate: rate(8_000),
-            channels: channels(2)?,
-        },
-        2 => AudioFormat::Container {
-            channels: channels(1)?,
-        },
+        0 => AudioFormat::linear16(sample_rate, channels),
+        1 => AudioFormat::mulaw(sample_rate, channels),
+        2 => AudioFormat::container(channels),
         other => {
             return Err(Failure::invalid(format!(
                 "config.encoding {other} is not a helix_audio_encoding (0 linear16, 1 mulaw, \
@@ -247,7 +234,8 @@ impl helix_assist {
 /// it was dropped because the queue was full (counted in the metrics and reported by a
 /// `HELIX_EVENT_WARNING`; for raw encodings the gap is filled with silence).
 ///
-/// `HELIX_INVALID_INPUT` for an empty chunk (`len` 0: nothing is sent), `HELIX_CLOSED` after
+/// `HELIX_INVALID_INPUT` for an empty chunk (`len` 0: nothing is sent; the core refuses it on
+/// every surface, as it is almost always an end-of-file bug), `HELIX_CLOSED` after
 /// `helix_assist_stop` or once the session ended on an error (the message says which).
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_assist_send_audio(
@@ -260,11 +248,6 @@ pub extern "C" fn helix_assist_send_audio(
         let assist = arg_ref!(assist);
         let data = arg_bytes!(data, len);
         let out = arg_opt_out!(out_queued);
-        if data.is_empty() {
-            return Err(Failure::invalid(
-                "the audio chunk is empty (len 0); nothing was sent",
-            ));
-        }
         let delivery =
             assist.with_session(|s| Ok(s.send_audio(Bytes::copy_from_slice(data))?))?;
         out.write(delivery == AudioDelivery::Queued);
@@ -454,6 +437,16 @@ mod tests {
         assert_eq!(cfg.speakers, vec![Speaker::Agent, Speaker::Customer]);
         assert!(cfg.suggestions.is_none() && cfg.lead.is_none());
         assert_eq!(cfg.deepgram.model, "nova-3");
+        c.encoding = 1;
+        assert_eq!(
+            assist_config(&c).unwrap().audio,
+            AudioFormat::mulaw(None, None)
+        );
+        c.encoding = 2;
+        assert_eq!(
+            assist_config(&c).unwrap().audio,
+            AudioFormat::Container { channels: 1 }
+        );
     }
 
     #[test]

@@ -4,10 +4,10 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{NaiveDate, NaiveDateTime};
 use helix_engage::ozonetel::{
     AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, CdrProgress, Client,
-    RedisTokenStore, Region, Transfer, TransferMode, TransferState,
+    RedisTokenStore, Region, Transfer, TransferMode, TransferState, parse_local_date,
+    parse_local_date_time,
 };
 
 use crate::error::{Failure, FfiResult, helix_status};
@@ -308,7 +308,9 @@ pub extern "C" fn helix_ozonetel_resume_recording(
 }
 
 /// Filters for `helix_ozonetel_abandoned_calls`. Zero-initialise for today's missed calls of
-/// every campaign. Times are the account's local time, `"YYYY-MM-DD HH:MM:SS"`.
+/// every campaign. Times are the account's local time, `"YYYY-MM-DD HH:MM:SS"`; a `T` in place
+/// of the space is accepted (the core's one parser, as in Node); nothing else (no offset, no
+/// fraction, no missing seconds).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct helix_abandoned_calls_query {
@@ -346,10 +348,10 @@ pub extern "C" fn helix_ozonetel_abandoned_calls(
         if !query.is_null() {
             let query = arg_ref!(query);
             wanted.from_time = arg_opt_str!(query.from_time, "query.from_time")
-                .map(|t| local_time(t, "query.from_time"))
+                .map(|t| parse_local_date_time(t, "query.from_time"))
                 .transpose()?;
             wanted.to_time = arg_opt_str!(query.to_time, "query.to_time")
-                .map(|t| local_time(t, "query.to_time"))
+                .map(|t| parse_local_date_time(t, "query.to_time"))
                 .transpose()?;
             wanted.campaign_name =
                 arg_opt_str!(query.campaign_name, "query.campaign_name").map(str::to_string);
@@ -361,8 +363,8 @@ pub extern "C" fn helix_ozonetel_abandoned_calls(
 }
 
 /// A call-history (CDR) query for `helix_ozonetel_call_records`. `from` and `to` are required,
-/// the account's local time, `"YYYY-MM-DD HH:MM:SS"`; the other fields are optional filters
-/// (NULL: no filter).
+/// the account's local time, `"YYYY-MM-DD HH:MM:SS"` (or with a `T` in place of the space); the
+/// other fields are optional filters (NULL: no filter).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct helix_call_records_query {
@@ -426,8 +428,8 @@ pub extern "C" fn helix_ozonetel_call_records(
         let query = arg_ref!(query);
         let out = arg_out!(out_json);
         let mut wanted = CallRecordsQuery::between(
-            local_time(arg_str!(query.from, "query.from"), "query.from")?,
-            local_time(arg_str!(query.to, "query.to"), "query.to")?,
+            parse_local_date_time(arg_str!(query.from, "query.from"), "query.from")?,
+            parse_local_date_time(arg_str!(query.to, "query.to"), "query.to")?,
         );
         wanted.ucid = arg_opt_str!(query.ucid, "query.ucid").map(str::to_string);
         wanted.campaign_name =
@@ -465,21 +467,11 @@ pub extern "C" fn helix_ozonetel_call_record(
         let ucid = arg_str!(ucid);
         let date_text = arg_str!(date);
         let out = arg_out!(out_json);
-        let date = NaiveDate::parse_from_str(date_text.trim(), "%Y-%m-%d").map_err(|_| {
-            Failure::invalid(format!("date {date_text:?} is not YYYY-MM-DD"))
-        })?;
+        let date = parse_local_date(date_text, "date")?;
         let record = block_on(&client.runtime, client.client.call_record(ucid, date))??;
         out.write(json_string(&record)?);
         Ok(())
     }
-}
-
-fn local_time(text: &str, name: &str) -> FfiResult<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").map_err(|_| {
-        Failure::invalid(format!(
-            "{name} {text:?} is not a local time \"YYYY-MM-DD HH:MM:SS\""
-        ))
-    })
 }
 
 /// Calls the host's progress callback. It runs on the thread blocked in

@@ -128,6 +128,15 @@ static void ozonetel_cases(void) {
     missed.from_time = "today";
     EXPECT(helix_ozonetel_abandoned_calls(client, &missed, &json), HELIX_INVALID_INPUT,
            "abandoned_calls: malformed from_time");
+    /* One parser in the core for every surface: a T separator is accepted, a time without
+     * seconds is not (the Node suite and the core's local_time tests say the same). */
+    missed.from_time = "2025-01-01T10:00";
+    EXPECT(helix_ozonetel_abandoned_calls(client, &missed, &json), HELIX_INVALID_INPUT,
+           "abandoned_calls: from_time without seconds");
+    EXPECT_TRUE(strstr(helix_last_error(),
+                       "query.from_time is \"2025-01-01T10:00\"; use account-local time as "
+                       "YYYY-MM-DD HH:mm:ss") != NULL,
+                "abandoned_calls: the core's date-time message");
     EXPECT(helix_ozonetel_call_records(client, NULL, NULL, NULL, &json), HELIX_NULL_POINTER,
            "call_records: NULL query");
     helix_call_records_query history = {0};
@@ -137,6 +146,12 @@ static void ozonetel_cases(void) {
     history.to = "2020-01-01 23:59:59";
     EXPECT(helix_ozonetel_call_records(client, &history, NULL, NULL, &json),
            HELIX_INVALID_INPUT, "call_records: more than 15 days back");
+    history.from = "2020-01-01T00:00:00";
+    history.to = "2020-01-01T23:59:59";
+    EXPECT(helix_ozonetel_call_records(client, &history, NULL, NULL, &json),
+           HELIX_INVALID_INPUT, "call_records: T separators parse (then 15 days back)");
+    EXPECT_TRUE(strstr(helix_last_error(), "15 days") != NULL,
+                "call_records: a T separator is accepted");
     EXPECT(helix_ozonetel_call_record(client, "123", "2025/01/01", &json), HELIX_INVALID_INPUT,
            "call_record: malformed date");
     EXPECT_TRUE(json == SENTINEL, "reports: out untouched on failure");
@@ -263,6 +278,8 @@ static void assist_cases(void) {
            "send_audio: NULL data, len 10");
     EXPECT(helix_assist_send_audio(assist, audio, 0, &queued), HELIX_INVALID_INPUT,
            "send_audio: zero-length audio");
+    EXPECT_TRUE(strstr(helix_last_error(), "the audio chunk is empty; nothing was sent") != NULL,
+                "send_audio: the core's empty-chunk rule (Node throws the same)");
     EXPECT(helix_assist_send_audio(assist, NULL, 0, &queued), HELIX_INVALID_INPUT,
            "send_audio: NULL data, len 0");
     EXPECT(helix_assist_send_audio(assist, audio, sizeof audio, &queued), HELIX_OK,

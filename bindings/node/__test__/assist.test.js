@@ -149,6 +149,22 @@ test('setOnHold, finalize, updateLead and metrics', async () => {
   assert.ok(requests.some((r) => JSON.stringify(r).includes('Plan: Gold')), 'updated lead in a prompt')
 })
 
+test('an audio format without sampleRate or channels takes the core defaults', async () => {
+  // The defaults live on the core's AudioFormat (linear16 16 kHz, mulaw 8 kHz, 2 channels);
+  // the C ABI's zeroed fields get the same ones.
+  for (const [audio, rate, channels] of [
+    [{ encoding: 'linear16' }, '16000', '2'],
+    [{ encoding: 'mulaw', channels: 1 }, '8000', '1'],
+  ]) {
+    const assist = await LiveAssist.start(assistConfig(sim, { suggestions: null, audio }))
+    const summary = await assist.stop()
+    const mine = (await sim.deepgramSessions()).find((s) => s.request_id === summary.requestIds[0])
+    const query = Object.fromEntries(mine.query)
+    assert.equal(query.sample_rate, rate, JSON.stringify(audio))
+    assert.equal(query.channels, channels, JSON.stringify(audio))
+  }
+})
+
 test('twenty sessions at once', async () => {
   const sessions = await Promise.all(
     Array.from({ length: 20 }, () => LiveAssist.start(assistConfig(sim, { suggestions: null }), () => {})),

@@ -68,6 +68,13 @@ test('request objects: wrong shapes, missing and unknown fields', async () => {
     await assert.rejects(oz.transfer(request), isInvalid)
   }
   await assert.rejects(oz.abandonedCalls({ fromTime: 'yesterday' }), isInvalid)
+  // One parser in the core for every surface: a T separator is accepted, a time without
+  // seconds is not (bad_input.c and the core's local_time tests say the same).
+  await assert.rejects(
+    oz.abandonedCalls({ fromTime: '2025-01-01T10:00' }),
+    (e) => isInvalid(e) && e.message.includes('fromTime is "2025-01-01T10:00"; use account-local time as YYYY-MM-DD HH:mm:ss'),
+  )
+  await assert.rejects(oz.callRecords({ from: '2001-01-01T00:00:00', to: '2001-01-01T01:00:00' }), /15 days/)
   await assert.rejects(oz.abandonedCalls('today'), isInvalid)
   await assert.rejects(oz.abandonedCalls({ campaign: 'x' }), isInvalid)
   await assert.rejects(oz.callRecords({ from: '2020-01-01 00:00:00' }), isInvalid)
@@ -105,6 +112,11 @@ test('LiveAssist.start: bad configs reject INVALID_INPUT', async () => {
     await assert.rejects(LiveAssist.start(config), isInvalid, String(config && Object.keys(config)))
   }
   await assert.rejects(LiveAssist.start(good, 'not a function'), isInvalid)
+  // The core's Speaker parser (the inverse of how events name speakers) judges the list.
+  await assert.rejects(
+    LiveAssist.start({ ...good, speakers: ['agent', 'speaker_x'] }),
+    (e) => isInvalid(e) && e.message.includes(`config.speakers[1]: "speaker_x" is not 'agent', 'customer' or 'speaker_N'`),
+  )
 })
 
 test('LiveAssist methods: wrong argument types throw, a 50 MB buffer is taken', async () => {
@@ -117,7 +129,11 @@ test('LiveAssist methods: wrong argument types throw, a 50 MB buffer is taken', 
     assert.throws(() => assist.setOnHold(), isInvalid)
     assert.throws(() => assist.updateLead('Asha'), isInvalid)
     assert.throws(() => assist.updateLead({ name: 5 }), isInvalid)
-    assert.equal(assist.sendAudio(Buffer.alloc(0)), 'queued')
+    // The core refuses an empty chunk (nothing is sent), as the C ABI reports it.
+    assert.throws(
+      () => assist.sendAudio(Buffer.alloc(0)),
+      (e) => isInvalid(e) && e.message.includes('the audio chunk is empty; nothing was sent'),
+    )
     const big = Buffer.alloc(50 * 1024 * 1024)
     assert.equal(assist.sendAudio(big), 'queued')
     assert.equal(assist.sendAudio(new Uint8Array(640)), 'queued')

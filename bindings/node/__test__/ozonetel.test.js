@@ -118,6 +118,8 @@ test('abandonedCalls returns typed missed calls, filterable by campaign and wind
   const day = now_local.slice(0, 10)
   const windowed = await oz.abandonedCalls({ fromTime: `${day} 00:00:00`, toTime: now_local })
   assert.ok(windowed.length >= 2)
+  const isoWindowed = await oz.abandonedCalls({ fromTime: `${day}T00:00:00`, toTime: now_local.replace(' ', 'T') })
+  assert.equal(isoWindowed.length, windowed.length, 'a T separator names the same local time')
 })
 
 test('callRecords spans days, reports progress before resolving, and callRecord finds one call', async () => {

@@ -1,7 +1,7 @@
 //! JS arguments → Rust values. Every failure is an `INVALID_INPUT` `TypeError` naming the
 //! argument (and, for option objects, the field path), never a panic or napi's generic error.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use helix_engage::text::short;
 use napi::bindgen_prelude::{
     FromNapiValue, JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object,
     Uint8ArraySlice, Unknown, ValueType,
@@ -95,14 +95,6 @@ const MAX_KEYS: u32 = 1_000;
 /// Integers up to 2^53 are exact in JS; larger ones are already rounded and stay floats, so
 /// they fail as "expected an integer" instead of saturating into a huge valid-looking value.
 const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
-
-/// The first `max` characters of `text`, with `…` when cut.
-pub(crate) fn short(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
 
 /// Converts a JS value to JSON the way an option object is meant: own enumerable string keys,
 /// `undefined` members left out, numbers exact (NaN and ±Infinity refused), no functions,
@@ -268,25 +260,4 @@ pub(crate) fn bytes<'a>(
             }
         ),
     ))
-}
-
-/// Account-local date-time text: `YYYY-MM-DD HH:mm:ss` (a `T` separator is accepted).
-pub(crate) fn date_time(text: &str, name: &str) -> Result<NaiveDateTime, helix_engage::Error> {
-    let trimmed = text.trim().replacen('T', " ", 1);
-    NaiveDateTime::parse_from_str(&trimmed, "%Y-%m-%d %H:%M:%S").map_err(|_| {
-        helix_engage::Error::InvalidInput(format!(
-            "{name} is {:?}; use account-local time as YYYY-MM-DD HH:mm:ss",
-            short(text, 40)
-        ))
-    })
-}
-
-/// A calendar date, `YYYY-MM-DD`.
-pub(crate) fn date(text: &str, name: &str) -> Result<NaiveDate, helix_engage::Error> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        helix_engage::Error::InvalidInput(format!(
-            "{name} is {:?}; use YYYY-MM-DD",
-            short(text, 40)
-        ))
-    })
 }

@@ -33,7 +33,7 @@ use crate::promise::{JsCallback, arg, iterator_result, optional_callback, reject
 struct ConfigArg {
     deepgram: DeepgramArg,
     audio: Option<AudioArg>,
-    speakers: Option<Vec<String>>,
+    speakers: Option<Vec<Speaker>>,
     suggestions: Option<SuggestionArg>,
     lead: Option<LeadContext>,
     timing: Option<TimingArg>,
@@ -91,9 +91,17 @@ impl MsOrFalse {
     deny_unknown_fields
 )]
 enum AudioArg {
-    Linear16 { sample_rate: u32, channels: u16 },
-    Mulaw { sample_rate: u32, channels: u16 },
-    Container { channels: u16 },
+    Linear16 {
+        sample_rate: Option<u32>,
+        channels: Option<u16>,
+    },
+    Mulaw {
+        sample_rate: Option<u32>,
+        channels: Option<u16>,
+    },
+    Container {
+        channels: Option<u16>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -135,23 +143,6 @@ fn ms(value: Option<u64>, default: Duration) -> Duration {
     value.map_or(default, Duration::from_millis)
 }
 
-fn speaker(name: &str) -> helix_engage::Result<Speaker> {
-    match name {
-        "agent" => Ok(Speaker::Agent),
-        "customer" => Ok(Speaker::Customer),
-        other => other
-            .strip_prefix("speaker_")
-            .and_then(|n| n.parse().ok())
-            .map(Speaker::Other)
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "speakers: {:?} is not 'agent', 'customer' or 'speaker_N'",
-                    args::short(other, 40)
-                ))
-            }),
-    }
-}
-
 fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
     let defaults = AssistConfig::default();
     let d = c.deepgram;
@@ -186,26 +177,14 @@ fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
         Some(AudioArg::Linear16 {
             sample_rate,
             channels,
-        }) => AudioFormat::Linear16 {
-            sample_rate,
-            channels,
-        },
+        }) => AudioFormat::linear16(sample_rate, channels),
         Some(AudioArg::Mulaw {
             sample_rate,
             channels,
-        }) => AudioFormat::Mulaw {
-            sample_rate,
-            channels,
-        },
-        Some(AudioArg::Container { channels }) => AudioFormat::Container { channels },
+        }) => AudioFormat::mulaw(sample_rate, channels),
+        Some(AudioArg::Container { channels }) => AudioFormat::container(channels),
     };
-    let speakers = match c.speakers {
-        None => defaults.speakers,
-        Some(names) => names
-            .iter()
-            .map(|n| speaker(n))
-            .collect::<helix_engage::Result<_>>()?,
-    };
+    let speakers = c.speakers.unwrap_or(defaults.speakers);
     let suggestions = c.suggestions.map(|s| {
         let mut cfg = SuggestionConfig::new(s.api_key);
         if let Some(url) = s.base_url {
@@ -422,7 +401,8 @@ impl LiveAssist {
     }
 
     /// Queues call audio in the configured format. Never blocks; returns `'dropped'` when the
-    /// queue is full. Throws `CLOSED` once the session has ended.
+    /// queue is full. Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
+    /// sent) and `CLOSED` once the session has ended.
     #[napi(
         ts_args_type = "chunk: Buffer | Uint8Array",
         ts_return_type = "AudioDelivery"

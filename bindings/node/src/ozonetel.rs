@@ -10,7 +10,7 @@ use futures::StreamExt;
 use helix_engage::ozonetel::{
     AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, Client, DEFAULT_BASE_URL,
     MemoryTokenStore, RedisTokenStore, Region, RetryPolicy, TokenStore, TransferMode,
-    TransferState, WatchOptions,
+    TransferState, WatchOptions, parse_local_date, parse_local_date_time,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Object, ObjectFinalize, PromiseRaw, This, Unknown};
@@ -317,87 +317,53 @@ impl OzonetelClient {
                 .await
         })
     }
+}
 
-    /// Puts the customer on hold.
-    #[napi(
-        ts_args_type = "ucid: string",
-        ts_return_type = "Promise<CallControlResponse>"
-    )]
-    pub fn hold<'env>(
-        &self,
-        env: &'env Env,
-        ucid: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        self.simple(env, CallAction::Hold, ucid)
-    }
+/// Generates `OzonetelClient`'s call-control shortcuts from one table, in their own `#[napi]`
+/// block (napi-rs merges the blocks of a class; this one sits between the others so the
+/// generated `index.d.ts` keeps its order). Each row: the doc (a string literal: napi-rs would
+/// print a `///` passed through `macro_rules!` as `r"…"`), JS name and arguments, the core's
+/// `CallAction`, the TypeScript arguments. Every shortcut goes through the same
+/// `Client::call_control` as `callControl({ action, ucid, conferenceNumber })`, so the rules
+/// (UCID checks, a number for CONFERENCE/KICK_CALL, never resending those) are the core's.
+macro_rules! call_control_shortcuts {
+    ($($doc:tt $name:ident(ucid $(, $number:ident)?) => $action:ident, $ts:literal;)*) => {
+        #[napi]
+        impl OzonetelClient {
+            $(
+                #[doc = $doc]
+                #[napi(ts_args_type = $ts, ts_return_type = "Promise<CallControlResponse>")]
+                pub fn $name<'env>(
+                    &self,
+                    env: &'env Env,
+                    ucid: Unknown,
+                    $($number: Unknown,)?
+                ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+                    let number: Option<Unknown> = None $(.or(Some($number)))?;
+                    self.shortcut(env, CallAction::$action, ucid, number)
+                }
+            )*
+        }
+    };
+}
 
-    /// Takes the customer off hold.
-    #[napi(
-        ts_args_type = "ucid: string",
-        ts_return_type = "Promise<CallControlResponse>"
-    )]
-    pub fn unhold<'env>(
-        &self,
-        env: &'env Env,
-        ucid: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        self.simple(env, CallAction::Unhold, ucid)
-    }
+call_control_shortcuts! {
+    " Puts the customer on hold."
+    hold(ucid) => Hold, "ucid: string";
+    " Takes the customer off hold."
+    unhold(ucid) => Unhold, "ucid: string";
+    " Mutes the customer's leg."
+    mute(ucid) => Mute, "ucid: string";
+    " Unmutes the customer's leg."
+    unmute(ucid) => Unmute, "ucid: string";
+    " Dials `number` into the call (CONFERENCE)."
+    conference(ucid, number) => Conference, "ucid: string, number: string";
+    " Drops the party `number` from the call (KICK_CALL)."
+    kick(ucid, number) => KickCall, "ucid: string, number: string";
+}
 
-    /// Mutes the customer's leg.
-    #[napi(
-        ts_args_type = "ucid: string",
-        ts_return_type = "Promise<CallControlResponse>"
-    )]
-    pub fn mute<'env>(
-        &self,
-        env: &'env Env,
-        ucid: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        self.simple(env, CallAction::Mute, ucid)
-    }
-
-    /// Unmutes the customer's leg.
-    #[napi(
-        ts_args_type = "ucid: string",
-        ts_return_type = "Promise<CallControlResponse>"
-    )]
-    pub fn unmute<'env>(
-        &self,
-        env: &'env Env,
-        ucid: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        self.simple(env, CallAction::Unmute, ucid)
-    }
-
-    /// Dials `number` into the call (CONFERENCE).
-    #[napi(
-        ts_args_type = "ucid: string, number: string",
-        ts_return_type = "Promise<CallControlResponse>"
-    )]
-    pub fn conference<'env>(
-        &self,
-        env: &'env Env,
-        ucid: Unknown,
-        number: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        self.with_number(env, CallAction::Conference, ucid, number)
-    }
-
-    /// Drops the party `number` from the call (KICK_CALL).
-    #[napi(
-        ts_args_type = "ucid: string, number: string",
-        ts_return_type = "Promise<CallControlResponse>"
-    )]
-    pub fn kick<'env>(
-        &self,
-        env: &'env Env,
-        ucid: Unknown,
-        number: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        self.with_number(env, CallAction::KickCall, ucid, number)
-    }
-
+#[napi]
+impl OzonetelClient {
     /// Starts a transfer: conferences the target in; a cold transfer also drops the agent at
     /// once. Resolves with a `Transfer` to `complete()` or `cancel()` (warm).
     #[napi(
@@ -517,7 +483,10 @@ impl OzonetelClient {
     ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
         let ucid = arg!(env, args::string(env, ucid, "ucid"));
         let date = arg!(env, args::string(env, date, "date"));
-        let date = arg!(env, args::date(&date, "date").map_err(|e| to_napi(env, &e)));
+        let date = arg!(
+            env,
+            parse_local_date(&date, "date").map_err(|e| to_napi(env, &e))
+        );
         let client = self.client.clone();
         settle(env, async move { client.call_record(&ucid, date).await })
     }
@@ -557,31 +526,22 @@ impl OzonetelClient {
 }
 
 impl OzonetelClient {
-    fn simple<'env>(
+    /// One call-control shortcut: converts the arguments, then calls the core.
+    fn shortcut<'env>(
         &self,
         env: &'env Env,
         action: CallAction,
         ucid: Unknown,
+        number: Option<Unknown>,
     ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
         let ucid = arg!(env, args::string(env, ucid, "ucid"));
+        let number = match number {
+            Some(number) => Some(arg!(env, args::string(env, number, "number"))),
+            None => None,
+        };
         let client = self.client.clone();
         settle(env, async move {
-            client.call_control(action, &ucid, None).await
-        })
-    }
-
-    fn with_number<'env>(
-        &self,
-        env: &'env Env,
-        action: CallAction,
-        ucid: Unknown,
-        number: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        let ucid = arg!(env, args::string(env, ucid, "ucid"));
-        let number = arg!(env, args::string(env, number, "number"));
-        let client = self.client.clone();
-        settle(env, async move {
-            client.call_control(action, &ucid, Some(&number)).await
+            client.call_control(action, &ucid, number.as_deref()).await
         })
     }
 }
@@ -590,11 +550,11 @@ fn abandoned_query(q: AbandonedArg) -> helix_engage::Result<AbandonedCallsQuery>
     Ok(AbandonedCallsQuery {
         from_time: q
             .from_time
-            .map(|t| args::date_time(&t, "fromTime"))
+            .map(|t| parse_local_date_time(&t, "fromTime"))
             .transpose()?,
         to_time: q
             .to_time
-            .map(|t| args::date_time(&t, "toTime"))
+            .map(|t| parse_local_date_time(&t, "toTime"))
             .transpose()?,
         campaign_name: q.campaign_name,
     })
@@ -602,8 +562,8 @@ fn abandoned_query(q: AbandonedArg) -> helix_engage::Result<AbandonedCallsQuery>
 
 fn call_records_query(q: CallRecordsArg) -> helix_engage::Result<CallRecordsQuery> {
     let mut query = CallRecordsQuery::between(
-        args::date_time(&q.from, "from")?,
-        args::date_time(&q.to, "to")?,
+        parse_local_date_time(&q.from, "from")?,
+        parse_local_date_time(&q.to, "to")?,
     );
     query.ucid = q.ucid;
     query.campaign_name = q.campaign_name;

@@ -49,14 +49,52 @@ pub enum AudioFormat {
 impl Default for AudioFormat {
     /// 16 kHz stereo linear16: agent on the left channel, customer on the right.
     fn default() -> Self {
-        AudioFormat::Linear16 {
-            sample_rate: 16_000,
-            channels: 2,
-        }
+        AudioFormat::linear16(None, None)
     }
 }
 
 impl AudioFormat {
+    /// Linear16 with what the host left out filled in: 16 000 Hz (wideband, what browsers and
+    /// most bridges resample to) and 2 channels (agent and customer).
+    ///
+    /// The bindings build their formats here, so a zero/absent field means the same everywhere.
+    ///
+    /// ```
+    /// use helix_engage::assist::AudioFormat;
+    /// assert_eq!(AudioFormat::linear16(None, None), AudioFormat::default());
+    /// assert_eq!(AudioFormat::linear16(Some(8_000), None).sample_rate(), Some(8_000));
+    /// ```
+    pub fn linear16(sample_rate: Option<u32>, channels: Option<u16>) -> Self {
+        AudioFormat::Linear16 {
+            sample_rate: sample_rate.unwrap_or(16_000),
+            channels: channels.unwrap_or(2),
+        }
+    }
+
+    /// µ-law with what the host left out filled in: 8 000 Hz (G.711 telephony) and 2 channels.
+    ///
+    /// ```
+    /// use helix_engage::assist::AudioFormat;
+    /// assert_eq!(
+    ///     AudioFormat::mulaw(None, Some(1)),
+    ///     AudioFormat::Mulaw { sample_rate: 8_000, channels: 1 }
+    /// );
+    /// ```
+    pub fn mulaw(sample_rate: Option<u32>, channels: Option<u16>) -> Self {
+        AudioFormat::Mulaw {
+            sample_rate: sample_rate.unwrap_or(8_000),
+            channels: channels.unwrap_or(2),
+        }
+    }
+
+    /// Containerised audio; 1 channel when the host did not say (a browser's `MediaRecorder`
+    /// records one mixed track).
+    pub fn container(channels: Option<u16>) -> Self {
+        AudioFormat::Container {
+            channels: channels.unwrap_or(1),
+        }
+    }
+
     /// Number of channels in the stream.
     pub fn channels(&self) -> u16 {
         match *self {

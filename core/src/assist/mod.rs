@@ -187,13 +187,16 @@ impl LiveAssist {
 
     /// Queues a chunk of audio in the configured [`AudioFormat`]. Never blocks.
     ///
-    /// Empty chunks are ignored (an empty binary frame would end Deepgram's stream). Returns
-    /// [`AudioDelivery::Dropped`] when the queue is full, and [`Error::Closed`] once the
-    /// session has ended.
+    /// Returns [`AudioDelivery::Dropped`] when the queue is full, [`Error::InvalidInput`] for
+    /// an empty chunk (nothing is sent: an empty binary frame would end Deepgram's stream, and
+    /// an empty read is almost always a host's end-of-file bug, which "queued" would hide), and
+    /// [`Error::Closed`] once the session has ended. The Node and C bindings report the same.
     pub fn send_audio(&self, chunk: impl Into<Bytes>) -> Result<AudioDelivery> {
         let data: Bytes = chunk.into();
         if data.is_empty() {
-            return Ok(AudioDelivery::Queued);
+            return Err(Error::InvalidInput(
+                "the audio chunk is empty; nothing was sent".into(),
+            ));
         }
         let mut gap = self
             .pending_gap

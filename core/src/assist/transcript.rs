@@ -5,13 +5,21 @@
 //! keeps a final from being added twice when audio is replayed after a reconnect.
 
 use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::deepgram::messages::Results;
 
-/// Who is speaking. Serialises as `"agent"`, `"customer"` or `"speaker_N"`.
+/// Who is speaking. Serialises as `"agent"`, `"customer"` or `"speaker_N"`, and parses
+/// ([`FromStr`], [`Deserialize`]) from exactly that text, so a host's speaker list round-trips.
+///
+/// ```
+/// use helix_engage::assist::Speaker;
+/// assert_eq!("speaker_3".parse::<Speaker>().unwrap(), Speaker::Other(3));
+/// assert!("robot".parse::<Speaker>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Speaker {
     /// The contact-center agent using this library.
@@ -29,6 +37,45 @@ impl Serialize for Speaker {
             Speaker::Customer => s.serialize_str("customer"),
             Speaker::Other(n) => s.serialize_str(&format!("speaker_{n}")),
         }
+    }
+}
+
+impl Speaker {
+    /// The inverse of [`Serialize`]: `agent`, `customer` or `speaker_N` (N a decimal `u32`).
+    fn from_text(text: &str) -> Option<Self> {
+        match text {
+            "agent" => Some(Speaker::Agent),
+            "customer" => Some(Speaker::Customer),
+            other => other
+                .strip_prefix("speaker_")
+                .and_then(|n| n.parse().ok())
+                .map(Speaker::Other),
+        }
+    }
+
+    /// Why `text` is not a speaker, for [`FromStr`] and [`Deserialize`] alike.
+    fn refusal(text: &str) -> String {
+        format!(
+            "{} is not 'agent', 'customer' or 'speaker_N'",
+            crate::error::quote(text)
+        )
+    }
+}
+
+impl FromStr for Speaker {
+    type Err = crate::Error;
+
+    /// `agent`, `customer` or `speaker_N`, as [`Serialize`] writes them; anything else is
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput).
+    fn from_str(text: &str) -> crate::Result<Self> {
+        Speaker::from_text(text).ok_or_else(|| crate::Error::InvalidInput(Speaker::refusal(text)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Speaker {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Speaker::from_text(&text).ok_or_else(|| serde::de::Error::custom(Speaker::refusal(&text)))
     }
 }
 
@@ -331,6 +378,49 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 mod tests {
     use super::*;
     use crate::assist::deepgram::messages::{ServerMessage, parse};
+
+    #[test]
+    fn speakers_parse_from_what_they_serialise_to() {
+        for speaker in [
+            Speaker::Agent,
+            Speaker::Customer,
+            Speaker::Other(0),
+            Speaker::Other(7),
+        ] {
+            let json = serde_json::to_string(&speaker).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Speaker>(&json).unwrap(),
+                speaker,
+                "{json}"
+            );
+            let text = serde_json::from_str::<String>(&json).unwrap();
+            assert_eq!(text.parse::<Speaker>().unwrap(), speaker, "{text}");
+        }
+        for text in [
+            "robot",
+            "Agent",
+            "speaker_",
+            "speaker_-1",
+            "speaker_x",
+            " agent",
+            "",
+        ] {
+            let err = text.parse::<Speaker>().unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput, "{text}");
+            assert!(
+                err.to_string()
+                    .contains("is not 'agent', 'customer' or 'speaker_N'")
+            );
+        }
+        let err = serde_json::from_str::<Speaker>("\"robot\"").unwrap_err();
+        assert!(
+            err.to_string().starts_with("\"robot\" is not 'agent'"),
+            "{err}"
+        );
+        assert!(serde_json::from_str::<Speaker>("3").is_err());
+        let long = "x".repeat(100_000);
+        assert!(long.parse::<Speaker>().unwrap_err().to_string().len() < 200);
+    }
 
     fn results(json: &str) -> Results {
         match parse(json).unwrap() {

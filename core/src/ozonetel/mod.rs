@@ -21,6 +21,7 @@ mod transfer;
 mod transport;
 mod watcher;
 
+pub use crate::local_time::{parse_local_date, parse_local_date_time};
 pub use builder::{ClientBuilder, DEFAULT_BASE_URL};
 pub use call_control::{CallAction, CallControlResponse};
 pub use client::{AuthMode, Client};
