@@ -6,9 +6,15 @@
 //! which becomes the new connection's time 0 (the timestamp offset).
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_tungstenite::tungstenite::Bytes;
+
+use super::audio::AudioFormat;
+
+/// The bound for containerised audio, which has no byte rate: containers are never replayed,
+/// so this only bounds audio queued during an outage.
+const CONTAINER_MAX_BYTES: u64 = 8 * 1024 * 1024;
 
 #[derive(Debug)]
 struct Chunk {
@@ -37,6 +43,16 @@ pub(crate) struct ReplayBuffer {
 }
 
 impl ReplayBuffer {
+    /// The buffer for a call in `audio`: `replay_buffer` of audio, cut on sample frames. The
+    /// one place the buffer's byte bound is worked out.
+    pub fn for_call(audio: &AudioFormat, replay_buffer: Duration) -> Self {
+        let max_bytes = match audio.bytes_per_second() {
+            Some(bps) => (replay_buffer.as_secs_f64() * bps as f64) as u64,
+            None => CONTAINER_MAX_BYTES,
+        };
+        ReplayBuffer::new(max_bytes, audio.frame_bytes().unwrap_or(1))
+    }
+
     pub fn new(max_bytes: u64, frame: u64) -> Self {
         let frame = frame.max(1);
         ReplayBuffer {
@@ -46,6 +62,11 @@ impl ReplayBuffer {
             max_bytes: max_bytes.max(frame),
             frame,
         }
+    }
+
+    /// The most bytes the buffer holds.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 
     /// First byte still held.

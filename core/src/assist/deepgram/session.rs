@@ -193,11 +193,6 @@ impl Session {
     pub fn new(parts: SessionParts) -> Self {
         let cfg = parts.cfg;
         let audio = cfg.audio;
-        let max_bytes = match audio.bytes_per_second() {
-            Some(bps) => (cfg.replay_buffer.as_secs_f64() * bps as f64) as u64,
-            // Containers are not replayed; this only bounds audio queued during an outage.
-            None => 8 * 1024 * 1024,
-        };
         let channels = if cfg.deepgram.multichannel.unwrap_or(audio.channels() > 1) {
             usize::from(audio.channels())
         } else {
@@ -206,7 +201,7 @@ impl Session {
         let (conn_tx, conn_rx) = mpsc::channel(256);
         let mut session = Session {
             builder: TranscriptBuilder::new(cfg.speakers.clone(), cfg.deepgram.diarize, channels),
-            buffer: ReplayBuffer::new(max_bytes, audio.frame_bytes().unwrap_or(1)),
+            buffer: ReplayBuffer::for_call(&audio, cfg.replay_buffer),
             events: parts.events,
             metrics: parts.metrics,
             summary_slot: parts.summary_slot,
@@ -307,7 +302,7 @@ impl Session {
             match (audio.silence_byte(), secs) {
                 (Some(silence), Some(secs)) => {
                     // Silence keeps Deepgram's clock equal to the call's clock.
-                    let capped = chunk.gap_bytes.min(self.buffer_cap());
+                    let capped = chunk.gap_bytes.min(self.buffer.max_bytes());
                     let fill = Bytes::from(vec![silence; usize::try_from(capped).unwrap_or(0)]);
                     self.push_audio(fill, chunk.queued_at);
                     self.events.warn(
@@ -377,13 +372,6 @@ impl Session {
     /// (the backlog would outgrow the replay buffer and audio would be lost).
     fn replay_pace(&self) -> f64 {
         self.cfg.replay_speed * self.host_speed()
-    }
-
-    fn buffer_cap(&self) -> u64 {
-        match self.cfg.audio.bytes_per_second() {
-            Some(bps) => (self.cfg.replay_buffer.as_secs_f64() * bps as f64) as u64,
-            None => 8 * 1024 * 1024,
-        }
     }
 
     fn push_audio(&mut self, data: Bytes, queued_at: std::time::Instant) {
