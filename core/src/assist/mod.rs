@@ -44,6 +44,7 @@ mod deepgram;
 mod events;
 mod lead;
 mod metrics;
+mod pace;
 mod replay;
 mod suggest;
 mod transcript;

@@ -1,6 +1,8 @@
 //! Deepgram's live `/v1/listen` WebSocket: the URL and its parameters, the handshake and what
-//! its refusals mean, and the meaning of close codes. The session loop lives in [`session`].
+//! its refusals mean, and the meaning of close codes. The session loop lives in [`session`],
+//! one connection's tasks in [`link`].
 
+mod link;
 pub(crate) mod messages;
 pub(crate) mod session;
 mod upgrade;
