@@ -1,9 +1,11 @@
 //! Deepgram's live `/v1/listen` WebSocket: the URL and its parameters, the handshake and what
 //! its refusals mean, and the meaning of close codes. The session loop lives in [`session`],
-//! one connection's tasks in [`link`].
+//! one connection's tasks in [`link`], the mapping of results to the call's segments in
+//! [`segments`].
 
 mod link;
 pub(crate) mod messages;
+mod segments;
 pub(crate) mod session;
 mod upgrade;
 

@@ -1,6 +1,6 @@
 //! What Deepgram says, applied to the call: how a link's reports end it (a confirmed close, a
 //! final error, a reconnect), and a handler per message kind. Results become
-//! segments, finals release the audio they
+//! segments ([`segments`]), finals release the audio they
 //! cover from the replay buffer and feed the transcript and the suggestion engine; utterance
 //! ends and speech starts become events; Metadata confirms the end of the stream.
 //!
@@ -15,6 +15,7 @@ use crate::assist::deepgram::link::{ConnEvent, ConnEventKind};
 use crate::assist::deepgram::messages::{
     Metadata, Results, ServerMessage, SpeechStarted, UtteranceEnd,
 };
+use crate::assist::deepgram::segments::segments;
 use crate::assist::deepgram::{CloseMeaning, close_meaning};
 use crate::assist::events::{AssistEvent, WarningKind};
 use crate::assist::suggest::engine::EngineInput;
@@ -118,7 +119,7 @@ impl Session {
             self.unknown_channel("Results", channel);
             return;
         }
-        let segs = self.builder.segments(r, base);
+        let segs = segments(&self.builder, r, base);
         if !r.is_final {
             for segment in segs {
                 self.events.emit(AssistEvent::Transcript {
