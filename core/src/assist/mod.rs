@@ -47,6 +47,7 @@ mod metrics;
 mod pace;
 mod replay;
 mod suggest;
+mod tls;
 mod transcript;
 
 use std::sync::{Arc, Mutex, PoisonError};
