@@ -54,3 +54,27 @@ impl HostPace {
         ((a1 - a0) / wall).max(1.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pace_is_call_time_over_wall_time_and_never_below_real_time() {
+        let mut pace = HostPace::default();
+        assert_eq!(pace.speed(), 1.0);
+        // 6 s of call time per wall second, for 2 s.
+        for i in 0..=20 {
+            pace.note(f64::from(i) * 0.6);
+            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        assert!((pace.speed() - 6.0).abs() < 0.05, "{}", pace.speed());
+        // A host slower than real time still replays at (at least) real time.
+        let mut slow = HostPace::default();
+        for i in 0..=20 {
+            slow.note(f64::from(i) * 0.05);
+            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        assert_eq!(slow.speed(), 1.0);
+    }
+}

@@ -199,6 +199,21 @@ mod tests {
     }
 
     #[test]
+    fn the_bound_is_the_configured_seconds_of_audio() {
+        let pcm = AudioFormat::Linear16 {
+            sample_rate: 16_000,
+            channels: 2,
+        };
+        let b = ReplayBuffer::for_call(&pcm, Duration::from_secs(30));
+        assert_eq!(b.max_bytes(), 30 * 16_000 * 2 * 2);
+        // Never below one sample frame, so a cut stays aligned.
+        assert_eq!(ReplayBuffer::for_call(&pcm, Duration::ZERO).max_bytes(), 4);
+        let container = AudioFormat::Container { channels: 1 };
+        let b = ReplayBuffer::for_call(&container, Duration::from_secs(30));
+        assert_eq!(b.max_bytes(), CONTAINER_MAX_BYTES);
+    }
+
+    #[test]
     fn chunks_remember_when_the_host_queued_them() {
         let mut b = ReplayBuffer::new(1_000, 1);
         let (t1, t2) = (
