@@ -155,6 +155,9 @@ pub(crate) struct TranscriptBuilder {
     /// configuration, never from the wire: a channel number in a message is only ever an index
     /// that is checked (a `channel_index` of 4 000 000 000 once made this a 32 GB allocation).
     emitted_until: Vec<f64>,
+    /// Per channel: who spoke the channel's last final (a diarized channel has several
+    /// speakers), sized like `emitted_until`.
+    last_speaker: Vec<Option<Speaker>>,
     pub transcript: Transcript,
 }
 
@@ -169,6 +172,7 @@ impl TranscriptBuilder {
             speakers,
             diarize,
             emitted_until: vec![f64::NEG_INFINITY; channels.max(1)],
+            last_speaker: vec![None; channels.max(1)],
             transcript: Transcript::default(),
         }
     }
@@ -188,6 +192,19 @@ impl TranscriptBuilder {
         } else {
             self.speaker(channel)
         }
+    }
+
+    /// How many channels the session was configured for.
+    pub fn channels(&self) -> usize {
+        self.emitted_until.len()
+    }
+
+    /// Who is speaking on `channel` now: the speaker of its last final, else the channel's.
+    pub fn speaker_now(&self, channel: u32) -> Speaker {
+        usize::try_from(channel)
+            .ok()
+            .and_then(|c| self.last_speaker.get(c).copied().flatten())
+            .unwrap_or_else(|| self.speaker_of_channel(channel))
     }
 
     /// The call time up to which `channel`'s finals have been emitted: no new segment starts
@@ -227,7 +244,7 @@ impl TranscriptBuilder {
         usize::try_from(channel).is_ok_and(|c| c < self.emitted_until.len())
     }
 
-    /// Records a final segment and advances its channel's watermark. A segment of a channel
+    /// Records a final segment, advances its channel's watermark and notes its speaker. A segment of a channel
     /// the session does not have is refused (`false`); the session checks first, this is the
     /// second line.
     pub fn push_final(&mut self, seg: Segment) -> bool {
@@ -238,6 +255,12 @@ impl TranscriptBuilder {
             return false;
         };
         *mark = mark.max(seg.end);
+        if let Some(slot) = usize::try_from(seg.channel)
+            .ok()
+            .and_then(|c| self.last_speaker.get_mut(c))
+        {
+            *slot = Some(seg.speaker);
+        }
         self.transcript.segments.push(seg);
         true
     }
@@ -281,6 +304,18 @@ mod tests {
         b.mark_final(u32::MAX, 1.0);
         assert!(b.transcript.segments.is_empty());
         assert_eq!(b.emitted_until.len(), 2);
+    }
+
+    #[test]
+    fn the_speaker_now_is_the_last_finals() {
+        let mut b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], true, 1);
+        assert_eq!(b.speaker_now(0), Speaker::Other(0));
+        let mut seg = segment(0, 1.0);
+        seg.speaker = Speaker::Customer;
+        assert!(b.push_final(seg));
+        assert_eq!(b.speaker_now(0), Speaker::Customer);
+        assert_eq!(b.speaker_now(4_000_000_000), Speaker::Other(4_000_000_000));
+        assert_eq!(b.channels(), 1);
     }
 
     #[test]

@@ -36,7 +36,7 @@ use crate::assist::metrics::Metrics;
 use crate::assist::pace::HostPace;
 use crate::assist::replay::ReplayBuffer;
 use crate::assist::suggest::engine::EngineHandle;
-use crate::assist::transcript::{Speaker, TranscriptBuilder};
+use crate::assist::transcript::TranscriptBuilder;
 
 /// A chunk from `send_audio`, with the bytes dropped just before it (queue full) so the gap
 /// lands in the right place.
@@ -110,8 +110,6 @@ pub(crate) struct Session {
     pace: HostPace,
     // ---- the call's transcript
     builder: TranscriptBuilder,
-    last_speaker: Vec<Option<Speaker>>,
-    channels: usize,
     engine: Option<EngineHandle>,
     // ---- the call's state
     /// The call is on hold (`set_on_hold`): the watchdog judges pings and Finalize, not audio.
@@ -164,8 +162,6 @@ impl Session {
             container_header: None,
             first_audio_at: None,
             pace: HostPace::default(),
-            last_speaker: vec![None; channels],
-            channels,
             engine: parts.engine,
             on_hold: false,
             stopping: None,
@@ -347,7 +343,7 @@ impl Session {
             base_bytes,
             base_secs,
             sent_pos,
-            channels: self.channels,
+            channels: self.builder.channels(),
             pacing: is_reconnect && replay_bytes > 0 && audio.is_resumable(),
             finalizes: self.finalizes.clone(),
         }

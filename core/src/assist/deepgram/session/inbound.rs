@@ -177,12 +177,6 @@ impl Session {
         if let Some(l) = latency {
             self.metrics.update(|m| m.transcript.record(l));
         }
-        if let Some(slot) = usize::try_from(segment.channel)
-            .ok()
-            .and_then(|c| self.last_speaker.get_mut(c))
-        {
-            *slot = Some(segment.speaker);
-        }
         let customer_turn_end = segment.speaker == Speaker::Customer && speech_final;
         if let Some(engine) = &self.engine {
             let _ = engine.tx.send(EngineInput::Final {
@@ -204,7 +198,7 @@ impl Session {
             self.unknown_channel("UtteranceEnd", channel);
             return;
         }
-        let speaker = self.speaker_now(channel);
+        let speaker = self.builder.speaker_now(channel);
         if speaker == Speaker::Customer
             && let Some(engine) = &self.engine
         {
@@ -224,7 +218,7 @@ impl Session {
             return;
         }
         self.events.emit(AssistEvent::SpeechStarted {
-            speaker: self.speaker_now(channel),
+            speaker: self.builder.speaker_now(channel),
             channel,
             at: s.timestamp + base,
         });
@@ -250,16 +244,8 @@ impl Session {
             WarningKind::BadMessage,
             format!(
                 "deepgram sent {kind} for channel {channel}, but the session has {} channel(s); ignored",
-                self.channels
+                self.builder.channels()
             ),
         );
-    }
-
-    /// Who is speaking on `channel` now: the speaker of its last final, else the channel's.
-    fn speaker_now(&self, channel: u32) -> Speaker {
-        usize::try_from(channel)
-            .ok()
-            .and_then(|c| self.last_speaker.get(c).copied().flatten())
-            .unwrap_or_else(|| self.builder.speaker_of_channel(channel))
     }
 }
