@@ -32,7 +32,7 @@ use crate::assist::metrics::Metrics;
 use crate::assist::replay::ReplayBuffer;
 
 const KEEPALIVE: &str = r#"{"type":"KeepAlive"}"#;
-pub(super) const FINALIZE: &str = r#"{"type":"Finalize"}"#;
+const FINALIZE: &str = r#"{"type":"Finalize"}"#;
 const CLOSE_STREAM: &str = r#"{"type":"CloseStream"}"#;
 
 /// Frames the writer sends in order (audio, Finalize and CloseStream must not overtake one
@@ -99,7 +99,9 @@ pub(super) struct Link {
     writer_tx: mpsc::Sender<Outbound>,
     /// Asks the writer to send a close frame and end (ahead of anything queued).
     close_tx: mpsc::Sender<&'static str>,
+    /// Call byte at this connection's time 0 (raw audio).
     pub base_bytes: u64,
+    /// Call second at this connection's time 0: the offset of every time Deepgram sends.
     pub base_secs: f64,
     /// Next call byte to hand to the writer.
     pub sent_pos: u64,
@@ -391,16 +393,15 @@ impl Link {
         self.audio_since.is_some_and(|t| t.elapsed() >= stable)
     }
 
-    /// Records a final on `channel` ending at call byte `pos`; returns the call byte up to
-    /// which every channel is final (never past what was sent), once all have one.
-    pub fn note_final(&mut self, channel: u32, pos: u64) -> Option<u64> {
+    /// Records a final on `channel` ending at call byte `pos` (a channel the link does not
+    /// have is ignored: the number came from the wire).
+    pub fn note_final(&mut self, channel: u32, pos: u64) {
         if let Some(slot) = usize::try_from(channel)
             .ok()
             .and_then(|c| self.channel_final.get_mut(c))
         {
             *slot = Some(slot.map_or(pos, |p| p.max(pos)));
         }
-        self.finalised()
     }
 
     /// The call byte up to which every channel has sent finals, capped at what was sent.
