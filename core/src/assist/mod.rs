@@ -44,8 +44,10 @@ mod deepgram;
 mod events;
 mod lead;
 mod metrics;
+mod pace;
 mod replay;
 mod suggest;
+mod tls;
 mod transcript;
 
 use std::sync::{Arc, Mutex, PoisonError};

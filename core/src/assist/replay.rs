@@ -6,9 +6,15 @@
 //! which becomes the new connection's time 0 (the timestamp offset).
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_tungstenite::tungstenite::Bytes;
+
+use super::audio::AudioFormat;
+
+/// The bound for containerised audio, which has no byte rate: containers are never replayed,
+/// so this only bounds audio queued during an outage.
+const CONTAINER_MAX_BYTES: u64 = 8 * 1024 * 1024;
 
 #[derive(Debug)]
 struct Chunk {
@@ -37,6 +43,16 @@ pub(crate) struct ReplayBuffer {
 }
 
 impl ReplayBuffer {
+    /// The buffer for a call in `audio`: `replay_buffer` of audio, cut on sample frames. The
+    /// one place the buffer's byte bound is worked out.
+    pub fn for_call(audio: &AudioFormat, replay_buffer: Duration) -> Self {
+        let max_bytes = match audio.bytes_per_second() {
+            Some(bps) => (replay_buffer.as_secs_f64() * bps as f64) as u64,
+            None => CONTAINER_MAX_BYTES,
+        };
+        ReplayBuffer::new(max_bytes, audio.frame_bytes().unwrap_or(1))
+    }
+
     pub fn new(max_bytes: u64, frame: u64) -> Self {
         let frame = frame.max(1);
         ReplayBuffer {
@@ -46,6 +62,11 @@ impl ReplayBuffer {
             max_bytes: max_bytes.max(frame),
             frame,
         }
+    }
+
+    /// The most bytes the buffer holds.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 
     /// First byte still held.
@@ -175,6 +196,21 @@ mod tests {
         // Disconnected with send position 300: cutting to 500 loses 200 unsent bytes.
         assert_eq!(b.push(bytes(200, 0), 300, Instant::now()), 200);
         assert_eq!(b.start(), 500);
+    }
+
+    #[test]
+    fn the_bound_is_the_configured_seconds_of_audio() {
+        let pcm = AudioFormat::Linear16 {
+            sample_rate: 16_000,
+            channels: 2,
+        };
+        let b = ReplayBuffer::for_call(&pcm, Duration::from_secs(30));
+        assert_eq!(b.max_bytes(), 30 * 16_000 * 2 * 2);
+        // Never below one sample frame, so a cut stays aligned.
+        assert_eq!(ReplayBuffer::for_call(&pcm, Duration::ZERO).max_bytes(), 4);
+        let container = AudioFormat::Container { channels: 1 };
+        let b = ReplayBuffer::for_call(&container, Duration::from_secs(30));
+        assert_eq!(b.max_bytes(), CONTAINER_MAX_BYTES);
     }
 
     #[test]

@@ -1,16 +1,15 @@
 //! The call's transcript: who said what, when, on the call's own timeline.
 //!
-//! Deepgram results become [`Segment`]s here, and here only: channel → speaker mapping,
-//! diarized speaker runs, the timestamp offset of the current connection, and the guard that
-//! keeps a final from being added twice when audio is replayed after a reconnect.
+//! The rules of the transcript live here: channel → speaker mapping, who a diarized word
+//! belongs to, and the per-channel watermark that keeps a final from being added twice when
+//! audio is replayed after a reconnect. This module knows nothing of Deepgram: its results are
+//! shaped into [`Segment`]s by `deepgram/segments.rs`, which asks these rules.
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use super::deepgram::messages::Results;
 
 /// Who is speaking. Serialises as `"agent"`, `"customer"` or `"speaker_N"`, and parses
 /// ([`FromStr`], [`Deserialize`]) from exactly that text, so a host's speaker list round-trips.
@@ -203,6 +202,9 @@ pub(crate) struct TranscriptBuilder {
     /// configuration, never from the wire: a channel number in a message is only ever an index
     /// that is checked (a `channel_index` of 4 000 000 000 once made this a 32 GB allocation).
     emitted_until: Vec<f64>,
+    /// Per channel: who spoke the channel's last final (a diarized channel has several
+    /// speakers), sized like `emitted_until`.
+    last_speaker: Vec<Option<Speaker>>,
     pub transcript: Transcript,
 }
 
@@ -217,6 +219,7 @@ impl TranscriptBuilder {
             speakers,
             diarize,
             emitted_until: vec![f64::NEG_INFINITY; channels.max(1)],
+            last_speaker: vec![None; channels.max(1)],
             transcript: Transcript::default(),
         }
     }
@@ -238,7 +241,22 @@ impl TranscriptBuilder {
         }
     }
 
-    fn watermark(&self, channel: u32) -> f64 {
+    /// How many channels the session was configured for.
+    pub fn channels(&self) -> usize {
+        self.emitted_until.len()
+    }
+
+    /// Who is speaking on `channel` now: the speaker of its last final, else the channel's.
+    pub fn speaker_now(&self, channel: u32) -> Speaker {
+        usize::try_from(channel)
+            .ok()
+            .and_then(|c| self.last_speaker.get(c).copied().flatten())
+            .unwrap_or_else(|| self.speaker_of_channel(channel))
+    }
+
+    /// The call time up to which `channel`'s finals have been emitted: no new segment starts
+    /// before it.
+    pub fn watermark(&self, channel: u32) -> f64 {
         usize::try_from(channel)
             .ok()
             .and_then(|c| self.emitted_until.get(c))
@@ -246,94 +264,25 @@ impl TranscriptBuilder {
             .unwrap_or(f64::NEG_INFINITY)
     }
 
-    /// Segments for one result, times shifted by `offset` (seconds of call time at which the
-    /// current connection's time 0 lies). Words already emitted (replayed audio) are removed;
-    /// empty segments are dropped.
-    pub fn segments(&self, r: &Results, offset: f64) -> Vec<Segment> {
-        let Some(alt) = r.best() else {
-            return Vec::new();
-        };
-        let channel = r.channel();
-        let watermark = self.watermark(channel);
-        let words: Vec<(Option<u32>, Word)> = alt
-            .words
-            .iter()
-            .map(|w| {
-                (
-                    w.speaker,
-                    Word {
-                        word: w.word.clone(),
-                        punctuated: w.punctuated_word.clone().unwrap_or_else(|| w.word.clone()),
-                        start: w.start + offset,
-                        end: w.end + offset,
-                        confidence: w.confidence,
-                    },
-                )
-            })
-            .filter(|(_, w)| w.start >= watermark - WATERMARK_SLACK)
-            .collect();
-        let base = |speaker: Speaker, words: Vec<Word>| Segment {
-            speaker,
-            channel,
-            start: r.start + offset,
-            end: r.end() + offset,
-            text: String::new(),
-            confidence: alt.confidence,
-            words,
-            speech_final: r.speech_final,
-            latency: None,
-        };
-        if alt.words.is_empty() {
-            // No word timings: keep the whole text unless the segment is already covered.
-            let text = alt.transcript.trim();
-            if text.is_empty() || r.end() + offset <= watermark + WATERMARK_SLACK {
-                return Vec::new();
-            }
-            let mut seg = base(self.speaker_of_channel(channel), Vec::new());
-            seg.text = text.to_string();
-            return vec![seg];
+    /// Who said a word on `channel`: with diarization the word's speaker `tag` names them,
+    /// otherwise the channel does.
+    pub fn speaker_of_word(&self, channel: u32, tag: Option<u32>) -> Speaker {
+        match (self.diarize, tag) {
+            (true, Some(n)) => self.speaker(n),
+            _ => self.speaker_of_channel(channel),
         }
-        if words.is_empty() {
-            return Vec::new();
-        }
-        let trimmed = words.len() < alt.words.len();
-        // Split into runs of one diarized speaker; without diarization it is one run.
-        let mut runs: Vec<(Speaker, Vec<Word>)> = Vec::new();
-        for (tag, word) in words {
-            let speaker = match (self.diarize, tag) {
-                (true, Some(n)) => self.speaker(n),
-                _ => self.speaker_of_channel(channel),
-            };
-            match runs.last_mut() {
-                Some((s, ws)) if *s == speaker => ws.push(word),
-                _ => runs.push((speaker, vec![word])),
-            }
-        }
-        let single = runs.len() == 1 && !trimmed;
-        runs.into_iter()
-            .map(|(speaker, words)| {
-                let mut seg = base(speaker, words);
-                seg.text = if single && !alt.transcript.trim().is_empty() {
-                    alt.transcript.trim().to_string()
-                } else {
-                    seg.words
-                        .iter()
-                        .map(|w| w.punctuated.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
-                if !single {
-                    // A split or trimmed segment spans only its own words.
-                    if let (Some(first), Some(last)) = (seg.words.first(), seg.words.last()) {
-                        seg.start = first.start;
-                        seg.end = last.end;
-                    }
-                    seg.confidence = mean(seg.words.iter().map(|w| w.confidence));
-                }
-                seg.start = seg.start.max(watermark);
-                seg
-            })
-            .collect()
+    }
+
+    /// Whether a word starting at `start` (call seconds) on `channel` was already emitted:
+    /// replayed audio is transcribed again after a reconnect.
+    pub fn word_emitted(&self, channel: u32, start: f64) -> bool {
+        start < self.watermark(channel) - WATERMARK_SLACK
+    }
+
+    /// Whether a stretch ending at `end` (call seconds) on `channel` is already covered by
+    /// finals emitted (for results without word timings).
+    pub fn span_emitted(&self, channel: u32, end: f64) -> bool {
+        end <= self.watermark(channel) + WATERMARK_SLACK
     }
 
     /// Whether `channel` is one the session was configured for. Results for any other channel
@@ -342,7 +291,7 @@ impl TranscriptBuilder {
         usize::try_from(channel).is_ok_and(|c| c < self.emitted_until.len())
     }
 
-    /// Records a final segment and advances its channel's watermark. A segment of a channel
+    /// Records a final segment, advances its channel's watermark and notes its speaker. A segment of a channel
     /// the session does not have is refused (`false`); the session checks first, this is the
     /// second line.
     pub fn push_final(&mut self, seg: Segment) -> bool {
@@ -353,6 +302,12 @@ impl TranscriptBuilder {
             return false;
         };
         *mark = mark.max(seg.end);
+        if let Some(slot) = usize::try_from(seg.channel)
+            .ok()
+            .and_then(|c| self.last_speaker.get_mut(c))
+        {
+            *slot = Some(seg.speaker);
+        }
         self.transcript.segments.push(seg);
         true
     }
@@ -369,15 +324,9 @@ impl TranscriptBuilder {
     }
 }
 
-fn mean(values: impl Iterator<Item = f64>) -> f64 {
-    let (sum, n) = values.fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
-    if n == 0 { 0.0 } else { sum / f64::from(n) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assist::deepgram::messages::{ServerMessage, parse};
 
     #[test]
     fn speakers_parse_from_what_they_serialise_to() {
@@ -422,112 +371,25 @@ mod tests {
         assert!(long.parse::<Speaker>().unwrap_err().to_string().len() < 200);
     }
 
-    fn results(json: &str) -> Results {
-        match parse(json).unwrap() {
-            ServerMessage::Results(r) => r,
-            other => panic!("{other:?}"),
+    fn segment(channel: u32, end: f64) -> Segment {
+        Segment {
+            speaker: Speaker::Agent,
+            channel,
+            start: 0.0,
+            end,
+            text: "x".into(),
+            confidence: 1.0,
+            words: vec![],
+            speech_final: false,
+            latency: None,
         }
-    }
-
-    fn words_json(channel: u32, start: f64, words: &[(&str, f64, f64, Option<u32>)]) -> String {
-        let ws: Vec<String> = words
-            .iter()
-            .map(|(w, s, e, sp)| {
-                let speaker = sp.map(|n| format!(",\"speaker\":{n}")).unwrap_or_default();
-                format!(r#"{{"word":"{w}","start":{s},"end":{e},"confidence":0.9,"punctuated_word":"{w}"{speaker}}}"#)
-            })
-            .collect();
-        let text: Vec<&str> = words.iter().map(|w| w.0).collect();
-        let end = words.last().map(|w| w.2).unwrap_or(start);
-        format!(
-            r#"{{"type":"Results","channel_index":[{channel},2],"start":{start},"duration":{},"is_final":true,"speech_final":false,"channel":{{"alternatives":[{{"transcript":"{}","confidence":0.9,"words":[{}]}}]}}}}"#,
-            end - start,
-            text.join(" "),
-            ws.join(",")
-        )
-    }
-
-    #[test]
-    fn maps_channels_to_speakers_and_offsets_times() {
-        let b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false, 4);
-        let r = results(&words_json(1, 1.0, &[("hi", 1.0, 1.5, None)]));
-        let segs = b.segments(&r, 10.0);
-        assert_eq!(segs.len(), 1);
-        assert_eq!(segs[0].speaker, Speaker::Customer);
-        assert_eq!(segs[0].text, "hi");
-        assert!((segs[0].start - 11.0).abs() < 1e-9 && (segs[0].end - 11.5).abs() < 1e-9);
-        let r = results(&words_json(3, 0.0, &[("x", 0.0, 0.2, None)]));
-        assert_eq!(b.segments(&r, 0.0)[0].speaker, Speaker::Other(3));
-    }
-
-    #[test]
-    fn empty_results_make_no_segments() {
-        let b = TranscriptBuilder::new(vec![Speaker::Agent], false, 1);
-        let r = results(
-            r#"{"type":"Results","channel_index":[0,1],"start":0,"duration":0.7,"is_final":true,"channel":{"alternatives":[{"transcript":"","words":[]}]}}"#,
-        );
-        assert!(b.segments(&r, 0.0).is_empty());
-    }
-
-    #[test]
-    fn diarized_mono_splits_by_speaker() {
-        let b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], true, 1);
-        let r = results(&words_json(
-            0,
-            0.0,
-            &[
-                ("hello", 0.0, 0.4, Some(0)),
-                ("there", 0.4, 0.8, Some(0)),
-                ("yes", 1.0, 1.3, Some(1)),
-            ],
-        ));
-        let segs = b.segments(&r, 0.0);
-        assert_eq!(segs.len(), 2);
-        assert_eq!(
-            (segs[0].speaker, segs[0].text.as_str()),
-            (Speaker::Agent, "hello there")
-        );
-        assert_eq!(
-            (segs[1].speaker, segs[1].text.as_str()),
-            (Speaker::Customer, "yes")
-        );
-        assert!((segs[1].start - 1.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn replayed_words_already_emitted_are_dropped() {
-        let mut b = TranscriptBuilder::new(vec![Speaker::Agent], false, 1);
-        let first = results(&words_json(
-            0,
-            0.0,
-            &[("one", 0.0, 0.5, None), ("two", 0.5, 1.0, None)],
-        ));
-        for seg in b.segments(&first, 0.0) {
-            b.push_final(seg);
-        }
-        // A new connection re-transcribes from 0.5 s of call time (offset 0.5): "two" again.
-        let again = results(&words_json(
-            0,
-            0.0,
-            &[("two", 0.0, 0.5, None), ("three", 0.6, 1.0, None)],
-        ));
-        // With offset 0.5, "two" starts at 0.5 < watermark 1.0 → dropped; "three" at 1.1 kept.
-        let segs = b.segments(&again, 0.5);
-        assert_eq!(segs.len(), 1);
-        assert_eq!(segs[0].text, "three");
-        assert!(segs[0].start >= 1.0);
-        let all_dup = results(&words_json(0, 0.0, &[("two", 0.0, 0.5, None)]));
-        assert!(b.segments(&all_dup, 0.5).is_empty());
     }
 
     #[test]
     fn a_channel_from_the_wire_never_sizes_anything() {
         let mut b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false, 2);
         assert!(b.has_channel(1) && !b.has_channel(2) && !b.has_channel(4_000_000_000));
-        let r = results(&words_json(4_000_000_000, 0.0, &[("x", 0.0, 0.2, None)]));
-        for seg in b.segments(&r, 0.0) {
-            assert!(!b.push_final(seg));
-        }
+        assert!(!b.push_final(segment(4_000_000_000, 0.2)));
         b.mark_final(4_000_000_000, 1.0);
         b.mark_final(u32::MAX, 1.0);
         assert!(b.transcript.segments.is_empty());
@@ -535,15 +397,24 @@ mod tests {
     }
 
     #[test]
-    fn renders_by_time_and_speaker() {
-        let mut b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false, 4);
-        for (ch, s, w) in [(0, 0.0, "Hello."), (1, 1.0, "Hi."), (1, 2.0, "Loan?")] {
-            let r = results(&words_json(ch, s, &[(w, s, s + 0.5, None)]));
-            for seg in b.segments(&r, 0.0) {
-                b.push_final(seg);
-            }
-        }
-        assert_eq!(b.transcript.render(), "Agent: Hello.\nCustomer: Hi. Loan?");
-        assert_eq!(b.transcript.text_of(Speaker::Customer), "Hi. Loan?");
+    fn the_speaker_now_is_the_last_finals() {
+        let mut b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], true, 1);
+        assert_eq!(b.speaker_now(0), Speaker::Other(0));
+        let mut seg = segment(0, 1.0);
+        seg.speaker = Speaker::Customer;
+        assert!(b.push_final(seg));
+        assert_eq!(b.speaker_now(0), Speaker::Customer);
+        assert_eq!(b.speaker_now(4_000_000_000), Speaker::Other(4_000_000_000));
+        assert_eq!(b.channels(), 1);
+    }
+
+    #[test]
+    fn the_watermark_marks_what_was_emitted() {
+        let mut b = TranscriptBuilder::new(vec![Speaker::Agent], false, 1);
+        assert!(!b.word_emitted(0, 0.0) && !b.span_emitted(0, 0.0));
+        assert!(b.push_final(segment(0, 1.0)));
+        assert!(b.word_emitted(0, 0.5) && !b.word_emitted(0, 0.96));
+        assert!(b.span_emitted(0, 1.04) && !b.span_emitted(0, 1.1));
+        assert_eq!(b.watermark(0), 1.0);
     }
 }

@@ -1,26 +1,25 @@
 //! Deepgram's live `/v1/listen` WebSocket: the URL and its parameters, the handshake and what
-//! its refusals mean, and the meaning of close codes. The session loop lives in [`session`].
+//! its refusals mean, and the meaning of close codes. The session loop lives in [`session`],
+//! one connection's tasks in [`link`], the mapping of results to the call's segments in
+//! [`segments`].
 
+mod link;
 pub(crate) mod messages;
+mod segments;
 pub(crate) mod session;
 mod upgrade;
 
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::Url;
 
 use super::audio::AudioFormat;
-use super::config::{DeepgramConfig, Endpointing};
+use super::config::{DeepgramConfig, Endpointing, USER_AGENT};
 use crate::{Error, Result};
 
-pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// The User-Agent every connection sends (Deepgram asks clients to identify themselves).
-pub(crate) const USER_AGENT: &str = concat!("helix-engage/", env!("CARGO_PKG_VERSION"), " (rust)");
+pub(crate) use upgrade::Socket;
 
 /// The full `/v1/listen` URL with every recognition parameter.
 pub(crate) fn listen_url(cfg: &DeepgramConfig, audio: &AudioFormat) -> Result<Url> {
@@ -103,8 +102,6 @@ pub(crate) fn listen_url(cfg: &DeepgramConfig, audio: &AudioFormat) -> Result<Ur
     }
     Ok(url)
 }
-
-pub(crate) use upgrade::tls_roots;
 
 /// An open connection and the `dg-request-id` Deepgram gave it.
 pub(crate) struct Connected {

@@ -14,8 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -23,8 +22,11 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use url::{Host, Url};
 
-use super::Socket;
 use crate::assist::config::DeepgramConfig;
+use crate::assist::tls::tls_roots;
+
+/// The upgraded WebSocket every link runs on.
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Bound on the upgrade response's head: Deepgram's is a few hundred bytes.
 const MAX_HEAD: usize = 16 * 1024;
@@ -255,28 +257,6 @@ fn tls_error(e: &std::io::Error, host: &str, extra_roots: bool) -> UpgradeError 
         }
         _ => format!("deepgram TLS handshake failed: {e}").into(),
     }
-}
-
-/// The root store for `wss`: webpki's roots (as tokio-tungstenite used) plus `extra_pem`'s
-/// certificates. Errors say what is wrong with the PEM without quoting it.
-pub(crate) fn tls_roots(extra_pem: &[u8]) -> Result<RootCertStore, String> {
-    let mut roots = RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if extra_pem.is_empty() {
-        return Ok(roots);
-    }
-    let mut added = 0usize;
-    for (i, cert) in CertificateDer::pem_slice_iter(extra_pem).enumerate() {
-        let cert = cert.map_err(|e| format!("PEM block {} cannot be read: {e}", i + 1))?;
-        roots
-            .add(cert)
-            .map_err(|e| format!("certificate {} is not a usable root: {e}", i + 1))?;
-        added += 1;
-    }
-    if added == 0 {
-        return Err("no -----BEGIN CERTIFICATE----- block found (PEM expected)".into());
-    }
-    Ok(roots)
 }
 
 /// The TLS configuration: one per process for the public roots, one per connection when

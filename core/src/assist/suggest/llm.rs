@@ -16,7 +16,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::Suggestion;
-use crate::assist::config::SuggestionConfig;
+use crate::assist::config::{SuggestionConfig, USER_AGENT};
 use crate::assist::lead::{LeadContext, truncate_chars};
 use crate::assist::transcript::Speaker;
 use crate::{Error, Result};
@@ -122,7 +122,7 @@ impl SuggestionLlm {
         let http = reqwest::Client::builder()
             .connect_timeout(cfg.timeout.min(Duration::from_secs(5)))
             .timeout(cfg.timeout)
-            .user_agent(super::super::deepgram::USER_AGENT)
+            .user_agent(USER_AGENT)
             .build()
             .map_err(|e| Error::Transport(format!("could not build the HTTP client: {e}")))?;
         // A zero elapsed-time budget turns async-openai's internal retry loop off. This is the

@@ -1,0 +1,79 @@
+//! The host's audio into the replay buffer: a gap the full audio queue left is filled with
+//! silence (so Deepgram's clock stays the call's clock), the first chunk of a container is kept
+//! as its header, the host's pace is noted, and audio that falls out of the buffer unsent is
+//! reported and replaces the socket that could not keep up.
+
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Bytes;
+
+use super::{AudioChunk, Session};
+use crate::assist::events::WarningKind;
+
+impl Session {
+    pub(super) fn on_audio(&mut self, chunk: AudioChunk) {
+        if chunk.data.is_empty() {
+            return;
+        }
+        let audio = self.cfg.audio;
+        if chunk.gap_bytes > 0 {
+            let secs = audio.seconds(chunk.gap_bytes);
+            match (audio.silence_byte(), secs) {
+                (Some(silence), Some(secs)) => {
+                    // Silence keeps Deepgram's clock equal to the call's clock.
+                    let capped = chunk.gap_bytes.min(self.buffer.max_bytes());
+                    let fill = Bytes::from(vec![silence; usize::try_from(capped).unwrap_or(0)]);
+                    self.push_audio(fill, chunk.queued_at);
+                    self.events.warn(
+                        WarningKind::AudioDropped,
+                        format!("{} audio chunk(s) ({secs:.2} s) dropped because the audio queue was full; replaced by silence", chunk.gap_chunks),
+                    );
+                }
+                _ => self.events.warn(
+                    WarningKind::AudioDropped,
+                    format!(
+                        "{} audio chunk(s) dropped because the audio queue was full",
+                        chunk.gap_chunks
+                    ),
+                ),
+            }
+        }
+        if self.first_audio_at.is_none() {
+            self.first_audio_at = Some(Instant::now());
+            if !audio.is_resumable() {
+                self.container_header = Some(chunk.data.clone());
+            }
+        }
+        let len = chunk.data.len() as u64;
+        self.metrics.update(|m| {
+            m.m.audio_seconds_received += audio.seconds(len).unwrap_or(0.0);
+        });
+        self.pace
+            .note(audio.seconds(self.buffer.end() + len).unwrap_or(0.0));
+        self.push_audio(chunk.data, chunk.queued_at);
+        self.pump();
+    }
+
+    pub(super) fn push_audio(&mut self, data: Bytes, queued_at: std::time::Instant) {
+        let sent = self.link.as_ref().map_or(self.max_sent, |l| l.sent_pos);
+        let lost = self
+            .buffer
+            .push(data, sent.max(self.buffer.start()), queued_at);
+        if lost > 0 {
+            let secs = self.cfg.audio.seconds(lost);
+            self.metrics
+                .update(|m| m.m.audio_seconds_dropped += secs.unwrap_or(0.0));
+            self.events.warn(
+                WarningKind::AudioLost,
+                format!(
+                    "{} of audio fell out of the replay buffer before it could be sent",
+                    secs.map_or_else(|| format!("{lost} bytes"), |s| format!("{s:.2} s"))
+                ),
+            );
+            if self.link.is_some() {
+                // The socket cannot keep up; its timeline would skip. Start a new one from
+                // the buffer's start.
+                self.replace_link("audio backlog exceeded the replay buffer".into(), None);
+            }
+        }
+    }
+}
