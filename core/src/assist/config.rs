@@ -306,12 +306,12 @@ impl DeepgramConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        use secrecy::ExposeSecret;
-        let key = self.api_key.expose_secret();
-        crate::secret::check_api_key("deepgram api_key", key)?;
-        if self.model.trim().is_empty() {
-            return Err(Error::invalid("deepgram model is empty"));
-        }
+        check_key_and_model(
+            "deepgram api_key",
+            &self.api_key,
+            "deepgram model",
+            &self.model,
+        )?;
         if self.utterance_end_ms.is_some() && !self.interim_results {
             return Err(Error::invalid(
                 "deepgram utterance_end_ms needs interim_results = true",
@@ -401,24 +401,19 @@ impl SuggestionConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        use secrecy::ExposeSecret;
-        let key = self.api_key.expose_secret();
-        crate::secret::check_api_key("openai api_key", key)?;
-        if self.model.trim().is_empty() {
-            return Err(Error::invalid("suggestion model is empty"));
-        }
-        let url = url::Url::parse(&self.base_url).map_err(|e| {
-            Error::invalid(format!(
-                "suggestion base_url {} is not a URL: {e}",
-                crate::error::quote_url(&self.base_url)
-            ))
-        })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::invalid(format!(
-                "suggestion base_url must be http(s), got {}",
-                crate::error::quote_url(&self.base_url)
-            )));
-        }
+        check_key_and_model(
+            "openai api_key",
+            &self.api_key,
+            "suggestion model",
+            &self.model,
+        )?;
+        service_url(
+            "suggestion base_url",
+            &self.base_url,
+            &self.base_url,
+            &["http", "https"],
+            "must be http(s)",
+        )?;
         range::millis("suggestions.interval", self.interval, 1..=3_600_000)?;
         range::millis("suggestions.min_gap", self.min_gap, 0..=3_600_000)?;
         range::millis("suggestions.timeout", self.timeout, 1..=600_000)?;
@@ -448,6 +443,46 @@ impl SuggestionConfig {
         }
         Ok(())
     }
+}
+
+/// The check both services' configs start with: a key that can go in a header, and a model.
+fn check_key_and_model(
+    key_name: &str,
+    key: &SecretString,
+    model_name: &str,
+    model: &str,
+) -> Result<()> {
+    use secrecy::ExposeSecret;
+    crate::secret::check_api_key(key_name, key.expose_secret())?;
+    if model.trim().is_empty() {
+        return Err(Error::invalid(format!("{model_name} is empty")));
+    }
+    Ok(())
+}
+
+/// The one check of a configured service URL (Deepgram's socket, the suggestion endpoint):
+/// `input` must parse and use one of `schemes`. Errors name `what`, say `scheme_rule` and quote
+/// `raw` (as the caller gave it, credentials hidden).
+pub(crate) fn service_url(
+    what: &str,
+    raw: &str,
+    input: &str,
+    schemes: &[&str],
+    scheme_rule: &str,
+) -> Result<url::Url> {
+    let url = url::Url::parse(input).map_err(|e| {
+        Error::invalid(format!(
+            "{what} {} is not a URL: {e}",
+            crate::error::quote_url(raw)
+        ))
+    })?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(Error::invalid(format!(
+            "{what} {scheme_rule}, got {}",
+            crate::error::quote_url(raw)
+        )));
+    }
+    Ok(url)
 }
 
 #[cfg(test)]

@@ -261,37 +261,18 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert!(
-            store
-                .try_lock("acme", Duration::from_secs(30))
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(!took_lock(&store, Duration::from_secs(30)).await);
         store.unlock("acme", "someone-else").await.unwrap();
-        assert!(
-            store
-                .try_lock("acme", Duration::from_secs(30))
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(!took_lock(&store, Duration::from_secs(30)).await);
         store.unlock("acme", &id).await.unwrap();
-        assert!(
-            store
-                .try_lock("acme", Duration::ZERO)
-                .await
-                .unwrap()
-                .is_some()
-        );
+        assert!(took_lock(&store, Duration::ZERO).await);
         // A zero-TTL lock is already expired.
-        assert!(
-            store
-                .try_lock("acme", Duration::from_secs(1))
-                .await
-                .unwrap()
-                .is_some()
-        );
+        assert!(took_lock(&store, Duration::from_secs(1)).await);
+    }
+
+    /// Whether `try_lock` on "acme" took the lock.
+    async fn took_lock(store: &MemoryTokenStore, ttl: Duration) -> bool {
+        store.try_lock("acme", ttl).await.unwrap().is_some()
     }
 
     #[test]

@@ -16,25 +16,20 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use url::Url;
 
 use super::audio::AudioFormat;
-use super::config::{DeepgramConfig, Endpointing, USER_AGENT};
+use super::config::{DeepgramConfig, Endpointing, USER_AGENT, service_url};
 use crate::{Error, Result};
 
 pub(crate) use upgrade::Socket;
 
 /// The full `/v1/listen` URL with every recognition parameter.
 pub(crate) fn listen_url(cfg: &DeepgramConfig, audio: &AudioFormat) -> Result<Url> {
-    let mut url = Url::parse(cfg.url.trim()).map_err(|e| {
-        Error::invalid(format!(
-            "deepgram url {} is not a URL: {e}",
-            crate::error::quote_url(&cfg.url)
-        ))
-    })?;
-    if !matches!(url.scheme(), "ws" | "wss") {
-        return Err(Error::invalid(format!(
-            "deepgram url must start with ws:// or wss://, got {}",
-            crate::error::quote_url(&cfg.url)
-        )));
-    }
+    let mut url = service_url(
+        "deepgram url",
+        &cfg.url,
+        cfg.url.trim(),
+        &["ws", "wss"],
+        "must start with ws:// or wss://",
+    )?;
     let path = url.path().trim_end_matches('/').to_string();
     if !path.ends_with("/v1/listen") {
         url.set_path(&format!("{path}/v1/listen"));
