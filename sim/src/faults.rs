@@ -36,6 +36,23 @@ pub enum Endpoint {
     OpenaiChat,
 }
 
+impl Endpoint {
+    /// The path the endpoint is served at: the one home of it for the router and for what
+    /// [`intake`](crate::intake::intake) records.
+    pub(crate) const fn path(self) -> &'static str {
+        match self {
+            Endpoint::GenerateToken => "/ca_apis/CAToken/generateToken",
+            Endpoint::CallControl => "/ca_apis/CallControl_V4",
+            Endpoint::Record => "/CAServices/Call/Record.php",
+            Endpoint::AbandonCalls => "/ca_apis/abandonCalls",
+            Endpoint::FetchCdrDetails => "/ca_reports/fetchCDRDetails",
+            Endpoint::FetchCdrByUcid => "/ca_reports/fetchCdrByUCID",
+            Endpoint::DeepgramListen => "/v1/listen",
+            Endpoint::OpenaiChat => "/v1/chat/completions",
+        }
+    }
+}
+
 /// What goes wrong. HTTP endpoints understand the first group; the Deepgram socket understands
 /// all of them (see each variant).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

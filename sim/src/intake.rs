@@ -15,17 +15,24 @@ use crate::faults::{Dialect, Endpoint, http_fault, lock};
 use crate::record::RecordedRequest;
 use crate::shared::Shared;
 
-/// Records the request and applies any armed fault. `Some` = answer this instead.
+/// Records the request (at [`Endpoint::path`]) and applies any armed fault. `Some` = answer
+/// this instead.
 pub(crate) async fn intake(
     shared: &Shared,
     endpoint: Endpoint,
     method: &Method,
-    path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Option<Response> {
-    let rec = RecordedRequest::new(method, path, query, headers, body, shared.clock.now());
+    let rec = RecordedRequest::new(
+        method,
+        endpoint.path(),
+        query,
+        headers,
+        body,
+        shared.clock.now(),
+    );
     let dialect = match endpoint {
         Endpoint::OpenaiChat => {
             lock(&shared.openai).push(rec);

@@ -279,8 +279,8 @@ impl SimulatorBuilder {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(ozonetel::router())
-        .route("/v1/listen", get(deepgram::listen))
-        .route("/v1/chat/completions", post(openai::chat_completions))
+        .route(Endpoint::DeepgramListen.path(), get(deepgram::listen))
+        .route(Endpoint::OpenaiChat.path(), post(openai::chat_completions))
         .merge(control::router())
         .fallback(|| async {
             (

@@ -37,9 +37,8 @@ pub(crate) async fn chat_completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = "/v1/chat/completions";
     let endpoint = Endpoint::OpenaiChat;
-    if let Some(resp) = intake(&shared, endpoint, &method, path, None, &headers, &body).await {
+    if let Some(resp) = intake(&shared, endpoint, &method, None, &headers, &body).await {
         return resp;
     }
     if let Err(resp) = auth::authorize(&headers, &shared.openai_key) {

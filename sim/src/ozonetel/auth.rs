@@ -72,12 +72,10 @@ pub(crate) async fn generate_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = "/ca_apis/CAToken/generateToken";
     if let Some(resp) = intake(
         &shared,
         Endpoint::GenerateToken,
         &method,
-        path,
         None,
         &headers,
         &body,

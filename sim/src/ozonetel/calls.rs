@@ -19,7 +19,7 @@ use serde_json::json;
 use super::account::PhoneRegion;
 use super::auth;
 use super::history::HistoryEntry;
-use super::live::{CallSnapshot, LiveCall, NewCall, Participant, PartyRole, parse_ucid, snapshot};
+use super::live::{CallSnapshot, LiveCall, NewCall, Participant, PartyRole, snapshot};
 use super::state::OzState;
 use super::wire::{false_with_data, invalid_json, parse_object, str_field};
 use crate::error::SimError;
@@ -39,18 +39,8 @@ pub(crate) fn seed_call(
     if !state.accounts.contains_key(&account) {
         return Err(SimError::UnknownAccount(account));
     }
-    let ucid = match new.ucid {
-        Some(u) => parse_ucid(&u)?,
-        None => state.next_ucid(),
-    };
-    if state.ucid_in_use(&ucid.to_string()) {
-        return Err(SimError::DuplicateUcid(ucid.to_string()));
-    }
-    if let Some(acc) = state.accounts.get_mut(&account)
-        && !acc.campaigns.contains(&new.campaign)
-    {
-        acc.campaigns.push(new.campaign.clone());
-    }
+    let ucid = state.claim_ucid(new.ucid.as_deref())?;
+    state.note_campaign(&account, &new.campaign);
     let call = LiveCall {
         ucid,
         account,
@@ -163,12 +153,10 @@ pub(crate) async fn call_control(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = "/ca_apis/CallControl_V4";
     if let Some(resp) = intake(
         &shared,
         Endpoint::CallControl,
         &method,
-        path,
         None,
         &headers,
         &body,
@@ -322,12 +310,10 @@ pub(crate) async fn record(
     RawQuery(raw): RawQuery,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
-    let path = "/CAServices/Call/Record.php";
     if let Some(resp) = intake(
         &shared,
         Endpoint::Record,
         &method,
-        path,
         raw.as_deref(),
         &headers,
         &[],

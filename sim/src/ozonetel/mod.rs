@@ -40,6 +40,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::faults::Endpoint;
 use crate::shared::Shared;
 
 pub use account::{Account, AuthMode, PhoneRegion};
@@ -49,16 +50,16 @@ pub use live::{CallSnapshot, NewCall, Participant, PartyRole};
 
 pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/ca_apis/CAToken/generateToken", post(auth::generate_token))
-        .route("/ca_apis/CallControl_V4", post(calls::call_control))
-        .route("/CAServices/Call/Record.php", get(calls::record))
-        .route("/ca_apis/abandonCalls", get(reports::abandon_calls))
+        .route(Endpoint::GenerateToken.path(), post(auth::generate_token))
+        .route(Endpoint::CallControl.path(), post(calls::call_control))
+        .route(Endpoint::Record.path(), get(calls::record))
+        .route(Endpoint::AbandonCalls.path(), get(reports::abandon_calls))
         .route(
-            "/ca_reports/fetchCDRDetails",
+            Endpoint::FetchCdrDetails.path(),
             get(reports::fetch_cdr_details),
         )
         .route(
-            "/ca_reports/fetchCdrByUCID",
+            Endpoint::FetchCdrByUcid.path(),
             get(reports::fetch_cdr_by_ucid),
         )
 }

@@ -17,7 +17,6 @@ use serde_json::{Map, Value, json};
 use super::account::Account;
 use super::auth;
 use super::history::{HistoryEntry, MAX_CALL_SECS, PastCall, secs};
-use super::live::parse_ucid;
 use super::state::OzState;
 use super::wire::{DATE_TIME_FORMAT, false_plain, false_with_data, invalid_json, parse_object};
 use crate::error::SimError;
@@ -54,18 +53,8 @@ pub(crate) fn seed_history(
             "ring_secs + talk_secs must be at most a week and hold_secs at most talk_secs".into(),
         ));
     }
-    let ucid = match past.ucid {
-        Some(u) => parse_ucid(&u)?,
-        None => state.next_ucid(),
-    };
-    if state.ucid_in_use(&ucid.to_string()) {
-        return Err(SimError::DuplicateUcid(ucid.to_string()));
-    }
-    if let Some(acc) = state.accounts.get_mut(&account)
-        && !acc.campaigns.contains(&past.campaign)
-    {
-        acc.campaigns.push(past.campaign.clone());
-    }
+    let ucid = state.claim_ucid(past.ucid.as_deref())?;
+    state.note_campaign(&account, &past.campaign);
     let call_id = state.next_call_id();
     let start = past.start.unwrap_or_else(|| {
         now_local
@@ -125,12 +114,10 @@ pub(crate) async fn abandon_calls(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let path = "/ca_apis/abandonCalls";
     if let Some(resp) = intake(
         &shared,
         Endpoint::AbandonCalls,
         &method,
-        path,
         raw.as_deref(),
         &headers,
         &body,
@@ -208,22 +195,12 @@ async fn cdr(
     body: Bytes,
     by_ucid: bool,
 ) -> Response {
-    let (endpoint, path) = if by_ucid {
-        (Endpoint::FetchCdrByUcid, "/ca_reports/fetchCdrByUCID")
+    let endpoint = if by_ucid {
+        Endpoint::FetchCdrByUcid
     } else {
-        (Endpoint::FetchCdrDetails, "/ca_reports/fetchCDRDetails")
+        Endpoint::FetchCdrDetails
     };
-    if let Some(resp) = intake(
-        &shared,
-        endpoint,
-        &method,
-        path,
-        raw.as_deref(),
-        &headers,
-        &body,
-    )
-    .await
-    {
+    if let Some(resp) = intake(&shared, endpoint, &method, raw.as_deref(), &headers, &body).await {
         return resp;
     }
     // Parameters only count in the JSON body; a query string or an empty body is refused.

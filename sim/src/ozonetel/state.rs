@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::account::Account;
 use super::history::HistoryEntry;
-use super::live::{CallSnapshot, LiveCall};
+use super::live::{CallSnapshot, LiveCall, parse_ucid};
+use crate::error::SimError;
 use crate::record::RecordedRequest;
 
 /// Everything the Ozonetel stand-in remembers.
@@ -37,6 +38,28 @@ impl OzState {
 
     pub fn ucid_in_use(&self, ucid: &str) -> bool {
         self.calls.contains_key(ucid) || self.history.iter().any(|h| h.ucid.to_string() == ucid)
+    }
+
+    /// The UCID a seeded call (live or past) gets: the requested one, which must be digits no
+    /// other call holds, or a fresh one.
+    pub fn claim_ucid(&mut self, requested: Option<&str>) -> Result<u64, SimError> {
+        let ucid = match requested {
+            Some(u) => parse_ucid(u)?,
+            None => self.next_ucid(),
+        };
+        if self.ucid_in_use(&ucid.to_string()) {
+            return Err(SimError::DuplicateUcid(ucid.to_string()));
+        }
+        Ok(ucid)
+    }
+
+    /// Lists `campaign` among `account`'s campaigns (once) when a call of it is seeded.
+    pub fn note_campaign(&mut self, account: &str, campaign: &str) {
+        if let Some(acc) = self.accounts.get_mut(account)
+            && !acc.campaigns.iter().any(|c| c == campaign)
+        {
+            acc.campaigns.push(campaign.to_string());
+        }
     }
 }
 
