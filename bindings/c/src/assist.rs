@@ -391,12 +391,9 @@ pub extern "C" fn helix_assist_stop(
 /// that callback returns). No other call may be running on the handle.
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_assist_free(assist: *mut helix_assist) {
-    let _ = ffi! {
-        // SAFETY: the header requires `assist` to be NULL or a handle from
-        // `helix_assist_start` that is not in use and not yet freed.
-        unsafe { free_handle(assist) };
-        Ok(())
-    };
+    // SAFETY: the header requires `assist` to be NULL or a handle from
+    // `helix_assist_start` that is not in use and not yet freed.
+    unsafe { free_handle(assist) };
 }
 
 #[cfg(test)]

@@ -260,15 +260,20 @@ pub(crate) fn into_handle<T>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))
 }
 
-/// Takes back and drops a handle made by [`into_handle`]; NULL is a no-op.
+/// Takes back and drops a handle made by [`into_handle`]; NULL is a no-op. The whole of every
+/// handle's `_free`: the drop runs inside the panic boundary, so a panicking `Drop` never
+/// unwinds into C.
 ///
 /// # Safety
 /// `ptr` is NULL or came from [`into_handle`] with the same `T` and has not been freed.
 pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
-    if !ptr.is_null() {
-        // SAFETY: guaranteed by the caller.
-        drop(unsafe { Box::from_raw(ptr) });
-    }
+    let _ = ffi! {
+        if !ptr.is_null() {
+            // SAFETY: guaranteed by the caller.
+            drop(unsafe { Box::from_raw(ptr) });
+        }
+        Ok(())
+    };
 }
 
 /// Frees a string this library returned (a JSON result or summary). NULL is a no-op.

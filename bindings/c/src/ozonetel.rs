@@ -217,12 +217,9 @@ pub extern "C" fn helix_ozonetel_new(
 /// stay usable until they are freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_ozonetel_free(client: *mut helix_ozonetel) {
-    let _ = ffi! {
-        // SAFETY: the header requires `client` to be NULL or a handle from
-        // `helix_ozonetel_new` that is not in use and not yet freed.
-        unsafe { free_handle(client) };
-        Ok(())
-    };
+    // SAFETY: the header requires `client` to be NULL or a handle from
+    // `helix_ozonetel_new` that is not in use and not yet freed.
+    unsafe { free_handle(client) };
 }
 
 /// Sends one call-control action on a live call: `action` is a `helix_call_action` value.
@@ -599,12 +596,9 @@ pub extern "C" fn helix_transfer_get_state(
 /// running on it.
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_transfer_free(transfer: *mut helix_transfer) {
-    let _ = ffi! {
-        // SAFETY: the header requires `transfer` to be NULL or a handle from
-        // `helix_ozonetel_transfer_start` that is not in use and not yet freed.
-        unsafe { free_handle(transfer) };
-        Ok(())
-    };
+    // SAFETY: the header requires `transfer` to be NULL or a handle from
+    // `helix_ozonetel_transfer_start` that is not in use and not yet freed.
+    unsafe { free_handle(transfer) };
 }
 
 #[cfg(test)]
