@@ -35,10 +35,7 @@ pub(crate) fn seed_call(
     tz: chrono::FixedOffset,
     new: NewCall,
 ) -> Result<CallSnapshot, SimError> {
-    let account = new.account.unwrap_or_else(|| default_account.to_string());
-    if !state.accounts.contains_key(&account) {
-        return Err(SimError::UnknownAccount(account));
-    }
+    let account = state.seed_account(new.account, default_account)?;
     let ucid = state.claim_ucid(new.ucid.as_deref())?;
     state.note_campaign(&account, &new.campaign);
     let call = LiveCall {

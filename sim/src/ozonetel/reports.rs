@@ -42,10 +42,7 @@ pub(crate) fn seed_history(
     now_local: NaiveDateTime,
     past: PastCall,
 ) -> Result<String, SimError> {
-    let account = past.account.unwrap_or_else(|| default_account.to_string());
-    if !state.accounts.contains_key(&account) {
-        return Err(SimError::UnknownAccount(account));
-    }
+    let account = state.seed_account(past.account, default_account)?;
     if past.ring_secs.saturating_add(past.talk_secs) > MAX_CALL_SECS
         || past.hold_secs > past.talk_secs
     {

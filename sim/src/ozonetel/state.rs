@@ -40,6 +40,20 @@ impl OzState {
         self.calls.contains_key(ucid) || self.history.iter().any(|h| h.ucid.to_string() == ucid)
     }
 
+    /// The account a seeded call (live or past) belongs to: the requested one or the default,
+    /// which must exist.
+    pub fn seed_account(
+        &self,
+        requested: Option<String>,
+        default_account: &str,
+    ) -> Result<String, SimError> {
+        let account = requested.unwrap_or_else(|| default_account.to_string());
+        if !self.accounts.contains_key(&account) {
+            return Err(SimError::UnknownAccount(account));
+        }
+        Ok(account)
+    }
+
     /// The UCID a seeded call (live or past) gets: the requested one, which must be digits no
     /// other call holds, or a fresh one.
     pub fn claim_ucid(&mut self, requested: Option<&str>) -> Result<u64, SimError> {
