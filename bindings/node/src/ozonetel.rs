@@ -398,9 +398,7 @@ impl OzonetelClient {
         env: &'env Env,
         ucid: Unknown,
     ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        let ucid = arg!(env, args::string(env, ucid, "ucid"));
-        let client = self.client.clone();
-        settle(env, async move { client.pause_recording(&ucid).await })
+        self.recording(env, ucid, true)
     }
 
     /// Resumes the call's recording.
@@ -413,9 +411,7 @@ impl OzonetelClient {
         env: &'env Env,
         ucid: Unknown,
     ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        let ucid = arg!(env, args::string(env, ucid, "ucid"));
-        let client = self.client.clone();
-        settle(env, async move { client.resume_recording(&ucid).await })
+        self.recording(env, ucid, false)
     }
 
     /// The account's missed calls (today by default). A failed query rejects; it is never an
@@ -542,6 +538,24 @@ impl OzonetelClient {
         let client = self.client.clone();
         settle(env, async move {
             client.call_control(action, &ucid, number.as_deref()).await
+        })
+    }
+
+    /// Pauses (`pause`) or resumes the recording: converts `ucid`, then calls the core.
+    fn recording<'env>(
+        &self,
+        env: &'env Env,
+        ucid: Unknown,
+        pause: bool,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let ucid = arg!(env, args::string(env, ucid, "ucid"));
+        let client = self.client.clone();
+        settle(env, async move {
+            if pause {
+                client.pause_recording(&ucid).await
+            } else {
+                client.resume_recording(&ucid).await
+            }
         })
     }
 }
