@@ -378,10 +378,7 @@ pub extern "C" fn helix_assist_stop(
             pump.finish(true);
         }
         let summary = summary??;
-        if out.wanted() {
-            out.write(json_string(&summary)?);
-        }
-        Ok(())
+        out.write_json(&summary)
     }
 }
 

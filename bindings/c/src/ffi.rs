@@ -169,7 +169,7 @@ impl<T> Out<T> {
         Out { ptr }
     }
 
-    pub(crate) fn wanted(&self) -> bool {
+    fn wanted(&self) -> bool {
         !self.ptr.is_null()
     }
 
@@ -180,6 +180,17 @@ impl<T> Out<T> {
             // properly aligned storage for a `T`; `write` does not read or drop the old value.
             unsafe { self.ptr.write(value) };
         }
+    }
+}
+
+impl Out<*mut c_char> {
+    /// Writes `value` as a JSON string (released with `helix_string_free`) when the caller
+    /// asked for it; a NULL optional out-parameter skips the encoding too.
+    pub(crate) fn write_json<V: serde::Serialize + ?Sized>(self, value: &V) -> FfiResult {
+        if self.wanted() {
+            self.write(json_string(value)?);
+        }
+        Ok(())
     }
 }
 

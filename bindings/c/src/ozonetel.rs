@@ -253,10 +253,7 @@ pub extern "C" fn helix_ozonetel_call_control(
             &client.runtime,
             client.client.call_control(action, ucid, number),
         )??;
-        if out.wanted() {
-            out.write(json_string(&response)?);
-        }
-        Ok(())
+        out.write_json(&response)
     }
 }
 
@@ -270,16 +267,7 @@ pub extern "C" fn helix_ozonetel_pause_recording(
     ucid: *const c_char,
     out_json: *mut *mut c_char,
 ) -> helix_status {
-    ffi! {
-        let client = arg_ref!(client);
-        let ucid = arg_str!(ucid);
-        let out = arg_opt_out!(out_json);
-        let response = block_on(&client.runtime, client.client.pause_recording(ucid))??;
-        if out.wanted() {
-            out.write(json_string(&response)?);
-        }
-        Ok(())
-    }
+    recording(client, ucid, out_json, true)
 }
 
 /// Resumes the call's recording (`action=unPause`).
@@ -292,15 +280,26 @@ pub extern "C" fn helix_ozonetel_resume_recording(
     ucid: *const c_char,
     out_json: *mut *mut c_char,
 ) -> helix_status {
+    recording(client, ucid, out_json, false)
+}
+
+/// Pauses (`pause`) or resumes the recording: the body of both recording entry points.
+fn recording(
+    client: *const helix_ozonetel,
+    ucid: *const c_char,
+    out_json: *mut *mut c_char,
+    pause: bool,
+) -> helix_status {
     ffi! {
         let client = arg_ref!(client);
         let ucid = arg_str!(ucid);
         let out = arg_opt_out!(out_json);
-        let response = block_on(&client.runtime, client.client.resume_recording(ucid))??;
-        if out.wanted() {
-            out.write(json_string(&response)?);
-        }
-        Ok(())
+        let response = if pause {
+            block_on(&client.runtime, client.client.pause_recording(ucid))??
+        } else {
+            block_on(&client.runtime, client.client.resume_recording(ucid))??
+        };
+        out.write_json(&response)
     }
 }
 
