@@ -13,8 +13,6 @@ use helix_engage::ErrorCode;
 use helix_engage::ozonetel::{CallRecordsQuery, Client, RetryPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const HOLD_OK: &str = r#"{"status":"Success","message":"User hold is successful"}"#;
-
 fn local_now() -> chrono::NaiveDateTime {
     Utc::now()
         .with_timezone(&FixedOffset::east_opt(19800).unwrap())

@@ -13,6 +13,8 @@ pub const KEY: &str = "CANARY-8f3a9c-secret-api-key";
 pub const DID: &str = "918041763265";
 pub const AGENT_PHONE_NAME: &str = "523590";
 pub const AGENT_NUMBER: &str = "09876500000";
+/// `CallControl_V4`'s answer to a successful HOLD.
+pub const HOLD_OK: &str = r#"{"status":"Success","message":"User hold is successful"}"#;
 
 /// A builder for a client on `server`, with fast retries so failure tests stay quick.
 pub fn builder(server: &ServerGuard) -> ClientBuilder {
@@ -78,6 +80,26 @@ pub fn slow_token_endpoint(server: &mut ServerGuard, token: &str) -> Mock {
             std::thread::sleep(Duration::from_millis(300));
             w.write_all(body.as_bytes())
         })
+}
+
+/// `mock` expecting exactly `times` requests, created.
+pub async fn created(mock: Mock, times: usize) -> Mock {
+    mock.expect(times).create_async().await
+}
+
+/// `CallControl_V4` answering `body` to exactly `times` requests that carry `token` as their
+/// bearer, created.
+pub async fn bearer_call_control(
+    server: &mut ServerGuard,
+    token: &str,
+    body: &str,
+    times: usize,
+) -> Mock {
+    let mock = server
+        .mock("POST", "/ca_apis/CallControl_V4")
+        .match_header("authorization", format!("Bearer {token}").as_str())
+        .with_body(body);
+    created(mock, times).await
 }
 
 /// [`token_endpoint`], created.
