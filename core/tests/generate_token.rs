@@ -56,8 +56,7 @@ async fn a_token_refused_twice_is_an_auth_error_not_a_loop() {
         .expect(2)
         .create_async()
         .await;
-    let refused = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let refused = call_control_mock(&mut server)
         .with_body(r#"{"status":"false","message":"Invalid Token","data":null}"#)
         .expect(2)
         .create_async()
@@ -76,8 +75,7 @@ async fn the_hourly_budget_is_never_exceeded() {
         .expect(TOKEN_GENERATIONS_PER_HOUR as usize)
         .create_async()
         .await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(EXPIRED)
         .create_async()
         .await;
@@ -108,8 +106,7 @@ async fn a_token_near_expiry_is_refreshed_ahead() {
     let long = jwt("long", in_an_hour());
     let g1 = created(token_endpoint(&mut server, &short), 1).await;
     let g2 = created(token_endpoint(&mut server, &long), 1).await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(HOLD_OK)
         .create_async()
         .await;
@@ -125,8 +122,7 @@ async fn a_token_near_expiry_is_refreshed_ahead() {
         .expect(2)
         .create_async()
         .await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(HOLD_OK)
         .create_async()
         .await;
@@ -145,8 +141,7 @@ async fn wrong_api_key_is_an_auth_error() {
         .expect(1)
         .create_async()
         .await;
-    let hold = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let hold = call_control_mock(&mut server)
         .expect(0)
         .create_async()
         .await;

@@ -191,8 +191,7 @@ async fn a_token_with_an_exp_above_2_pow_63_gets_the_default_life() {
             .expect(1)
             .create_async()
             .await;
-        server
-            .mock("POST", "/ca_apis/CallControl_V4")
+        call_control_mock(&mut server)
             .with_body(HOLD_OK)
             .expect(2)
             .create_async()
@@ -218,8 +217,7 @@ async fn a_short_key_does_not_corrupt_answers_and_is_still_scrubbed_from_errors(
         ))
         .create_async()
         .await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(r#"{"status":"Success","message":"kick ok","ucid":"90174967305497"}"#)
         .expect(1)
         .create_async()
@@ -229,10 +227,8 @@ async fn a_short_key_does_not_corrupt_answers_and_is_still_scrubbed_from_errors(
     assert_eq!(ok.message, "kick ok", "parsed as sent");
 
     // An error that echoes a (longer) key is scrubbed before it is shown.
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let mut server = server_with_token("t").await;
+    call_control_mock(&mut server)
         .with_body(format!(
             r#"{{"status":"Error","message":"Call not Found for apiKey={KEY}"}}"#
         ))

@@ -18,11 +18,7 @@ fn query(action: &str) -> Matcher {
 #[tokio::test]
 async fn pause_sends_the_query_and_reads_the_nested_success() {
     let mut server = mockito::Server::new_async().await;
-    let no_token = server
-        .mock("POST", "/ca_apis/CAToken/generateToken")
-        .expect(0)
-        .create_async()
-        .await;
+    let no_token = no_token_requested(&mut server).await;
     let pause = server
         .mock("GET", "/CAServices/Call/Record.php")
         .match_query(query("pause"))

@@ -152,8 +152,7 @@ async fn a_lazy_store_connects_on_first_use() {
     let mut server = mockito::Server::new_async().await;
     let token = jwt("lazy", in_an_hour());
     let gen_mock = token_mock(&mut server, &token).await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(HOLD_OK)
         .create_async()
         .await;

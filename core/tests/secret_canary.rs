@@ -19,8 +19,7 @@ async fn the_key_and_token_never_leak() {
     let mut server = mockito::Server::new_async().await;
     token_mock(&mut server, token).await;
     // The server echoes the key back in an HTML error page and in a JSON message.
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(format!("<html>bad key {KEY} token {token}</html>"))
         .create_async()
         .await;

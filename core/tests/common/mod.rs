@@ -82,6 +82,25 @@ pub fn slow_token_endpoint(server: &mut ServerGuard, token: &str) -> Mock {
         })
 }
 
+/// A mock server whose token endpoint already answers a fresh JWT marked `marker`: the
+/// set-up of every test about what comes after the token.
+pub async fn server_with_token(marker: &str) -> ServerGuard {
+    let mut server = mockito::Server::new_async().await;
+    token_mock(&mut server, &jwt(marker, in_an_hour())).await;
+    server
+}
+
+/// A `CallControl_V4` mock on `server`, to be shaped and created by the test.
+pub fn call_control_mock(server: &mut ServerGuard) -> Mock {
+    server.mock("POST", "/ca_apis/CallControl_V4")
+}
+
+/// A token endpoint that fails the test (on `assert`) if it is asked at all: for the calls
+/// that authenticate with the API key alone.
+pub async fn no_token_requested(server: &mut ServerGuard) -> Mock {
+    created(server.mock("POST", "/ca_apis/CAToken/generateToken"), 0).await
+}
+
 /// `mock` expecting exactly `times` requests, created.
 pub async fn created(mock: Mock, times: usize) -> Mock {
     mock.expect(times).create_async().await
@@ -95,8 +114,7 @@ pub async fn bearer_call_control(
     body: &str,
     times: usize,
 ) -> Mock {
-    let mock = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let mock = call_control_mock(server)
         .match_header("authorization", format!("Bearer {token}").as_str())
         .with_body(body);
     created(mock, times).await
