@@ -287,8 +287,17 @@ async fn container_audio_resends_its_header_after_a_reconnect() {
     assert_eq!(summary.metrics.reconnects, 1);
 }
 
-#[tokio::test]
-async fn replay_is_paced_to_the_configured_speed() {
+/// A live session and its event stream, as `LiveAssist::start` hands them out.
+type Session = (
+    LiveAssist,
+    tokio::sync::mpsc::Receiver<helix_engage::assist::AssistEvent>,
+);
+
+/// A session replaying at 4× whose first socket breaks after 1,000 bytes, given two seconds
+/// of audio at once: the socket breaks before anything is finalised, so all of it is
+/// replayed. Returns the fake, the session (with its events, kept open as the test runs)
+/// and the audio sent.
+async fn two_seconds_to_replay_at_4x() -> (FakeDeepgram, Session, Vec<u8>) {
     let dg = FakeDeepgram::start(Script {
         vocab: vocab(),
         drop_after: [(0, 1_000)].into(),
@@ -297,14 +306,17 @@ async fn replay_is_paced_to_the_configured_speed() {
     .await;
     let mut cfg = config(&dg.url, 1);
     cfg.replay_speed = 4.0;
-    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
-    // Two seconds of audio at once; the socket breaks before anything is finalised, so all
-    // of it is replayed: at 4× real time that takes about half a second.
+    let (assist, events) = LiveAssist::start(cfg).await.unwrap();
     let audio = script_audio(&vec![vec![0]; 8]);
     for chunk in audio.chunks(320) {
         assist.send_audio(chunk.to_vec()).unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    (dg, (assist, events), audio)
+}
+
+/// The second connection got all of `audio` again, over no less than 350 ms (2 s at 4×
+/// takes about half a second); `when` names the moment in the failure message.
+fn assert_replayed_at_4x(dg: &FakeDeepgram, audio: &[u8], when: &str) {
     let conns = dg.conns();
     assert_eq!(conns.len(), 2);
     assert!(
@@ -314,8 +326,15 @@ async fn replay_is_paced_to_the_configured_speed() {
     let took = conns[1].last_audio_at.unwrap() - conns[1].opened.unwrap();
     assert!(
         took >= Duration::from_millis(350),
-        "2 s replayed in {took:?}: faster than 4×"
+        "2 s replayed in {took:?}{when}: faster than 4×"
     );
+}
+
+#[tokio::test]
+async fn replay_is_paced_to_the_configured_speed() {
+    let (dg, (assist, _events), audio) = two_seconds_to_replay_at_4x().await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_replayed_at_4x(&dg, &audio, "");
     let summary = assist.stop().await.unwrap();
     assert!(summary.metrics.audio_seconds_replayed >= 1.9);
 }
@@ -537,32 +556,10 @@ async fn the_attempt_count_resets_after_a_connection_carried_audio() {
 /// backlog at once, above the ceiling `replay_speed` promises.
 #[tokio::test]
 async fn a_replay_during_stop_is_paced_too() {
-    let dg = FakeDeepgram::start(Script {
-        vocab: vocab(),
-        drop_after: [(0, 1_000)].into(),
-        ..Default::default()
-    })
-    .await;
-    let mut cfg = config(&dg.url, 1);
-    cfg.replay_speed = 4.0;
-    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
-    let audio = script_audio(&vec![vec![0]; 8]);
-    for chunk in audio.chunks(320) {
-        assist.send_audio(chunk.to_vec()).unwrap();
-    }
+    let (dg, (assist, _events), audio) = two_seconds_to_replay_at_4x().await;
     // Stop at once: the whole 2 s backlog is replayed while stopping.
     let summary = assist.stop().await.unwrap();
-    let conns = dg.conns();
-    assert_eq!(conns.len(), 2);
-    assert!(
-        conns[1].audio == audio,
-        "the whole unfinalised call is replayed"
-    );
-    let took = conns[1].last_audio_at.unwrap() - conns[1].opened.unwrap();
-    assert!(
-        took >= Duration::from_millis(350),
-        "2 s replayed in {took:?} while stopping: faster than 4×"
-    );
+    assert_replayed_at_4x(&dg, &audio, " while stopping");
     assert!(summary.complete);
 }
 
