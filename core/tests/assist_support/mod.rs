@@ -280,10 +280,7 @@ where
                     Ok(n) => n,
                     Err(_) => {
                         let _ = tx
-                            .send(Message::Close(Some(CloseFrame {
-                                code: CloseCode::Error,
-                                reason: "NET-0001".into(),
-                            })))
+                            .send(close_frame(CloseCode::Error, "NET-0001".to_string()))
                             .await;
                         return;
                     }
@@ -306,10 +303,7 @@ where
                     && received >= *after
                 {
                     let _ = tx
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::from(*code),
-                            reason: reason.clone().into(),
-                        })))
+                        .send(close_frame(CloseCode::from(*code), reason.clone()))
                         .await;
                     return;
                 }
@@ -341,10 +335,7 @@ where
                     .filter(|_| text.contains("CloseStream"))
                 {
                     let _ = tx
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::from(*code),
-                            reason: reason.clone().into(),
-                        })))
+                        .send(close_frame(CloseCode::from(*code), reason.clone()))
                         .await;
                     return;
                 }
@@ -385,12 +376,7 @@ where
                         "channels": channels,
                     });
                     let _ = tx.send(Message::text(meta.to_string())).await;
-                    let _ = tx
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::Normal,
-                            reason: "".into(),
-                        })))
-                        .await;
+                    let _ = tx.send(close_frame(CloseCode::Normal, String::new())).await;
                     return;
                 }
             }
@@ -677,6 +663,14 @@ async fn http_conn(mut tcp: TcpStream, st: Arc<Mutex<LlmState>>, responder: Resp
             return;
         }
     }
+}
+
+/// A close frame with `code` and `reason`.
+fn close_frame(code: CloseCode, reason: String) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 /// Serves every connection `listener` accepts with `handle`, each on its own task, until the
