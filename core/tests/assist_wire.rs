@@ -261,14 +261,21 @@ async fn a_socket_that_dies_during_a_hold_is_replaced_with_a_close_frame() {
     assert_eq!(closed, Some(1000), "{:?}", dg.conns()[0].frames);
 }
 
-#[tokio::test]
-async fn handshake_401_is_one_auth_error_and_no_retry() {
+/// A fake that refuses every handshake with `status` and `text`, and the error a session
+/// started on it fails with.
+async fn every_handshake_refused(status: u16, text: &str) -> (FakeDeepgram, helix_engage::Error) {
     let dg = FakeDeepgram::start(Script {
-        refuse_from: Some((0, 401, "Invalid credentials.".into())),
+        refuse_from: Some((0, status, text.into())),
         ..Default::default()
     })
     .await;
     let err = LiveAssist::start(config(&dg.url, 1)).await.unwrap_err();
+    (dg, err)
+}
+
+#[tokio::test]
+async fn handshake_401_is_one_auth_error_and_no_retry() {
+    let (dg, err) = every_handshake_refused(401, "Invalid credentials.").await;
     assert_eq!(err.code(), ErrorCode::Auth);
     assert!(err.to_string().contains("Invalid credentials."), "{err}");
     assert!(
@@ -281,12 +288,7 @@ async fn handshake_401_is_one_auth_error_and_no_retry() {
 
 #[tokio::test]
 async fn handshake_400_is_final_with_deepgram_text() {
-    let dg = FakeDeepgram::start(Script {
-        refuse_from: Some((0, 400, "Invalid sample_rate.".into())),
-        ..Default::default()
-    })
-    .await;
-    let err = LiveAssist::start(config(&dg.url, 1)).await.unwrap_err();
+    let (dg, err) = every_handshake_refused(400, "Invalid sample_rate.").await;
     assert_eq!(err.code(), ErrorCode::Api);
     assert!(err.to_string().contains("Invalid sample_rate."), "{err}");
     assert_eq!(dg.attempts(), 1);
