@@ -147,19 +147,13 @@ async fn keepalive_holds_an_idle_socket_open_and_hold_sends_finalize() {
     let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
     assist.send_audio(script_audio(&[vec![1]])).unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assist.set_on_hold(true);
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assist.set_on_hold(false);
+    hold_for_1500_ms(&assist).await;
     assist.send_audio(script_audio(&[vec![1]])).unwrap();
     let summary = assist.stop().await.unwrap();
     let events = drain(&mut events).await;
 
     assert_eq!(dg.attempts(), 1, "the hold must not cost a reconnect");
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-    );
+    assert_no_reconnecting(&events);
     let conn = &dg.conns()[0];
     let keepalives = conn.count_text("KeepAlive");
     assert!(
@@ -171,6 +165,22 @@ async fn keepalive_holds_an_idle_socket_open_and_hold_sends_finalize() {
     assert_eq!(summary.transcript.segments.len(), 2);
     // A hold adds no audio, so the second word follows the first on the audio clock.
     assert!((summary.transcript.segments[1].start - 0.25).abs() < 1e-6);
+}
+
+/// The call on hold for a second and a half, then taken off.
+async fn hold_for_1500_ms(assist: &LiveAssist) {
+    assist.set_on_hold(true);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assist.set_on_hold(false);
+}
+
+/// No `Reconnecting` among `events`.
+fn assert_no_reconnecting(events: &[AssistEvent]) {
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
+    );
 }
 
 /// Issue #9 item 9: during a hold the watchdog used to count from the last unanswered audio
@@ -194,18 +204,12 @@ async fn a_hold_longer_than_the_watchdog_keeps_a_healthy_socket() {
     // Answered by nothing until the rest of its block comes after the hold.
     assist.send_audio(half.to_vec()).unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assist.set_on_hold(true);
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assist.set_on_hold(false);
+    hold_for_1500_ms(&assist).await;
     assist.send_audio(rest.to_vec()).unwrap();
     let summary = assist.stop().await.unwrap();
     let events = drain(&mut events).await;
     assert_eq!(dg.attempts(), 1, "{events:?}");
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-    );
+    assert_no_reconnecting(&events);
     assert_eq!(summary.transcript.render(), "Agent: Hello there.");
     assert!(summary.complete);
 }
@@ -347,11 +351,7 @@ async fn data_0000_is_a_clear_final_error() {
         text.contains("DATA-0000") && text.contains("linear16 8000 Hz"),
         "{text}"
     );
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-    );
+    assert_no_reconnecting(&events);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(dg.attempts(), 1, "undecodable audio must not be resent");
     drop(assist);
