@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use assist_support::*;
 use helix_engage::ErrorCode;
-use helix_engage::assist::{AssistEvent, LiveAssist, Speaker, WarningKind};
+use helix_engage::assist::{AssistEvent, CallSummary, LiveAssist, Speaker, WarningKind};
 use tokio::sync::mpsc::Receiver;
 
 fn vocab(words: &[&str]) -> Vec<String> {
@@ -357,6 +357,15 @@ async fn data_0000_is_a_clear_final_error() {
     drop(assist);
 }
 
+/// One block of audio sent to a mono session on `dg`, then stopped: its summary and every
+/// event it gave.
+async fn one_block_call(dg: &FakeDeepgram) -> (CallSummary, Vec<AssistEvent>) {
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(script_audio(&[vec![1]])).unwrap();
+    let summary = assist.stop().await.unwrap();
+    (summary, drain(&mut events).await)
+}
+
 #[tokio::test]
 async fn unknown_messages_are_warnings_and_the_stream_goes_on() {
     let dg = FakeDeepgram::start(Script {
@@ -365,10 +374,7 @@ async fn unknown_messages_are_warnings_and_the_stream_goes_on() {
         ..Default::default()
     })
     .await;
-    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
-    assist.send_audio(script_audio(&[vec![1]])).unwrap();
-    let summary = assist.stop().await.unwrap();
-    let events = drain(&mut events).await;
+    let (summary, events) = one_block_call(&dg).await;
     assert!(events.iter().any(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::UnknownMessage && w.message.contains("new thing"))));
     assert_eq!(summary.transcript.render(), "Agent: Hello.");
 }
@@ -399,10 +405,7 @@ async fn a_channel_the_session_does_not_have_is_a_warning_not_an_allocation() {
         ..Default::default()
     })
     .await;
-    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
-    assist.send_audio(script_audio(&[vec![1]])).unwrap();
-    let summary = assist.stop().await.unwrap();
-    let events = drain(&mut events).await;
+    let (summary, events) = one_block_call(&dg).await;
     let bad = events
         .iter()
         .filter(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::BadMessage && w.message.contains("channel")))
