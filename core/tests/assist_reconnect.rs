@@ -1,9 +1,11 @@
 //! Live assist through faults: dropped sockets, a silent socket, a refused first handshake.
 
+mod assist_events;
 mod assist_support;
 
 use std::time::Duration;
 
+use assist_events::*;
 use assist_support::*;
 use helix_engage::assist::{AssistEvent, CallSummary, LiveAssist, Speaker};
 
@@ -148,15 +150,7 @@ async fn five_dropped_sockets_leave_the_transcript_unchanged() {
     assert_eq!(faulty.metrics.reconnects, 5);
     assert!(faulty.metrics.audio_seconds_replayed > 0.0);
     assert_eq!(faulty.request_ids.len(), 6);
-    let reconnecting = events
-        .iter()
-        .filter(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-        .count();
-    let reconnected = events
-        .iter()
-        .filter(|e| matches!(e, AssistEvent::Reconnected { .. }))
-        .count();
-    assert_eq!((reconnecting, reconnected), (5, 5));
+    assert_eq!(reconnect_counts(&events), (5, 5));
     assert!(!events.iter().any(|e| matches!(e, AssistEvent::Error(_))));
     // Each connection heard one contiguous stretch of the call, starting on a finalised
     // boundary (a block) no later than where the previous one stopped hearing: nothing

@@ -8,7 +8,11 @@
 //! a fault-free run. Calls are streamed faster than real time; timers are scaled down (the
 //! scale is stated where it matters).
 
+mod assist_events;
+
 use std::time::{Duration, Instant};
+
+use assist_events::*;
 
 use helix_engage::ErrorCode;
 use helix_engage::assist::{
@@ -110,15 +114,7 @@ async fn stream(assist: &LiveAssist, from: f64, to: f64, speed: f64) -> Vec<u8> 
 
 /// Everything the session emitted up to and including `Closed`.
 async fn drain(events: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
-    let mut out = Vec::new();
-    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
-        let closed = matches!(ev, AssistEvent::Closed(_));
-        out.push(ev);
-        if closed {
-            break;
-        }
-    }
-    out
+    drain_until_closed(events, Duration::from_secs(5)).await
 }
 
 /// Events available now, without waiting.
@@ -421,15 +417,7 @@ async fn five_drops_in_a_three_minute_call_leave_the_transcript_as_the_fault_fre
             last_end = s.end;
         }
     }
-    let reconnecting = events
-        .iter()
-        .filter(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-        .count();
-    let reconnected = events
-        .iter()
-        .filter(|e| matches!(e, AssistEvent::Reconnected { .. }))
-        .count();
-    assert_eq!((reconnecting, reconnected), (5, 5));
+    assert_eq!(reconnect_counts(&events), (5, 5));
     assert_eq!(faulted.metrics.reconnects, 5);
     assert!(faulted.metrics.audio_seconds_replayed > 0.0);
     let sessions = sim.deepgram_sessions();
@@ -516,11 +504,7 @@ async fn undecodable_audio_is_a_clear_final_error() {
         text.contains("DATA-0000") && text.contains("linear16 16000 Hz, 2 channel(s)"),
         "{text}"
     );
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-    );
+    assert!(!any_reconnecting(&events));
     assert_eq!(
         sim.deepgram_sessions().len(),
         1,
@@ -775,9 +759,7 @@ async fn a_quiet_stretch_longer_than_the_watchdog_is_not_a_dead_socket() {
     let summary = assist.stop().await.expect("stop");
     let events = drain(&mut events).await;
     assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. })),
+        !any_reconnecting(&events),
         "silence was taken for a dead socket"
     );
     assert_eq!(sim.deepgram_sessions().len(), 1);

@@ -1,9 +1,11 @@
 //! Live assist on the wire: what the Deepgram client sends and how it reads the answers.
 
+mod assist_events;
 mod assist_support;
 
 use std::time::Duration;
 
+use assist_events::*;
 use assist_support::*;
 use helix_engage::ErrorCode;
 use helix_engage::assist::{AssistEvent, CallSummary, LiveAssist, Speaker, WarningKind};
@@ -16,15 +18,7 @@ fn vocab(words: &[&str]) -> Vec<String> {
 }
 
 async fn drain(rx: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
-    let mut out = Vec::new();
-    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(3), rx.recv()).await {
-        let closed = matches!(ev, AssistEvent::Closed(_));
-        out.push(ev);
-        if closed {
-            break;
-        }
-    }
-    out
+    drain_until_closed(rx, Duration::from_secs(3)).await
 }
 
 #[tokio::test]
@@ -176,11 +170,7 @@ async fn hold_for_1500_ms(assist: &LiveAssist) {
 
 /// No `Reconnecting` among `events`.
 fn assert_no_reconnecting(events: &[AssistEvent]) {
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-    );
+    assert!(!any_reconnecting(&events));
 }
 
 /// Issue #9 item 9: during a hold the watchdog used to count from the last unanswered audio
@@ -493,12 +483,7 @@ async fn finalize_after_a_burst_is_queued_not_dropped() {
     let events = drain(&mut events).await;
     assert!(summary.complete, "{summary:?}");
     let conns = dg.conns();
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. })),
-        "{events:?}"
-    );
+    assert!(!any_reconnecting(&events), "{events:?}");
     assert_eq!(
         conns.len(),
         1,
