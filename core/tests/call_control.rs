@@ -163,16 +163,13 @@ async fn conference_is_not_resent_after_a_timeout() {
 async fn hold_retries_a_transient_5xx() {
     let mut server = server_with_token("t").await;
     // mockito serves the first matching mock that still misses hits: 503, then success.
-    let failing = call_control_mock(&mut server)
-        .with_status(503)
-        .expect(1)
-        .create_async()
-        .await;
-    let ok = call_control_mock(&mut server)
-        .with_body(r#"{"status":"Success","message":"User hold is successful"}"#)
-        .expect(1)
-        .create_async()
-        .await;
+    let failing = created(call_control_mock(&mut server).with_status(503), 1).await;
+    let ok = created(
+        call_control_mock(&mut server)
+            .with_body(r#"{"status":"Success","message":"User hold is successful"}"#),
+        1,
+    )
+    .await;
     let r = client(&server).hold("90174967305497").await.unwrap();
     assert_eq!(r.message, "User hold is successful");
     failing.assert_async().await;
@@ -182,11 +179,7 @@ async fn hold_retries_a_transient_5xx() {
 #[tokio::test]
 async fn retries_give_up_after_the_policy_and_say_so() {
     let mut server = server_with_token("t").await;
-    let failing = call_control_mock(&mut server)
-        .with_status(500)
-        .expect(3)
-        .create_async()
-        .await;
+    let failing = created(call_control_mock(&mut server).with_status(500), 3).await;
     let err = client(&server).unhold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
     assert!(err.to_string().contains("after 3 attempts"), "{err}");

@@ -56,11 +56,12 @@ async fn a_token_refused_twice_is_an_auth_error_not_a_loop() {
         .expect(2)
         .create_async()
         .await;
-    let refused = call_control_mock(&mut server)
-        .with_body(r#"{"status":"false","message":"Invalid Token","data":null}"#)
-        .expect(2)
-        .create_async()
-        .await;
+    let refused = created(
+        call_control_mock(&mut server)
+            .with_body(r#"{"status":"false","message":"Invalid Token","data":null}"#),
+        2,
+    )
+    .await;
     let err = client(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Auth);
     assert!(err.to_string().contains("Invalid Token"), "{err}");

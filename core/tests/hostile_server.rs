@@ -191,11 +191,7 @@ async fn a_token_with_an_exp_above_2_pow_63_gets_the_default_life() {
             .expect(1)
             .create_async()
             .await;
-        call_control_mock(&mut server)
-            .with_body(HOLD_OK)
-            .expect(2)
-            .create_async()
-            .await;
+        created(call_control_mock(&mut server).with_body(HOLD_OK), 2).await;
         let c = client(&server);
         c.hold("90174967305497").await.unwrap();
         c.hold("90174967305497").await.unwrap();
@@ -217,11 +213,12 @@ async fn a_short_key_does_not_corrupt_answers_and_is_still_scrubbed_from_errors(
         ))
         .create_async()
         .await;
-    call_control_mock(&mut server)
-        .with_body(r#"{"status":"Success","message":"kick ok","ucid":"90174967305497"}"#)
-        .expect(1)
-        .create_async()
-        .await;
+    created(
+        call_control_mock(&mut server)
+            .with_body(r#"{"status":"Success","message":"kick ok","ucid":"90174967305497"}"#),
+        1,
+    )
+    .await;
     let c = builder(&server).api_key("k").build().unwrap();
     let ok = c.hold("90174967305497").await.unwrap();
     assert_eq!(ok.message, "kick ok", "parsed as sent");

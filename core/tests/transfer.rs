@@ -105,11 +105,12 @@ async fn a_failed_conference_names_step_one_and_kicks_nobody() {
         1,
     )
     .await;
-    let kick = call_control_mock(&mut server)
-        .match_body(Matcher::PartialJson(json!({ "action": "KICK_CALL" })))
-        .expect(0)
-        .create_async()
-        .await;
+    let kick = created(
+        call_control_mock(&mut server)
+            .match_body(Matcher::PartialJson(json!({ "action": "KICK_CALL" }))),
+        0,
+    )
+    .await;
     let err = client(&server)
         .transfer(UCID, TARGET, TransferMode::Cold)
         .await
