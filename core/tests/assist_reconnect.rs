@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use assist_events::*;
 use assist_support::*;
-use helix_engage::assist::{AssistEvent, CallSummary, LiveAssist, Speaker};
+use helix_engage::assist::{AssistConfig, AssistEvent, CallSummary, LiveAssist, Speaker};
 
 const WORDS: usize = 30;
 
@@ -365,9 +365,9 @@ async fn wait_for(
     panic!("the awaited event never came: {seen:?}");
 }
 
-/// Issue #9 item 12: a `Finalize` asked for while the link was down used to be dropped.
-#[tokio::test]
-async fn a_finalize_asked_for_while_the_link_is_down_goes_out_on_the_new_one() {
+/// A fake whose first socket drops half way into the second block, and a mono config whose
+/// reconnect backoff is `outage` every time.
+async fn dropped_mid_block_then_out_for(outage: Duration) -> (FakeDeepgram, AssistConfig) {
     let block = block_bytes(1);
     let dg = FakeDeepgram::start(Script {
         vocab: vocab(),
@@ -376,9 +376,16 @@ async fn a_finalize_asked_for_while_the_link_is_down_goes_out_on_the_new_one() {
     })
     .await;
     let mut cfg = config(&dg.url, 1);
+    cfg.reconnect.initial_delay = outage;
+    cfg.reconnect.max_delay = outage;
+    (dg, cfg)
+}
+
+/// Issue #9 item 12: a `Finalize` asked for while the link was down used to be dropped.
+#[tokio::test]
+async fn a_finalize_asked_for_while_the_link_is_down_goes_out_on_the_new_one() {
     // A long enough outage that the request surely lands while there is no socket.
-    cfg.reconnect.initial_delay = Duration::from_millis(600);
-    cfg.reconnect.max_delay = Duration::from_millis(600);
+    let (dg, cfg) = dropped_mid_block_then_out_for(Duration::from_millis(600)).await;
     let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
     let audio = script_audio(&[vec![1], vec![2]]);
     assist.send_audio(audio.clone()).unwrap();
@@ -592,16 +599,8 @@ async fn request_ids_come_from_results_when_the_upgrade_has_none() {
 /// to start at the replayed write and hid the reconnect).
 #[tokio::test]
 async fn transcript_latency_counts_from_send_audio_across_a_reconnect() {
-    let block = block_bytes(1);
-    let dg = FakeDeepgram::start(Script {
-        vocab: vocab(),
-        drop_after: [(0, block + block / 2)].into(),
-        ..Default::default()
-    })
-    .await;
-    let mut cfg = config(&dg.url, 1);
-    cfg.reconnect.initial_delay = Duration::from_millis(800);
-    cfg.reconnect.max_delay = Duration::from_millis(800);
+    // `_dg` (not `_`): the fake must stay up for the whole call.
+    let (_dg, cfg) = dropped_mid_block_then_out_for(Duration::from_millis(800)).await;
     let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
     assist.send_audio(script_audio(&mono_words(2))).unwrap();
     let summary = assist.stop().await.unwrap();
