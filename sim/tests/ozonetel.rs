@@ -6,10 +6,19 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::*;
-use helix_engage_sim::{Account, NewCall, PastCall, Simulator};
+use helix_engage_sim::{Account, CallSnapshot, NewCall, PastCall, Simulator};
 use serde_json::{Value, json};
 
 const NOW: &str = "2025-09-10 15:00:00";
+
+/// The simulator at [`NOW`] with one default call seeded, and a token for the default
+/// account.
+async fn a_call_and_a_token() -> (Simulator, CallSnapshot, String) {
+    let sim = sim_at(NOW).await;
+    let call = sim.seed_call(NewCall::default()).expect("seeded");
+    let t = token(&sim).await;
+    (sim, call, t)
+}
 
 #[tokio::test]
 async fn generate_token_returns_a_jwt_with_exp_and_user_name() {
@@ -74,9 +83,7 @@ async fn a_newer_token_invalidates_every_earlier_one() {
 
 #[tokio::test]
 async fn tokens_expire_after_sixty_minutes_of_simulated_time() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     sim.advance(Duration::from_secs(59 * 60));
     assert_eq!(
         call_control(&sim, &t, cc("MUTE", &call.ucid, "")).await["status"],
@@ -171,9 +178,7 @@ async fn basic_auth_accounts_need_the_api_key_header() {
 
 #[tokio::test]
 async fn hold_and_mute_apply_to_the_named_party_or_the_customer() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     let hold = call_control(&sim, &t, cc("HOLD", &call.ucid, "")).await;
     assert_eq!(
         hold,
@@ -201,9 +206,7 @@ async fn hold_and_mute_apply_to_the_named_party_or_the_customer() {
 
 #[tokio::test]
 async fn conference_then_kick_call_removes_exactly_the_named_party() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     let bad = call_control(&sim, &t, cc("CONFERENCE", &call.ucid, "9988776655")).await;
     assert_eq!(
         bad,
@@ -237,9 +240,7 @@ async fn conference_then_kick_call_removes_exactly_the_named_party() {
 
 #[tokio::test]
 async fn call_control_rejects_unknown_calls_actions_and_non_string_fields() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     assert_eq!(
         call_control(&sim, &t, cc("HOLD", "123456", "")).await,
         json!({"status": "Error", "message": "Call not Found"})
@@ -605,9 +606,7 @@ async fn cdr_records_have_47_fields_and_exact_ids() {
 
 #[tokio::test]
 async fn kicking_the_customer_ends_the_call_into_history() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     let kick = call_control(&sim, &t, cc("KICK_CALL", &call.ucid, "09876543210")).await;
     assert_eq!(kick["status"], "Success");
     let snap = sim.call(&call.ucid).expect("ended call still visible");
