@@ -14,6 +14,23 @@ const TWO_CALLS: &str = r#"{"status":"success","message":[
   {"monitorUCID":"31733467784618299","type":"Inbound","status":"NotAnswered","campaign":"Inbound_918041763265","callerID":"09123456789","did":"918041763265","skillID":2345,"skill":"Sales","agentID":"","agent":"","hangupBy":"CustomerHangup","callTime":"2025-09-01 12:01:02","queueName":"new-field"}
 ]}"#;
 
+/// Today's abandoned calls asked of `server`, expected to fail.
+async fn today_error(server: &mockito::ServerGuard) -> helix_engage::Error {
+    client(server)
+        .abandoned_calls(&AbandonedCallsQuery::today())
+        .await
+        .unwrap_err()
+}
+
+/// `abandonCalls` answering `body` to any request, created.
+async fn abandon_calls_answer(server: &mut mockito::ServerGuard, body: &str) -> mockito::Mock {
+    server
+        .mock("GET", "/ca_apis/abandonCalls")
+        .with_body(body)
+        .create_async()
+        .await
+}
+
 #[tokio::test]
 async fn today_is_a_get_with_a_json_body_and_typed_items() {
     let mut server = mockito::Server::new_async().await;
@@ -58,8 +75,7 @@ async fn today_is_a_get_with_a_json_body_and_typed_items() {
 
 #[tokio::test]
 async fn window_and_campaign_go_in_the_body() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let list = server
         .mock("GET", "/ca_apis/abandonCalls")
         .match_query(Matcher::Missing)
@@ -87,25 +103,20 @@ async fn window_and_campaign_go_in_the_body() {
 
 #[tokio::test]
 async fn a_failed_query_is_an_error_not_an_empty_list() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    server
-        .mock("GET", "/ca_apis/abandonCalls")
-        .with_body(r#"{"status":"false","message":"Invalid User Details","data":null}"#)
-        .create_async()
-        .await;
-    let err = client(&server)
-        .abandoned_calls(&AbandonedCallsQuery::today())
-        .await
-        .unwrap_err();
+    let mut server = server_with_token("t").await;
+    abandon_calls_answer(
+        &mut server,
+        r#"{"status":"false","message":"Invalid User Details","data":null}"#,
+    )
+    .await;
+    let err = today_error(&server).await;
     assert_eq!(err.code(), ErrorCode::Auth);
     assert!(err.to_string().contains("Invalid User Details"));
 }
 
 #[tokio::test]
 async fn reads_retry_transient_failures() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let e500 = server
         .mock("GET", "/ca_apis/abandonCalls")
         .with_status(500)
@@ -142,8 +153,7 @@ async fn reads_retry_transient_failures() {
 
 #[tokio::test]
 async fn retry_after_beyond_the_cap_returns_rate_limited() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let limited = server
         .mock("GET", "/ca_apis/abandonCalls")
         .with_status(429)
@@ -151,10 +161,7 @@ async fn retry_after_beyond_the_cap_returns_rate_limited() {
         .expect(1)
         .create_async()
         .await;
-    let err = client(&server)
-        .abandoned_calls(&AbandonedCallsQuery::today())
-        .await
-        .unwrap_err();
+    let err = today_error(&server).await;
     match err {
         helix_engage::Error::RateLimited { retry_after, .. } => {
             assert_eq!(retry_after, Some(std::time::Duration::from_secs(3600)))
@@ -166,16 +173,8 @@ async fn retry_after_beyond_the_cap_returns_rate_limited() {
 
 #[tokio::test]
 async fn malformed_items_are_protocol_errors() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    server
-        .mock("GET", "/ca_apis/abandonCalls")
-        .with_body(r#"{"status":"success","message":"No data"}"#)
-        .create_async()
-        .await;
-    let err = client(&server)
-        .abandoned_calls(&AbandonedCallsQuery::today())
-        .await
-        .unwrap_err();
+    let mut server = server_with_token("t").await;
+    abandon_calls_answer(&mut server, r#"{"status":"success","message":"No data"}"#).await;
+    let err = today_error(&server).await;
     assert_eq!(err.code(), ErrorCode::Protocol);
 }

@@ -1,11 +1,13 @@
 //! Live assist through faults: dropped sockets, a silent socket, a refused first handshake.
 
+mod assist_events;
 mod assist_support;
 
 use std::time::Duration;
 
+use assist_events::*;
 use assist_support::*;
-use helix_engage::assist::{AssistEvent, CallSummary, LiveAssist, Speaker};
+use helix_engage::assist::{AssistConfig, AssistEvent, CallSummary, LiveAssist, Speaker};
 
 const WORDS: usize = 30;
 
@@ -148,15 +150,7 @@ async fn five_dropped_sockets_leave_the_transcript_unchanged() {
     assert_eq!(faulty.metrics.reconnects, 5);
     assert!(faulty.metrics.audio_seconds_replayed > 0.0);
     assert_eq!(faulty.request_ids.len(), 6);
-    let reconnecting = events
-        .iter()
-        .filter(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-        .count();
-    let reconnected = events
-        .iter()
-        .filter(|e| matches!(e, AssistEvent::Reconnected { .. }))
-        .count();
-    assert_eq!((reconnecting, reconnected), (5, 5));
+    assert_eq!(reconnect_counts(&events), (5, 5));
     assert!(!events.iter().any(|e| matches!(e, AssistEvent::Error(_))));
     // Each connection heard one contiguous stretch of the call, starting on a finalised
     // boundary (a block) no later than where the previous one stopped hearing: nothing
@@ -287,8 +281,17 @@ async fn container_audio_resends_its_header_after_a_reconnect() {
     assert_eq!(summary.metrics.reconnects, 1);
 }
 
-#[tokio::test]
-async fn replay_is_paced_to_the_configured_speed() {
+/// A live session and its event stream, as `LiveAssist::start` hands them out.
+type Session = (
+    LiveAssist,
+    tokio::sync::mpsc::Receiver<helix_engage::assist::AssistEvent>,
+);
+
+/// A session replaying at 4× whose first socket breaks after 1,000 bytes, given two seconds
+/// of audio at once: the socket breaks before anything is finalised, so all of it is
+/// replayed. Returns the fake, the session (with its events, kept open as the test runs)
+/// and the audio sent.
+async fn two_seconds_to_replay_at_4x() -> (FakeDeepgram, Session, Vec<u8>) {
     let dg = FakeDeepgram::start(Script {
         vocab: vocab(),
         drop_after: [(0, 1_000)].into(),
@@ -297,14 +300,17 @@ async fn replay_is_paced_to_the_configured_speed() {
     .await;
     let mut cfg = config(&dg.url, 1);
     cfg.replay_speed = 4.0;
-    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
-    // Two seconds of audio at once; the socket breaks before anything is finalised, so all
-    // of it is replayed: at 4× real time that takes about half a second.
+    let (assist, events) = LiveAssist::start(cfg).await.unwrap();
     let audio = script_audio(&vec![vec![0]; 8]);
     for chunk in audio.chunks(320) {
         assist.send_audio(chunk.to_vec()).unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    (dg, (assist, events), audio)
+}
+
+/// The second connection got all of `audio` again, over no less than 350 ms (2 s at 4×
+/// takes about half a second); `when` names the moment in the failure message.
+fn assert_replayed_at_4x(dg: &FakeDeepgram, audio: &[u8], when: &str) {
     let conns = dg.conns();
     assert_eq!(conns.len(), 2);
     assert!(
@@ -314,8 +320,15 @@ async fn replay_is_paced_to_the_configured_speed() {
     let took = conns[1].last_audio_at.unwrap() - conns[1].opened.unwrap();
     assert!(
         took >= Duration::from_millis(350),
-        "2 s replayed in {took:?}: faster than 4×"
+        "2 s replayed in {took:?}{when}: faster than 4×"
     );
+}
+
+#[tokio::test]
+async fn replay_is_paced_to_the_configured_speed() {
+    let (dg, (assist, _events), audio) = two_seconds_to_replay_at_4x().await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_replayed_at_4x(&dg, &audio, "");
     let summary = assist.stop().await.unwrap();
     assert!(summary.metrics.audio_seconds_replayed >= 1.9);
 }
@@ -352,9 +365,9 @@ async fn wait_for(
     panic!("the awaited event never came: {seen:?}");
 }
 
-/// Issue #9 item 12: a `Finalize` asked for while the link was down used to be dropped.
-#[tokio::test]
-async fn a_finalize_asked_for_while_the_link_is_down_goes_out_on_the_new_one() {
+/// A fake whose first socket drops half way into the second block, and a mono config whose
+/// reconnect backoff is `outage` every time.
+async fn dropped_mid_block_then_out_for(outage: Duration) -> (FakeDeepgram, AssistConfig) {
     let block = block_bytes(1);
     let dg = FakeDeepgram::start(Script {
         vocab: vocab(),
@@ -363,9 +376,16 @@ async fn a_finalize_asked_for_while_the_link_is_down_goes_out_on_the_new_one() {
     })
     .await;
     let mut cfg = config(&dg.url, 1);
+    cfg.reconnect.initial_delay = outage;
+    cfg.reconnect.max_delay = outage;
+    (dg, cfg)
+}
+
+/// Issue #9 item 12: a `Finalize` asked for while the link was down used to be dropped.
+#[tokio::test]
+async fn a_finalize_asked_for_while_the_link_is_down_goes_out_on_the_new_one() {
     // A long enough outage that the request surely lands while there is no socket.
-    cfg.reconnect.initial_delay = Duration::from_millis(600);
-    cfg.reconnect.max_delay = Duration::from_millis(600);
+    let (dg, cfg) = dropped_mid_block_then_out_for(Duration::from_millis(600)).await;
     let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
     let audio = script_audio(&[vec![1], vec![2]]);
     assist.send_audio(audio.clone()).unwrap();
@@ -537,32 +557,10 @@ async fn the_attempt_count_resets_after_a_connection_carried_audio() {
 /// backlog at once, above the ceiling `replay_speed` promises.
 #[tokio::test]
 async fn a_replay_during_stop_is_paced_too() {
-    let dg = FakeDeepgram::start(Script {
-        vocab: vocab(),
-        drop_after: [(0, 1_000)].into(),
-        ..Default::default()
-    })
-    .await;
-    let mut cfg = config(&dg.url, 1);
-    cfg.replay_speed = 4.0;
-    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
-    let audio = script_audio(&vec![vec![0]; 8]);
-    for chunk in audio.chunks(320) {
-        assist.send_audio(chunk.to_vec()).unwrap();
-    }
+    let (dg, (assist, _events), audio) = two_seconds_to_replay_at_4x().await;
     // Stop at once: the whole 2 s backlog is replayed while stopping.
     let summary = assist.stop().await.unwrap();
-    let conns = dg.conns();
-    assert_eq!(conns.len(), 2);
-    assert!(
-        conns[1].audio == audio,
-        "the whole unfinalised call is replayed"
-    );
-    let took = conns[1].last_audio_at.unwrap() - conns[1].opened.unwrap();
-    assert!(
-        took >= Duration::from_millis(350),
-        "2 s replayed in {took:?} while stopping: faster than 4×"
-    );
+    assert_replayed_at_4x(&dg, &audio, " while stopping");
     assert!(summary.complete);
 }
 
@@ -601,16 +599,8 @@ async fn request_ids_come_from_results_when_the_upgrade_has_none() {
 /// to start at the replayed write and hid the reconnect).
 #[tokio::test]
 async fn transcript_latency_counts_from_send_audio_across_a_reconnect() {
-    let block = block_bytes(1);
-    let dg = FakeDeepgram::start(Script {
-        vocab: vocab(),
-        drop_after: [(0, block + block / 2)].into(),
-        ..Default::default()
-    })
-    .await;
-    let mut cfg = config(&dg.url, 1);
-    cfg.reconnect.initial_delay = Duration::from_millis(800);
-    cfg.reconnect.max_delay = Duration::from_millis(800);
+    // `_dg` (not `_`): the fake must stay up for the whole call.
+    let (_dg, cfg) = dropped_mid_block_then_out_for(Duration::from_millis(800)).await;
     let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
     assist.send_audio(script_audio(&mono_words(2))).unwrap();
     let summary = assist.stop().await.unwrap();

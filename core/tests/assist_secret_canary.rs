@@ -4,40 +4,24 @@
 //! any connection path: the first connection, a reconnect, a refused handshake, a final 401.
 
 mod assist_support;
+mod capture;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use assist_support::*;
+use capture::Capture;
 use helix_engage::assist::{DeepgramConfig, LiveAssist};
 use tracing_subscriber::util::SubscriberInitExt;
 
 const CANARY: &str = "dg-CANARY-key-4242";
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deepgram_key_never_reaches_a_log_line() {
     let capture = Capture::default();
-    let writer = capture.clone();
     // The process-wide subscriber, so every thread's logs are captured; `try_init` also
     // installs the `log` → `tracing` bridge with TRACE as its level.
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish()
+    capture
+        .trace_subscriber()
         .try_init()
         .expect("the only subscriber in this test binary");
 
@@ -74,7 +58,7 @@ async fn the_deepgram_key_never_reaches_a_log_line() {
     let err = LiveAssist::start(cfg).await.unwrap_err();
     let text = format!("{err} | {err:?}");
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("deepgram connected") && logs.contains("deepgram refused"),
         "the subscriber captured the session's logs"

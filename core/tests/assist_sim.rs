@@ -8,7 +8,11 @@
 //! a fault-free run. Calls are streamed faster than real time; timers are scaled down (the
 //! scale is stated where it matters).
 
+mod assist_events;
+
 use std::time::{Duration, Instant};
+
+use assist_events::*;
 
 use helix_engage::ErrorCode;
 use helix_engage::assist::{
@@ -110,15 +114,7 @@ async fn stream(assist: &LiveAssist, from: f64, to: f64, speed: f64) -> Vec<u8> 
 
 /// Everything the session emitted up to and including `Closed`.
 async fn drain(events: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
-    let mut out = Vec::new();
-    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
-        let closed = matches!(ev, AssistEvent::Closed(_));
-        out.push(ev);
-        if closed {
-            break;
-        }
-    }
-    out
+    drain_until_closed(events, Duration::from_secs(5)).await
 }
 
 /// Events available now, without waiting.
@@ -173,17 +169,30 @@ fn expected(script: &Script) -> Vec<(Speaker, String)> {
 /// different so a lost or doubled final shows.
 fn long_call(secs: usize) -> Script {
     let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
+    alternating_turns(secs / 6, 6.0, 0.5, 4.5, |k| {
+        format!(
+            "Turn {k} says {} {} and {}.",
+            words[k % 6],
+            words[(k + 1) % 6],
+            words[(k + 2) % 6]
+        )
+    })
+}
+
+/// `n` turns, turn `k` saying `text(k)` from `period * k + offset` for `length` seconds,
+/// the speakers alternating from channel 0.
+fn alternating_turns(
+    n: usize,
+    period: f64,
+    offset: f64,
+    length: f64,
+    text: impl Fn(usize) -> String,
+) -> Script {
     Script {
-        turns: (0..secs / 6)
+        turns: (0..n)
             .map(|k| {
-                let text = format!(
-                    "Turn {k} says {} {} and {}.",
-                    words[k % 6],
-                    words[(k + 1) % 6],
-                    words[(k + 2) % 6]
-                );
-                let start = 6.0 * k as f64 + 0.5;
-                Turn::new(k % 2, text, start, start + 4.5)
+                let start = period * k as f64 + offset;
+                Turn::new(k % 2, text(k), start, start + length)
             })
             .collect(),
     }
@@ -408,15 +417,7 @@ async fn five_drops_in_a_three_minute_call_leave_the_transcript_as_the_fault_fre
             last_end = s.end;
         }
     }
-    let reconnecting = events
-        .iter()
-        .filter(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-        .count();
-    let reconnected = events
-        .iter()
-        .filter(|e| matches!(e, AssistEvent::Reconnected { .. }))
-        .count();
-    assert_eq!((reconnecting, reconnected), (5, 5));
+    assert_eq!(reconnect_counts(&events), (5, 5));
     assert_eq!(faulted.metrics.reconnects, 5);
     assert!(faulted.metrics.audio_seconds_replayed > 0.0);
     let sessions = sim.deepgram_sessions();
@@ -503,11 +504,7 @@ async fn undecodable_audio_is_a_clear_final_error() {
         text.contains("DATA-0000") && text.contains("linear16 16000 Hz, 2 channel(s)"),
         "{text}"
     );
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-    );
+    assert!(!any_reconnecting(&events));
     assert_eq!(
         sim.deepgram_sessions().len(),
         1,
@@ -603,6 +600,26 @@ fn request_gaps(sim: &Simulator) -> Vec<Duration> {
         .collect()
 }
 
+/// Every gap between requests is at least `ms` milliseconds.
+fn assert_gaps_at_least(gaps: &[Duration], ms: u64) {
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(ms)),
+        "{gaps:?}"
+    );
+}
+
+/// The whole of the simulator's call streamed at 6× with suggestions configured by `tune`;
+/// the summary once stopped.
+async fn busy_call_at_6x(sim: &Simulator, tune: impl FnOnce(&mut SuggestionConfig)) -> CallSummary {
+    let mut cfg = config(sim);
+    let mut s = suggestions(sim);
+    tune(&mut s);
+    cfg.suggestions = Some(s);
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    stream(&assist, 0.0, 24.5, 6.0).await;
+    assist.stop().await.unwrap()
+}
+
 #[tokio::test]
 async fn requests_hold_the_lead_and_transcript_in_the_json_schema_shape() {
     let sim = sim(busy_call()).await;
@@ -658,20 +675,11 @@ async fn requests_hold_the_lead_and_transcript_in_the_json_schema_shape() {
 #[tokio::test]
 async fn turn_ends_respect_the_minimum_gap() {
     let sim = sim(busy_call()).await;
-    let mut cfg = config(&sim);
-    let mut s = suggestions(&sim);
-    s.min_gap = Duration::from_millis(600);
-    cfg.suggestions = Some(s);
-    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
     // A customer turn end every ~330 ms of wall time: twice as often as the gap allows.
-    stream(&assist, 0.0, 24.5, 6.0).await;
-    let summary = assist.stop().await.unwrap();
+    let summary = busy_call_at_6x(&sim, |s| s.min_gap = Duration::from_millis(600)).await;
     let gaps = request_gaps(&sim);
     assert!(gaps.len() >= 3, "{gaps:?}");
-    assert!(
-        gaps.iter().all(|g| *g >= Duration::from_millis(590)),
-        "{gaps:?}"
-    );
+    assert_gaps_at_least(&gaps, 590);
     assert!(
         summary
             .suggestions
@@ -688,20 +696,11 @@ async fn one_request_in_flight_however_slow_the_llm() {
         Fault::Delay { ms: 700 },
         Times::Always,
     );
-    let mut cfg = config(&sim);
-    let mut s = suggestions(&sim);
-    s.timeout = Duration::from_secs(2);
-    cfg.suggestions = Some(s);
-    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
-    stream(&assist, 0.0, 24.5, 6.0).await;
-    let summary = assist.stop().await.unwrap();
+    let summary = busy_call_at_6x(&sim, |s| s.timeout = Duration::from_secs(2)).await;
     let gaps = request_gaps(&sim);
     assert!(gaps.len() >= 3, "{gaps:?}");
     // Arrivals never overlap an answer still being computed.
-    assert!(
-        gaps.iter().all(|g| *g >= Duration::from_millis(690)),
-        "{gaps:?}"
-    );
+    assert_gaps_at_least(&gaps, 690);
     assert_eq!(summary.metrics.suggestion_failures, 0);
 }
 
@@ -736,11 +735,7 @@ async fn the_interval_paces_requests_and_silence_asks_nothing() {
 
     assert!(after_speech >= 3, "{after_speech}");
     assert_eq!(after_silence, after_speech, "asked with no new final text");
-    let gaps = request_gaps(&sim);
-    assert!(
-        gaps.iter().all(|g| *g >= Duration::from_millis(490)),
-        "{gaps:?}"
-    );
+    assert_gaps_at_least(&request_gaps(&sim), 490);
     assert!(
         summary
             .suggestions
@@ -764,9 +759,7 @@ async fn a_quiet_stretch_longer_than_the_watchdog_is_not_a_dead_socket() {
     let summary = assist.stop().await.expect("stop");
     let events = drain(&mut events).await;
     assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. })),
+        !any_reconnecting(&events),
         "silence was taken for a dead socket"
     );
     assert_eq!(sim.deepgram_sessions().len(), 1);
@@ -784,20 +777,14 @@ fn thirty_second_call() -> Script {
     let words = [
         "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf",
     ];
-    Script {
-        turns: (0..10)
-            .map(|k| {
-                let text = format!(
-                    "Turn {k} says {} {} {}.",
-                    words[k % 7],
-                    words[(k + 2) % 7],
-                    words[(k + 4) % 7]
-                );
-                let start = 3.0 * k as f64 + 0.4;
-                Turn::new(k % 2, text, start, start + 2.2)
-            })
-            .collect(),
-    }
+    alternating_turns(10, 3.0, 0.4, 2.2, |k| {
+        format!(
+            "Turn {k} says {} {} {}.",
+            words[k % 7],
+            words[(k + 2) % 7],
+            words[(k + 4) % 7]
+        )
+    })
 }
 
 /// Streams call seconds `0..secs` in 20 ms frames in real time (each frame at its own due

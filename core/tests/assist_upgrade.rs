@@ -11,7 +11,7 @@ use std::time::Duration;
 use assist_support::*;
 use futures::{SinkExt, StreamExt};
 use helix_engage::ErrorCode;
-use helix_engage::assist::{AssistEvent, LiveAssist};
+use helix_engage::assist::{AssistConfig, AssistEvent, CallSummary, LiveAssist};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -57,6 +57,16 @@ fn private_ca_and_server(names: &[&str]) -> (String, TlsAcceptor) {
 
 // ---- wss -----------------------------------------------------------------------------------
 
+/// The text of each transcript segment, in order.
+fn segment_texts(summary: &CallSummary) -> Vec<&str> {
+    summary
+        .transcript
+        .segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect()
+}
+
 /// A self-hosted Deepgram behind a private CA: with the CA trusted, the session connects over
 /// TLS, the key goes in the (encrypted) upgrade and transcripts come back.
 #[tokio::test]
@@ -78,12 +88,7 @@ async fn wss_with_the_private_ca_trusted_connects_and_transcribes() {
         .send_audio(script_audio(&[vec![1], vec![2]]))
         .unwrap();
     let summary = assist.stop().await.unwrap();
-    let texts: Vec<&str> = summary
-        .transcript
-        .segments
-        .iter()
-        .map(|s| s.text.as_str())
-        .collect();
+    let texts = segment_texts(&summary);
     assert_eq!(texts, ["hello", "world."]);
     assert!(summary.complete, "{summary:?}");
     let conns = dg.conns();
@@ -104,18 +109,12 @@ async fn wss_with_the_private_ca_trusted_connects_and_transcribes() {
 async fn wss_without_the_ca_is_a_final_transport_error_naming_the_option() {
     let (_ca_pem, tls) = private_ca_and_server(&["localhost"]);
     let dg = FakeDeepgram::start_tls(Script::default(), tls).await;
-    let Err(err) = LiveAssist::start(config(&dg.url, 1)).await else {
-        panic!("an untrusted certificate is refused");
-    };
-    assert_eq!(err.code(), ErrorCode::Transport, "{err}");
-    let msg = err.to_string();
+    let msg =
+        transport_error_at_start(config(&dg.url, 1), "an untrusted certificate is refused").await;
     assert!(msg.contains("UnknownIssuer"), "{msg}");
     assert!(msg.contains("extra_root_certificates"), "{msg}");
     assert!(msg.contains("\"localhost\""), "{msg}");
-    // Refused in the TLS handshake, once: no upgrade was sent, nothing was retried.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(dg.attempts(), 0);
-    assert_eq!(dg.rec.lock().unwrap().tls_refused, 1);
+    assert_refused_once_in_the_tls_handshake(&dg).await;
 }
 
 /// A certificate from the trusted CA but for another name is refused: trusting a CA does
@@ -126,13 +125,24 @@ async fn wss_refuses_a_trusted_certificate_for_another_name() {
     let dg = FakeDeepgram::start_tls(Script::default(), tls).await;
     let mut cfg = config(&dg.url, 1);
     cfg.deepgram.extra_root_certificates = ca_pem.into_bytes();
-    let Err(err) = LiveAssist::start(cfg).await else {
-        panic!("a certificate for another name is refused");
-    };
-    assert_eq!(err.code(), ErrorCode::Transport, "{err}");
-    let msg = err.to_string();
+    let msg = transport_error_at_start(cfg, "a certificate for another name is refused").await;
     assert!(msg.contains("not valid for name \"localhost\""), "{msg}");
     assert!(msg.contains("deepgram.other.example"), "{msg}");
+    assert_refused_once_in_the_tls_handshake(&dg).await;
+}
+
+/// Starting a session on `cfg` fails (`refused` says why it must) with a transport error;
+/// its message.
+async fn transport_error_at_start(cfg: AssistConfig, refused: &str) -> String {
+    let Err(err) = LiveAssist::start(cfg).await else {
+        panic!("{refused}");
+    };
+    assert_eq!(err.code(), ErrorCode::Transport, "{err}");
+    err.to_string()
+}
+
+/// Refused in the TLS handshake, once: no upgrade was sent, nothing was retried.
+async fn assert_refused_once_in_the_tls_handshake(dg: &FakeDeepgram) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(dg.attempts(), 0);
     assert_eq!(dg.rec.lock().unwrap().tls_refused, 1);
@@ -303,12 +313,7 @@ async fn a_split_upgrade_head_in_any_case_with_a_frame_behind_it_is_read_whole()
         .send_audio(script_audio(&[vec![1], vec![0]]))
         .unwrap();
     let summary = assist.stop().await.unwrap();
-    let texts: Vec<&str> = summary
-        .transcript
-        .segments
-        .iter()
-        .map(|s| s.text.as_str())
-        .collect();
+    let texts = segment_texts(&summary);
     assert_eq!(texts, ["hello"], "{summary:?}");
     assert_eq!(summary.request_ids, ["raw-1"]);
     assert!(summary.complete, "{summary:?}");
@@ -350,32 +355,28 @@ async fn refused_101(
     (reasons, error)
 }
 
+/// There were reasons, and every one of them names `cause`.
+fn assert_every_reason(reasons: &[String], cause: &str) {
+    assert!(
+        reasons.iter().all(|r| r.contains(cause)) && !reasons.is_empty(),
+        "{reasons:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_101_with_the_wrong_accept_or_no_upgrade_headers_is_refused() {
     let (reasons, error) = refused_101(|_| {
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".into()
     })
     .await;
-    assert!(
-        reasons
-            .iter()
-            .all(|r| r.contains("wrong Sec-WebSocket-Accept"))
-            && !reasons.is_empty(),
-        "{reasons:?}"
-    );
+    assert_every_reason(&reasons, "wrong Sec-WebSocket-Accept");
     assert!(error.contains("wrong Sec-WebSocket-Accept"), "{error}");
 
     let (reasons, error) = refused_101(|accept| {
         format!("HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: {accept}\r\n\r\n")
     })
     .await;
-    assert!(
-        reasons
-            .iter()
-            .all(|r| r.contains("not a WebSocket upgrade"))
-            && !reasons.is_empty(),
-        "{reasons:?}"
-    );
+    assert_every_reason(&reasons, "not a WebSocket upgrade");
     assert!(error.contains("not a WebSocket upgrade"), "{error}");
 
     // No accept header at all.
@@ -384,11 +385,5 @@ async fn a_101_with_the_wrong_accept_or_no_upgrade_headers_is_refused() {
             .into()
     })
     .await;
-    assert!(
-        reasons
-            .iter()
-            .all(|r| r.contains("wrong Sec-WebSocket-Accept"))
-            && !reasons.is_empty(),
-        "{reasons:?}"
-    );
+    assert_every_reason(&reasons, "wrong Sec-WebSocket-Accept");
 }

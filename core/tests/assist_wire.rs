@@ -1,12 +1,14 @@
 //! Live assist on the wire: what the Deepgram client sends and how it reads the answers.
 
+mod assist_events;
 mod assist_support;
 
 use std::time::Duration;
 
+use assist_events::*;
 use assist_support::*;
 use helix_engage::ErrorCode;
-use helix_engage::assist::{AssistEvent, LiveAssist, Speaker, WarningKind};
+use helix_engage::assist::{AssistEvent, CallSummary, LiveAssist, Speaker, WarningKind};
 use tokio::sync::mpsc::Receiver;
 
 fn vocab(words: &[&str]) -> Vec<String> {
@@ -16,15 +18,7 @@ fn vocab(words: &[&str]) -> Vec<String> {
 }
 
 async fn drain(rx: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
-    let mut out = Vec::new();
-    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(3), rx.recv()).await {
-        let closed = matches!(ev, AssistEvent::Closed(_));
-        out.push(ev);
-        if closed {
-            break;
-        }
-    }
-    out
+    drain_until_closed(rx, Duration::from_secs(3)).await
 }
 
 #[tokio::test]
@@ -147,19 +141,13 @@ async fn keepalive_holds_an_idle_socket_open_and_hold_sends_finalize() {
     let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
     assist.send_audio(script_audio(&[vec![1]])).unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assist.set_on_hold(true);
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assist.set_on_hold(false);
+    hold_for_1500_ms(&assist).await;
     assist.send_audio(script_audio(&[vec![1]])).unwrap();
     let summary = assist.stop().await.unwrap();
     let events = drain(&mut events).await;
 
     assert_eq!(dg.attempts(), 1, "the hold must not cost a reconnect");
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-    );
+    assert_no_reconnecting(&events);
     let conn = &dg.conns()[0];
     let keepalives = conn.count_text("KeepAlive");
     assert!(
@@ -171,6 +159,18 @@ async fn keepalive_holds_an_idle_socket_open_and_hold_sends_finalize() {
     assert_eq!(summary.transcript.segments.len(), 2);
     // A hold adds no audio, so the second word follows the first on the audio clock.
     assert!((summary.transcript.segments[1].start - 0.25).abs() < 1e-6);
+}
+
+/// The call on hold for a second and a half, then taken off.
+async fn hold_for_1500_ms(assist: &LiveAssist) {
+    assist.set_on_hold(true);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assist.set_on_hold(false);
+}
+
+/// No `Reconnecting` among `events`.
+fn assert_no_reconnecting(events: &[AssistEvent]) {
+    assert!(!any_reconnecting(&events));
 }
 
 /// Issue #9 item 9: during a hold the watchdog used to count from the last unanswered audio
@@ -194,18 +194,12 @@ async fn a_hold_longer_than_the_watchdog_keeps_a_healthy_socket() {
     // Answered by nothing until the rest of its block comes after the hold.
     assist.send_audio(half.to_vec()).unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assist.set_on_hold(true);
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assist.set_on_hold(false);
+    hold_for_1500_ms(&assist).await;
     assist.send_audio(rest.to_vec()).unwrap();
     let summary = assist.stop().await.unwrap();
     let events = drain(&mut events).await;
     assert_eq!(dg.attempts(), 1, "{events:?}");
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-    );
+    assert_no_reconnecting(&events);
     assert_eq!(summary.transcript.render(), "Agent: Hello there.");
     assert!(summary.complete);
 }
@@ -261,14 +255,21 @@ async fn a_socket_that_dies_during_a_hold_is_replaced_with_a_close_frame() {
     assert_eq!(closed, Some(1000), "{:?}", dg.conns()[0].frames);
 }
 
-#[tokio::test]
-async fn handshake_401_is_one_auth_error_and_no_retry() {
+/// A fake that refuses every handshake with `status` and `text`, and the error a session
+/// started on it fails with.
+async fn every_handshake_refused(status: u16, text: &str) -> (FakeDeepgram, helix_engage::Error) {
     let dg = FakeDeepgram::start(Script {
-        refuse_from: Some((0, 401, "Invalid credentials.".into())),
+        refuse_from: Some((0, status, text.into())),
         ..Default::default()
     })
     .await;
     let err = LiveAssist::start(config(&dg.url, 1)).await.unwrap_err();
+    (dg, err)
+}
+
+#[tokio::test]
+async fn handshake_401_is_one_auth_error_and_no_retry() {
+    let (dg, err) = every_handshake_refused(401, "Invalid credentials.").await;
     assert_eq!(err.code(), ErrorCode::Auth);
     assert!(err.to_string().contains("Invalid credentials."), "{err}");
     assert!(
@@ -281,12 +282,7 @@ async fn handshake_401_is_one_auth_error_and_no_retry() {
 
 #[tokio::test]
 async fn handshake_400_is_final_with_deepgram_text() {
-    let dg = FakeDeepgram::start(Script {
-        refuse_from: Some((0, 400, "Invalid sample_rate.".into())),
-        ..Default::default()
-    })
-    .await;
-    let err = LiveAssist::start(config(&dg.url, 1)).await.unwrap_err();
+    let (dg, err) = every_handshake_refused(400, "Invalid sample_rate.").await;
     assert_eq!(err.code(), ErrorCode::Api);
     assert!(err.to_string().contains("Invalid sample_rate."), "{err}");
     assert_eq!(dg.attempts(), 1);
@@ -345,14 +341,19 @@ async fn data_0000_is_a_clear_final_error() {
         text.contains("DATA-0000") && text.contains("linear16 8000 Hz"),
         "{text}"
     );
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
-    );
+    assert_no_reconnecting(&events);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(dg.attempts(), 1, "undecodable audio must not be resent");
     drop(assist);
+}
+
+/// One block of audio sent to a mono session on `dg`, then stopped: its summary and every
+/// event it gave.
+async fn one_block_call(dg: &FakeDeepgram) -> (CallSummary, Vec<AssistEvent>) {
+    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    assist.send_audio(script_audio(&[vec![1]])).unwrap();
+    let summary = assist.stop().await.unwrap();
+    (summary, drain(&mut events).await)
 }
 
 #[tokio::test]
@@ -363,10 +364,7 @@ async fn unknown_messages_are_warnings_and_the_stream_goes_on() {
         ..Default::default()
     })
     .await;
-    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
-    assist.send_audio(script_audio(&[vec![1]])).unwrap();
-    let summary = assist.stop().await.unwrap();
-    let events = drain(&mut events).await;
+    let (summary, events) = one_block_call(&dg).await;
     assert!(events.iter().any(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::UnknownMessage && w.message.contains("new thing"))));
     assert_eq!(summary.transcript.render(), "Agent: Hello.");
 }
@@ -397,10 +395,7 @@ async fn a_channel_the_session_does_not_have_is_a_warning_not_an_allocation() {
         ..Default::default()
     })
     .await;
-    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
-    assist.send_audio(script_audio(&[vec![1]])).unwrap();
-    let summary = assist.stop().await.unwrap();
-    let events = drain(&mut events).await;
+    let (summary, events) = one_block_call(&dg).await;
     let bad = events
         .iter()
         .filter(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::BadMessage && w.message.contains("channel")))
@@ -488,12 +483,7 @@ async fn finalize_after_a_burst_is_queued_not_dropped() {
     let events = drain(&mut events).await;
     assert!(summary.complete, "{summary:?}");
     let conns = dg.conns();
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, AssistEvent::Reconnecting { .. })),
-        "{events:?}"
-    );
+    assert!(!any_reconnecting(&events), "{events:?}");
     assert_eq!(
         conns.len(),
         1,

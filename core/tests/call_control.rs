@@ -24,8 +24,7 @@ async fn hold_sends_bearer_token_and_exact_body() {
     let mut server = mockito::Server::new_async().await;
     let token = jwt("t1", in_an_hour());
     let gen_mock = token_mock(&mut server, &token).await;
-    let hold = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let hold = call_control_mock(&mut server)
         .match_header("authorization", format!("Bearer {token}").as_str())
         .match_header("content-type", "application/json")
         .match_body(body("HOLD", ""))
@@ -49,8 +48,7 @@ async fn hold_sends_bearer_token_and_exact_body() {
 
 #[tokio::test]
 async fn every_action_uses_its_wire_name() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let client = client(&server);
     let cases = [
         (CallAction::Hold, ""),
@@ -61,8 +59,7 @@ async fn every_action_uses_its_wire_name() {
         (CallAction::KickCall, "09876543210"),
     ];
     for (action, number) in cases {
-        let mock = server
-            .mock("POST", "/ca_apis/CallControl_V4")
+        let mock = call_control_mock(&mut server)
             .match_body(body(action.as_str(), number))
             .with_body(r#"{"status":"Success","message":"ok"}"#)
             .expect(1)
@@ -80,10 +77,8 @@ async fn every_action_uses_its_wire_name() {
 
 #[tokio::test]
 async fn conference_normalises_the_number_and_kick_uses_it() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    let conf = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let mut server = server_with_token("t").await;
+    let conf = call_control_mock(&mut server)
         .match_body(body("CONFERENCE", "09876543210"))
         .with_body(r#"{"status":"Success","message":"dialing","ucid":90174967305497}"#)
         .create_async()
@@ -104,10 +99,8 @@ async fn conference_normalises_the_number_and_kick_uses_it() {
 
 #[tokio::test]
 async fn call_not_found_is_an_api_error_with_the_message() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let mut server = server_with_token("t").await;
+    call_control_mock(&mut server)
         .with_body(r#"{"status":"Error","message":"Call not Found"}"#)
         .create_async()
         .await;
@@ -122,10 +115,8 @@ async fn call_not_found_is_an_api_error_with_the_message() {
 
 #[tokio::test]
 async fn conference_and_kick_are_never_resent_after_a_5xx() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    let failing = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let mut server = server_with_token("t").await;
+    let failing = call_control_mock(&mut server)
         .with_status(502)
         .with_body("<html>Bad Gateway</html>")
         .expect(2)
@@ -147,10 +138,8 @@ async fn conference_and_kick_are_never_resent_after_a_5xx() {
 
 #[tokio::test]
 async fn conference_is_not_resent_after_a_timeout() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    let slow = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let mut server = server_with_token("t").await;
+    let slow = call_control_mock(&mut server)
         .with_chunked_body(|w| {
             std::thread::sleep(std::time::Duration::from_millis(1500));
             w.write_all(br#"{"status":"Success","message":"dialing"}"#)
@@ -172,21 +161,15 @@ async fn conference_is_not_resent_after_a_timeout() {
 
 #[tokio::test]
 async fn hold_retries_a_transient_5xx() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     // mockito serves the first matching mock that still misses hits: 503, then success.
-    let failing = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .with_status(503)
-        .expect(1)
-        .create_async()
-        .await;
-    let ok = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .with_body(r#"{"status":"Success","message":"User hold is successful"}"#)
-        .expect(1)
-        .create_async()
-        .await;
+    let failing = created(call_control_mock(&mut server).with_status(503), 1).await;
+    let ok = created(
+        call_control_mock(&mut server)
+            .with_body(r#"{"status":"Success","message":"User hold is successful"}"#),
+        1,
+    )
+    .await;
     let r = client(&server).hold("90174967305497").await.unwrap();
     assert_eq!(r.message, "User hold is successful");
     failing.assert_async().await;
@@ -195,14 +178,8 @@ async fn hold_retries_a_transient_5xx() {
 
 #[tokio::test]
 async fn retries_give_up_after_the_policy_and_say_so() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    let failing = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .with_status(500)
-        .expect(3)
-        .create_async()
-        .await;
+    let mut server = server_with_token("t").await;
+    let failing = created(call_control_mock(&mut server).with_status(500), 3).await;
     let err = client(&server).unhold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
     assert!(err.to_string().contains("after 3 attempts"), "{err}");
@@ -211,10 +188,8 @@ async fn retries_give_up_after_the_policy_and_say_so() {
 
 #[tokio::test]
 async fn html_and_empty_bodies_are_protocol_errors() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    let html = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let mut server = server_with_token("t").await;
+    let html = call_control_mock(&mut server)
         .with_body("<html><body>Maintenance</body></html>")
         .create_async()
         .await;
@@ -226,8 +201,7 @@ async fn html_and_empty_bodies_are_protocol_errors() {
         "snippet kept: {err}"
     );
     html.remove_async().await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body("")
         .create_async()
         .await;
@@ -240,13 +214,8 @@ async fn html_and_empty_bodies_are_protocol_errors() {
 #[tokio::test]
 async fn basic_mode_sends_the_api_key_header_and_never_asks_for_a_token() {
     let mut server = mockito::Server::new_async().await;
-    let no_token = server
-        .mock("POST", "/ca_apis/CAToken/generateToken")
-        .expect(0)
-        .create_async()
-        .await;
-    let hold = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let no_token = no_token_requested(&mut server).await;
+    let hold = call_control_mock(&mut server)
         .match_header("apiKey", KEY)
         .match_header("authorization", Matcher::Missing)
         .match_body(body("HOLD", ""))
@@ -267,8 +236,7 @@ async fn basic_mode_sends_the_api_key_header_and_never_asks_for_a_token() {
 #[tokio::test]
 async fn basic_mode_against_a_token_account_says_so() {
     let mut server = mockito::Server::new_async().await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(
             r#"{"status":"false","message":"Token Should Not be Null or Empty.","data":null}"#,
         )

@@ -23,22 +23,10 @@ mod setup;
 #[path = "../examples/call_desk/streamer.rs"]
 mod streamer;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 /// Collects what the demo prints.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
+mod capture;
 
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use capture::Capture;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_runs_on_the_simulator() {
@@ -52,7 +40,7 @@ async fn the_demo_runs_on_the_simulator() {
         .await
         .expect("the demo finishes")
         .expect("the demo succeeds");
-    let screen = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let screen = capture.text();
 
     let transcript = outcome.transcript.join("\n");
     assert!(

@@ -93,8 +93,7 @@ async fn a_day_is_one_get_with_a_json_body_and_typed_records() {
 
 #[tokio::test]
 async fn three_days_split_per_day_paced_with_progress() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let arrivals: Arc<Mutex<Vec<(Instant, Value)>>> = Arc::default();
     let seen = arrivals.clone();
     let fetch = server
@@ -171,8 +170,7 @@ async fn three_days_split_per_day_paced_with_progress() {
 
 #[tokio::test]
 async fn record_by_ucid_uses_fetch_cdr_by_ucid() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let day = today() - Days::new(1);
     let by_ucid = server
         .mock("GET", "/ca_reports/fetchCdrByUCID")
@@ -215,8 +213,7 @@ async fn record_by_ucid_uses_fetch_cdr_by_ucid() {
 /// another caller's record in its place.
 #[tokio::test]
 async fn record_by_ucid_is_none_when_the_answer_lacks_that_ucid() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let day = today() - Days::new(1);
     server
         .mock("GET", "/ca_reports/fetchCdrByUCID")
@@ -267,8 +264,7 @@ async fn documented_cdr_errors_are_typed() {
         (r#"<html>gateway</html>"#, ErrorCode::Protocol),
     ];
     for (body, code) in cases {
-        let mut server = mockito::Server::new_async().await;
-        token_mock(&mut server, &jwt("t", in_an_hour())).await;
+        let mut server = server_with_token("t").await;
         server
             .mock("GET", "/ca_reports/fetchCDRDetails")
             .with_body(body)

@@ -10,7 +10,6 @@ use helix_engage::ErrorCode;
 use helix_engage::ozonetel::{MemoryTokenStore, TOKEN_GENERATIONS_PER_HOUR};
 use mockito::Matcher;
 
-const HOLD_OK: &str = r#"{"status":"Success","message":"User hold is successful"}"#;
 const EXPIRED: &str = r#"{"status":"false","message":"Token Expired","data":null}"#;
 
 #[tokio::test]
@@ -18,17 +17,8 @@ async fn hundred_concurrent_first_calls_generate_exactly_one_token() {
     let mut server = mockito::Server::new_async().await;
     let token = jwt("only", in_an_hour());
     // A slow token endpoint, so the 100 callers really are waiting at the same time.
-    let gen_mock = slow_token_endpoint(&mut server, &token)
-        .expect(1)
-        .create_async()
-        .await;
-    let hold = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .match_header("authorization", format!("Bearer {token}").as_str())
-        .with_body(HOLD_OK)
-        .expect(100)
-        .create_async()
-        .await;
+    let gen_mock = created(slow_token_endpoint(&mut server, &token), 1).await;
+    let hold = bearer_call_control(&mut server, &token, HOLD_OK, 100).await;
     let client = client(&server);
     let calls = (0..100).map(|_| {
         let c = client.clone();
@@ -45,28 +35,10 @@ async fn hundred_concurrent_first_calls_generate_exactly_one_token() {
 async fn token_expired_refreshes_once_and_retries_once() {
     let mut server = mockito::Server::new_async().await;
     let (t1, t2) = (jwt("one", in_an_hour()), jwt("two", in_an_hour()));
-    let g1 = token_endpoint(&mut server, &t1)
-        .expect(1)
-        .create_async()
-        .await;
-    let g2 = token_endpoint(&mut server, &t2)
-        .expect(1)
-        .create_async()
-        .await;
-    let stale = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .match_header("authorization", format!("Bearer {t1}").as_str())
-        .with_body(EXPIRED)
-        .expect(1)
-        .create_async()
-        .await;
-    let fresh = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .match_header("authorization", format!("Bearer {t2}").as_str())
-        .with_body(HOLD_OK)
-        .expect(2)
-        .create_async()
-        .await;
+    let g1 = created(token_endpoint(&mut server, &t1), 1).await;
+    let g2 = created(token_endpoint(&mut server, &t2), 1).await;
+    let stale = bearer_call_control(&mut server, &t1, EXPIRED, 1).await;
+    let fresh = bearer_call_control(&mut server, &t2, HOLD_OK, 2).await;
     let client = client(&server);
     client.hold("90174967305497").await.unwrap();
     // The refreshed token is cached: no third generation.
@@ -84,12 +56,12 @@ async fn a_token_refused_twice_is_an_auth_error_not_a_loop() {
         .expect(2)
         .create_async()
         .await;
-    let refused = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .with_body(r#"{"status":"false","message":"Invalid Token","data":null}"#)
-        .expect(2)
-        .create_async()
-        .await;
+    let refused = created(
+        call_control_mock(&mut server)
+            .with_body(r#"{"status":"false","message":"Invalid Token","data":null}"#),
+        2,
+    )
+    .await;
     let err = client(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Auth);
     assert!(err.to_string().contains("Invalid Token"), "{err}");
@@ -104,8 +76,7 @@ async fn the_hourly_budget_is_never_exceeded() {
         .expect(TOKEN_GENERATIONS_PER_HOUR as usize)
         .create_async()
         .await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(EXPIRED)
         .create_async()
         .await;
@@ -134,16 +105,9 @@ async fn a_token_near_expiry_is_refreshed_ahead() {
     // Lives 60 s: refresh ahead is a twelfth of that, so it is used for ~55 s.
     let short = jwt("short", now + 60);
     let long = jwt("long", in_an_hour());
-    let g1 = token_endpoint(&mut server, &short)
-        .expect(1)
-        .create_async()
-        .await;
-    let g2 = token_endpoint(&mut server, &long)
-        .expect(1)
-        .create_async()
-        .await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let g1 = created(token_endpoint(&mut server, &short), 1).await;
+    let g2 = created(token_endpoint(&mut server, &long), 1).await;
+    call_control_mock(&mut server)
         .with_body(HOLD_OK)
         .create_async()
         .await;
@@ -159,8 +123,7 @@ async fn a_token_near_expiry_is_refreshed_ahead() {
         .expect(2)
         .create_async()
         .await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(HOLD_OK)
         .create_async()
         .await;
@@ -179,8 +142,7 @@ async fn wrong_api_key_is_an_auth_error() {
         .expect(1)
         .create_async()
         .await;
-    let hold = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let hold = call_control_mock(&mut server)
         .expect(0)
         .create_async()
         .await;
@@ -209,17 +171,8 @@ async fn token_answer_without_a_token_is_an_error() {
 async fn two_clients_on_one_store_share_one_token() {
     let mut server = mockito::Server::new_async().await;
     let token = jwt("shared", in_an_hour());
-    let gen_mock = token_endpoint(&mut server, &token)
-        .expect(1)
-        .create_async()
-        .await;
-    let hold = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .match_header("authorization", format!("Bearer {token}").as_str())
-        .with_body(HOLD_OK)
-        .expect(2)
-        .create_async()
-        .await;
+    let gen_mock = created(token_endpoint(&mut server, &token), 1).await;
+    let hold = bearer_call_control(&mut server, &token, HOLD_OK, 2).await;
     let store = MemoryTokenStore::new();
     let a = builder(&server).token_store(store.clone()).build().unwrap();
     let b = builder(&server).token_store(store).build().unwrap();

@@ -13,8 +13,6 @@ use helix_engage::ErrorCode;
 use helix_engage::ozonetel::{CallRecordsQuery, Client, RetryPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const HOLD_OK: &str = r#"{"status":"Success","message":"User hold is successful"}"#;
-
 fn local_now() -> chrono::NaiveDateTime {
     Utc::now()
         .with_timezone(&FixedOffset::east_opt(19800).unwrap())
@@ -193,12 +191,7 @@ async fn a_token_with_an_exp_above_2_pow_63_gets_the_default_life() {
             .expect(1)
             .create_async()
             .await;
-        server
-            .mock("POST", "/ca_apis/CallControl_V4")
-            .with_body(HOLD_OK)
-            .expect(2)
-            .create_async()
-            .await;
+        created(call_control_mock(&mut server).with_body(HOLD_OK), 2).await;
         let c = client(&server);
         c.hold("90174967305497").await.unwrap();
         c.hold("90174967305497").await.unwrap();
@@ -220,21 +213,19 @@ async fn a_short_key_does_not_corrupt_answers_and_is_still_scrubbed_from_errors(
         ))
         .create_async()
         .await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .with_body(r#"{"status":"Success","message":"kick ok","ucid":"90174967305497"}"#)
-        .expect(1)
-        .create_async()
-        .await;
+    created(
+        call_control_mock(&mut server)
+            .with_body(r#"{"status":"Success","message":"kick ok","ucid":"90174967305497"}"#),
+        1,
+    )
+    .await;
     let c = builder(&server).api_key("k").build().unwrap();
     let ok = c.hold("90174967305497").await.unwrap();
     assert_eq!(ok.message, "kick ok", "parsed as sent");
 
     // An error that echoes a (longer) key is scrubbed before it is shown.
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let mut server = server_with_token("t").await;
+    call_control_mock(&mut server)
         .with_body(format!(
             r#"{{"status":"Error","message":"Call not Found for apiKey={KEY}"}}"#
         ))

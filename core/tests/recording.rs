@@ -6,6 +6,14 @@ use common::*;
 use helix_engage::ErrorCode;
 use mockito::Matcher;
 
+/// `Record.php` asked for `action` on the test call, with the key in the query; not yet
+/// created.
+fn record_php(server: &mut mockito::ServerGuard, action: &str) -> mockito::Mock {
+    server
+        .mock("GET", "/CAServices/Call/Record.php")
+        .match_query(query(action))
+}
+
 fn query(action: &str) -> Matcher {
     Matcher::AllOf(vec![
         Matcher::UrlEncoded("userName".into(), USER.into()),
@@ -18,14 +26,8 @@ fn query(action: &str) -> Matcher {
 #[tokio::test]
 async fn pause_sends_the_query_and_reads_the_nested_success() {
     let mut server = mockito::Server::new_async().await;
-    let no_token = server
-        .mock("POST", "/ca_apis/CAToken/generateToken")
-        .expect(0)
-        .create_async()
-        .await;
-    let pause = server
-        .mock("GET", "/CAServices/Call/Record.php")
-        .match_query(query("pause"))
+    let no_token = no_token_requested(&mut server).await;
+    let pause = record_php(&mut server, "pause")
         .match_header("authorization", Matcher::Missing)
         .with_body(r#"{"status":"Error","message":"{\"status\":\"Success\",\"message\":\"paused monitoring of the channel\"}"}"#)
         .create_async()
@@ -43,9 +45,7 @@ async fn pause_sends_the_query_and_reads_the_nested_success() {
 #[tokio::test]
 async fn resume_sends_unpause() {
     let mut server = mockito::Server::new_async().await;
-    let resume = server
-        .mock("GET", "/CAServices/Call/Record.php")
-        .match_query(query("unPause"))
+    let resume = record_php(&mut server, "unPause")
         .with_body(r#"{"status":"Error","message":"{\"status\":\"Success\",\"message\":\"Unpaused monitoring of the channel\"}"}"#)
         .create_async()
         .await;

@@ -11,8 +11,6 @@ use common::*;
 use helix_engage::ErrorCode;
 use helix_engage::ozonetel::{RedisTokenStore, TokenStore};
 
-const HOLD_OK: &str = r#"{"status":"Success","message":"User hold is successful"}"#;
-
 fn redis_url() -> String {
     match std::env::var("HELIX_TEST_REDIS_URL") {
         Ok(url) => url,
@@ -36,17 +34,8 @@ async fn two_clients_with_their_own_connections_share_one_token() {
     let prefix = unique_prefix();
     let mut server = mockito::Server::new_async().await;
     let token = jwt("redis-shared", in_an_hour());
-    let gen_mock = slow_token_endpoint(&mut server, &token)
-        .expect(1)
-        .create_async()
-        .await;
-    let hold = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .match_header("authorization", format!("Bearer {token}").as_str())
-        .with_body(HOLD_OK)
-        .expect(40)
-        .create_async()
-        .await;
+    let gen_mock = created(slow_token_endpoint(&mut server, &token), 1).await;
+    let hold = bearer_call_control(&mut server, &token, HOLD_OK, 40).await;
     let mut calls = Vec::new();
     for _ in 0..2 {
         let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix)
@@ -82,17 +71,8 @@ async fn three_processes_share_one_token() {
     let prefix = unique_prefix();
     let mut server = mockito::Server::new_async().await;
     let token = jwt("redis-processes", in_an_hour());
-    let gen_mock = slow_token_endpoint(&mut server, &token)
-        .expect(1)
-        .create_async()
-        .await;
-    let hold = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .match_header("authorization", format!("Bearer {token}").as_str())
-        .with_body(HOLD_OK)
-        .expect(30)
-        .create_async()
-        .await;
+    let gen_mock = created(slow_token_endpoint(&mut server, &token), 1).await;
+    let hold = bearer_call_control(&mut server, &token, HOLD_OK, 30).await;
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..3)
         .map(|_| {
@@ -172,8 +152,7 @@ async fn a_lazy_store_connects_on_first_use() {
     let mut server = mockito::Server::new_async().await;
     let token = jwt("lazy", in_an_hour());
     let gen_mock = token_mock(&mut server, &token).await;
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(HOLD_OK)
         .create_async()
         .await;

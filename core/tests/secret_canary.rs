@@ -1,45 +1,25 @@
 //! A canary API key and token run through every failure path: neither may appear in an error
 //! message, a Debug print or a captured log line.
 
+mod capture;
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use capture::Capture;
 use common::*;
 use helix_engage::ozonetel::{AbandonedCallsQuery, CallRecordsQuery, Client, RetryPolicy};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 // Current-thread runtime: every task runs on this thread, under the capturing subscriber.
 #[tokio::test]
 async fn the_key_and_token_never_leak() {
     let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(capture.trace_subscriber());
 
     // An opaque token (no JWT exp), so the canary text is literally in it.
     let token = "CANARY-opaque-token-77";
     let mut server = mockito::Server::new_async().await;
     token_mock(&mut server, token).await;
     // The server echoes the key back in an HTML error page and in a JSON message.
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(&mut server)
         .with_body(format!("<html>bad key {KEY} token {token}</html>"))
         .create_async()
         .await;
@@ -101,7 +81,7 @@ async fn the_key_and_token_never_leak() {
             .unwrap_err(),
     );
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         !logs.is_empty(),
         "the subscriber captured the client's logs"

@@ -35,6 +35,14 @@ fn client(sim: &Simulator) -> Client {
         .unwrap()
 }
 
+/// A fresh simulator with one live call on it: the simulator, the call's ucid and a client.
+async fn a_live_call() -> (Simulator, String, Client) {
+    let sim = Simulator::start().await.unwrap();
+    let ucid = live_call(&sim);
+    let c = client(&sim);
+    (sim, ucid, c)
+}
+
 fn live_call(sim: &Simulator) -> String {
     sim.seed_call(NewCall {
         customer_number: CUSTOMER.into(),
@@ -54,9 +62,7 @@ fn party(sim: &Simulator, ucid: &str, tail: &str) -> Option<helix_engage_sim::Pa
 
 #[tokio::test]
 async fn hold_mute_and_recording_change_the_call() {
-    let sim = Simulator::start().await.unwrap();
-    let ucid = live_call(&sim);
-    let c = client(&sim);
+    let (sim, ucid, c) = a_live_call().await;
 
     let r = c.hold(&ucid).await.unwrap();
     assert_eq!(r.ucid.as_deref(), Some(ucid.as_str()));
@@ -90,9 +96,7 @@ async fn unknown_call_is_an_api_error() {
 
 #[tokio::test]
 async fn warm_transfer_moves_the_call_to_the_target() {
-    let sim = Simulator::start().await.unwrap();
-    let ucid = live_call(&sim);
-    let c = client(&sim);
+    let (sim, ucid, c) = a_live_call().await;
     let t = c.transfer(&ucid, TARGET, TransferMode::Warm).await.unwrap();
     let target = party(&sim, &ucid, TARGET).expect("target conferenced in");
     assert_eq!(target.role, PartyRole::Conference);
@@ -109,9 +113,7 @@ async fn warm_transfer_moves_the_call_to_the_target() {
 
 #[tokio::test]
 async fn cancelled_warm_transfer_drops_only_the_target() {
-    let sim = Simulator::start().await.unwrap();
-    let ucid = live_call(&sim);
-    let c = client(&sim);
+    let (sim, ucid, c) = a_live_call().await;
     let t = c.transfer(&ucid, TARGET, TransferMode::Warm).await.unwrap();
     t.cancel().await.unwrap();
     assert!(party(&sim, &ucid, TARGET).is_none());
@@ -121,9 +123,7 @@ async fn cancelled_warm_transfer_drops_only_the_target() {
 
 #[tokio::test]
 async fn cold_transfer_leaves_customer_and_target() {
-    let sim = Simulator::start().await.unwrap();
-    let ucid = live_call(&sim);
-    let c = client(&sim);
+    let (sim, ucid, c) = a_live_call().await;
     let t = c.transfer(&ucid, TARGET, TransferMode::Cold).await.unwrap();
     assert_eq!(t.state(), TransferState::Completed);
     let numbers: Vec<String> = sim
@@ -152,9 +152,7 @@ async fn kick_of_a_party_not_on_the_call_is_refused() {
 
 #[tokio::test]
 async fn an_expired_token_is_refreshed_and_the_call_goes_through() {
-    let sim = Simulator::start().await.unwrap();
-    let ucid = live_call(&sim);
-    let c = client(&sim);
+    let (sim, ucid, c) = a_live_call().await;
     c.hold(&ucid).await.unwrap();
     // The simulator's clock moves past the token's 60 minutes; the client's does not, so only
     // Ozonetel's "Token Expired" can tell it.
@@ -165,9 +163,7 @@ async fn an_expired_token_is_refreshed_and_the_call_goes_through() {
 
 #[tokio::test]
 async fn a_token_invalidated_by_a_newer_one_is_replaced() {
-    let sim = Simulator::start().await.unwrap();
-    let ucid = live_call(&sim);
-    let c = client(&sim);
+    let (sim, ucid, c) = a_live_call().await;
     c.hold(&ucid).await.unwrap();
     // Someone else on the account (another process without a shared store) generates one.
     let other = client(&sim);

@@ -18,8 +18,7 @@ async fn action(
     reply: &str,
     hits: usize,
 ) -> Mock {
-    server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    call_control_mock(server)
         .match_body(Matcher::PartialJson(json!({
             "action": action,
             "ucid": UCID,
@@ -35,8 +34,7 @@ const OK: &str = r#"{"status":"Success","message":"ok"}"#;
 
 #[tokio::test]
 async fn warm_transfer_conferences_then_complete_kicks_the_agent() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let conf = action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let kick_agent = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 1).await;
     let kick_target = action(&mut server, "KICK_CALL", TARGET, OK, 0).await;
@@ -61,8 +59,7 @@ async fn warm_transfer_conferences_then_complete_kicks_the_agent() {
 
 #[tokio::test]
 async fn warm_transfer_cancel_kicks_the_target() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let kick_target = action(&mut server, "KICK_CALL", TARGET, OK, 1).await;
     let kick_agent = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 0).await;
@@ -85,8 +82,7 @@ async fn warm_transfer_cancel_kicks_the_target() {
 
 #[tokio::test]
 async fn cold_transfer_does_both_at_once() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let conf = action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let kick_agent = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 1).await;
     let t = client(&server)
@@ -100,8 +96,7 @@ async fn cold_transfer_does_both_at_once() {
 
 #[tokio::test]
 async fn a_failed_conference_names_step_one_and_kicks_nobody() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     action(
         &mut server,
         "CONFERENCE",
@@ -110,12 +105,12 @@ async fn a_failed_conference_names_step_one_and_kicks_nobody() {
         1,
     )
     .await;
-    let kick = server
-        .mock("POST", "/ca_apis/CallControl_V4")
-        .match_body(Matcher::PartialJson(json!({ "action": "KICK_CALL" })))
-        .expect(0)
-        .create_async()
-        .await;
+    let kick = created(
+        call_control_mock(&mut server)
+            .match_body(Matcher::PartialJson(json!({ "action": "KICK_CALL" }))),
+        0,
+    )
+    .await;
     let err = client(&server)
         .transfer(UCID, TARGET, TransferMode::Cold)
         .await
@@ -128,11 +123,9 @@ async fn a_failed_conference_names_step_one_and_kicks_nobody() {
 
 #[tokio::test]
 async fn a_failed_cold_kick_names_step_two_and_is_not_resent() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
-    let kick = server
-        .mock("POST", "/ca_apis/CallControl_V4")
+    let kick = call_control_mock(&mut server)
         .match_body(Matcher::PartialJson(json!({ "action": "KICK_CALL" })))
         .with_status(503)
         .expect(1)
@@ -151,8 +144,7 @@ async fn a_failed_cold_kick_names_step_two_and_is_not_resent() {
 
 #[tokio::test]
 async fn a_failed_warm_complete_can_be_tried_again() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let fail = action(
         &mut server,

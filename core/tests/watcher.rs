@@ -48,8 +48,7 @@ async fn poll(server: &mut mockito::ServerGuard, body: String) -> Mock {
 
 #[tokio::test]
 async fn yields_each_new_call_once_and_reports_errors_between() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     // Poll 1: the baseline (not reported). Poll 2: one new. Poll 3: a failure. Poll 4: the
     // same calls again plus one more. mockito serves these in order.
     poll(&mut server, calls(&[31733467784618201, 31733467784618202])).await;
@@ -87,8 +86,7 @@ async fn yields_each_new_call_once_and_reports_errors_between() {
 
 #[tokio::test]
 async fn include_existing_reports_the_baseline() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     poll(&mut server, calls(&[1, 2])).await;
     poll(&mut server, calls(&[1, 2, 3])).await;
     let client = client(&server);
@@ -110,8 +108,7 @@ async fn include_existing_reports_the_baseline() {
 /// again while it stays listed; the baseline is never re-reported either.
 #[tokio::test]
 async fn an_old_call_time_is_yielded_once_not_on_every_poll() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     let week = chrono::Duration::days(7);
     poll(&mut server, calls_at(&[1], week)).await; // baseline, a week old
     poll(&mut server, calls_at(&[1, 2], week)).await; // 2 is new
@@ -131,8 +128,7 @@ async fn an_old_call_time_is_yielded_once_not_on_every_poll() {
 /// A call listed twice in one answer is still one call.
 #[tokio::test]
 async fn a_call_listed_twice_in_one_answer_is_yielded_once() {
-    let mut server = mockito::Server::new_async().await;
-    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let mut server = server_with_token("t").await;
     poll(&mut server, calls(&[])).await;
     poll(&mut server, calls(&[7, 7])).await;
     poll(&mut server, calls(&[7, 8])).await;

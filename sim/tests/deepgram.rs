@@ -86,6 +86,22 @@ async fn until_close(ws: &mut Ws, limit: Duration) -> (Vec<Value>, Option<(u16, 
     }
 }
 
+/// Asks the server to flush and close the stream.
+async fn close_stream(ws: &mut Ws) {
+    ws.send(Message::Text(r#"{"type":"CloseStream"}"#.into()))
+        .await
+        .expect("close stream");
+}
+
+/// A fresh 8 kHz mulaw stream given two seconds of audio, then `CloseStream`: what arrives
+/// before the server closes (within 3 s) and the close code/reason.
+async fn two_seconds_then_close_stream(sim: &Simulator) -> (Vec<Value>, Option<(u16, String)>) {
+    let mut ws = open(sim, "encoding=mulaw&sample_rate=8000&punctuate=true").await;
+    send_audio(&mut ws, 2.0, 8000).await;
+    close_stream(&mut ws).await;
+    until_close(&mut ws, Duration::from_secs(3)).await
+}
+
 fn transcript(m: &Value) -> &str {
     m["channel"]["alternatives"][0]["transcript"]
         .as_str()
@@ -238,12 +254,7 @@ async fn finalize_flushes_the_turn_in_progress() {
 #[tokio::test]
 async fn close_stream_flushes_sends_metadata_and_closes_1000() {
     let sim = Simulator::start().await.expect("sim");
-    let mut ws = open(&sim, "encoding=mulaw&sample_rate=8000&punctuate=true").await;
-    send_audio(&mut ws, 2.0, 8000).await;
-    ws.send(Message::Text(r#"{"type":"CloseStream"}"#.into()))
-        .await
-        .expect("close stream");
-    let (msgs, close) = until_close(&mut ws, Duration::from_secs(3)).await;
+    let (msgs, close) = two_seconds_then_close_stream(&sim).await;
     assert_eq!(close, Some((1000, String::new())));
     let finals: Vec<&Value> = msgs.iter().filter(|m| m["is_final"] == true).collect();
     assert_eq!(finals.len(), 2, "the silence and the flushed partial turn");
@@ -386,9 +397,7 @@ async fn deepgram_faults() {
     sim.inject_fault(Endpoint::DeepgramListen, Fault::StopAnswering, Times::Once);
     let mut ws = open(&sim, "encoding=linear16&sample_rate=16000").await;
     send_audio(&mut ws, 2.0, 32_000).await;
-    ws.send(Message::Text(r#"{"type":"CloseStream"}"#.into()))
-        .await
-        .expect("close stream");
+    close_stream(&mut ws).await;
     assert!(drain(&mut ws, Duration::from_millis(400)).await.is_empty());
     let s = &sim.deepgram_sessions()[2];
     assert_eq!(s.bytes_received, 64_000);
@@ -470,12 +479,7 @@ async fn a_drop_while_closing_sends_no_metadata_and_no_close_frame() {
         .await
         .expect("sent");
     assert_eq!(armed.status(), 201);
-    let mut ws = open(&sim, "encoding=mulaw&sample_rate=8000&punctuate=true").await;
-    send_audio(&mut ws, 2.0, 8000).await;
-    ws.send(Message::Text(r#"{"type":"CloseStream"}"#.into()))
-        .await
-        .expect("close stream");
-    let (msgs, close) = until_close(&mut ws, Duration::from_secs(3)).await;
+    let (msgs, close) = two_seconds_then_close_stream(&sim).await;
     assert_eq!(close, None, "no close frame");
     assert!(
         !msgs.iter().any(|m| m["type"] == "Metadata"),
@@ -501,12 +505,7 @@ async fn a_drop_while_closing_sends_no_metadata_and_no_close_frame() {
             .all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1)
     );
     // The fault was used up: the next connection closes the stream properly.
-    let mut ws = open(&sim, "encoding=mulaw&sample_rate=8000&punctuate=true").await;
-    send_audio(&mut ws, 2.0, 8000).await;
-    ws.send(Message::Text(r#"{"type":"CloseStream"}"#.into()))
-        .await
-        .expect("close stream");
-    let (msgs, close) = until_close(&mut ws, Duration::from_secs(3)).await;
+    let (msgs, close) = two_seconds_then_close_stream(&sim).await;
     assert_eq!(close, Some((1000, String::new())));
     assert_eq!(
         msgs.last().map(|m| m["type"].clone()),

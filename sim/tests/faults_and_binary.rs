@@ -102,7 +102,7 @@ async fn faults_repeat_n_times_or_always_and_are_settable_over_http() {
     let add = |body: Value| {
         let url = format!("{}/faults", sim.control_url());
         let c = c.clone();
-        async move { c.post(url).json(&body).send().await.expect("sent").status() }
+        async move { c.post(url).json(&body).sent().await.status() }
     };
     assert_eq!(
         add(json!({"endpoint": "generate_token", "fault": {"kind": "status", "status": 500}, "times": 2})).await,
@@ -116,9 +116,8 @@ async fn faults_repeat_n_times_or_always_and_are_settable_over_http() {
             ))
             .header("apiKey", "sim-api-key")
             .json(&json!({"userName": "acme"}))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(r.status(), 500);
     }
     assert!(generate_token(&sim, "acme", "sim-api-key").await["token"].is_string());
@@ -131,26 +130,17 @@ async fn faults_repeat_n_times_or_always_and_are_settable_over_http() {
         let r = client()
             .post(format!("{}/chat/completions", sim.openai_url()))
             .json(&json!({}))
-            .send()
-            .await
-            .expect("sent");
+            .sent()
+            .await;
         assert_eq!(r.status(), 429);
         let v: Value = r.json().await.expect("json");
         assert_eq!(v["error"]["code"], "rate_limit_exceeded");
     }
-    let listed: Value = c
-        .get(format!("{}/faults", sim.control_url()))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let listed: Value = c.get(format!("{}/faults", sim.control_url())).reply().await;
     assert_eq!(listed[0]["endpoint"], "openai_chat");
     c.delete(format!("{}/faults", sim.control_url()))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert!(sim.faults().is_empty());
     assert_eq!(
         add(json!({"endpoint": "nowhere", "fault": {"kind": "drop"}})).await,
@@ -188,12 +178,8 @@ fn binary_serves_prints_urls_and_exits_cleanly_on_sigterm() {
             .post(format!("{oz}/ca_apis/CAToken/generateToken"))
             .header("apiKey", "sim-api-key")
             .json(&json!({"userName": "acme"}))
-            .send()
+            .reply()
             .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json")
     });
     assert!(answer["token"].is_string());
     let status = Command::new("kill")

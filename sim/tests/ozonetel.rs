@@ -6,10 +6,19 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::*;
-use helix_engage_sim::{Account, NewCall, PastCall, Simulator};
+use helix_engage_sim::{Account, CallSnapshot, NewCall, PastCall, Simulator};
 use serde_json::{Value, json};
 
 const NOW: &str = "2025-09-10 15:00:00";
+
+/// The simulator at [`NOW`] with one default call seeded, and a token for the default
+/// account.
+async fn a_call_and_a_token() -> (Simulator, CallSnapshot, String) {
+    let sim = sim_at(NOW).await;
+    let call = sim.seed_call(NewCall::default()).expect("seeded");
+    let t = token(&sim).await;
+    (sim, call, t)
+}
 
 #[tokio::test]
 async fn generate_token_returns_a_jwt_with_exp_and_user_name() {
@@ -39,9 +48,8 @@ async fn generate_token_errors_use_ozonetel_wording() {
         ))
         .header("apiKey", "sim-api-key")
         .json(&json!({}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(no_user.status(), 200);
     let v: Value = no_user.json().await.expect("json");
     assert_eq!(
@@ -75,9 +83,7 @@ async fn a_newer_token_invalidates_every_earlier_one() {
 
 #[tokio::test]
 async fn tokens_expire_after_sixty_minutes_of_simulated_time() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     sim.advance(Duration::from_secs(59 * 60));
     assert_eq!(
         call_control(&sim, &t, cc("MUTE", &call.ucid, "")).await["status"],
@@ -126,12 +132,8 @@ async fn missing_or_garbage_tokens_are_refused() {
     let none: Value = client()
         .post(format!("{}/ca_apis/CallControl_V4", sim.ozonetel_url()))
         .json(&cc("HOLD", &call.ucid, ""))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .reply()
+        .await;
     assert_eq!(
         none,
         json!({"status": "false", "message": "Token Should Not be Null or Empty.", "data": null})
@@ -158,12 +160,8 @@ async fn basic_auth_accounts_need_the_api_key_header() {
         .post(&url)
         .bearer_auth("whatever")
         .json(&body)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .reply()
+        .await;
     assert_eq!(
         with_bearer,
         json!({"status": "false", "message": "Api Key Should Not be Null or Empty.", "data": null})
@@ -172,21 +170,15 @@ async fn basic_auth_accounts_need_the_api_key_header() {
         .post(&url)
         .header("apiKey", "basic-key")
         .json(&body)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .reply()
+        .await;
     assert_eq!(with_key["status"], "Success");
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn hold_and_mute_apply_to_the_named_party_or_the_customer() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     let hold = call_control(&sim, &t, cc("HOLD", &call.ucid, "")).await;
     assert_eq!(
         hold,
@@ -214,9 +206,7 @@ async fn hold_and_mute_apply_to_the_named_party_or_the_customer() {
 
 #[tokio::test]
 async fn conference_then_kick_call_removes_exactly_the_named_party() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     let bad = call_control(&sim, &t, cc("CONFERENCE", &call.ucid, "9988776655")).await;
     assert_eq!(
         bad,
@@ -250,9 +240,7 @@ async fn conference_then_kick_call_removes_exactly_the_named_party() {
 
 #[tokio::test]
 async fn call_control_rejects_unknown_calls_actions_and_non_string_fields() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     assert_eq!(
         call_control(&sim, &t, cc("HOLD", "123456", "")).await,
         json!({"status": "Error", "message": "Call not Found"})
@@ -271,12 +259,8 @@ async fn call_control_rejects_unknown_calls_actions_and_non_string_fields() {
         .post(format!("{}/ca_apis/CallControl_V4", sim.ozonetel_url()))
         .bearer_auth(&t)
         .body(vec![0xff, 0xfe, b'{'])
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .reply()
+        .await;
     assert_eq!(garbage["message"], "Invalid Json Pass Valid Json");
     sim.shutdown().await;
 }
@@ -315,17 +299,7 @@ async fn record_php_answers_the_nested_success_and_toggles_recording() {
     let url = format!("{}/CAServices/Call/Record.php", sim.ozonetel_url());
     let get = |q: Vec<(&'static str, String)>| {
         let url = url.clone();
-        async move {
-            client()
-                .get(&url)
-                .query(&q)
-                .send()
-                .await
-                .expect("sent")
-                .json::<Value>()
-                .await
-                .expect("json")
-        }
+        async move { client().get(&url).query(&q).reply().await }
     };
     let base = |action: &str, ucid: &str| {
         vec![
@@ -376,9 +350,8 @@ async fn report(sim: &Simulator, path: &str, token: &str, body: Value) -> (u16, 
         .get(format!("{}{path}", sim.ozonetel_url()))
         .bearer_auth(token)
         .json(&body)
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     let status = resp.status().as_u16();
     (status, resp.text().await.expect("text"))
 }
@@ -459,40 +432,26 @@ async fn cdr_is_get_with_a_json_body_only() {
             ("fromDate", "2025-09-10 00:00:00"),
             ("toDate", "2025-09-10 10:00:00"),
         ])
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .reply()
+        .await;
     assert_eq!(
         query,
         json!({"status": "false", "message": "Invalid Json Pass Valid Json"})
     );
-    let no_body: Value = client()
-        .get(&url)
-        .bearer_auth(&t)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let no_body: Value = client().get(&url).bearer_auth(&t).reply().await;
     assert_eq!(no_body["message"], "Invalid Json Pass Valid Json");
     let post = client()
         .post(&url)
         .bearer_auth(&t)
         .json(&json!({"userName": "acme"}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(post.status(), 405);
     let by_ucid_post = client()
         .post(format!("{}/ca_reports/fetchCdrByUCID", sim.ozonetel_url()))
         .json(&json!({}))
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(by_ucid_post.status(), 405);
     sim.shutdown().await;
 }
@@ -568,9 +527,8 @@ async fn cdr_allows_two_requests_a_minute_per_account() {
             &json!({"userName": "acme", "fromDate": "2025-09-10 00:00:00",
                       "toDate": "2025-09-10 14:00:00", "ucid": "1"}),
         )
-        .send()
-        .await
-        .expect("sent");
+        .sent()
+        .await;
     assert_eq!(resp.status(), 429);
     let retry: u64 = resp.headers()["retry-after"]
         .to_str()
@@ -648,9 +606,7 @@ async fn cdr_records_have_47_fields_and_exact_ids() {
 
 #[tokio::test]
 async fn kicking_the_customer_ends_the_call_into_history() {
-    let sim = sim_at(NOW).await;
-    let call = sim.seed_call(NewCall::default()).expect("seeded");
-    let t = token(&sim).await;
+    let (sim, call, t) = a_call_and_a_token().await;
     let kick = call_control(&sim, &t, cc("KICK_CALL", &call.ucid, "09876543210")).await;
     assert_eq!(kick["status"], "Success");
     let snap = sim.call(&call.ucid).expect("ended call still visible");
@@ -674,80 +630,39 @@ async fn control_api_over_http() {
             &json!({"customer_number": "9876543210", "agent_id": "a7", "agent_number": "9123456780",
                       "did": "918041763265", "campaign": "Inbound_918041763265"}),
         )
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .reply()
+        .await;
     let ucid = created["ucid"]
         .as_str()
         .expect("ucid is a string")
         .to_string();
-    let got: Value = c
-        .get(format!("{base}/calls/{ucid}"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let got: Value = c.get(format!("{base}/calls/{ucid}")).reply().await;
     assert_eq!(got["participants"][1]["role"], "agent");
     assert_eq!(got["recording_paused"], false);
     let ended: Value = c
         .post(format!("{base}/calls/{ucid}/end"))
         .json(&json!({"at": "2025-09-10 15:02:00"}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .reply()
+        .await;
     assert_eq!(ended["live"], false);
-    let cdr: Value = c
-        .get(format!("{base}/cdr/acme"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let cdr: Value = c.get(format!("{base}/cdr/acme")).reply().await;
     assert_eq!(cdr["details"][0]["TalkTime"], "00:02:00");
     token(&sim).await;
-    let tokens: Value = c
-        .get(format!("{base}/tokens/acme"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let tokens: Value = c.get(format!("{base}/tokens/acme")).reply().await;
     assert_eq!(tokens["generations_total"], 1);
     let clock: Value = c
         .post(format!("{base}/clock/advance"))
         .json(&json!({"secs": 3600}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .reply()
+        .await;
     assert_eq!(clock["now_local"], "2025-09-10 16:00:00");
     let history: Value = c
         .post(format!("{base}/history"))
         .json(&json!([{"answered": false, "start": "2025-09-10 12:00:00"}]))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .reply()
+        .await;
     assert_eq!(history["ucids"].as_array().map(Vec::len), Some(1));
-    let missing = c
-        .get(format!("{base}/calls/42"))
-        .send()
-        .await
-        .expect("sent");
+    let missing = c.get(format!("{base}/calls/42")).sent().await;
     assert_eq!(missing.status(), 404);
     sim.shutdown().await;
 }

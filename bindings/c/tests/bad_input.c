@@ -47,6 +47,24 @@ static void expect_true_at(int line, int cond, const char *what) {
 }
 #define EXPECT_TRUE(cond, what) expect_true_at(__LINE__, (cond), (what))
 
+/* `helix_ozonetel_new` on a copy of `config` spoiled by `spoil` (assignments to `bad`)
+ * returns `want`; `config` and `client` are the caller's. */
+#define EXPECT_NEW_REFUSES(spoil, want, what)                          \
+    do {                                                               \
+        helix_ozonetel_config bad = config;                            \
+        spoil;                                                         \
+        EXPECT(helix_ozonetel_new(&bad, &client), (want), (what));     \
+    } while (0)
+
+/* `helix_assist_start` (no callback) on a copy of `config` spoiled by `spoil` returns
+ * `want`; `config` and `assist` are the caller's. */
+#define EXPECT_START_REFUSES(spoil, want, what)                                   \
+    do {                                                                          \
+        helix_assist_config bad = config;                                         \
+        spoil;                                                                    \
+        EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), (want), (what));    \
+    } while (0)
+
 /* A pointer value the library must never write over on failure. */
 #define SENTINEL ((void *)0x5e17)
 
@@ -69,27 +87,15 @@ static void ozonetel_cases(void) {
     helix_ozonetel *client = SENTINEL;
     EXPECT(helix_ozonetel_new(NULL, &client), HELIX_NULL_POINTER, "new: NULL config");
     EXPECT(helix_ozonetel_new(&config, NULL), HELIX_NULL_POINTER, "new: NULL out");
-    helix_ozonetel_config bad = config;
-    bad.api_key = NULL;
-    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_NULL_POINTER, "new: NULL api_key");
-    bad = config;
-    bad.user_name = BAD_UTF8;
-    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_UTF8, "new: user_name not UTF-8");
-    bad = config;
-    bad.auth_mode = 42;
-    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: auth_mode 42");
-    bad = config;
-    bad.region = 0xffffffffu;
-    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: region out of range");
-    bad = config;
-    bad.base_url = "ftp://example";
-    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: ftp base_url");
-    bad = config;
-    bad.timeout_ms = 0xffffffffu;
-    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: timeout_ms beyond 600000");
-    bad = config;
-    bad.redis_url = "not a redis url";
-    EXPECT(helix_ozonetel_new(&bad, &client), HELIX_INVALID_INPUT, "new: malformed redis_url");
+    EXPECT_NEW_REFUSES(bad.api_key = NULL, HELIX_NULL_POINTER, "new: NULL api_key");
+    EXPECT_NEW_REFUSES(bad.user_name = BAD_UTF8, HELIX_INVALID_UTF8, "new: user_name not UTF-8");
+    EXPECT_NEW_REFUSES(bad.auth_mode = 42, HELIX_INVALID_INPUT, "new: auth_mode 42");
+    EXPECT_NEW_REFUSES(bad.region = 0xffffffffu, HELIX_INVALID_INPUT, "new: region out of range");
+    EXPECT_NEW_REFUSES(bad.base_url = "ftp://example", HELIX_INVALID_INPUT, "new: ftp base_url");
+    EXPECT_NEW_REFUSES(bad.timeout_ms = 0xffffffffu, HELIX_INVALID_INPUT,
+                       "new: timeout_ms beyond 600000");
+    EXPECT_NEW_REFUSES(bad.redis_url = "not a redis url", HELIX_INVALID_INPUT,
+                       "new: malformed redis_url");
     EXPECT_TRUE(client == SENTINEL, "new: out untouched on failure");
 
     EXPECT(helix_ozonetel_new(&config, &client), HELIX_OK, "new: valid config");
@@ -224,48 +230,30 @@ static void assist_cases(void) {
            "assist_start: NULL config");
     EXPECT(helix_assist_start(&config, NULL, NULL, NULL), HELIX_NULL_POINTER,
            "assist_start: NULL out");
-    helix_assist_config bad = config;
-    bad.deepgram_api_key = NULL;
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_NULL_POINTER,
-           "assist_start: NULL deepgram key");
-    bad = config;
-    bad.deepgram_url = BAD_UTF8;
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_UTF8,
-           "assist_start: deepgram_url not UTF-8");
-    bad = config;
-    bad.encoding = 9;
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
-           "assist_start: encoding 9");
-    bad = config;
-    bad.channel_layout = 5;
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
-           "assist_start: channel_layout 5");
-    bad = config;
-    bad.sample_rate = 0xffffffffu;
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
-           "assist_start: sample_rate out of range");
-    bad = config;
-    bad.channels = 17;
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
-           "assist_start: 17 channels");
-    bad = config;
-    bad.openai_api_key = "sim-openai-key";
-    bad.suggestion_interval_ms = 0xffffffffu;
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
-           "assist_start: suggestion_interval_ms beyond an hour");
-    bad = config;
-    bad.openai_api_key = "sim-openai-key";
-    bad.suggestion_min_gap_ms = 0xffffffffu;
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
-           "assist_start: suggestion_min_gap_ms beyond an hour");
-    bad = config;
-    bad.lead_json = "{\"name\": 12}";
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_INVALID_INPUT,
-           "assist_start: lead_json of the wrong shape");
-    bad = config;
-    bad.deepgram_api_key = "wrong-deepgram-key";
-    EXPECT(helix_assist_start(&bad, NULL, NULL, &assist), HELIX_AUTH,
-           "assist_start: refused key (simulator)");
+    EXPECT_START_REFUSES(bad.deepgram_api_key = NULL, HELIX_NULL_POINTER,
+                         "assist_start: NULL deepgram key");
+    EXPECT_START_REFUSES(bad.deepgram_url = BAD_UTF8, HELIX_INVALID_UTF8,
+                         "assist_start: deepgram_url not UTF-8");
+    EXPECT_START_REFUSES(bad.encoding = 9, HELIX_INVALID_INPUT,
+                         "assist_start: encoding 9");
+    EXPECT_START_REFUSES(bad.channel_layout = 5, HELIX_INVALID_INPUT,
+                         "assist_start: channel_layout 5");
+    EXPECT_START_REFUSES(bad.sample_rate = 0xffffffffu, HELIX_INVALID_INPUT,
+                         "assist_start: sample_rate out of range");
+    EXPECT_START_REFUSES(bad.channels = 17, HELIX_INVALID_INPUT,
+                         "assist_start: 17 channels");
+    EXPECT_START_REFUSES((bad.openai_api_key = "sim-openai-key",
+                          bad.suggestion_interval_ms = 0xffffffffu),
+                         HELIX_INVALID_INPUT,
+                         "assist_start: suggestion_interval_ms beyond an hour");
+    EXPECT_START_REFUSES((bad.openai_api_key = "sim-openai-key",
+                          bad.suggestion_min_gap_ms = 0xffffffffu),
+                         HELIX_INVALID_INPUT,
+                         "assist_start: suggestion_min_gap_ms beyond an hour");
+    EXPECT_START_REFUSES(bad.lead_json = "{\"name\": 12}", HELIX_INVALID_INPUT,
+                         "assist_start: lead_json of the wrong shape");
+    EXPECT_START_REFUSES(bad.deepgram_api_key = "wrong-deepgram-key", HELIX_AUTH,
+                         "assist_start: refused key (simulator)");
     EXPECT_TRUE(assist == SENTINEL, "assist_start: out untouched on failure");
 
     EXPECT(helix_assist_start(&config, NULL, NULL, &assist), HELIX_OK,

@@ -5,19 +5,12 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { setImmediate: tick } = require('node:timers/promises')
 const { LiveAssist } = require('../index.js')
-const { startSim, assistConfig, frames } = require('./helpers/sim.js')
+const { startSim, assistConfig, frames, BOOKING_CALL } = require('./helpers/sim.js')
 
 let sim
 before(async () => {
   sim = await startSim()
-  await sim.setScript({
-    turns: [
-      { channel: 0, speaker: 'agent', text: 'Hello, this is Priya. How can I help?', start: 0.5, end: 2.0 },
-      { channel: 1, speaker: 'customer', text: 'I would like to book a consultation.', start: 2.5, end: 4.5 },
-      { channel: 0, speaker: 'agent', text: 'Sure, which day suits you?', start: 5.0, end: 6.5 },
-      { channel: 1, speaker: 'customer', text: 'Next Monday, please.', start: 7.0, end: 8.5 },
-    ],
-  })
+  await sim.setScript(BOOKING_CALL)
 })
 after(() => sim.stop())
 

@@ -172,15 +172,8 @@ impl FakeDeepgram {
         let rec = Arc::new(Mutex::new(Recorded::default()));
         let script = Arc::new(script);
         let rec2 = rec.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    return;
-                };
-                let rec = rec2.clone();
-                let script = script.clone();
-                tokio::spawn(async move { serve(tcp, rec, script).await });
-            }
+        accept_forever(listener, move |tcp| {
+            serve(tcp, rec2.clone(), script.clone())
         });
         FakeDeepgram { url, rec }
     }
@@ -193,21 +186,14 @@ impl FakeDeepgram {
         let rec = Arc::new(Mutex::new(Recorded::default()));
         let script = Arc::new(script);
         let rec2 = rec.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    return;
-                };
-                let rec = rec2.clone();
-                let script = script.clone();
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    match tls.accept(tcp).await {
-                        Ok(stream) => serve(stream, rec, script).await,
-                        // A client that refused the certificate: count the attempt.
-                        Err(_) => rec.lock().unwrap().tls_refused += 1,
-                    }
-                });
+        accept_forever(listener, move |tcp| {
+            let (rec, script, tls) = (rec2.clone(), script.clone(), tls.clone());
+            async move {
+                match tls.accept(tcp).await {
+                    Ok(stream) => serve(stream, rec, script).await,
+                    // A client that refused the certificate: count the attempt.
+                    Err(_) => rec.lock().unwrap().tls_refused += 1,
+                }
             }
         });
         FakeDeepgram { url, rec }
@@ -294,10 +280,7 @@ where
                     Ok(n) => n,
                     Err(_) => {
                         let _ = tx
-                            .send(Message::Close(Some(CloseFrame {
-                                code: CloseCode::Error,
-                                reason: "NET-0001".into(),
-                            })))
+                            .send(close_frame(CloseCode::Error, "NET-0001".to_string()))
                             .await;
                         return;
                     }
@@ -320,10 +303,7 @@ where
                     && received >= *after
                 {
                     let _ = tx
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::from(*code),
-                            reason: reason.clone().into(),
-                        })))
+                        .send(close_frame(CloseCode::from(*code), reason.clone()))
                         .await;
                     return;
                 }
@@ -355,10 +335,7 @@ where
                     .filter(|_| text.contains("CloseStream"))
                 {
                     let _ = tx
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::from(*code),
-                            reason: reason.clone().into(),
-                        })))
+                        .send(close_frame(CloseCode::from(*code), reason.clone()))
                         .await;
                     return;
                 }
@@ -399,12 +376,7 @@ where
                         "channels": channels,
                     });
                     let _ = tx.send(Message::text(meta.to_string())).await;
-                    let _ = tx
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::Normal,
-                            reason: "".into(),
-                        })))
-                        .await;
+                    let _ = tx.send(close_frame(CloseCode::Normal, String::new())).await;
                     return;
                 }
             }
@@ -601,15 +573,8 @@ impl FakeLlm {
         let state = Arc::new(Mutex::new(LlmState::default()));
         let responder: Responder = Arc::new(responder);
         let st = state.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    return;
-                };
-                let st = st.clone();
-                let responder = responder.clone();
-                tokio::spawn(async move { http_conn(tcp, st, responder).await });
-            }
+        accept_forever(listener, move |tcp| {
+            http_conn(tcp, st.clone(), responder.clone())
         });
         FakeLlm { base_url, state }
     }
@@ -698,6 +663,28 @@ async fn http_conn(mut tcp: TcpStream, st: Arc<Mutex<LlmState>>, responder: Resp
             return;
         }
     }
+}
+
+/// A close frame with `code` and `reason`.
+fn close_frame(code: CloseCode, reason: String) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// Serves every connection `listener` accepts with `handle`, each on its own task, until the
+/// listener fails (the test is over).
+fn accept_forever<F, Fut>(listener: TcpListener, handle: F)
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(handle(tcp));
+        }
+    });
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

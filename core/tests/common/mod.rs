@@ -13,6 +13,8 @@ pub const KEY: &str = "CANARY-8f3a9c-secret-api-key";
 pub const DID: &str = "918041763265";
 pub const AGENT_PHONE_NAME: &str = "523590";
 pub const AGENT_NUMBER: &str = "09876500000";
+/// `CallControl_V4`'s answer to a successful HOLD.
+pub const HOLD_OK: &str = r#"{"status":"Success","message":"User hold is successful"}"#;
 
 /// A builder for a client on `server`, with fast retries so failure tests stay quick.
 pub fn builder(server: &ServerGuard) -> ClientBuilder {
@@ -78,6 +80,44 @@ pub fn slow_token_endpoint(server: &mut ServerGuard, token: &str) -> Mock {
             std::thread::sleep(Duration::from_millis(300));
             w.write_all(body.as_bytes())
         })
+}
+
+/// A mock server whose token endpoint already answers a fresh JWT marked `marker`: the
+/// set-up of every test about what comes after the token.
+pub async fn server_with_token(marker: &str) -> ServerGuard {
+    let mut server = mockito::Server::new_async().await;
+    token_mock(&mut server, &jwt(marker, in_an_hour())).await;
+    server
+}
+
+/// A `CallControl_V4` mock on `server`, to be shaped and created by the test.
+pub fn call_control_mock(server: &mut ServerGuard) -> Mock {
+    server.mock("POST", "/ca_apis/CallControl_V4")
+}
+
+/// A token endpoint that fails the test (on `assert`) if it is asked at all: for the calls
+/// that authenticate with the API key alone.
+pub async fn no_token_requested(server: &mut ServerGuard) -> Mock {
+    created(server.mock("POST", "/ca_apis/CAToken/generateToken"), 0).await
+}
+
+/// `mock` expecting exactly `times` requests, created.
+pub async fn created(mock: Mock, times: usize) -> Mock {
+    mock.expect(times).create_async().await
+}
+
+/// `CallControl_V4` answering `body` to exactly `times` requests that carry `token` as their
+/// bearer, created.
+pub async fn bearer_call_control(
+    server: &mut ServerGuard,
+    token: &str,
+    body: &str,
+    times: usize,
+) -> Mock {
+    let mock = call_control_mock(server)
+        .match_header("authorization", format!("Bearer {token}").as_str())
+        .with_body(body);
+    created(mock, times).await
 }
 
 /// [`token_endpoint`], created.

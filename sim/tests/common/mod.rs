@@ -32,12 +32,8 @@ pub async fn generate_token(sim: &Simulator, user: &str, key: &str) -> Value {
         ))
         .header("apiKey", key)
         .json(&json!({"userName": user}))
-        .send()
+        .reply()
         .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json")
 }
 
 pub async fn token(sim: &Simulator) -> String {
@@ -50,15 +46,27 @@ pub async fn call_control(sim: &Simulator, token: &str, body: Value) -> Value {
         .post(format!("{}/ca_apis/CallControl_V4", sim.ozonetel_url()))
         .bearer_auth(token)
         .json(&body)
-        .send()
+        .reply()
         .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json")
 }
 
 pub fn cc(action: &str, ucid: &str, number: &str) -> Value {
     json!({"userName": "acme", "action": action, "ucid": ucid, "conferenceNumber": number,
            "did": "918041763265", "agentPhoneName": "523590"})
+}
+
+/// The send-and-read steps every HTTP test repeats: a request sent (or the test fails) and,
+/// for [`Reply::reply`], its body read as JSON.
+pub trait Reply {
+    fn sent(self) -> impl std::future::Future<Output = reqwest::Response>;
+    fn reply(self) -> impl std::future::Future<Output = Value>;
+}
+
+impl Reply for reqwest::RequestBuilder {
+    async fn sent(self) -> reqwest::Response {
+        self.send().await.expect("sent")
+    }
+    async fn reply(self) -> Value {
+        self.sent().await.json().await.expect("json")
+    }
 }

@@ -99,6 +99,17 @@ function assistConfig(sim, extra = {}) {
   }
 }
 
+/** A four-turn booking call, agent and customer alternating: the Deepgram script of the
+ * assist and event tests. */
+const BOOKING_CALL = {
+  turns: [
+    { channel: 0, speaker: 'agent', text: 'Hello, this is Priya. How can I help?', start: 0.5, end: 2.0 },
+    { channel: 1, speaker: 'customer', text: 'I would like to book a consultation.', start: 2.5, end: 4.5 },
+    { channel: 0, speaker: 'agent', text: 'Sure, which day suits you?', start: 5.0, end: 6.5 },
+    { channel: 1, speaker: 'customer', text: 'Next Monday, please.', start: 7.0, end: 8.5 },
+  ],
+}
+
 /** `seconds` of 16 kHz stereo linear16 silence in 20 ms frames. */
 function frames(seconds, frameMs = 20, bytesPerSecond = 64000) {
   const frameBytes = (bytesPerSecond * frameMs) / 1000
@@ -107,4 +118,4 @@ function frames(seconds, frameMs = 20, bytesPerSecond = 64000) {
   return Array.from({ length: count }, () => frame)
 }
 
-module.exports = { startSim, clientOptions, assistConfig, frames, repo }
+module.exports = { startSim, clientOptions, assistConfig, frames, repo, BOOKING_CALL }
