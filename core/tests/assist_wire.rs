@@ -170,7 +170,7 @@ async fn hold_for_1500_ms(assist: &LiveAssist) {
 
 /// No `Reconnecting` among `events`.
 fn assert_no_reconnecting(events: &[AssistEvent]) {
-    assert!(!any_reconnecting(&events));
+    assert!(!any_reconnecting(events));
 }
 
 /// Issue #9 item 9: during a hold the watchdog used to count from the last unanswered audio
