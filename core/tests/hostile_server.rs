@@ -36,15 +36,12 @@ async fn recording_server(
             };
             let (log, answer) = (log.clone(), answer.clone());
             tokio::spawn(async move {
+                let mut pending = Vec::new();
                 loop {
-                    // One request per read is enough for these small requests.
-                    let mut buf = vec![0u8; 64 * 1024];
-                    let n = match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
+                    let Some(head) = read_request(&mut socket, &mut pending).await else {
+                        return;
                     };
-                    let text = String::from_utf8_lossy(&buf[..n]).to_string();
-                    let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
                     let index = {
                         let mut log = log.lock().unwrap();
                         log.push((Instant::now(), path.clone()));
@@ -70,6 +67,38 @@ async fn recording_server(
         }
     });
     (url, seen)
+}
+
+/// Reads one whole request (head, then `content-length` bytes of body) and returns its head;
+/// bytes past it stay in `pending` for the next one. A request can arrive in several reads
+/// (reqwest may write the head and the JSON body separately): taking each read as a request
+/// would answer a body as if it were another request.
+async fn read_request(socket: &mut tokio::net::TcpStream, pending: &mut Vec<u8>) -> Option<String> {
+    let mut chunk = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match socket.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => pending.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&pending[..head_end]).to_string();
+    let body_len: usize = head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse().ok())
+        .unwrap_or(0);
+    while pending.len() < head_end + body_len {
+        match socket.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => pending.extend_from_slice(&chunk[..n]),
+        }
+    }
+    pending.drain(..head_end + body_len);
+    Some(head)
 }
 
 type Seen = Arc<Mutex<Vec<(Instant, String)>>>;
