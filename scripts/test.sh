@@ -75,8 +75,8 @@ for shift in +400d -400d; do
     delta=$((moved - $(date +%s)))
     [ "${delta#-}" -gt $((300 * 86400)) ] || { echo "faketime did not move the clock ($shift)" >&2; exit 1; }
     for bin in "${clock_bins[@]}"; do
-        FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$shift" "$bin" -q >/tmp/helix-clock.out 2>&1 ||
-            { cat /tmp/helix-clock.out; echo "$(basename "$bin") fails with the clock at $shift" >&2; exit 1; }
+        FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$shift" "$bin" -q >"$redis_dir/clock.out" 2>&1 ||
+            { cat "$redis_dir/clock.out"; echo "$(basename "$bin") fails with the clock at $shift" >&2; exit 1; }
     done
     echo "clock $shift: ${#clock_bins[@]} suites pass"
 done
