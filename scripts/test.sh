@@ -60,7 +60,7 @@ if ! command -v faketime >/dev/null; then
 fi
 log "date-sensitive tests with the clock moved (faketime +400 days, -400 days)"
 clock_suites=(--lib --test watcher --test fetch_cdr --test abandon_calls --test generate_token
-    --test bad_input --test hostile_server --test sim_ozonetel --test redis_token_store
+    --test bad_input --test hostile_server --test sim_ozonetel --test redis_account_store
     --test secret_canary)
 mapfile -t clock_bins < <(cargo test -p helix-engage --all-features --locked --no-run \
     --message-format=json "${clock_suites[@]}" 2>/dev/null | python3 -c '

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 use helix_engage::ErrorCode;
-use helix_engage::ozonetel::{MemoryTokenStore, TOKEN_GENERATIONS_PER_HOUR};
+use helix_engage::ozonetel::{MemoryAccountStore, TOKEN_GENERATIONS_PER_HOUR};
 use mockito::Matcher;
 
 const EXPIRED: &str = r#"{"status":"false","message":"Token Expired","data":null}"#;
@@ -173,9 +173,9 @@ async fn two_clients_on_one_store_share_one_token() {
     let token = jwt("shared", in_an_hour());
     let gen_mock = created(token_endpoint(&mut server, &token), 1).await;
     let hold = bearer_call_control(&mut server, &token, HOLD_OK, 2).await;
-    let store = MemoryTokenStore::new();
-    let a = builder(&server).token_store(store.clone()).build().unwrap();
-    let b = builder(&server).token_store(store).build().unwrap();
+    let store = MemoryAccountStore::new();
+    let a = builder(&server).account_store(store.clone()).build().unwrap();
+    let b = builder(&server).account_store(store).build().unwrap();
     a.hold("90174967305497").await.unwrap();
     b.hold("90174967305497").await.unwrap();
     gen_mock.assert_async().await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use helix_engage::ozonetel::{
     AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, CdrProgress, Client,
-    RedisTokenStore, Region, Transfer, TransferMode, TransferState, parse_local_date,
+    RedisAccountStore, Region, Transfer, TransferMode, TransferState, parse_local_date,
     parse_local_date_time,
 };
 
@@ -200,7 +200,7 @@ pub extern "C" fn helix_ozonetel_new(
             builder = builder.timeout(Duration::from_millis(config.timeout_ms.into()));
         }
         if let Some(url) = arg_opt_str!(config.redis_url, "config.redis_url") {
-            builder = builder.token_store(RedisTokenStore::lazy(url, "helix:ozonetel:")?);
+            builder = builder.account_store(RedisAccountStore::lazy(url, "helix:ozonetel:")?);
         }
         let runtime = Arc::new(HandleRuntime::new("helix-ozonetel")?);
         let client = {

@@ -9,7 +9,7 @@ use chrono::FixedOffset;
 use futures::StreamExt;
 use helix_engage::ozonetel::{
     AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, Client, DEFAULT_BASE_URL,
-    MemoryTokenStore, RedisTokenStore, Region, RetryPolicy, TokenStore, TransferMode,
+    MemoryAccountStore, RedisAccountStore, Region, RetryPolicy, AccountStore, TransferMode,
     TransferState, WatchOptions, parse_local_date, parse_local_date_time,
 };
 use napi::Env;
@@ -38,13 +38,13 @@ struct ClientOptions {
     utc_offset_minutes: Option<i32>,
     retry: Option<RetryArg>,
     cdr_rate_limit: Option<CdrRateArg>,
-    token_store: Option<TokenStoreArg>,
+    token_store: Option<AccountStoreArg>,
 }
 
 /// Where the account's token is shared beyond this process (sidecar replicas).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TokenStoreArg {
+struct AccountStoreArg {
     redis_url: String,
     prefix: Option<String>,
 }
@@ -146,8 +146,8 @@ struct WatchArg {
 /// clients of one account share one entry (`__test__/memory.test.js`). Entries outlive their
 /// clients on purpose — the token (and Ozonetel's hourly generation budget) belongs to the
 /// account, so a client built per request reuses the cached token instead of generating one.
-fn shared_token_store(base_url: &str, user_name: &str, api_key: &str) -> Arc<dyn TokenStore> {
-    type Stores = Mutex<HashMap<u64, Arc<MemoryTokenStore>>>;
+fn shared_token_store(base_url: &str, user_name: &str, api_key: &str) -> Arc<dyn AccountStore> {
+    type Stores = Mutex<HashMap<u64, Arc<MemoryAccountStore>>>;
     static STORES: OnceLock<(RandomState, Stores)> = OnceLock::new();
     let (hasher, stores) = STORES.get_or_init(|| (RandomState::new(), Mutex::new(HashMap::new())));
     // A per-process random hash: the map never holds the key itself.
@@ -159,14 +159,14 @@ fn shared_token_store(base_url: &str, user_name: &str, api_key: &str) -> Arc<dyn
     let mut stores = stores.lock().unwrap_or_else(PoisonError::into_inner);
     stores
         .entry(id)
-        .or_insert_with(|| Arc::new(MemoryTokenStore::new()))
+        .or_insert_with(|| Arc::new(MemoryAccountStore::new()))
         .clone()
 }
 
 fn build_client(o: ClientOptions) -> helix_engage::Result<Client> {
-    let store: Arc<dyn TokenStore> = match &o.token_store {
+    let store: Arc<dyn AccountStore> = match &o.token_store {
         // Several processes on one account: Redis holds the token, the lock and the budget.
-        Some(t) => Arc::new(RedisTokenStore::lazy(
+        Some(t) => Arc::new(RedisAccountStore::lazy(
             &t.redis_url,
             t.prefix.as_deref().unwrap_or("helix:ozonetel:"),
         )?),
@@ -179,7 +179,7 @@ fn build_client(o: ClientOptions) -> helix_engage::Result<Client> {
     let mut b = Client::builder()
         .user_name(o.user_name)
         .api_key(o.api_key)
-        .token_store_arc(store);
+        .account_store_arc(store);
     if let Some(url) = o.base_url {
         b = b.base_url(url);
     }

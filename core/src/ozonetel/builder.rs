@@ -12,7 +12,7 @@ use super::client::{AccountSettings, AuthMode, Client};
 use super::pacer::Pacer;
 use super::phone::Region;
 use super::token::TokenManager;
-use super::token_store::{MemoryTokenStore, TokenStore};
+use super::account_store::{MemoryAccountStore, AccountStore};
 use super::transport::{RetryPolicy, Settings, Transport};
 use crate::error::{Error, Result, quote, quote_url};
 use crate::range;
@@ -45,7 +45,7 @@ pub struct ClientBuilder {
     region: Region,
     timeout: Option<Duration>,
     overall_timeout: Option<Duration>,
-    token_store: Option<Arc<dyn TokenStore>>,
+    account_store: Option<Arc<dyn AccountStore>>,
     retry: Option<RetryPolicy>,
     utc_offset: Option<FixedOffset>,
     cdr_rate: Option<(u32, Duration)>,
@@ -134,16 +134,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Where the account's token is shared (default: a new [`MemoryTokenStore`]). Give every
-    /// client — and, with `RedisTokenStore`, every process — on one account the same store.
-    pub fn token_store(mut self, store: impl TokenStore) -> Self {
-        self.token_store = Some(Arc::new(store));
+    /// Where the account's token is shared (default: a new [`MemoryAccountStore`]). Give every
+    /// client — and, with `RedisAccountStore`, every process — on one account the same store.
+    pub fn account_store(mut self, store: impl AccountStore) -> Self {
+        self.account_store = Some(Arc::new(store));
         self
     }
 
-    /// Same as [`token_store`](Self::token_store) for an already shared store.
-    pub fn token_store_arc(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.token_store = Some(store);
+    /// Same as [`account_store`](Self::account_store) for an already shared store.
+    pub fn account_store_arc(mut self, store: Arc<dyn AccountStore>) -> Self {
+        self.account_store = Some(store);
         self
     }
 
@@ -256,8 +256,8 @@ impl ClientBuilder {
             0..=3_600_000,
         )?;
         let store = self
-            .token_store
-            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
+            .account_store
+            .unwrap_or_else(|| Arc::new(MemoryAccountStore::new()));
         let transport = Transport::new(
             Settings {
                 user_name: user_name.clone(),

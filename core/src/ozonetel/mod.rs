@@ -16,7 +16,7 @@ mod recording;
 mod redis_store;
 mod reports;
 mod token;
-mod token_store;
+mod account_store;
 mod transfer;
 mod transport;
 mod watcher;
@@ -28,13 +28,13 @@ pub use client::{AuthMode, Client};
 pub use phone::{Region, normalize_phone};
 pub use recording::RecordingResponse;
 #[cfg(feature = "redis")]
-pub use redis_store::RedisTokenStore;
+pub use redis_store::RedisAccountStore;
 pub use reports::{
     AbandonedCall, AbandonedCallsQuery, CALL_RECORD_FIELDS, CDR_MAX_DAYS_BACK, CallRecord,
     CallRecordsQuery, CdrProgress, hms_duration,
 };
 pub use token::TOKEN_GENERATIONS_PER_HOUR;
-pub use token_store::{MemoryTokenStore, StoredToken, TokenStore};
+pub use account_store::{MemoryAccountStore, StoredToken, AccountStore};
 pub use transfer::{Transfer, TransferMode, TransferState};
 pub use transport::RetryPolicy;
 pub use watcher::{MissedCallWatcher, WatchOptions};

@@ -1,4 +1,4 @@
-//! A [`TokenStore`] in Redis, for several processes (sidecar replicas) on one account.
+//! A [`AccountStore`] in Redis, for several processes (sidecar replicas) on one account.
 //!
 //! Keys, per account: `{prefix}{account}:token` (the token as JSON, expiring with it),
 //! `{prefix}{account}:lock` (the generation lock, `SET NX PX`, released by compare-and-delete)
@@ -13,29 +13,29 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
-use super::token_store::{StoredToken, TokenStore, unix_millis};
+use super::account_store::{StoredToken, AccountStore, unix_millis};
 use crate::error::{Error, Result};
 
 /// Shares an account's token, generation lock and hourly budget through Redis.
 ///
 /// ```no_run
 /// # async fn demo() -> helix_engage::Result<()> {
-/// use helix_engage::ozonetel::{Client, RedisTokenStore};
-/// let store = RedisTokenStore::connect("redis://127.0.0.1:6379").await?;
-/// let client = Client::builder().user_name("acme").api_key("key").token_store(store).build()?;
+/// use helix_engage::ozonetel::{Client, RedisAccountStore};
+/// let store = RedisAccountStore::connect("redis://127.0.0.1:6379").await?;
+/// let client = Client::builder().user_name("acme").api_key("key").account_store(store).build()?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct RedisTokenStore {
+pub struct RedisAccountStore {
     client: redis::Client,
-    /// Opened on first use by [`RedisTokenStore::lazy`] stores, at once by `connect`.
+    /// Opened on first use by [`RedisAccountStore::lazy`] stores, at once by `connect`.
     connection: Arc<OnceCell<ConnectionManager>>,
     prefix: String,
 }
 
-impl fmt::Debug for RedisTokenStore {
+impl fmt::Debug for RedisAccountStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisTokenStore")
+        f.debug_struct("RedisAccountStore")
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
@@ -52,7 +52,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
-impl RedisTokenStore {
+impl RedisAccountStore {
     /// Connects to `url` (`redis://[:password@]host:port[/db]`) with the key prefix
     /// `helix:ozonetel:`.
     pub async fn connect(url: &str) -> Result<Self> {
@@ -72,7 +72,7 @@ impl RedisTokenStore {
     pub fn lazy(url: &str, prefix: &str) -> Result<Self> {
         let client = redis::Client::open(url)
             .map_err(|_| Error::invalid("the Redis URL is not valid (redis://host:port/db)"))?;
-        Ok(RedisTokenStore {
+        Ok(RedisAccountStore {
             client,
             connection: Arc::new(OnceCell::new()),
             prefix: prefix.to_string(),
@@ -103,7 +103,7 @@ impl RedisTokenStore {
     }
 }
 
-impl TokenStore for RedisTokenStore {
+impl AccountStore for RedisAccountStore {
     fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>> {
         Box::pin(async move {
             let mut c = self.connection().await?;

@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 use super::envelope::Verdict;
-use super::token_store::{StoredToken, TokenStore};
+use super::account_store::{StoredToken, AccountStore};
 use super::transport::{Credentials, Request, Resend, Transport};
 use crate::error::{Error, Result, quote};
 
@@ -27,7 +27,7 @@ const HOUR: Duration = Duration::from_secs(60 * 60);
 
 pub(crate) struct TokenManager {
     account: String,
-    store: Arc<dyn TokenStore>,
+    store: Arc<dyn AccountStore>,
     /// The last token seen, so the common case costs one uncontended lock and no I/O.
     cached: Mutex<Option<StoredToken>>,
     /// Single flight inside this process: one caller refreshes, the others wait for its result.
@@ -35,7 +35,7 @@ pub(crate) struct TokenManager {
 }
 
 impl TokenManager {
-    pub(crate) fn new(account: String, store: Arc<dyn TokenStore>) -> Self {
+    pub(crate) fn new(account: String, store: Arc<dyn AccountStore>) -> Self {
         TokenManager {
             account,
             store,

@@ -41,7 +41,7 @@ impl StoredToken {
     }
 
     /// The token as JSON text (`token`, `expires_at` and `generated_at` in unix
-    /// milliseconds), for [`TokenStore`] implementations that keep text. Contains the secret.
+    /// milliseconds), for [`AccountStore`] implementations that keep text. Contains the secret.
     pub fn to_json(&self) -> String {
         serde_json::json!({
             "token": self.token.expose_secret(),
@@ -88,9 +88,9 @@ pub(crate) fn from_unix_millis(ms: u64) -> SystemTime {
 /// else may have just generated), `generations_since`, generate, `record_generation`, `save`,
 /// `unlock`. Implementations only need each call to be atomic on its own.
 ///
-/// [`MemoryTokenStore`] (the default) shares within one process; `RedisTokenStore` (feature
+/// [`MemoryAccountStore`] (the default) shares within one process; `RedisAccountStore` (feature
 /// `redis`) across processes.
-pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
+pub trait AccountStore: Send + Sync + fmt::Debug + 'static {
     /// The account's current token, if any.
     fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>>;
     /// Replaces the account's token.
@@ -125,14 +125,14 @@ struct AccountState {
     generations: Vec<SystemTime>,
 }
 
-/// The in-process [`TokenStore`]: shared by every clone of a client, and by separate clients
+/// The in-process [`AccountStore`]: shared by every clone of a client, and by separate clients
 /// given the same store.
 #[derive(Default, Clone)]
-pub struct MemoryTokenStore {
+pub struct MemoryAccountStore {
     accounts: Arc<Mutex<HashMap<String, AccountState>>>,
 }
 
-impl MemoryTokenStore {
+impl MemoryAccountStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
@@ -146,13 +146,13 @@ impl MemoryTokenStore {
     }
 }
 
-impl fmt::Debug for MemoryTokenStore {
+impl fmt::Debug for MemoryAccountStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("MemoryTokenStore")
+        f.write_str("MemoryAccountStore")
     }
 }
 
-impl TokenStore for MemoryTokenStore {
+impl AccountStore for MemoryAccountStore {
     fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>> {
         let token = self.with(account, |s| s.token.clone());
         Box::pin(async move { Ok(token) })
@@ -222,7 +222,7 @@ mod tests {
 
     #[tokio::test]
     async fn generation_log_is_a_rolling_hour() {
-        let store = MemoryTokenStore::new();
+        let store = MemoryAccountStore::new();
         let t0 = SystemTime::now();
         for i in 0..10 {
             store
@@ -255,7 +255,7 @@ mod tests {
 
     #[tokio::test]
     async fn lock_is_exclusive_until_released_or_expired() {
-        let store = MemoryTokenStore::new();
+        let store = MemoryAccountStore::new();
         let id = store
             .try_lock("acme", Duration::from_secs(30))
             .await
@@ -271,7 +271,7 @@ mod tests {
     }
 
     /// Whether `try_lock` on "acme" took the lock.
-    async fn took_lock(store: &MemoryTokenStore, ttl: Duration) -> bool {
+    async fn took_lock(store: &MemoryAccountStore, ttl: Duration) -> bool {
         store.try_lock("acme", ttl).await.unwrap().is_some()
     }
 

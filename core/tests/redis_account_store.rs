@@ -1,4 +1,4 @@
-//! `RedisTokenStore` against a real `redis-server` (started by `scripts/test.sh`, which sets
+//! `RedisAccountStore` against a real `redis-server` (started by `scripts/test.sh`, which sets
 //! `HELIX_TEST_REDIS_URL`): clients in one process and in several processes share one token.
 #![cfg(feature = "redis")]
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use helix_engage::ErrorCode;
-use helix_engage::ozonetel::{RedisTokenStore, TokenStore};
+use helix_engage::ozonetel::{RedisAccountStore, AccountStore};
 
 fn redis_url() -> String {
     match std::env::var("HELIX_TEST_REDIS_URL") {
@@ -38,10 +38,10 @@ async fn two_clients_with_their_own_connections_share_one_token() {
     let hold = bearer_call_control(&mut server, &token, HOLD_OK, 40).await;
     let mut calls = Vec::new();
     for _ in 0..2 {
-        let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix)
+        let store = RedisAccountStore::connect_with_prefix(&redis_url(), &prefix)
             .await
             .unwrap();
-        let client = builder(&server).token_store(store).build().unwrap();
+        let client = builder(&server).account_store(store).build().unwrap();
         for _ in 0..20 {
             let c = client.clone();
             calls.push(tokio::spawn(async move { c.hold("90174967305497").await }));
@@ -53,7 +53,7 @@ async fn two_clients_with_their_own_connections_share_one_token() {
     gen_mock.assert_async().await;
     hold.assert_async().await;
 
-    let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix)
+    let store = RedisAccountStore::connect_with_prefix(&redis_url(), &prefix)
         .await
         .unwrap();
     let stored = store
@@ -110,7 +110,7 @@ async fn three_processes_share_one_token() {
 async fn child_process_makes_ten_calls() {
     let base_url = std::env::var("HELIX_CHILD_BASE_URL").expect("run by the parent test");
     let prefix = std::env::var("HELIX_CHILD_PREFIX").expect("run by the parent test");
-    let store = RedisTokenStore::connect_with_prefix(&redis_url(), &prefix)
+    let store = RedisAccountStore::connect_with_prefix(&redis_url(), &prefix)
         .await
         .unwrap();
     let client = helix_engage::ozonetel::Client::builder()
@@ -119,7 +119,7 @@ async fn child_process_makes_ten_calls() {
         .base_url(base_url)
         .did(DID)
         .agent_phone_name(AGENT_PHONE_NAME)
-        .token_store(store)
+        .account_store(store)
         .build()
         .unwrap();
     let calls: Vec<_> = (0..10)
@@ -138,11 +138,11 @@ async fn an_unreachable_redis_is_a_transport_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let err = RedisTokenStore::connect(&format!("redis://127.0.0.1:{port}/"))
+    let err = RedisAccountStore::connect(&format!("redis://127.0.0.1:{port}/"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Transport);
-    let err = RedisTokenStore::connect("not a url").await.unwrap_err();
+    let err = RedisAccountStore::connect("not a url").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
 }
 
@@ -156,8 +156,8 @@ async fn a_lazy_store_connects_on_first_use() {
         .with_body(HOLD_OK)
         .create_async()
         .await;
-    let store = RedisTokenStore::lazy(&redis_url(), &prefix).unwrap();
-    let client = builder(&server).token_store(store.clone()).build().unwrap();
+    let store = RedisAccountStore::lazy(&redis_url(), &prefix).unwrap();
+    let client = builder(&server).account_store(store.clone()).build().unwrap();
     client.hold("90174967305497").await.unwrap();
     gen_mock.assert_async().await;
     assert!(store.load(USER).await.unwrap().is_some());
@@ -166,10 +166,10 @@ async fn a_lazy_store_connects_on_first_use() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let down = RedisTokenStore::lazy(&format!("redis://127.0.0.1:{port}/"), &prefix).unwrap();
+    let down = RedisAccountStore::lazy(&format!("redis://127.0.0.1:{port}/"), &prefix).unwrap();
     let mut server = mockito::Server::new_async().await;
     let guards = nothing_sent(&mut server).await;
-    let client = builder(&server).token_store(down).build().unwrap();
+    let client = builder(&server).account_store(down).build().unwrap();
     let err = client.hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Transport, "{err}");
     for g in guards {
