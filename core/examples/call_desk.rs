@@ -27,13 +27,15 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: call_desk [--fast] [--audio FILE [--raw-rate HZ] [--raw-channels N]] [--ucid UCID] [--transfer-to NUMBER]
+                 [--agent ID --agent-extension EXT --agent-number NUMBER --did DID]
 
 Without --audio the demo runs on the built-in simulator (no keys, no network).
 With --audio it streams FILE (WAV: 16-bit PCM or 8-bit µ-law; anything else is read as raw
 linear16, 16000 Hz stereo unless --raw-rate/--raw-channels say otherwise) to the real Deepgram
 (DEEPGRAM_API_KEY), asks OpenAI for suggestions (OPENAI_API_KEY, optional) and, with OZONETEL_*
 set, lists missed calls and today's history; --ucid names a live call to hold, mute, pause
-recording on and (with --transfer-to) transfer.";
+recording on and (with --transfer-to) transfer, as the agent --agent names (call control acts
+as an agent: there is no default one).";
 
 fn parse_args() -> Result<desk::Options, String> {
     let mut opts = desk::Options {
@@ -59,6 +61,10 @@ fn parse_args() -> Result<desk::Options, String> {
             }
             "--ucid" => opts.ucid = Some(value("--ucid")?),
             "--transfer-to" => opts.transfer_to = Some(value("--transfer-to")?),
+            "--agent" => opts.agent.id = value("--agent")?,
+            "--agent-extension" => opts.agent.phone_name = Some(value("--agent-extension")?),
+            "--agent-number" => opts.agent.number = Some(value("--agent-number")?),
+            "--did" => opts.agent.did = Some(value("--did")?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }

@@ -5,13 +5,16 @@ mod common;
 use chrono::{Days, FixedOffset, NaiveDateTime, Utc};
 use common::*;
 use helix_engage::ErrorCode;
-use helix_engage::ozonetel::{AbandonedCallsQuery, CallAction, CallRecordsQuery, TransferMode};
+use helix_engage::ozonetel::{
+    AbandonedCallsQuery, AgentRef, CallAction, CallRecordsQuery, TransferMode,
+};
 
 #[tokio::test]
 async fn bad_inputs_fail_before_any_request() {
     let mut server = mockito::Server::new_async().await;
     let guards = nothing_sent(&mut server).await;
     let c = client(&server);
+    let a = agent_of(&c);
     let now = Utc::now()
         .with_timezone(&FixedOffset::east_opt(19800).unwrap())
         .naive_local();
@@ -22,7 +25,7 @@ async fn bad_inputs_fail_before_any_request() {
     for ucid in ["", "   ", "abc", "1234 5678", "12-34"] {
         cases.push((
             "ucid",
-            c.call_control(CallAction::Hold, ucid, None)
+            a.call_control(CallAction::Hold, ucid, None)
                 .await
                 .unwrap_err(),
         ));
@@ -30,13 +33,13 @@ async fn bad_inputs_fail_before_any_request() {
     }
     cases.push((
         "needs a phone number",
-        c.call_control(CallAction::Conference, "123", None)
+        a.call_control(CallAction::Conference, "123", None)
             .await
             .unwrap_err(),
     ));
     cases.push((
         "needs a phone number",
-        c.call_control(CallAction::KickCall, "123", Some("  "))
+        a.call_control(CallAction::KickCall, "123", Some("  "))
             .await
             .unwrap_err(),
     ));
@@ -49,18 +52,18 @@ async fn bad_inputs_fail_before_any_request() {
     ] {
         cases.push((
             "phone number",
-            c.conference("123", number).await.unwrap_err(),
+            a.conference("123", number).await.unwrap_err(),
         ));
         cases.push((
             "phone number",
-            c.transfer("123", number, TransferMode::Warm)
+            a.transfer("123", number, TransferMode::Warm)
                 .await
                 .unwrap_err(),
         ));
     }
     cases.push((
         "transfer target is the agent",
-        c.transfer("123", AGENT_NUMBER, TransferMode::Cold)
+        a.transfer("123", AGENT_NUMBER, TransferMode::Cold)
             .await
             .unwrap_err(),
     ));
@@ -110,18 +113,18 @@ async fn bad_inputs_fail_before_any_request() {
 }
 
 #[tokio::test]
-async fn call_control_needs_did_and_agent_phone_name() {
+async fn call_control_needs_the_agents_did_and_phone_name() {
     let mut server = mockito::Server::new_async().await;
     let guards = nothing_sent(&mut server).await;
-    let c = helix_engage::ozonetel::Client::builder()
-        .user_name(USER)
-        .api_key(KEY)
-        .base_url(server.url())
-        .build()
-        .unwrap();
-    let err = c.hold("123").await.unwrap_err();
+    let c = client(&server);
+    let bare = c.agent(AgentRef::new("asha")).unwrap();
+    let err = bare.hold("123").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
-    assert!(err.to_string().contains("DID"), "{err}");
+    assert!(err.to_string().contains("did"), "{err}");
+    let no_phone_name = c.agent(AgentRef::new("asha").with_did(DID)).unwrap();
+    let err = no_phone_name.hold("123").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert!(err.to_string().contains("phone_name"), "{err}");
     for g in guards {
         g.assert_async().await;
     }
@@ -133,16 +136,17 @@ async fn huge_inputs_are_quoted_by_a_short_prefix() {
     let mut server = mockito::Server::new_async().await;
     let guards = nothing_sent(&mut server).await;
     let c = client(&server);
+    let a = agent_of(&c);
     let huge = "9".repeat(10_000_000);
     let huge_text = "x".repeat(10_000_000);
     let errors = [
-        c.call_control(CallAction::Hold, &huge, None)
+        a.call_control(CallAction::Hold, &huge, None)
             .await
             .unwrap_err(),
         c.pause_recording(&huge_text).await.unwrap_err(),
-        c.conference("123", &huge).await.unwrap_err(),
-        c.conference("123", &format!("+{huge}")).await.unwrap_err(),
-        c.conference("123", &format!("{huge_text}1"))
+        a.conference("123", &huge).await.unwrap_err(),
+        a.conference("123", &format!("+{huge}")).await.unwrap_err(),
+        a.conference("123", &format!("{huge_text}1"))
             .await
             .unwrap_err(),
         CallAction::parse(&huge_text).unwrap_err(),

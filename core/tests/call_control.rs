@@ -34,7 +34,7 @@ async fn hold_sends_bearer_token_and_exact_body() {
         .create_async()
         .await;
     let client = client(&server);
-    let response = client
+    let response = agent_of(&client)
         .call_control(CallAction::Hold, " 90174967305497 ", None)
         .await
         .unwrap();
@@ -66,7 +66,7 @@ async fn every_action_uses_its_wire_name() {
             .create_async()
             .await;
         let arg = (!number.is_empty()).then_some("+91 98765-43210");
-        client
+        agent_of(&client)
             .call_control(action, "90174967305497", arg)
             .await
             .unwrap();
@@ -84,7 +84,7 @@ async fn conference_normalises_the_number_and_kick_uses_it() {
         .create_async()
         .await;
     let client = client(&server);
-    let r = client
+    let r = agent_of(&client)
         .conference("90174967305497", "919876543210")
         .await
         .unwrap();
@@ -104,7 +104,7 @@ async fn call_not_found_is_an_api_error_with_the_message() {
         .with_body(r#"{"status":"Error","message":"Call not Found"}"#)
         .create_async()
         .await;
-    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    let err = agent(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
     assert!(err.to_string().contains("Call not Found"), "{err}");
     assert!(
@@ -123,12 +123,12 @@ async fn conference_and_kick_are_never_resent_after_a_5xx() {
         .create_async()
         .await;
     let client = client(&server);
-    let err = client
+    let err = agent_of(&client)
         .conference("90174967305497", "9876543210")
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
-    let err = client
+    let err = agent_of(&client)
         .kick("90174967305497", "9876543210")
         .await
         .unwrap_err();
@@ -151,7 +151,7 @@ async fn conference_is_not_resent_after_a_timeout() {
         .timeout(std::time::Duration::from_millis(300))
         .build()
         .unwrap();
-    let err = client
+    let err = agent_of(&client)
         .conference("90174967305497", "9876543210")
         .await
         .unwrap_err();
@@ -170,7 +170,7 @@ async fn hold_retries_a_transient_5xx() {
         1,
     )
     .await;
-    let r = client(&server).hold("90174967305497").await.unwrap();
+    let r = agent(&server).hold("90174967305497").await.unwrap();
     assert_eq!(r.message, "User hold is successful");
     failing.assert_async().await;
     ok.assert_async().await;
@@ -180,7 +180,7 @@ async fn hold_retries_a_transient_5xx() {
 async fn retries_give_up_after_the_policy_and_say_so() {
     let mut server = server_with_token("t").await;
     let failing = created(call_control_mock(&mut server).with_status(500), 3).await;
-    let err = client(&server).unhold("90174967305497").await.unwrap_err();
+    let err = agent(&server).unhold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
     assert!(err.to_string().contains("after 3 attempts"), "{err}");
     failing.assert_async().await;
@@ -194,7 +194,7 @@ async fn html_and_empty_bodies_are_protocol_errors() {
         .create_async()
         .await;
     let client = client(&server);
-    let err = client.mute("90174967305497").await.unwrap_err();
+    let err = agent_of(&client).mute("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Protocol);
     assert!(
         err.to_string().contains("Maintenance"),
@@ -206,7 +206,11 @@ async fn html_and_empty_bodies_are_protocol_errors() {
         .create_async()
         .await;
     assert_eq!(
-        client.unmute("90174967305497").await.unwrap_err().code(),
+        agent_of(&client)
+            .unmute("90174967305497")
+            .await
+            .unwrap_err()
+            .code(),
         ErrorCode::Protocol
     );
 }
@@ -227,8 +231,8 @@ async fn basic_mode_sends_the_api_key_header_and_never_asks_for_a_token() {
         .auth_mode(helix_engage::ozonetel::AuthMode::Basic)
         .build()
         .unwrap();
-    client.hold("90174967305497").await.unwrap();
-    client.hold("90174967305497").await.unwrap();
+    agent_of(&client).hold("90174967305497").await.unwrap();
+    agent_of(&client).hold("90174967305497").await.unwrap();
     hold.assert_async().await;
     no_token.assert_async().await;
 }
@@ -247,7 +251,7 @@ async fn basic_mode_against_a_token_account_says_so() {
         .auth_mode(helix_engage::ozonetel::AuthMode::Basic)
         .build()
         .unwrap();
-    let err = client.hold("90174967305497").await.unwrap_err();
+    let err = agent_of(&client).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Auth);
     assert!(err.to_string().contains("AuthMode::Token"), "{err}");
 }

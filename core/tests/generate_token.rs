@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 use helix_engage::ErrorCode;
-use helix_engage::ozonetel::{MemoryAccountStore, TOKEN_GENERATIONS_PER_HOUR};
+use helix_engage::ozonetel::{AgentRef, MemoryAccountStore, TOKEN_GENERATIONS_PER_HOUR};
 use mockito::Matcher;
 
 const EXPIRED: &str = r#"{"status":"false","message":"Token Expired","data":null}"#;
@@ -21,7 +21,7 @@ async fn hundred_concurrent_first_calls_generate_exactly_one_token() {
     let hold = bearer_call_control(&mut server, &token, HOLD_OK, 100).await;
     let client = client(&server);
     let calls = (0..100).map(|_| {
-        let c = client.clone();
+        let c = agent_of(&client);
         tokio::spawn(async move { c.hold("90174967305497").await })
     });
     for result in futures::future::join_all(calls).await {
@@ -40,9 +40,9 @@ async fn token_expired_refreshes_once_and_retries_once() {
     let stale = bearer_call_control(&mut server, &t1, EXPIRED, 1).await;
     let fresh = bearer_call_control(&mut server, &t2, HOLD_OK, 2).await;
     let client = client(&server);
-    client.hold("90174967305497").await.unwrap();
+    agent_of(&client).hold("90174967305497").await.unwrap();
     // The refreshed token is cached: no third generation.
-    client.hold("90174967305497").await.unwrap();
+    agent_of(&client).hold("90174967305497").await.unwrap();
     g1.assert_async().await;
     g2.assert_async().await;
     stale.assert_async().await;
@@ -62,7 +62,7 @@ async fn a_token_refused_twice_is_an_auth_error_not_a_loop() {
         2,
     )
     .await;
-    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    let err = agent(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Auth);
     assert!(err.to_string().contains("Invalid Token"), "{err}");
     gen_mock.assert_async().await;
@@ -83,10 +83,10 @@ async fn the_hourly_budget_is_never_exceeded() {
     let client = client(&server);
     // Each call: the cached token is refused, one refresh, refused again. 9 calls = 10 tokens.
     for _ in 0..9 {
-        let err = client.hold("90174967305497").await.unwrap_err();
+        let err = agent_of(&client).hold("90174967305497").await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::Auth, "{err}");
     }
-    let err = client.hold("90174967305497").await.unwrap_err();
+    let err = agent_of(&client).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::RateLimited, "{err}");
     assert!(
         err.to_string().contains("10 tokens were generated"),
@@ -112,8 +112,8 @@ async fn a_token_near_expiry_is_refreshed_ahead() {
         .create_async()
         .await;
     let client = client(&server);
-    client.hold("90174967305497").await.unwrap();
-    client.hold("90174967305497").await.unwrap();
+    agent_of(&client).hold("90174967305497").await.unwrap();
+    agent_of(&client).hold("90174967305497").await.unwrap();
     g1.assert_async().await;
     g2.remove_async().await;
     // A token whose exp has already passed is used for the call that fetched it (the server
@@ -128,8 +128,8 @@ async fn a_token_near_expiry_is_refreshed_ahead() {
         .create_async()
         .await;
     let client = common::client(&server);
-    client.hold("90174967305497").await.unwrap();
-    client.hold("90174967305497").await.unwrap();
+    agent_of(&client).hold("90174967305497").await.unwrap();
+    agent_of(&client).hold("90174967305497").await.unwrap();
     g.assert_async().await;
 }
 
@@ -146,7 +146,7 @@ async fn wrong_api_key_is_an_auth_error() {
         .expect(0)
         .create_async()
         .await;
-    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    let err = agent(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Auth);
     assert!(
         err.to_string().contains("Invalid userName or apiKey"),
@@ -163,7 +163,7 @@ async fn token_answer_without_a_token_is_an_error() {
         .with_body(r#"{"token":"","message":"UserName is null"}"#)
         .create_async()
         .await;
-    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    let err = agent(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Auth);
 }
 
@@ -174,12 +174,112 @@ async fn two_clients_on_one_store_share_one_token() {
     let gen_mock = created(token_endpoint(&mut server, &token), 1).await;
     let hold = bearer_call_control(&mut server, &token, HOLD_OK, 2).await;
     let store = MemoryAccountStore::new();
-    let a = builder(&server).account_store(store.clone()).build().unwrap();
+    let a = builder(&server)
+        .account_store(store.clone())
+        .build()
+        .unwrap();
     let b = builder(&server).account_store(store).build().unwrap();
-    a.hold("90174967305497").await.unwrap();
-    b.hold("90174967305497").await.unwrap();
+    agent_of(&a).hold("90174967305497").await.unwrap();
+    agent_of(&b).hold("90174967305497").await.unwrap();
     gen_mock.assert_async().await;
     hold.assert_async().await;
+}
+
+/// The bug this replaces: two clients built separately on one account each generated their
+/// own token (20 generations for 24 calls, each invalidating the other's). Now the account is
+/// shared however the clients were built: one generation, whatever the spelling of the URL.
+#[tokio::test]
+async fn clients_built_separately_share_the_account() {
+    let mut server = mockito::Server::new_async().await;
+    let token = jwt("one-account", in_an_hour());
+    let gen_mock = created(token_endpoint(&mut server, &token), 1).await;
+    let hold = bearer_call_control(&mut server, &token, HOLD_OK, 24).await;
+    let a = client(&server);
+    let b = builder(&server)
+        .base_url(format!("{}/", server.url().to_uppercase()))
+        .build()
+        .unwrap();
+    assert!(a.same_account(&b));
+    let agents = [
+        a.agent(AgentRef::new("asha").with_did(DID).with_phone_name("5001"))
+            .unwrap(),
+        b.agent(AgentRef::new("ravi").with_did(DID).with_phone_name("5002"))
+            .unwrap(),
+    ];
+    for i in 0..24 {
+        agents[i % 2].hold("90174967305497").await.unwrap();
+    }
+    gen_mock.assert_async().await;
+    hold.assert_async().await;
+    // Another key on the same account name is another credential, never the same account.
+    let other = builder(&server).api_key("another-key").build().unwrap();
+    assert!(!other.same_account(&a));
+    // One account, one store: naming a second, different store is refused.
+    let err = builder(&server)
+        .account_store(MemoryAccountStore::new())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert!(err.to_string().contains("same account store"), "{err}");
+}
+
+/// Two accounts in one process share nothing: each generates its own token, each agent acts
+/// only through its own account's client.
+#[tokio::test]
+async fn two_accounts_side_by_side_share_nothing() {
+    let mut server = mockito::Server::new_async().await;
+    let tokens = [
+        jwt("acme-token", in_an_hour()),
+        jwt("globex-token", in_an_hour()),
+    ];
+    let mut mocks = Vec::new();
+    for (user, token) in [("acme", &tokens[0]), ("globex", &tokens[1])] {
+        mocks.push(
+            server
+                .mock("POST", "/ca_apis/CAToken/generateToken")
+                .match_body(Matcher::PartialJson(
+                    serde_json::json!({ "userName": user }),
+                ))
+                .with_body(format!(r#"{{"token":"{token}","message":""}}"#))
+                .expect(1)
+                .create_async()
+                .await,
+        );
+        mocks.push(
+            server
+                .mock("POST", "/ca_apis/CallControl_V4")
+                .match_header("authorization", format!("Bearer {token}").as_str())
+                .match_body(Matcher::PartialJson(serde_json::json!({
+                    "userName": user, "action": "HOLD", "agentPhoneName": format!("{user}-ext"),
+                })))
+                .with_body(HOLD_OK)
+                .expect(2)
+                .create_async()
+                .await,
+        );
+    }
+    let acme = builder(&server).user_name("acme").build().unwrap();
+    let globex = builder(&server).user_name("globex").build().unwrap();
+    assert!(!acme.same_account(&globex));
+    for (client, user) in [
+        (&acme, "acme"),
+        (&globex, "globex"),
+        (&acme, "acme"),
+        (&globex, "globex"),
+    ] {
+        let agent = client
+            .agent(
+                AgentRef::new("asha")
+                    .with_did(DID)
+                    .with_phone_name(format!("{user}-ext")),
+            )
+            .unwrap();
+        assert_eq!(agent.client().user_name(), user);
+        agent.hold("90174967305497").await.unwrap();
+    }
+    for m in mocks {
+        m.assert_async().await;
+    }
 }
 
 #[tokio::test]
@@ -192,7 +292,7 @@ async fn token_endpoint_is_not_resent_after_a_5xx() {
         .expect(1)
         .create_async()
         .await;
-    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    let err = agent(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
     gen_mock.assert_async().await;
 }

@@ -121,9 +121,6 @@ fn client_at(url: &str) -> helix_engage::ozonetel::ClientBuilder {
         .user_name(USER)
         .api_key(KEY)
         .base_url(url)
-        .did(DID)
-        .agent_phone_name(AGENT_PHONE_NAME)
-        .agent_number("9876500000")
         .retry_policy(RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(5),
@@ -188,7 +185,7 @@ async fn a_server_that_never_answers_costs_one_deadline() {
         .timeout(Duration::from_millis(400))
         .build()
         .unwrap();
-    let err = client.hold("90174967305497").await.unwrap_err();
+    let err = agent_of(&client).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Timeout, "{err}");
     let holds = requests_to(&seen, "CallControl");
     // 400 ms + backoff + what is left of 600 ms: two attempts, never the policy's three.
@@ -203,7 +200,11 @@ async fn a_server_that_never_answers_costs_one_deadline() {
         .build()
         .unwrap();
     assert_eq!(
-        client.hold("90174967305497").await.unwrap_err().code(),
+        agent_of(&client)
+            .hold("90174967305497")
+            .await
+            .unwrap_err()
+            .code(),
         ErrorCode::Timeout
     );
     let holds = requests_to(&seen, "CallControl");
@@ -222,8 +223,8 @@ async fn a_token_with_an_exp_above_2_pow_63_gets_the_default_life() {
             .await;
         created(call_control_mock(&mut server).with_body(HOLD_OK), 2).await;
         let c = client(&server);
-        c.hold("90174967305497").await.unwrap();
-        c.hold("90174967305497").await.unwrap();
+        agent_of(&c).hold("90174967305497").await.unwrap();
+        agent_of(&c).hold("90174967305497").await.unwrap();
         gen_mock.assert_async().await;
     }
 }
@@ -249,7 +250,7 @@ async fn a_short_key_does_not_corrupt_answers_and_is_still_scrubbed_from_errors(
     )
     .await;
     let c = builder(&server).api_key("k").build().unwrap();
-    let ok = c.hold("90174967305497").await.unwrap();
+    let ok = agent_of(&c).hold("90174967305497").await.unwrap();
     assert_eq!(ok.message, "kick ok", "parsed as sent");
 
     // An error that echoes a (longer) key is scrubbed before it is shown.
@@ -260,7 +261,7 @@ async fn a_short_key_does_not_corrupt_answers_and_is_still_scrubbed_from_errors(
         ))
         .create_async()
         .await;
-    let err = client(&server).hold("90174967305497").await.unwrap_err();
+    let err = agent(&server).hold("90174967305497").await.unwrap_err();
     assert_eq!(
         err.code(),
         ErrorCode::Api,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use helix_engage::ErrorCode;
-use helix_engage::ozonetel::{RedisAccountStore, AccountStore};
+use helix_engage::ozonetel::{AccountStore, RedisAccountStore};
 
 fn redis_url() -> String {
     match std::env::var("HELIX_TEST_REDIS_URL") {
@@ -43,7 +43,7 @@ async fn two_clients_with_their_own_connections_share_one_token() {
             .unwrap();
         let client = builder(&server).account_store(store).build().unwrap();
         for _ in 0..20 {
-            let c = client.clone();
+            let c = agent_of(&client);
             calls.push(tokio::spawn(async move { c.hold("90174967305497").await }));
         }
     }
@@ -117,14 +117,12 @@ async fn child_process_makes_ten_calls() {
         .user_name(USER)
         .api_key(KEY)
         .base_url(base_url)
-        .did(DID)
-        .agent_phone_name(AGENT_PHONE_NAME)
         .account_store(store)
         .build()
         .unwrap();
     let calls: Vec<_> = (0..10)
         .map(|_| {
-            let c = client.clone();
+            let c = agent_of(&client);
             tokio::spawn(async move { c.hold("90174967305497").await })
         })
         .collect();
@@ -157,8 +155,11 @@ async fn a_lazy_store_connects_on_first_use() {
         .create_async()
         .await;
     let store = RedisAccountStore::lazy(&redis_url(), &prefix).unwrap();
-    let client = builder(&server).account_store(store.clone()).build().unwrap();
-    client.hold("90174967305497").await.unwrap();
+    let client = builder(&server)
+        .account_store(store.clone())
+        .build()
+        .unwrap();
+    agent_of(&client).hold("90174967305497").await.unwrap();
     gen_mock.assert_async().await;
     assert!(store.load(USER).await.unwrap().is_some());
 
@@ -170,7 +171,7 @@ async fn a_lazy_store_connects_on_first_use() {
     let mut server = mockito::Server::new_async().await;
     let guards = nothing_sent(&mut server).await;
     let client = builder(&server).account_store(down).build().unwrap();
-    let err = client.hold("90174967305497").await.unwrap_err();
+    let err = agent_of(&client).hold("90174967305497").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Transport, "{err}");
     for g in guards {
         g.assert_async().await;

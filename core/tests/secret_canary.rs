@@ -44,9 +44,13 @@ async fn the_key_and_token_never_leak() {
         .await;
     let c = client(&server);
 
-    let mut texts = vec![format!("{c:?}"), format!("{:?}", builder(&server))];
+    let mut texts = vec![
+        format!("{c:?}"),
+        format!("{:?}", builder(&server)),
+        format!("{:?}", agent_of(&c)),
+    ];
     let mut push = |e: helix_engage::Error| texts.push(format!("{e} | {e:?}"));
-    push(c.hold("123").await.unwrap_err());
+    push(agent_of(&c).hold("123").await.unwrap_err());
     push(c.pause_recording("123").await.unwrap_err());
     push(c.resume_recording("123").await.unwrap_err());
     push(

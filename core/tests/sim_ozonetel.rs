@@ -6,8 +6,8 @@ use chrono::{Days, NaiveDateTime, NaiveTime};
 use futures::StreamExt;
 use helix_engage::ErrorCode;
 use helix_engage::ozonetel::{
-    AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, Client, RetryPolicy, TransferMode,
-    TransferState,
+    AbandonedCallsQuery, Agent, AgentRef, AuthMode, CallAction, CallRecordsQuery, Client,
+    RetryPolicy, TransferMode, TransferState,
 };
 use helix_engage_sim::{
     Account, DEFAULT_API_KEY, DEFAULT_USER_NAME, NewCall, PartyRole, PastCall, Simulator,
@@ -17,14 +17,23 @@ const AGENT: &str = "9123456780";
 const CUSTOMER: &str = "9876543210";
 const TARGET: &str = "9988776655";
 
+/// The simulator's seeded agent on `client`.
+fn agent_of(client: &Client) -> Agent {
+    client
+        .agent(
+            AgentRef::new("agent1")
+                .with_did("918041763265")
+                .with_phone_name("agent1")
+                .with_number(AGENT),
+        )
+        .unwrap()
+}
+
 fn client(sim: &Simulator) -> Client {
     Client::builder()
         .user_name(DEFAULT_USER_NAME)
         .api_key(DEFAULT_API_KEY)
         .base_url(sim.ozonetel_url())
-        .did("918041763265")
-        .agent_phone_name("agent1")
-        .agent_number(AGENT)
         .retry_policy(RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(5),
@@ -64,14 +73,14 @@ fn party(sim: &Simulator, ucid: &str, tail: &str) -> Option<helix_engage_sim::Pa
 async fn hold_mute_and_recording_change_the_call() {
     let (sim, ucid, c) = a_live_call().await;
 
-    let r = c.hold(&ucid).await.unwrap();
+    let r = agent_of(&c).hold(&ucid).await.unwrap();
     assert_eq!(r.ucid.as_deref(), Some(ucid.as_str()));
     assert!(party(&sim, &ucid, CUSTOMER).unwrap().on_hold);
-    c.unhold(&ucid).await.unwrap();
+    agent_of(&c).unhold(&ucid).await.unwrap();
     assert!(!party(&sim, &ucid, CUSTOMER).unwrap().on_hold);
-    c.mute(&ucid).await.unwrap();
+    agent_of(&c).mute(&ucid).await.unwrap();
     assert!(party(&sim, &ucid, CUSTOMER).unwrap().muted);
-    c.unmute(&ucid).await.unwrap();
+    agent_of(&c).unmute(&ucid).await.unwrap();
     assert!(!party(&sim, &ucid, CUSTOMER).unwrap().muted);
 
     let paused = c.pause_recording(&ucid).await.unwrap();
@@ -87,7 +96,7 @@ async fn hold_mute_and_recording_change_the_call() {
 async fn unknown_call_is_an_api_error() {
     let sim = Simulator::start().await.unwrap();
     let c = client(&sim);
-    let err = c.hold("31733467784618999").await.unwrap_err();
+    let err = agent_of(&c).hold("31733467784618999").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Api);
     assert!(err.to_string().contains("Call not Found"), "{err}");
     let err = c.pause_recording("31733467784618999").await.unwrap_err();
@@ -97,7 +106,10 @@ async fn unknown_call_is_an_api_error() {
 #[tokio::test]
 async fn warm_transfer_moves_the_call_to_the_target() {
     let (sim, ucid, c) = a_live_call().await;
-    let t = c.transfer(&ucid, TARGET, TransferMode::Warm).await.unwrap();
+    let t = agent_of(&c)
+        .transfer(&ucid, TARGET, TransferMode::Warm)
+        .await
+        .unwrap();
     let target = party(&sim, &ucid, TARGET).expect("target conferenced in");
     assert_eq!(target.role, PartyRole::Conference);
     assert!(
@@ -114,7 +126,10 @@ async fn warm_transfer_moves_the_call_to_the_target() {
 #[tokio::test]
 async fn cancelled_warm_transfer_drops_only_the_target() {
     let (sim, ucid, c) = a_live_call().await;
-    let t = c.transfer(&ucid, TARGET, TransferMode::Warm).await.unwrap();
+    let t = agent_of(&c)
+        .transfer(&ucid, TARGET, TransferMode::Warm)
+        .await
+        .unwrap();
     t.cancel().await.unwrap();
     assert!(party(&sim, &ucid, TARGET).is_none());
     assert!(party(&sim, &ucid, AGENT).is_some());
@@ -124,7 +139,10 @@ async fn cancelled_warm_transfer_drops_only_the_target() {
 #[tokio::test]
 async fn cold_transfer_leaves_customer_and_target() {
     let (sim, ucid, c) = a_live_call().await;
-    let t = c.transfer(&ucid, TARGET, TransferMode::Cold).await.unwrap();
+    let t = agent_of(&c)
+        .transfer(&ucid, TARGET, TransferMode::Cold)
+        .await
+        .unwrap();
     assert_eq!(t.state(), TransferState::Completed);
     let numbers: Vec<String> = sim
         .call(&ucid)
@@ -142,7 +160,7 @@ async fn cold_transfer_leaves_customer_and_target() {
 async fn kick_of_a_party_not_on_the_call_is_refused() {
     let sim = Simulator::start().await.unwrap();
     let ucid = live_call(&sim);
-    let err = client(&sim)
+    let err = agent_of(&client(&sim))
         .call_control(CallAction::KickCall, &ucid, Some(TARGET))
         .await
         .unwrap_err();
@@ -153,23 +171,36 @@ async fn kick_of_a_party_not_on_the_call_is_refused() {
 #[tokio::test]
 async fn an_expired_token_is_refreshed_and_the_call_goes_through() {
     let (sim, ucid, c) = a_live_call().await;
-    c.hold(&ucid).await.unwrap();
+    agent_of(&c).hold(&ucid).await.unwrap();
     // The simulator's clock moves past the token's 60 minutes; the client's does not, so only
     // Ozonetel's "Token Expired" can tell it.
     sim.advance(Duration::from_secs(61 * 60));
-    c.unhold(&ucid).await.unwrap();
+    agent_of(&c).unhold(&ucid).await.unwrap();
     assert_eq!(sim.token_generations(DEFAULT_USER_NAME), 2);
 }
 
 #[tokio::test]
 async fn a_token_invalidated_by_a_newer_one_is_replaced() {
     let (sim, ucid, c) = a_live_call().await;
-    c.hold(&ucid).await.unwrap();
-    // Someone else on the account (another process without a shared store) generates one.
-    let other = client(&sim);
-    other.mute(&ucid).await.unwrap();
+    agent_of(&c).hold(&ucid).await.unwrap();
+    // Someone else on the account (another process without a shared store, a hand-written
+    // script) generates one, invalidating ours.
+    let generated = reqwest::Client::new()
+        .post(format!(
+            "{}/ca_apis/CAToken/generateToken",
+            sim.ozonetel_url()
+        ))
+        .header("apiKey", DEFAULT_API_KEY)
+        .json(&serde_json::json!({ "userName": DEFAULT_USER_NAME }))
+        .send()
+        .await
+        .unwrap();
+    assert!(generated.status().is_success());
     assert_eq!(sim.token_generations(DEFAULT_USER_NAME), 2);
-    c.unhold(&ucid).await.unwrap();
+    agent_of(&c).unhold(&ucid).await.unwrap();
+    assert_eq!(sim.token_generations(DEFAULT_USER_NAME), 3);
+    // A second client in this process is the same account: it uses the new token.
+    agent_of(&client(&sim)).mute(&ucid).await.unwrap();
     assert_eq!(sim.token_generations(DEFAULT_USER_NAME), 3);
 }
 
@@ -190,22 +221,21 @@ async fn basic_auth_accounts_work_without_tokens() {
         .api_key("basic-key")
         .auth_mode(AuthMode::Basic)
         .base_url(sim.ozonetel_url())
-        .did("918041763265")
-        .agent_phone_name("agent1")
         .build()
         .unwrap();
-    c.hold(&ucid).await.unwrap();
+    agent_of(&c).hold(&ucid).await.unwrap();
     assert_eq!(sim.token_generations("basicco"), 0);
     // The same account driven in token mode is told, clearly, that the mode is wrong.
     let wrong = Client::builder()
         .user_name("basicco")
         .api_key("wrong-key")
         .base_url(sim.ozonetel_url())
-        .did("918041763265")
-        .agent_phone_name("agent1")
         .build()
         .unwrap();
-    assert_eq!(wrong.hold(&ucid).await.unwrap_err().code(), ErrorCode::Auth);
+    assert_eq!(
+        agent_of(&wrong).hold(&ucid).await.unwrap_err().code(),
+        ErrorCode::Auth
+    );
 }
 
 #[tokio::test]
@@ -360,10 +390,10 @@ async fn the_simulator_refuses_the_eleventh_token_and_so_does_the_client() {
     let ucid = live_call(&sim);
     // Ten independent clients (no shared store) each generate, invalidating the previous.
     for _ in 0..10 {
-        client(&sim).hold(&ucid).await.unwrap();
+        agent_of(&client(&sim)).hold(&ucid).await.unwrap();
     }
     assert_eq!(sim.token_generations(DEFAULT_USER_NAME), 10);
-    let err = client(&sim).hold(&ucid).await.unwrap_err();
+    let err = agent_of(&client(&sim)).hold(&ucid).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::RateLimited, "{err}");
     assert_eq!(sim.token_generations(DEFAULT_USER_NAME), 10);
 }

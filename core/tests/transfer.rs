@@ -38,7 +38,7 @@ async fn warm_transfer_conferences_then_complete_kicks_the_agent() {
     let conf = action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let kick_agent = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 1).await;
     let kick_target = action(&mut server, "KICK_CALL", TARGET, OK, 0).await;
-    let t = client(&server)
+    let t = agent(&server)
         .transfer(UCID, "+91 91234-56789", TransferMode::Warm)
         .await
         .unwrap();
@@ -63,7 +63,7 @@ async fn warm_transfer_cancel_kicks_the_target() {
     action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let kick_target = action(&mut server, "KICK_CALL", TARGET, OK, 1).await;
     let kick_agent = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 0).await;
-    let t = client(&server)
+    let t = agent(&server)
         .transfer(UCID, TARGET, TransferMode::Warm)
         .await
         .unwrap();
@@ -85,7 +85,7 @@ async fn cold_transfer_does_both_at_once() {
     let mut server = server_with_token("t").await;
     let conf = action(&mut server, "CONFERENCE", TARGET, OK, 1).await;
     let kick_agent = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 1).await;
-    let t = client(&server)
+    let t = agent(&server)
         .transfer(UCID, TARGET, TransferMode::Cold)
         .await
         .unwrap();
@@ -111,7 +111,7 @@ async fn a_failed_conference_names_step_one_and_kicks_nobody() {
         0,
     )
     .await;
-    let err = client(&server)
+    let err = agent(&server)
         .transfer(UCID, TARGET, TransferMode::Cold)
         .await
         .unwrap_err();
@@ -131,7 +131,7 @@ async fn a_failed_cold_kick_names_step_two_and_is_not_resent() {
         .expect(1)
         .create_async()
         .await;
-    let err = client(&server)
+    let err = agent(&server)
         .transfer(UCID, TARGET, TransferMode::Cold)
         .await
         .unwrap_err();
@@ -155,7 +155,7 @@ async fn a_failed_warm_complete_can_be_tried_again() {
     )
     .await;
     let ok = action(&mut server, "KICK_CALL", AGENT_NUMBER, OK, 1).await;
-    let t = client(&server)
+    let t = agent(&server)
         .transfer(UCID, TARGET, TransferMode::Warm)
         .await
         .unwrap();
@@ -171,20 +171,19 @@ async fn a_failed_warm_complete_can_be_tried_again() {
 async fn transfer_needs_the_agent_number_before_anything_is_sent() {
     let mut server = mockito::Server::new_async().await;
     let guards = nothing_sent(&mut server).await;
-    let client = helix_engage::ozonetel::Client::builder()
-        .user_name(USER)
-        .api_key(KEY)
-        .base_url(server.url())
-        .did(DID)
-        .agent_phone_name(AGENT_PHONE_NAME)
-        .build()
+    let agent = client(&server)
+        .agent(
+            helix_engage::ozonetel::AgentRef::new("asha")
+                .with_did(DID)
+                .with_phone_name(AGENT_PHONE_NAME),
+        )
         .unwrap();
-    let err = client
+    let err = agent
         .transfer(UCID, TARGET, TransferMode::Warm)
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
-    assert!(err.to_string().contains("agent_number"));
+    assert!(err.to_string().contains("agent's number"), "{err}");
     for g in guards {
         g.assert_async().await;
     }

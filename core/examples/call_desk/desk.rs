@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use helix_engage::assist::{CallSummary, LiveAssist};
 use helix_engage::ozonetel::{
-    AbandonedCallsQuery, CallControlResponse, CallRecordsQuery, Client, TransferMode,
+    AbandonedCallsQuery, Agent, CallControlResponse, CallRecordsQuery, TransferMode,
 };
 use helix_engage_sim::Simulator;
 
@@ -39,6 +39,8 @@ pub struct Options {
     pub ucid: Option<String>,
     /// Where the warm transfer goes (real-services mode; the simulator uses a fixed desk).
     pub transfer_to: Option<String>,
+    /// The agent call control acts as in real-services mode (`--agent`, …); empty id: none.
+    pub agent: helix_engage::ozonetel::AgentRef,
 }
 
 /// What the run did, for the smoke test (the person reads the screen).
@@ -58,7 +60,7 @@ pub struct Desk {
     pub out: Out,
     pub opts: Options,
     pub sim: Option<Simulator>,
-    pub client: Option<Client>,
+    pub agent: Option<Agent>,
     pub ucid: Option<String>,
 }
 
@@ -219,13 +221,19 @@ impl Desk {
             Action::PauseRecording => {
                 self.control(
                     "Pause the call recording (card and policy details)",
-                    |c, u| Box::pin(async move { c.pause_recording(&u).await.map(|r| r.message) }),
+                    |c, u| {
+                        Box::pin(
+                            async move { c.client().pause_recording(&u).await.map(|r| r.message) },
+                        )
+                    },
                 )
                 .await
             }
             Action::ResumeRecording => {
                 self.control("Resume the call recording", |c, u| {
-                    Box::pin(async move { c.resume_recording(&u).await.map(|r| r.message) })
+                    Box::pin(
+                        async move { c.client().resume_recording(&u).await.map(|r| r.message) },
+                    )
                 })
                 .await
             }
@@ -265,18 +273,18 @@ impl Desk {
         &self,
         what: &str,
         f: impl FnOnce(
-            Client,
+            Agent,
             String,
         ) -> std::pin::Pin<
             Box<dyn std::future::Future<Output = helix_engage::Result<M>> + Send>,
         >,
     ) {
-        let (Some(client), Some(ucid)) = (&self.client, &self.ucid) else {
+        let (Some(agent), Some(ucid)) = (&self.agent, &self.ucid) else {
             return;
         };
         self.out.step(what);
         let started = Instant::now();
-        match f(client.clone(), ucid.clone()).await {
+        match f(agent.clone(), ucid.clone()).await {
             Ok(m) => self.out.detail(&format!(
                 "Ozonetel: \"{}\" ({} ms)",
                 m.message(),
@@ -310,15 +318,15 @@ impl Desk {
     }
 
     async fn transfer_start(&self) -> Option<helix_engage::ozonetel::Transfer> {
-        let (Some(client), Some(ucid), Some(target)) =
-            (&self.client, &self.ucid, self.transfer_target())
+        let (Some(agent), Some(ucid), Some(target)) =
+            (&self.agent, &self.ucid, self.transfer_target())
         else {
             return None;
         };
         self.out.step(&format!(
             "Warm transfer to the insurance desk ({target}): CONFERENCE"
         ));
-        let result = client.transfer(ucid, &target, TransferMode::Warm).await;
+        let result = agent.transfer(ucid, &target, TransferMode::Warm).await;
         let transfer = match result {
             Ok(t) => {
                 self.out.detail(&format!(
@@ -360,7 +368,7 @@ impl Desk {
     }
 
     async fn reports(&self, outcome: &mut Outcome) {
-        let Some(client) = &self.client else {
+        let Some(client) = self.agent.as_ref().map(Agent::client) else {
             return;
         };
         let out = &self.out;

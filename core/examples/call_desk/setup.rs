@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use helix_engage::assist::{
     AssistConfig, AudioFormat, DeepgramConfig, Speaker, SuggestionConfig, Timing,
 };
-use helix_engage::ozonetel::Client;
+use helix_engage::ozonetel::{AgentRef, Client};
 use helix_engage_sim::{NewCall, PastCall, Simulator};
 
 use super::audio_file;
@@ -42,15 +42,18 @@ pub async fn setup_sim(plan: &Plan, opts: &Options, out: Out) -> Result<Desk, Dy
         .user_name(helix_engage_sim::DEFAULT_USER_NAME)
         .api_key(helix_engage_sim::DEFAULT_API_KEY)
         .base_url(sim.ozonetel_url())
-        .did(call.did.clone())
-        .agent_phone_name("priya")
-        .agent_number(AGENT_NUMBER)
         .build()?;
+    let agent = client.agent(
+        AgentRef::new("priya")
+            .with_did(call.did.clone())
+            .with_phone_name("priya")
+            .with_number(AGENT_NUMBER),
+    )?;
     let desk = Desk {
         out,
         opts: opts.clone(),
         ucid: Some(call.ucid),
-        client: Some(client),
+        agent: Some(agent),
         sim: Some(sim),
     };
     desk.show_call();
@@ -96,19 +99,24 @@ pub fn seed_history(sim: &Simulator) -> Result<(), DynError> {
 
 pub fn setup_real(opts: &Options, out: Out) -> Result<Desk, DynError> {
     out.section("Real services");
-    let client = if std::env::var_os("OZONETEL_USER_NAME").is_some() {
+    let agent = if std::env::var_os("OZONETEL_USER_NAME").is_some() {
         let c = Client::from_env()?;
         out.step(&format!(
             "Ozonetel account {} at {}",
             c.user_name(),
             c.base_url()
         ));
-        Some(c)
+        if opts.agent.id.trim().is_empty() {
+            out.step("no --agent: hold, mute, recording and transfer are skipped");
+            None
+        } else {
+            Some(c.agent(opts.agent.clone())?)
+        }
     } else {
         out.step("OZONETEL_* not set: call control and reports are skipped");
         None
     };
-    if opts.ucid.is_none() && client.is_some() {
+    if opts.ucid.is_none() && agent.is_some() {
         out.step("no --ucid: hold, mute, recording and transfer are skipped");
     }
     Ok(Desk {
@@ -116,7 +124,7 @@ pub fn setup_real(opts: &Options, out: Out) -> Result<Desk, DynError> {
         opts: opts.clone(),
         sim: None,
         ucid: opts.ucid.clone(),
-        client,
+        agent,
     })
 }
 

@@ -91,6 +91,13 @@ pub(crate) fn from_unix_millis(ms: u64) -> SystemTime {
 /// [`MemoryAccountStore`] (the default) shares within one process; `RedisAccountStore` (feature
 /// `redis`) across processes.
 pub trait AccountStore: Send + Sync + fmt::Debug + 'static {
+    /// Where the store keeps its data, so that two stores built separately on the same data
+    /// (two `RedisAccountStore`s on one Redis and prefix) count as one store when clients of
+    /// one account meet in a process. `None` (the default): the same only as the very same
+    /// object.
+    fn location(&self) -> Option<String> {
+        None
+    }
     /// The account's current token, if any.
     fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>>;
     /// Replaces the account's token.
@@ -153,6 +160,11 @@ impl fmt::Debug for MemoryAccountStore {
 }
 
 impl AccountStore for MemoryAccountStore {
+    fn location(&self) -> Option<String> {
+        // Clones share the map, so they are one store.
+        Some(format!("memory:{:p}", Arc::as_ptr(&self.accounts)))
+    }
+
     fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>> {
         let token = self.with(account, |s| s.token.clone());
         Box::pin(async move { Ok(token) })

@@ -8,11 +8,10 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::account::{self, Wanted};
+use super::account_store::AccountStore;
 use super::client::{AccountSettings, AuthMode, Client};
-use super::pacer::Pacer;
 use super::phone::Region;
-use super::token::TokenManager;
-use super::account_store::{MemoryAccountStore, AccountStore};
 use super::transport::{RetryPolicy, Settings, Transport};
 use crate::error::{Error, Result, quote, quote_url};
 use crate::range;
@@ -39,9 +38,6 @@ pub struct ClientBuilder {
     api_key: Option<SecretString>,
     base_url: Option<String>,
     auth_mode: AuthMode,
-    did: Option<String>,
-    agent_phone_name: Option<String>,
-    agent_number: Option<String>,
     region: Region,
     timeout: Option<Duration>,
     overall_timeout: Option<Duration>,
@@ -94,25 +90,6 @@ impl ClientBuilder {
         self
     }
 
-    /// The DID (virtual number) call control sends as `did`.
-    pub fn did(mut self, did: impl Into<String>) -> Self {
-        self.did = Some(did.into());
-        self
-    }
-
-    /// The agent's phone name call control sends as `agentPhoneName`.
-    pub fn agent_phone_name(mut self, name: impl Into<String>) -> Self {
-        self.agent_phone_name = Some(name.into());
-        self
-    }
-
-    /// The agent's phone number: what KICK_CALL passes to drop the agent when a transfer
-    /// completes.
-    pub fn agent_number(mut self, number: impl Into<String>) -> Self {
-        self.agent_number = Some(number.into());
-        self
-    }
-
     /// How phone numbers are written (India: `0` + 10 digits; international: `+CC…`).
     pub fn region(mut self, region: Region) -> Self {
         self.region = region;
@@ -134,8 +111,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Where the account's token is shared (default: a new [`MemoryAccountStore`]). Give every
-    /// client — and, with `RedisAccountStore`, every process — on one account the same store.
+    /// Where the account's token, hourly budget and CDR pace are shared across processes
+    /// (default: in memory, for this process). Clients of one account in one process share
+    /// the account whatever they are given; naming a different store than the account
+    /// already has is refused. Give every process on one account a `RedisAccountStore` on the
+    /// same Redis and prefix.
     pub fn account_store(mut self, store: impl AccountStore) -> Self {
         self.account_store = Some(Arc::new(store));
         self
@@ -162,27 +142,25 @@ impl ClientBuilder {
         self
     }
 
-    /// The CDR rate limit the client paces itself to (default Ozonetel's 2 requests per 60 s;
-    /// ranges: `requests` 1..=1 000, `per` 1..=86 400 000 ms). Change it only for a host with
-    /// another limit, or to test pacing quickly.
+    /// The CDR rate limit the account paces itself to (default Ozonetel's 2 requests per 60 s;
+    /// ranges: `requests` 1..=1 000, `per` 1..=86 400 000 ms). It is the account's: every
+    /// client of one account must ask for the same. Change it only for a host with another
+    /// limit, or to test pacing quickly.
     pub fn cdr_rate_limit(mut self, requests: u32, per: Duration) -> Self {
         self.cdr_rate = Some((requests, per));
         self
     }
 
     /// A builder from the environment: `OZONETEL_USER_NAME`, `OZONETEL_API_KEY` (required);
-    /// `OZONETEL_BASE_URL`, `OZONETEL_AUTH_MODE` (`token`|`basic`), `OZONETEL_DID`,
-    /// `OZONETEL_AGENT_PHONE_NAME`, `OZONETEL_AGENT_NUMBER`, `OZONETEL_REGION`
-    /// (`india`|`international`), `OZONETEL_TIMEOUT_SECS` (optional).
+    /// `OZONETEL_BASE_URL`, `OZONETEL_AUTH_MODE` (`token`|`basic`), `OZONETEL_REGION`
+    /// (`india`|`international`), `OZONETEL_TIMEOUT_SECS` (optional). Never an agent: agents
+    /// come from the request ([`Client::agent`]).
     pub fn from_env() -> Result<ClientBuilder> {
         let var = |name: &str| non_empty(std::env::var(name).ok());
         let mut b = ClientBuilder {
             user_name: var("OZONETEL_USER_NAME"),
             api_key: var("OZONETEL_API_KEY").map(SecretString::from),
             base_url: var("OZONETEL_BASE_URL"),
-            did: var("OZONETEL_DID"),
-            agent_phone_name: var("OZONETEL_AGENT_PHONE_NAME"),
-            agent_number: var("OZONETEL_AGENT_NUMBER"),
             ..Default::default()
         };
         if let Some(mode) = var("OZONETEL_AUTH_MODE") {
@@ -232,20 +210,14 @@ impl ClientBuilder {
             .ok_or_else(|| Error::invalid("api_key is required"))?;
         crate::secret::check_api_key("api_key", api_key.expose_secret())?;
         let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let agent_number = match non_empty(self.agent_number) {
-            Some(n) => Some(
-                super::phone::normalize_phone(&n, self.region)
-                    .map_err(|e| e.context("agent_number"))?,
-            ),
-            None => None,
-        };
         let timeout = self.timeout.unwrap_or(Duration::from_secs(10));
         range::millis("timeout", timeout, 1..=600_000)?;
         let overall_timeout = self.overall_timeout.unwrap_or(timeout.mul_f64(1.5));
         range::millis("overall_timeout", overall_timeout, 1..=3_600_000)?;
-        let (cdr_requests, cdr_per) = self.cdr_rate.unwrap_or((2, Duration::from_secs(60)));
-        range::count("cdr_rate_limit requests", cdr_requests.into(), 1..=1_000)?;
-        range::millis("cdr_rate_limit per", cdr_per, 1..=86_400_000)?;
+        if let Some((requests, per)) = self.cdr_rate {
+            range::count("cdr_rate_limit requests", requests.into(), 1..=1_000)?;
+            range::millis("cdr_rate_limit per", per, 1..=86_400_000)?;
+        }
         let retry = self.retry.unwrap_or_default();
         range::count("retry.max_attempts", retry.max_attempts.into(), 1..=10)?;
         range::millis("retry.base_delay", retry.base_delay, 0..=60_000)?;
@@ -255,42 +227,44 @@ impl ClientBuilder {
             retry.max_retry_after,
             0..=3_600_000,
         )?;
-        let store = self
-            .account_store
-            .unwrap_or_else(|| Arc::new(MemoryAccountStore::new()));
+        let account = account::join(Wanted {
+            base_url: &base_url,
+            user_name: &user_name,
+            api_key: &api_key,
+            store: self.account_store,
+            cdr_rate: self.cdr_rate,
+        })?;
         let transport = Transport::new(
             Settings {
-                user_name: user_name.clone(),
+                user_name,
                 api_key,
                 base_url,
                 retry,
                 timeout,
                 overall_timeout,
             },
-            Pacer::new(cdr_requests, cdr_per),
+            account.cdr_pacer.clone(),
         )?;
-        let account = AccountSettings {
+        let settings = AccountSettings {
             auth_mode: self.auth_mode,
-            did: non_empty(self.did),
-            agent_phone_name: non_empty(self.agent_phone_name),
-            agent_number,
             region: self.region,
             utc_offset: self.utc_offset.unwrap_or_else(|| {
                 FixedOffset::east_opt(5 * 3600 + 1800).expect("IST is a valid offset")
             }),
         };
-        Ok(Client::from_parts(
-            transport,
-            TokenManager::new(user_name, store),
-            account,
-        ))
+        Ok(Client::from_parts(transport, account, settings))
     }
 }
 
 fn normalize_base_url(raw: &str) -> Result<String> {
     let raw = raw.trim();
-    let with_scheme = if raw.starts_with("http://") || raw.starts_with("https://") {
-        raw.trim_end_matches('/').to_string()
+    let lower = raw.get(..8).unwrap_or(raw).to_ascii_lowercase();
+    let with_scheme = if let Some(scheme) = ["http://", "https://"]
+        .into_iter()
+        .find(|s| lower.starts_with(s))
+    {
+        // `HTTPS://Host` is a spelling of `https://host`, not another scheme.
+        format!("{scheme}{}", raw[scheme.len()..].trim_end_matches('/'))
     } else if raw.contains("://") {
         return Err(Error::invalid(format!(
             "base_url {} must use http or https",
@@ -331,6 +305,10 @@ mod tests {
         );
         assert_eq!(
             normalize_base_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalize_base_url("HTTP://127.0.0.1:8080").unwrap(),
             "http://127.0.0.1:8080"
         );
         assert!(normalize_base_url("http://").is_err());
@@ -416,23 +394,5 @@ mod tests {
             .unwrap();
         assert!(!format!("{c:?}").contains("CANARY"));
         assert_eq!(c.base_url(), DEFAULT_BASE_URL);
-    }
-
-    #[test]
-    fn agent_number_is_normalised_at_build() {
-        let c = Client::builder()
-            .user_name("acme")
-            .api_key("k")
-            .agent_number("+91 98765-43210")
-            .build()
-            .unwrap();
-        assert_eq!(c.config().agent_number.as_deref(), Some("09876543210"));
-        let err = Client::builder()
-            .user_name("acme")
-            .api_key("k")
-            .agent_number("12")
-            .build()
-            .unwrap_err();
-        assert!(err.to_string().contains("agent_number"));
     }
 }

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::Map;
 
-use super::client::Client;
+use super::agent::{Agent, AgentField};
 use super::ids::{scalar_text, validate_ucid};
 use super::phone::normalize_phone;
 use super::transport::{Request, Resend};
@@ -88,7 +88,7 @@ pub struct CallControlResponse {
     pub ucid: Option<String>,
 }
 
-impl Client {
+impl Agent {
     /// Applies `action` to the call `ucid`.
     ///
     /// `number` names the party: required for CONFERENCE (who to add) and KICK_CALL (who to
@@ -103,7 +103,7 @@ impl Client {
     ) -> Result<CallControlResponse> {
         let ucid = validate_ucid(ucid)?;
         let number = match number.map(str::trim).filter(|n| !n.is_empty()) {
-            Some(n) => normalize_phone(n, self.region())?,
+            Some(n) => normalize_phone(n, self.client().region())?,
             None if action.requires_number() => {
                 return Err(Error::invalid(format!(
                     "{action} needs a phone number (conferenceNumber)"
@@ -111,15 +111,8 @@ impl Client {
             }
             None => String::new(),
         };
-        let config = self.config();
-        let did = config.did.clone().ok_or_else(|| {
-            Error::invalid("call control needs the account's DID: set ClientBuilder::did")
-        })?;
-        let agent_phone_name = config.agent_phone_name.clone().ok_or_else(|| {
-            Error::invalid(
-                "call control needs the agent phone name: set ClientBuilder::agent_phone_name",
-            )
-        })?;
+        let did = self.require(AgentField::Did, "call control")?;
+        let agent_phone_name = self.require(AgentField::PhoneName, "call control")?;
 
         let mut fields = Map::new();
         fields.insert("action".into(), action.as_str().into());
@@ -133,8 +126,9 @@ impl Client {
             // Setting hold or mute twice leaves the call as asked.
             Resend::Transient
         };
-        let request = Request::json(self.user_name(), Method::POST, PATH, fields, resend);
-        let object = self
+        let client = self.client();
+        let request = Request::json(client.user_name(), Method::POST, PATH, fields, resend);
+        let object = client
             .execute(&request)
             .await
             .map_err(|e| e.context(&format!("{action} on call {ucid}")))?;

@@ -12,9 +12,9 @@ use chrono::FixedOffset;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
+use super::account::Account;
 use super::envelope::Verdict;
 use super::phone::Region;
-use super::token::TokenManager;
 use super::transport::{Credentials, Request, Transport};
 use crate::error::{Error, Result};
 
@@ -30,19 +30,25 @@ pub enum AuthMode {
 
 /// A handle on one Ozonetel CloudAgent account.
 ///
-/// Cheap to clone: clones share one connection pool, one token and one CDR pacer.
+/// Cheap to clone. Every client of one account in the process — clones, or clients built
+/// separately, from Rust, Node or C — shares one token, one hourly generation budget and one
+/// CDR pace (see `account.rs`); with a `RedisAccountStore`, so do several processes. What
+/// acts as an agent goes through an [`Agent`](super::Agent) made by [`Client::agent`].
 ///
 /// ```no_run
 /// # async fn demo() -> helix_engage::Result<()> {
-/// use helix_engage::ozonetel::{CallAction, Client};
+/// use helix_engage::ozonetel::{AgentRef, Client};
 /// let client = Client::builder()
 ///     .user_name("acme")
 ///     .api_key("your-api-key")
-///     .did("918041763265")
-///     .agent_phone_name("523590")
-///     .agent_number("9876543210")
 ///     .build()?;
-/// client.call_control(CallAction::Hold, "90174967305497", None).await?;
+/// let agent = client.agent(
+///     AgentRef::new("asha")
+///         .with_phone_name("523590")
+///         .with_number("9876543210")
+///         .with_did("918041763265"),
+/// )?;
+/// agent.hold("90174967305497").await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -51,35 +57,31 @@ pub struct Client {
 }
 
 struct Inner {
-    /// HTTP pool, settings, retries, deadline, CDR pacer; knows nothing of tokens.
+    /// HTTP pool, settings, retries, deadline, the account's CDR pacer; knows nothing of
+    /// tokens.
     transport: Transport,
-    /// The account's token, generated through `transport`.
-    tokens: TokenManager,
-    account: AccountSettings,
+    /// What every client of the account shares: the token (generated through `transport`),
+    /// the store, the pacer.
+    account: Arc<Account>,
+    settings: AccountSettings,
 }
 
-/// The account settings the call actions and reports read (everything but the transport's),
+/// The settings the call actions and reports read (everything but the transport's),
 /// validated by the builder.
 pub(crate) struct AccountSettings {
     pub(crate) auth_mode: AuthMode,
-    pub(crate) did: Option<String>,
-    pub(crate) agent_phone_name: Option<String>,
-    pub(crate) agent_number: Option<String>,
     pub(crate) region: Region,
     pub(crate) utc_offset: FixedOffset,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = &self.inner.account;
+        let c = &self.inner.settings;
         f.debug_struct("Client")
             .field("user_name", &self.user_name())
             .field("api_key", &"[redacted]")
             .field("base_url", &self.base_url())
             .field("auth_mode", &c.auth_mode)
-            .field("did", &c.did)
-            .field("agent_phone_name", &c.agent_phone_name)
-            .field("agent_number", &c.agent_number)
             .field("region", &c.region)
             .finish()
     }
@@ -88,14 +90,14 @@ impl fmt::Debug for Client {
 impl Client {
     pub(crate) fn from_parts(
         transport: Transport,
-        tokens: TokenManager,
-        account: AccountSettings,
+        account: Arc<Account>,
+        settings: AccountSettings,
     ) -> Client {
         Client {
             inner: Arc::new(Inner {
                 transport,
-                tokens,
                 account,
+                settings,
             }),
         }
     }
@@ -112,11 +114,16 @@ impl Client {
 
     /// The account's numbering region.
     pub fn region(&self) -> Region {
-        self.inner.account.region
+        self.inner.settings.region
     }
 
     pub(crate) fn config(&self) -> &AccountSettings {
-        &self.inner.account
+        &self.inner.settings
+    }
+
+    /// Whether `other` is a client of the same account (and so shares its token and pace).
+    pub fn same_account(&self, other: &Client) -> bool {
+        Arc::ptr_eq(&self.inner.account, &other.inner.account)
     }
 
     pub(crate) fn transport(&self) -> &Transport {
@@ -137,12 +144,12 @@ impl Client {
     async fn execute_inner(&self, request: &Request) -> Result<Map<String, Value>> {
         let transport = &self.inner.transport;
         let uses_token = request.credentials == Credentials::Account
-            && self.inner.account.auth_mode == AuthMode::Token;
+            && self.inner.settings.auth_mode == AuthMode::Token;
         let mut rejected: Option<SecretString> = None;
         loop {
             let token = if uses_token {
                 let rejected = rejected.as_ref().map(|t| t.expose_secret());
-                Some(self.inner.tokens.token(transport, rejected).await?)
+                Some(self.inner.account.tokens.token(transport, rejected).await?)
             } else {
                 None
             };

@@ -13,7 +13,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
-use super::account_store::{StoredToken, AccountStore, unix_millis};
+use super::account_store::{AccountStore, StoredToken, unix_millis};
 use crate::error::{Error, Result};
 
 /// Shares an account's token, generation lock and hourly budget through Redis.
@@ -104,6 +104,15 @@ impl RedisAccountStore {
 }
 
 impl AccountStore for RedisAccountStore {
+    fn location(&self) -> Option<String> {
+        // Address, database and prefix: never the password the URL may carry.
+        let info = self.client.get_connection_info();
+        Some(format!(
+            "redis://{}/{}#{}",
+            info.addr, info.redis.db, self.prefix
+        ))
+    }
+
     fn load<'a>(&'a self, account: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>> {
         Box::pin(async move {
             let mut c = self.connection().await?;

@@ -6,8 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::agent::{Agent, AgentField};
 use super::call_control::CallAction;
-use super::client::Client;
 use super::ids::validate_ucid;
 use super::phone::normalize_phone;
 use crate::error::{Error, Result};
@@ -38,31 +38,33 @@ pub enum TransferState {
 /// or cancelled again from any of them.
 #[derive(Debug, Clone)]
 pub struct Transfer {
-    client: Client,
+    agent: Agent,
     ucid: String,
     target: String,
-    agent: String,
+    /// The agent's number: what KICK_CALL drops to complete the transfer.
+    agent_number: String,
     mode: TransferMode,
     state: Arc<Mutex<TransferState>>,
 }
 
-impl Client {
+impl Agent {
     /// Starts a transfer of call `ucid` to `target`.
     ///
     /// Conferences the target in (CONFERENCE). For [`TransferMode::Cold`] it then drops the
     /// agent (KICK_CALL with the agent's number) and returns a completed transfer. The agent's
-    /// number must be configured ([`ClientBuilder::agent_number`](super::ClientBuilder::agent_number)).
+    /// number must be known ([`AgentRef::number`](super::AgentRef::number)).
     /// Errors name the step that failed; neither step is ever resent automatically.
     pub async fn transfer(&self, ucid: &str, target: &str, mode: TransferMode) -> Result<Transfer> {
         let ucid = validate_ucid(ucid)?;
-        let target =
-            normalize_phone(target, self.region()).map_err(|e| e.context("transfer target"))?;
-        let agent = self.config().agent_number.clone().ok_or_else(|| {
-            Error::invalid(
-                "a transfer drops the agent by number: set ClientBuilder::agent_number first",
-            )
-        })?;
-        if agent == target {
+        let target = normalize_phone(target, self.client().region())
+            .map_err(|e| e.context("transfer target"))?;
+        let agent_number = self
+            .require(
+                AgentField::Number,
+                "a transfer (it drops the agent by number)",
+            )?
+            .to_string();
+        if agent_number == target {
             return Err(Error::invalid(
                 "the transfer target is the agent's own number",
             ));
@@ -73,10 +75,10 @@ impl Client {
                 e.context("transfer step 1 (CONFERENCE the target) failed; the call is unchanged")
             })?;
         let transfer = Transfer {
-            client: self.clone(),
+            agent: self.clone(),
             ucid,
             target,
-            agent,
+            agent_number,
             mode,
             state: Arc::new(Mutex::new(TransferState::Conferenced)),
         };
@@ -112,8 +114,12 @@ impl Transfer {
 
     /// Hands the call to the target by dropping the agent (KICK_CALL with the agent's number).
     pub async fn complete(&self) -> Result<()> {
-        self.finish(&self.agent.clone(), TransferState::Completed, "complete")
-            .await
+        self.finish(
+            &self.agent_number.clone(),
+            TransferState::Completed,
+            "complete",
+        )
+        .await
     }
 
     /// Abandons the transfer by dropping the target (KICK_CALL with the target's number).
@@ -145,7 +151,7 @@ impl Transfer {
             }
         }
         let outcome = self
-            .client
+            .agent
             .call_control(CallAction::KickCall, &self.ucid, Some(drop_number))
             .await;
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());

@@ -7,6 +7,7 @@
 //! `token.rs`; refreshing once after a refusal is `Client::execute` (`client.rs`). Imports run
 //! one way: client → token → transport → envelope.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -163,11 +164,12 @@ pub(crate) struct Settings {
 pub(crate) struct Transport {
     http: reqwest::Client,
     settings: Settings,
-    cdr_pacer: Pacer,
+    /// The account's, shared with every client of it.
+    cdr_pacer: Arc<Pacer>,
 }
 
 impl Transport {
-    pub(crate) fn new(settings: Settings, cdr_pacer: Pacer) -> Result<Self> {
+    pub(crate) fn new(settings: Settings, cdr_pacer: Arc<Pacer>) -> Result<Self> {
         Ok(Transport {
             http: shared_http()?,
             settings,

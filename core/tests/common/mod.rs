@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use base64::Engine;
-use helix_engage::ozonetel::{Client, ClientBuilder, RetryPolicy};
+use helix_engage::ozonetel::{Agent, AgentRef, Client, ClientBuilder, RetryPolicy};
 use mockito::{Matcher, Mock, ServerGuard};
 
 pub const USER: &str = "acme";
@@ -22,9 +22,6 @@ pub fn builder(server: &ServerGuard) -> ClientBuilder {
         .user_name(USER)
         .api_key(KEY)
         .base_url(server.url())
-        .did(DID)
-        .agent_phone_name(AGENT_PHONE_NAME)
-        .agent_number("9876500000")
         .timeout(Duration::from_secs(5))
         .retry_policy(RetryPolicy {
             max_attempts: 3,
@@ -36,6 +33,23 @@ pub fn builder(server: &ServerGuard) -> ClientBuilder {
 
 pub fn client(server: &ServerGuard) -> Client {
     builder(server).build().expect("valid test client")
+}
+
+/// The test agent (DID, SIP extension, number) on `client`.
+pub fn agent_of(client: &Client) -> Agent {
+    client
+        .agent(
+            AgentRef::new("asha")
+                .with_did(DID)
+                .with_phone_name(AGENT_PHONE_NAME)
+                .with_number("9876500000"),
+        )
+        .expect("valid test agent")
+}
+
+/// The test agent on a client for `server`.
+pub fn agent(server: &ServerGuard) -> Agent {
+    agent_of(&client(server))
 }
 
 /// A JWT-shaped token whose payload carries `exp` (unix seconds) and a marker.
