@@ -1,19 +1,30 @@
 //! Call-control throughput and client CPU per request, side by side in one run:
 //!
-//! - **helix-engage**: `Client::call_control(Hold)` — token cache, envelope, validation, retries;
+//! - **helix-engage**: `Agent::call_control(Hold)` — token cache, envelope, validation, retries;
 //! - **hand-written reqwest**: what a developer would write instead — one `generateToken`, then
 //!   `POST CallControl_V4` with the cached bearer token, parse the JSON, check `status`.
 //!
-//! Both drive the simulator, run as a separate process so its CPU is not counted.
-//! Usage: `cargo run --release -p helix-engage-bench-ozonetel -- [requests] [concurrency]`
-//! (default 20000 64).
+//! Two parts, each against its own simulator (a separate process, so its CPU is not counted):
+//!
+//! 1. one process, `requests` HOLDs at `concurrency` in flight;
+//! 2. the desk's deployment: `processes` sidecar processes × `agents` agents on ONE account,
+//!    each agent holding and unholding its own call for `seconds`. The library's processes
+//!    share the account through Redis (`RedisAccountStore`: one token for all); the
+//!    hand-written processes each generate their own token at start, as a sidecar written
+//!    without a shared store does — and every generation logs the others out.
+//!
+//! Usage: `cargo run --release -p helix-engage-bench-ozonetel -- [requests] [concurrency]
+//! [processes] [agents] [seconds]` (default 20000 64 8 4 60). Part 2 needs `redis-server` on
+//! the PATH (it starts its own on a free port) or `HELIX_BENCH_REDIS_URL`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+
+mod fleet;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use helix_engage::ozonetel::{CallAction, Client};
+use helix_engage::ozonetel::{AgentRef, CallAction, Client};
 use serde_json::{Value, json};
 
 const USER: &str = "acme";
@@ -104,38 +115,43 @@ where
 
 #[tokio::main]
 async fn main() {
-    let mut args = std::env::args().skip(1);
-    let requests: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
-    let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        return fleet::child(&args[1..]).await;
+    }
+    let arg =
+        |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let (requests, concurrency) = (arg(0, 20_000), arg(1, 64));
+    let (processes, agents, seconds) = (arg(2, 8), arg(3, 4), arg(4, 60));
+    one_process(requests, concurrency).await;
+    fleet::run(processes, agents, seconds as u64).await;
+}
+
+async fn one_process(requests: usize, concurrency: usize) {
     let (mut sim, base, control) = start_simulator();
     let http = reqwest::Client::new();
-    let call: Value = http
-        .post(format!("{control}/calls"))
-        .json(&json!({ "customer_number": "9876543210", "agent_number": "9123456780" }))
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .expect("seed a call")
-        .json()
-        .await
-        .expect("call JSON");
-    let ucid = call["ucid"].as_str().expect("ucid").to_string();
+    let ucid = seed_call(&http, &control, "agent1").await;
 
     // Warm-up both paths so connection set-up is not measured.
     let client = Client::builder()
         .user_name(USER)
         .api_key(KEY)
         .base_url(&base)
-        .did("918041763265")
-        .agent_phone_name("agent1")
         .build()
         .expect("client");
-    client.hold(&ucid).await.expect("warm-up");
+    let agent = client
+        .agent(
+            AgentRef::new("agent1")
+                .with_did("918041763265")
+                .with_phone_name("agent1"),
+        )
+        .expect("agent");
+    agent.hold(&ucid).await.expect("warm-up");
 
     let helix = measure("helix-engage", requests, concurrency, || {
-        let (client, ucid) = (client.clone(), ucid.clone());
+        let (agent, ucid) = (agent.clone(), ucid.clone());
         async move {
-            client
+            agent
                 .call_control(CallAction::Hold, &ucid, None)
                 .await
                 .is_ok()
@@ -206,6 +222,23 @@ async fn main() {
     println!("token generations during the helix-engage run: {tokens_after_helix} (must be 1)");
     let _ = sim.kill();
     let _ = sim.wait();
+}
+
+/// Seeds a live call on the simulator for `agent_id`; its UCID.
+async fn seed_call(http: &reqwest::Client, control: &str, agent_id: &str) -> String {
+    let call: Value = http
+        .post(format!("{control}/calls"))
+        .json(&json!({
+            "customer_number": "9876543210", "agent_number": "9123456780", "agent_id": agent_id,
+        }))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("seed a call")
+        .json()
+        .await
+        .expect("call JSON");
+    call["ucid"].as_str().expect("ucid").to_string()
 }
 
 async fn generations(http: &reqwest::Client, control: &str) -> u64 {
