@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use helix_engage::ErrorCode;
-use helix_engage::ozonetel::{RedisAccountStore, AccountStore};
+use helix_engage::ozonetel::{AccountStore, RedisAccountStore};
 
 fn redis_url() -> String {
     match std::env::var("HELIX_TEST_REDIS_URL") {
@@ -157,7 +157,10 @@ async fn a_lazy_store_connects_on_first_use() {
         .create_async()
         .await;
     let store = RedisAccountStore::lazy(&redis_url(), &prefix).unwrap();
-    let client = builder(&server).account_store(store.clone()).build().unwrap();
+    let client = builder(&server)
+        .account_store(store.clone())
+        .build()
+        .unwrap();
     client.hold("90174967305497").await.unwrap();
     gen_mock.assert_async().await;
     assert!(store.load(USER).await.unwrap().is_some());

@@ -107,7 +107,8 @@ pub use deepgram::{DeepgramSession, Script, Turn};
 pub use error::SimError;
 pub use faults::{ArmedFault, Endpoint, Fault, Times};
 pub use ozonetel::{
-    Account, AuthMode, CallSnapshot, NewCall, Participant, PartyRole, PastCall, PhoneRegion,
+    Account, Agent, AgentMode, AgentSnapshot, AgentState, AuthMode, CallSnapshot, CustomerResponse,
+    DialConfig, EventDelivery, EventKind, NewCall, Participant, PartyRole, PastCall, PhoneRegion,
     TokenInfo,
 };
 pub use record::RecordedRequest;
@@ -120,6 +121,19 @@ use shared::Shared;
 pub const DEFAULT_USER_NAME: &str = "acme";
 /// The default account's API key.
 pub const DEFAULT_API_KEY: &str = "sim-api-key";
+/// The first default agent's id (blended, phone name `523590`, number `9123456780`).
+pub const DEFAULT_AGENT_ID: &str = "agent1";
+/// The first default agent's password (a fake credential of the simulator).
+pub const DEFAULT_AGENT_PASSWORD: &str = "sim-agent1-pass";
+/// The second default agent's id (manual mode, phone name `523591`, number `9123456781`).
+pub const SECOND_AGENT_ID: &str = "agent2";
+/// The second default agent's password (a fake credential of the simulator).
+pub const SECOND_AGENT_PASSWORD: &str = "sim-agent2-pass";
+/// The default account's inbound campaign.
+pub const INBOUND_CAMPAIGN: &str = "Inbound_918041763265";
+/// The default account's outbound (manual dial) campaign.
+pub const OUTBOUND_CAMPAIGN: &str = "Outbound_918041763265";
+
 /// The Deepgram API key the simulator accepts (`Authorization: Token sim-deepgram-key`).
 pub const DEEPGRAM_KEY: &str = "sim-deepgram-key";
 /// The OpenAI API key the simulator accepts (`Authorization: Bearer sim-openai-key`).
@@ -130,6 +144,7 @@ pub const OPENAI_KEY: &str = "sim-openai-key";
 pub struct SimulatorBuilder {
     port: u16,
     accounts: Vec<Account>,
+    agents: Vec<Agent>,
     default_account: Option<String>,
     timezone: FixedOffset,
     deepgram_key: String,
@@ -146,8 +161,10 @@ impl Default for SimulatorBuilder {
             port: 0,
             accounts: vec![
                 Account::token(DEFAULT_USER_NAME, DEFAULT_API_KEY)
-                    .with_campaign("Inbound_918041763265"),
+                    .with_campaign(INBOUND_CAMPAIGN)
+                    .with_campaign(OUTBOUND_CAMPAIGN),
             ],
+            agents: default_agents(),
             default_account: None,
             timezone: clock::ist(),
             deepgram_key: DEEPGRAM_KEY.into(),
@@ -158,6 +175,28 @@ impl Default for SimulatorBuilder {
             frozen: false,
         }
     }
+}
+
+/// The default account's two agents (see [`DEFAULT_AGENT_ID`], [`SECOND_AGENT_ID`]).
+fn default_agents() -> Vec<Agent> {
+    vec![
+        Agent::new(
+            DEFAULT_AGENT_ID,
+            DEFAULT_AGENT_PASSWORD,
+            "523590",
+            "9123456780",
+        )
+        .with_campaign(INBOUND_CAMPAIGN)
+        .with_campaign(OUTBOUND_CAMPAIGN),
+        Agent::new(
+            SECOND_AGENT_ID,
+            SECOND_AGENT_PASSWORD,
+            "523591",
+            "9123456781",
+        )
+        .with_campaign(OUTBOUND_CAMPAIGN)
+        .with_mode(AgentMode::Manual),
+    ]
 }
 
 impl SimulatorBuilder {
@@ -171,6 +210,21 @@ impl SimulatorBuilder {
     pub fn account(mut self, account: Account) -> Self {
         self.accounts.retain(|a| a.user_name != account.user_name);
         self.accounts.push(account);
+        self
+    }
+
+    /// Adds (or replaces, by account and id) an agent; agents without an account join the
+    /// default account.
+    pub fn agent(mut self, agent: Agent) -> Self {
+        self.agents
+            .retain(|a| !(a.agent_id == agent.agent_id && a.account == agent.account));
+        self.agents.push(agent);
+        self
+    }
+
+    /// Starts without the two default agents.
+    pub fn no_default_agents(mut self) -> Self {
+        self.agents.clear();
         self
     }
 
@@ -241,7 +295,19 @@ impl SimulatorBuilder {
         for a in self.accounts {
             oz.accounts.insert(a.user_name.clone(), a);
         }
+        for agent in self.agents {
+            // An agent of an account that is not configured cannot log in anyway: skip it.
+            if let Err(e) = oz.add_agent(agent, &default_account) {
+                tracing::warn!("simulator: agent not added: {e}");
+            }
+        }
         let (tx, rx) = watch::channel(false);
+        let deliveries = ozonetel::webhook::Deliveries::default();
+        oz.events = Some(ozonetel::webhook::start(
+            clock.clone(),
+            deliveries.clone(),
+            rx.clone(),
+        ));
         let shared = Arc::new(Shared {
             clock,
             faults: FaultBook::default(),
@@ -253,6 +319,7 @@ impl SimulatorBuilder {
             )),
             openai: Mutex::new(Vec::new()),
             openai_key: self.openai_key,
+            deliveries,
             default_account,
             shutdown: rx.clone(),
             addr,
@@ -453,6 +520,38 @@ impl Simulator {
         self.token_info(user_name).generations_total
     }
 
+    /// Adds (or replaces, logged out) an agent.
+    pub fn add_agent(&self, agent: Agent) -> Result<AgentSnapshot, SimError> {
+        lock(&self.shared.oz).add_agent(agent, &self.shared.default_account)
+    }
+
+    /// An agent of an account, with its current state.
+    pub fn agent(&self, user_name: &str, agent_id: &str) -> Option<AgentSnapshot> {
+        lock(&self.shared.oz)
+            .agents
+            .get(&(user_name.to_string(), agent_id.to_string()))
+            .map(|a| a.snapshot())
+    }
+
+    /// Every agent of every account.
+    pub fn agents(&self) -> Vec<AgentSnapshot> {
+        lock(&self.shared.oz)
+            .agents
+            .values()
+            .map(|a| a.snapshot())
+            .collect()
+    }
+
+    /// How dialled customers behave from now on (calls already ringing keep theirs).
+    pub fn set_dial_config(&self, config: DialConfig) {
+        lock(&self.shared.oz).dial = config;
+    }
+
+    /// Every call and agent event POST made (or tried), in completion order per URL.
+    pub fn event_deliveries(&self) -> Vec<EventDelivery> {
+        lock(&self.shared.deliveries).clone()
+    }
+
     /// Every Ozonetel request received, in order.
     pub fn ozonetel_requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.oz).requests.clone()
@@ -463,11 +562,12 @@ impl Simulator {
         lock(&self.shared.openai).clone()
     }
 
-    /// Forgets recorded Ozonetel and OpenAI requests and Deepgram sessions.
+    /// Forgets recorded Ozonetel and OpenAI requests, Deepgram sessions and event deliveries.
     pub fn clear_recordings(&self) {
         lock(&self.shared.oz).requests.clear();
         lock(&self.shared.openai).clear();
         lock(&self.shared.dg).sessions.clear();
+        lock(&self.shared.deliveries).clear();
     }
 
     /// Arms a fault on an endpoint (after any already armed there).

@@ -8,11 +8,11 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::account_store::{AccountStore, MemoryAccountStore};
 use super::client::{AccountSettings, AuthMode, Client};
 use super::pacer::Pacer;
 use super::phone::Region;
 use super::token::TokenManager;
-use super::account_store::{MemoryAccountStore, AccountStore};
 use super::transport::{RetryPolicy, Settings, Transport};
 use crate::error::{Error, Result, quote, quote_url};
 use crate::range;

@@ -13,7 +13,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
-use super::account_store::{StoredToken, AccountStore, unix_millis};
+use super::account_store::{AccountStore, StoredToken, unix_millis};
 use crate::error::{Error, Result};
 
 /// Shares an account's token, generation lock and hourly budget through Redis.

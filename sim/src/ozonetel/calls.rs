@@ -18,6 +18,7 @@ use serde_json::json;
 
 use super::account::PhoneRegion;
 use super::auth;
+use super::desk;
 use super::history::HistoryEntry;
 use super::live::{CallSnapshot, LiveCall, NewCall, Participant, PartyRole, snapshot};
 use super::state::OzState;
@@ -40,6 +41,7 @@ pub(crate) fn seed_call(
     state.note_campaign(&account, &new.campaign);
     let call = LiveCall {
         ucid,
+        monitor_ucid: ucid,
         account,
         customer_number: new.customer_number.clone(),
         agent_id: new.agent_id.clone(),
@@ -70,10 +72,13 @@ pub(crate) fn seed_call(
         },
         recording_paused: false,
         started_at: now,
+        answered_at: new.answered.then_some(now),
         transferred_to: None,
+        dial_status: None,
     };
     let snap = snapshot(&call, tz, None);
     state.calls.insert(ucid.to_string(), call);
+    desk::on_call_start(state, &ucid.to_string(), now, tz);
     Ok(snap)
 }
 
@@ -98,6 +103,7 @@ pub(crate) fn end_call(
     state
         .ended_calls
         .insert(call.ucid.to_string(), snap.clone());
+    desk::on_call_end(state, &call, at, tz);
     Ok(snap)
 }
 
