@@ -18,20 +18,23 @@ const KEY: &str = "sim-api-key";
 
 // ---------------------------------------------------------------- helpers
 
+/// Events received, as (path kind, body).
+type Got = Arc<Mutex<Vec<(String, Value)>>>;
+
 /// A tiny webhook receiver on 127.0.0.1: every POST to `/{kind}` is kept as (kind, body).
 struct Receiver {
     base: String,
-    got: Arc<Mutex<Vec<(String, Value)>>>,
+    got: Got,
 }
 
 impl Receiver {
     async fn start() -> Receiver {
-        let got: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+        let got: Got = Arc::default();
         let app = axum::Router::new()
             .route(
                 "/{kind}",
                 axum::routing::post(
-                    |State(got): State<Arc<Mutex<Vec<(String, Value)>>>>,
+                    |State(got): State<Got>,
                      Path(kind): Path<String>,
                      axum::Json(body): axum::Json<Value>| async move {
                         got.lock().expect("lock").push((kind, body));
