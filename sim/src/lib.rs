@@ -25,7 +25,8 @@
 //!
 //! | Service  | Base URL                     | Paths |
 //! |----------|------------------------------|-------|
-//! | Ozonetel | `http://127.0.0.1:PORT`      | `/ca_apis/CAToken/generateToken`, `/ca_apis/CallControl_V4`, `/CAServices/Call/Record.php`, `/ca_apis/abandonCalls`, `/ca_reports/fetchCDRDetails`, `/ca_reports/fetchCdrByUCID` |
+//! | Ozonetel | `http://127.0.0.1:PORT`      | `/ca_apis/CAToken/generateToken`, `/ca_apis/CallControl_V4`, `/CAServices/Call/Record.php`, `/ca_apis/abandonCalls`, `/ca_reports/fetchCDRDetails`, `/ca_reports/fetchCdrByUCID`, `/ca_reports/fetchCdrByPagination`, `/CAServices/AgentAuthenticationV2/index.php`, `/ca_apis/changeAgentState`, `/ca_apis/AgentManualDial`, `/ca_apis/PhoneManualDial`, `/ca_apis/DispositionAPIV2` |
+//! | Ozonetel events (`subscription.ozonetel.com`) | `http://127.0.0.1:PORT` (the same port) | `/events/subscribe`, `/events/subscriptions/list`, `/events/un-subscribe` |
 //! | Deepgram | `ws://127.0.0.1:PORT`        | `/v1/listen` |
 //! | OpenAI   | `http://127.0.0.1:PORT/v1`   | `/chat/completions` |
 //! | Control  | `http://127.0.0.1:PORT/sim`  | below |
@@ -42,6 +43,10 @@
 //! | `POST /sim/history` | seed one [`PastCall`] or a list → `{"ucids":[…]}` |
 //! | `GET /sim/cdr/{user}`, `GET /sim/abandoned/{user}` | the stored history as the reports serve it (all days) |
 //! | `GET /sim/tokens/{user}` | [`TokenInfo`]: generations (total, last hour), current token and expiry |
+//! | `GET`/`POST /sim/agents` | list [`AgentSnapshot`]s / add (or replace, logged out) an [`Agent`] (`{"account"?,"agent_id","password","name"?,"phone_name","phone_number","campaigns":[],"mode":"manual"\|"blended"\|"inbound"}`) → 201 |
+//! | `GET /sim/agents/{user}/{agent_id}` | one agent and its `state` (`{"state":"logged_out"\|"ready"\|"pause","reason"\|"busy","ucid"\|"acw","ucid"}`), 404 if unknown |
+//! | `GET`/`POST /sim/dial` | how dialled customers behave, [`DialConfig`] `{"answer_after_ms":200,"customer":"answer"\|"no_answer"\|"busy"}` (omitted fields kept) |
+//! | `GET /sim/events/deliveries` | every event POST made, [`EventDelivery`] (`kind`, `url`, `body`, `attempts`, `status`, `delivered`, `error`) |
 //! | `GET`/`POST`/`DELETE /sim/faults` | list / arm `{"endpoint","fault":{"kind",…},"times":"once"\|"always"\|N}` / clear |
 //! | `GET /sim/clock`, `POST /sim/clock/advance` `{"secs"?,"ms"?}`, `POST /sim/clock/set` `{"now_local"?,"now_utc"?,"frozen"?}` | the simulated clock |
 //! | `GET`/`DELETE /sim/requests` | Ozonetel requests received / clear all recordings |
@@ -70,7 +75,50 @@
 //!   toDate`, fetchCdrByUCID without ucid `Missing ucid` (all status `fail`); a third request
 //!   within 60 s of the account's simulated time: HTTP 429, `Retry-After` seconds,
 //!   `{"status":"fail","message":"Rate limit exceeded. Only 2 requests per minute are allowed"}`
-//!   (refused requests do not count; both CDR endpoints share the budget).
+//!   (refused requests do not count; the three CDR endpoints share the budget).
+//! - The agent desk. The default account `acme` has two agents (fake credentials of the
+//!   simulator): `agent1` / `sim-agent1-pass` (blended, phone name `523590`, number
+//!   `9123456780`, campaigns `Inbound_918041763265` and `Outbound_918041763265`) and `agent2` /
+//!   `sim-agent2-pass` (manual, `523591`, `9123456781`, `Outbound_918041763265`); both start
+//!   logged out. Login lands in Ready (so logout + login is the desk's "force ready"); a dial or
+//!   an incoming (seeded) call makes a logged-in agent BUSY; the call's end ACW; a disposition
+//!   ends ACW (Ready, or Pause with `pauseAfterDispose` and a reason); logout works from any
+//!   state. A disposition set during the call is queued and applied at its end, so the agent
+//!   skips ACW. The account's pause reasons (`pauseReasons`) default to Break, Lunch, Meeting,
+//!   Training, Ward Round; its `dispositions` to a hospital desk's list (`Appointment Booked`,
+//!   `General Enquiry`, …); both can be set on `POST /sim/accounts`.
+//! - AgentAuthenticationV2: a login without a 10–15 digit `phoneNumber` answers `Please provide
+//!   a valid phoneNumber`, an unknown action `action should be either login or logout` (status
+//!   `error`). changeAgentState: an unknown agent `Invalid agentId`; `state` is read
+//!   case-insensitively; an empty `pauseReason` pauses without a reason, a non-empty one must be
+//!   in the account's list; a bad key `userName or apiKey is Invalid` (status `error`).
+//! - AgentManualDial / PhoneManualDial: a bad key `Invalid User Details` (status `false`); a
+//!   customer number without 10–15 digits `Invalid customerNumber` / `Invalid custNumber`
+//!   (status `Fail`); PhoneManualDial finds the agent by `phoneName` (`Invalid phoneName`), needs
+//!   no login, refuses a BUSY/ACW agent with `checkStatus` true (`Agent is busy`), ends the call
+//!   `callLimit` real seconds after the answer. A dialled call's customer answers after
+//!   `answer_after_ms` real milliseconds (default 200), or the call ends unanswered (`DialStatus`
+//!   `NoAnswer` / `Busy`) as `POST /sim/dial` chose.
+//! - DispositionAPIV2: `pauseAfterDispose` absent counts as false (the reference calls `true` the
+//!   default, which would make every plain disposition need a reason); flags may be JSON bools
+//!   or text; an unknown call or a DID not its own `Invalid ucid or did`; a bad `callBackTime`
+//!   `Invalid callBackTime. Please pass it in the format YYYY-MM-DD HH:MM`; `autoRelease` false
+//!   keeps the agent in ACW after saving; `action=get` answers `{"status":"Success","details":[codes…]}`.
+//! - Events: `ucid` is the call's UCID (AgentManualDial's answer, CallControl's `ucid`, the CDR
+//!   record's `UCID`); `monitor_ucid` is the monitor id (the CDR filter `monitorUCID`,
+//!   abandonCalls' `monitorUCID`), another number for dialled calls (equal to `ucid` for seeded
+//!   ones). Agent events carry `eventType` "Agent", `username`, `agent_id`, `agent_name`,
+//!   `action` (Login|Ready|Pause|Busy|ACW|Logout), `agent_state`, `pause_reason`, `phone_name`,
+//!   `agent_number`, `ucid`, `event_time`, `eventTime` (the reference does not list them).
+//!   Subscriptions answer plain text; a bad key is HTTP 401 `Unauthorized`; a body without an
+//!   http(s) URL is HTTP 400. Events are POSTed in the background, in order per URL, 2 s timeout,
+//!   3 tries.
+//! - fetchCdrByPagination: `pageNo` (default 1) and `pageSize` (default 100, at most 500), as
+//!   numbers or digit text; answers `{"status":"success","details":[…],"totalCount":N,
+//!   "pageNo":…,"pageSize":…}`; every second record of a page spells `TransferTo` instead of
+//!   `TransferredTo`, and unanswered records have null `HandlingTime` and `WrapupDuration`. Bad
+//!   page fields: `pageNo should be a positive number`, `pageSize should be a number between 1
+//!   and 500` (status `fail`).
 //! - Deepgram 400s: `Invalid query string: …`, `utterance_end_ms requires interim_results=true`,
 //!   `Unknown sim_script '<name>'`; `Authorization: Bearer <key>` is accepted like `Token <key>`.
 //! - Reconnects: the script plays by audio bytes received, from 0 on every connection. A client

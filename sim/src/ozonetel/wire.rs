@@ -100,3 +100,29 @@ pub(crate) fn national(number: &str) -> String {
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
     digits[digits.len().saturating_sub(10)..].to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_decode_plus_and_percent_escapes_and_keep_bad_escapes() {
+        let f = parse_form(b"userName=acme&phoneNumber=%2B91+98765&x=100%&y=%zz&z=%C3%A9&flag");
+        assert_eq!(f["userName"], "acme");
+        assert_eq!(f["phoneNumber"], "+91 98765");
+        assert_eq!(f["x"], "100%");
+        assert_eq!(f["y"], "%zz");
+        assert_eq!(f["z"], "é");
+        assert_eq!(f["flag"], "");
+    }
+
+    #[test]
+    fn flags_accept_bools_and_their_text_only() {
+        let map = parse_object(br#"{"a":true,"b":"False","c":"","d":1}"#).unwrap_or_default();
+        assert_eq!(flag_field(&map, "a"), Ok(Some(true)));
+        assert_eq!(flag_field(&map, "b"), Ok(Some(false)));
+        assert_eq!(flag_field(&map, "c"), Ok(None));
+        assert_eq!(flag_field(&map, "missing"), Ok(None));
+        assert_eq!(flag_field(&map, "d"), Err(()));
+    }
+}
