@@ -85,6 +85,7 @@ async fn health(State(s): State<Arc<Shared>>) -> Response {
     ok(json!({
         "ok": true,
         "ozonetel": format!("http://{}", s.addr),
+        "events": format!("http://{}", s.addr),
         "deepgram": format!("ws://{}", s.addr),
         "openai": format!("http://{}/v1", s.addr),
     }))

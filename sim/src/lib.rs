@@ -35,7 +35,7 @@
 //!
 //! | Method & path | Does |
 //! |---|---|
-//! | `GET /sim/health` | `{"ok":true,"ozonetel":…,"deepgram":…,"openai":…}` |
+//! | `GET /sim/health` | `{"ok":true,"ozonetel":…,"events":…,"deepgram":…,"openai":…}` |
 //! | `GET`/`POST /sim/accounts` | list / add an [`Account`] (`{"userName","apiKey","mode":"TOKEN_AUTH"\|"BASIC_AUTH","region":"india"\|"international","campaigns":[]}`) |
 //! | `GET`/`POST /sim/calls` | list live calls / seed a [`NewCall`] → 201 [`CallSnapshot`] (`ucid` is a string) |
 //! | `GET /sim/calls/{ucid}` | a live or ended call (participants with `on_hold`/`muted`, `recording_paused`), 404 if unknown |
@@ -442,6 +442,13 @@ impl Simulator {
     /// Ozonetel base URL, `http://127.0.0.1:PORT` (paths as Ozonetel's, e.g.
     /// `/ca_apis/CallControl_V4`).
     pub fn ozonetel_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Ozonetel's event subscription base URL (`subscription.ozonetel.com` at Ozonetel; here
+    /// the same server), for `/events/subscribe`, `/events/subscriptions/list`,
+    /// `/events/un-subscribe`.
+    pub fn events_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 

@@ -147,7 +147,7 @@ async fn dispose(sim: &Simulator, t: &str, body: Value) -> Value {
 
 async fn subscribe(sim: &Simulator, r: &Receiver) -> reqwest::Response {
     client()
-        .post(format!("{}/events/subscribe", sim.ozonetel_url()))
+        .post(format!("{}/events/subscribe", sim.events_url()))
         .header("api_key", KEY)
         .header("username", "acme")
         .json(&json!({"callEventsURL": format!("{}/call", r.base),
@@ -636,7 +636,7 @@ async fn disposition_errors_use_ozonetel_wording_and_get_lists_the_account_codes
 async fn subscriptions_need_the_account_key_and_can_be_listed_and_removed() {
     let sim = sim().await;
     let rx = Receiver::start().await;
-    let url = format!("{}/events/subscribe", sim.ozonetel_url());
+    let url = format!("{}/events/subscribe", sim.events_url());
     let bad = client()
         .post(&url)
         .header("api_key", "wrong")
@@ -648,14 +648,14 @@ async fn subscriptions_need_the_account_key_and_can_be_listed_and_removed() {
     assert_eq!(bad.text().await.expect("text"), "Unauthorized");
     subscribe(&sim, &rx).await;
     let list: Value = client()
-        .get(format!("{}/events/subscriptions/list", sim.ozonetel_url()))
+        .get(format!("{}/events/subscriptions/list", sim.events_url()))
         .header("api_key", KEY)
         .header("username", "acme")
         .reply()
         .await;
     assert_eq!(list["callEventsURL"], format!("{}/call", rx.base));
     let un = client()
-        .post(format!("{}/events/un-subscribe", sim.ozonetel_url()))
+        .post(format!("{}/events/un-subscribe", sim.events_url()))
         .header("api_key", KEY)
         .header("username", "acme")
         .json(&json!({"eventType": "call"}))
@@ -689,7 +689,7 @@ async fn an_unreachable_subscriber_is_retried_without_blocking_the_api() {
         l.local_addr().expect("addr")
     };
     let resp = client()
-        .post(format!("{}/events/subscribe", sim.ozonetel_url()))
+        .post(format!("{}/events/subscribe", sim.events_url()))
         .header("api_key", KEY)
         .header("username", "acme")
         .json(&json!({"agentEventsURL": format!("http://{dead}/agent")}))

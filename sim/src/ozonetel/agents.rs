@@ -27,9 +27,7 @@ use super::calls::{end_call, same_number};
 use super::desk;
 use super::live::{LiveCall, Participant, PartyRole};
 use super::state::{CustomerResponse, DialConfig, OzState};
-use super::wire::{
-    false_with_data, flag_field, invalid_json, national, parse_form, parse_object, str_field,
-};
+use super::wire::{false_with_data, flag_field, invalid_json, national, parse_form, str_fields};
 use crate::faults::{Endpoint, delay, lock};
 use crate::intake::intake;
 use crate::shared::Shared;
@@ -142,25 +140,6 @@ pub(crate) async fn agent_authentication(
     }
 }
 
-/// Reads the named string fields of a JSON body; a non-string value is a client bug and
-/// answers like a non-JSON body.
-#[allow(clippy::result_large_err)]
-fn fields<'a>(
-    map: &'a serde_json::Map<String, Value>,
-    keys: &[&'static str],
-) -> Result<std::collections::HashMap<&'static str, &'a str>, Response> {
-    let mut out = std::collections::HashMap::new();
-    for key in keys {
-        match str_field(map, key) {
-            Ok(v) => {
-                out.insert(*key, v.unwrap_or("").trim());
-            }
-            Err(()) => return Err(invalid_json()),
-        }
-    }
-    Ok(out)
-}
-
 /// `POST /ca_apis/changeAgentState`
 pub(crate) async fn change_agent_state(
     State(shared): State<Arc<Shared>>,
@@ -168,22 +147,19 @@ pub(crate) async fn change_agent_state(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(resp) = intake(
+    let map = match auth::json_request(
         &shared,
         Endpoint::ChangeAgentState,
         &method,
-        None,
         &headers,
         &body,
     )
     .await
     {
-        return resp;
-    }
-    let Some(map) = parse_object(&body) else {
-        return invalid_json();
+        Ok(m) => m,
+        Err(r) => return r,
     };
-    let f = match fields(
+    let f = match str_fields(
         &map,
         &["userName", "agentId", "state", "pauseReason", "phoneName"],
     ) {
@@ -372,22 +348,13 @@ pub(crate) async fn agent_manual_dial(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(resp) = intake(
-        &shared,
-        Endpoint::AgentManualDial,
-        &method,
-        None,
-        &headers,
-        &body,
-    )
-    .await
+    let map = match auth::json_request(&shared, Endpoint::AgentManualDial, &method, &headers, &body)
+        .await
     {
-        return resp;
-    }
-    let Some(map) = parse_object(&body) else {
-        return invalid_json();
+        Ok(m) => m,
+        Err(r) => return r,
     };
-    let f = match fields(
+    let f = match str_fields(
         &map,
         &[
             "userName",
@@ -464,22 +431,13 @@ pub(crate) async fn phone_manual_dial(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(resp) = intake(
-        &shared,
-        Endpoint::PhoneManualDial,
-        &method,
-        None,
-        &headers,
-        &body,
-    )
-    .await
+    let map = match auth::json_request(&shared, Endpoint::PhoneManualDial, &method, &headers, &body)
+        .await
     {
-        return resp;
-    }
-    let Some(map) = parse_object(&body) else {
-        return invalid_json();
+        Ok(m) => m,
+        Err(r) => return r,
     };
-    let f = match fields(
+    let f = match str_fields(
         &map,
         &[
             "userName",

@@ -20,9 +20,8 @@ use super::agent::AgentState;
 use super::auth;
 use super::desk;
 use super::state::DispositionRecord;
-use super::wire::{flag_field, invalid_json, national, parse_object, str_field};
+use super::wire::{flag_field, invalid_json, national, str_fields};
 use crate::faults::{Endpoint, lock};
-use crate::intake::intake;
 use crate::shared::Shared;
 
 fn details(status: &str, text: &str) -> Response {
@@ -39,40 +38,28 @@ pub(crate) async fn disposition(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(resp) = intake(
-        &shared,
-        Endpoint::Disposition,
-        &method,
-        None,
-        &headers,
-        &body,
-    )
-    .await
-    {
-        return resp;
-    }
-    let Some(map) = parse_object(&body) else {
-        return invalid_json();
+    let map =
+        match auth::json_request(&shared, Endpoint::Disposition, &method, &headers, &body).await {
+            Ok(m) => m,
+            Err(r) => return r,
+        };
+    let f = match str_fields(
+        &map,
+        &[
+            "action",
+            "userName",
+            "agentID",
+            "did",
+            "ucid",
+            "disposition",
+            "comments",
+            "pauseReason",
+            "callBackTime",
+        ],
+    ) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
-    let mut f = std::collections::HashMap::new();
-    for key in [
-        "action",
-        "userName",
-        "agentID",
-        "did",
-        "ucid",
-        "disposition",
-        "comments",
-        "pauseReason",
-        "callBackTime",
-    ] {
-        match str_field(&map, key) {
-            Ok(v) => {
-                f.insert(key, v.unwrap_or("").trim());
-            }
-            Err(()) => return invalid_json(),
-        }
-    }
     let (Ok(pause_after), Ok(auto_release)) = (
         flag_field(&map, "pauseAfterDispose"),
         flag_field(&map, "autoRelease"),

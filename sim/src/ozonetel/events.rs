@@ -48,6 +48,21 @@ fn account(shared: &Shared, headers: &HeaderMap) -> Option<String> {
         .map(|a| a.user_name.clone())
 }
 
+/// The intake step plus the header check every subscription endpoint starts with: the
+/// account's `userName`, or the answer to send instead.
+async fn admit(
+    shared: &Shared,
+    endpoint: Endpoint,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<String, Response> {
+    if let Some(resp) = intake(shared, endpoint, method, None, headers, body).await {
+        return Err(resp);
+    }
+    account(shared, headers).ok_or_else(unauthorized)
+}
+
 fn valid_url(u: &str) -> bool {
     (u.starts_with("http://") || u.starts_with("https://")) && u.len() > "https://".len()
 }
@@ -63,20 +78,9 @@ pub(crate) async fn subscribe(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(resp) = intake(
-        &shared,
-        Endpoint::EventsSubscribe,
-        &method,
-        None,
-        &headers,
-        &body,
-    )
-    .await
-    {
-        return resp;
-    }
-    let Some(user) = account(&shared, &headers) else {
-        return unauthorized();
+    let user = match admit(&shared, Endpoint::EventsSubscribe, &method, &headers, &body).await {
+        Ok(u) => u,
+        Err(r) => return r,
     };
     let map = parse_object(&body).unwrap_or_default();
     let (Ok(call), Ok(agent)) = (
@@ -111,20 +115,9 @@ pub(crate) async fn list(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(resp) = intake(
-        &shared,
-        Endpoint::EventsList,
-        &method,
-        None,
-        &headers,
-        &body,
-    )
-    .await
-    {
-        return resp;
-    }
-    let Some(user) = account(&shared, &headers) else {
-        return unauthorized();
+    let user = match admit(&shared, Endpoint::EventsList, &method, &headers, &body).await {
+        Ok(u) => u,
+        Err(r) => return r,
     };
     let sub = lock(&shared.oz).subscriptions.get(&user).cloned();
     match sub {
@@ -147,20 +140,17 @@ pub(crate) async fn unsubscribe(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(resp) = intake(
+    let user = match admit(
         &shared,
         Endpoint::EventsUnsubscribe,
         &method,
-        None,
         &headers,
         &body,
     )
     .await
     {
-        return resp;
-    }
-    let Some(user) = account(&shared, &headers) else {
-        return unauthorized();
+        Ok(u) => u,
+        Err(r) => return r,
     };
     let map = parse_object(&body).unwrap_or_default();
     let kind = str_field(&map, "eventType")

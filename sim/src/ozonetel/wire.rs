@@ -42,6 +42,26 @@ pub(crate) fn str_field<'a>(
     }
 }
 
+/// The named string fields of a JSON body, trimmed ("" when absent or null). A non-string
+/// value is a client bug (UCIDs lose precision as JSON numbers), answered like a non-JSON
+/// body instead of being coerced.
+#[allow(clippy::result_large_err)]
+pub(crate) fn str_fields<'a>(
+    map: &'a serde_json::Map<String, Value>,
+    keys: &[&'static str],
+) -> Result<std::collections::HashMap<&'static str, &'a str>, Response> {
+    let mut out = std::collections::HashMap::new();
+    for key in keys {
+        match str_field(map, key) {
+            Ok(v) => {
+                out.insert(*key, v.unwrap_or("").trim());
+            }
+            Err(()) => return Err(invalid_json()),
+        }
+    }
+    Ok(out)
+}
+
 /// A flag that may arrive as a JSON bool or as the text `true`/`false` (Ozonetel's examples
 /// use both): `Ok(None)` when absent, null or empty, `Err(())` for anything else.
 pub(crate) fn flag_field(
