@@ -790,3 +790,269 @@ async fn fetch_cdr_by_pagination_pages_counts_and_shares_the_cdr_budget() {
     );
     sim.shutdown().await;
 }
+
+// ---------------------------------------------------------------- more rules
+
+#[tokio::test]
+async fn logout_then_login_clears_a_stuck_acw() {
+    let sim = sim().await;
+    login(&sim, "agent1", "sim-agent1-pass", "9123456780").await;
+    let call = sim.seed_call(NewCall::default()).expect("seeded");
+    sim.end_call(&call.ucid).expect("ended");
+    assert_eq!(
+        state_of(&sim, "agent1"),
+        AgentState::Acw {
+            ucid: call.ucid.clone()
+        }
+    );
+    assert_eq!(
+        logout(&sim, "agent1", "sim-agent1-pass").await["status"],
+        "success"
+    );
+    login(&sim, "agent1", "sim-agent1-pass", "9123456780").await;
+    assert_eq!(state_of(&sim, "agent1"), AgentState::Ready);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn disposition_checks_the_did_the_callback_time_and_honours_auto_release_false() {
+    let sim = sim().await;
+    let t = token(&sim).await;
+    login(&sim, "agent1", "sim-agent1-pass", "9123456780").await;
+    let call = sim.seed_call(NewCall::default()).expect("seeded");
+    sim.end_call(&call.ucid).expect("ended");
+    let mut wrong_did = dispose_body("agent1", &call.ucid, "Wrong Number");
+    wrong_did["did"] = json!("918000000000");
+    assert_eq!(
+        dispose(&sim, &t, wrong_did).await,
+        json!({"details": "Invalid ucid or did", "status": "Fail"})
+    );
+    let mut bad_time = dispose_body("agent1", &call.ucid, "Callback Requested");
+    bad_time["callBackTime"] = json!("tomorrow");
+    assert_eq!(dispose(&sim, &t, bad_time).await["status"], "Fail");
+    let mut keep = dispose_body("agent1", &call.ucid, "Callback Requested");
+    keep["callBackTime"] = json!("2025-09-11 10:30");
+    keep["autoRelease"] = json!(false);
+    assert_eq!(
+        dispose(&sim, &t, keep).await["details"],
+        "Disposition saved successfully"
+    );
+    assert_eq!(
+        state_of(&sim, "agent1"),
+        AgentState::Acw {
+            ucid: call.ucid.clone()
+        }
+    );
+    let unknown = dispose(&sim, &t, dispose_body("agent1", "123", "Wrong Number")).await;
+    assert_eq!(unknown["details"], "Invalid ucid or did");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_customer_who_never_answers_rings_out_through_the_control_api_setting() {
+    let sim = sim().await;
+    let t = token(&sim).await;
+    let set: Value = client()
+        .post(format!("{}/dial", sim.control_url()))
+        .json(&json!({"customer": "no_answer"}))
+        .reply()
+        .await;
+    // Omitted fields keep their values.
+    assert_eq!(set, json!({"answer_after_ms": 30, "customer": "no_answer"}));
+    login(&sim, "agent1", "sim-agent1-pass", "9123456780").await;
+    let ucid = dial(&sim, &t, "agent1", "9876543210").await["ucid"]
+        .as_str()
+        .expect("ucid")
+        .to_string();
+    ended(&sim, &ucid).await;
+    let cdr = sim.cdr_records("acme");
+    assert_eq!(cdr[0]["CustomerDialStatus"], "NoAnswer");
+    assert_eq!(cdr[0]["Type"], "Manual");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn phone_manual_dial_honours_check_status_and_call_limit() {
+    let sim = sim().await;
+    let t = token(&sim).await;
+    let body = |limit: &str| {
+        json!({"userName": "acme", "custNumber": "9876543210", "phoneName": "523590",
+               "did": "918041763265", "callLimit": limit, "checkStatus": true})
+    };
+    login(&sim, "agent1", "sim-agent1-pass", "9123456780").await;
+    let first = post(&sim, "/ca_apis/PhoneManualDial", &t, body("1")).await;
+    let ucid = first["message"].as_str().expect("ucid").to_string();
+    assert_eq!(
+        state_of(&sim, "agent1"),
+        AgentState::Busy { ucid: ucid.clone() }
+    );
+    let refused = post(&sim, "/ca_apis/PhoneManualDial", &t, body("1")).await;
+    assert_eq!(
+        refused,
+        json!({"status": "Fail", "message": "Agent is busy"})
+    );
+    let garbage = post(&sim, "/ca_apis/PhoneManualDial", &t, body("soon")).await;
+    assert_eq!(garbage["message"], "callLimit should be numeric");
+    // callLimit: the call ends one second after the answer.
+    answered(&sim, &ucid).await;
+    for _ in 0..300 {
+        if sim.call(&ucid).is_some_and(|c| !c.live) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!sim.call(&ucid).expect("call").live);
+    assert_eq!(sim.cdr_records("acme")[0]["HangupBy"], "System");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn agents_are_seeded_and_read_through_the_control_api() {
+    let sim = sim().await;
+    let created = client()
+        .post(format!("{}/agents", sim.control_url()))
+        .json(
+            &json!({"agent_id": "nurse1", "password": "pw-1", "phone_name": "600100",
+                      "phone_number": "9800000001", "campaigns": ["Outbound_918041763265"],
+                      "mode": "manual"}),
+        )
+        .sent()
+        .await;
+    assert_eq!(created.status(), 201);
+    let v = login(&sim, "nurse1", "pw-1", "9800000001").await;
+    assert_eq!(v["message"], "Agent nurse1 logged in successfully");
+    let one: Value = client()
+        .get(format!("{}/agents/acme/nurse1", sim.control_url()))
+        .reply()
+        .await;
+    assert_eq!(one["state"], json!({"state": "ready"}));
+    assert_eq!(one["mode"], "manual");
+    assert!(one.get("password").is_none());
+    let missing = client()
+        .get(format!("{}/agents/acme/ghost", sim.control_url()))
+        .sent()
+        .await;
+    assert_eq!(missing.status(), 404);
+    let bad = client()
+        .post(format!("{}/agents", sim.control_url()))
+        .json(&json!({"agent_id": "", "password": "", "phone_name": "1", "phone_number": "2"}))
+        .sent()
+        .await;
+    assert_eq!(bad.status(), 400);
+    let unknown_account = client()
+        .post(format!("{}/agents", sim.control_url()))
+        .json(
+            &json!({"account": "ghost", "agent_id": "a", "password": "p",
+                      "phone_name": "1", "phone_number": "2"}),
+        )
+        .sent()
+        .await;
+    assert_eq!(unknown_account.status(), 400);
+    let all: Value = client()
+        .get(format!("{}/agents", sim.control_url()))
+        .reply()
+        .await;
+    assert_eq!(all.as_array().map(Vec::len), Some(3));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn desk_endpoints_are_recorded_and_take_faults() {
+    let sim = sim().await;
+    let t = token(&sim).await;
+    sim.inject_fault(
+        helix_engage_sim::Endpoint::AgentManualDial,
+        helix_engage_sim::Fault::Status { status: 503 },
+        helix_engage_sim::Times::Once,
+    );
+    let resp = client()
+        .post(format!("{}/ca_apis/AgentManualDial", sim.ozonetel_url()))
+        .bearer_auth(&t)
+        .json(&json!({"userName": "acme"}))
+        .sent()
+        .await;
+    assert_eq!(resp.status(), 503);
+    login(&sim, "agent1", "sim-agent1-pass", "9123456780").await;
+    let paths: Vec<String> = sim
+        .ozonetel_requests()
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert!(paths.contains(&"/ca_apis/AgentManualDial".to_string()));
+    assert!(paths.contains(&"/CAServices/AgentAuthenticationV2/index.php".to_string()));
+    // A non-string field is refused like a non-JSON body.
+    let numeric = post(
+        &sim,
+        "/ca_apis/changeAgentState",
+        &t,
+        json!({"userName": "acme", "agentId": 1, "state": "Ready"}),
+    )
+    .await;
+    assert_eq!(numeric["message"], "Invalid Json Pass Valid Json");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn subscription_requests_without_urls_or_subscriptions_are_answered_in_text() {
+    let sim = sim().await;
+    let with = |path: &str| {
+        client()
+            .post(format!("{}{path}", sim.events_url()))
+            .header("api_key", KEY)
+            .header("username", "acme")
+    };
+    let none = with("/events/subscribe")
+        .json(&json!({"callEventsURL": "ftp://x"}))
+        .sent()
+        .await;
+    assert_eq!(none.status(), 400);
+    let list = client()
+        .get(format!("{}/events/subscriptions/list", sim.events_url()))
+        .header("api_key", KEY)
+        .header("username", "acme")
+        .sent()
+        .await;
+    assert_eq!(
+        list.text().await.expect("text"),
+        "Subscription doesnt exists for User: acme"
+    );
+    let un = with("/events/un-subscribe")
+        .json(&json!({"eventType": "both"}))
+        .sent()
+        .await;
+    assert_eq!(
+        un.text().await.expect("text"),
+        "Subscription doesn't exists for User: acme"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn paginated_page_fields_must_be_positive() {
+    let sim = sim().await;
+    let t = token(&sim).await;
+    let (_, zero) = paginated(
+        &sim,
+        &t,
+        json!({"userName": "acme", "fromDate": "2025-09-10 00:00:00",
+               "toDate": "2025-09-10 15:00:00", "pageNo": 0}),
+    )
+    .await;
+    assert_eq!(
+        zero,
+        json!({"status": "fail", "message": "pageNo should be a positive number"})
+    );
+    let (_, empty) = paginated(
+        &sim,
+        &t,
+        json!({"userName": "acme", "fromDate": "2025-09-10 00:00:00",
+               "toDate": "2025-09-10 15:00:00"}),
+    )
+    .await;
+    assert_eq!(
+        empty,
+        json!({"status": "success", "details": [], "totalCount": 0, "pageNo": 1,
+               "pageSize": 100})
+    );
+    sim.shutdown().await;
+}
