@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 use helix_engage::ErrorCode;
-use helix_engage::ozonetel::{AgentRef, MemoryAccountStore, TOKEN_GENERATIONS_PER_HOUR};
+use helix_engage::ozonetel::{MemoryAccountStore, TOKEN_GENERATIONS_PER_HOUR};
 use mockito::Matcher;
 
 const EXPIRED: &str = r#"{"status":"false","message":"Token Expired","data":null}"#;
@@ -183,103 +183,6 @@ async fn two_clients_on_one_store_share_one_token() {
     agent_of(&b).hold("90174967305497").await.unwrap();
     gen_mock.assert_async().await;
     hold.assert_async().await;
-}
-
-/// The bug this replaces: two clients built separately on one account each generated their
-/// own token (20 generations for 24 calls, each invalidating the other's). Now the account is
-/// shared however the clients were built: one generation, whatever the spelling of the URL.
-#[tokio::test]
-async fn clients_built_separately_share_the_account() {
-    let mut server = mockito::Server::new_async().await;
-    let token = jwt("one-account", in_an_hour());
-    let gen_mock = created(token_endpoint(&mut server, &token), 1).await;
-    let hold = bearer_call_control(&mut server, &token, HOLD_OK, 24).await;
-    let a = client(&server);
-    let b = builder(&server)
-        .base_url(format!("{}/", server.url().to_uppercase()))
-        .build()
-        .unwrap();
-    assert!(a.same_account(&b));
-    let agents = [
-        a.agent(AgentRef::new("asha").with_did(DID).with_phone_name("5001"))
-            .unwrap(),
-        b.agent(AgentRef::new("ravi").with_did(DID).with_phone_name("5002"))
-            .unwrap(),
-    ];
-    for i in 0..24 {
-        agents[i % 2].hold("90174967305497").await.unwrap();
-    }
-    gen_mock.assert_async().await;
-    hold.assert_async().await;
-    // Another key on the same account name is another credential, never the same account.
-    let other = builder(&server).api_key("another-key").build().unwrap();
-    assert!(!other.same_account(&a));
-    // One account, one store: naming a second, different store is refused.
-    let err = builder(&server)
-        .account_store(MemoryAccountStore::new())
-        .build()
-        .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidInput);
-    assert!(err.to_string().contains("same account store"), "{err}");
-}
-
-/// Two accounts in one process share nothing: each generates its own token, each agent acts
-/// only through its own account's client.
-#[tokio::test]
-async fn two_accounts_side_by_side_share_nothing() {
-    let mut server = mockito::Server::new_async().await;
-    let tokens = [
-        jwt("acme-token", in_an_hour()),
-        jwt("globex-token", in_an_hour()),
-    ];
-    let mut mocks = Vec::new();
-    for (user, token) in [("acme", &tokens[0]), ("globex", &tokens[1])] {
-        mocks.push(
-            server
-                .mock("POST", "/ca_apis/CAToken/generateToken")
-                .match_body(Matcher::PartialJson(
-                    serde_json::json!({ "userName": user }),
-                ))
-                .with_body(format!(r#"{{"token":"{token}","message":""}}"#))
-                .expect(1)
-                .create_async()
-                .await,
-        );
-        mocks.push(
-            server
-                .mock("POST", "/ca_apis/CallControl_V4")
-                .match_header("authorization", format!("Bearer {token}").as_str())
-                .match_body(Matcher::PartialJson(serde_json::json!({
-                    "userName": user, "action": "HOLD", "agentPhoneName": format!("{user}-ext"),
-                })))
-                .with_body(HOLD_OK)
-                .expect(2)
-                .create_async()
-                .await,
-        );
-    }
-    let acme = builder(&server).user_name("acme").build().unwrap();
-    let globex = builder(&server).user_name("globex").build().unwrap();
-    assert!(!acme.same_account(&globex));
-    for (client, user) in [
-        (&acme, "acme"),
-        (&globex, "globex"),
-        (&acme, "acme"),
-        (&globex, "globex"),
-    ] {
-        let agent = client
-            .agent(
-                AgentRef::new("asha")
-                    .with_did(DID)
-                    .with_phone_name(format!("{user}-ext")),
-            )
-            .unwrap();
-        assert_eq!(agent.client().user_name(), user);
-        agent.hold("90174967305497").await.unwrap();
-    }
-    for m in mocks {
-        m.assert_async().await;
-    }
 }
 
 #[tokio::test]
