@@ -12,6 +12,8 @@
 mod audio_file;
 #[path = "call_desk/desk.rs"]
 mod desk;
+#[path = "call_desk/events.rs"]
+mod events;
 #[path = "call_desk/output.rs"]
 mod output;
 #[path = "call_desk/script.rs"]

@@ -11,6 +11,9 @@ mod audio_file;
 #[path = "../examples/call_desk/desk.rs"]
 mod desk;
 #[allow(dead_code)]
+#[path = "../examples/call_desk/events.rs"]
+mod events;
+#[allow(dead_code)]
 #[path = "../examples/call_desk/output.rs"]
 mod output;
 #[allow(dead_code)]
@@ -64,8 +67,29 @@ async fn the_demo_runs_on_the_simulator() {
     assert!(outcome.suggestions > 0, "{screen}");
     assert!(outcome.transfer_completed, "{screen}");
     assert_eq!(outcome.missed_calls, 2, "{screen}");
-    // Five seeded calls plus the one the demo made.
+    // Five seeded calls plus the one the demo dialled.
     assert_eq!(outcome.history, 6, "{screen}");
+    // The call came from the agent's dial and its events arrived as it progressed; the
+    // disposition was saved after the call (ending ACW) and the agent logged out.
+    for event in [
+        "agent Login",
+        "agent Ready",
+        "call Calling",
+        "call Answered",
+        "call Disconnect",
+        "agent ACW",
+    ] {
+        assert!(
+            outcome.events.iter().any(|e| e == event),
+            "missing {event:?} in {:?}",
+            outcome.events
+        );
+    }
+    let position = |e: &str| outcome.events.iter().position(|x| x == e).unwrap();
+    assert!(position("call Calling") < position("call Answered"));
+    assert!(position("call Answered") < position("call Disconnect"));
+    assert_eq!(outcome.disposition.as_deref(), Some("Saved"), "{screen}");
+    assert!(outcome.logged_out, "{screen}");
 
     for text in [
         "[on hold]",
@@ -75,6 +99,9 @@ async fn the_demo_runs_on_the_simulator() {
         "transferred to 09845012345",
         "9001122334",
         "» [answer]",
+        "click-to-call the lead 9876543210",
+        "Appointment booked · transferred to 09845012345",
+        "logs out",
     ] {
         assert!(
             screen.contains(text),

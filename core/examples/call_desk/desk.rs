@@ -13,10 +13,12 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use helix_engage::assist::{CallSummary, LiveAssist};
 use helix_engage::ozonetel::{
-    AbandonedCallsQuery, Agent, CallControlResponse, CallRecordsQuery, TransferMode,
+    AbandonedCallsQuery, Agent, CallControlResponse, CallRecordsQuery, Disposition,
+    DispositionOutcome, TransferMode,
 };
 use helix_engage_sim::Simulator;
 
+use super::events;
 use super::output::{self, BOLD, Out, RED};
 use super::script::{Action, INSURANCE_DESK, ist, lead, plan};
 use super::setup::{assist_config, setup_real, setup_sim};
@@ -53,6 +55,11 @@ pub struct Outcome {
     pub missed_calls: usize,
     pub history: usize,
     pub summary: Option<CallSummary>,
+    /// The webhook's events in arrival order (`call Calling`, `agent Ready`, …).
+    pub events: Vec<String>,
+    /// How the disposition went (`Saved`, `Queued`, `AlreadyDisposed`).
+    pub disposition: Option<String>,
+    pub logged_out: bool,
 }
 
 /// Everything the run needs, whichever services it talks to.
@@ -62,13 +69,18 @@ pub struct Desk {
     pub sim: Option<Simulator>,
     pub agent: Option<Agent>,
     pub ucid: Option<String>,
+    /// The agent's password, for the logout at the end (simulator: its fake one).
+    pub password: Option<String>,
+    /// The events the desk's webhook has received, in order.
+    pub events: Option<events::Seen>,
 }
 
 /// Runs the demo, writing to `out`. Returns what happened.
 ///
-/// The call's story: the desk comes up (simulator or real services), live assist starts on
-/// the call audio, the audio streams while the desk acts at the scripted moments, the call
-/// ends, and the reports follow.
+/// The call's story: the desk comes up (on the simulator: the account subscribes its events,
+/// the agent logs in, goes Ready and dials the lead), live assist starts on the call audio,
+/// the audio streams while the desk acts at the scripted moments, the call ends, the agent
+/// disposes it and logs out, and the reports follow.
 pub async fn run(opts: Options, out: Out) -> Result<Outcome, DynError> {
     let plan = plan();
     out.line(&out.paint(BOLD, "helix-engage · call desk"));
@@ -138,6 +150,7 @@ pub async fn run(opts: Options, out: Out) -> Result<Outcome, DynError> {
         out.line(&out.paint(RED, &format!("  live assist ended with an error: {e}")));
     }
     desk.hang_up();
+    desk.wrap_up(&mut outcome).await;
     desk.reports(&mut outcome).await;
     output::print_summary(&out, &summary, &mut outcome);
     outcome.summary = Some(summary);
@@ -267,6 +280,54 @@ impl Desk {
                 .step("(simulator) the customer hangs up after talking to the insurance desk");
         }
     }
+    /// After-call work: the disposition (which ends the agent's ACW), then logout.
+    async fn wrap_up(&self, outcome: &mut Outcome) {
+        let (Some(agent), Some(ucid), Some(password)) = (&self.agent, &self.ucid, &self.password)
+        else {
+            return;
+        };
+        if let Some(seen) = &self.events {
+            events::wait_for(seen, "call Disconnect", Duration::from_secs(2)).await;
+        }
+        self.out.section("After the call");
+        let disposition = Disposition {
+            code: "Appointment booked".into(),
+            comments: Some("Cardiology, Thursday 10:30; insurance desk has the policy".into()),
+            ..Default::default()
+        };
+        match agent.dispose(ucid, disposition.clone()).await {
+            Ok(done) => {
+                let (kind, message) = match &done {
+                    DispositionOutcome::Queued { message } => ("Queued", message),
+                    DispositionOutcome::Saved { message } => ("Saved", message),
+                    DispositionOutcome::AlreadyDisposed { message } => ("AlreadyDisposed", message),
+                };
+                self.out.step(&format!(
+                    "dispose the call as \"{}\": \"{message}\"",
+                    disposition.code
+                ));
+                outcome.disposition = Some(kind.to_string());
+            }
+            Err(e) => self
+                .out
+                .line(&self.out.paint(RED, &format!("  cannot dispose: {e}"))),
+        }
+        match agent.logout(password).await {
+            Ok(r) => {
+                self.out
+                    .step(&format!("{} logs out: \"{}\"", agent.id(), r.message));
+                outcome.logged_out = true;
+            }
+            Err(e) => self
+                .out
+                .line(&self.out.paint(RED, &format!("  cannot log out: {e}"))),
+        }
+        if let Some(seen) = &self.events {
+            events::wait_for(seen, "agent Logout", Duration::from_millis(500)).await;
+            outcome.events = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        }
+    }
+
     /// Runs one call-control request, prints Ozonetel's answer and, on the simulator, the
     /// call's state afterwards. A refused request is shown, not fatal: a desk carries on.
     async fn control<M: Message>(

@@ -380,10 +380,10 @@ pub fn missed_call_line(out: &Out, c: &AbandonedCall) -> String {
 
 /// One history record as a row.
 pub fn history_line(out: &Out, r: &CallRecord) -> String {
-    let note = if r.transferred_to.is_empty() {
-        r.disposition.clone()
-    } else {
-        format!("transferred to {}", r.transferred_to)
+    let note = match (r.disposition.is_empty(), r.transferred_to.is_empty()) {
+        (_, true) => r.disposition.clone(),
+        (true, false) => format!("transferred to {}", r.transferred_to),
+        (false, false) => format!("{} · transferred to {}", r.disposition, r.transferred_to),
     };
     let color = if r.is_answered() { GREEN } else { RED };
     let status = out.paint(color, &format!("{:<10}", r.status));

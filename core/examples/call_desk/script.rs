@@ -140,6 +140,10 @@ fn round2(x: f64) -> f64 {
 /// The simulator's stand-in numbers for this call.
 pub const CUSTOMER_NUMBER: &str = "9876543210";
 pub const AGENT_NUMBER: &str = "9123456780";
+/// The agent's SIP extension (`agentPhoneName`): the simulator's `agent1`.
+pub const AGENT_EXTENSION: &str = "523590";
+/// The DID the desk's calls use.
+pub const DID: &str = "918041763265";
 pub const INSURANCE_DESK: &str = "98450 12345";
 
 pub fn ist() -> FixedOffset {

@@ -8,13 +8,16 @@ use chrono::NaiveDateTime;
 use helix_engage::assist::{
     AssistConfig, AudioFormat, DeepgramConfig, Speaker, SuggestionConfig, Timing,
 };
-use helix_engage::ozonetel::{AgentRef, Client};
-use helix_engage_sim::{NewCall, PastCall, Simulator};
+use helix_engage::ozonetel::{AgentRef, Client, DialOptions, EventUrls};
+use helix_engage_sim::{
+    DEFAULT_AGENT_ID, DEFAULT_AGENT_PASSWORD, OUTBOUND_CAMPAIGN, PastCall, Simulator,
+};
 
 use super::audio_file;
 use super::desk::{Desk, DynError, Options};
-use super::output::Out;
-use super::script::{AGENT_NUMBER, CUSTOMER_NUMBER, Plan, lead};
+use super::events;
+use super::output::{Out, RED};
+use super::script::{AGENT_EXTENSION, AGENT_NUMBER, CUSTOMER_NUMBER, DID, Plan, lead};
 
 pub async fn setup_sim(plan: &Plan, opts: &Options, out: Out) -> Result<Desk, DynError> {
     out.section("Simulator");
@@ -27,34 +30,62 @@ pub async fn setup_sim(plan: &Plan, opts: &Options, out: Out) -> Result<Desk, Dy
         sim.addr()
     ));
     seed_history(&sim)?;
-    let call = sim.seed_call(NewCall {
-        customer_number: CUSTOMER_NUMBER.into(),
-        agent_id: "priya".into(),
-        agent_name: Some("Priya".into()),
-        agent_number: AGENT_NUMBER.into(),
-        ..Default::default()
-    })?;
-    out.step(&format!(
-        "an inbound call rings through: UCID {} from {}",
-        call.ucid, call.customer_number
-    ));
+    // The desk's webhook: the account subscribes a local receiver to its call and agent
+    // events, which arrive as the call progresses.
+    let (receiver, seen) = events::start(out.clone()).await?;
     let client = Client::builder()
         .user_name(helix_engage_sim::DEFAULT_USER_NAME)
         .api_key(helix_engage_sim::DEFAULT_API_KEY)
         .base_url(sim.ozonetel_url())
+        .events_base_url(sim.events_url())
         .build()?;
+    let subscribed = client
+        .subscribe_events(&EventUrls {
+            call: format!("{receiver}/call"),
+            agent: format!("{receiver}/agent"),
+        })
+        .await?;
+    out.step(&format!(
+        "subscribe the account's events to {receiver}: \"{}\"",
+        subscribed.message
+    ));
+
+    out.section("Agent desk");
+    // The agent comes from the desk's login, never from a default: id, SIP extension, number,
+    // campaign and DID, as the sidecar's agent directory knows them.
     let agent = client.agent(
-        AgentRef::new("priya")
-            .with_did(call.did.clone())
-            .with_phone_name("priya")
-            .with_number(AGENT_NUMBER),
+        AgentRef::new(DEFAULT_AGENT_ID)
+            .with_phone_name(AGENT_EXTENSION)
+            .with_number(AGENT_NUMBER)
+            .with_campaign(OUTBOUND_CAMPAIGN)
+            .with_did(DID),
     )?;
+    let login = agent.login(DEFAULT_AGENT_PASSWORD).await?;
+    out.step(&format!(
+        "{} logs in (SIP extension {AGENT_EXTENSION}): \"{}\"",
+        agent.id(),
+        login.message
+    ));
+    match agent.set_ready().await {
+        Ok(state) => out.step(&format!("Ready for calls: {}", state.agent_status)),
+        Err(e) => out.line(&out.paint(RED, &format!("  cannot go Ready: {e}"))),
+    }
+    events::wait_for(&seen, "agent Ready", Duration::from_secs(2)).await;
+    let dial = agent.dial(CUSTOMER_NUMBER, DialOptions::default()).await?;
+    let ucid = dial.ucid.ok_or("Ozonetel queued the dial without a UCID")?;
+    out.step(&format!(
+        "click-to-call the lead {CUSTOMER_NUMBER}: \"{}\", UCID {ucid}",
+        dial.status
+    ));
+    events::wait_for(&seen, "call Answered", Duration::from_secs(5)).await;
     let desk = Desk {
         out,
         opts: opts.clone(),
-        ucid: Some(call.ucid),
+        ucid: Some(ucid),
         agent: Some(agent),
         sim: Some(sim),
+        password: Some(DEFAULT_AGENT_PASSWORD.to_string()),
+        events: Some(seen),
     };
     desk.show_call();
     Ok(desk)
@@ -125,6 +156,8 @@ pub fn setup_real(opts: &Options, out: Out) -> Result<Desk, DynError> {
         sim: None,
         ucid: opts.ucid.clone(),
         agent,
+        password: None,
+        events: None,
     })
 }
 
