@@ -1,9 +1,10 @@
 //! The call-desk demo's logic, as a function the example's `main` and its smoke test both run.
 //!
-//! One agent's desk during one call: live assist on the call audio (transcript by speaker,
-//! suggestions as they come), call control on the same call (hold, mute, recording, a warm
-//! transfer), then the missed calls and today's history — all through `helix_engage`'s public
-//! API. On the built-in simulator by default; on the real services with an audio file and keys.
+//! One agent's desk during one call: login, Ready and the dial that makes the call, the
+//! account's call and agent events as they arrive, live assist on the call audio (transcript by
+//! speaker, suggestions as they come), call control on the same call (hold, mute, recording, a
+//! warm transfer), the disposition and logout, then the missed calls and today's history — all
+//! through `helix_engage`'s public API. On the built-in simulator by default; on the real services with an audio file and keys.
 
 use std::path::PathBuf;
 use std::sync::Arc;
