@@ -100,41 +100,33 @@ async fn login_and_logout_outcomes_and_errors() {
     let mut server = mockito::Server::new_async().await;
     let agent = desk_agent(&client(&server));
 
-    let m = login_mock(
-        &mut server,
-        "login",
-        r#"{"status":"error","message":"Agent has already logged in"}"#,
-    )
-    .await;
-    assert_eq!(
-        agent.login(PASSWORD).await.unwrap().outcome,
-        LoginOutcome::AlreadyLoggedIn
-    );
-    m.remove_async().await;
-
-    let m = login_mock(
-        &mut server,
-        "logout",
-        r#"{"status":"success","message":"Agent asha logged out successfully"}"#,
-    )
-    .await;
-    assert_eq!(
-        agent.logout(PASSWORD).await.unwrap().outcome,
-        LoginOutcome::LoggedOut
-    );
-    m.remove_async().await;
-
-    let m = login_mock(
-        &mut server,
-        "logout",
-        r#"{"status":"error","message":"Agent asha is not logged in"}"#,
-    )
-    .await;
-    assert_eq!(
-        agent.logout(PASSWORD).await.unwrap().outcome,
-        LoginOutcome::NotLoggedIn
-    );
-    m.remove_async().await;
+    for (action, body, outcome) in [
+        (
+            "login",
+            r#"{"status":"error","message":"Agent has already logged in"}"#,
+            LoginOutcome::AlreadyLoggedIn,
+        ),
+        (
+            "logout",
+            r#"{"status":"success","message":"Agent asha logged out successfully"}"#,
+            LoginOutcome::LoggedOut,
+        ),
+        (
+            "logout",
+            r#"{"status":"error","message":"Agent asha is not logged in"}"#,
+            LoginOutcome::NotLoggedIn,
+        ),
+    ] {
+        let m = login_mock(&mut server, action, body).await;
+        let r = if action == "login" {
+            agent.login(PASSWORD).await
+        } else {
+            agent.logout(PASSWORD).await
+        };
+        assert_eq!(r.unwrap().outcome, outcome, "{body}");
+        m.assert_async().await;
+        m.remove_async().await;
+    }
 
     // A wrong password (or agent id): auth, and the password is not in it. Ozonetel's page
     // is made to echo it, to prove the scrubbing.
@@ -686,47 +678,33 @@ async fn bad_desk_input_is_refused_with_nothing_sent() {
             "ucid",
             agent.dispose("abc", disposition()).await.unwrap_err(),
         ),
+        ("did", bare.dispose(UCID, disposition()).await.unwrap_err()),
+    ];
+    for (field, bad) in [
         (
             "disposition code",
-            agent
-                .dispose(
-                    UCID,
-                    Disposition {
-                        code: " ".into(),
-                        ..disposition()
-                    },
-                )
-                .await
-                .unwrap_err(),
+            Disposition {
+                code: " ".into(),
+                ..disposition()
+            },
         ),
         (
             "pause reason",
-            agent
-                .dispose(
-                    UCID,
-                    Disposition {
-                        pause_after: Some("".into()),
-                        ..disposition()
-                    },
-                )
-                .await
-                .unwrap_err(),
+            Disposition {
+                pause_after: Some("".into()),
+                ..disposition()
+            },
         ),
         (
             "comments",
-            agent
-                .dispose(
-                    UCID,
-                    Disposition {
-                        comments: Some(huge.clone()),
-                        ..disposition()
-                    },
-                )
-                .await
-                .unwrap_err(),
+            Disposition {
+                comments: Some(huge.clone()),
+                ..disposition()
+            },
         ),
-        ("did", bare.dispose(UCID, disposition()).await.unwrap_err()),
-    ];
+    ] {
+        cases.push((field, agent.dispose(UCID, bad).await.unwrap_err()));
+    }
     for (field, err) in cases.drain(..) {
         assert_eq!(err.code(), ErrorCode::InvalidInput, "{field}: {err}");
         let text = err.to_string();
