@@ -343,11 +343,18 @@ impl Transport {
         // inside `"token"` into `[redacted]` and broke the answer. What can be quoted back — a
         // refusal's text, a snippet — is scrubbed of the credentials this request carried
         // (some error pages echo the request), before anything can repeat it.
+        // HTTP Basic carries the password twice over: as itself, and inside the header's
+        // base64 of `id:password`, which an echoing error page may quote.
         let password = request.basic_auth.as_ref().map(|(_, p)| p.expose_secret());
+        let basic_header = request.basic_auth.as_ref().map(|(id, p)| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", p.expose_secret()))
+        });
         let secrets: Vec<&str> = [
             Some(self.api_key()),
             token.map(|t| t.expose_secret()),
             password,
+            basic_header.as_deref(),
         ]
         .into_iter()
         .flatten()
