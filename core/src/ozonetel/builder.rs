@@ -267,7 +267,7 @@ impl ClientBuilder {
                 timeout,
                 overall_timeout,
             },
-            Pacer::new(cdr_requests, cdr_per),
+            Pacer::new(cdr_requests, cdr_per, store.clone(), user_name.clone()),
         )?;
         let account = AccountSettings {
             auth_mode: self.auth_mode,
