@@ -174,7 +174,10 @@ async fn two_clients_on_one_store_share_one_token() {
     let gen_mock = created(token_endpoint(&mut server, &token), 1).await;
     let hold = bearer_call_control(&mut server, &token, HOLD_OK, 2).await;
     let store = MemoryAccountStore::new();
-    let a = builder(&server).account_store(store.clone()).build().unwrap();
+    let a = builder(&server)
+        .account_store(store.clone())
+        .build()
+        .unwrap();
     let b = builder(&server).account_store(store).build().unwrap();
     a.hold("90174967305497").await.unwrap();
     b.hold("90174967305497").await.unwrap();

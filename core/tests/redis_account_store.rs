@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use helix_engage::ErrorCode;
-use helix_engage::ozonetel::{RedisAccountStore, AccountStore};
+use helix_engage::ozonetel::{AccountStore, RedisAccountStore};
 
 fn redis_url() -> String {
     match std::env::var("HELIX_TEST_REDIS_URL") {
@@ -157,7 +157,10 @@ async fn a_lazy_store_connects_on_first_use() {
         .create_async()
         .await;
     let store = RedisAccountStore::lazy(&redis_url(), &prefix).unwrap();
-    let client = builder(&server).account_store(store.clone()).build().unwrap();
+    let client = builder(&server)
+        .account_store(store.clone())
+        .build()
+        .unwrap();
     client.hold("90174967305497").await.unwrap();
     gen_mock.assert_async().await;
     assert!(store.load(USER).await.unwrap().is_some());
@@ -175,4 +178,67 @@ async fn a_lazy_store_connects_on_first_use() {
     for g in guards {
         g.assert_async().await;
     }
+}
+
+/// Slots, leases and shared values behave in Redis as in memory, timed by Redis's clock.
+#[tokio::test]
+async fn slots_leases_and_values_on_the_redis_clock() {
+    let store = RedisAccountStore::connect_with_prefix(&redis_url(), &unique_prefix())
+        .await
+        .unwrap();
+    let window = Duration::from_millis(400);
+    assert_eq!(
+        store.take_slot(USER, "cdr", 2, window).await.unwrap(),
+        Duration::ZERO
+    );
+    assert_eq!(
+        store.take_slot(USER, "cdr", 2, window).await.unwrap(),
+        Duration::ZERO
+    );
+    let wait = store.take_slot(USER, "cdr", 2, window).await.unwrap();
+    assert!(wait > Duration::ZERO && wait <= window, "{wait:?}");
+    let peek = store.slot_wait(USER, "cdr", 2, window).await.unwrap();
+    assert!(
+        peek > Duration::ZERO && peek <= wait,
+        "the refused take recorded nothing"
+    );
+    assert_eq!(
+        store.take_slot("umbrella", "cdr", 2, window).await.unwrap(),
+        Duration::ZERO,
+        "another account's window"
+    );
+    tokio::time::sleep(peek).await;
+    assert_eq!(
+        store.take_slot(USER, "cdr", 2, window).await.unwrap(),
+        Duration::ZERO
+    );
+
+    let ttl = Duration::from_millis(300);
+    assert!(store.try_lease(USER, "watch", "a", ttl).await.unwrap());
+    assert!(!store.try_lease(USER, "watch", "b", ttl).await.unwrap());
+    assert!(
+        store.try_lease(USER, "watch", "a", ttl).await.unwrap(),
+        "renewed"
+    );
+    store.release_lease(USER, "watch", "b").await.unwrap();
+    assert!(
+        !store.try_lease(USER, "watch", "b", ttl).await.unwrap(),
+        "only the holder releases"
+    );
+    tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+    assert!(
+        store.try_lease(USER, "watch", "b", ttl).await.unwrap(),
+        "a's lease expired"
+    );
+    store.release_lease(USER, "watch", "b").await.unwrap();
+    assert!(store.try_lease(USER, "watch", "a", ttl).await.unwrap());
+
+    assert_eq!(store.read(USER, "list").await.unwrap(), None);
+    store.publish(USER, "list", "[1,2]", ttl).await.unwrap();
+    assert_eq!(
+        store.read(USER, "list").await.unwrap().as_deref(),
+        Some("[1,2]")
+    );
+    tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+    assert_eq!(store.read(USER, "list").await.unwrap(), None);
 }

@@ -2,12 +2,14 @@
 
 mod common;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use common::*;
 use futures::StreamExt;
 use helix_engage::ErrorCode;
-use helix_engage::ozonetel::WatchOptions;
+use helix_engage::ozonetel::{AccountStore, MemoryAccountStore, WatchOptions};
 use mockito::Mock;
 
 /// `callTime` in the account's zone (IST), `ago` before now: never a literal date, so the
@@ -140,4 +142,55 @@ async fn a_call_listed_twice_in_one_answer_is_yielded_once() {
         .collect()
         .await;
     assert_eq!(ids, ["7", "8"]);
+}
+
+/// Watchers on one account and store — a clone of a client, another client given the same
+/// store — poll Ozonetel once between them, and each yields each new call once.
+#[tokio::test]
+async fn watchers_sharing_a_store_share_one_poller() {
+    let mut server = server_with_token("t").await;
+    let polls = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let seen = polls.clone();
+    // One more call every 150 ms, up to 6.
+    server
+        .mock("GET", "/ca_apis/abandonCalls")
+        .with_body_from_request(move |_| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let n = (start.elapsed().as_millis() / 150 + 1).min(6) as u64;
+            calls(&(1..=n).collect::<Vec<_>>()).into_bytes()
+        })
+        .create_async()
+        .await;
+    let store: Arc<dyn AccountStore> = Arc::new(MemoryAccountStore::new());
+    let first = builder(&server)
+        .account_store_arc(store.clone())
+        .build()
+        .unwrap();
+    let second = builder(&server).account_store_arc(store).build().unwrap();
+    let options = WatchOptions {
+        interval: Duration::from_millis(100),
+        include_existing: true,
+        campaign_name: None,
+    };
+    let watch = |client: &helix_engage::ozonetel::Client| {
+        client
+            .watch_missed_calls_with(options.clone())
+            .filter_map(|c| async move { c.ok() })
+            .take(6)
+            .map(|c| c.monitor_ucid)
+            .collect::<Vec<_>>()
+    };
+    let (a, b, c) = tokio::join!(watch(&first), watch(&second), watch(&first.clone()));
+    let elapsed = start.elapsed();
+    let all: Vec<String> = (1..=6).map(|i| i.to_string()).collect();
+    assert_eq!(a, all);
+    assert_eq!(b, all);
+    assert_eq!(c, all);
+    let polls = polls.load(Ordering::SeqCst);
+    let intervals = (elapsed.as_millis() / 100) as usize + 1;
+    assert!(
+        polls <= intervals + 1,
+        "{polls} polls in {elapsed:?}: one poller at a 100 ms interval, not three"
+    );
 }

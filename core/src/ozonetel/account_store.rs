@@ -201,7 +201,9 @@ impl AccountState {
             return Duration::ZERO;
         }
         let frees = taken[taken.len() - limit] + window;
-        frees.saturating_duration_since(now).max(Duration::from_nanos(1))
+        frees
+            .saturating_duration_since(now)
+            .max(Duration::from_nanos(1))
     }
 }
 

@@ -4,6 +4,7 @@
 //! 10-an-hour generation budget, GET-with-JSON-body reports, `Record.php`'s nested success,
 //! status spellings, UCIDs above 2^53, the CDR same-day/15-day/2-a-minute rules.
 
+mod account_store;
 mod builder;
 mod call_control;
 mod client;
@@ -16,12 +17,12 @@ mod recording;
 mod redis_store;
 mod reports;
 mod token;
-mod account_store;
 mod transfer;
 mod transport;
 mod watcher;
 
 pub use crate::local_time::{parse_local_date, parse_local_date_time};
+pub use account_store::{AccountStore, MemoryAccountStore, StoredToken};
 pub use builder::{ClientBuilder, DEFAULT_BASE_URL};
 pub use call_control::{CallAction, CallControlResponse};
 pub use client::{AuthMode, Client};
@@ -34,7 +35,6 @@ pub use reports::{
     CallRecordsQuery, CdrProgress, hms_duration,
 };
 pub use token::TOKEN_GENERATIONS_PER_HOUR;
-pub use account_store::{MemoryAccountStore, StoredToken, AccountStore};
 pub use transfer::{Transfer, TransferMode, TransferState};
 pub use transport::RetryPolicy;
 pub use watcher::{MissedCallWatcher, WatchOptions};

@@ -185,7 +185,10 @@ mod tests {
         let start = Instant::now();
         assert!(a.acquire(None).await);
         assert!(b.acquire(None).await);
-        assert!(other.acquire(None).await, "another account has its own window");
+        assert!(
+            other.acquire(None).await,
+            "another account has its own window"
+        );
         assert_eq!(b.delay().await, Duration::from_secs(61));
         let (x, y) = tokio::join!(a.acquire(None), b.acquire(None));
         assert!(x && y);

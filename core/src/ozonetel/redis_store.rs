@@ -23,7 +23,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
-use super::account_store::{StoredToken, AccountStore, unix_millis};
+use super::account_store::{AccountStore, StoredToken, unix_millis};
 use crate::error::{Error, Result};
 
 /// Shares an account's token, generation lock, hourly budget, CDR pace and watcher lease
@@ -149,7 +149,14 @@ impl RedisAccountStore {
         format!("{}{account}:{what}", self.prefix)
     }
 
-    async fn slot(&self, account: &str, name: &str, limit: u32, window: Duration, take: bool) -> Result<Duration> {
+    async fn slot(
+        &self,
+        account: &str,
+        name: &str,
+        limit: u32,
+        window: Duration,
+        take: bool,
+    ) -> Result<Duration> {
         let mut c = self.connection().await?;
         let member = format!(
             "{:016x}{:016x}",

@@ -12,8 +12,8 @@ use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::Value;
 
+use super::account_store::{AccountStore, StoredToken};
 use super::envelope::Verdict;
-use super::account_store::{StoredToken, AccountStore};
 use super::transport::{Credentials, Request, Resend, Transport};
 use crate::error::{Error, Result, quote};
 

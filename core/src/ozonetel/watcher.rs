@@ -248,7 +248,10 @@ impl Share {
                 }
                 None => {
                     // Another version's shape, say: never quoted (it holds callers' numbers).
-                    tracing::warn!(name, "the published missed-call list cannot be read; skipped");
+                    tracing::warn!(
+                        name,
+                        "the published missed-call list cannot be read; skipped"
+                    );
                     Turn::Nothing
                 }
             },
