@@ -89,17 +89,7 @@ async fn three_processes_share_one_token() {
                 .unwrap()
         })
         .collect();
-    let statuses = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|mut c| c.wait().unwrap())
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
-    for status in statuses {
-        assert!(status.success(), "a child process failed: {status}");
-    }
+    all_succeed(children).await;
     gen_mock.assert_async().await;
     hold.assert_async().await;
 }

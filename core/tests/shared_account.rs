@@ -95,17 +95,7 @@ async fn three_processes_share_the_cdr_pace() {
             )
         })
         .collect();
-    let statuses = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|mut c| c.wait().unwrap())
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
-    for status in statuses {
-        assert!(status.success(), "a child process failed: {status}");
-    }
+    all_succeed(children).await;
     let arrivals = arrivals.lock().unwrap().clone();
     assert_eq!(arrivals.len(), 9, "three days from each of three processes");
     for w in arrivals.windows(3) {
@@ -216,19 +206,9 @@ async fn three_processes_poll_once_and_fail_over() {
         .enumerate()
         .filter_map(|(i, c)| (i != leader).then_some(c))
         .collect();
-    let statuses = tokio::task::spawn_blocking(move || {
-        survivors
-            .into_iter()
-            .map(|mut c| c.wait().unwrap())
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
+    all_succeed(survivors).await;
     for reader in readers {
         reader.join().unwrap();
-    }
-    for status in statuses {
-        assert!(status.success(), "a watching process failed: {status}");
     }
 
     let polls = polls.lock().unwrap().clone();

@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::account_store::{AccountStore, MemoryAccountStore};
+use crate::error::Result;
 
 /// Added to the window between slots. The server's clock starts when the request arrives,
 /// ours when it leaves; with exactly the window between them a strict server counted three
@@ -66,30 +67,28 @@ impl Pacer {
     /// How long a request made now would have to wait for the window (callers already queued
     /// in this process may make it longer).
     pub(crate) async fn delay(&self) -> Duration {
-        let (account, limit, window) = (self.account.as_str(), self.limit, self.window);
-        match self.store.slot_wait(account, SLOT, limit, window).await {
+        self.ask(false).await
+    }
+
+    /// Asks the store for a slot (`take`: recording it when free) or only how long until one.
+    async fn ask(&self, take: bool) -> Duration {
+        match self.ask_store(self.store.as_ref(), take).await {
             Ok(wait) => wait,
             Err(e) => {
                 tracing::warn!(error = %e, "CDR pace: the account store failed; counting in this process");
-                self.fallback
-                    .slot_wait(account, SLOT, limit, window)
+                self.ask_store(&self.fallback, take)
                     .await
                     .unwrap_or_default()
             }
         }
     }
 
-    async fn take(&self) -> Duration {
+    async fn ask_store(&self, store: &dyn AccountStore, take: bool) -> Result<Duration> {
         let (account, limit, window) = (self.account.as_str(), self.limit, self.window);
-        match self.store.take_slot(account, SLOT, limit, window).await {
-            Ok(wait) => wait,
-            Err(e) => {
-                tracing::warn!(error = %e, "CDR pace: the account store failed; counting in this process");
-                self.fallback
-                    .take_slot(account, SLOT, limit, window)
-                    .await
-                    .unwrap_or_default()
-            }
+        if take {
+            store.take_slot(account, SLOT, limit, window).await
+        } else {
+            store.slot_wait(account, SLOT, limit, window).await
         }
     }
 
@@ -101,7 +100,7 @@ impl Pacer {
     pub(crate) async fn acquire(&self, deadline: Option<Instant>) -> bool {
         let _turn = self.queue.lock().await;
         loop {
-            let wait = self.take().await;
+            let wait = self.ask(true).await;
             if wait.is_zero() {
                 return true;
             }

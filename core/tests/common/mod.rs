@@ -139,3 +139,19 @@ pub async fn nothing_sent(server: &mut ServerGuard) -> Vec<Mock> {
     }
     mocks
 }
+
+/// Waits (off the runtime's threads) for child processes to end; fails the test for any that
+/// did not succeed.
+pub async fn all_succeed(children: Vec<std::process::Child>) {
+    let statuses = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|mut c| c.wait().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for status in statuses {
+        assert!(status.success(), "a child process failed: {status}");
+    }
+}
