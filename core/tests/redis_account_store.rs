@@ -11,24 +11,6 @@ use common::*;
 use helix_engage::ErrorCode;
 use helix_engage::ozonetel::{AccountStore, RedisAccountStore};
 
-fn redis_url() -> String {
-    match std::env::var("HELIX_TEST_REDIS_URL") {
-        Ok(url) => url,
-        Err(_) => panic!(
-            "HELIX_TEST_REDIS_URL is not set: run the suite through scripts/test.sh, which \
-             installs and starts redis-server"
-        ),
-    }
-}
-
-fn unique_prefix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("helix-test:{}:{nanos}:", std::process::id())
-}
-
 #[tokio::test]
 async fn two_clients_with_their_own_connections_share_one_token() {
     let prefix = unique_prefix();

@@ -18,21 +18,6 @@ use futures::StreamExt;
 use helix_engage::ozonetel::{AuthMode, CallRecordsQuery, Client, RedisAccountStore, WatchOptions};
 use mockito::Matcher;
 
-fn redis_url() -> String {
-    std::env::var("HELIX_TEST_REDIS_URL").expect(
-        "HELIX_TEST_REDIS_URL is not set: run the suite through scripts/test.sh, which installs \
-         and starts redis-server",
-    )
-}
-
-fn unique_prefix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("helix-test:shared:{}:{nanos}:", std::process::id())
-}
-
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name}: run by the parent test"))
 }

@@ -155,3 +155,23 @@ pub async fn all_succeed(children: Vec<std::process::Child>) {
         assert!(status.success(), "a child process failed: {status}");
     }
 }
+
+/// The Redis the suite runs against (`scripts/test.sh` starts one and sets the variable).
+pub fn redis_url() -> String {
+    match std::env::var("HELIX_TEST_REDIS_URL") {
+        Ok(url) => url,
+        Err(_) => panic!(
+            "HELIX_TEST_REDIS_URL is not set: run the suite through scripts/test.sh, which \
+             installs and starts redis-server"
+        ),
+    }
+}
+
+/// A Redis key prefix no other test (or run) uses.
+pub fn unique_prefix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("helix-test:{}:{nanos}:", std::process::id())
+}
