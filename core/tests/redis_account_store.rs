@@ -11,24 +11,6 @@ use common::*;
 use helix_engage::ErrorCode;
 use helix_engage::ozonetel::{AccountStore, RedisAccountStore};
 
-fn redis_url() -> String {
-    match std::env::var("HELIX_TEST_REDIS_URL") {
-        Ok(url) => url,
-        Err(_) => panic!(
-            "HELIX_TEST_REDIS_URL is not set: run the suite through scripts/test.sh, which \
-             installs and starts redis-server"
-        ),
-    }
-}
-
-fn unique_prefix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("helix-test:{}:{nanos}:", std::process::id())
-}
-
 #[tokio::test]
 async fn two_clients_with_their_own_connections_share_one_token() {
     let prefix = unique_prefix();
@@ -89,17 +71,7 @@ async fn three_processes_share_one_token() {
                 .unwrap()
         })
         .collect();
-    let statuses = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|mut c| c.wait().unwrap())
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
-    for status in statuses {
-        assert!(status.success(), "a child process failed: {status}");
-    }
+    all_succeed(children).await;
     gen_mock.assert_async().await;
     hold.assert_async().await;
 }
@@ -176,4 +148,67 @@ async fn a_lazy_store_connects_on_first_use() {
     for g in guards {
         g.assert_async().await;
     }
+}
+
+/// Slots, leases and shared values behave in Redis as in memory, timed by Redis's clock.
+#[tokio::test]
+async fn slots_leases_and_values_on_the_redis_clock() {
+    let store = RedisAccountStore::connect_with_prefix(&redis_url(), &unique_prefix())
+        .await
+        .unwrap();
+    let window = Duration::from_millis(400);
+    assert_eq!(
+        store.take_slot(USER, "cdr", 2, window).await.unwrap(),
+        Duration::ZERO
+    );
+    assert_eq!(
+        store.take_slot(USER, "cdr", 2, window).await.unwrap(),
+        Duration::ZERO
+    );
+    let wait = store.take_slot(USER, "cdr", 2, window).await.unwrap();
+    assert!(wait > Duration::ZERO && wait <= window, "{wait:?}");
+    let peek = store.slot_wait(USER, "cdr", 2, window).await.unwrap();
+    assert!(
+        peek > Duration::ZERO && peek <= wait,
+        "the refused take recorded nothing"
+    );
+    assert_eq!(
+        store.take_slot("umbrella", "cdr", 2, window).await.unwrap(),
+        Duration::ZERO,
+        "another account's window"
+    );
+    tokio::time::sleep(peek).await;
+    assert_eq!(
+        store.take_slot(USER, "cdr", 2, window).await.unwrap(),
+        Duration::ZERO
+    );
+
+    let ttl = Duration::from_millis(300);
+    assert!(store.try_lease(USER, "watch", "a", ttl).await.unwrap());
+    assert!(!store.try_lease(USER, "watch", "b", ttl).await.unwrap());
+    assert!(
+        store.try_lease(USER, "watch", "a", ttl).await.unwrap(),
+        "renewed"
+    );
+    store.release_lease(USER, "watch", "b").await.unwrap();
+    assert!(
+        !store.try_lease(USER, "watch", "b", ttl).await.unwrap(),
+        "only the holder releases"
+    );
+    tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+    assert!(
+        store.try_lease(USER, "watch", "b", ttl).await.unwrap(),
+        "a's lease expired"
+    );
+    store.release_lease(USER, "watch", "b").await.unwrap();
+    assert!(store.try_lease(USER, "watch", "a", ttl).await.unwrap());
+
+    assert_eq!(store.read(USER, "list").await.unwrap(), None);
+    store.publish(USER, "list", "[1,2]", ttl).await.unwrap();
+    assert_eq!(
+        store.read(USER, "list").await.unwrap().as_deref(),
+        Some("[1,2]")
+    );
+    tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+    assert_eq!(store.read(USER, "list").await.unwrap(), None);
 }

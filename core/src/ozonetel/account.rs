@@ -133,7 +133,12 @@ pub(crate) fn join(wanted: Wanted<'_>) -> Result<Arc<Account>> {
     let cdr_rate = wanted.cdr_rate.unwrap_or(DEFAULT_CDR_RATE);
     let account = Arc::new(Account {
         tokens: TokenManager::new(wanted.user_name.to_string(), store.clone()),
-        cdr_pacer: Arc::new(Pacer::new(cdr_rate.0, cdr_rate.1)),
+        cdr_pacer: Arc::new(Pacer::new(
+            cdr_rate.0,
+            cdr_rate.1,
+            store.clone(),
+            wanted.user_name.to_string(),
+        )),
         store,
         explicit_store,
         cdr_rate,

@@ -1,14 +1,17 @@
-//! Where an account's token lives, so every client — and every process — on one account uses
-//! the same one. Ozonetel invalidates every earlier token when a new one is generated, so two
-//! holders generating independently would keep logging each other out.
+//! What clients — and processes — on one account share: the token (Ozonetel invalidates every
+//! earlier token when a new one is generated, so two holders generating independently would
+//! keep logging each other out), the hourly generation budget, the CDR pace (Ozonetel counts
+//! requests per account, not per process), and the missed-call watcher's lease and last list
+//! (so N replicas poll `abandonCalls` once, not N times).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
 
 use crate::error::Result;
 
@@ -82,11 +85,19 @@ pub(crate) fn from_unix_millis(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
 
-/// Shared storage for one token per account, a generation lock, and the hourly generation log.
+/// Shared storage for one account: its token, a generation lock, the hourly generation log,
+/// rate-limit slots, leases and short-lived shared values.
 ///
-/// The client calls these in a fixed order: `load`; when stale, `try_lock`, `load` again (someone
-/// else may have just generated), `generations_since`, generate, `record_generation`, `save`,
-/// `unlock`. Implementations only need each call to be atomic on its own.
+/// The token manager calls the token methods in a fixed order: `load`; when stale, `try_lock`,
+/// `load` again (someone else may have just generated), `generations_since`, generate,
+/// `record_generation`, `save`, `unlock`. The CDR pacer calls [`take_slot`](Self::take_slot)
+/// before each CDR request; the missed-call watcher calls [`try_lease`](Self::try_lease) each
+/// interval, then [`publish`](Self::publish) (holding the lease) or [`read`](Self::read)
+/// (not holding it). Implementations only need each call to be atomic on its own.
+///
+/// Times that several holders compare (slot windows, lease and value lifetimes) must come from
+/// one clock: the store's own (Redis's `TIME`, a monotonic clock in memory), never the caller's
+/// wall clock, which differs between hosts and can jump.
 ///
 /// [`MemoryAccountStore`] (the default) shares within one process; `RedisAccountStore` (feature
 /// `redis`) across processes.
@@ -123,6 +134,53 @@ pub trait AccountStore: Send + Sync + fmt::Debug + 'static {
         account: &'a str,
         at: SystemTime,
     ) -> BoxFuture<'a, Result<()>>;
+    /// Takes one of `limit` slots in the rolling `window` named `name`: when fewer than `limit`
+    /// were taken within the last `window`, records one now and returns zero; otherwise records
+    /// nothing and returns how long until the oldest of those frees up (never zero). A caller
+    /// that must wait sleeps that long and asks again — another holder may take the slot first.
+    fn take_slot<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        limit: u32,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Duration>>;
+    /// What [`take_slot`](Self::take_slot) would return now, recording nothing.
+    fn slot_wait<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        limit: u32,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Duration>>;
+    /// Takes the lease `name` for `ttl` when nobody holds it, or renews it for `ttl` when
+    /// `holder` already does; `true` when `holder` holds it afterwards. A holder that stops
+    /// renewing loses it when `ttl` runs out.
+    fn try_lease<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>>;
+    /// Gives the lease `name` up if `holder` still holds it (else does nothing).
+    fn release_lease<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<()>>;
+    /// Sets the shared value `name` to `value` for `ttl`, replacing the previous one.
+    fn publish<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<()>>;
+    /// The shared value `name`, unless it was never published or its `ttl` ran out.
+    fn read<'a>(&'a self, account: &'a str, name: &'a str)
+    -> BoxFuture<'a, Result<Option<String>>>;
 }
 
 #[derive(Default)]
@@ -130,10 +188,38 @@ struct AccountState {
     token: Option<StoredToken>,
     lock: Option<(String, SystemTime)>,
     generations: Vec<SystemTime>,
+    /// Start times of the slots taken per window name, oldest first.
+    slots: HashMap<String, VecDeque<Instant>>,
+    /// Holder and expiry per lease name.
+    leases: HashMap<String, (String, Instant)>,
+    /// Value and expiry per shared value name.
+    values: HashMap<String, (String, Instant)>,
+}
+
+impl AccountState {
+    /// The wait for a slot in `name` at `now`, after forgetting slots older than `window`.
+    fn slot_wait(&mut self, name: &str, limit: u32, window: Duration, now: Instant) -> Duration {
+        let taken = self.slots.entry(name.to_string()).or_default();
+        while taken.front().is_some_and(|t| *t + window <= now) {
+            taken.pop_front();
+        }
+        let limit = limit.max(1) as usize;
+        if taken.len() < limit {
+            return Duration::ZERO;
+        }
+        let frees = taken[taken.len() - limit] + window;
+        frees
+            .saturating_duration_since(now)
+            .max(Duration::from_nanos(1))
+    }
 }
 
 /// The in-process [`AccountStore`]: shared by every clone of a client, and by separate clients
 /// given the same store.
+///
+/// Slot windows, leases and shared values run on `tokio::time::Instant` (monotonic; paused
+/// with the runtime's clock in tests); the token lock and generation log on `SystemTime`, like
+/// the token's expiry they are compared with.
 #[derive(Default, Clone)]
 pub struct MemoryAccountStore {
     accounts: Arc<Mutex<HashMap<String, AccountState>>>,
@@ -226,6 +312,99 @@ impl AccountStore for MemoryAccountStore {
         });
         Box::pin(async { Ok(()) })
     }
+
+    fn take_slot<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        limit: u32,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Duration>> {
+        let now = Instant::now();
+        let wait = self.with(account, |s| {
+            let wait = s.slot_wait(name, limit, window, now);
+            if wait.is_zero() {
+                s.slots.entry(name.to_string()).or_default().push_back(now);
+            }
+            wait
+        });
+        Box::pin(async move { Ok(wait) })
+    }
+
+    fn slot_wait<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        limit: u32,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Duration>> {
+        let now = Instant::now();
+        let wait = self.with(account, |s| s.slot_wait(name, limit, window, now));
+        Box::pin(async move { Ok(wait) })
+    }
+
+    fn try_lease<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>> {
+        let now = Instant::now();
+        let held = self.with(account, |s| match s.leases.get(name) {
+            Some((other, until)) if other != holder && *until > now => false,
+            _ => {
+                s.leases
+                    .insert(name.to_string(), (holder.to_string(), now + ttl));
+                true
+            }
+        });
+        Box::pin(async move { Ok(held) })
+    }
+
+    fn release_lease<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.with(account, |s| {
+            if s.leases.get(name).is_some_and(|(h, _)| h == holder) {
+                s.leases.remove(name);
+            }
+        });
+        Box::pin(async { Ok(()) })
+    }
+
+    fn publish<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<()>> {
+        let until = Instant::now() + ttl;
+        self.with(account, |s| {
+            s.values
+                .insert(name.to_string(), (value.to_string(), until))
+        });
+        Box::pin(async { Ok(()) })
+    }
+
+    fn read<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>>> {
+        let now = Instant::now();
+        let value = self.with(account, |s| {
+            s.values
+                .get(name)
+                .filter(|(_, until)| *until > now)
+                .map(|(v, _)| v.clone())
+        });
+        Box::pin(async move { Ok(value) })
+    }
 }
 
 #[cfg(test)]
@@ -285,6 +464,74 @@ mod tests {
     /// Whether `try_lock` on "acme" took the lock.
     async fn took_lock(store: &MemoryAccountStore, ttl: Duration) -> bool {
         store.try_lock("acme", ttl).await.unwrap().is_some()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slots_roll_with_the_window_and_a_full_window_records_nothing() {
+        let store = MemoryAccountStore::new();
+        let window = Duration::from_secs(10);
+        let take = || store.take_slot("acme", "cdr", 2, window);
+        assert_eq!(take().await.unwrap(), Duration::ZERO);
+        tokio::time::advance(Duration::from_secs(3)).await;
+        assert_eq!(take().await.unwrap(), Duration::ZERO);
+        assert_eq!(take().await.unwrap(), Duration::from_secs(7));
+        assert_eq!(
+            store.slot_wait("acme", "cdr", 2, window).await.unwrap(),
+            Duration::from_secs(7),
+            "the refused take recorded nothing"
+        );
+        // Other names and accounts have their own windows.
+        assert_eq!(
+            store.take_slot("acme", "other", 2, window).await.unwrap(),
+            Duration::ZERO
+        );
+        assert_eq!(
+            store.take_slot("umbrella", "cdr", 2, window).await.unwrap(),
+            Duration::ZERO
+        );
+        tokio::time::advance(Duration::from_secs(7)).await;
+        assert_eq!(take().await.unwrap(), Duration::ZERO);
+        assert_eq!(take().await.unwrap(), Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lease_is_renewed_by_its_holder_and_expires_without_renewal() {
+        let store = MemoryAccountStore::new();
+        let ttl = Duration::from_secs(3);
+        let lease = |holder| store.try_lease("acme", "watch", holder, ttl);
+        assert!(lease("a").await.unwrap());
+        assert!(!lease("b").await.unwrap());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(lease("a").await.unwrap(), "renewed for another 3 s");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(!lease("b").await.unwrap(), "a's renewal still runs");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(lease("b").await.unwrap(), "a stopped renewing");
+        store.release_lease("acme", "watch", "a").await.unwrap();
+        assert!(!lease("a").await.unwrap(), "only the holder releases");
+        store.release_lease("acme", "watch", "b").await.unwrap();
+        assert!(lease("a").await.unwrap());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_value_lives_for_its_ttl() {
+        let store = MemoryAccountStore::new();
+        assert_eq!(store.read("acme", "list").await.unwrap(), None);
+        store
+            .publish("acme", "list", "[1]", Duration::from_secs(2))
+            .await
+            .unwrap();
+        store
+            .publish("acme", "list", "[1,2]", Duration::from_secs(2))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.read("acme", "list").await.unwrap().as_deref(),
+            Some("[1,2]")
+        );
+        assert_eq!(store.read("umbrella", "list").await.unwrap(), None);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(store.read("acme", "list").await.unwrap(), None);
     }
 
     #[test]

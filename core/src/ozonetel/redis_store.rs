@@ -1,8 +1,18 @@
 //! A [`AccountStore`] in Redis, for several processes (sidecar replicas) on one account.
 //!
-//! Keys, per account: `{prefix}{account}:token` (the token as JSON, expiring with it),
-//! `{prefix}{account}:lock` (the generation lock, `SET NX PX`, released by compare-and-delete)
-//! and `{prefix}{account}:generations` (a sorted set of generation times for the hourly budget).
+//! Keys, per account (`{prefix}` is `helix:ozonetel:` unless set):
+//!
+//! | key | holds |
+//! |---|---|
+//! | `{prefix}{account}:token` | the token as JSON, expiring with it |
+//! | `{prefix}{account}:lock` | the generation lock (`SET NX PX`, released by compare-and-delete) |
+//! | `{prefix}{account}:generations` | sorted set of generation times, for the hourly budget |
+//! | `{prefix}{account}:slots:{name}` | sorted set of slot start times (Redis `TIME`, µs) for the rate window `name` (`cdr`: the CDR pace) |
+//! | `{prefix}{account}:lease:{name}` | the lease holder's id, expiring with the lease (`PX`) |
+//! | `{prefix}{account}:value:{name}` | a shared value (the watcher's last list), expiring with its TTL |
+//!
+//! Slots, leases and values are timed by the Redis server alone (`TIME` inside a script,
+//! `PX` expiries), so processes on hosts whose clocks differ — or jump — still share one window.
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,7 +26,8 @@ use tokio::sync::OnceCell;
 use super::account_store::{AccountStore, StoredToken, unix_millis};
 use crate::error::{Error, Result};
 
-/// Shares an account's token, generation lock and hourly budget through Redis.
+/// Shares an account's token, generation lock, hourly budget, CDR pace and watcher lease
+/// through Redis.
 ///
 /// ```no_run
 /// # async fn demo() -> helix_engage::Result<()> {
@@ -43,7 +54,7 @@ impl fmt::Debug for RedisAccountStore {
 
 fn redis_error(e: redis::RedisError) -> Error {
     // Redis URLs may carry a password; the error text of a command failure does not.
-    Error::Transport(format!("token store (Redis): {e}"))
+    Error::Transport(format!("account store (Redis): {e}"))
 }
 
 const UNLOCK_SCRIPT: &str = r"
@@ -51,6 +62,42 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0";
+
+/// Takes (ARGV[4] = 1) or peeks at (0) a slot in the rolling window of the sorted set KEYS[1]:
+/// ARGV[1] the limit, ARGV[2] the window in µs, ARGV[3] a unique member. Returns 0 when a
+/// slot was free (and, taking, recorded), else the µs until the oldest counted slot leaves.
+/// Redis 5+ replicates a script's effects, so reading `TIME` before writing is allowed.
+const SLOT_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+-- Whole numbers as text: older Redis turned Lua numbers into 14-digit text (%.14g).
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window))
+local n = redis.call('ZCARD', KEYS[1])
+if n < limit then
+  if ARGV[4] == '1' then
+    redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.ceil(window / 1000) + 1000))
+  end
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+return math.max(1, math.ceil(tonumber(oldest[2]) + window - now))";
+
+/// Sets KEYS[1] to ARGV[1] for ARGV[2] ms when it is unset or already ARGV[1]; 1 when set.
+const LEASE_SCRIPT: &str = r"
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0";
+
+/// Milliseconds for a Redis `PX`, at least 1 (0 is an error there).
+fn px(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
 
 impl RedisAccountStore {
     /// Connects to `url` (`redis://[:password@]host:port[/db]`) with the key prefix
@@ -100,6 +147,32 @@ impl RedisAccountStore {
 
     fn key(&self, account: &str, what: &str) -> String {
         format!("{}{account}:{what}", self.prefix)
+    }
+
+    async fn slot(
+        &self,
+        account: &str,
+        name: &str,
+        limit: u32,
+        window: Duration,
+        take: bool,
+    ) -> Result<Duration> {
+        let mut c = self.connection().await?;
+        let member = format!(
+            "{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        );
+        let micros: u64 = redis::Script::new(SLOT_SCRIPT)
+            .key(self.key(account, &format!("slots:{name}")))
+            .arg(limit.max(1))
+            .arg(u64::try_from(window.as_micros()).unwrap_or(u64::MAX).max(1))
+            .arg(member)
+            .arg(if take { "1" } else { "0" })
+            .invoke_async(&mut c)
+            .await
+            .map_err(redis_error)?;
+        Ok(Duration::from_micros(micros))
     }
 }
 
@@ -156,7 +229,7 @@ impl AccountStore for RedisAccountStore {
                 .arg(&id)
                 .arg("NX")
                 .arg("PX")
-                .arg(ttl.as_millis().max(1) as u64)
+                .arg(px(ttl))
                 .query_async(&mut c)
                 .await
                 .map_err(redis_error)?;
@@ -214,6 +287,96 @@ impl AccountStore for RedisAccountStore {
                 .await
                 .map_err(redis_error)?;
             Ok(())
+        })
+    }
+
+    fn take_slot<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        limit: u32,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Duration>> {
+        Box::pin(self.slot(account, name, limit, window, true))
+    }
+
+    fn slot_wait<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        limit: u32,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<Duration>> {
+        Box::pin(self.slot(account, name, limit, window, false))
+    }
+
+    fn try_lease<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            let held: i64 = redis::Script::new(LEASE_SCRIPT)
+                .key(self.key(account, &format!("lease:{name}")))
+                .arg(holder)
+                .arg(px(ttl))
+                .invoke_async(&mut c)
+                .await
+                .map_err(redis_error)?;
+            Ok(held == 1)
+        })
+    }
+
+    fn release_lease<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            let _: i64 = redis::Script::new(UNLOCK_SCRIPT)
+                .key(self.key(account, &format!("lease:{name}")))
+                .arg(holder)
+                .invoke_async(&mut c)
+                .await
+                .map_err(redis_error)?;
+            Ok(())
+        })
+    }
+
+    fn publish<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+        value: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            let _: () = c
+                .pset_ex(self.key(account, &format!("value:{name}")), value, px(ttl))
+                .await
+                .map_err(redis_error)?;
+            Ok(())
+        })
+    }
+
+    fn read<'a>(
+        &'a self,
+        account: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>>> {
+        Box::pin(async move {
+            let mut c = self.connection().await?;
+            let value: Option<String> = c
+                .get(self.key(account, &format!("value:{name}")))
+                .await
+                .map_err(redis_error)?;
+            Ok(value)
         })
     }
 }

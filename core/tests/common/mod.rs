@@ -153,3 +153,39 @@ pub async fn nothing_sent(server: &mut ServerGuard) -> Vec<Mock> {
     }
     mocks
 }
+
+/// Waits (off the runtime's threads) for child processes to end; fails the test for any that
+/// did not succeed.
+pub async fn all_succeed(children: Vec<std::process::Child>) {
+    let statuses = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|mut c| c.wait().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for status in statuses {
+        assert!(status.success(), "a child process failed: {status}");
+    }
+}
+
+/// The Redis the suite runs against (`scripts/test.sh` starts one and sets the variable).
+pub fn redis_url() -> String {
+    match std::env::var("HELIX_TEST_REDIS_URL") {
+        Ok(url) => url,
+        Err(_) => panic!(
+            "HELIX_TEST_REDIS_URL is not set: run the suite through scripts/test.sh, which \
+             installs and starts redis-server"
+        ),
+    }
+}
+
+/// A Redis key prefix no other test (or run) uses.
+pub fn unique_prefix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("helix-test:{}:{nanos}:", std::process::id())
+}
