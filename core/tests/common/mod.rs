@@ -2,6 +2,8 @@
 //! endpoint that hands out JWT-shaped tokens.
 #![allow(dead_code)]
 
+pub mod desk;
+
 use std::time::Duration;
 
 use base64::Engine;
