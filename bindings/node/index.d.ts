@@ -47,12 +47,6 @@ export interface OzonetelClientOptions {
   baseUrl?: string
   /** Must match the account's "API Authentication" setting (default `'token'`). */
   authMode?: 'token' | 'basic'
-  /** The DID call control sends. Required for call control and transfers. */
-  did?: string
-  /** The agent's phone name call control sends. Required for call control and transfers. */
-  agentPhoneName?: string
-  /** The agent's number: a transfer drops the agent by it. Required for transfers. */
-  agentNumber?: string
   /** How phone numbers are written: India `0`+10 digits (default) or international `+CC…`. */
   region?: 'india' | 'international'
   /** Per-request timeout in milliseconds (default 10 000; integer 1..=600 000). */
@@ -64,12 +58,34 @@ export interface OzonetelClientOptions {
   /** The CDR pace (default Ozonetel's 2 requests per 60 000 ms; `requests` integer 1..=1 000, `perMs` integer 1..=86 400 000). Change only to test pacing. */
   cdrRateLimit?: { requests: number; perMs: number }
   /**
-   * Share the account's token with other processes (sidecar replicas) through Redis: one
-   * generation for all of them, under a lock, within Ozonetel's 10 an hour. Without it, clients
-   * in this process (and its workers) on the same account share one in-memory token. Redis is
-   * connected on first use; a Redis that is down is a `TRANSPORT` error on that call.
+   * Share the account (its token, hourly generation budget and CDR pace) with other processes
+   * (sidecar replicas) through Redis: one generation for all of them, under a lock, within
+   * Ozonetel's 10 an hour. Without it, every client in this process on the same account (same
+   * base URL however spelled, user name and key) shares one in-memory account anyway. Every
+   * client of one account in a process must name the same store (or none): a different one is
+   * `INVALID_INPUT`. Redis is connected on first use; a Redis that is down is a `TRANSPORT`
+   * error on that call.
    */
-  tokenStore?: { redisUrl: string; prefix?: string }
+  accountStore?: { redisUrl: string; prefix?: string }
+}
+
+/**
+ * Who an `OzonetelAgent` is, as the host knows it (its login, its database, the request):
+ * `client.agent(ref)`. Only `id` is required there; each agent-scoped call says which other
+ * field it needs and rejects `INVALID_INPUT` naming it when it is missing, before anything is
+ * sent. There is no default agent and no environment fallback.
+ */
+export interface AgentRef {
+  /** The CloudAgent agent id. */
+  id: string
+  /** The agent's SIP extension / phone name: call control, state changes, phone dials. */
+  phoneName?: string
+  /** The agent's phone number: completing a transfer drops the agent by it; login registers it. */
+  number?: string
+  /** The campaign manual dials go out on. */
+  campaign?: string
+  /** The DID (virtual number) the agent's calls use: call control, dispositions. */
+  did?: string
 }
 
 /** Retry policy of idempotent requests (CONFERENCE and KICK_CALL are never resent once sent). */
@@ -84,7 +100,7 @@ export interface RetryOptions {
   maxRetryAfterMs?: number
 }
 
-/** A `CallControl_V4` action. There is no TRANSFER action: use `OzonetelClient.transfer`. */
+/** A `CallControl_V4` action. There is no TRANSFER action: use `OzonetelAgent.transfer`. */
 export type CallAction = 'CONFERENCE' | 'HOLD' | 'UNHOLD' | 'MUTE' | 'UNMUTE' | 'KICK_CALL'
 
 /** Arguments of `callControl`. */
@@ -612,23 +628,20 @@ export declare class MissedCallWatcher {
   [globalThis.Symbol.asyncIterator](): MissedCallWatcher
 }
 
-/**
- * A client for one Ozonetel CloudAgent account. Cheap to share: every method may be called
- * concurrently, and all of them share one connection pool, one token and one CDR pace.
- */
-export declare class OzonetelClient {
+/** One agent of one account. Cheap: it shares its client's token, budget and pace. */
+export declare class OzonetelAgent {
+  /** The agent id. */
+  get id(): string
+  /** The SIP extension / phone name, when given. */
+  get phoneName(): string | null
+  /** The campaign manual dials go out on, when given. */
+  get campaign(): string | null
+  /** The DID, when given. */
+  get did(): string | null
   /**
-   * Validates the options and builds the client. Throws `INVALID_INPUT` (a `TypeError`) for
-   * missing or malformed options; sends nothing.
-   */
-  constructor(options: OzonetelClientOptions)
-  /** The CloudAgent account name. */
-  get userName(): string
-  /** The base URL requests go to. */
-  get baseUrl(): string
-  /**
-   * Applies a call-control action (`CallControl_V4`). CONFERENCE and KICK_CALL need
-   * `conferenceNumber`, and are never resent once they may have reached Ozonetel.
+   * Applies a call-control action (`CallControl_V4`) as this agent (its `did` and
+   * `phoneName` are required). CONFERENCE and KICK_CALL need `conferenceNumber`, and are
+   * never resent once they may have reached Ozonetel.
    */
   callControl(request: CallControlRequest): Promise<CallControlResponse>
   /** Puts the customer on hold. */
@@ -644,10 +657,34 @@ export declare class OzonetelClient {
   /** Drops the party `number` from the call (KICK_CALL). */
   kick(ucid: string, number: string): Promise<CallControlResponse>
   /**
-   * Starts a transfer: conferences the target in; a cold transfer also drops the agent at
-   * once. Resolves with a `Transfer` to `complete()` or `cancel()` (warm).
+   * Starts a transfer (the agent's `number` is required: completing drops the agent by
+   * it): conferences the target in; a cold transfer also drops the agent at once. Resolves
+   * with a `Transfer` to `complete()` or `cancel()` (warm).
    */
   transfer(request: TransferRequest): Promise<Transfer>
+}
+
+/**
+ * A client for one Ozonetel CloudAgent account. Cheap to share: every method may be called
+ * concurrently, and all of them share one connection pool, one token and one CDR pace.
+ */
+export declare class OzonetelClient {
+  /**
+   * Validates the options and builds the client. Throws `INVALID_INPUT` (a `TypeError`) for
+   * missing or malformed options; sends nothing.
+   */
+  constructor(options: OzonetelClientOptions)
+  /** The CloudAgent account name. */
+  get userName(): string
+  /** The base URL requests go to. */
+  get baseUrl(): string
+  /**
+   * The handle for one agent of this account: call control, transfers, login, state,
+   * dial and disposition act as that agent. Checks every field given and sends nothing;
+   * throws `INVALID_INPUT` naming the field (a missing or empty `id`, a number that cannot
+   * be dialled, a DID that is not digits). There is no default agent.
+   */
+  agent(agent: AgentRef): OzonetelAgent
   /** Pauses the call's recording. */
   pauseRecording(ucid: string): Promise<RecordingResponse>
   /** Resumes the call's recording. */

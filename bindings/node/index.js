@@ -838,5 +838,6 @@ module.exports = nativeBinding
 module.exports.AssistEvents = nativeBinding.AssistEvents
 module.exports.LiveAssist = nativeBinding.LiveAssist
 module.exports.MissedCallWatcher = nativeBinding.MissedCallWatcher
+module.exports.OzonetelAgent = nativeBinding.OzonetelAgent
 module.exports.OzonetelClient = nativeBinding.OzonetelClient
 module.exports.Transfer = nativeBinding.Transfer

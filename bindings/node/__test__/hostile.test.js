@@ -7,7 +7,10 @@
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { OzonetelClient, LiveAssist } = require('../index.js')
-const { startSim, clientOptions, assistConfig } = require('./helpers/sim.js')
+const { startSim, clientOptions, AGENT, agentOf, assistConfig } = require('./helpers/sim.js')
+
+/** The methods that act as an agent: on `OzonetelAgent`, not the client. */
+const AGENT_METHODS = ['hold', 'unhold', 'mute', 'unmute', 'conference', 'kick', 'callControl', 'transfer']
 
 const CODES = new Set(['INVALID_INPUT', 'AUTH', 'API', 'RATE_LIMITED', 'TIMEOUT', 'TRANSPORT', 'PROTOCOL', 'CLOSED'])
 
@@ -140,9 +143,6 @@ const CLIENT_FIELDS = [
   ['apiKey'],
   ['baseUrl'],
   ['authMode'],
-  ['did'],
-  ['agentPhoneName'],
-  ['agentNumber'],
   ['region'],
   ['timeoutMs'],
   ['utcOffsetMinutes'],
@@ -153,9 +153,11 @@ const CLIENT_FIELDS = [
   ['retry', 'maxRetryAfterMs'],
   ['cdrRateLimit', 'requests'],
   ['cdrRateLimit', 'perMs'],
-  ['tokenStore'],
-  ['tokenStore', 'prefix'],
+  ['accountStore'],
+  ['accountStore', 'prefix'],
 ]
+
+const AGENT_FIELDS = [['id'], ['phoneName'], ['number'], ['campaign'], ['did']]
 
 test('the OzonetelClient constructor refuses hostile options with a code, or builds', async () => {
   const good = clientOptions(sim)
@@ -180,17 +182,29 @@ test('the OzonetelClient constructor refuses hostile options with a code, or bui
   }
 })
 
-test('every OzonetelClient method refuses hostile arguments with a code', async () => {
+test('client.agent refuses hostile agent refs with a code, or makes an agent', async () => {
+  const oz = new OzonetelClient(clientOptions(sim))
+  for (const v of VALUES) await expectCoded(`agent(${describe(v)})`, () => oz.agent(v))
+  for (const path of AGENT_FIELDS) {
+    for (const v of VALUES) {
+      await expectCoded(`agent.${path.join('.')} = ${describe(v)}`, () => oz.agent(withField(AGENT, path, v)))
+    }
+  }
+})
+
+test('every OzonetelClient and OzonetelAgent method refuses hostile arguments with a code', async () => {
   const oz = new OzonetelClient(clientOptions(sim, { retry: { maxAttempts: 1 } }))
+  const agent = agentOf(oz)
   const call = await sim.seedCall()
+  const on = (method) => (AGENT_METHODS.includes(method) ? agent : oz)
   const oneArg = ['hold', 'unhold', 'mute', 'unmute', 'pauseRecording', 'resumeRecording', 'callControl', 'transfer', 'abandonedCalls', 'callRecords']
   for (const method of oneArg) {
-    for (const v of VALUES) await expectCoded(`${method}(${describe(v)})`, () => oz[method](v))
+    for (const v of VALUES) await expectCoded(`${method}(${describe(v)})`, () => on(method)[method](v))
   }
   for (const method of ['conference', 'kick', 'callRecord']) {
     for (const v of VALUES) {
-      await expectCoded(`${method}(${describe(v)}, ok)`, () => oz[method](v, method === 'callRecord' ? '2020-01-01' : '9000000001'))
-      await expectCoded(`${method}(ok, ${describe(v)})`, () => oz[method](call.ucid, v))
+      await expectCoded(`${method}(${describe(v)}, ok)`, () => on(method)[method](v, method === 'callRecord' ? '2020-01-01' : '9000000001'))
+      await expectCoded(`${method}(ok, ${describe(v)})`, () => on(method)[method](call.ucid, v))
     }
   }
   const requests = {
@@ -206,7 +220,7 @@ test('every OzonetelClient method refuses hostile arguments with a code', async 
   for (const [method, [base, paths]] of Object.entries(requests)) {
     for (const path of paths) {
       for (const v of VALUES) {
-        await expectCoded(`${method}({${path}: ${describe(v)}})`, () => oz[method](withField(base, path, v)))
+        await expectCoded(`${method}({${path}: ${describe(v)}})`, () => on(method)[method](withField(base, path, v)))
       }
     }
   }

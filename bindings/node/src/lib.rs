@@ -9,11 +9,13 @@
 //! The TypeScript contract is `index.d.ts`: `types.d.ts` (the shapes) followed by what
 //! `napi build` generates from the `#[napi]` items here.
 
+mod agent;
 mod args;
 mod assist;
 mod error;
 mod ozonetel;
 mod promise;
 
+pub use agent::OzonetelAgent;
 pub use assist::{AssistEvents, LiveAssist};
 pub use ozonetel::{MissedCallWatcher, OzonetelClient, Transfer};

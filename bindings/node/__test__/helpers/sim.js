@@ -74,18 +74,23 @@ async function startSim() {
   }
 }
 
-/** Options for an OzonetelClient against this simulator. */
+/** Options for an OzonetelClient against this simulator (an account: no agent in it). */
 function clientOptions(sim, extra = {}) {
   return {
     userName: 'acme',
     apiKey: 'sim-api-key',
     baseUrl: sim.ozonetel,
-    did: '918041763265',
-    agentPhoneName: 'agent1',
-    agentNumber: '9123456780',
     timeoutMs: 5000,
     ...extra,
   }
+}
+
+/** The simulator's seeded agent every seeded call is on, as an `AgentRef`. */
+const AGENT = Object.freeze({ id: 'agent1', phoneName: 'agent1', number: '9123456780', did: '918041763265' })
+
+/** `client.agent(AGENT + extra)`. */
+function agentOf(client, extra = {}) {
+  return client.agent({ ...AGENT, ...extra })
 }
 
 /** A live-assist config against this simulator. */
@@ -118,4 +123,4 @@ function frames(seconds, frameMs = 20, bytesPerSecond = 64000) {
   return Array.from({ length: count }, () => frame)
 }
 
-module.exports = { startSim, clientOptions, assistConfig, frames, repo, BOOKING_CALL }
+module.exports = { startSim, clientOptions, AGENT, agentOf, assistConfig, frames, repo, BOOKING_CALL }
