@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.AssistEvents = nativeBinding.AssistEvents
+module.exports.CallRecordPages = nativeBinding.CallRecordPages
 module.exports.LiveAssist = nativeBinding.LiveAssist
 module.exports.MissedCallWatcher = nativeBinding.MissedCallWatcher
 module.exports.OzonetelAgent = nativeBinding.OzonetelAgent

@@ -2,7 +2,12 @@
 //! account. Made only by `OzonetelClient.agent({ id, … })`; there is no default agent and no
 //! environment fallback, so a request can only act as the agent the host named.
 
-use helix_engage::ozonetel::{Agent, AgentRef, CallAction, Client, TransferMode};
+use std::time::Duration;
+
+use helix_engage::ozonetel::{
+    Agent, AgentRef, CallAction, Client, DialOptions, Disposition, PhoneDialOptions,
+    TransferMode, parse_local_date_time,
+};
 use napi::Env;
 use napi::bindgen_prelude::{PromiseRaw, Unknown, ValueType};
 use napi_derive::napi;
@@ -47,6 +52,35 @@ struct TransferArg {
 enum TransferModeArg {
     Warm,
     Cold,
+}
+
+/// `DialOptions`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DialArg {
+    uui: Option<String>,
+    campaign: Option<String>,
+}
+
+/// `PhoneDialOptions`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PhoneDialArg {
+    call_limit_secs: Option<u64>,
+    check_status: Option<bool>,
+    campaign: Option<String>,
+    uui: Option<String>,
+}
+
+/// `Disposition`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DispositionArg {
+    code: String,
+    comments: Option<String>,
+    callback_at: Option<String>,
+    pause_after: Option<String>,
+    auto_release: Option<bool>,
 }
 
 /// One agent of one account. Cheap: it shares its client's token, budget and pace.
@@ -220,5 +254,166 @@ impl OzonetelAgent {
         settle(env, async move {
             agent.call_control(action, &ucid, number.as_deref()).await
         })
+    }
+}
+
+/// The agent desk: login, state, dials, disposition. Each converts its arguments and calls
+/// the core, whose checks (a field the agent was made without, an empty password, a number
+/// that cannot be dialled) reject `INVALID_INPUT` before anything is sent, and whose typed
+/// refusals (`AGENT_STATE` with `refusal`) reach JS as they are.
+#[napi]
+impl OzonetelAgent {
+    /// Logs the agent in (virtually: calls ring the agent's `number`; the toolbar UI is not
+    /// logged in). Needs the agent's `number`. `already_logged_in` is an outcome, not an
+    /// error; a wrong id or password is `AUTH` (Ozonetel does not say which). The password
+    /// is never echoed.
+    #[napi(
+        ts_args_type = "password: string",
+        ts_return_type = "Promise<LoginResponse>"
+    )]
+    pub fn login<'env>(
+        &self,
+        env: &'env Env,
+        password: Unknown,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let password = arg!(env, args::string(env, password, "password"));
+        let agent = self.agent.clone();
+        settle(env, async move { agent.login(&password).await })
+    }
+
+    /// Logs the agent out; `not_logged_in` (already out) is an outcome, not an error.
+    #[napi(
+        ts_args_type = "password: string",
+        ts_return_type = "Promise<LoginResponse>"
+    )]
+    pub fn logout<'env>(
+        &self,
+        env: &'env Env,
+        password: Unknown,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let password = arg!(env, args::string(env, password, "password"));
+        let agent = self.agent.clone();
+        settle(env, async move { agent.logout(&password).await })
+    }
+
+    /// Makes the agent Ready (`changeAgentState`; needs `phoneName`). Refused in ACW or BUSY
+    /// or when logged out: `AGENT_STATE` with `refusal` `in_acw`, `busy`, `not_logged_in`.
+    #[napi(ts_return_type = "Promise<AgentStateResponse>")]
+    pub fn set_ready<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let agent = self.agent.clone();
+        settle(env, async move { agent.set_ready().await })
+    }
+
+    /// Pauses the agent for `reason`, one of the account's pause reasons (an unknown one is
+    /// `INVALID_INPUT`). Refusals as for `setReady`.
+    #[napi(
+        ts_args_type = "reason: string",
+        ts_return_type = "Promise<AgentStateResponse>"
+    )]
+    pub fn pause<'env>(
+        &self,
+        env: &'env Env,
+        reason: Unknown,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let reason = arg!(env, args::string(env, reason, "reason"));
+        let agent = self.agent.clone();
+        settle(env, async move { agent.pause(&reason).await })
+    }
+
+    /// The way out of a stuck ACW: logout, login, Ready, each step reported. Needs the
+    /// password and the agent's `number`; a failure after the logout leaves the agent out.
+    #[napi(
+        ts_args_type = "password: string",
+        ts_return_type = "Promise<ForceReadyResponse>"
+    )]
+    pub fn force_ready<'env>(
+        &self,
+        env: &'env Env,
+        password: Unknown,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let password = arg!(env, args::string(env, password, "password"));
+        let agent = self.agent.clone();
+        settle(env, async move { agent.force_ready(&password).await })
+    }
+
+    /// Dials `customer` from the agent's toolbar (`AgentManualDial`) on the agent's campaign
+    /// (or `options.campaign`); resolves with the new call's UCID. The agent must be logged in
+    /// and Ready (else `AGENT_STATE`, `refusal: 'not_available'`). Never resent.
+    #[napi(
+        ts_args_type = "customer: string, options?: DialOptions",
+        ts_return_type = "Promise<DialResponse>"
+    )]
+    pub fn dial<'env>(
+        &self,
+        env: &'env Env,
+        customer: Unknown,
+        options: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let customer = arg!(env, args::string(env, customer, "customer"));
+        let o: DialArg = arg!(env, args::optional_object(env, options, "options"));
+        let agent = self.agent.clone();
+        let options = DialOptions {
+            uui: o.uui,
+            campaign: o.campaign,
+        };
+        settle(env, async move { agent.dial(&customer, options).await })
+    }
+
+    /// Dials `customer` for an offline agent (`PhoneManualDial`: Ozonetel rings the agent's
+    /// phone, then the customer, from the agent's `did`; needs `phoneName` and `did`).
+    /// Never resent.
+    #[napi(
+        ts_args_type = "customer: string, options?: PhoneDialOptions",
+        ts_return_type = "Promise<DialResponse>"
+    )]
+    pub fn phone_dial<'env>(
+        &self,
+        env: &'env Env,
+        customer: Unknown,
+        options: Option<Unknown>,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let customer = arg!(env, args::string(env, customer, "customer"));
+        let o: PhoneDialArg = arg!(env, args::optional_object(env, options, "options"));
+        let agent = self.agent.clone();
+        let options = PhoneDialOptions {
+            call_limit: o.call_limit_secs.map(Duration::from_secs),
+            check_status: o.check_status,
+            campaign: o.campaign,
+            uui: o.uui,
+        };
+        settle(env, async move { agent.phone_dial(&customer, options).await })
+    }
+
+    /// Disposes the call `ucid` (`DispositionAPIV2`; needs the agent's `did`). During the
+    /// call it is queued, after it saved, a second time `already_disposed` — outcomes, not
+    /// errors. Setting it ends the agent's ACW. Never resent.
+    #[napi(
+        ts_args_type = "ucid: string, disposition: Disposition",
+        ts_return_type = "Promise<DispositionOutcome>"
+    )]
+    pub fn dispose<'env>(
+        &self,
+        env: &'env Env,
+        ucid: Unknown,
+        disposition: Unknown,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+        let ucid = arg!(env, args::string(env, ucid, "ucid"));
+        let d: DispositionArg = arg!(env, args::object(env, disposition, "disposition"));
+        let callback_at = arg!(
+            env,
+            d.callback_at
+                .map(|t| parse_local_date_time(&t, "callbackAt"))
+                .transpose()
+                .map_err(|e| to_napi(env, &e))
+        );
+        let disposition = Disposition {
+            code: d.code,
+            comments: d.comments,
+            callback_at,
+            pause_after: d.pause_after,
+            auto_release: d.auto_release.unwrap_or(false),
+        };
+        let agent = self.agent.clone();
+        settle(env, async move { agent.dispose(&ucid, disposition).await })
     }
 }

@@ -12,10 +12,12 @@
 mod agent;
 mod args;
 mod assist;
+mod desk;
 mod error;
 mod ozonetel;
 mod promise;
 
 pub use agent::OzonetelAgent;
 pub use assist::{AssistEvents, LiveAssist};
+pub use desk::CallRecordPages;
 pub use ozonetel::{MissedCallWatcher, OzonetelClient, Transfer};

@@ -1,4 +1,6 @@
-//! `OzonetelClient`, `Transfer`, `MissedCallWatcher`: the core's `ozonetel` module for JS.
+//! `OzonetelClient` (its options, agents, recording, missed calls, call history), `Transfer`,
+//! `MissedCallWatcher`: the core's `ozonetel` module for JS. The desk's account-level methods
+//! are in `desk.rs`, the agent's in `agent.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +30,7 @@ struct ClientOptions {
     user_name: String,
     api_key: String,
     base_url: Option<String>,
+    events_base_url: Option<String>,
     auth_mode: Option<AuthModeArg>,
     region: Option<RegionArg>,
     timeout_ms: Option<u64>,
@@ -88,7 +91,7 @@ struct AbandonedArg {
 /// `CallRecordsQuery`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CallRecordsArg {
+pub(crate) struct CallRecordsArg {
     from: String,
     to: String,
     ucid: Option<String>,
@@ -120,6 +123,9 @@ fn build_client(o: ClientOptions) -> helix_engage::Result<Client> {
     }
     if let Some(url) = o.base_url {
         b = b.base_url(url);
+    }
+    if let Some(url) = o.events_base_url {
+        b = b.events_base_url(url);
     }
     if let Some(mode) = o.auth_mode {
         b = b.auth_mode(match mode {
@@ -188,7 +194,7 @@ const CLIENT_EXTERNAL_BYTES: i64 = 2 * 1024;
 /// concurrently, and all of them share one connection pool, one token and one CDR pace.
 #[napi(custom_finalize)]
 pub struct OzonetelClient {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl ObjectFinalize for OzonetelClient {
@@ -399,7 +405,7 @@ fn abandoned_query(q: AbandonedArg) -> helix_engage::Result<AbandonedCallsQuery>
     })
 }
 
-fn call_records_query(q: CallRecordsArg) -> helix_engage::Result<CallRecordsQuery> {
+pub(crate) fn call_records_query(q: CallRecordsArg) -> helix_engage::Result<CallRecordsQuery> {
     let mut query = CallRecordsQuery::between(
         parse_local_date_time(&q.from, "from")?,
         parse_local_date_time(&q.to, "to")?,

@@ -86,7 +86,16 @@ function clientOptions(sim, extra = {}) {
 }
 
 /** The simulator's seeded agent every seeded call is on, as an `AgentRef`. */
-const AGENT = Object.freeze({ id: 'agent1', phoneName: 'agent1', number: '9123456780', did: '918041763265' })
+const AGENT = Object.freeze({
+  id: 'agent1',
+  phoneName: '523590',
+  number: '9123456780',
+  campaign: 'Outbound_918041763265',
+  did: '918041763265',
+})
+
+/** agent1's password on the simulator (a fake credential of the simulator's). */
+const AGENT_PASSWORD = 'sim-agent1-pass'
 
 /** `client.agent(AGENT + extra)`. */
 function agentOf(client, extra = {}) {
@@ -123,4 +132,4 @@ function frames(seconds, frameMs = 20, bytesPerSecond = 64000) {
   return Array.from({ length: count }, () => frame)
 }
 
-module.exports = { startSim, clientOptions, AGENT, agentOf, assistConfig, frames, repo, BOOKING_CALL }
+module.exports = { startSim, clientOptions, AGENT, AGENT_PASSWORD, agentOf, assistConfig, frames, repo, BOOKING_CALL }
