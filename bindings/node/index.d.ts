@@ -870,7 +870,8 @@ export declare class OzonetelAgent {
   /** Logs the agent out; `not_logged_in` (already out) is an outcome, not an error. */
   logout(password: string): Promise<LoginResponse>
   /**
-   * Makes the agent Ready (`changeAgentState`; needs `phoneName`). Refused in ACW or BUSY
+   * Makes the agent Ready (`changeAgentState`, with `phoneName` when the agent has one).
+   * Refused in ACW or BUSY
    * or when logged out: `AGENT_STATE` with `refusal` `in_acw`, `busy`, `not_logged_in`.
    */
   setReady(): Promise<AgentStateResponse>

@@ -296,7 +296,8 @@ impl OzonetelAgent {
         settle(env, async move { agent.logout(&password).await })
     }
 
-    /// Makes the agent Ready (`changeAgentState`; needs `phoneName`). Refused in ACW or BUSY
+    /// Makes the agent Ready (`changeAgentState`, with `phoneName` when the agent has one).
+    /// Refused in ACW or BUSY
     /// or when logged out: `AGENT_STATE` with `refusal` `in_acw`, `busy`, `not_logged_in`.
     #[napi(ts_return_type = "Promise<AgentStateResponse>")]
     pub fn set_ready<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
