@@ -12,7 +12,7 @@ const { startSim, clientOptions, AGENT, agentOf, assistConfig } = require('./hel
 /** The methods that act as an agent: on `OzonetelAgent`, not the client. */
 const AGENT_METHODS = ['hold', 'unhold', 'mute', 'unmute', 'conference', 'kick', 'callControl', 'transfer']
 
-const CODES = new Set(['INVALID_INPUT', 'AUTH', 'API', 'RATE_LIMITED', 'TIMEOUT', 'TRANSPORT', 'PROTOCOL', 'CLOSED'])
+const CODES = new Set(['INVALID_INPUT', 'AUTH', 'API', 'RATE_LIMITED', 'TIMEOUT', 'TRANSPORT', 'PROTOCOL', 'CLOSED', 'AGENT_STATE'])
 
 let sim
 before(async () => {
@@ -241,6 +241,53 @@ test('every OzonetelClient and OzonetelAgent method refuses hostile arguments wi
   }
   const { error } = await expectCoded('intervalMs 2^64', () => oz.watchMissedCalls({ intervalMs: 2 ** 64 }))
   assert.equal(error?.code, 'INVALID_INPUT')
+})
+
+test('the desk methods refuse hostile arguments with a code', async () => {
+  const oz = new OzonetelClient(clientOptions(sim, { retry: { maxAttempts: 1 }, eventsBaseUrl: sim.ozonetel }))
+  const agent = agentOf(oz)
+  for (const v of VALUES) {
+    for (const method of ['login', 'logout', 'pause', 'forceReady', 'dial', 'phoneDial']) {
+      await expectCoded(`agent.${method}(${describe(v)})`, () => agent[method](v))
+    }
+    await expectCoded(`agent.dial(ok, ${describe(v)})`, () => agent.dial('12', v))
+    await expectCoded(`agent.phoneDial(ok, ${describe(v)})`, () => agent.phoneDial('12', v))
+    await expectCoded(`agent.dispose(${describe(v)}, ok)`, () => agent.dispose(v, { code: 'x' }))
+    await expectCoded(`agent.dispose(ok, ${describe(v)})`, () => agent.dispose('1'.repeat(25), v))
+    await expectCoded(`subscribeEvents(${describe(v)})`, () => oz.subscribeEvents(v))
+    await expectCoded(`unsubscribeEvents(${describe(v)})`, () => oz.unsubscribeEvents(v))
+    await expectCoded(`callRecordFor(${describe(v)})`, () => oz.callRecordFor(v))
+    await expectCoded(`parseEvent(${describe(v)}, ok)`, () => OzonetelClient.parseEvent(v, '{}'))
+    await expectCoded(`parseEvent(ok, ${describe(v)})`, () => OzonetelClient.parseEvent('application/json', v))
+    await expectCoded(`callRecordPages(${describe(v)}, 10)`, () => oz.callRecordPages(v, 10))
+    const { result } = await expectCoded(`callRecordPages(ok, ${describe(v)})`, () =>
+      oz.callRecordPages({ from: '2001-01-01 00:00:00', to: '2001-01-01 01:00:00' }, v),
+    )
+    if (result) await expectCoded('pages.next()', () => result.next())
+  }
+  // Option objects field by field; a 25-digit UCID, a 12 and a 2001 window: nothing can be sent.
+  const fields = {
+    dial: [['12', { uui: 'u', campaign: 'c' }], [['uui'], ['campaign']]],
+    phoneDial: [['12', { callLimitSecs: 60, checkStatus: true, campaign: 'c', uui: 'u' }], [['callLimitSecs'], ['checkStatus'], ['campaign'], ['uui']]],
+    dispose: [
+      ['1'.repeat(25), { code: 'x', comments: 'c', callbackAt: '2030-01-01 10:00:00', pauseAfter: 'Break', autoRelease: true }],
+      [['code'], ['comments'], ['callbackAt'], ['pauseAfter'], ['autoRelease']],
+    ],
+  }
+  for (const [method, [[first, base], paths]] of Object.entries(fields)) {
+    for (const path of paths) {
+      for (const v of VALUES) {
+        await expectCoded(`agent.${method}(ok, {${path}: ${describe(v)}})`, () => agent[method](first, withField(base, path, v)))
+      }
+    }
+  }
+  for (const path of [['call'], ['agent']]) {
+    for (const v of VALUES) {
+      await expectCoded(`subscribeEvents({${path}: ${describe(v)}})`, () =>
+        oz.subscribeEvents(withField({ call: 'ftp://x', agent: 'ftp://y' }, path, v)),
+      )
+    }
+  }
 })
 
 const ASSIST_FIELDS = [
