@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common'
-import type { CallAction, DispositionRequest, OzonetelAgent, Transfer, TransferMode } from '@helix-engage/native'
+import type { CallAction, Disposition, OzonetelAgent, Transfer, TransferMode } from '@helix-engage/native'
 import { randomUUID } from 'node:crypto'
 
 import { AgentAuthGuard, CurrentSession, CurrentToken } from './agent-auth.guard'
@@ -128,13 +128,16 @@ export class DeskController {
     return describeTransfer(id, t)
   }
 
-  /** `{ ucid, disposition, comments?, … }`: the call's disposition, as this agent. */
+  /**
+   * `{ ucid, disposition, comments?, callbackAt?, pauseAfter?, autoRelease? }`: the call's
+   * disposition, as this agent. Other fields are refused (400, `INVALID_INPUT`).
+   */
   @Post('dispose')
   @HttpCode(200)
-  dispose(@CurrentSession() { agent }: AgentSession, @Body() body: Partial<DispositionRequest> & { ucid?: unknown } = {}) {
-    const { ucid, ...request } = body
-    if (!nonEmpty(ucid) || !nonEmpty(request.disposition)) throw new BadRequestException('ucid and disposition are required')
-    return agent.dispose(ucid, request as DispositionRequest)
+  dispose(@CurrentSession() { agent }: AgentSession, @Body() body: { ucid?: unknown; disposition?: unknown } & Omit<Disposition, 'code'> = {}) {
+    const { ucid, disposition, ...rest } = body
+    if (!nonEmpty(ucid) || !nonEmpty(disposition)) throw new BadRequestException('ucid and disposition are required')
+    return agent.dispose(ucid, { ...rest, code: disposition })
   }
 
   /** The account's disposition list (what `dispose` accepts). */

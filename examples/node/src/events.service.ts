@@ -25,8 +25,8 @@ export class EventsService extends EventEmitter {
     const base = publicBaseUrl.replace(/\/+$/, '')
     const query = webhookKey ? `?key=${encodeURIComponent(webhookKey)}` : ''
     return this.ozonetel.client.subscribeEvents({
-      callEventsUrl: `${base}/ozonetel/events/call${query}`,
-      agentEventsUrl: `${base}/ozonetel/events/agent${query}`,
+      call: `${base}/ozonetel/events/call${query}`,
+      agent: `${base}/ozonetel/events/agent${query}`,
     })
   }
 
