@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use helix_engage::ozonetel::{
-    Agent, AgentRef, CallAction, Client, DialOptions, Disposition, PhoneDialOptions,
-    TransferMode, parse_local_date_time,
+    Agent, AgentRef, CallAction, Client, DialOptions, Disposition, PhoneDialOptions, TransferMode,
+    parse_local_date_time,
 };
 use napi::Env;
 use napi::bindgen_prelude::{PromiseRaw, Unknown, ValueType};
@@ -237,6 +237,23 @@ impl OzonetelAgent {
 }
 
 impl OzonetelAgent {
+    /// A method taking one string (a password, a reason): converts it, then calls the core.
+    fn with_text<'env, T, F, Fut>(
+        &self,
+        env: &'env Env,
+        value: Unknown,
+        name: &str,
+        call: F,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>>
+    where
+        T: serde::Serialize + Send + 'static,
+        F: FnOnce(Agent, String) -> Fut,
+        Fut: std::future::Future<Output = helix_engage::Result<T>> + Send + 'static,
+    {
+        let text = arg!(env, args::string(env, value, name));
+        settle(env, call(self.agent.clone(), text))
+    }
+
     /// One call-control shortcut: converts the arguments, then calls the core.
     fn shortcut<'env>(
         &self,
@@ -276,9 +293,9 @@ impl OzonetelAgent {
         env: &'env Env,
         password: Unknown,
     ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        let password = arg!(env, args::string(env, password, "password"));
-        let agent = self.agent.clone();
-        settle(env, async move { agent.login(&password).await })
+        self.with_text(env, password, "password", |agent, password| async move {
+            agent.login(&password).await
+        })
     }
 
     /// Logs the agent out; `not_logged_in` (already out) is an outcome, not an error.
@@ -291,9 +308,9 @@ impl OzonetelAgent {
         env: &'env Env,
         password: Unknown,
     ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        let password = arg!(env, args::string(env, password, "password"));
-        let agent = self.agent.clone();
-        settle(env, async move { agent.logout(&password).await })
+        self.with_text(env, password, "password", |agent, password| async move {
+            agent.logout(&password).await
+        })
     }
 
     /// Makes the agent Ready (`changeAgentState`, with `phoneName` when the agent has one).
@@ -316,9 +333,9 @@ impl OzonetelAgent {
         env: &'env Env,
         reason: Unknown,
     ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        let reason = arg!(env, args::string(env, reason, "reason"));
-        let agent = self.agent.clone();
-        settle(env, async move { agent.pause(&reason).await })
+        self.with_text(env, reason, "reason", |agent, reason| async move {
+            agent.pause(&reason).await
+        })
     }
 
     /// The way out of a stuck ACW: logout, login, Ready, each step reported. Needs the
@@ -332,9 +349,9 @@ impl OzonetelAgent {
         env: &'env Env,
         password: Unknown,
     ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        let password = arg!(env, args::string(env, password, "password"));
-        let agent = self.agent.clone();
-        settle(env, async move { agent.force_ready(&password).await })
+        self.with_text(env, password, "password", |agent, password| async move {
+            agent.force_ready(&password).await
+        })
     }
 
     /// Dials `customer` from the agent's toolbar (`AgentManualDial`) on the agent's campaign
@@ -382,7 +399,10 @@ impl OzonetelAgent {
             campaign: o.campaign,
             uui: o.uui,
         };
-        settle(env, async move { agent.phone_dial(&customer, options).await })
+        settle(
+            env,
+            async move { agent.phone_dial(&customer, options).await },
+        )
     }
 
     /// Disposes the call `ucid` (`DispositionAPIV2`; needs the agent's `did`). During the

@@ -110,7 +110,10 @@ impl OzonetelClient {
     /// The account's disposition codes (`DispositionAPIV2` `action=get`): what
     /// `agent.dispose` accepts.
     #[napi(ts_return_type = "Promise<string[]>")]
-    pub fn dispositions<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
+    pub fn dispositions<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
         let client = self.client.clone();
         settle(env, async move { client.dispositions().await })
     }
@@ -303,7 +306,10 @@ impl CallRecordPages {
     }
 
     /// The iterator is its own async iterator.
-    #[napi(well_known_symbol = "asyncIterator", ts_return_type = "CallRecordPages")]
+    #[napi(
+        well_known_symbol = "asyncIterator",
+        ts_return_type = "CallRecordPages"
+    )]
     pub fn iterator<'env>(&self, this: This<'env>) -> This<'env> {
         this
     }
