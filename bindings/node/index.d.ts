@@ -828,6 +828,11 @@ export declare class MissedCallWatcher {
 
 /** One agent of one account. Cheap: it shares its client's token, budget and pace. */
 export declare class OzonetelAgent {
+  /**
+   * Not for JS: `new OzonetelAgent()` throws `INVALID_INPUT`. An agent is made by
+   * `client.agent({ id, … })`, which ties it to its account; there is no agent without one.
+   */
+  constructor()
   /** The agent id. */
   get id(): string
   /** The SIP extension / phone name, when given. */

@@ -41,6 +41,8 @@ test('no agent, a bad agent ref or a bad field: INVALID_INPUT naming it, nothing
     assert.throws(() => oz.agent(ref), isInvalid, JSON.stringify(ref))
   }
   assert.throws(() => oz.agent(), (e) => isInvalid(e) && /no default/.test(e.message))
+  // An agent exists only through its account's client.
+  assert.throws(() => new OzonetelAgent({ ...AGENT }), (e) => isInvalid(e) && /client\.agent/.test(e.message))
   assert.throws(() => oz.agent({ ...AGENT, agentId: 'x' }), (e) => isInvalid(e) && /unknown field `agentId`/.test(e.message))
   assert.throws(() => oz.agent({ ...AGENT, number: '12' }), (e) => isInvalid(e) && /agent number/.test(e.message))
   assert.throws(() => oz.agent({ ...AGENT, did: '12ab' }), (e) => isInvalid(e) && /did/.test(e.message))
@@ -58,7 +60,7 @@ test('no agent, a bad agent ref or a bad field: INVALID_INPUT naming it, nothing
     noNumber.transfer({ ucid: call.ucid, target: '9000000011' }),
     (e) => isInvalid(e) && /number/.test(e.message) && !e.message.includes('9000000011'),
   )
-  assert.equal((await sim.requests()).length, before + 0, 'nothing was sent for any of them')
+  assert.equal((await sim.requests()).length, before, 'nothing was sent for any of them')
   assert.equal(party(await sim.getCall(call.ucid), 'customer').on_hold, false)
 })
 

@@ -115,6 +115,16 @@ impl OzonetelAgent {
 
 #[napi]
 impl OzonetelAgent {
+    /// Not for JS: `new OzonetelAgent()` throws `INVALID_INPUT`. An agent is made by
+    /// `client.agent({ id, … })`, which ties it to its account; there is no agent without one.
+    #[napi(constructor)]
+    pub fn new_from_js(env: Env) -> napi::Result<Self> {
+        Err(invalid(
+            &env,
+            "an OzonetelAgent is made by client.agent({ id, phoneName?, number?, campaign?, did? })",
+        ))
+    }
+
     /// The agent id.
     #[napi(getter)]
     pub fn id(&self) -> String {
