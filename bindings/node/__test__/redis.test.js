@@ -62,3 +62,20 @@ test('a malformed Redis URL is INVALID_INPUT at construction; a Redis that is do
   const oz = new OzonetelClient(clientOptions(sim, { accountStore: { redisUrl: `redis://127.0.0.1:${port}/` } }))
   await assert.rejects(agentOf(oz).hold(call.ucid), (e) => e.code === 'TRANSPORT' && /Redis/.test(e.message))
 })
+
+test('clients in one process naming the same Redis store share the account; another store on it is refused', { skip }, async () => {
+  await sim.control('POST', '/accounts', { userName: 'umbrella', apiKey: 'umbrella-key' })
+  const prefix = `helix-node-test:${process.pid}:${Date.now()}:same:`
+  const options = clientOptions(sim, { userName: 'umbrella', apiKey: 'umbrella-key', accountStore: { redisUrl, prefix } })
+  const before = (await sim.tokens('umbrella')).generations_total
+  const a = new OzonetelClient(options)
+  const b = new OzonetelClient(options)
+  const c = new OzonetelClient({ ...options, accountStore: undefined }) // no store: joins the account as it is
+  const call = await sim.seedCall({ account: 'umbrella' })
+  await Promise.all([a, b, c].map((oz) => agentOf(oz).hold(call.ucid)))
+  assert.equal((await sim.tokens('umbrella')).generations_total - before, 1)
+  assert.throws(
+    () => new OzonetelClient({ ...options, accountStore: { redisUrl, prefix: `${prefix}other:` } }),
+    (e) => e.code === 'INVALID_INPUT' && /already in use/.test(e.message),
+  )
+})
