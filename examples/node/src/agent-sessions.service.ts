@@ -51,9 +51,16 @@ export class AgentSessions {
       if (isHelixError(error) && error.code === 'AUTH') throw new UnauthorizedException(REFUSED)
       throw error
     }
+    this.sweep()
     const session = randomBytes(32).toString('base64url')
     this.sessions.set(session, { agentId: agent.id, agent, expiresAt: Date.now() + this.ttlMs, transfers: new Map() })
     return { session, agent, message }
+  }
+
+  /** Drops expired sessions (on each login, so the map is bounded by the live ones). */
+  private sweep(): void {
+    const now = Date.now()
+    for (const [token, session] of this.sessions) if (session.expiresAt <= now) this.sessions.delete(token)
   }
 
   /** The session a bearer token names, if it is live. */
