@@ -250,6 +250,37 @@ test('desk call-control: 400 for bad bodies, upstream failures become HTTP statu
   await post('/agents/logout', { password: PASSWORDS.agent1 }, session)
 })
 
+test('a session expires after sessionTtlMs: the desk answers 401 then', async () => {
+  const short = await createApp(
+    {
+      ozonetel: { userName: 'acme', apiKey: 'sim-api-key', baseUrl: sim.ozonetel, timeoutMs: 1000 },
+      agents: AGENTS,
+      sessionTtlMs: 200,
+      assist: { deepgram: { apiKey: 'sim-deepgram-key', url: sim.deepgram } },
+    },
+    false,
+  )
+  await short.listen(0, '127.0.0.1')
+  const shortBase = `http://127.0.0.1:${(short.getHttpServer().address() as AddressInfo).port}`
+  try {
+    const call = (path: string, body: unknown, session?: string) =>
+      fetch(shortBase + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session}` } : {}) },
+        body: JSON.stringify(body),
+      })
+    const login = (await (await call('/agents/login', { agentId: 'agent2', password: PASSWORDS.agent2 })).json()) as { session: string }
+    assert.equal((await call('/desk/state', { state: 'ready' }, login.session)).status, 200)
+    await new Promise((r) => setTimeout(r, 300))
+    assert.equal((await call('/desk/state', { state: 'ready' }, login.session)).status, 401)
+    // The agent is still logged in at Ozonetel: log it out with a fresh session.
+    const again = (await (await call('/agents/login', { agentId: 'agent2', password: PASSWORDS.agent2 })).json()) as { session: string }
+    assert.equal((await call('/agents/logout', { password: PASSWORDS.agent2 }, again.session)).status, 200)
+  } finally {
+    await short.close()
+  }
+})
+
 test('the event webhooks: JSON and form bodies, the key, the kind, garbage', async () => {
   const events = app.get(EventsService)
   const ucid = '90174967305497081' // above 2^53
