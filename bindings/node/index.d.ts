@@ -916,40 +916,6 @@ export declare class OzonetelAgent {
  */
 export declare class OzonetelClient {
   /**
-   * The account's disposition codes (`DispositionAPIV2` `action=get`): what
-   * `agent.dispose` accepts.
-   */
-  dispositions(): Promise<string[]>
-  /**
-   * Subscribes the account's call and agent events to two http(s) URLs (both required by
-   * Ozonetel). Subscriptions are the account's: one URL receives every agent's events.
-   */
-  subscribeEvents(urls: EventUrls): Promise<SubscriptionResponse>
-  /** The account's current subscription; `null` when there is none. */
-  eventSubscriptions(): Promise<EventSubscriptions | null>
-  /** Removes the call, agent or both subscriptions; `changed: false` when there was none. */
-  unsubscribeEvents(kind: 'call' | 'agent' | 'both'): Promise<SubscriptionResponse>
-  /**
-   * Reads what Ozonetel POSTed to a webhook: the request's `Content-Type` (JSON or
-   * `application/x-www-form-urlencoded`) and its raw body. Returns a `CallEvent` or an
-   * `AgentEvent`, told apart by `kind`; UCIDs are exact strings. Throws `INVALID_INPUT`
-   * when the body is no event (too large, unreadable, neither kind).
-   */
-  static parseEvent(contentType: string, body: Buffer | Uint8Array | string): OzonetelEvent
-  /**
-   * The CDR record of the call an event is about (`fetchCdrByUCID` with the event's
-   * `ucid` — never `monitorUcid` — on the event's day, under the account's CDR pace);
-   * `null` when Ozonetel has none yet (it appears after the call ends).
-   */
-  callRecordFor(event: CallEvent): Promise<CallRecord | null>
-  /**
-   * Call history as pages of `pageSize` records (1..=500; `fetchCdrByPagination`), day by
-   * day over the query's window, each page a request paced to the account's CDR limit: an
-   * async iterator of `CdrPage`. A bad query or page size rejects the first `next()`
-   * (nothing sent); the iterator ends after an error; `return()` stops it.
-   */
-  callRecordPages(query: CallRecordsQuery, pageSize: number): CallRecordPages
-  /**
    * Validates the options and builds the client. Throws `INVALID_INPUT` (a `TypeError`) for
    * missing or malformed options; sends nothing.
    */
@@ -987,6 +953,40 @@ export declare class OzonetelClient {
    * on; `return()` (or `break` in `for await`) stops it.
    */
   watchMissedCalls(options?: WatchMissedCallsOptions): MissedCallWatcher
+  /**
+   * The account's disposition codes (`DispositionAPIV2` `action=get`): what
+   * `agent.dispose` accepts.
+   */
+  dispositions(): Promise<string[]>
+  /**
+   * Subscribes the account's call and agent events to two http(s) URLs (both required by
+   * Ozonetel). Subscriptions are the account's: one URL receives every agent's events.
+   */
+  subscribeEvents(urls: EventUrls): Promise<SubscriptionResponse>
+  /** The account's current subscription; `null` when there is none. */
+  eventSubscriptions(): Promise<EventSubscriptions | null>
+  /** Removes the call, agent or both subscriptions; `changed: false` when there was none. */
+  unsubscribeEvents(kind: 'call' | 'agent' | 'both'): Promise<SubscriptionResponse>
+  /**
+   * Reads what Ozonetel POSTed to a webhook: the request's `Content-Type` (JSON or
+   * `application/x-www-form-urlencoded`) and its raw body. Returns a `CallEvent` or an
+   * `AgentEvent`, told apart by `kind`; UCIDs are exact strings. Throws `INVALID_INPUT`
+   * when the body is no event (too large, unreadable, neither kind).
+   */
+  static parseEvent(contentType: string, body: Buffer | Uint8Array | string): OzonetelEvent
+  /**
+   * The CDR record of the call an event is about (`fetchCdrByUCID` with the event's
+   * `ucid` — never `monitorUcid` — on the event's day, under the account's CDR pace);
+   * `null` when Ozonetel has none yet (it appears after the call ends).
+   */
+  callRecordFor(event: CallEvent): Promise<CallRecord | null>
+  /**
+   * Call history as pages of `pageSize` records (1..=500; `fetchCdrByPagination`), day by
+   * day over the query's window, each page a request paced to the account's CDR limit: an
+   * async iterator of `CdrPage`. A bad query or page size rejects the first `next()`
+   * (nothing sent); the iterator ends after an error; `return()` stops it.
+   */
+  callRecordPages(query: CallRecordsQuery, pageSize: number): CallRecordPages
 }
 
 /**

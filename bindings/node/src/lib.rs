@@ -12,9 +12,11 @@
 mod agent;
 mod args;
 mod assist;
-mod desk;
 mod error;
 mod ozonetel;
+// After `ozonetel`: napi-rs writes a class's methods into index.d.ts in the order the modules
+// expand, so the client's constructor and core methods come before its desk methods.
+mod desk;
 mod promise;
 
 pub use agent::OzonetelAgent;
