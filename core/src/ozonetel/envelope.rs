@@ -348,6 +348,9 @@ mod tests {
             "Invalid User Details",
             "Missing userName or apiKey",
             "Invalid Authentication",
+            "Authentication failed.",
+            "Authentication fails",
+            "please provide proper user credentials",
             "  invalid USERNAME or apikey  ",
         ];
         let api = [
@@ -441,6 +444,42 @@ mod tests {
             Verdict::Failure(Error::Api { message, .. }) => assert_eq!(message, "ucid is Invalid"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn capital_m_message_carries_the_text() {
+        let body = r#"{"status":"error","Message":"Agent asha is in ACW state. You cant change to Pause state"}"#;
+        match parse(200, None, body) {
+            Verdict::Failure(Error::Api { message, .. }) => {
+                assert!(
+                    message.starts_with("Agent asha is in ACW state"),
+                    "{message}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_text_answers() {
+        match parse_text(200, None, "Subscription added successfully for User: acme") {
+            Verdict::Success(o) => {
+                assert_eq!(o["text"], "Subscription added successfully for User: acme")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_text(200, None, "Unauthorized"),
+            Verdict::Failure(Error::Auth { .. })
+        ));
+        assert!(matches!(
+            parse_text(200, None, r#"{"callEventsURL":"https://x"}"#),
+            Verdict::Success(_)
+        ));
+        assert!(matches!(
+            parse_text(401, None, "Unauthorized"),
+            Verdict::Failure(Error::Auth { .. })
+        ));
     }
 
     #[test]

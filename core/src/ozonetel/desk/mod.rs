@@ -176,6 +176,10 @@ mod tests {
                 AgentRefusal::InAcw,
             ),
             (
+                "Online agent logged in with same phone number",
+                AgentRefusal::NumberInUse,
+            ),
+            (
                 "Agent Bobby is in BUSY state. You cant change to Pause state",
                 AgentRefusal::Busy,
             ),
@@ -193,6 +197,7 @@ mod tests {
             "pauseReason is Invalid",
             "Campaign is invalid",
             "All parameters are mandatory",
+            "Phone name not found.",
             "The state should be either 'Ready' or 'Pause' state'",
         ] {
             assert_eq!(
