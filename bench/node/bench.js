@@ -25,7 +25,9 @@ const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60)
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 10_000)
 const repo = path.resolve(__dirname, '..', '..')
-const ACCOUNT = { userName: 'acme', apiKey: 'sim-api-key', did: '918041763265', agentPhoneName: 'agent1' }
+const ACCOUNT = { userName: 'acme', apiKey: 'sim-api-key' }
+/** The simulator's seeded agent (what the sidecar's call control acts as). */
+const AGENT = { id: 'agent1', phoneName: 'agent1', number: '9123456780', did: '918041763265' }
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios (run in a child: `node bench.js <scenario> <sim-json>`)
@@ -66,7 +68,7 @@ function sidecarWire(sim, post) {
   return async (action, ucid) => {
     const data = await post(
       `${sim.ozonetel}/ca_apis/CallControl_V4`,
-      { userName: ACCOUNT.userName, action, ucid, conferenceNumber: '', did: ACCOUNT.did, agentPhoneName: ACCOUNT.agentPhoneName },
+      { userName: ACCOUNT.userName, action, ucid, conferenceNumber: '', did: AGENT.did, agentPhoneName: AGENT.phoneName },
       { Authorization: `Bearer ${await getToken()}` },
     )
     if (String(data.status).toLowerCase() !== 'success') throw new Error(`call control failed: ${JSON.stringify(data)}`)
@@ -77,8 +79,8 @@ function sidecarWire(sim, post) {
 const callControlClients = {
   native(sim) {
     const { OzonetelClient } = require('@helix-engage/native')
-    const oz = new OzonetelClient({ ...ACCOUNT, baseUrl: sim.ozonetel, agentNumber: '9123456780' })
-    return (action, ucid) => oz.callControl({ action, ucid })
+    const agent = new OzonetelClient({ ...ACCOUNT, baseUrl: sim.ozonetel }).agent(AGENT)
+    return (action, ucid) => agent.callControl({ action, ucid })
   },
   axios(sim) {
     const axios = require('axios')

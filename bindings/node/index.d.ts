@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'TRANSPORT'
   | 'PROTOCOL'
   | 'CLOSED'
+  | 'AGENT_STATE'
 
 /**
  * What every failure looks like: a real `Error` (a `TypeError` for `INVALID_INPUT`, whether the
@@ -27,7 +28,17 @@ export interface HelixError extends Error {
   httpStatus?: number
   /** `RATE_LIMITED` errors: how long to wait, when known. */
   retryAfterMs?: number
+  /** `AGENT_STATE` errors: why the agent could not act — what a desk UI switches on. */
+  refusal?: AgentRefusal
 }
+
+/**
+ * Why Ozonetel refused an agent's action (`AGENT_STATE`): not logged in; another agent holds
+ * the number; not available for a manual dial (not logged in, not Ready, or inbound-only —
+ * Ozonetel does not say which); in after-call work (dispose the call, or `forceReady`); on a
+ * call. Retrying as is will not help: change the agent's state first.
+ */
+export type AgentRefusal = 'not_logged_in' | 'number_in_use' | 'not_available' | 'in_acw' | 'busy'
 
 // ---------------------------------------------------------------------------------------------
 // Ozonetel
@@ -45,14 +56,10 @@ export interface OzonetelClientOptions {
   apiKey: string
   /** API host or base URL (default `https://in1-ccaas-api.ozonetel.com`; the simulator's `http://127.0.0.1:PORT`). */
   baseUrl?: string
+  /** The subscription (event webhook) host or base URL (default `https://subscription.ozonetel.com`; the US host is `subscription.ccaas.ozonetel.com`; the simulator serves it on its Ozonetel URL). */
+  eventsBaseUrl?: string
   /** Must match the account's "API Authentication" setting (default `'token'`). */
   authMode?: 'token' | 'basic'
-  /** The DID call control sends. Required for call control and transfers. */
-  did?: string
-  /** The agent's phone name call control sends. Required for call control and transfers. */
-  agentPhoneName?: string
-  /** The agent's number: a transfer drops the agent by it. Required for transfers. */
-  agentNumber?: string
   /** How phone numbers are written: India `0`+10 digits (default) or international `+CC…`. */
   region?: 'india' | 'international'
   /** Per-request timeout in milliseconds (default 10 000; integer 1..=600 000). */
@@ -64,12 +71,34 @@ export interface OzonetelClientOptions {
   /** The CDR pace (default Ozonetel's 2 requests per 60 000 ms; `requests` integer 1..=1 000, `perMs` integer 1..=86 400 000). Change only to test pacing. */
   cdrRateLimit?: { requests: number; perMs: number }
   /**
-   * Share the account's token with other processes (sidecar replicas) through Redis: one
-   * generation for all of them, under a lock, within Ozonetel's 10 an hour. Without it, clients
-   * in this process (and its workers) on the same account share one in-memory token. Redis is
-   * connected on first use; a Redis that is down is a `TRANSPORT` error on that call.
+   * Share the account (its token, hourly generation budget and CDR pace) with other processes
+   * (sidecar replicas) through Redis: one generation for all of them, under a lock, within
+   * Ozonetel's 10 an hour. Without it, every client in this process on the same account (same
+   * base URL however spelled, user name and key) shares one in-memory account anyway. Every
+   * client of one account in a process must name the same store (or none): a different one is
+   * `INVALID_INPUT`. Redis is connected on first use; a Redis that is down is a `TRANSPORT`
+   * error on that call.
    */
-  tokenStore?: { redisUrl: string; prefix?: string }
+  accountStore?: { redisUrl: string; prefix?: string }
+}
+
+/**
+ * Who an `OzonetelAgent` is, as the host knows it (its login, its database, the request):
+ * `client.agent(ref)`. Only `id` is required there; each agent-scoped call says which other
+ * field it needs and rejects `INVALID_INPUT` naming it when it is missing, before anything is
+ * sent. There is no default agent and no environment fallback.
+ */
+export interface AgentRef {
+  /** The CloudAgent agent id. */
+  id: string
+  /** The agent's SIP extension / phone name: call control, state changes, phone dials. */
+  phoneName?: string
+  /** The agent's phone number: completing a transfer drops the agent by it; login registers it. */
+  number?: string
+  /** The campaign manual dials go out on. */
+  campaign?: string
+  /** The DID (virtual number) the agent's calls use: call control, dispositions. */
+  did?: string
 }
 
 /** Retry policy of idempotent requests (CONFERENCE and KICK_CALL are never resent once sent). */
@@ -84,7 +113,7 @@ export interface RetryOptions {
   maxRetryAfterMs?: number
 }
 
-/** A `CallControl_V4` action. There is no TRANSFER action: use `OzonetelClient.transfer`. */
+/** A `CallControl_V4` action. There is no TRANSFER action: use `OzonetelAgent.transfer`. */
 export type CallAction = 'CONFERENCE' | 'HOLD' | 'UNHOLD' | 'MUTE' | 'UNMUTE' | 'KICK_CALL'
 
 /** Arguments of `callControl`. */
@@ -291,6 +320,178 @@ export interface WatchMissedCallsOptions {
   /** Also yield the calls already missed when watching starts (default `false`). */
   includeExisting?: boolean
   campaignName?: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// The agent desk (OzonetelAgent) and event webhooks
+// ---------------------------------------------------------------------------------------------
+
+/** How a login or logout ended. The idempotent cases are outcomes, not errors. */
+export type LoginOutcome = 'logged_in' | 'already_logged_in' | 'logged_out' | 'not_logged_in'
+
+/** What Ozonetel said to a login or logout. */
+export interface LoginResponse {
+  outcome: LoginOutcome
+  /** Ozonetel's words (`Agent agent1 logged in successfully`). */
+  message: string
+}
+
+/** What Ozonetel said when it changed the agent's state. */
+export interface AgentStateResponse {
+  /** The agent's state after the change as Ozonetel spells it (`READY`, `PAUSED`, …); empty when it did not say. */
+  agentStatus: string
+  /** Ozonetel's result text (`Success:tbAgentPause~INBOUND`), or its plain message. */
+  resp: string
+  /** The agent id Ozonetel echoed, when it did. */
+  agentId: string | null
+  /** The other fields of the answer, as sent. */
+  extra: Record<string, unknown>
+}
+
+/** What `forceReady` did, step by step. */
+export interface ForceReadyResponse {
+  /** The logout (`not_logged_in` when the agent was already out). */
+  logout: LoginResponse
+  login: LoginResponse
+  /** The Ready after the login. */
+  ready: AgentStateResponse
+}
+
+/** Options of `agent.dial`. */
+export interface DialOptions {
+  /** Application data carried into the call's report, at most 1000 characters. */
+  uui?: string
+  /** Dial on this campaign instead of the agent's own. */
+  campaign?: string
+}
+
+/** Options of `agent.phoneDial`. */
+export interface PhoneDialOptions {
+  /** The longest the call may talk, in whole seconds (integer 1..=86 400). */
+  callLimitSecs?: number
+  /** `true` withholds the call while the agent is busy; `false` dials regardless (Ozonetel's default when absent). */
+  checkStatus?: boolean
+  /** The campaign (its fallback DIDs); the agent's own when absent. */
+  campaign?: string
+  uui?: string
+}
+
+/** A dial Ozonetel queued. */
+export interface DialResponse {
+  /** The new call's UCID (exact decimal text: call control, disposition and the CDR's `UCID`). `null` only when Ozonetel queued the call without naming it — do not dial again to get one. */
+  ucid: string | null
+  /** Ozonetel's status (`queued successfully`, `queued`). */
+  status: string
+  /** Ozonetel's message beside the UCID, when it sent one. */
+  message: string
+}
+
+/** What `agent.dispose` records for a call. */
+export interface Disposition {
+  /** One of the account's dispositions (`client.dispositions()`); required. */
+  code: string
+  /** The agent's comments, at most 1000 characters. */
+  comments?: string
+  /** When to call back: account-local `YYYY-MM-DD HH:mm:ss` (a `T` separator is accepted; sent to the minute). */
+  callbackAt?: string
+  /** Pause the agent after disposing, for this reason (one of the account's pause reasons). */
+  pauseAfter?: string
+  /** Release the agent from ACW once disposed (default `false`). */
+  autoRelease?: boolean
+}
+
+/** How a disposition ended; none is an error: the call is (or will be) disposed. `queued`: set during the call, applied when it ends. */
+export type DispositionOutcome =
+  | { outcome: 'queued'; message: string }
+  | { outcome: 'saved'; message: string }
+  | { outcome: 'already_disposed'; message: string }
+
+/** Where Ozonetel should POST the account's events (both required). */
+export interface EventUrls {
+  /** Receives call events. */
+  call: string
+  /** Receives agent events. */
+  agent: string
+}
+
+/** The account's current subscription. */
+export interface EventSubscriptions {
+  call: string | null
+  agent: string | null
+}
+
+/** What the subscription API said. */
+export interface SubscriptionResponse {
+  /** `false` only for an unsubscribe when there was no subscription (the account is unsubscribed either way). */
+  changed: boolean
+  message: string
+}
+
+/** A time as Ozonetel wrote it, and what it means when it could be read. */
+export interface EventTime {
+  /** The text as sent (empty when absent). */
+  raw: string
+  /** The account-local date-time (`YYYY-MM-DDTHH:mm:ss`), or `null` when `raw` is no time. */
+  at: string | null
+}
+
+/** What happened to a call; another action comes as `{ other: '<as sent>' }`. */
+export type CallEventAction = 'calling' | 'answered' | 'disconnect' | { other: string }
+
+/** A call event, as POSTed to the call events URL. */
+export interface CallEvent {
+  kind: 'call'
+  /** `eventType` as sent (`Call`). */
+  eventType: string
+  /** `eventTime`: when Ozonetel sent the event. */
+  sentAt: EventTime
+  /** `event_time`: when the call event happened. */
+  occurredAt: EventTime
+  /** The account. */
+  username: string
+  action: CallEventAction
+  /** `Manual`, `InBound`, `Progressive`, … */
+  callType: string
+  /** The caller leg's UCID: the CDR's `UCID`, what call control and disposition take. */
+  ucid: string
+  /** The monitoring id — NOT the CDR's `UCID` (joining on it matches nothing). */
+  monitorUcid: string
+  /** The agent the call connected to: route the event by it. */
+  agentId: string
+  skill: string
+  /** The customer's number. */
+  callerId: string
+  did: string
+  agentNumber: string
+  /** Every other field, as sent. */
+  extra: Record<string, unknown>
+}
+
+/** An agent event (login, state changes), as POSTed to the agent events URL. */
+export interface AgentEvent {
+  kind: 'agent'
+  eventType: string
+  sentAt: EventTime
+  occurredAt: EventTime
+  username: string
+  /** Route the event by it. */
+  agentId: string
+  /** The agent's new state, as sent (`Login`, `Ready`, `Pause`, `Busy`, `ACW`, `Logout`). */
+  action: string
+  agentNumber: string
+  extra: Record<string, unknown>
+}
+
+/** What `OzonetelClient.parseEvent` returns: narrow on `kind`. */
+export type OzonetelEvent = CallEvent | AgentEvent
+
+/** One page of `callRecordPages`. */
+export interface CdrPage {
+  records: CallRecord[]
+  /** The page's number within its day, from 1. */
+  pageNo: number
+  /** Ozonetel's `totalCount` for the day, when it sent one. */
+  totalCount: number | null
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,6 +743,19 @@ export declare class AssistEvents {
   [globalThis.Symbol.asyncIterator](): AssistEvents
 }
 
+/** CDR pages as an async iterator: `for await (const page of client.callRecordPages(q, 100))`. */
+export declare class CallRecordPages {
+  /**
+   * The next page; `{ done: true }` after the last one or once returned. A failed request
+   * rejects, and the iterator is done after it.
+   */
+  next(): Promise<IteratorResult<CdrPage, undefined>>
+  /** Stops paging; a pending `next()` resolves `{ done: true }`. */
+  return(): Promise<IteratorResult<CdrPage, undefined>>
+  /** The iterator is its own async iterator. */
+  [globalThis.Symbol.asyncIterator](): CallRecordPages
+}
+
 /** A live-assist session for one call: audio in, transcript and suggestions out. */
 export declare class LiveAssist {
   /**
@@ -612,23 +826,25 @@ export declare class MissedCallWatcher {
   [globalThis.Symbol.asyncIterator](): MissedCallWatcher
 }
 
-/**
- * A client for one Ozonetel CloudAgent account. Cheap to share: every method may be called
- * concurrently, and all of them share one connection pool, one token and one CDR pace.
- */
-export declare class OzonetelClient {
+/** One agent of one account. Cheap: it shares its client's token, budget and pace. */
+export declare class OzonetelAgent {
   /**
-   * Validates the options and builds the client. Throws `INVALID_INPUT` (a `TypeError`) for
-   * missing or malformed options; sends nothing.
+   * Not for JS: `new OzonetelAgent()` throws `INVALID_INPUT`. An agent is made by
+   * `client.agent({ id, … })`, which ties it to its account; there is no agent without one.
    */
-  constructor(options: OzonetelClientOptions)
-  /** The CloudAgent account name. */
-  get userName(): string
-  /** The base URL requests go to. */
-  get baseUrl(): string
+  constructor()
+  /** The agent id. */
+  get id(): string
+  /** The SIP extension / phone name, when given. */
+  get phoneName(): string | null
+  /** The campaign manual dials go out on, when given. */
+  get campaign(): string | null
+  /** The DID, when given. */
+  get did(): string | null
   /**
-   * Applies a call-control action (`CallControl_V4`). CONFERENCE and KICK_CALL need
-   * `conferenceNumber`, and are never resent once they may have reached Ozonetel.
+   * Applies a call-control action (`CallControl_V4`) as this agent (its `did` and
+   * `phoneName` are required). CONFERENCE and KICK_CALL need `conferenceNumber`, and are
+   * never resent once they may have reached Ozonetel.
    */
   callControl(request: CallControlRequest): Promise<CallControlResponse>
   /** Puts the customer on hold. */
@@ -644,10 +860,77 @@ export declare class OzonetelClient {
   /** Drops the party `number` from the call (KICK_CALL). */
   kick(ucid: string, number: string): Promise<CallControlResponse>
   /**
-   * Starts a transfer: conferences the target in; a cold transfer also drops the agent at
-   * once. Resolves with a `Transfer` to `complete()` or `cancel()` (warm).
+   * Starts a transfer (the agent's `number` is required: completing drops the agent by
+   * it): conferences the target in; a cold transfer also drops the agent at once. Resolves
+   * with a `Transfer` to `complete()` or `cancel()` (warm).
    */
   transfer(request: TransferRequest): Promise<Transfer>
+  /**
+   * Logs the agent in (virtually: calls ring the agent's `number`; the toolbar UI is not
+   * logged in). Needs the agent's `number`. `already_logged_in` is an outcome, not an
+   * error; a wrong id or password is `AUTH` (Ozonetel does not say which). The password
+   * is never echoed.
+   */
+  login(password: string): Promise<LoginResponse>
+  /** Logs the agent out; `not_logged_in` (already out) is an outcome, not an error. */
+  logout(password: string): Promise<LoginResponse>
+  /**
+   * Makes the agent Ready (`changeAgentState`, with `phoneName` when the agent has one).
+   * Refused in ACW or BUSY
+   * or when logged out: `AGENT_STATE` with `refusal` `in_acw`, `busy`, `not_logged_in`.
+   */
+  setReady(): Promise<AgentStateResponse>
+  /**
+   * Pauses the agent for `reason`, one of the account's pause reasons (an unknown one is
+   * `INVALID_INPUT`). Refusals as for `setReady`.
+   */
+  pause(reason: string): Promise<AgentStateResponse>
+  /**
+   * The way out of a stuck ACW: logout, login, Ready, each step reported. Needs the
+   * password and the agent's `number`; a failure after the logout leaves the agent out.
+   */
+  forceReady(password: string): Promise<ForceReadyResponse>
+  /**
+   * Dials `customer` from the agent's toolbar (`AgentManualDial`) on the agent's campaign
+   * (or `options.campaign`); resolves with the new call's UCID. The agent must be logged in
+   * and Ready (else `AGENT_STATE`, `refusal: 'not_available'`). Never resent.
+   */
+  dial(customer: string, options?: DialOptions): Promise<DialResponse>
+  /**
+   * Dials `customer` for an offline agent (`PhoneManualDial`: Ozonetel rings the agent's
+   * phone, then the customer, from the agent's `did`; needs `phoneName` and `did`).
+   * Never resent.
+   */
+  phoneDial(customer: string, options?: PhoneDialOptions): Promise<DialResponse>
+  /**
+   * Disposes the call `ucid` (`DispositionAPIV2`; needs the agent's `did`). During the
+   * call it is queued, after it saved, a second time `already_disposed` — outcomes, not
+   * errors. Setting it ends the agent's ACW. Never resent.
+   */
+  dispose(ucid: string, disposition: Disposition): Promise<DispositionOutcome>
+}
+
+/**
+ * A client for one Ozonetel CloudAgent account. Cheap to share: every method may be called
+ * concurrently, and all of them share one connection pool, one token and one CDR pace.
+ */
+export declare class OzonetelClient {
+  /**
+   * Validates the options and builds the client. Throws `INVALID_INPUT` (a `TypeError`) for
+   * missing or malformed options; sends nothing.
+   */
+  constructor(options: OzonetelClientOptions)
+  /** The CloudAgent account name. */
+  get userName(): string
+  /** The base URL requests go to. */
+  get baseUrl(): string
+  /**
+   * The handle for one agent of this account: call control, transfers, login, state,
+   * dial and disposition act as that agent. Checks every field given and sends nothing;
+   * throws `INVALID_INPUT` naming the field (a missing or empty `id`, a number that cannot
+   * be dialled, a DID that is not digits). There is no default agent.
+   */
+  agent(agent: AgentRef): OzonetelAgent
   /** Pauses the call's recording. */
   pauseRecording(ucid: string): Promise<RecordingResponse>
   /** Resumes the call's recording. */
@@ -670,6 +953,40 @@ export declare class OzonetelClient {
    * on; `return()` (or `break` in `for await`) stops it.
    */
   watchMissedCalls(options?: WatchMissedCallsOptions): MissedCallWatcher
+  /**
+   * The account's disposition codes (`DispositionAPIV2` `action=get`): what
+   * `agent.dispose` accepts.
+   */
+  dispositions(): Promise<string[]>
+  /**
+   * Subscribes the account's call and agent events to two http(s) URLs (both required by
+   * Ozonetel). Subscriptions are the account's: one URL receives every agent's events.
+   */
+  subscribeEvents(urls: EventUrls): Promise<SubscriptionResponse>
+  /** The account's current subscription; `null` when there is none. */
+  eventSubscriptions(): Promise<EventSubscriptions | null>
+  /** Removes the call, agent or both subscriptions; `changed: false` when there was none. */
+  unsubscribeEvents(kind: 'call' | 'agent' | 'both'): Promise<SubscriptionResponse>
+  /**
+   * Reads what Ozonetel POSTed to a webhook: the request's `Content-Type` (JSON or
+   * `application/x-www-form-urlencoded`) and its raw body. Returns a `CallEvent` or an
+   * `AgentEvent`, told apart by `kind`; UCIDs are exact strings. Throws `INVALID_INPUT`
+   * when the body is no event (too large, unreadable, neither kind).
+   */
+  static parseEvent(contentType: string, body: Buffer | Uint8Array | string): OzonetelEvent
+  /**
+   * The CDR record of the call an event is about (`fetchCdrByUCID` with the event's
+   * `ucid` — never `monitorUcid` — on the event's day, under the account's CDR pace);
+   * `null` when Ozonetel has none yet (it appears after the call ends).
+   */
+  callRecordFor(event: CallEvent): Promise<CallRecord | null>
+  /**
+   * Call history as pages of `pageSize` records (1..=500; `fetchCdrByPagination`), day by
+   * day over the query's window, each page a request paced to the account's CDR limit: an
+   * async iterator of `CdrPage`. A bad query or page size rejects the first `next()`
+   * (nothing sent); the iterator ends after an error; `return()` stops it.
+   */
+  callRecordPages(query: CallRecordsQuery, pageSize: number): CallRecordPages
 }
 
 /**

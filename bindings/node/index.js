@@ -836,7 +836,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.AssistEvents = nativeBinding.AssistEvents
+module.exports.CallRecordPages = nativeBinding.CallRecordPages
 module.exports.LiveAssist = nativeBinding.LiveAssist
 module.exports.MissedCallWatcher = nativeBinding.MissedCallWatcher
+module.exports.OzonetelAgent = nativeBinding.OzonetelAgent
 module.exports.OzonetelClient = nativeBinding.OzonetelClient
 module.exports.Transfer = nativeBinding.Transfer

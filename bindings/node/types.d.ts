@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'TRANSPORT'
   | 'PROTOCOL'
   | 'CLOSED'
+  | 'AGENT_STATE'
 
 /**
  * What every failure looks like: a real `Error` (a `TypeError` for `INVALID_INPUT`, whether the
@@ -27,7 +28,17 @@ export interface HelixError extends Error {
   httpStatus?: number
   /** `RATE_LIMITED` errors: how long to wait, when known. */
   retryAfterMs?: number
+  /** `AGENT_STATE` errors: why the agent could not act — what a desk UI switches on. */
+  refusal?: AgentRefusal
 }
+
+/**
+ * Why Ozonetel refused an agent's action (`AGENT_STATE`): not logged in; another agent holds
+ * the number; not available for a manual dial (not logged in, not Ready, or inbound-only —
+ * Ozonetel does not say which); in after-call work (dispose the call, or `forceReady`); on a
+ * call. Retrying as is will not help: change the agent's state first.
+ */
+export type AgentRefusal = 'not_logged_in' | 'number_in_use' | 'not_available' | 'in_acw' | 'busy'
 
 // ---------------------------------------------------------------------------------------------
 // Ozonetel
@@ -45,14 +56,10 @@ export interface OzonetelClientOptions {
   apiKey: string
   /** API host or base URL (default `https://in1-ccaas-api.ozonetel.com`; the simulator's `http://127.0.0.1:PORT`). */
   baseUrl?: string
+  /** The subscription (event webhook) host or base URL (default `https://subscription.ozonetel.com`; the US host is `subscription.ccaas.ozonetel.com`; the simulator serves it on its Ozonetel URL). */
+  eventsBaseUrl?: string
   /** Must match the account's "API Authentication" setting (default `'token'`). */
   authMode?: 'token' | 'basic'
-  /** The DID call control sends. Required for call control and transfers. */
-  did?: string
-  /** The agent's phone name call control sends. Required for call control and transfers. */
-  agentPhoneName?: string
-  /** The agent's number: a transfer drops the agent by it. Required for transfers. */
-  agentNumber?: string
   /** How phone numbers are written: India `0`+10 digits (default) or international `+CC…`. */
   region?: 'india' | 'international'
   /** Per-request timeout in milliseconds (default 10 000; integer 1..=600 000). */
@@ -64,12 +71,34 @@ export interface OzonetelClientOptions {
   /** The CDR pace (default Ozonetel's 2 requests per 60 000 ms; `requests` integer 1..=1 000, `perMs` integer 1..=86 400 000). Change only to test pacing. */
   cdrRateLimit?: { requests: number; perMs: number }
   /**
-   * Share the account's token with other processes (sidecar replicas) through Redis: one
-   * generation for all of them, under a lock, within Ozonetel's 10 an hour. Without it, clients
-   * in this process (and its workers) on the same account share one in-memory token. Redis is
-   * connected on first use; a Redis that is down is a `TRANSPORT` error on that call.
+   * Share the account (its token, hourly generation budget and CDR pace) with other processes
+   * (sidecar replicas) through Redis: one generation for all of them, under a lock, within
+   * Ozonetel's 10 an hour. Without it, every client in this process on the same account (same
+   * base URL however spelled, user name and key) shares one in-memory account anyway. Every
+   * client of one account in a process must name the same store (or none): a different one is
+   * `INVALID_INPUT`. Redis is connected on first use; a Redis that is down is a `TRANSPORT`
+   * error on that call.
    */
-  tokenStore?: { redisUrl: string; prefix?: string }
+  accountStore?: { redisUrl: string; prefix?: string }
+}
+
+/**
+ * Who an `OzonetelAgent` is, as the host knows it (its login, its database, the request):
+ * `client.agent(ref)`. Only `id` is required there; each agent-scoped call says which other
+ * field it needs and rejects `INVALID_INPUT` naming it when it is missing, before anything is
+ * sent. There is no default agent and no environment fallback.
+ */
+export interface AgentRef {
+  /** The CloudAgent agent id. */
+  id: string
+  /** The agent's SIP extension / phone name: call control, state changes, phone dials. */
+  phoneName?: string
+  /** The agent's phone number: completing a transfer drops the agent by it; login registers it. */
+  number?: string
+  /** The campaign manual dials go out on. */
+  campaign?: string
+  /** The DID (virtual number) the agent's calls use: call control, dispositions. */
+  did?: string
 }
 
 /** Retry policy of idempotent requests (CONFERENCE and KICK_CALL are never resent once sent). */
@@ -84,7 +113,7 @@ export interface RetryOptions {
   maxRetryAfterMs?: number
 }
 
-/** A `CallControl_V4` action. There is no TRANSFER action: use `OzonetelClient.transfer`. */
+/** A `CallControl_V4` action. There is no TRANSFER action: use `OzonetelAgent.transfer`. */
 export type CallAction = 'CONFERENCE' | 'HOLD' | 'UNHOLD' | 'MUTE' | 'UNMUTE' | 'KICK_CALL'
 
 /** Arguments of `callControl`. */
@@ -291,6 +320,178 @@ export interface WatchMissedCallsOptions {
   /** Also yield the calls already missed when watching starts (default `false`). */
   includeExisting?: boolean
   campaignName?: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// The agent desk (OzonetelAgent) and event webhooks
+// ---------------------------------------------------------------------------------------------
+
+/** How a login or logout ended. The idempotent cases are outcomes, not errors. */
+export type LoginOutcome = 'logged_in' | 'already_logged_in' | 'logged_out' | 'not_logged_in'
+
+/** What Ozonetel said to a login or logout. */
+export interface LoginResponse {
+  outcome: LoginOutcome
+  /** Ozonetel's words (`Agent agent1 logged in successfully`). */
+  message: string
+}
+
+/** What Ozonetel said when it changed the agent's state. */
+export interface AgentStateResponse {
+  /** The agent's state after the change as Ozonetel spells it (`READY`, `PAUSED`, …); empty when it did not say. */
+  agentStatus: string
+  /** Ozonetel's result text (`Success:tbAgentPause~INBOUND`), or its plain message. */
+  resp: string
+  /** The agent id Ozonetel echoed, when it did. */
+  agentId: string | null
+  /** The other fields of the answer, as sent. */
+  extra: Record<string, unknown>
+}
+
+/** What `forceReady` did, step by step. */
+export interface ForceReadyResponse {
+  /** The logout (`not_logged_in` when the agent was already out). */
+  logout: LoginResponse
+  login: LoginResponse
+  /** The Ready after the login. */
+  ready: AgentStateResponse
+}
+
+/** Options of `agent.dial`. */
+export interface DialOptions {
+  /** Application data carried into the call's report, at most 1000 characters. */
+  uui?: string
+  /** Dial on this campaign instead of the agent's own. */
+  campaign?: string
+}
+
+/** Options of `agent.phoneDial`. */
+export interface PhoneDialOptions {
+  /** The longest the call may talk, in whole seconds (integer 1..=86 400). */
+  callLimitSecs?: number
+  /** `true` withholds the call while the agent is busy; `false` dials regardless (Ozonetel's default when absent). */
+  checkStatus?: boolean
+  /** The campaign (its fallback DIDs); the agent's own when absent. */
+  campaign?: string
+  uui?: string
+}
+
+/** A dial Ozonetel queued. */
+export interface DialResponse {
+  /** The new call's UCID (exact decimal text: call control, disposition and the CDR's `UCID`). `null` only when Ozonetel queued the call without naming it — do not dial again to get one. */
+  ucid: string | null
+  /** Ozonetel's status (`queued successfully`, `queued`). */
+  status: string
+  /** Ozonetel's message beside the UCID, when it sent one. */
+  message: string
+}
+
+/** What `agent.dispose` records for a call. */
+export interface Disposition {
+  /** One of the account's dispositions (`client.dispositions()`); required. */
+  code: string
+  /** The agent's comments, at most 1000 characters. */
+  comments?: string
+  /** When to call back: account-local `YYYY-MM-DD HH:mm:ss` (a `T` separator is accepted; sent to the minute). */
+  callbackAt?: string
+  /** Pause the agent after disposing, for this reason (one of the account's pause reasons). */
+  pauseAfter?: string
+  /** Release the agent from ACW once disposed (default `false`). */
+  autoRelease?: boolean
+}
+
+/** How a disposition ended; none is an error: the call is (or will be) disposed. `queued`: set during the call, applied when it ends. */
+export type DispositionOutcome =
+  | { outcome: 'queued'; message: string }
+  | { outcome: 'saved'; message: string }
+  | { outcome: 'already_disposed'; message: string }
+
+/** Where Ozonetel should POST the account's events (both required). */
+export interface EventUrls {
+  /** Receives call events. */
+  call: string
+  /** Receives agent events. */
+  agent: string
+}
+
+/** The account's current subscription. */
+export interface EventSubscriptions {
+  call: string | null
+  agent: string | null
+}
+
+/** What the subscription API said. */
+export interface SubscriptionResponse {
+  /** `false` only for an unsubscribe when there was no subscription (the account is unsubscribed either way). */
+  changed: boolean
+  message: string
+}
+
+/** A time as Ozonetel wrote it, and what it means when it could be read. */
+export interface EventTime {
+  /** The text as sent (empty when absent). */
+  raw: string
+  /** The account-local date-time (`YYYY-MM-DDTHH:mm:ss`), or `null` when `raw` is no time. */
+  at: string | null
+}
+
+/** What happened to a call; another action comes as `{ other: '<as sent>' }`. */
+export type CallEventAction = 'calling' | 'answered' | 'disconnect' | { other: string }
+
+/** A call event, as POSTed to the call events URL. */
+export interface CallEvent {
+  kind: 'call'
+  /** `eventType` as sent (`Call`). */
+  eventType: string
+  /** `eventTime`: when Ozonetel sent the event. */
+  sentAt: EventTime
+  /** `event_time`: when the call event happened. */
+  occurredAt: EventTime
+  /** The account. */
+  username: string
+  action: CallEventAction
+  /** `Manual`, `InBound`, `Progressive`, … */
+  callType: string
+  /** The caller leg's UCID: the CDR's `UCID`, what call control and disposition take. */
+  ucid: string
+  /** The monitoring id — NOT the CDR's `UCID` (joining on it matches nothing). */
+  monitorUcid: string
+  /** The agent the call connected to: route the event by it. */
+  agentId: string
+  skill: string
+  /** The customer's number. */
+  callerId: string
+  did: string
+  agentNumber: string
+  /** Every other field, as sent. */
+  extra: Record<string, unknown>
+}
+
+/** An agent event (login, state changes), as POSTed to the agent events URL. */
+export interface AgentEvent {
+  kind: 'agent'
+  eventType: string
+  sentAt: EventTime
+  occurredAt: EventTime
+  username: string
+  /** Route the event by it. */
+  agentId: string
+  /** The agent's new state, as sent (`Login`, `Ready`, `Pause`, `Busy`, `ACW`, `Logout`). */
+  action: string
+  agentNumber: string
+  extra: Record<string, unknown>
+}
+
+/** What `OzonetelClient.parseEvent` returns: narrow on `kind`. */
+export type OzonetelEvent = CallEvent | AgentEvent
+
+/** One page of `callRecordPages`. */
+export interface CdrPage {
+  records: CallRecord[]
+  /** The page's number within its day, from 1. */
+  pageNo: number
+  /** Ozonetel's `totalCount` for the day, when it sent one. */
+  totalCount: number | null
 }
 
 // ---------------------------------------------------------------------------------------------

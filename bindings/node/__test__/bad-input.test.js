@@ -4,13 +4,15 @@
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { OzonetelClient, LiveAssist } = require('../index.js')
-const { startSim, clientOptions, assistConfig } = require('./helpers/sim.js')
+const { startSim, clientOptions, AGENT, agentOf, assistConfig } = require('./helpers/sim.js')
 
 let sim
 let oz
+let agent
 before(async () => {
   sim = await startSim()
   oz = new OzonetelClient(clientOptions(sim))
+  agent = agentOf(oz)
 })
 after(() => sim.stop())
 
@@ -32,7 +34,11 @@ test('constructor: missing, wrong-typed, unknown and empty options throw INVALID
     [{ ...good, timeoutMs: -1 }, /timeoutMs/],
     [{ ...good, timeoutMs: 0 }, /timeout/],
     [{ ...good, baseUrl: 'ftp://x' }, /base_url/],
-    [{ ...good, agentNumber: '12' }, /agent_number/],
+    // The agent left the client: the old options are unknown fields now, not a silent default.
+    [{ ...good, did: '918041763265' }, /unknown field `did`/],
+    [{ ...good, agentPhoneName: 'agent1' }, /unknown field `agentPhoneName`/],
+    [{ ...good, agentNumber: '9123456780' }, /unknown field `agentNumber`/],
+    [{ ...good, tokenStore: { redisUrl: 'redis://x' } }, /unknown field `tokenStore`/],
     [{ ...good, utcOffsetMinutes: 100000 }, /utcOffsetMinutes/],
     [{ ...good, retry: { maxAttempts: 'many' } }, /retry\.maxAttempts/],
     [{ ...good, baseURL: 'http://x' }, /unknown field `baseURL`/],
@@ -44,28 +50,35 @@ test('constructor: missing, wrong-typed, unknown and empty options throw INVALID
 
 test('every ucid-taking method rejects non-strings and empty strings without sending', async () => {
   const before = (await sim.requests()).length
-  const methods = ['hold', 'unhold', 'mute', 'unmute', 'pauseRecording', 'resumeRecording']
-  for (const method of methods) {
+  const methods = [
+    [agent, 'hold'],
+    [agent, 'unhold'],
+    [agent, 'mute'],
+    [agent, 'unmute'],
+    [oz, 'pauseRecording'],
+    [oz, 'resumeRecording'],
+  ]
+  for (const [on, method] of methods) {
     for (const value of [...junk, '', '   ', '12a', '-1']) {
-      await assert.rejects(oz[method](value), isInvalid, `${method}(${String(value)})`)
+      await assert.rejects(on[method](value), isInvalid, `${method}(${String(value)})`)
     }
-    await assert.rejects(oz[method](), isInvalid, `${method}()`)
+    await assert.rejects(on[method](), isInvalid, `${method}()`)
   }
   for (const method of ['conference', 'kick']) {
-    await assert.rejects(oz[method]('123', 5), isInvalid)
-    await assert.rejects(oz[method]('123', ''), isInvalid)
-    await assert.rejects(oz[method]('123'), isInvalid)
+    await assert.rejects(agent[method]('123', 5), isInvalid)
+    await assert.rejects(agent[method]('123', ''), isInvalid)
+    await assert.rejects(agent[method]('123'), isInvalid)
   }
   assert.equal((await sim.requests()).length, before)
 })
 
 test('request objects: wrong shapes, missing and unknown fields', async () => {
   for (const request of [...junk, { ucid: '1' }, { action: 'HOLD' }, { action: 'HOLD', ucid: 1 }, { action: 'HOLD', ucid: '1', extra: 1 }]) {
-    await assert.rejects(oz.callControl(request), isInvalid, String(request))
+    await assert.rejects(agent.callControl(request), isInvalid, String(request))
   }
-  await assert.rejects(oz.callControl({ action: '', ucid: '1' }), isInvalid)
+  await assert.rejects(agent.callControl({ action: '', ucid: '1' }), isInvalid)
   for (const request of [undefined, {}, { ucid: '1' }, { ucid: '1', target: '9000000001', mode: 'lukewarm' }]) {
-    await assert.rejects(oz.transfer(request), isInvalid)
+    await assert.rejects(agent.transfer(request), isInvalid)
   }
   await assert.rejects(oz.abandonedCalls({ fromTime: 'yesterday' }), isInvalid)
   // One parser in the core for every surface: a T separator is accepted, a time without

@@ -3,7 +3,7 @@
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { OzonetelClient, LiveAssist } = require('../index.js')
-const { startSim, clientOptions, assistConfig, frames } = require('./helpers/sim.js')
+const { startSim, clientOptions, agentOf, assistConfig, frames } = require('./helpers/sim.js')
 
 let sim
 before(async () => {
@@ -32,18 +32,18 @@ async function rejectsWith(promise, code) {
 test('INVALID_INPUT is a TypeError, raised before anything is sent', async () => {
   const oz = new OzonetelClient(clientOptions(sim))
   const before = (await sim.requests()).length
-  const e = await rejectsWith(oz.hold('12ab'), 'INVALID_INPUT')
+  const e = await rejectsWith(agentOf(oz).hold('12ab'), 'INVALID_INPUT')
   assert.ok(e instanceof TypeError)
-  await rejectsWith(oz.conference('123', 'not a number'), 'INVALID_INPUT')
-  await rejectsWith(oz.callControl({ action: 'CONFERENCE', ucid: '123' }), 'INVALID_INPUT')
-  await rejectsWith(oz.callControl({ action: 'TRANSFER', ucid: '123' }), 'INVALID_INPUT')
+  await rejectsWith(agentOf(oz).conference('123', 'not a number'), 'INVALID_INPUT')
+  await rejectsWith(agentOf(oz).callControl({ action: 'CONFERENCE', ucid: '123' }), 'INVALID_INPUT')
+  await rejectsWith(agentOf(oz).callControl({ action: 'TRANSFER', ucid: '123' }), 'INVALID_INPUT')
   assert.equal((await sim.requests()).length, before)
 })
 
 test('AUTH for a refused API key or Deepgram key', async () => {
   const oz = new OzonetelClient(clientOptions(sim, { apiKey: 'wrong-key-CANARY', ...noRetry }))
   const call = await sim.seedCall()
-  await rejectsWith(oz.hold(call.ucid), 'AUTH')
+  await rejectsWith(agentOf(oz).hold(call.ucid), 'AUTH')
   await rejectsWith(
     LiveAssist.start(assistConfig(sim, { deepgram: { apiKey: 'wrong-key-CANARY', url: sim.deepgram } })),
     'AUTH',
@@ -52,12 +52,12 @@ test('AUTH for a refused API key or Deepgram key', async () => {
 
 test('API carries the service and the HTTP status', async () => {
   const oz = new OzonetelClient(clientOptions(sim, noRetry))
-  const notFound = await rejectsWith(oz.hold('99999999999'), 'API')
+  const notFound = await rejectsWith(agentOf(oz).hold('99999999999'), 'API')
   assert.equal(notFound.service, 'ozonetel')
   assert.match(notFound.message, /Call not Found/i)
   const call = await sim.seedCall()
   await sim.fault('call_control', { kind: 'status', status: 502 })
-  const gateway = await rejectsWith(oz.conference(call.ucid, '9000000007'), 'API')
+  const gateway = await rejectsWith(agentOf(oz).conference(call.ucid, '9000000007'), 'API')
   assert.equal(gateway.httpStatus, 502)
 })
 
@@ -77,7 +77,7 @@ test('TIMEOUT when the server never answers', async () => {
 
 test('TRANSPORT when nothing listens', async () => {
   const oz = new OzonetelClient(clientOptions(sim, { baseUrl: 'http://127.0.0.1:9', ...noRetry }))
-  await rejectsWith(oz.hold('123456'), 'TRANSPORT')
+  await rejectsWith(agentOf(oz).hold('123456'), 'TRANSPORT')
 })
 
 test('PROTOCOL for an HTML page instead of JSON', async () => {
@@ -89,7 +89,7 @@ test('PROTOCOL for an HTML page instead of JSON', async () => {
 test('CLOSED for a finished transfer and a stopped session', async () => {
   const oz = new OzonetelClient(clientOptions(sim))
   const call = await sim.seedCall()
-  const t = await oz.transfer({ ucid: call.ucid, target: '9000000008' })
+  const t = await agentOf(oz).transfer({ ucid: call.ucid, target: '9000000008' })
   await t.complete()
   await rejectsWith(t.complete(), 'CLOSED')
   await rejectsWith(t.cancel(), 'CLOSED')
@@ -105,7 +105,7 @@ test('CLOSED for a finished transfer and a stopped session', async () => {
 test('AUTH and API name their service: ozonetel, deepgram, openai', async () => {
   const call = await sim.seedCall()
   const oz = new OzonetelClient(clientOptions(sim, { apiKey: 'wrong-key-CANARY', ...noRetry }))
-  assert.equal((await rejectsWith(oz.hold(call.ucid), 'AUTH')).service, 'ozonetel')
+  assert.equal((await rejectsWith(agentOf(oz).hold(call.ucid), 'AUTH')).service, 'ozonetel')
 
   const dgAuth = await rejectsWith(
     LiveAssist.start(assistConfig(sim, { suggestions: null, deepgram: { apiKey: 'wrong-key-CANARY', url: sim.deepgram } })),

@@ -7,9 +7,12 @@
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { OzonetelClient, LiveAssist } = require('../index.js')
-const { startSim, clientOptions, assistConfig } = require('./helpers/sim.js')
+const { startSim, clientOptions, AGENT, agentOf, assistConfig } = require('./helpers/sim.js')
 
-const CODES = new Set(['INVALID_INPUT', 'AUTH', 'API', 'RATE_LIMITED', 'TIMEOUT', 'TRANSPORT', 'PROTOCOL', 'CLOSED'])
+/** The methods that act as an agent: on `OzonetelAgent`, not the client. */
+const AGENT_METHODS = ['hold', 'unhold', 'mute', 'unmute', 'conference', 'kick', 'callControl', 'transfer']
+
+const CODES = new Set(['INVALID_INPUT', 'AUTH', 'API', 'RATE_LIMITED', 'TIMEOUT', 'TRANSPORT', 'PROTOCOL', 'CLOSED', 'AGENT_STATE'])
 
 let sim
 before(async () => {
@@ -140,9 +143,6 @@ const CLIENT_FIELDS = [
   ['apiKey'],
   ['baseUrl'],
   ['authMode'],
-  ['did'],
-  ['agentPhoneName'],
-  ['agentNumber'],
   ['region'],
   ['timeoutMs'],
   ['utcOffsetMinutes'],
@@ -153,9 +153,11 @@ const CLIENT_FIELDS = [
   ['retry', 'maxRetryAfterMs'],
   ['cdrRateLimit', 'requests'],
   ['cdrRateLimit', 'perMs'],
-  ['tokenStore'],
-  ['tokenStore', 'prefix'],
+  ['accountStore'],
+  ['accountStore', 'prefix'],
 ]
+
+const AGENT_FIELDS = [['id'], ['phoneName'], ['number'], ['campaign'], ['did']]
 
 test('the OzonetelClient constructor refuses hostile options with a code, or builds', async () => {
   const good = clientOptions(sim)
@@ -180,17 +182,29 @@ test('the OzonetelClient constructor refuses hostile options with a code, or bui
   }
 })
 
-test('every OzonetelClient method refuses hostile arguments with a code', async () => {
+test('client.agent refuses hostile agent refs with a code, or makes an agent', async () => {
+  const oz = new OzonetelClient(clientOptions(sim))
+  for (const v of VALUES) await expectCoded(`agent(${describe(v)})`, () => oz.agent(v))
+  for (const path of AGENT_FIELDS) {
+    for (const v of VALUES) {
+      await expectCoded(`agent.${path.join('.')} = ${describe(v)}`, () => oz.agent(withField(AGENT, path, v)))
+    }
+  }
+})
+
+test('every OzonetelClient and OzonetelAgent method refuses hostile arguments with a code', async () => {
   const oz = new OzonetelClient(clientOptions(sim, { retry: { maxAttempts: 1 } }))
+  const agent = agentOf(oz)
   const call = await sim.seedCall()
+  const on = (method) => (AGENT_METHODS.includes(method) ? agent : oz)
   const oneArg = ['hold', 'unhold', 'mute', 'unmute', 'pauseRecording', 'resumeRecording', 'callControl', 'transfer', 'abandonedCalls', 'callRecords']
   for (const method of oneArg) {
-    for (const v of VALUES) await expectCoded(`${method}(${describe(v)})`, () => oz[method](v))
+    for (const v of VALUES) await expectCoded(`${method}(${describe(v)})`, () => on(method)[method](v))
   }
   for (const method of ['conference', 'kick', 'callRecord']) {
     for (const v of VALUES) {
-      await expectCoded(`${method}(${describe(v)}, ok)`, () => oz[method](v, method === 'callRecord' ? '2020-01-01' : '9000000001'))
-      await expectCoded(`${method}(ok, ${describe(v)})`, () => oz[method](call.ucid, v))
+      await expectCoded(`${method}(${describe(v)}, ok)`, () => on(method)[method](v, method === 'callRecord' ? '2020-01-01' : '9000000001'))
+      await expectCoded(`${method}(ok, ${describe(v)})`, () => on(method)[method](call.ucid, v))
     }
   }
   const requests = {
@@ -206,7 +220,7 @@ test('every OzonetelClient method refuses hostile arguments with a code', async 
   for (const [method, [base, paths]] of Object.entries(requests)) {
     for (const path of paths) {
       for (const v of VALUES) {
-        await expectCoded(`${method}({${path}: ${describe(v)}})`, () => oz[method](withField(base, path, v)))
+        await expectCoded(`${method}({${path}: ${describe(v)}})`, () => on(method)[method](withField(base, path, v)))
       }
     }
   }
@@ -227,6 +241,53 @@ test('every OzonetelClient method refuses hostile arguments with a code', async 
   }
   const { error } = await expectCoded('intervalMs 2^64', () => oz.watchMissedCalls({ intervalMs: 2 ** 64 }))
   assert.equal(error?.code, 'INVALID_INPUT')
+})
+
+test('the desk methods refuse hostile arguments with a code', async () => {
+  const oz = new OzonetelClient(clientOptions(sim, { retry: { maxAttempts: 1 }, eventsBaseUrl: sim.ozonetel }))
+  const agent = agentOf(oz)
+  for (const v of VALUES) {
+    for (const method of ['login', 'logout', 'pause', 'forceReady', 'dial', 'phoneDial']) {
+      await expectCoded(`agent.${method}(${describe(v)})`, () => agent[method](v))
+    }
+    await expectCoded(`agent.dial(ok, ${describe(v)})`, () => agent.dial('12', v))
+    await expectCoded(`agent.phoneDial(ok, ${describe(v)})`, () => agent.phoneDial('12', v))
+    await expectCoded(`agent.dispose(${describe(v)}, ok)`, () => agent.dispose(v, { code: 'x' }))
+    await expectCoded(`agent.dispose(ok, ${describe(v)})`, () => agent.dispose('1'.repeat(25), v))
+    await expectCoded(`subscribeEvents(${describe(v)})`, () => oz.subscribeEvents(v))
+    await expectCoded(`unsubscribeEvents(${describe(v)})`, () => oz.unsubscribeEvents(v))
+    await expectCoded(`callRecordFor(${describe(v)})`, () => oz.callRecordFor(v))
+    await expectCoded(`parseEvent(${describe(v)}, ok)`, () => OzonetelClient.parseEvent(v, '{}'))
+    await expectCoded(`parseEvent(ok, ${describe(v)})`, () => OzonetelClient.parseEvent('application/json', v))
+    await expectCoded(`callRecordPages(${describe(v)}, 10)`, () => oz.callRecordPages(v, 10))
+    const { result } = await expectCoded(`callRecordPages(ok, ${describe(v)})`, () =>
+      oz.callRecordPages({ from: '2001-01-01 00:00:00', to: '2001-01-01 01:00:00' }, v),
+    )
+    if (result) await expectCoded('pages.next()', () => result.next())
+  }
+  // Option objects field by field; a 25-digit UCID, a 12 and a 2001 window: nothing can be sent.
+  const fields = {
+    dial: [['12', { uui: 'u', campaign: 'c' }], [['uui'], ['campaign']]],
+    phoneDial: [['12', { callLimitSecs: 60, checkStatus: true, campaign: 'c', uui: 'u' }], [['callLimitSecs'], ['checkStatus'], ['campaign'], ['uui']]],
+    dispose: [
+      ['1'.repeat(25), { code: 'x', comments: 'c', callbackAt: '2030-01-01 10:00:00', pauseAfter: 'Break', autoRelease: true }],
+      [['code'], ['comments'], ['callbackAt'], ['pauseAfter'], ['autoRelease']],
+    ],
+  }
+  for (const [method, [[first, base], paths]] of Object.entries(fields)) {
+    for (const path of paths) {
+      for (const v of VALUES) {
+        await expectCoded(`agent.${method}(ok, {${path}: ${describe(v)}})`, () => agent[method](first, withField(base, path, v)))
+      }
+    }
+  }
+  for (const path of [['call'], ['agent']]) {
+    for (const v of VALUES) {
+      await expectCoded(`subscribeEvents({${path}: ${describe(v)}})`, () =>
+        oz.subscribeEvents(withField({ call: 'ftp://x', agent: 'ftp://y' }, path, v)),
+      )
+    }
+  }
 })
 
 const ASSIST_FIELDS = [

@@ -7,7 +7,7 @@ const { spawn } = require('node:child_process')
 const path = require('node:path')
 const { Worker } = require('node:worker_threads')
 const { OzonetelClient } = require('../index.js')
-const { startSim, clientOptions } = require('./helpers/sim.js')
+const { startSim, clientOptions, agentOf } = require('./helpers/sim.js')
 
 let sim
 before(async () => {
@@ -63,5 +63,5 @@ test('works inside worker_threads, several at once; the main thread carries on',
     assert.match(out, /hold=Success/)
   }
   const oz = new OzonetelClient(clientOptions(sim))
-  assert.equal((await oz.unhold(calls[0].ucid)).status, 'Success')
+  assert.equal((await agentOf(oz).unhold(calls[0].ucid)).status, 'Success')
 })

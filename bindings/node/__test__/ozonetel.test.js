@@ -4,13 +4,15 @@
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const { OzonetelClient } = require('../index.js')
-const { startSim, clientOptions } = require('./helpers/sim.js')
+const { startSim, clientOptions, agentOf } = require('./helpers/sim.js')
 
 let sim
 let oz
+let agent
 before(async () => {
   sim = await startSim()
   oz = new OzonetelClient(clientOptions(sim, { cdrRateLimit: { requests: 100, perMs: 1000 } }))
+  agent = agentOf(oz)
 })
 after(() => sim.stop())
 
@@ -25,41 +27,41 @@ test('getters expose the account and base URL, never the key', () => {
 test('callControl applies every action with a typed response and a string UCID', async () => {
   const call = await sim.seedCall()
   assert.equal(typeof call.ucid, 'string')
-  const held = await oz.callControl({ action: 'HOLD', ucid: call.ucid })
+  const held = await agent.callControl({ action: 'HOLD', ucid: call.ucid })
   assert.deepEqual(Object.keys(held).sort(), ['action', 'message', 'status', 'ucid'])
   assert.equal(held.action, 'HOLD')
   assert.equal(held.status, 'Success')
   assert.equal(held.ucid, call.ucid)
   assert.equal(party(await sim.getCall(call.ucid), 'customer').on_hold, true)
-  assert.equal((await oz.callControl({ action: 'UNHOLD', ucid: call.ucid })).action, 'UNHOLD')
-  assert.equal((await oz.callControl({ action: 'MUTE', ucid: call.ucid })).action, 'MUTE')
+  assert.equal((await agent.callControl({ action: 'UNHOLD', ucid: call.ucid })).action, 'UNHOLD')
+  assert.equal((await agent.callControl({ action: 'MUTE', ucid: call.ucid })).action, 'MUTE')
   assert.equal(party(await sim.getCall(call.ucid), 'customer').muted, true)
-  assert.equal((await oz.callControl({ action: 'UNMUTE', ucid: call.ucid })).action, 'UNMUTE')
-  const conf = await oz.callControl({ action: 'CONFERENCE', ucid: call.ucid, conferenceNumber: '+91 90000-00002' })
+  assert.equal((await agent.callControl({ action: 'UNMUTE', ucid: call.ucid })).action, 'UNMUTE')
+  const conf = await agent.callControl({ action: 'CONFERENCE', ucid: call.ucid, conferenceNumber: '+91 90000-00002' })
   assert.equal(conf.action, 'CONFERENCE')
   assert.equal((await sim.getCall(call.ucid)).participants.length, 3)
-  const kicked = await oz.callControl({ action: 'KICK_CALL', ucid: call.ucid, conferenceNumber: '9000000002' })
+  const kicked = await agent.callControl({ action: 'KICK_CALL', ucid: call.ucid, conferenceNumber: '9000000002' })
   assert.equal(kicked.action, 'KICK_CALL')
   assert.equal((await sim.getCall(call.ucid)).participants.length, 2)
 })
 
 test('hold, unhold, mute, unmute, conference and kick shorthands', async () => {
   const call = await sim.seedCall()
-  assert.equal((await oz.hold(call.ucid)).action, 'HOLD')
-  assert.equal((await oz.unhold(call.ucid)).action, 'UNHOLD')
-  assert.equal((await oz.mute(call.ucid)).action, 'MUTE')
-  assert.equal((await oz.unmute(call.ucid)).action, 'UNMUTE')
+  assert.equal((await agent.hold(call.ucid)).action, 'HOLD')
+  assert.equal((await agent.unhold(call.ucid)).action, 'UNHOLD')
+  assert.equal((await agent.mute(call.ucid)).action, 'MUTE')
+  assert.equal((await agent.unmute(call.ucid)).action, 'UNMUTE')
   const customer = party(await sim.getCall(call.ucid), 'customer')
   assert.equal(customer.on_hold, false)
   assert.equal(customer.muted, false)
-  assert.equal((await oz.conference(call.ucid, '9000000003')).action, 'CONFERENCE')
-  assert.equal((await oz.kick(call.ucid, '9000000003')).action, 'KICK_CALL')
+  assert.equal((await agent.conference(call.ucid, '9000000003')).action, 'CONFERENCE')
+  assert.equal((await agent.kick(call.ucid, '9000000003')).action, 'KICK_CALL')
   assert.equal((await sim.getCall(call.ucid)).participants.length, 2)
 })
 
 test('warm transfer: complete drops the agent; the Transfer reports its state', async () => {
   const call = await sim.seedCall()
-  const t = await oz.transfer({ ucid: call.ucid, target: '+91 90000 00004' })
+  const t = await agent.transfer({ ucid: call.ucid, target: '+91 90000 00004' })
   assert.equal(t.constructor.name, 'Transfer')
   assert.equal(t.ucid, call.ucid)
   assert.equal(t.target, '09000000004')
@@ -74,7 +76,7 @@ test('warm transfer: complete drops the agent; the Transfer reports its state', 
 
 test('warm transfer: cancel drops the target', async () => {
   const call = await sim.seedCall()
-  const t = await oz.transfer({ ucid: call.ucid, target: '9000000005', mode: 'warm' })
+  const t = await agent.transfer({ ucid: call.ucid, target: '9000000005', mode: 'warm' })
   await t.cancel()
   assert.equal(t.state, 'cancelled')
   const after = await sim.getCall(call.ucid)
@@ -84,7 +86,7 @@ test('warm transfer: cancel drops the target', async () => {
 
 test('cold transfer completes at once', async () => {
   const call = await sim.seedCall()
-  const t = await oz.transfer({ ucid: call.ucid, target: '9000000006', mode: 'cold' })
+  const t = await agent.transfer({ ucid: call.ucid, target: '9000000006', mode: 'cold' })
   assert.equal(t.mode, 'cold')
   assert.equal(t.state, 'completed')
   assert.equal(party(await sim.getCall(call.ucid), 'agent'), undefined)
@@ -180,9 +182,9 @@ test('watchMissedCalls works with for await and includeExisting', async () => {
 
 test('many clients and many concurrent requests', async () => {
   const calls = await Promise.all(Array.from({ length: 8 }, () => sim.seedCall()))
-  const clients = Array.from({ length: 4 }, () => new OzonetelClient(clientOptions(sim)))
+  const agents = Array.from({ length: 4 }, () => agentOf(new OzonetelClient(clientOptions(sim))))
   const results = await Promise.all(
-    calls.flatMap((call, i) => [clients[i % 4].hold(call.ucid), clients[(i + 1) % 4].mute(call.ucid)]),
+    calls.flatMap((call, i) => [agents[i % 4].hold(call.ucid), agents[(i + 1) % 4].mute(call.ucid)]),
   )
   assert.equal(results.length, 16)
   assert.ok(results.every((r) => r.status === 'Success'))

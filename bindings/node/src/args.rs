@@ -51,6 +51,25 @@ pub(crate) fn boolean(env: &Env, value: Unknown, name: &str) -> napi::Result<boo
     }
 }
 
+/// A required count (a page size): an integer 0..=u32::MAX; its range is the core's to judge.
+pub(crate) fn page_size(env: &Env, value: Unknown, name: &str) -> napi::Result<u32> {
+    let t = value.get_type()?;
+    if t != ValueType::Number {
+        return Err(invalid(
+            env,
+            format!("{name} must be a number, got {}", type_name(t)),
+        ));
+    }
+    let n = f64::from_unknown(value)?;
+    if n.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&n) {
+        return Err(invalid(
+            env,
+            format!("{name} must be a whole number of records, got {n}"),
+        ));
+    }
+    Ok(n as u32)
+}
+
 /// A required options object, deserialised field by field; errors name the field path
 /// (`deepgram.apiKey: invalid type: integer `5`, expected a string`).
 pub(crate) fn object<T: DeserializeOwned>(

@@ -3,7 +3,7 @@
 //! Every failure reaches JS as a real `Error` object carrying `code` (the core's code,
 //! upper-cased: `INVALID_INPUT`, `AUTH`, …). Invalid input is a `TypeError`, as Node's own APIs
 //! throw for bad arguments. Fields a caller acts on (`service` on `AUTH` and `API`,
-//! `httpStatus`, `retryAfterMs`) ride along as properties. The object is built on the JS thread and handed to napi as a
+//! `refusal` on `AGENT_STATE`, `httpStatus`, `retryAfterMs`) ride along as properties. The object is built on the JS thread and handed to napi as a
 //! reference, so napi rejects or throws with it verbatim instead of inventing its own code.
 
 use helix_engage::{Error, ErrorCode};
@@ -28,6 +28,11 @@ pub(crate) fn to_napi(env: &Env, err: &Error) -> napi::Error {
     // `AUTH` and `API` name the upstream (`ozonetel`, `deepgram`, `openai`).
     if let Some(service) = err.service() {
         let _ = object.set_named_property("service", service);
+    }
+    // `AGENT_STATE`: why the agent could not act (`in_acw`, `not_logged_in`, …), what a desk
+    // UI switches on.
+    if let Some(refusal) = err.agent_refusal() {
+        let _ = object.set_named_property("refusal", refusal.as_str());
     }
     match err {
         Error::Api {

@@ -9,11 +9,17 @@
 //! The TypeScript contract is `index.d.ts`: `types.d.ts` (the shapes) followed by what
 //! `napi build` generates from the `#[napi]` items here.
 
+mod agent;
 mod args;
 mod assist;
 mod error;
 mod ozonetel;
+// After `ozonetel`: napi-rs writes a class's methods into index.d.ts in the order the modules
+// expand, so the client's constructor and core methods come before its desk methods.
+mod desk;
 mod promise;
 
+pub use agent::OzonetelAgent;
 pub use assist::{AssistEvents, LiveAssist};
+pub use desk::CallRecordPages;
 pub use ozonetel::{MissedCallWatcher, OzonetelClient, Transfer};

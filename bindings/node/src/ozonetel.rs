@@ -1,16 +1,16 @@
-//! `OzonetelClient`, `Transfer`, `MissedCallWatcher`: the core's `ozonetel` module for JS.
+//! `OzonetelClient` (its options, agents, recording, missed calls, call history), `Transfer`,
+//! `MissedCallWatcher`: the core's `ozonetel` module for JS. The desk's account-level methods
+//! are in `desk.rs`, the agent's in `agent.rs`.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::FixedOffset;
 use futures::StreamExt;
 use helix_engage::ozonetel::{
-    AbandonedCallsQuery, AccountStore, AuthMode, CallAction, CallRecordsQuery, Client,
-    DEFAULT_BASE_URL, MemoryAccountStore, RedisAccountStore, Region, RetryPolicy, TransferMode,
-    TransferState, WatchOptions, parse_local_date, parse_local_date_time,
+    AbandonedCallsQuery, AuthMode, CallRecordsQuery, Client, RedisAccountStore, Region,
+    RetryPolicy, TransferMode, TransferState, WatchOptions, parse_local_date,
+    parse_local_date_time,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Object, ObjectFinalize, PromiseRaw, This, Unknown};
@@ -18,6 +18,7 @@ use napi_derive::napi;
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 
+use crate::agent::OzonetelAgent;
 use crate::args;
 use crate::error::{throw, to_napi};
 use crate::promise::{arg, iterator_result, optional_callback, settle, settle_with};
@@ -29,19 +30,18 @@ struct ClientOptions {
     user_name: String,
     api_key: String,
     base_url: Option<String>,
+    events_base_url: Option<String>,
     auth_mode: Option<AuthModeArg>,
-    did: Option<String>,
-    agent_phone_name: Option<String>,
-    agent_number: Option<String>,
     region: Option<RegionArg>,
     timeout_ms: Option<u64>,
     utc_offset_minutes: Option<i32>,
     retry: Option<RetryArg>,
     cdr_rate_limit: Option<CdrRateArg>,
-    token_store: Option<AccountStoreArg>,
+    account_store: Option<AccountStoreArg>,
 }
 
-/// Where the account's token is shared beyond this process (sidecar replicas).
+/// Where the account's token, budget and CDR pace are shared beyond this process (sidecar
+/// replicas). Within one process the core already shares them per account.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AccountStoreArg {
@@ -79,31 +79,6 @@ struct CdrRateArg {
     per_ms: u64,
 }
 
-/// `CallControlRequest`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CallControlArg {
-    action: String,
-    ucid: String,
-    conference_number: Option<String>,
-}
-
-/// `TransferRequest`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TransferArg {
-    ucid: String,
-    target: String,
-    mode: Option<TransferModeArg>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum TransferModeArg {
-    Warm,
-    Cold,
-}
-
 /// `AbandonedCallsQuery`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -116,7 +91,7 @@ struct AbandonedArg {
 /// `CallRecordsQuery`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CallRecordsArg {
+pub(crate) struct CallRecordsArg {
     from: String,
     to: String,
     ucid: Option<String>,
@@ -135,68 +110,28 @@ struct WatchArg {
     campaign_name: Option<String>,
 }
 
-/// The token store of every client in this process (and its worker threads) that names the same
-/// base URL, account and key.
-///
-/// Ozonetel keeps one valid token per account: two stores on one account invalidate each
-/// other's tokens, so Node code that creates several `OzonetelClient`s (per tenant, per worker,
-/// per request) must not get one store each — the core asks for one store per account. Keyed
-/// by the key too, so a client with a wrong key never borrows a token another client earned.
-/// The map grows per distinct account (base URL, account, key), never per client: 10,000
-/// clients of one account share one entry (`__test__/memory.test.js`). Entries outlive their
-/// clients on purpose — the token (and Ozonetel's hourly generation budget) belongs to the
-/// account, so a client built per request reuses the cached token instead of generating one.
-fn shared_token_store(base_url: &str, user_name: &str, api_key: &str) -> Arc<dyn AccountStore> {
-    type Stores = Mutex<HashMap<u64, Arc<MemoryAccountStore>>>;
-    static STORES: OnceLock<(RandomState, Stores)> = OnceLock::new();
-    let (hasher, stores) = STORES.get_or_init(|| (RandomState::new(), Mutex::new(HashMap::new())));
-    // A per-process random hash: the map never holds the key itself.
-    let id = hasher.hash_one((
-        base_url.trim().trim_end_matches('/'),
-        user_name.trim(),
-        api_key,
-    ));
-    let mut stores = stores.lock().unwrap_or_else(PoisonError::into_inner);
-    stores
-        .entry(id)
-        .or_insert_with(|| Arc::new(MemoryAccountStore::new()))
-        .clone()
-}
-
 fn build_client(o: ClientOptions) -> helix_engage::Result<Client> {
-    let store: Arc<dyn AccountStore> = match &o.token_store {
-        // Several processes on one account: Redis holds the token, the lock and the budget.
-        Some(t) => Arc::new(RedisAccountStore::lazy(
+    // No store: the core's in-process account (shared by every client of the account, built
+    // here or anywhere else in the process). Redis: several processes on one account share
+    // the token, the lock, the budget and the CDR pace.
+    let mut b = Client::builder().user_name(o.user_name).api_key(o.api_key);
+    if let Some(t) = &o.account_store {
+        b = b.account_store(RedisAccountStore::lazy(
             &t.redis_url,
             t.prefix.as_deref().unwrap_or("helix:ozonetel:"),
-        )?),
-        None => shared_token_store(
-            o.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
-            &o.user_name,
-            &o.api_key,
-        ),
-    };
-    let mut b = Client::builder()
-        .user_name(o.user_name)
-        .api_key(o.api_key)
-        .account_store_arc(store);
+        )?);
+    }
     if let Some(url) = o.base_url {
         b = b.base_url(url);
+    }
+    if let Some(url) = o.events_base_url {
+        b = b.events_base_url(url);
     }
     if let Some(mode) = o.auth_mode {
         b = b.auth_mode(match mode {
             AuthModeArg::Token => AuthMode::Token,
             AuthModeArg::Basic => AuthMode::Basic,
         });
-    }
-    if let Some(did) = o.did {
-        b = b.did(did);
-    }
-    if let Some(name) = o.agent_phone_name {
-        b = b.agent_phone_name(name);
-    }
-    if let Some(number) = o.agent_number {
-        b = b.agent_number(number);
     }
     if let Some(region) = o.region {
         b = b.region(match region {
@@ -259,7 +194,7 @@ const CLIENT_EXTERNAL_BYTES: i64 = 2 * 1024;
 /// concurrently, and all of them share one connection pool, one token and one CDR pace.
 #[napi(custom_finalize)]
 pub struct OzonetelClient {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl ObjectFinalize for OzonetelClient {
@@ -294,98 +229,13 @@ impl OzonetelClient {
         self.client.base_url().to_string()
     }
 
-    /// Applies a call-control action (`CallControl_V4`). CONFERENCE and KICK_CALL need
-    /// `conferenceNumber`, and are never resent once they may have reached Ozonetel.
-    #[napi(
-        ts_args_type = "request: CallControlRequest",
-        ts_return_type = "Promise<CallControlResponse>"
-    )]
-    pub fn call_control<'env>(
-        &self,
-        env: &'env Env,
-        request: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        let req: CallControlArg = arg!(env, args::object(env, request, "request"));
-        let action = arg!(
-            env,
-            CallAction::parse(&req.action).map_err(|e| to_napi(env, &e))
-        );
-        let client = self.client.clone();
-        settle(env, async move {
-            client
-                .call_control(action, &req.ucid, req.conference_number.as_deref())
-                .await
-        })
-    }
-}
-
-/// Generates `OzonetelClient`'s call-control shortcuts from one table, in their own `#[napi]`
-/// block (napi-rs merges the blocks of a class; this one sits between the others so the
-/// generated `index.d.ts` keeps its order). Each row: the doc (a string literal: napi-rs would
-/// print a `///` passed through `macro_rules!` as `r"…"`), JS name and arguments, the core's
-/// `CallAction`, the TypeScript arguments. Every shortcut goes through the same
-/// `Client::call_control` as `callControl({ action, ucid, conferenceNumber })`, so the rules
-/// (UCID checks, a number for CONFERENCE/KICK_CALL, never resending those) are the core's.
-macro_rules! call_control_shortcuts {
-    ($($doc:tt $name:ident(ucid $(, $number:ident)?) => $action:ident, $ts:literal;)*) => {
-        #[napi]
-        impl OzonetelClient {
-            $(
-                #[doc = $doc]
-                #[napi(ts_args_type = $ts, ts_return_type = "Promise<CallControlResponse>")]
-                pub fn $name<'env>(
-                    &self,
-                    env: &'env Env,
-                    ucid: Unknown,
-                    $($number: Unknown,)?
-                ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-                    let number: Option<Unknown> = None $(.or(Some($number)))?;
-                    self.shortcut(env, CallAction::$action, ucid, number)
-                }
-            )*
-        }
-    };
-}
-
-call_control_shortcuts! {
-    " Puts the customer on hold."
-    hold(ucid) => Hold, "ucid: string";
-    " Takes the customer off hold."
-    unhold(ucid) => Unhold, "ucid: string";
-    " Mutes the customer's leg."
-    mute(ucid) => Mute, "ucid: string";
-    " Unmutes the customer's leg."
-    unmute(ucid) => Unmute, "ucid: string";
-    " Dials `number` into the call (CONFERENCE)."
-    conference(ucid, number) => Conference, "ucid: string, number: string";
-    " Drops the party `number` from the call (KICK_CALL)."
-    kick(ucid, number) => KickCall, "ucid: string, number: string";
-}
-
-#[napi]
-impl OzonetelClient {
-    /// Starts a transfer: conferences the target in; a cold transfer also drops the agent at
-    /// once. Resolves with a `Transfer` to `complete()` or `cancel()` (warm).
-    #[napi(
-        ts_args_type = "request: TransferRequest",
-        ts_return_type = "Promise<Transfer>"
-    )]
-    pub fn transfer<'env>(
-        &self,
-        env: &'env Env,
-        request: Unknown,
-    ) -> napi::Result<PromiseRaw<'env, Transfer>> {
-        let req: TransferArg = arg!(env, args::object(env, request, "request"));
-        let mode = match req.mode {
-            None | Some(TransferModeArg::Warm) => TransferMode::Warm,
-            Some(TransferModeArg::Cold) => TransferMode::Cold,
-        };
-        let client = self.client.clone();
-        settle_with(
-            env,
-            async move { client.transfer(&req.ucid, &req.target, mode).await },
-            |_, inner| Ok(Transfer { inner }),
-        )
+    /// The handle for one agent of this account: call control, transfers, login, state,
+    /// dial and disposition act as that agent. Checks every field given and sends nothing;
+    /// throws `INVALID_INPUT` naming the field (a missing or empty `id`, a number that cannot
+    /// be dialled, a DID that is not digits). There is no default agent.
+    #[napi(ts_args_type = "agent: AgentRef")]
+    pub fn agent(&self, env: Env, agent: Unknown) -> napi::Result<OzonetelAgent> {
+        OzonetelAgent::new(&env, &self.client, agent)
     }
 
     /// Pauses the call's recording.
@@ -522,25 +372,6 @@ impl OzonetelClient {
 }
 
 impl OzonetelClient {
-    /// One call-control shortcut: converts the arguments, then calls the core.
-    fn shortcut<'env>(
-        &self,
-        env: &'env Env,
-        action: CallAction,
-        ucid: Unknown,
-        number: Option<Unknown>,
-    ) -> napi::Result<PromiseRaw<'env, Unknown<'env>>> {
-        let ucid = arg!(env, args::string(env, ucid, "ucid"));
-        let number = match number {
-            Some(number) => Some(arg!(env, args::string(env, number, "number"))),
-            None => None,
-        };
-        let client = self.client.clone();
-        settle(env, async move {
-            client.call_control(action, &ucid, number.as_deref()).await
-        })
-    }
-
     /// Pauses (`pause`) or resumes the recording: converts `ucid`, then calls the core.
     fn recording<'env>(
         &self,
@@ -574,7 +405,7 @@ fn abandoned_query(q: AbandonedArg) -> helix_engage::Result<AbandonedCallsQuery>
     })
 }
 
-fn call_records_query(q: CallRecordsArg) -> helix_engage::Result<CallRecordsQuery> {
+pub(crate) fn call_records_query(q: CallRecordsArg) -> helix_engage::Result<CallRecordsQuery> {
     let mut query = CallRecordsQuery::between(
         parse_local_date_time(&q.from, "from")?,
         parse_local_date_time(&q.to, "to")?,
@@ -592,6 +423,12 @@ fn call_records_query(q: CallRecordsArg) -> helix_engage::Result<CallRecordsQuer
 #[napi]
 pub struct Transfer {
     inner: helix_engage::ozonetel::Transfer,
+}
+
+impl From<helix_engage::ozonetel::Transfer> for Transfer {
+    fn from(inner: helix_engage::ozonetel::Transfer) -> Self {
+        Transfer { inner }
+    }
 }
 
 #[napi]

@@ -14,7 +14,8 @@ export function messageParser(data: unknown): { event: string; data: unknown } {
 
 /** The sidecar application, configured but not listening. */
 export async function createApp(config: HelixConfig, logger: LogLevel[] | false = ['error', 'warn']): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.register(config), { logger })
+  // rawBody: the event webhooks parse Ozonetel's bytes themselves (JSON or form).
+  const app = await NestFactory.create(AppModule.register(config), { logger, rawBody: true })
   app.useWebSocketAdapter(new WsAdapter(app, { messageParser }))
   app.enableShutdownHooks()
   return app

@@ -1,8 +1,26 @@
-import type { LiveAssistConfig, OzonetelClientOptions } from '@helix-engage/native'
+import { readFileSync } from 'node:fs'
+import type { AgentRef, LiveAssistConfig, OzonetelClientOptions } from '@helix-engage/native'
 
-/** What the sidecar needs: one Ozonetel account and the live-assist services. */
+/**
+ * The sidecar's agents: agent id → the rest of its `AgentRef` (SIP extension, number, campaign,
+ * DID). An agent who is not in it cannot log in; one who is acts only as itself. There is no
+ * default agent: a request that names none is refused.
+ */
+export type AgentDirectory = Record<string, Omit<AgentRef, 'id'>>
+
+/** What the sidecar needs: one Ozonetel account, its agents and the live-assist services. */
 export interface HelixConfig {
+  /** The account (no agent in it: agents come from the directory, per session). */
   ozonetel: OzonetelClientOptions
+  agents: AgentDirectory
+  /** How long a desk session lasts after login (default 12 h). */
+  sessionTtlMs?: number
+  /**
+   * When set, the webhook endpoints (`POST /ozonetel/events/call|agent`) require
+   * `?key=<webhookKey>`, and `EventsService.subscribe` adds it to the URLs it registers:
+   * Ozonetel signs nothing, so the URL is the secret.
+   */
+  webhookKey?: string
   /** Everything but the per-call parts (`lead`, `audio`), which the browser sends. */
   assist: Omit<LiveAssistConfig, 'lead' | 'audio'>
 }
@@ -16,9 +34,20 @@ function required(name: string): string {
   return value
 }
 
+/** The directory from `HELIX_AGENTS_FILE` (a JSON file) or `HELIX_AGENTS` (JSON text). */
+function agentsFromEnv(): AgentDirectory {
+  const text = process.env.HELIX_AGENTS_FILE ? readFileSync(process.env.HELIX_AGENTS_FILE, 'utf8') : required('HELIX_AGENTS')
+  const parsed: unknown = JSON.parse(text)
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('the agent directory must be a JSON object: { "<agent id>": { "phoneName", "number", "campaign", "did" } }')
+  }
+  return parsed as AgentDirectory
+}
+
 /**
  * Configuration from the environment, as the sidecar deploys it. With no OZONETEL_* variables
  * at all, run `cargo run -p helix-engage-sim -- serve` and point the *_URL variables at it.
+ * The environment names the account only — never an agent.
  */
 export function configFromEnv(): HelixConfig {
   return {
@@ -26,10 +55,10 @@ export function configFromEnv(): HelixConfig {
       userName: required('OZONETEL_USER_NAME'),
       apiKey: required('OZONETEL_API_KEY'),
       baseUrl: process.env.OZONETEL_BASE_URL,
-      did: process.env.OZONETEL_DID,
-      agentPhoneName: process.env.OZONETEL_AGENT_PHONE_NAME,
-      agentNumber: process.env.OZONETEL_AGENT_NUMBER,
+      ...(process.env.HELIX_REDIS_URL ? { accountStore: { redisUrl: process.env.HELIX_REDIS_URL } } : {}),
     },
+    agents: agentsFromEnv(),
+    webhookKey: process.env.HELIX_WEBHOOK_KEY,
     assist: {
       deepgram: { apiKey: required('DEEPGRAM_API_KEY'), url: process.env.DEEPGRAM_URL },
       suggestions: process.env.OPENAI_API_KEY

@@ -11,6 +11,7 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'TRANSPORT',
   'PROTOCOL',
   'CLOSED',
+  'AGENT_STATE',
 ])
 
 export function isHelixError(error: unknown): error is HelixError {
@@ -37,6 +38,7 @@ export function httpStatusOf(error: HelixError): number {
     case 'TRANSPORT':
       return HttpStatus.SERVICE_UNAVAILABLE
     case 'CLOSED':
+    case 'AGENT_STATE': // the agent's state refuses it (in ACW, not logged in): `refusal` says why
       return HttpStatus.CONFLICT
     case 'AUTH': // the sidecar's credentials were refused upstream: not the caller's fault
     case 'PROTOCOL':
@@ -62,6 +64,11 @@ export class HelixErrorFilter extends BaseExceptionFilter {
     if (exception.retryAfterMs !== undefined) {
       response.setHeader('Retry-After', String(Math.ceil(exception.retryAfterMs / 1000)))
     }
-    response.status(status).json({ statusCode: status, code: exception.code, message: exception.message })
+    response.status(status).json({
+      statusCode: status,
+      code: exception.code,
+      message: exception.message,
+      ...(exception.refusal ? { refusal: exception.refusal } : {}),
+    })
   }
 }

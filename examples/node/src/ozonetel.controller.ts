@@ -1,13 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common'
-import type { AbandonedCall, CallAction, CallControlResponse, RecordingResponse } from '@helix-engage/native'
+import type { AbandonedCall, RecordingResponse } from '@helix-engage/native'
 
 import { OzonetelService } from './ozonetel.service'
-
-interface CallControlBody {
-  action?: CallAction
-  ucid?: string
-  conferenceNumber?: string
-}
 
 interface RecordingBody {
   ucid?: string
@@ -16,26 +10,13 @@ interface RecordingBody {
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value.trim() !== ''
 
-/** Exactly the sidecar's Ozonetel endpoints. */
+/**
+ * The sidecar's account-level Ozonetel endpoints (no agent acts in them). Call control and
+ * everything else an agent does is on the desk (`desk.controller.ts`), behind a session.
+ */
 @Controller('api/ozonetel')
 export class OzonetelController {
   constructor(private readonly ozonetel: OzonetelService) {}
-
-  @Post('call-control')
-  @HttpCode(200)
-  callControl(@Body() body: CallControlBody = {}): Promise<CallControlResponse> {
-    if (!nonEmpty(body.action) || !nonEmpty(body.ucid)) {
-      throw new BadRequestException('action and ucid are required')
-    }
-    if (body.action === 'CONFERENCE' && !nonEmpty(body.conferenceNumber)) {
-      throw new BadRequestException('CONFERENCE needs conferenceNumber')
-    }
-    return this.ozonetel.callControl({
-      action: body.action,
-      ucid: body.ucid,
-      ...(nonEmpty(body.conferenceNumber) ? { conferenceNumber: body.conferenceNumber } : {}),
-    })
-  }
 
   @Post('recording')
   @HttpCode(200)

@@ -4,8 +4,6 @@ import {
   AbandonedCallsQuery,
   AssistEvent,
   AudioFormat,
-  CallControlRequest,
-  CallControlResponse,
   LeadContext,
   LiveAssist,
   OzonetelClient,
@@ -14,17 +12,17 @@ import {
 
 import { HELIX_CONFIG, HelixConfig } from './config'
 
-/** The sidecar's one door to Ozonetel and live assist: a thin wrapper over the native module. */
+/**
+ * The sidecar's one door to Ozonetel and live assist: a thin wrapper over the native module.
+ * The client is the account's; what acts as an agent goes through a desk session's
+ * `OzonetelAgent` (`agent-sessions.service.ts`).
+ */
 @Injectable()
 export class OzonetelService {
-  private readonly client: OzonetelClient
+  readonly client: OzonetelClient
 
   constructor(@Inject(HELIX_CONFIG) private readonly config: HelixConfig) {
     this.client = new OzonetelClient(config.ozonetel)
-  }
-
-  callControl(request: CallControlRequest): Promise<CallControlResponse> {
-    return this.client.callControl(request)
   }
 
   recording(ucid: string, action: 'pause' | 'unPause'): Promise<RecordingResponse> {

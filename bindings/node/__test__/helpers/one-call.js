@@ -2,7 +2,7 @@
 // One small call, end to end, as a standalone program (run as a child process or a worker by
 // lifecycle.test.js). It never calls process.exit(): it must end because nothing is left.
 const { OzonetelClient, LiveAssist } = require('../../index.js')
-const { clientOptions, assistConfig, frames } = require('./sim.js')
+const { clientOptions, agentOf, assistConfig, frames } = require('./sim.js')
 
 const sim = JSON.parse(process.env.SIM_URLS)
 ;(async () => {
@@ -11,7 +11,7 @@ const sim = JSON.parse(process.env.SIM_URLS)
   for (const frame of frames(5)) assist.sendAudio(frame)
   const summary = await assist.stop()
   const oz = new OzonetelClient(clientOptions(sim))
-  const held = await oz.hold(process.env.UCID)
+  const held = await agentOf(oz).hold(process.env.UCID)
   const watcher = oz.watchMissedCalls({ intervalMs: 100 })
   const first = watcher.next()
   await watcher.return()

@@ -2,13 +2,14 @@
 // One sidecar replica: its own process, its own client, the shared Redis token store; ten
 // concurrent HOLDs. Run by redis.test.js.
 const { OzonetelClient } = require('../../index.js')
-const { clientOptions } = require('./sim.js')
+const { clientOptions, agentOf } = require('./sim.js')
 
 const sim = JSON.parse(process.env.SIM_URLS)
 const oz = new OzonetelClient(
-  clientOptions(sim, { tokenStore: { redisUrl: process.env.REDIS_URL, prefix: process.env.PREFIX } }),
+  clientOptions(sim, { accountStore: { redisUrl: process.env.REDIS_URL, prefix: process.env.PREFIX } }),
 )
-Promise.all(Array.from({ length: 10 }, () => oz.hold(process.env.UCID)))
+const agent = agentOf(oz)
+Promise.all(Array.from({ length: 10 }, () => agent.hold(process.env.UCID)))
   .then((results) => console.log(`holds=${results.filter((r) => r.status === 'Success').length}`))
   .catch((e) => {
     console.error(e)

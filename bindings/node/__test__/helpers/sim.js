@@ -74,18 +74,32 @@ async function startSim() {
   }
 }
 
-/** Options for an OzonetelClient against this simulator. */
+/** Options for an OzonetelClient against this simulator (an account: no agent in it). */
 function clientOptions(sim, extra = {}) {
   return {
     userName: 'acme',
     apiKey: 'sim-api-key',
     baseUrl: sim.ozonetel,
-    did: '918041763265',
-    agentPhoneName: 'agent1',
-    agentNumber: '9123456780',
     timeoutMs: 5000,
     ...extra,
   }
+}
+
+/** The simulator's seeded agent every seeded call is on, as an `AgentRef`. */
+const AGENT = Object.freeze({
+  id: 'agent1',
+  phoneName: '523590',
+  number: '9123456780',
+  campaign: 'Outbound_918041763265',
+  did: '918041763265',
+})
+
+/** agent1's password on the simulator (a fake credential of the simulator's). */
+const AGENT_PASSWORD = 'sim-agent1-pass'
+
+/** `client.agent(AGENT + extra)`. */
+function agentOf(client, extra = {}) {
+  return client.agent({ ...AGENT, ...extra })
 }
 
 /** A live-assist config against this simulator. */
@@ -118,4 +132,4 @@ function frames(seconds, frameMs = 20, bytesPerSecond = 64000) {
   return Array.from({ length: count }, () => frame)
 }
 
-module.exports = { startSim, clientOptions, assistConfig, frames, repo, BOOKING_CALL }
+module.exports = { startSim, clientOptions, AGENT, AGENT_PASSWORD, agentOf, assistConfig, frames, repo, BOOKING_CALL }

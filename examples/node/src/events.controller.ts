@@ -1,0 +1,48 @@
+import { BadRequestException, Controller, ForbiddenException, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common'
+import type { RawBodyRequest } from '@nestjs/common'
+import { OzonetelClient } from '@helix-engage/native'
+import { timingSafeEqual } from 'node:crypto'
+
+import { HELIX_CONFIG, HelixConfig } from './config'
+import { EventsService } from './events.service'
+
+interface WebhookRequest {
+  headers: Record<string, string | string[] | undefined>
+}
+
+function sameKey(given: string, expected: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/**
+ * Ozonetel's event webhooks: `POST /ozonetel/events/call` and `/ozonetel/events/agent`, JSON
+ * or form bodies, parsed by the native module from the raw bytes (so UCIDs above 2^53 stay
+ * exact). An event of the other kind on a path is refused, as is a missing `?key=` when
+ * `webhookKey` is configured.
+ */
+@Controller('ozonetel/events')
+export class EventsController {
+  constructor(
+    private readonly events: EventsService,
+    @Inject(HELIX_CONFIG) private readonly config: HelixConfig,
+  ) {}
+
+  @Post(':kind')
+  @HttpCode(200)
+  receive(@Param('kind') kind: string, @Query('key') key: string | undefined, @Req() request: RawBodyRequest<WebhookRequest>) {
+    if (kind !== 'call' && kind !== 'agent') throw new BadRequestException("events are 'call' or 'agent'")
+    if (this.config.webhookKey && !(typeof key === 'string' && sameKey(key, this.config.webhookKey))) {
+      throw new ForbiddenException('unknown webhook key')
+    }
+    const contentType = request.headers['content-type']
+    if (typeof contentType !== 'string' || !request.rawBody) {
+      throw new BadRequestException('an event is a JSON or form body')
+    }
+    const event = OzonetelClient.parseEvent(contentType, request.rawBody)
+    if (event.kind !== kind) throw new BadRequestException(`a ${event.kind} event was posted to the ${kind} webhook`)
+    this.events.record(event)
+    return { received: true }
+  }
+}
