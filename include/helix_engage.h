@@ -149,7 +149,7 @@ typedef enum helix_event_kind {
 
 /**
  * A call-control action, passed as the `uint32_t action` argument of
- * `helix_ozonetel_call_control` (a value outside this list is refused with
+ * `helix_agent_call_control` (a value outside this list is refused with
  * `HELIX_INVALID_INPUT`). Values start at 1 so a forgotten zero is caught.
  */
 typedef enum helix_call_action {
@@ -212,7 +212,7 @@ typedef enum helix_region {
 
 /**
  * How a transfer ends, passed as the `uint32_t mode` argument of
- * `helix_ozonetel_transfer_start`.
+ * `helix_agent_transfer_start`.
  */
 typedef enum helix_transfer_mode {
   /**
@@ -282,6 +282,16 @@ typedef enum helix_channel_layout {
 } helix_channel_layout;
 
 /**
+ * One agent of one account, from `helix_ozonetel_agent_new`.
+ *
+ * Thread safety: safe to share between threads, like its client. It holds its own reference
+ * to the account's client (token, budget, pace) and runtime, so it may outlive the
+ * `helix_ozonetel` it came from. Free it with `helix_agent_free` once no call is running on
+ * it.
+ */
+typedef struct helix_agent helix_agent;
+
+/**
  * A live-assist session for one call.
  *
  * Thread safety: safe to share between threads. `helix_assist_send_audio` never blocks and
@@ -304,13 +314,45 @@ typedef struct helix_assist helix_assist;
 typedef struct helix_ozonetel helix_ozonetel;
 
 /**
- * A transfer in progress, from `helix_ozonetel_transfer_start`.
+ * A transfer in progress, from `helix_agent_transfer_start`.
  *
  * Thread safety: safe to share between threads; a complete racing a cancel lets one win and
  * the other fail with `HELIX_CLOSED`. It keeps the client's runtime and connection alive, so
- * it may outlive the `helix_ozonetel` it came from. Free it with `helix_transfer_free`.
+ * it may outlive the `helix_agent` and `helix_ozonetel` it came from. Free it with `helix_transfer_free`.
  */
 typedef struct helix_transfer helix_transfer;
+
+/**
+ * Who an agent is, for `helix_ozonetel_agent_new`. Strings are UTF-8, copied during the call.
+ * Zero-initialise it and set what you have: only `id` is required; each call names the field
+ * it needs when it is missing (`HELIX_INVALID_INPUT`), before anything is sent. Nothing is
+ * ever filled in from a default: a desk that fell back to a default agent once acted as
+ * another hospital's agent.
+ */
+typedef struct helix_agent_ref {
+  /**
+   * Required: the CloudAgent agent id (`agentID`). NULL or empty is `HELIX_INVALID_INPUT`.
+   */
+  const char *id;
+  /**
+   * The agent's SIP extension / phone name (`agentPhoneName`): call control, state
+   * changes, phone dials.
+   */
+  const char *phone_name;
+  /**
+   * The agent's phone number (any common spelling): KICK_CALL drops the agent by it when a
+   * transfer completes; login registers it.
+   */
+  const char *number;
+  /**
+   * The campaign manual dials go out on (`campaignName`).
+   */
+  const char *campaign;
+  /**
+   * The DID (virtual number) the agent's calls use: call control, dispositions.
+   */
+  const char *did;
+} helix_agent_ref;
 
 /**
  * Everything `helix_assist_start` needs. Zero-initialise it (`helix_assist_config c = {0};`)
@@ -437,19 +479,6 @@ typedef struct helix_ozonetel_config {
    */
   uint32_t auth_mode;
   /**
-   * The DID call control sends (needed by call control and transfers).
-   */
-  const char *did;
-  /**
-   * The agent's phone name call control sends (needed by call control and transfers).
-   */
-  const char *agent_phone_name;
-  /**
-   * The agent's phone number: KICK_CALL drops the agent by it when a transfer completes
-   * (needed by transfers).
-   */
-  const char *agent_number;
-  /**
    * A `helix_region` value (0: India).
    */
   uint32_t region;
@@ -535,6 +564,88 @@ typedef void (*helix_progress_callback)(void *user_data, const char *progress_js
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Makes the handle for one agent of `client`'s account. Checks every field given (empty id,
+ * too long, control characters, a number that cannot be dialled, a DID that is not digits)
+ * and sends nothing.
+ *
+ * `agent_ref` NULL, or its `id` NULL or empty, is `HELIX_INVALID_INPUT` (there is no default
+ * agent). On success `*out` holds a handle to free with `helix_agent_free`; freeing `client`
+ * first is safe.
+ */
+enum helix_status helix_ozonetel_agent_new(const struct helix_ozonetel *client,
+                                           const struct helix_agent_ref *agent_ref,
+                                           struct helix_agent **out);
+
+/**
+ * Frees an agent handle (it does not log the agent out). NULL is a no-op. No call may be
+ * running on it; transfers started from it stay usable until they are freed.
+ */
+void helix_agent_free(struct helix_agent *agent);
+
+/**
+ * Sends one call-control action on a live call: `action` is a `helix_call_action` value.
+ *
+ * `ucid` is the call's UCID (digits, as a string: UCIDs exceed 2^53). `number` is the party
+ * for CONFERENCE and KICK_CALL (any common spelling: `"+91 98765-43210"`, `"09876543210"`);
+ * NULL for the others. Needs the agent's `did` and `phone_name`; a NULL `agent` is
+ * `HELIX_INVALID_INPUT`.
+ *
+ * On success, when `out_json` is not NULL, `*out_json` receives Ozonetel's answer — free it
+ * with `helix_string_free`:
+ * `{"action":"HOLD","status":"Success","message":"…","ucid":"90174967305497"|null}` (`status`
+ * and `message` are Ozonetel's own words).
+ *
+ * CONFERENCE and KICK_CALL are never resent once sent (a timeout leaves their outcome
+ * unknown: `HELIX_TIMEOUT`); the other actions retry transient failures.
+ */
+enum helix_status helix_agent_call_control(const struct helix_agent *agent,
+                                           uint32_t action,
+                                           const char *ucid,
+                                           const char *number,
+                                           char **out_json);
+
+/**
+ * Starts a transfer of call `ucid` to `target` (any common phone spelling): CONFERENCE the
+ * target into the call. `mode` is a `helix_transfer_mode` value. A warm transfer then waits
+ * for `helix_transfer_complete` (the agent leaves) or `helix_transfer_cancel` (the target is
+ * dropped); a cold one completes at once.
+ *
+ * Needs the agent's `did`, `phone_name` and `number`; a NULL `agent` is `HELIX_INVALID_INPUT`. On success `*out` holds
+ * a handle to free with `helix_transfer_free`; on failure the call is unchanged (except for a
+ * cold transfer whose second step failed: the message says the agent is still on the call).
+ */
+enum helix_status helix_agent_transfer_start(const struct helix_agent *agent,
+                                             const char *ucid,
+                                             const char *target,
+                                             uint32_t mode,
+                                             struct helix_transfer **out);
+
+/**
+ * Completes a warm transfer: KICK_CALL the agent, leaving the customer with the target.
+ * `HELIX_CLOSED` when it was already completed or cancelled; on any other failure all three
+ * parties are still on the call and it may be retried.
+ */
+enum helix_status helix_transfer_complete(const struct helix_transfer *transfer);
+
+/**
+ * Cancels a warm transfer: KICK_CALL the target, leaving the agent with the customer.
+ * `HELIX_CLOSED` when it was already completed or cancelled.
+ */
+enum helix_status helix_transfer_cancel(const struct helix_transfer *transfer);
+
+/**
+ * Where the transfer stands: `*out_state` receives a `helix_transfer_state` value.
+ */
+enum helix_status helix_transfer_get_state(const struct helix_transfer *transfer,
+                                           uint32_t *out_state);
+
+/**
+ * Frees a transfer handle (it does not change the call). NULL is a no-op. No call may be
+ * running on it.
+ */
+void helix_transfer_free(struct helix_transfer *transfer);
 
 /**
  * Starts a live-assist session: validates `config`, opens the first Deepgram connection
@@ -675,31 +786,10 @@ enum helix_status helix_ozonetel_new(const struct helix_ozonetel_config *config,
                                      struct helix_ozonetel **out);
 
 /**
- * Frees a client. NULL is a no-op. No call may be running on it; transfers started from it
- * stay usable until they are freed.
+ * Frees a client. NULL is a no-op. No call may be running on it; agents and transfers made
+ * from it stay usable until they are freed.
  */
 void helix_ozonetel_free(struct helix_ozonetel *client);
-
-/**
- * Sends one call-control action on a live call: `action` is a `helix_call_action` value.
- *
- * `ucid` is the call's UCID (digits, as a string: UCIDs exceed 2^53). `number` is the party
- * for CONFERENCE and KICK_CALL (any common spelling: `"+91 98765-43210"`, `"09876543210"`);
- * NULL for the others. Needs `did` and `agent_phone_name` in the config.
- *
- * On success, when `out_json` is not NULL, `*out_json` receives Ozonetel's answer — free it
- * with `helix_string_free`:
- * `{"action":"HOLD","status":"Success","message":"…","ucid":"90174967305497"|null}` (`status`
- * and `message` are Ozonetel's own words).
- *
- * CONFERENCE and KICK_CALL are never resent once sent (a timeout leaves their outcome
- * unknown: `HELIX_TIMEOUT`); the other actions retry transient failures.
- */
-enum helix_status helix_ozonetel_call_control(const struct helix_ozonetel *client,
-                                              uint32_t action,
-                                              const char *ucid,
-                                              const char *number,
-                                              char **out_json);
 
 /**
  * Pauses the call's recording (Ozonetel's `Record.php`, `action=pause`).
@@ -783,47 +873,6 @@ enum helix_status helix_ozonetel_call_record(const struct helix_ozonetel *client
                                              const char *ucid,
                                              const char *date,
                                              char **out_json);
-
-/**
- * Starts a transfer of call `ucid` to `target` (any common phone spelling): CONFERENCE the
- * target into the call. `mode` is a `helix_transfer_mode` value. A warm transfer then waits
- * for `helix_transfer_complete` (the agent leaves) or `helix_transfer_cancel` (the target is
- * dropped); a cold one completes at once.
- *
- * Needs `did`, `agent_phone_name` and `agent_number` in the config. On success `*out` holds
- * a handle to free with `helix_transfer_free`; on failure the call is unchanged (except for a
- * cold transfer whose second step failed: the message says the agent is still on the call).
- */
-enum helix_status helix_ozonetel_transfer_start(const struct helix_ozonetel *client,
-                                                const char *ucid,
-                                                const char *target,
-                                                uint32_t mode,
-                                                struct helix_transfer **out);
-
-/**
- * Completes a warm transfer: KICK_CALL the agent, leaving the customer with the target.
- * `HELIX_CLOSED` when it was already completed or cancelled; on any other failure all three
- * parties are still on the call and it may be retried.
- */
-enum helix_status helix_transfer_complete(const struct helix_transfer *transfer);
-
-/**
- * Cancels a warm transfer: KICK_CALL the target, leaving the agent with the customer.
- * `HELIX_CLOSED` when it was already completed or cancelled.
- */
-enum helix_status helix_transfer_cancel(const struct helix_transfer *transfer);
-
-/**
- * Where the transfer stands: `*out_state` receives a `helix_transfer_state` value.
- */
-enum helix_status helix_transfer_get_state(const struct helix_transfer *transfer,
-                                           uint32_t *out_state);
-
-/**
- * Frees a transfer handle (it does not change the call). NULL is a no-op. No call may be
- * running on it.
- */
-void helix_transfer_free(struct helix_transfer *transfer);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,7 +8,8 @@
  * on the left channel, customer on the right). Settings come from the environment:
  *
  *   OZONETEL_BASE_URL  OZONETEL_USER_NAME  OZONETEL_API_KEY   (the account)
- *   OZONETEL_DID  OZONETEL_AGENT_PHONE_NAME  OZONETEL_AGENT_NUMBER
+ *   HELIX_AGENT_ID  HELIX_AGENT_PHONE_NAME  HELIX_AGENT_NUMBER  HELIX_AGENT_CAMPAIGN
+ *   HELIX_AGENT_DID    (the agent acting; no field has a default)
  *   DEEPGRAM_URL  DEEPGRAM_API_KEY  OPENAI_BASE_URL  OPENAI_API_KEY
  *   HELIX_TRANSFER_TARGET   the number a warm transfer goes to (skipped when unset)
  *   HELIX_CDR_FROM HELIX_CDR_TO   "YYYY-MM-DD HH:MM:SS" call-history window (skipped when unset)
@@ -79,13 +80,23 @@ static void ozonetel_steps(const char *ucid) {
     config.base_url = getenv("OZONETEL_BASE_URL");
     config.user_name = env_or("OZONETEL_USER_NAME", "acme");
     config.api_key = env_or("OZONETEL_API_KEY", "");
-    config.did = env_or("OZONETEL_DID", "918041763265");
-    config.agent_phone_name = env_or("OZONETEL_AGENT_PHONE_NAME", "523590");
-    config.agent_number = env_or("OZONETEL_AGENT_NUMBER", "9123456780");
     config.redis_url = getenv("HELIX_REDIS_URL"); /* NULL: no token sharing across processes */
 
     helix_ozonetel *client = NULL;
     if (!check(helix_ozonetel_new(&config, &client), "helix_ozonetel_new")) {
+        return;
+    }
+    /* Who acts: the agent's fields come from the host (its login, its database), never a
+     * default. A missing field is HELIX_INVALID_INPUT on the call that needs it. */
+    helix_agent_ref who = {0};
+    who.id = getenv("HELIX_AGENT_ID");
+    who.phone_name = getenv("HELIX_AGENT_PHONE_NAME");
+    who.number = getenv("HELIX_AGENT_NUMBER");
+    who.campaign = getenv("HELIX_AGENT_CAMPAIGN");
+    who.did = getenv("HELIX_AGENT_DID");
+    helix_agent *agent = NULL;
+    if (!check(helix_ozonetel_agent_new(client, &who, &agent), "helix_ozonetel_agent_new")) {
+        helix_ozonetel_free(client);
         return;
     }
 
@@ -100,7 +111,7 @@ static void ozonetel_steps(const char *ucid) {
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         char *json = NULL;
-        if (check(helix_ozonetel_call_control(client, steps[i].action, ucid, NULL, &json),
+        if (check(helix_agent_call_control(agent, steps[i].action, ucid, NULL, &json),
                   steps[i].name)) {
             show("answer", json);
         }
@@ -109,12 +120,11 @@ static void ozonetel_steps(const char *ucid) {
     /* Conference a supervisor in, then drop them: both through call control. */
     const char *supervisor = "+91 99887 76655";
     char *json = NULL;
-    if (check(helix_ozonetel_call_control(client, HELIX_ACTION_CONFERENCE, ucid, supervisor,
-                                          &json),
+    if (check(helix_agent_call_control(agent, HELIX_ACTION_CONFERENCE, ucid, supervisor, &json),
               "CONFERENCE supervisor")) {
         show("answer", json);
     }
-    check(helix_ozonetel_call_control(client, HELIX_ACTION_KICK_CALL, ucid, supervisor, NULL),
+    check(helix_agent_call_control(agent, HELIX_ACTION_KICK_CALL, ucid, supervisor, NULL),
           "KICK_CALL supervisor (no answer wanted: out_json NULL)");
 
     if (check(helix_ozonetel_pause_recording(client, ucid, &json), "pause recording")) {
@@ -148,8 +158,8 @@ static void ozonetel_steps(const char *ucid) {
     const char *target = getenv("HELIX_TRANSFER_TARGET");
     if (target != NULL) {
         helix_transfer *transfer = NULL;
-        if (check(helix_ozonetel_transfer_start(client, ucid, target, HELIX_TRANSFER_WARM,
-                                                &transfer),
+        if (check(helix_agent_transfer_start(agent, ucid, target, HELIX_TRANSFER_WARM,
+                                             &transfer),
                   "warm transfer: conference the target")) {
             check(helix_transfer_cancel(transfer), "warm transfer: cancel");
             uint32_t state = 0;
@@ -161,10 +171,12 @@ static void ozonetel_steps(const char *ucid) {
             helix_transfer_free(transfer);
         }
         transfer = NULL;
-        if (check(helix_ozonetel_transfer_start(client, ucid, target, HELIX_TRANSFER_WARM,
-                                                &transfer),
+        if (check(helix_agent_transfer_start(agent, ucid, target, HELIX_TRANSFER_WARM,
+                                             &transfer),
                   "warm transfer again")) {
-            /* The transfer handle may outlive the client it came from. */
+            /* The transfer handle may outlive the agent and client it came from. */
+            helix_agent_free(agent);
+            agent = NULL;
             helix_ozonetel_free(client);
             client = NULL;
             check(helix_transfer_complete(transfer), "warm transfer: complete (agent leaves)");
@@ -176,6 +188,7 @@ static void ozonetel_steps(const char *ucid) {
             helix_transfer_free(transfer);
         }
     }
+    helix_agent_free(agent);
     helix_ozonetel_free(client);
 }
 

@@ -26,6 +26,7 @@
 // rustls-ffi, which allows this lint for the same reason).
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod agent;
 mod assist;
 mod error;
 mod events;
@@ -40,12 +41,16 @@ pub use assist::{
 pub use error::{helix_last_error, helix_status, helix_status_name};
 pub use events::{helix_event, helix_event_callback, helix_event_kind};
 pub use ffi::helix_string_free;
+pub use agent::{
+    helix_agent, helix_agent_call_control, helix_agent_free, helix_agent_ref,
+    helix_agent_transfer_start, helix_call_action, helix_ozonetel_agent_new, helix_transfer,
+    helix_transfer_cancel, helix_transfer_complete, helix_transfer_free, helix_transfer_get_state,
+    helix_transfer_mode, helix_transfer_state,
+};
 pub use ozonetel::{
-    helix_abandoned_calls_query, helix_auth_mode, helix_call_action, helix_call_records_query,
-    helix_ozonetel, helix_ozonetel_abandoned_calls, helix_ozonetel_call_control,
-    helix_ozonetel_call_record, helix_ozonetel_call_records, helix_ozonetel_config,
-    helix_ozonetel_free, helix_ozonetel_new, helix_ozonetel_pause_recording,
-    helix_ozonetel_resume_recording, helix_ozonetel_transfer_start, helix_progress_callback,
-    helix_region, helix_transfer, helix_transfer_cancel, helix_transfer_complete,
-    helix_transfer_free, helix_transfer_get_state, helix_transfer_mode, helix_transfer_state,
+    helix_abandoned_calls_query, helix_auth_mode, helix_call_records_query, helix_ozonetel,
+    helix_ozonetel_abandoned_calls, helix_ozonetel_call_record, helix_ozonetel_call_records,
+    helix_ozonetel_config, helix_ozonetel_free, helix_ozonetel_new,
+    helix_ozonetel_pause_recording, helix_ozonetel_resume_recording, helix_progress_callback,
+    helix_region,
 };

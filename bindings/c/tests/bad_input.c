@@ -56,6 +56,15 @@ static void expect_true_at(int line, int cond, const char *what) {
         EXPECT(helix_ozonetel_new(&bad, &client), (want), (what));     \
     } while (0)
 
+/* `helix_ozonetel_agent_new` on a copy of `who` spoiled by `spoil` (assignments to `bad`)
+ * returns `want`; `client`, `who` and `agent` are the caller's. */
+#define EXPECT_AGENT_REFUSES(spoil, want, what)                                \
+    do {                                                                       \
+        helix_agent_ref bad = who;                                             \
+        spoil;                                                                 \
+        EXPECT(helix_ozonetel_agent_new(client, &bad, &agent), (want), (what)); \
+    } while (0)
+
 /* `helix_assist_start` (no callback) on a copy of `config` spoiled by `spoil` returns
  * `want`; `config` and `assist` are the caller's. */
 #define EXPECT_START_REFUSES(spoil, want, what)                                   \
@@ -80,9 +89,6 @@ static void ozonetel_cases(void) {
     config.user_name = "acme";
     config.api_key = "sim-api-key";
     config.base_url = getenv("OZONETEL_BASE_URL");
-    config.did = "918041763265";
-    config.agent_phone_name = "523590";
-    config.agent_number = "9123456780";
 
     helix_ozonetel *client = SENTINEL;
     EXPECT(helix_ozonetel_new(NULL, &client), HELIX_NULL_POINTER, "new: NULL config");
@@ -101,27 +107,68 @@ static void ozonetel_cases(void) {
     EXPECT(helix_ozonetel_new(&config, &client), HELIX_OK, "new: valid config");
     EXPECT_TRUE(client != SENTINEL && client != NULL, "new: out written on success");
 
+    helix_agent_ref who = {0};
+    who.id = "agent1";
+    who.phone_name = "523590";
+    who.number = "9123456780";
+    who.campaign = "Outbound_918041763265";
+    who.did = "918041763265";
+    helix_agent *agent = SENTINEL;
+    EXPECT(helix_ozonetel_agent_new(NULL, &who, &agent), HELIX_NULL_POINTER,
+           "agent_new: NULL client");
+    EXPECT(helix_ozonetel_agent_new(client, NULL, &agent), HELIX_INVALID_INPUT,
+           "agent_new: NULL agent_ref (no default agent)");
+    EXPECT(helix_ozonetel_agent_new(client, &who, NULL), HELIX_NULL_POINTER,
+           "agent_new: NULL out");
+    EXPECT_AGENT_REFUSES(bad.id = NULL, HELIX_INVALID_INPUT, "agent_new: NULL id");
+    EXPECT_TRUE(strstr(helix_last_error(), "agent_ref.id") != NULL, "agent_new: names the id");
+    EXPECT_AGENT_REFUSES(bad.id = "", HELIX_INVALID_INPUT, "agent_new: empty id");
+    EXPECT_AGENT_REFUSES(bad.id = "  ", HELIX_INVALID_INPUT, "agent_new: blank id");
+    EXPECT_AGENT_REFUSES(bad.id = BAD_UTF8, HELIX_INVALID_UTF8, "agent_new: id not UTF-8");
+    EXPECT_AGENT_REFUSES(bad.phone_name = BAD_UTF8, HELIX_INVALID_UTF8,
+                         "agent_new: phone_name not UTF-8");
+    EXPECT_AGENT_REFUSES(bad.phone_name = "52\n3590", HELIX_INVALID_INPUT,
+                         "agent_new: phone_name with a newline");
+    EXPECT_AGENT_REFUSES(bad.number = "12", HELIX_INVALID_INPUT, "agent_new: number too short");
+    EXPECT_TRUE(strstr(helix_last_error(), "agent number") != NULL,
+                "agent_new: names the number field");
+    EXPECT_AGENT_REFUSES(bad.number = BAD_UTF8, HELIX_INVALID_UTF8, "agent_new: number not UTF-8");
+    EXPECT_AGENT_REFUSES(bad.did = "12ab", HELIX_INVALID_INPUT, "agent_new: did not digits");
+    EXPECT_AGENT_REFUSES(bad.campaign = BAD_UTF8, HELIX_INVALID_UTF8,
+                         "agent_new: campaign not UTF-8");
+    EXPECT_TRUE(agent == SENTINEL, "agent_new: out untouched on failure");
+    EXPECT(helix_ozonetel_agent_new(client, &who, &agent), HELIX_OK, "agent_new: valid");
+    EXPECT_TRUE(agent != SENTINEL && agent != NULL, "agent_new: out written on success");
+    /* An agent known only by id: each call names the field it lacks, before sending. */
+    helix_agent_ref id_only = {0};
+    id_only.id = "agent1";
+    helix_agent *bare = NULL;
+    EXPECT(helix_ozonetel_agent_new(client, &id_only, &bare), HELIX_OK, "agent_new: id only");
+
     char *json = SENTINEL;
-    EXPECT(helix_ozonetel_call_control(NULL, HELIX_ACTION_HOLD, "123", NULL, &json),
-           HELIX_NULL_POINTER, "call_control: NULL client");
-    EXPECT(helix_ozonetel_call_control(client, 0, "123", NULL, &json), HELIX_INVALID_INPUT,
+    EXPECT(helix_agent_call_control(NULL, HELIX_ACTION_HOLD, "123", NULL, &json),
+           HELIX_INVALID_INPUT, "call_control: NULL agent (no default agent)");
+    EXPECT(helix_agent_call_control(agent, 0, "123", NULL, &json), HELIX_INVALID_INPUT,
            "call_control: action 0");
-    EXPECT(helix_ozonetel_call_control(client, 7, "123", NULL, &json), HELIX_INVALID_INPUT,
+    EXPECT(helix_agent_call_control(agent, 7, "123", NULL, &json), HELIX_INVALID_INPUT,
            "call_control: action 7");
-    EXPECT(helix_ozonetel_call_control(client, 0xffffffffu, "123", NULL, &json),
+    EXPECT(helix_agent_call_control(agent, 0xffffffffu, "123", NULL, &json),
            HELIX_INVALID_INPUT, "call_control: action 0xffffffff");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, NULL, NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_HOLD, NULL, NULL, &json),
            HELIX_NULL_POINTER, "call_control: NULL ucid");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, BAD_UTF8, NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_HOLD, BAD_UTF8, NULL, &json),
            HELIX_INVALID_UTF8, "call_control: ucid not UTF-8");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, "abc", NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_HOLD, "abc", NULL, &json),
            HELIX_INVALID_INPUT, "call_control: ucid not digits");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_CONFERENCE, "123", NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_CONFERENCE, "123", NULL, &json),
            HELIX_INVALID_INPUT, "call_control: CONFERENCE without number");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_KICK_CALL, "123", BAD_UTF8, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_KICK_CALL, "123", BAD_UTF8, &json),
            HELIX_INVALID_UTF8, "call_control: number not UTF-8");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, "123456789", NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_HOLD, "123456789", NULL, &json),
            HELIX_API, "call_control: unknown call (simulator)");
+    EXPECT(helix_agent_call_control(bare, HELIX_ACTION_HOLD, "123", NULL, &json),
+           HELIX_INVALID_INPUT, "call_control: agent without did/phone_name");
+    EXPECT_TRUE(strstr(helix_last_error(), "agent1") != NULL, "call_control: names the agent");
     EXPECT_TRUE(json == SENTINEL, "call_control: out untouched on failure");
 
     EXPECT(helix_ozonetel_pause_recording(client, NULL, NULL), HELIX_NULL_POINTER,
@@ -163,13 +210,20 @@ static void ozonetel_cases(void) {
     EXPECT_TRUE(json == SENTINEL, "reports: out untouched on failure");
 
     helix_transfer *transfer = SENTINEL;
-    EXPECT(helix_ozonetel_transfer_start(client, "123", "9000012345", 2, &transfer),
+    EXPECT(helix_agent_transfer_start(agent, "123", "9000012345", 2, &transfer),
            HELIX_INVALID_INPUT, "transfer_start: mode 2");
-    EXPECT(helix_ozonetel_transfer_start(client, "123", NULL, HELIX_TRANSFER_WARM, &transfer),
+    EXPECT(helix_agent_transfer_start(NULL, "123", "9000012345", HELIX_TRANSFER_WARM, &transfer),
+           HELIX_INVALID_INPUT, "transfer_start: NULL agent (no default agent)");
+    EXPECT(helix_agent_transfer_start(agent, "123", NULL, HELIX_TRANSFER_WARM, &transfer),
            HELIX_NULL_POINTER, "transfer_start: NULL target");
-    EXPECT(helix_ozonetel_transfer_start(client, "123", "9123456780", HELIX_TRANSFER_WARM,
-                                         &transfer),
+    EXPECT(helix_agent_transfer_start(agent, BAD_UTF8, "9000012345", HELIX_TRANSFER_WARM,
+                                      &transfer),
+           HELIX_INVALID_UTF8, "transfer_start: ucid not UTF-8");
+    EXPECT(helix_agent_transfer_start(agent, "123", "9123456780", HELIX_TRANSFER_WARM,
+                                      &transfer),
            HELIX_INVALID_INPUT, "transfer_start: target is the agent");
+    EXPECT(helix_agent_transfer_start(bare, "123", "9000012345", HELIX_TRANSFER_WARM, &transfer),
+           HELIX_INVALID_INPUT, "transfer_start: agent without a number");
     EXPECT_TRUE(transfer == SENTINEL, "transfer_start: out untouched on failure");
     EXPECT(helix_transfer_complete(NULL), HELIX_NULL_POINTER, "transfer_complete: NULL");
     EXPECT(helix_transfer_cancel(NULL), HELIX_NULL_POINTER, "transfer_cancel: NULL");
@@ -182,19 +236,26 @@ static void ozonetel_cases(void) {
     helix_ozonetel_config wrong_config = config;
     wrong_config.api_key = "not-the-key-CANARY";
     EXPECT(helix_ozonetel_new(&wrong_config, &wrong), HELIX_OK, "new: wrong key (not sent yet)");
-    EXPECT(helix_ozonetel_call_control(wrong, HELIX_ACTION_HOLD, "123456789", NULL, NULL),
-           HELIX_AUTH, "call_control: refused key (simulator)");
+    helix_agent *wrong_agent = NULL;
+    EXPECT(helix_ozonetel_agent_new(wrong, &who, &wrong_agent), HELIX_OK,
+           "agent_new: on the wrong key's client");
+    helix_ozonetel_free(wrong); /* the agent keeps its client alive */
+    EXPECT(helix_agent_call_control(wrong_agent, HELIX_ACTION_HOLD, "123456789", NULL, NULL),
+           HELIX_AUTH, "call_control: refused key (simulator), client already freed");
     EXPECT_TRUE(strstr(helix_last_error(), "CANARY") == NULL, "auth message hides the key");
-    helix_ozonetel_free(wrong);
+    helix_agent_free(wrong_agent);
 
     /* Success clears the thread's last error. */
-    EXPECT(helix_ozonetel_call_control(client, 99, "1", NULL, NULL), HELIX_INVALID_INPUT,
+    EXPECT(helix_agent_call_control(agent, 99, "1", NULL, NULL), HELIX_INVALID_INPUT,
            "a failure sets a message");
     helix_ozonetel *second = NULL;
     EXPECT(helix_ozonetel_new(&config, &second), HELIX_OK, "the next success clears it");
     helix_ozonetel_free(second);
+    helix_agent_free(bare);
+    helix_agent_free(agent);
     helix_ozonetel_free(client);
     helix_ozonetel_free(NULL);
+    helix_agent_free(NULL);
     helix_transfer_free(NULL);
 }
 

@@ -16,6 +16,20 @@ int main() {
         return 1;
     }
 
+    helix_agent_ref who{}; // no id: there is no default agent
+    helix_agent *agent = nullptr;
+    status = helix_ozonetel_agent_new(client, &who, &agent);
+    if (status != HELIX_NULL_POINTER || agent != nullptr) { // client is NULL: checked first
+        std::fprintf(stderr, "unexpected: %s\n", helix_status_name(status));
+        return 1;
+    }
+    status = helix_agent_call_control(agent, HELIX_ACTION_HOLD, "1", nullptr, nullptr);
+    if (status != HELIX_INVALID_INPUT) {
+        std::fprintf(stderr, "unexpected: %s\n", helix_status_name(status));
+        return 1;
+    }
+    helix_agent_free(agent);
+
     helix_assist_config assist{};
     helix_event_callback callback = [](void *user_data, const helix_event *event) {
         *static_cast<int *>(user_data) += event->kind == HELIX_EVENT_CLOSED;
