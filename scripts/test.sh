@@ -128,6 +128,9 @@ c_section() {
     gcc -std=c11 -Wall -Wextra -Werror -g bindings/c/tests/bad_input.c $(pc --cflags --libs) \
         "$rpath" -o "$cdir/bad_input"
     # shellcheck disable=SC2046
+    gcc -std=c11 -Wall -Wextra -Werror -g bindings/c/tests/accounts.c $(pc --cflags --libs) \
+        "$rpath" -o "$cdir/accounts"
+    # shellcheck disable=SC2046
     g++ -std=c++17 -Wall -Wextra -Werror bindings/c/tests/header.cpp $(pc --cflags --libs) \
         "$rpath" -o "$cdir/header_cpp"
     # shellcheck disable=SC2046
@@ -226,6 +229,12 @@ assert not call["recording_paused"], call
 assert not any(p["on_hold"] or p["muted"] for p in call["participants"]), call
 print("simulator state: agent left, target joined, recording on, nobody held or muted")
 EOF
+
+    # After the dialers: a new acme token from this process supersedes the one in Redis.
+    log "C: two accounts in one process, one token per account (under valgrind)"
+    HELIX_SIM_CONTROL="$control" "${vg[@]}" "$cdir/accounts" >"$cdir/accounts.out" ||
+        { cat "$cdir/accounts.out"; return 1; }
+    tail -n 2 "$cdir/accounts.out"
 }
 c_generations() {
     python3 -c 'import json,sys,urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + "/tokens/acme", timeout=10))["generations_total"])' "$1"
