@@ -27,7 +27,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The caller passed something that cannot be sent (empty UCID, a phone number that cannot
-    /// be normalised, a CDR window Ozonetel would refuse). Nothing was sent.
+    /// be normalised, a CDR window Ozonetel would refuse). Nothing was sent — or, for the few
+    /// refusals Ozonetel words as bad input (`Invalid agent`, `Empty disposition code`,
+    /// `Provide pause reason.`, `pauseReason is Invalid`, `Campaign is invalid`), it was sent
+    /// and Ozonetel applied nothing. Fix the input; retrying as is will not help.
     #[error("invalid input: {0}")]
     InvalidInput(String),
     /// The credentials were refused (bad API key, wrong auth mode, a token that stays invalid
@@ -77,18 +80,76 @@ pub enum Error {
     /// The session or transfer was already finished, or the component shut down.
     #[error("closed: {0}")]
     Closed(String),
+    /// Ozonetel refused an agent-desk action because of the agent's state: not logged in, in
+    /// ACW or BUSY, not available for a manual dial, or another agent holds the number.
+    /// `refusal` is what a UI switches on ("finish the wrap-up first", "log in first");
+    /// `message` is Ozonetel's words (a phone number in them cut to its last digits).
+    /// Retrying as is will not help; change the agent's state first.
+    #[error("agent {refusal}: {message}")]
+    AgentState {
+        /// Why the agent could not act.
+        refusal: AgentRefusal,
+        /// Ozonetel's words.
+        message: String,
+    },
+}
+
+/// Why Ozonetel refused an agent's action ([`Error::AgentState`]); stable lower-case names
+/// from [`AgentRefusal::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AgentRefusal {
+    /// The agent is not logged in (`Agent is not Logged In`, `Agent X is not logged in`).
+    NotLoggedIn,
+    /// Another agent is logged in with this phone number (`X logged in with the number (…)`).
+    NumberInUse,
+    /// A manual dial found the agent not logged in, not Ready, or not in manual/blended mode
+    /// (`Agent is not available`; Ozonetel does not say which).
+    NotAvailable,
+    /// The agent is in after-call work (`Agent X is in ACW state. You cant change to Pause
+    /// state`): dispose the call, or use `Agent::force_ready`.
+    InAcw,
+    /// The agent is on a call (`Agent X is in BUSY state…`).
+    Busy,
+}
+
+impl AgentRefusal {
+    /// `not_logged_in`, `number_in_use`, `not_available`, `in_acw`, `busy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentRefusal::NotLoggedIn => "not_logged_in",
+            AgentRefusal::NumberInUse => "number_in_use",
+            AgentRefusal::NotAvailable => "not_available",
+            AgentRefusal::InAcw => "in_acw",
+            AgentRefusal::Busy => "busy",
+        }
+    }
+}
+
+impl std::fmt::Display for AgentRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Serialises as `{"code": "auth", "message": "...", "service": "deepgram"}` (`service` only
-/// for the codes that carry one, see [`Error::service`]), the shape every binding reports.
+/// for the codes that carry one, see [`Error::service`]; `refusal` only for `agent_state`,
+/// see [`Error::agent_refusal`]), the shape every binding reports.
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let service = self.service();
-        let mut st = s.serialize_struct("Error", 2 + usize::from(service.is_some()))?;
+        let refusal = self.agent_refusal();
+        let mut st = s.serialize_struct(
+            "Error",
+            2 + usize::from(service.is_some()) + usize::from(refusal.is_some()),
+        )?;
         st.serialize_field("code", self.code().as_str())?;
         st.serialize_field("message", &self.to_string())?;
         if let Some(service) = service {
             st.serialize_field("service", service)?;
+        }
+        if let Some(refusal) = refusal {
+            st.serialize_field("refusal", refusal.as_str())?;
         }
         st.end()
     }
@@ -116,11 +177,13 @@ pub enum ErrorCode {
     Protocol,
     /// See [`Error::Closed`].
     Closed,
+    /// See [`Error::AgentState`].
+    AgentState,
 }
 
 impl ErrorCode {
     /// The lower-case wire name: `invalid_input`, `auth`, `api`, `rate_limited`, `timeout`,
-    /// `transport`, `protocol`, `closed`.
+    /// `transport`, `protocol`, `closed`, `agent_state`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidInput => "invalid_input",
@@ -131,6 +194,7 @@ impl ErrorCode {
             ErrorCode::Transport => "transport",
             ErrorCode::Protocol => "protocol",
             ErrorCode::Closed => "closed",
+            ErrorCode::AgentState => "agent_state",
         }
     }
 }
@@ -160,6 +224,7 @@ impl Error {
             Error::Transport(_) => ErrorCode::Transport,
             Error::Protocol { .. } => ErrorCode::Protocol,
             Error::Closed(_) => ErrorCode::Closed,
+            Error::AgentState { .. } => ErrorCode::AgentState,
         }
     }
 
@@ -184,6 +249,21 @@ impl Error {
     pub fn service(&self) -> Option<&'static str> {
         match self {
             Error::Auth { service, .. } | Error::Api { service, .. } => Some(service),
+            Error::AgentState { .. } => Some("ozonetel"),
+            _ => None,
+        }
+    }
+
+    /// Why the agent could not act, for [`Error::AgentState`].
+    ///
+    /// ```
+    /// use helix_engage::{AgentRefusal, Error};
+    /// let err = Error::AgentState { refusal: AgentRefusal::InAcw, message: "Agent asha is in ACW state".into() };
+    /// assert_eq!(err.agent_refusal(), Some(AgentRefusal::InAcw));
+    /// ```
+    pub fn agent_refusal(&self) -> Option<AgentRefusal> {
+        match self {
+            Error::AgentState { refusal, .. } => Some(*refusal),
             _ => None,
         }
     }
@@ -283,6 +363,10 @@ impl Error {
                 snippet: if snippet_too { f(snippet) } else { snippet },
             },
             Error::Closed(m) => Error::Closed(f(m)),
+            Error::AgentState { refusal, message } => Error::AgentState {
+                refusal,
+                message: f(message),
+            },
         }
     }
 }

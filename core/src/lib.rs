@@ -47,4 +47,4 @@ mod secret;
 mod serde_util;
 pub mod text;
 
-pub use error::{Error, ErrorCode, Result};
+pub use error::{AgentRefusal, Error, ErrorCode, Result};

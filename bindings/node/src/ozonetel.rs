@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use futures::StreamExt;
 use helix_engage::ozonetel::{
-    AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, Client, DEFAULT_BASE_URL,
-    MemoryAccountStore, RedisAccountStore, Region, RetryPolicy, AccountStore, TransferMode,
+    AbandonedCallsQuery, AccountStore, AuthMode, CallAction, CallRecordsQuery, Client,
+    DEFAULT_BASE_URL, MemoryAccountStore, RedisAccountStore, Region, RetryPolicy, TransferMode,
     TransferState, WatchOptions, parse_local_date, parse_local_date_time,
 };
 use napi::Env;

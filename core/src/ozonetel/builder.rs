@@ -19,6 +19,10 @@ use crate::range;
 /// The India API host, the default.
 pub const DEFAULT_BASE_URL: &str = "https://in1-ccaas-api.ozonetel.com";
 
+/// The India subscription (event webhook) host, the default for
+/// [`ClientBuilder::events_base_url`].
+pub const DEFAULT_EVENTS_BASE_URL: &str = "https://subscription.ozonetel.com";
+
 impl Client {
     /// Starts a [`ClientBuilder`].
     pub fn builder() -> ClientBuilder {
@@ -37,6 +41,7 @@ pub struct ClientBuilder {
     user_name: Option<String>,
     api_key: Option<SecretString>,
     base_url: Option<String>,
+    events_base_url: Option<String>,
     auth_mode: AuthMode,
     region: Region,
     timeout: Option<Duration>,
@@ -81,6 +86,14 @@ impl ClientBuilder {
     /// (`http://127.0.0.1:8080` for the simulator). Defaults to [`DEFAULT_BASE_URL`].
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// The subscription API's host (event webhooks: `Client::subscribe_events`), a domain or
+    /// a full base URL like [`base_url`](Self::base_url). Defaults to
+    /// [`DEFAULT_EVENTS_BASE_URL`]; the US host is `subscription.ccaas.ozonetel.com`.
+    pub fn events_base_url(mut self, events_base_url: impl Into<String>) -> Self {
+        self.events_base_url = Some(events_base_url.into());
         self
     }
 
@@ -210,6 +223,12 @@ impl ClientBuilder {
             .ok_or_else(|| Error::invalid("api_key is required"))?;
         crate::secret::check_api_key("api_key", api_key.expose_secret())?;
         let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let events_base_url = normalize_base_url(
+            self.events_base_url
+                .as_deref()
+                .unwrap_or(DEFAULT_EVENTS_BASE_URL),
+        )
+        .map_err(|e| e.context("events_base_url"))?;
         let timeout = self.timeout.unwrap_or(Duration::from_secs(10));
         range::millis("timeout", timeout, 1..=600_000)?;
         let overall_timeout = self.overall_timeout.unwrap_or(timeout.mul_f64(1.5));
@@ -239,6 +258,7 @@ impl ClientBuilder {
                 user_name,
                 api_key,
                 base_url,
+                events_base_url,
                 retry,
                 timeout,
                 overall_timeout,

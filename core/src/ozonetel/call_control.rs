@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 const PATH: &str = "/ca_apis/CallControl_V4";
 
 /// An action `CallControl_V4` applies to a live call. There is no TRANSFER action: see
-/// [`Client::transfer`].
+/// [`Agent::transfer`](super::Agent::transfer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CallAction {

@@ -93,12 +93,31 @@ fn status_of(object: &Map<String, Value>) -> Status {
     }
 }
 
-/// The human text of a body: `message` when it is a string, else `details` when it is one.
-fn text_of(object: &Map<String, Value>) -> Option<String> {
-    ["message", "details"]
+/// The human text of a body: `message` when it is a string, else `details`, else `Message`
+/// (changeAgentState spells its ACW/BUSY refusals with a capital M).
+pub(crate) fn text_of(object: &Map<String, Value>) -> Option<String> {
+    ["message", "details", "Message"]
         .iter()
         .find_map(|key| object.get(*key).and_then(Value::as_str))
         .map(|s| s.trim().to_string())
+}
+
+/// Reads an answer of the subscription API, which speaks plain text ("Subscription added
+/// successfully for User: X", "Unauthorized", "Subscription doesnt exists for User: X") and
+/// JSON only for the subscription list. A non-200 status and the credential sentences are
+/// typed as for every endpoint; any other text is a success carrying `{"text": ...}`, for the
+/// endpoint to read; a JSON object goes through the usual envelope.
+pub(crate) fn parse_text(http_status: u16, retry_after: Option<Duration>, body: &str) -> Verdict {
+    let trimmed = body.trim();
+    if http_status != 200 || trimmed.starts_with('{') {
+        return parse(http_status, retry_after, body);
+    }
+    if CREDENTIAL_SENTENCES.contains(&normalise(trimmed).as_str()) {
+        return failure(trimmed.to_string());
+    }
+    let mut object = Map::new();
+    object.insert("text".into(), Value::String(trimmed.to_string()));
+    Verdict::Success(object)
 }
 
 fn classify(object: Map<String, Value>) -> Verdict {
@@ -148,6 +167,9 @@ const CREDENTIAL_SENTENCES: &[&str] = &[
     "invalid user details",
     "missing username or apikey",
     "invalid authentication",
+    "authentication failed",
+    "authentication fails",
+    "please provide proper user credentials",
     "unauthorized",
     "unauthorised",
 ];
@@ -326,6 +348,9 @@ mod tests {
             "Invalid User Details",
             "Missing userName or apiKey",
             "Invalid Authentication",
+            "Authentication failed.",
+            "Authentication fails",
+            "please provide proper user credentials",
             "  invalid USERNAME or apikey  ",
         ];
         let api = [
@@ -419,6 +444,42 @@ mod tests {
             Verdict::Failure(Error::Api { message, .. }) => assert_eq!(message, "ucid is Invalid"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn capital_m_message_carries_the_text() {
+        let body = r#"{"status":"error","Message":"Agent asha is in ACW state. You cant change to Pause state"}"#;
+        match parse(200, None, body) {
+            Verdict::Failure(Error::Api { message, .. }) => {
+                assert!(
+                    message.starts_with("Agent asha is in ACW state"),
+                    "{message}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_text_answers() {
+        match parse_text(200, None, "Subscription added successfully for User: acme") {
+            Verdict::Success(o) => {
+                assert_eq!(o["text"], "Subscription added successfully for User: acme")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_text(200, None, "Unauthorized"),
+            Verdict::Failure(Error::Auth { .. })
+        ));
+        assert!(matches!(
+            parse_text(200, None, r#"{"callEventsURL":"https://x"}"#),
+            Verdict::Success(_)
+        ));
+        assert!(matches!(
+            parse_text(401, None, "Unauthorized"),
+            Verdict::Failure(Error::Auth { .. })
+        ));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Ozonetel CloudAgent: call control, transfers, recording, missed calls, call history.
+//! Ozonetel CloudAgent: call control, transfers, recording, missed calls, call history, and
+//! the agent desk (login, Ready/Pause, manual dial, disposition, event webhooks).
 //!
 //! One [`Client`] per account. Wire facts and quirks it handles: token single-flight and the
 //! 10-an-hour generation budget, GET-with-JSON-body reports, `Record.php`'s nested success,
@@ -10,7 +11,9 @@ mod agent;
 mod builder;
 mod call_control;
 mod client;
+mod desk;
 mod envelope;
+mod events;
 mod ids;
 mod pacer;
 mod phone;
@@ -26,16 +29,24 @@ mod watcher;
 pub use crate::local_time::{parse_local_date, parse_local_date_time};
 pub use account_store::{AccountStore, MemoryAccountStore, StoredToken};
 pub use agent::{Agent, AgentRef};
-pub use builder::{ClientBuilder, DEFAULT_BASE_URL};
+pub use builder::{ClientBuilder, DEFAULT_BASE_URL, DEFAULT_EVENTS_BASE_URL};
 pub use call_control::{CallAction, CallControlResponse};
 pub use client::{AuthMode, Client};
+pub use desk::{
+    AgentStateResponse, Dial, DialOptions, Disposition, DispositionOutcome, ForceReady,
+    LoginOutcome, LoginResponse, PhoneDialOptions,
+};
+pub use events::{
+    AgentEvent, CallEvent, CallEventAction, Event, EventKind, EventSubscriptions, EventTime,
+    EventUrls, MonitorUcid, SubscriptionResponse,
+};
 pub use phone::{Region, normalize_phone};
 pub use recording::RecordingResponse;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisAccountStore;
 pub use reports::{
-    AbandonedCall, AbandonedCallsQuery, CALL_RECORD_FIELDS, CDR_MAX_DAYS_BACK, CallRecord,
-    CallRecordsQuery, CdrProgress, hms_duration,
+    AbandonedCall, AbandonedCallsQuery, CALL_RECORD_FIELDS, CDR_MAX_DAYS_BACK, CDR_MAX_PAGE_SIZE,
+    CallRecord, CallRecordsQuery, CdrPage, CdrProgress, hms_duration,
 };
 pub use token::TOKEN_GENERATIONS_PER_HOUR;
 pub use transfer::{Transfer, TransferMode, TransferState};

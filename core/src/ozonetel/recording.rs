@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::client::Client;
 use super::ids::{scalar_text, validate_ucid};
-use super::transport::{Credentials, Request, Resend};
+use super::transport::{Answer, Credentials, Host, Request, Resend};
 use crate::error::Result;
 
 const PATH: &str = "/CAServices/Call/Record.php";
@@ -48,6 +48,10 @@ impl Client {
                 ("ucid", ucid.clone()),
             ],
             body: None,
+            form: None,
+            basic_auth: None,
+            host: Host::Api,
+            answer: Answer::Envelope,
             credentials: Credentials::InQuery,
             // Pausing a paused recording leaves it paused.
             resend: Resend::Transient,

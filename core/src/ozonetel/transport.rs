@@ -84,6 +84,11 @@ pub(crate) enum Resend {
 /// Which credentials a request carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Credentials {
+    /// `AgentAuthenticationV2`: HTTP Basic with the agent's id and password
+    /// ([`Request::basic_auth`]); the account's `apiKey` is in the form body.
+    AgentBasic,
+    /// The subscription API: `api_key` and `username` headers.
+    EventHeaders,
     /// The account's mode: bearer token, or the `apiKey` header.
     Account,
     /// `generateToken`: the `apiKey` header.
@@ -92,12 +97,36 @@ pub(crate) enum Credentials {
     InQuery,
 }
 
+/// Which host a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Host {
+    /// The API host (`ClientBuilder::base_url`).
+    Api,
+    /// The subscription host (`ClientBuilder::events_base_url`).
+    Events,
+}
+
+/// How the answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// Ozonetel's JSON envelope (`envelope::parse`).
+    Envelope,
+    /// The subscription API: plain text or a JSON object (`envelope::parse_text`).
+    Text,
+}
+
 /// One request, described once so that retries resend exactly the same thing.
 pub(crate) struct Request {
     pub method: Method,
     pub path: &'static str,
     pub query: Vec<(&'static str, String)>,
     pub body: Option<Value>,
+    /// Sent as `application/x-www-form-urlencoded` instead of `body`.
+    pub form: Option<Vec<(&'static str, String)>>,
+    /// For [`Credentials::AgentBasic`]: the agent id and password.
+    pub basic_auth: Option<(String, SecretString)>,
+    pub host: Host,
+    pub answer: Answer,
     pub credentials: Credentials,
     pub resend: Resend,
     /// Goes through the account's CDR pacer: every attempt, retries included, takes a slot
@@ -122,6 +151,10 @@ impl Request {
             path,
             query: Vec::new(),
             body: Some(Value::Object(body)),
+            form: None,
+            basic_auth: None,
+            host: Host::Api,
+            answer: Answer::Envelope,
             credentials: Credentials::Account,
             resend,
             paced: false,
@@ -152,6 +185,8 @@ pub(crate) struct Settings {
     pub(crate) api_key: SecretString,
     /// Without a trailing slash.
     pub(crate) base_url: String,
+    /// The subscription API's host, without a trailing slash.
+    pub(crate) events_base_url: String,
     pub(crate) retry: RetryPolicy,
     /// One attempt's limit.
     pub(crate) timeout: Duration,
@@ -263,7 +298,11 @@ impl Transport {
         token: Option<&SecretString>,
         timeout: Duration,
     ) -> Result<Verdict, SendError> {
-        let url = format!("{}{}", self.settings.base_url, request.path);
+        let base = match request.host {
+            Host::Api => &self.settings.base_url,
+            Host::Events => &self.settings.events_base_url,
+        };
+        let url = format!("{base}{}", request.path);
         let mut builder = self
             .http
             .request(request.method.clone(), &url)
@@ -273,10 +312,19 @@ impl Transport {
         }
         builder = match (request.credentials, token) {
             (Credentials::InQuery, _) => builder,
+            (Credentials::AgentBasic, _) => match &request.basic_auth {
+                Some((id, password)) => builder.basic_auth(id, Some(password.expose_secret())),
+                None => builder,
+            },
+            (Credentials::EventHeaders, _) => builder
+                .header("api_key", self.api_key())
+                .header("username", self.user_name()),
             (_, Some(token)) => builder.bearer_auth(token.expose_secret()),
             (_, None) => builder.header("apiKey", self.api_key()),
         };
-        if let Some(body) = &request.body {
+        if let Some(form) = &request.form {
+            builder = builder.form(form);
+        } else if let Some(body) = &request.body {
             // reqwest keeps the method as given: a GET with a JSON body stays a GET, which is
             // what abandonCalls and fetchCDRDetails require.
             builder = builder.json(body);
@@ -295,12 +343,28 @@ impl Transport {
         // inside `"token"` into `[redacted]` and broke the answer. What can be quoted back — a
         // refusal's text, a snippet — is scrubbed of the credentials this request carried
         // (some error pages echo the request), before anything can repeat it.
-        let secrets: Vec<&str> = [Some(self.api_key()), token.map(|t| t.expose_secret())]
-            .into_iter()
-            .flatten()
-            .filter(|secret| !secret.is_empty())
-            .collect();
-        Ok(match envelope::parse(status, retry_after, &body) {
+        // HTTP Basic carries the password twice over: as itself, and inside the header's
+        // base64 of `id:password`, which an echoing error page may quote.
+        let password = request.basic_auth.as_ref().map(|(_, p)| p.expose_secret());
+        let basic_header = request.basic_auth.as_ref().map(|(id, p)| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", p.expose_secret()))
+        });
+        let secrets: Vec<&str> = [
+            Some(self.api_key()),
+            token.map(|t| t.expose_secret()),
+            password,
+            basic_header.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|secret| !secret.is_empty())
+        .collect();
+        let verdict = match request.answer {
+            Answer::Envelope => envelope::parse(status, retry_after, &body),
+            Answer::Text => envelope::parse_text(status, retry_after, &body),
+        };
+        Ok(match verdict {
             Verdict::Success(object) => Verdict::Success(object),
             Verdict::TokenRejected(message) => Verdict::TokenRejected(
                 secrets

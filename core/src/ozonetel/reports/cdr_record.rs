@@ -12,19 +12,21 @@ use crate::ozonetel::ids::lenient_string;
 /// Declares [`CallRecord`] and [`CALL_RECORD_FIELDS`] from one list of fields, so the
 /// struct and the documented wire names cannot drift apart.
 macro_rules! cdr_fields {
-    ($( $(#[$doc:meta])* $field:ident => $wire:literal, $out:literal; )*) => {
+    ($( $(#[$doc:meta])* $field:ident => $wire:literal $(| $alias:literal)*, $out:literal; )*) => {
         /// One call from Ozonetel's call history (CDR).
         ///
         /// Every documented field is a string as Ozonetel sent it (numbers such as `CallID`
         /// and `UCID`, which exceed 2^53, become exact decimal text; missing fields are
         /// empty). Durations are `"HH:MM:SS"` (see [`hms_duration`]); `start_time`/`end_time`
         /// are times of day on `call_date`. Fields this version does not know are kept in
-        /// `extra`. Serialises camelCase for hosts.
+        /// `extra`. A field sent as `null` (`HandlingTime`, `WrapupDuration` often are) is
+        /// empty, and a field Ozonetel spells two ways is read under either
+        /// (`TransferredTo` / `TransferTo`). Serialises camelCase for hosts.
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
         pub struct CallRecord {
             $(
                 $(#[$doc])*
-                #[serde(rename(deserialize = $wire, serialize = $out), deserialize_with = "lenient_string", default)]
+                #[serde(rename(deserialize = $wire, serialize = $out), $(alias = $alias,)* deserialize_with = "lenient_string", default)]
                 pub $field: String,
             )*
             /// Fields this version does not know, kept as sent.
@@ -125,7 +127,7 @@ cdr_fields! {
     /// Transfer type.
     transfer_type => "TransferType", "transferType";
     /// Who the call was transferred to.
-    transferred_to => "TransferredTo", "transferredTo";
+    transferred_to => "TransferredTo" | "TransferTo", "transferredTo";
     /// Video recording URL.
     video_recording_url => "VideoRecordingURL", "videoRecordingUrl";
     /// Wrap-up end time.
@@ -167,6 +169,21 @@ pub fn hms_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spellings_and_nulls_are_tolerated() {
+        let r: CallRecord = serde_json::from_str(
+            r#"{"UCID":31733467784618213,"TransferTo":"asha","HandlingTime":null,"WrapupDuration":null}"#,
+        )
+        .unwrap();
+        assert_eq!(r.ucid, "31733467784618213");
+        assert_eq!(r.transferred_to, "asha");
+        assert_eq!(
+            (r.handling_time.as_str(), r.wrapup_duration.as_str()),
+            ("", "")
+        );
+        assert!(r.extra.is_empty(), "{:?}", r.extra);
+    }
 
     #[test]
     fn forty_seven_documented_fields() {

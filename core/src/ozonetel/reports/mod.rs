@@ -6,17 +6,19 @@
 //!
 //! One file per idea: `abandoned.rs` (missed calls), `cdr_record.rs` (the documented CDR
 //! fields), `cdr_query.rs` (a CDR query and Ozonetel's window rules), `cdr.rs` (fetching:
-//! per-day requests, pacing, progress), and what they share, `wire.rs` (Ozonetel's date-time
+//! per-day requests, pacing, progress), `cdr_pages.rs` (the same a page at a time), and what they share, `wire.rs` (Ozonetel's date-time
 //! format, "now" in the account's zone, decoding a list of items). This file only declares and
 //! re-exports, so imports run one way: cdr → cdr_query, cdr_record, wire; abandoned → wire.
 
 mod abandoned;
 mod cdr;
+mod cdr_pages;
 mod cdr_query;
 mod cdr_record;
 mod wire;
 
 pub use abandoned::{AbandonedCall, AbandonedCallsQuery};
 pub use cdr::CdrProgress;
+pub use cdr_pages::{CDR_MAX_PAGE_SIZE, CdrPage};
 pub use cdr_query::{CDR_MAX_DAYS_BACK, CallRecordsQuery};
 pub use cdr_record::{CALL_RECORD_FIELDS, CallRecord, hms_duration};
