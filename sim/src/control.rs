@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use crate::deepgram::Script;
 use crate::error::SimError;
 use crate::faults::{Endpoint, Fault, Times, lock};
-use crate::ozonetel::{Account, NewCall, PastCall, auth, calls, live, reports, wire};
+use crate::ozonetel::{
+    Account, Agent, DialConfig, NewCall, PastCall, auth, calls, live, reports, wire,
+};
 use crate::shared::Shared;
 
 pub(crate) fn router() -> Router<Arc<Shared>> {
@@ -32,6 +34,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/sim/cdr/{user}", get(cdr))
         .route("/sim/abandoned/{user}", get(abandoned))
         .route("/sim/tokens/{user}", get(tokens))
+        .route("/sim/agents", get(list_agents).post(add_agent))
+        .route("/sim/agents/{user}/{agent_id}", get(get_agent))
+        .route("/sim/dial", get(get_dial).post(set_dial))
+        .route("/sim/events/deliveries", get(deliveries))
         .route(
             "/sim/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
@@ -79,6 +85,7 @@ async fn health(State(s): State<Arc<Shared>>) -> Response {
     ok(json!({
         "ok": true,
         "ozonetel": format!("http://{}", s.addr),
+        "events": format!("http://{}", s.addr),
         "deepgram": format!("ws://{}", s.addr),
         "openai": format!("http://{}/v1", s.addr),
     }))
@@ -229,6 +236,68 @@ async fn tokens(State(s): State<Arc<Shared>>, Path(user): Path<String>) -> Respo
     ok(auth::token_info(&mut lock(&s.oz), &user, now))
 }
 
+async fn list_agents(State(s): State<Arc<Shared>>) -> Response {
+    let agents: Vec<_> = lock(&s.oz).agents.values().map(|a| a.snapshot()).collect();
+    ok(agents)
+}
+
+async fn add_agent(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let agent: Agent = match parse(&body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match lock(&s.oz).add_agent(agent, &s.default_account) {
+        Ok(snap) => (StatusCode::CREATED, axum::Json(snap)).into_response(),
+        Err(e) => sim_err(e),
+    }
+}
+
+async fn get_agent(
+    State(s): State<Arc<Shared>>,
+    Path((user, agent_id)): Path<(String, String)>,
+) -> Response {
+    let snap = lock(&s.oz)
+        .agents
+        .get(&(user, agent_id.clone()))
+        .map(|a| a.snapshot());
+    match snap {
+        Some(a) => ok(a),
+        None => err(StatusCode::NOT_FOUND, format!("no agent '{agent_id}'")),
+    }
+}
+
+async fn get_dial(State(s): State<Arc<Shared>>) -> Response {
+    ok(lock(&s.oz).dial)
+}
+
+async fn set_dial(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    // Omitted fields keep their current values.
+    let mut state = lock(&s.oz);
+    let mut current = match serde_json::to_value(state.dial) {
+        Ok(v) => v,
+        Err(e) => return err(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let patch: Value = match parse(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (Value::Object(cur), Value::Object(p)) = (&mut current, patch) else {
+        return err(StatusCode::BAD_REQUEST, "body must be a JSON object");
+    };
+    cur.extend(p);
+    match serde_json::from_value::<DialConfig>(current) {
+        Ok(cfg) => {
+            state.dial = cfg;
+            ok(cfg)
+        }
+        Err(e) => err(StatusCode::BAD_REQUEST, format!("bad dial config: {e}")),
+    }
+}
+
+async fn deliveries(State(s): State<Arc<Shared>>) -> Response {
+    ok(lock(&s.deliveries).clone())
+}
+
 #[derive(Deserialize)]
 struct AddFault {
     endpoint: Endpoint,
@@ -351,6 +420,7 @@ async fn clear_requests(State(s): State<Arc<Shared>>) -> Response {
     lock(&s.oz).requests.clear();
     lock(&s.openai).clear();
     lock(&s.dg).sessions.clear();
+    lock(&s.deliveries).clear();
     ok(json!({"cleared": true}))
 }
 

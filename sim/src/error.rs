@@ -15,6 +15,8 @@ pub enum SimError {
     InvalidScript(String),
     /// A seeded call's fields are out of range.
     InvalidCall(String),
+    /// A seeded agent's fields are missing or invalid.
+    InvalidAgent(String),
 }
 
 impl std::fmt::Display for SimError {
@@ -26,6 +28,7 @@ impl std::fmt::Display for SimError {
             SimError::UnknownCall(u) => write!(f, "no live call with ucid '{u}'"),
             SimError::InvalidScript(why) => write!(f, "invalid script: {why}"),
             SimError::InvalidCall(why) => write!(f, "invalid call: {why}"),
+            SimError::InvalidAgent(why) => write!(f, "invalid agent: {why}"),
         }
     }
 }

@@ -30,6 +30,24 @@ pub enum Endpoint {
     FetchCdrDetails,
     /// `GET /ca_reports/fetchCdrByUCID`
     FetchCdrByUcid,
+    /// `GET /ca_reports/fetchCdrByPagination`
+    FetchCdrByPagination,
+    /// `POST /CAServices/AgentAuthenticationV2/index.php` (agent login / logout)
+    AgentAuthentication,
+    /// `POST /ca_apis/changeAgentState`
+    ChangeAgentState,
+    /// `POST /ca_apis/AgentManualDial`
+    AgentManualDial,
+    /// `POST /ca_apis/PhoneManualDial`
+    PhoneManualDial,
+    /// `POST /ca_apis/DispositionAPIV2`
+    Disposition,
+    /// `POST /events/subscribe` (Ozonetel's subscription host)
+    EventsSubscribe,
+    /// `GET /events/subscriptions/list`
+    EventsList,
+    /// `POST /events/un-subscribe`
+    EventsUnsubscribe,
     /// The Deepgram live WebSocket `GET /v1/listen` (handshake and session).
     DeepgramListen,
     /// `POST /v1/chat/completions`
@@ -47,6 +65,15 @@ impl Endpoint {
             Endpoint::AbandonCalls => "/ca_apis/abandonCalls",
             Endpoint::FetchCdrDetails => "/ca_reports/fetchCDRDetails",
             Endpoint::FetchCdrByUcid => "/ca_reports/fetchCdrByUCID",
+            Endpoint::FetchCdrByPagination => "/ca_reports/fetchCdrByPagination",
+            Endpoint::AgentAuthentication => "/CAServices/AgentAuthenticationV2/index.php",
+            Endpoint::ChangeAgentState => "/ca_apis/changeAgentState",
+            Endpoint::AgentManualDial => "/ca_apis/AgentManualDial",
+            Endpoint::PhoneManualDial => "/ca_apis/PhoneManualDial",
+            Endpoint::Disposition => "/ca_apis/DispositionAPIV2",
+            Endpoint::EventsSubscribe => "/events/subscribe",
+            Endpoint::EventsList => "/events/subscriptions/list",
+            Endpoint::EventsUnsubscribe => "/events/un-subscribe",
             Endpoint::DeepgramListen => "/v1/listen",
             Endpoint::OpenaiChat => "/v1/chat/completions",
         }

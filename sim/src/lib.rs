@@ -25,7 +25,8 @@
 //!
 //! | Service  | Base URL                     | Paths |
 //! |----------|------------------------------|-------|
-//! | Ozonetel | `http://127.0.0.1:PORT`      | `/ca_apis/CAToken/generateToken`, `/ca_apis/CallControl_V4`, `/CAServices/Call/Record.php`, `/ca_apis/abandonCalls`, `/ca_reports/fetchCDRDetails`, `/ca_reports/fetchCdrByUCID` |
+//! | Ozonetel | `http://127.0.0.1:PORT`      | `/ca_apis/CAToken/generateToken`, `/ca_apis/CallControl_V4`, `/CAServices/Call/Record.php`, `/ca_apis/abandonCalls`, `/ca_reports/fetchCDRDetails`, `/ca_reports/fetchCdrByUCID`, `/ca_reports/fetchCdrByPagination`, `/CAServices/AgentAuthenticationV2/index.php`, `/ca_apis/changeAgentState`, `/ca_apis/AgentManualDial`, `/ca_apis/PhoneManualDial`, `/ca_apis/DispositionAPIV2` |
+//! | Ozonetel events (`subscription.ozonetel.com`) | `http://127.0.0.1:PORT` (the same port) | `/events/subscribe`, `/events/subscriptions/list`, `/events/un-subscribe` |
 //! | Deepgram | `ws://127.0.0.1:PORT`        | `/v1/listen` |
 //! | OpenAI   | `http://127.0.0.1:PORT/v1`   | `/chat/completions` |
 //! | Control  | `http://127.0.0.1:PORT/sim`  | below |
@@ -34,7 +35,7 @@
 //!
 //! | Method & path | Does |
 //! |---|---|
-//! | `GET /sim/health` | `{"ok":true,"ozonetel":…,"deepgram":…,"openai":…}` |
+//! | `GET /sim/health` | `{"ok":true,"ozonetel":…,"events":…,"deepgram":…,"openai":…}` |
 //! | `GET`/`POST /sim/accounts` | list / add an [`Account`] (`{"userName","apiKey","mode":"TOKEN_AUTH"\|"BASIC_AUTH","region":"india"\|"international","campaigns":[]}`) |
 //! | `GET`/`POST /sim/calls` | list live calls / seed a [`NewCall`] → 201 [`CallSnapshot`] (`ucid` is a string) |
 //! | `GET /sim/calls/{ucid}` | a live or ended call (participants with `on_hold`/`muted`, `recording_paused`), 404 if unknown |
@@ -42,6 +43,10 @@
 //! | `POST /sim/history` | seed one [`PastCall`] or a list → `{"ucids":[…]}` |
 //! | `GET /sim/cdr/{user}`, `GET /sim/abandoned/{user}` | the stored history as the reports serve it (all days) |
 //! | `GET /sim/tokens/{user}` | [`TokenInfo`]: generations (total, last hour), current token and expiry |
+//! | `GET`/`POST /sim/agents` | list [`AgentSnapshot`]s / add (or replace, logged out) an [`Agent`] (`{"account"?,"agent_id","password","name"?,"phone_name","phone_number","campaigns":[],"mode":"manual"\|"blended"\|"inbound"}`) → 201 |
+//! | `GET /sim/agents/{user}/{agent_id}` | one agent and its `state` (`{"state":"logged_out"\|"ready"\|"pause","reason"\|"busy","ucid"\|"acw","ucid"}`), 404 if unknown |
+//! | `GET`/`POST /sim/dial` | how dialled customers behave, [`DialConfig`] `{"answer_after_ms":200,"customer":"answer"\|"no_answer"\|"busy"}` (omitted fields kept) |
+//! | `GET /sim/events/deliveries` | every event POST made, [`EventDelivery`] (`kind`, `url`, `body`, `attempts`, `status`, `delivered`, `error`) |
 //! | `GET`/`POST`/`DELETE /sim/faults` | list / arm `{"endpoint","fault":{"kind",…},"times":"once"\|"always"\|N}` / clear |
 //! | `GET /sim/clock`, `POST /sim/clock/advance` `{"secs"?,"ms"?}`, `POST /sim/clock/set` `{"now_local"?,"now_utc"?,"frozen"?}` | the simulated clock |
 //! | `GET`/`DELETE /sim/requests` | Ozonetel requests received / clear all recordings |
@@ -70,7 +75,50 @@
 //!   toDate`, fetchCdrByUCID without ucid `Missing ucid` (all status `fail`); a third request
 //!   within 60 s of the account's simulated time: HTTP 429, `Retry-After` seconds,
 //!   `{"status":"fail","message":"Rate limit exceeded. Only 2 requests per minute are allowed"}`
-//!   (refused requests do not count; both CDR endpoints share the budget).
+//!   (refused requests do not count; the three CDR endpoints share the budget).
+//! - The agent desk. The default account `acme` has two agents (fake credentials of the
+//!   simulator): `agent1` / `sim-agent1-pass` (blended, phone name `523590`, number
+//!   `9123456780`, campaigns `Inbound_918041763265` and `Outbound_918041763265`) and `agent2` /
+//!   `sim-agent2-pass` (manual, `523591`, `9123456781`, `Outbound_918041763265`); both start
+//!   logged out. Login lands in Ready (so logout + login is the desk's "force ready"); a dial or
+//!   an incoming (seeded) call makes a logged-in agent BUSY; the call's end ACW; a disposition
+//!   ends ACW (Ready, or Pause with `pauseAfterDispose` and a reason); logout works from any
+//!   state. A disposition set during the call is queued and applied at its end, so the agent
+//!   skips ACW. The account's pause reasons (`pauseReasons`) default to Break, Lunch, Meeting,
+//!   Training, Ward Round; its `dispositions` to a hospital desk's list (`Appointment Booked`,
+//!   `General Enquiry`, …); both can be set on `POST /sim/accounts`.
+//! - AgentAuthenticationV2: a login without a 10–15 digit `phoneNumber` answers `Please provide
+//!   a valid phoneNumber`, an unknown action `action should be either login or logout` (status
+//!   `error`). changeAgentState: an unknown agent `Invalid agentId`; `state` is read
+//!   case-insensitively; an empty `pauseReason` pauses without a reason, a non-empty one must be
+//!   in the account's list; a bad key `userName or apiKey is Invalid` (status `error`).
+//! - AgentManualDial / PhoneManualDial: a bad key `Invalid User Details` (status `false`); a
+//!   customer number without 10–15 digits `Invalid customerNumber` / `Invalid custNumber`
+//!   (status `Fail`); PhoneManualDial finds the agent by `phoneName` (`Invalid phoneName`), needs
+//!   no login, refuses a BUSY/ACW agent with `checkStatus` true (`Agent is busy`), ends the call
+//!   `callLimit` real seconds after the answer. A dialled call's customer answers after
+//!   `answer_after_ms` real milliseconds (default 200), or the call ends unanswered (`DialStatus`
+//!   `NoAnswer` / `Busy`) as `POST /sim/dial` chose.
+//! - DispositionAPIV2: `pauseAfterDispose` absent counts as false (the reference calls `true` the
+//!   default, which would make every plain disposition need a reason); flags may be JSON bools
+//!   or text; an unknown call or a DID not its own `Invalid ucid or did`; a bad `callBackTime`
+//!   `Invalid callBackTime. Please pass it in the format YYYY-MM-DD HH:MM`; `autoRelease` false
+//!   keeps the agent in ACW after saving; `action=get` answers `{"status":"Success","details":[codes…]}`.
+//! - Events: `ucid` is the call's UCID (AgentManualDial's answer, CallControl's `ucid`, the CDR
+//!   record's `UCID`); `monitor_ucid` is the monitor id (the CDR filter `monitorUCID`,
+//!   abandonCalls' `monitorUCID`), another number for dialled calls (equal to `ucid` for seeded
+//!   ones). Agent events carry `eventType` "Agent", `username`, `agent_id`, `agent_name`,
+//!   `action` (Login|Ready|Pause|Busy|ACW|Logout), `agent_state`, `pause_reason`, `phone_name`,
+//!   `agent_number`, `ucid`, `event_time`, `eventTime` (the reference does not list them).
+//!   Subscriptions answer plain text; a bad key is HTTP 401 `Unauthorized`; a body without an
+//!   http(s) URL is HTTP 400. Events are POSTed in the background, in order per URL, 2 s timeout,
+//!   3 tries.
+//! - fetchCdrByPagination: `pageNo` (default 1) and `pageSize` (default 100, at most 500), as
+//!   numbers or digit text; answers `{"status":"success","details":[…],"totalCount":N,
+//!   "pageNo":…,"pageSize":…}`; every second record of a page spells `TransferTo` instead of
+//!   `TransferredTo`, and unanswered records have null `HandlingTime` and `WrapupDuration`. Bad
+//!   page fields: `pageNo should be a positive number`, `pageSize should be a number between 1
+//!   and 500` (status `fail`).
 //! - Deepgram 400s: `Invalid query string: …`, `utterance_end_ms requires interim_results=true`,
 //!   `Unknown sim_script '<name>'`; `Authorization: Bearer <key>` is accepted like `Token <key>`.
 //! - Reconnects: the script plays by audio bytes received, from 0 on every connection. A client
@@ -107,7 +155,8 @@ pub use deepgram::{DeepgramSession, Script, Turn};
 pub use error::SimError;
 pub use faults::{ArmedFault, Endpoint, Fault, Times};
 pub use ozonetel::{
-    Account, AuthMode, CallSnapshot, NewCall, Participant, PartyRole, PastCall, PhoneRegion,
+    Account, Agent, AgentMode, AgentSnapshot, AgentState, AuthMode, CallSnapshot, CustomerResponse,
+    DialConfig, EventDelivery, EventKind, NewCall, Participant, PartyRole, PastCall, PhoneRegion,
     TokenInfo,
 };
 pub use record::RecordedRequest;
@@ -120,6 +169,19 @@ use shared::Shared;
 pub const DEFAULT_USER_NAME: &str = "acme";
 /// The default account's API key.
 pub const DEFAULT_API_KEY: &str = "sim-api-key";
+/// The first default agent's id (blended, phone name `523590`, number `9123456780`).
+pub const DEFAULT_AGENT_ID: &str = "agent1";
+/// The first default agent's password (a fake credential of the simulator).
+pub const DEFAULT_AGENT_PASSWORD: &str = "sim-agent1-pass";
+/// The second default agent's id (manual mode, phone name `523591`, number `9123456781`).
+pub const SECOND_AGENT_ID: &str = "agent2";
+/// The second default agent's password (a fake credential of the simulator).
+pub const SECOND_AGENT_PASSWORD: &str = "sim-agent2-pass";
+/// The default account's inbound campaign.
+pub const INBOUND_CAMPAIGN: &str = "Inbound_918041763265";
+/// The default account's outbound (manual dial) campaign.
+pub const OUTBOUND_CAMPAIGN: &str = "Outbound_918041763265";
+
 /// The Deepgram API key the simulator accepts (`Authorization: Token sim-deepgram-key`).
 pub const DEEPGRAM_KEY: &str = "sim-deepgram-key";
 /// The OpenAI API key the simulator accepts (`Authorization: Bearer sim-openai-key`).
@@ -130,6 +192,7 @@ pub const OPENAI_KEY: &str = "sim-openai-key";
 pub struct SimulatorBuilder {
     port: u16,
     accounts: Vec<Account>,
+    agents: Vec<Agent>,
     default_account: Option<String>,
     timezone: FixedOffset,
     deepgram_key: String,
@@ -146,8 +209,10 @@ impl Default for SimulatorBuilder {
             port: 0,
             accounts: vec![
                 Account::token(DEFAULT_USER_NAME, DEFAULT_API_KEY)
-                    .with_campaign("Inbound_918041763265"),
+                    .with_campaign(INBOUND_CAMPAIGN)
+                    .with_campaign(OUTBOUND_CAMPAIGN),
             ],
+            agents: default_agents(),
             default_account: None,
             timezone: clock::ist(),
             deepgram_key: DEEPGRAM_KEY.into(),
@@ -158,6 +223,28 @@ impl Default for SimulatorBuilder {
             frozen: false,
         }
     }
+}
+
+/// The default account's two agents (see [`DEFAULT_AGENT_ID`], [`SECOND_AGENT_ID`]).
+fn default_agents() -> Vec<Agent> {
+    vec![
+        Agent::new(
+            DEFAULT_AGENT_ID,
+            DEFAULT_AGENT_PASSWORD,
+            "523590",
+            "9123456780",
+        )
+        .with_campaign(INBOUND_CAMPAIGN)
+        .with_campaign(OUTBOUND_CAMPAIGN),
+        Agent::new(
+            SECOND_AGENT_ID,
+            SECOND_AGENT_PASSWORD,
+            "523591",
+            "9123456781",
+        )
+        .with_campaign(OUTBOUND_CAMPAIGN)
+        .with_mode(AgentMode::Manual),
+    ]
 }
 
 impl SimulatorBuilder {
@@ -171,6 +258,21 @@ impl SimulatorBuilder {
     pub fn account(mut self, account: Account) -> Self {
         self.accounts.retain(|a| a.user_name != account.user_name);
         self.accounts.push(account);
+        self
+    }
+
+    /// Adds (or replaces, by account and id) an agent; agents without an account join the
+    /// default account.
+    pub fn agent(mut self, agent: Agent) -> Self {
+        self.agents
+            .retain(|a| !(a.agent_id == agent.agent_id && a.account == agent.account));
+        self.agents.push(agent);
+        self
+    }
+
+    /// Starts without the two default agents.
+    pub fn no_default_agents(mut self) -> Self {
+        self.agents.clear();
         self
     }
 
@@ -241,7 +343,19 @@ impl SimulatorBuilder {
         for a in self.accounts {
             oz.accounts.insert(a.user_name.clone(), a);
         }
+        for agent in self.agents {
+            // An agent of an account that is not configured cannot log in anyway: skip it.
+            if let Err(e) = oz.add_agent(agent, &default_account) {
+                tracing::warn!("simulator: agent not added: {e}");
+            }
+        }
         let (tx, rx) = watch::channel(false);
+        let deliveries = ozonetel::webhook::Deliveries::default();
+        oz.events = Some(ozonetel::webhook::start(
+            clock.clone(),
+            deliveries.clone(),
+            rx.clone(),
+        ));
         let shared = Arc::new(Shared {
             clock,
             faults: FaultBook::default(),
@@ -253,6 +367,7 @@ impl SimulatorBuilder {
             )),
             openai: Mutex::new(Vec::new()),
             openai_key: self.openai_key,
+            deliveries,
             default_account,
             shutdown: rx.clone(),
             addr,
@@ -327,6 +442,13 @@ impl Simulator {
     /// Ozonetel base URL, `http://127.0.0.1:PORT` (paths as Ozonetel's, e.g.
     /// `/ca_apis/CallControl_V4`).
     pub fn ozonetel_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Ozonetel's event subscription base URL (`subscription.ozonetel.com` at Ozonetel; here
+    /// the same server), for `/events/subscribe`, `/events/subscriptions/list`,
+    /// `/events/un-subscribe`.
+    pub fn events_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
@@ -453,6 +575,38 @@ impl Simulator {
         self.token_info(user_name).generations_total
     }
 
+    /// Adds (or replaces, logged out) an agent.
+    pub fn add_agent(&self, agent: Agent) -> Result<AgentSnapshot, SimError> {
+        lock(&self.shared.oz).add_agent(agent, &self.shared.default_account)
+    }
+
+    /// An agent of an account, with its current state.
+    pub fn agent(&self, user_name: &str, agent_id: &str) -> Option<AgentSnapshot> {
+        lock(&self.shared.oz)
+            .agents
+            .get(&(user_name.to_string(), agent_id.to_string()))
+            .map(|a| a.snapshot())
+    }
+
+    /// Every agent of every account.
+    pub fn agents(&self) -> Vec<AgentSnapshot> {
+        lock(&self.shared.oz)
+            .agents
+            .values()
+            .map(|a| a.snapshot())
+            .collect()
+    }
+
+    /// How dialled customers behave from now on (calls already ringing keep theirs).
+    pub fn set_dial_config(&self, config: DialConfig) {
+        lock(&self.shared.oz).dial = config;
+    }
+
+    /// Every call and agent event POST made (or tried), in completion order per URL.
+    pub fn event_deliveries(&self) -> Vec<EventDelivery> {
+        lock(&self.shared.deliveries).clone()
+    }
+
     /// Every Ozonetel request received, in order.
     pub fn ozonetel_requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.oz).requests.clone()
@@ -463,11 +617,12 @@ impl Simulator {
         lock(&self.shared.openai).clone()
     }
 
-    /// Forgets recorded Ozonetel and OpenAI requests and Deepgram sessions.
+    /// Forgets recorded Ozonetel and OpenAI requests, Deepgram sessions and event deliveries.
     pub fn clear_recordings(&self) {
         lock(&self.shared.oz).requests.clear();
         lock(&self.shared.openai).clear();
         lock(&self.shared.dg).sessions.clear();
+        lock(&self.shared.deliveries).clear();
     }
 
     /// Arms a fault on an endpoint (after any already armed there).

@@ -9,6 +9,7 @@ use crate::clock::SimClock;
 use crate::deepgram::sessions::DgState;
 use crate::faults::FaultBook;
 use crate::ozonetel::state::OzState;
+use crate::ozonetel::webhook::Deliveries;
 use crate::record::RecordedRequest;
 
 /// State shared by every handler.
@@ -19,6 +20,8 @@ pub(crate) struct Shared {
     pub dg: Mutex<DgState>,
     pub openai: Mutex<Vec<RecordedRequest>>,
     pub openai_key: String,
+    /// Every event POST, for tests.
+    pub deliveries: Deliveries,
     pub default_account: String,
     pub shutdown: watch::Receiver<bool>,
     pub addr: SocketAddr,

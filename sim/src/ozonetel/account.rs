@@ -43,10 +43,44 @@ pub struct Account {
     /// used by a seeded call).
     #[serde(default)]
     pub campaigns: Vec<String>,
+    /// Pause reasons `changeAgentState` and `DispositionAPIV2` accept.
+    #[serde(
+        rename = "pauseReasons",
+        alias = "pause_reasons",
+        default = "default_pause_reasons"
+    )]
+    pub pause_reasons: Vec<String>,
+    /// The disposition list `DispositionAPIV2` `action=get` answers.
+    #[serde(default = "default_dispositions")]
+    pub dispositions: Vec<String>,
 }
 
 fn default_mode() -> AuthMode {
     AuthMode::Token
+}
+
+/// A hospital desk's pause reasons.
+pub(crate) fn default_pause_reasons() -> Vec<String> {
+    ["Break", "Lunch", "Meeting", "Training", "Ward Round"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// A hospital desk's dispositions.
+pub(crate) fn default_dispositions() -> Vec<String> {
+    [
+        "Appointment Booked",
+        "Appointment Rescheduled",
+        "Appointment Cancelled",
+        "General Enquiry",
+        "Report Enquiry",
+        "Callback Requested",
+        "Emergency Redirected",
+        "Wrong Number",
+        "No Response",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 impl Account {
@@ -58,6 +92,8 @@ impl Account {
             mode: AuthMode::Token,
             region: PhoneRegion::India,
             campaigns: Vec::new(),
+            pause_reasons: default_pause_reasons(),
+            dispositions: default_dispositions(),
         }
     }
 

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::account::{Account, AuthMode};
 use super::state::{Issued, OzState, TokenBook};
-use super::wire::{false_with_data, parse_object, str_field};
+use super::wire::{false_with_data, invalid_json, parse_object, str_field};
 use crate::faults::{Endpoint, lock};
 use crate::intake::intake;
 use crate::shared::Shared;
@@ -127,6 +127,22 @@ fn make_jwt(user: &str, now: DateTime<Utc>, exp: DateTime<Utc>, seq: u64) -> Str
     let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
     let sig: [u8; 32] = rand::random();
     format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+/// The start of every JSON-bodied Ozonetel handler: the intake step (record, faults), then
+/// the body as a JSON object; `Err` is the answer to send instead (the fault's, or Ozonetel's
+/// "Invalid Json" one).
+pub(crate) async fn json_request(
+    shared: &Shared,
+    endpoint: Endpoint,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, Response> {
+    if let Some(resp) = intake(shared, endpoint, method, None, headers, body).await {
+        return Err(resp);
+    }
+    parse_object(body).ok_or_else(invalid_json)
 }
 
 /// A header's value as text; `None` when absent or not valid text.

@@ -18,10 +18,11 @@ use serde_json::json;
 
 use super::account::PhoneRegion;
 use super::auth;
+use super::desk;
 use super::history::HistoryEntry;
 use super::live::{CallSnapshot, LiveCall, NewCall, Participant, PartyRole, snapshot};
 use super::state::OzState;
-use super::wire::{false_with_data, invalid_json, parse_object, str_field};
+use super::wire::{false_with_data, str_fields};
 use crate::error::SimError;
 use crate::faults::{Endpoint, lock};
 use crate::intake::intake;
@@ -40,6 +41,7 @@ pub(crate) fn seed_call(
     state.note_campaign(&account, &new.campaign);
     let call = LiveCall {
         ucid,
+        monitor_ucid: ucid,
         account,
         customer_number: new.customer_number.clone(),
         agent_id: new.agent_id.clone(),
@@ -70,10 +72,13 @@ pub(crate) fn seed_call(
         },
         recording_paused: false,
         started_at: now,
+        answered_at: new.answered.then_some(now),
         transferred_to: None,
+        dial_status: None,
     };
     let snap = snapshot(&call, tz, None);
     state.calls.insert(ucid.to_string(), call);
+    desk::on_call_start(state, &ucid.to_string(), now, tz);
     Ok(snap)
 }
 
@@ -98,6 +103,7 @@ pub(crate) fn end_call(
     state
         .ended_calls
         .insert(call.ucid.to_string(), snap.clone());
+    desk::on_call_end(state, &call, at, tz);
     Ok(snap)
 }
 
@@ -150,58 +156,40 @@ pub(crate) async fn call_control(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(resp) = intake(
-        &shared,
-        Endpoint::CallControl,
-        &method,
-        None,
-        &headers,
-        &body,
-    )
-    .await
-    {
-        return resp;
-    }
-    let Some(map) = parse_object(&body) else {
-        return invalid_json();
-    };
-    // Every field is documented as a string; a number here is a client bug (UCIDs lose
-    // precision as JSON numbers), so say so instead of coercing.
-    let mut fields = HashMap::new();
-    for key in [
-        "userName",
-        "action",
-        "ucid",
-        "conferenceNumber",
-        "did",
-        "agentPhoneName",
-    ] {
-        match str_field(&map, key) {
-            Ok(v) => {
-                fields.insert(key, v.unwrap_or("").trim().to_string());
-            }
-            Err(()) => return invalid_json(),
-        }
-    }
-    let bad_user = || false_with_data("Invalid userName or apiKey");
-    let account = match auth::authenticate(
-        &shared,
-        &headers,
-        Some(fields["userName"].as_str()),
-        &bad_user,
+    let map =
+        match auth::json_request(&shared, Endpoint::CallControl, &method, &headers, &body).await {
+            Ok(m) => m,
+            Err(r) => return r,
+        };
+    // Every field is documented as a string.
+    let fields = match str_fields(
+        &map,
+        &[
+            "userName",
+            "action",
+            "ucid",
+            "conferenceNumber",
+            "did",
+            "agentPhoneName",
+        ],
     ) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let bad_user = || false_with_data("Invalid userName or apiKey");
+    let account = match auth::authenticate(&shared, &headers, Some(fields["userName"]), &bad_user) {
         Ok(a) => a,
         Err(resp) => return resp,
     };
-    let action = fields["action"].as_str();
+    let action = fields["action"];
     if !matches!(
         action,
         "CONFERENCE" | "HOLD" | "UNHOLD" | "MUTE" | "UNMUTE" | "KICK_CALL"
     ) {
         return error(INVALID_ACTION);
     }
-    let ucid = fields["ucid"].clone();
-    let number = fields["conferenceNumber"].clone();
+    let ucid = fields["ucid"].to_string();
+    let number = fields["conferenceNumber"].to_string();
     let now = shared.clock.now();
     let tz = shared.clock.timezone();
     let mut state = lock(&shared.oz);

@@ -104,6 +104,8 @@ mod local_time {
 #[derive(Debug, Clone)]
 pub(crate) struct HistoryEntry {
     pub ucid: u64,
+    /// Equal to `ucid` for seeded calls; the dialled call's monitor UCID otherwise.
+    pub monitor_ucid: u64,
     pub call_id: u64,
     pub account: String,
     pub customer_number: String,
@@ -122,6 +124,9 @@ pub(crate) struct HistoryEntry {
     pub hangup_by: String,
     pub transferred_to: Option<String>,
     pub disposition: String,
+    pub comments: String,
+    /// `DialStatus`/`CustomerDialStatus` of an unanswered call (`NoAnswer` when `None`).
+    pub dial_status: Option<String>,
 }
 
 impl HistoryEntry {
@@ -135,14 +140,19 @@ impl HistoryEntry {
         let total = u64::try_from((ended - call.started_at).num_seconds())
             .unwrap_or(0)
             .min(MAX_CALL_SECS);
-        // Seeded calls start when they are answered; unanswered ones rang the whole time.
-        let (ring, talk) = if call.answered {
-            (0, total)
-        } else {
-            (total, 0)
+        // Rings until answered (seeded calls start answered); unanswered ones rang throughout.
+        let (ring, talk) = match call.answered_at.filter(|_| call.answered) {
+            Some(a) => {
+                let ring = u64::try_from((a - call.started_at).num_seconds())
+                    .unwrap_or(0)
+                    .min(total);
+                (ring, total - ring)
+            }
+            None => (total, 0),
         };
         HistoryEntry {
             ucid: call.ucid,
+            monitor_ucid: call.monitor_ucid,
             call_id,
             account: call.account.clone(),
             customer_number: call.customer_number.clone(),
@@ -167,6 +177,8 @@ impl HistoryEntry {
             hangup_by: hangup_by.to_string(),
             transferred_to: call.transferred_to.clone(),
             disposition: String::new(),
+            comments: String::new(),
+            dial_status: call.dial_status.clone(),
         }
     }
 
@@ -188,6 +200,7 @@ impl HistoryEntry {
             .collect();
         let national = &digits[digits.len().saturating_sub(10)..];
         let answered = self.answered;
+        let no_answer = self.dial_status.as_deref().unwrap_or("NoAnswer");
         let mut m = Map::new();
         let mut put = |k: &str, v: Value| {
             m.insert(k.to_string(), v);
@@ -222,7 +235,7 @@ impl HistoryEntry {
         );
         put(
             "DialStatus",
-            Value::from(if answered { "answered" } else { "NoAnswer" }),
+            Value::from(if answered { "answered" } else { no_answer }),
         );
         put(
             "AgentDialStatus",
@@ -230,10 +243,10 @@ impl HistoryEntry {
         );
         put(
             "CustomerDialStatus",
-            Value::from(if answered { "answered" } else { "NoAnswer" }),
+            Value::from(if answered { "answered" } else { no_answer }),
         );
         put("Disposition", Value::from(self.disposition.clone()));
-        put("Comments", Value::from(""));
+        put("Comments", Value::from(self.comments.clone()));
         put("HangupBy", Value::from(self.hangup_by.clone()));
         put("QueueTime", Value::from(hms(0)));
         put("HoldDuration", Value::from(hms(self.hold_secs)));
@@ -293,7 +306,7 @@ impl HistoryEntry {
     /// The `abandonCalls` item.
     pub(crate) fn abandoned_item(&self) -> Value {
         json!({
-            "monitorUCID": Value::from(self.ucid),
+            "monitorUCID": Value::from(self.monitor_ucid),
             "type": self.call_type,
             "status": "NotAnswered",
             "campaign": self.campaign,

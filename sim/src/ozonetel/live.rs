@@ -98,6 +98,9 @@ pub struct CallSnapshot {
     pub campaign: String,
     /// Whether the customer answered.
     pub answered: bool,
+    /// The monitor UCID (call events' `monitor_ucid`, the CDR filter `monitorUCID`); equal to
+    /// `ucid` for seeded calls, another id for dialled ones.
+    pub monitor_ucid: String,
     /// `true` while the call is live, `false` once ended.
     pub live: bool,
     /// Whether recording is paused.
@@ -113,6 +116,7 @@ pub struct CallSnapshot {
 #[derive(Debug, Clone)]
 pub(crate) struct LiveCall {
     pub ucid: u64,
+    pub monitor_ucid: u64,
     pub account: String,
     pub customer_number: String,
     pub agent_id: String,
@@ -126,7 +130,11 @@ pub(crate) struct LiveCall {
     pub participants: Vec<Participant>,
     pub recording_paused: bool,
     pub started_at: DateTime<Utc>,
+    /// When the customer answered (the start for seeded answered calls).
+    pub answered_at: Option<DateTime<Utc>>,
     pub transferred_to: Option<String>,
+    /// `DialStatus` of a dialled call that ended unanswered (`NoAnswer`, `Busy`).
+    pub dial_status: Option<String>,
 }
 
 /// A call as tests and `/sim/calls` see it; `ended` for an ended call.
@@ -145,6 +153,7 @@ pub(crate) fn snapshot(
         did: call.did.clone(),
         campaign: call.campaign.clone(),
         answered: call.answered,
+        monitor_ucid: call.monitor_ucid.to_string(),
         live: ended.is_none(),
         recording_paused: call.recording_paused,
         participants: call.participants.clone(),

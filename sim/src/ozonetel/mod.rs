@@ -22,17 +22,30 @@
 //!   (`reports.rs`).
 //! - UCIDs and CallIDs exceed 2^53 (`live.rs`, `history.rs`).
 //!
-//! Imports flow one way: the handlers (`auth.rs`; `calls.rs` and `reports.rs`, which use
-//! `auth.rs`) → `state.rs` (what is remembered) → `history.rs` (finished calls) → `live.rs`
-//! (live calls) → `wire.rs`; `account.rs` is a leaf. No file here imports this one.
+//! - The agent desk (`agents.rs`: login, state, dials; `disposition.rs`; `events.rs`: the
+//!   subscription API) follows the reference pages each file links; `desk.rs` holds the agent
+//!   state machine's transitions and queues the call and agent events, `webhook.rs` POSTs
+//!   them off the request path.
+//!
+//! Imports flow one way: the handlers (`auth.rs`; `agents.rs`, `disposition.rs`, `events.rs`,
+//! `calls.rs` and `reports.rs`, which use `auth.rs`; `agents.rs` also uses `calls.rs`) →
+//! `desk.rs` (transitions and events) → `state.rs` (what is remembered) → `history.rs`
+//! (finished calls) → `live.rs` (live calls) → `wire.rs`; `account.rs`, `agent.rs` and
+//! `webhook.rs` are leaves below `state.rs`. No file here imports this one.
 
 mod account;
+pub(crate) mod agent;
+mod agents;
 pub(crate) mod auth;
 pub(crate) mod calls;
+pub(crate) mod desk;
+mod disposition;
+mod events;
 mod history;
 pub(crate) mod live;
 pub(crate) mod reports;
 pub(crate) mod state;
+pub(crate) mod webhook;
 pub(crate) mod wire;
 
 use std::sync::Arc;
@@ -44,9 +57,12 @@ use crate::faults::Endpoint;
 use crate::shared::Shared;
 
 pub use account::{Account, AuthMode, PhoneRegion};
+pub use agent::{Agent, AgentMode, AgentSnapshot, AgentState};
 pub use auth::TokenInfo;
 pub use history::PastCall;
 pub use live::{CallSnapshot, NewCall, Participant, PartyRole};
+pub use state::{CustomerResponse, DialConfig};
+pub use webhook::{EventDelivery, EventKind};
 
 pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
@@ -61,5 +77,32 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             Endpoint::FetchCdrByUcid.path(),
             get(reports::fetch_cdr_by_ucid),
+        )
+        .route(
+            Endpoint::FetchCdrByPagination.path(),
+            get(reports::fetch_cdr_by_pagination),
+        )
+        .route(
+            Endpoint::AgentAuthentication.path(),
+            post(agents::agent_authentication),
+        )
+        .route(
+            Endpoint::ChangeAgentState.path(),
+            post(agents::change_agent_state),
+        )
+        .route(
+            Endpoint::AgentManualDial.path(),
+            post(agents::agent_manual_dial),
+        )
+        .route(
+            Endpoint::PhoneManualDial.path(),
+            post(agents::phone_manual_dial),
+        )
+        .route(Endpoint::Disposition.path(), post(disposition::disposition))
+        .route(Endpoint::EventsSubscribe.path(), post(events::subscribe))
+        .route(Endpoint::EventsList.path(), get(events::list))
+        .route(
+            Endpoint::EventsUnsubscribe.path(),
+            post(events::unsubscribe),
         )
 }

@@ -60,6 +60,7 @@ pub(crate) fn seed_history(
     });
     state.history.push(HistoryEntry {
         ucid,
+        monitor_ucid: ucid,
         call_id,
         account,
         customer_number: past.customer_number,
@@ -77,6 +78,8 @@ pub(crate) fn seed_history(
         hangup_by: past.hangup_by,
         transferred_to: past.transferred_to,
         disposition: past.disposition,
+        comments: String::new(),
+        dial_status: None,
     });
     Ok(ucid.to_string())
 }
@@ -166,7 +169,7 @@ pub(crate) async fn fetch_cdr_details(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    cdr(shared, method, headers, raw, body, false).await
+    cdr(shared, method, headers, raw, body, CdrKind::Details).await
 }
 
 /// `GET /ca_reports/fetchCdrByUCID` (GET with a JSON body).
@@ -177,7 +180,64 @@ pub(crate) async fn fetch_cdr_by_ucid(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    cdr(shared, method, headers, raw, body, true).await
+    cdr(shared, method, headers, raw, body, CdrKind::ByUcid).await
+}
+
+/// `GET /ca_reports/fetchCdrByPagination` (GET with a JSON body): fetchCDRDetails' rules and
+/// budget plus `pageNo` / `pageSize` (at most [`MAX_PAGE_SIZE`]) and `totalCount`.
+pub(crate) async fn fetch_cdr_by_pagination(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    cdr(shared, method, headers, raw, body, CdrKind::Paginated).await
+}
+
+/// The three CDR endpoints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CdrKind {
+    Details,
+    ByUcid,
+    Paginated,
+}
+
+/// Largest `pageSize` fetchCdrByPagination accepts.
+pub(crate) const MAX_PAGE_SIZE: u64 = 500;
+/// `pageSize` when none is given.
+pub(crate) const DEFAULT_PAGE_SIZE: u64 = 100;
+
+/// A page field: absent → `default`; a positive integer as a JSON number or digits text;
+/// anything else `Err`.
+fn page_field(map: &Map<String, Value>, key: &str, default: u64) -> Result<u64, ()> {
+    let n = match map.get(key) {
+        None | Some(Value::Null) => return Ok(default),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(default),
+        Some(Value::Number(n)) => n.as_u64().ok_or(())?,
+        Some(Value::String(s)) => s.trim().parse::<u64>().map_err(|_| ())?,
+        Some(_) => return Err(()),
+    };
+    if n == 0 { Err(()) } else { Ok(n) }
+}
+
+/// One record as the paginated report spells it: every second record of a page says
+/// `TransferTo` instead of `TransferredTo`, and unanswered calls carry null `HandlingTime`
+/// and `WrapupDuration` — the variations clients meet at Ozonetel.
+fn paginated_record(h: &HistoryEntry, index_on_page: usize) -> Value {
+    let mut rec = h.cdr_record();
+    if let Value::Object(m) = &mut rec {
+        if index_on_page % 2 == 1
+            && let Some(v) = m.remove("TransferredTo")
+        {
+            m.insert("TransferTo".into(), v);
+        }
+        if !h.answered {
+            m.insert("HandlingTime".into(), Value::Null);
+            m.insert("WrapupDuration".into(), Value::Null);
+        }
+    }
+    rec
 }
 
 fn fail(message: &str) -> Response {
@@ -190,12 +250,13 @@ async fn cdr(
     headers: HeaderMap,
     raw: Option<String>,
     body: Bytes,
-    by_ucid: bool,
+    kind: CdrKind,
 ) -> Response {
-    let endpoint = if by_ucid {
-        Endpoint::FetchCdrByUcid
-    } else {
-        Endpoint::FetchCdrDetails
+    let by_ucid = kind == CdrKind::ByUcid;
+    let endpoint = match kind {
+        CdrKind::Details => Endpoint::FetchCdrDetails,
+        CdrKind::ByUcid => Endpoint::FetchCdrByUcid,
+        CdrKind::Paginated => Endpoint::FetchCdrByPagination,
     };
     if let Some(resp) = intake(&shared, endpoint, &method, raw.as_deref(), &headers, &body).await {
         return resp;
@@ -246,6 +307,18 @@ async fn cdr(
     if by_ucid && ucid.is_none() {
         return fail(MISSING_UCID);
     }
+    // Only the paginated report reads page fields; the others ignore them.
+    let (page_no, page_size) = if kind == CdrKind::Paginated {
+        let Ok(no) = page_field(&map, "pageNo", 1) else {
+            return fail(BAD_PAGE_NO);
+        };
+        match page_field(&map, "pageSize", DEFAULT_PAGE_SIZE) {
+            Ok(n) if n <= MAX_PAGE_SIZE => (no, n),
+            _ => return fail(BAD_PAGE_SIZE),
+        }
+    } else {
+        (1, DEFAULT_PAGE_SIZE)
+    };
     let campaign = filter_value(&map, "campaignName");
     let state = lock(&shared.oz);
     if let Some(c) = &campaign {
@@ -263,7 +336,7 @@ async fn cdr(
         .checked_sub_signed(chrono::Duration::days(CDR_DAYS_BACK))
         .unwrap_or(chrono::NaiveDate::MIN);
     if from.date() < oldest_day {
-        return axum::Json(json!({"details": []})).into_response();
+        return page_answer(kind, Vec::new(), 0, page_no, page_size);
     }
     let monitor = filter_value(&map, "monitorUCID");
     let call_type = filter_value(&map, "callType");
@@ -274,7 +347,11 @@ async fn cdr(
         .filter(|h| h.account == account.user_name)
         .filter(|h| h.start >= from && h.start <= to)
         .filter(|h| ucid.as_ref().is_none_or(|u| &h.ucid.to_string() == u))
-        .filter(|h| monitor.as_ref().is_none_or(|u| &h.ucid.to_string() == u))
+        .filter(|h| {
+            monitor
+                .as_ref()
+                .is_none_or(|u| &h.monitor_ucid.to_string() == u)
+        })
         .filter(|h| campaign.as_ref().is_none_or(|c| &h.campaign == c))
         .filter(|h| {
             call_type
@@ -289,8 +366,46 @@ async fn cdr(
         })
         .collect();
     rows.sort_by_key(|h| h.start);
-    let details: Vec<Value> = rows.iter().map(|h| h.cdr_record()).collect();
-    axum::Json(json!({"details": details})).into_response()
+    if kind != CdrKind::Paginated {
+        let details: Vec<Value> = rows.iter().map(|h| h.cdr_record()).collect();
+        return page_answer(kind, details, 0, page_no, page_size);
+    }
+    let total = rows.len();
+    let skip = usize::try_from((page_no - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+    let take = usize::try_from(page_size).unwrap_or(usize::MAX);
+    let details: Vec<Value> = rows
+        .iter()
+        .skip(skip)
+        .take(take)
+        .enumerate()
+        .map(|(i, h)| paginated_record(h, i))
+        .collect();
+    page_answer(kind, details, total, page_no, page_size)
+}
+
+/// The paginated answer to a bad `pageNo` (wording not public).
+pub(crate) const BAD_PAGE_NO: &str = "pageNo should be a positive number";
+/// The paginated answer to a bad or too large `pageSize` (wording not public).
+pub(crate) const BAD_PAGE_SIZE: &str = "pageSize should be a number between 1 and 500";
+
+fn page_answer(
+    kind: CdrKind,
+    details: Vec<Value>,
+    total: usize,
+    page_no: u64,
+    page_size: u64,
+) -> Response {
+    if kind != CdrKind::Paginated {
+        return axum::Json(json!({"details": details})).into_response();
+    }
+    axum::Json(json!({
+        "status": "success",
+        "details": details,
+        "totalCount": total,
+        "pageNo": page_no,
+        "pageSize": page_size,
+    }))
+    .into_response()
 }
 
 /// The answer to a third CDR request within a minute (Ozonetel's wording is not public).
