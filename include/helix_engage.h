@@ -33,8 +33,9 @@
  * What every `helix_*` function returns. `HELIX_OK` is 0; anything else is a failure and
  * `helix_last_error()` on the same thread says what happened and what to do.
  *
- * `HELIX_INVALID_INPUT` … `HELIX_CLOSED` are the core library's error codes (the same ones the
- * Node module reports as `err.code`); the rest are the C boundary's own.
+ * `HELIX_INVALID_INPUT` … `HELIX_CLOSED` and `HELIX_AGENT_STATE` are the core library's error
+ * codes (the same ones the Node module reports as `err.code`); `HELIX_NULL_POINTER` …
+ * `HELIX_PANIC` are the C boundary's own. New codes are added at the end: values never move.
  */
 typedef enum helix_status {
   /**
@@ -88,6 +89,13 @@ typedef enum helix_status {
    * intact, but the handle the call was made on should be freed and not used again.
    */
   HELIX_PANIC = 11,
+  /**
+   * Ozonetel refused an agent's action because of the agent's state (not logged in, in
+   * ACW, busy, not available, the number in use by another agent).
+   * `helix_last_agent_refusal()` says which; retrying as is will not help — change the
+   * agent's state first (dispose the call, `helix_agent_force_ready`, log in).
+   */
+  HELIX_AGENT_STATE = 12,
 } helix_status;
 
 /**
@@ -282,6 +290,117 @@ typedef enum helix_channel_layout {
 } helix_channel_layout;
 
 /**
+ * Why Ozonetel refused an agent's action, from `helix_last_agent_refusal()` after a
+ * `HELIX_AGENT_STATE` failure.
+ */
+typedef enum helix_agent_refusal {
+  /**
+   * The last call did not fail with `HELIX_AGENT_STATE`.
+   */
+  HELIX_REFUSAL_NONE = 0,
+  /**
+   * The agent is not logged in.
+   */
+  HELIX_REFUSAL_NOT_LOGGED_IN = 1,
+  /**
+   * Another agent is logged in with this phone number.
+   */
+  HELIX_REFUSAL_NUMBER_IN_USE = 2,
+  /**
+   * A manual dial found the agent not logged in, not Ready, or not in manual/blended mode
+   * (Ozonetel does not say which).
+   */
+  HELIX_REFUSAL_NOT_AVAILABLE = 3,
+  /**
+   * The agent is in after-call work: dispose the call, or `helix_agent_force_ready`.
+   */
+  HELIX_REFUSAL_IN_ACW = 4,
+  /**
+   * The agent is on a call.
+   */
+  HELIX_REFUSAL_BUSY = 5,
+  /**
+   * A reason this header does not know yet; the message says it.
+   */
+  HELIX_REFUSAL_OTHER = 100,
+} helix_agent_refusal;
+
+/**
+ * What a login or logout found, written to `*out_outcome` by `helix_agent_login` /
+ * `helix_agent_logout`. Values start at 1 so an unwritten zero is never mistaken for one.
+ */
+typedef enum helix_login_outcome {
+  /**
+   * The agent is now logged in.
+   */
+  HELIX_LOGIN_LOGGED_IN = 1,
+  /**
+   * The agent was already logged in (Ozonetel's "Agent has already logged in"): nothing
+   * changed.
+   */
+  HELIX_LOGIN_ALREADY_LOGGED_IN = 2,
+  /**
+   * The agent is now logged out.
+   */
+  HELIX_LOGIN_LOGGED_OUT = 3,
+  /**
+   * The agent was not logged in ("Agent X is not logged in"): nothing changed.
+   */
+  HELIX_LOGIN_NOT_LOGGED_IN = 4,
+} helix_login_outcome;
+
+/**
+ * What became of a disposition, written to `*out_outcome` by `helix_agent_dispose`. Values
+ * start at 1.
+ */
+typedef enum helix_dispose_outcome {
+  /**
+   * Set during the call: queued, applied when the call ends (the agent skips ACW).
+   */
+  HELIX_DISPOSE_QUEUED = 1,
+  /**
+   * Set after the call: saved (ends the agent's ACW when `auto_release`).
+   */
+  HELIX_DISPOSE_SAVED = 2,
+  /**
+   * The call already had a disposition ("This call is already Disposed."): nothing changed.
+   */
+  HELIX_DISPOSE_ALREADY_DISPOSED = 3,
+} helix_dispose_outcome;
+
+/**
+ * What an Ozonetel event is about (`helix_ozonetel_event.kind`).
+ */
+typedef enum helix_ozonetel_event_kind {
+  /**
+   * A call event (`eventType` "Call": Calling, Answered, Disconnect).
+   */
+  HELIX_OZONETEL_EVENT_CALL = 1,
+  /**
+   * An agent event (`eventType` "Agent": Login, Ready, Pause, Busy, ACW, Logout).
+   */
+  HELIX_OZONETEL_EVENT_AGENT = 2,
+} helix_ozonetel_event_kind;
+
+/**
+ * Which subscription `helix_ozonetel_unsubscribe_events` removes (`eventType`).
+ */
+typedef enum helix_event_subscription {
+  /**
+   * Call events only.
+   */
+  HELIX_SUBSCRIPTION_CALL = 1,
+  /**
+   * Agent events only.
+   */
+  HELIX_SUBSCRIPTION_AGENT = 2,
+  /**
+   * Both.
+   */
+  HELIX_SUBSCRIPTION_BOTH = 3,
+} helix_event_subscription;
+
+/**
  * One agent of one account, from `helix_ozonetel_agent_new`.
  *
  * Thread safety: safe to share between threads, like its client. It holds its own reference
@@ -456,6 +575,72 @@ typedef struct helix_event {
 typedef void (*helix_event_callback)(void *user_data, const struct helix_event *event);
 
 /**
+ * Options for `helix_agent_dial`. Zero-initialise; NULL fields are not sent.
+ */
+typedef struct helix_dial_options {
+  /**
+   * The campaign to dial on (NULL: the agent's `campaign`; neither is `HELIX_INVALID_INPUT`).
+   */
+  const char *campaign;
+  /**
+   * User-to-user information carried with the call (`uui`).
+   */
+  const char *uui;
+} helix_dial_options;
+
+/**
+ * Options for `helix_agent_phone_dial`. Zero-initialise; zero/NULL fields are not sent.
+ */
+typedef struct helix_phone_dial_options {
+  /**
+   * The campaign (`campaignName`; NULL: the agent's `campaign`, or none).
+   */
+  const char *campaign;
+  /**
+   * User-to-user information (`uui`).
+   */
+  const char *uui;
+  /**
+   * The longest the call may talk, in seconds (`callLimit`, 1 to 86 400; 0: not sent).
+   */
+  uint32_t call_limit_secs;
+  /**
+   * `checkStatus`: 0 leaves it out (Ozonetel's default), 1 sends true (withhold the call
+   * while the agent is busy), 2 sends false (dial regardless); anything else is
+   * `HELIX_INVALID_INPUT`.
+   */
+  uint32_t check_status;
+} helix_phone_dial_options;
+
+/**
+ * A disposition for `helix_agent_dispose`. Zero-initialise and set `code`.
+ */
+typedef struct helix_disposition {
+  /**
+   * Required: one of the account's disposition codes (`helix_ozonetel_dispositions`).
+   */
+  const char *code;
+  /**
+   * Free-text comments (NULL: none).
+   */
+  const char *comments;
+  /**
+   * Release the agent from ACW once saved (`autoRelease`; false keeps the agent in ACW).
+   */
+  bool auto_release;
+  /**
+   * Pause the agent after the disposition, with this pause reason (`pauseAfterDispose`,
+   * `pauseReason`; NULL: do not pause; empty is `HELIX_INVALID_INPUT`).
+   */
+  const char *pause_reason;
+  /**
+   * When to call back, the account's local time `"YYYY-MM-DD HH:MM:SS"` (or with a `T`);
+   * sent to the minute (`callBackTime`). NULL: no callback.
+   */
+  const char *callback_at;
+} helix_disposition;
+
+/**
  * Everything `helix_ozonetel_new` needs. Zero-initialise it (`helix_ozonetel_config c = {0};`)
  * and set what you need: a zero/NULL field takes its default. Strings are UTF-8, copied during
  * the call.
@@ -474,6 +659,11 @@ typedef struct helix_ozonetel_config {
    * `http://127.0.0.1:PORT`).
    */
   const char *base_url;
+  /**
+   * The event subscription API's host or base URL (NULL:
+   * `https://subscription.ozonetel.com`; the simulator: its Ozonetel URL).
+   */
+  const char *events_base_url;
   /**
    * A `helix_auth_mode` value (0: token).
    */
@@ -560,6 +750,52 @@ typedef struct helix_call_records_query {
  * (`nextRequestIn` in milliseconds: the wait Ozonetel's 2-a-minute limit imposes).
  */
 typedef void (*helix_progress_callback)(void *user_data, const char *progress_json);
+
+/**
+ * Called with each page of `helix_ozonetel_call_record_pages`, on the thread that made that
+ * call, outside any runtime (it may call other `helix_*` functions). `page_json` is valid only
+ * during the callback:
+ * `{"records":[…],"pageNo":1,"totalCount":250|null}` (`pageNo` counts within the day; records
+ * shaped as
+ * `helix_ozonetel_call_records` documents). Return 0 for the next page, anything else to stop.
+ */
+typedef int32_t (*helix_page_callback)(void *user_data, const char *page_json);
+
+/**
+ * One event Ozonetel POSTed to a webhook, from `helix_ozonetel_event_parse`. Read the fields
+ * directly; every string is NUL-terminated UTF-8, never NULL (empty when the event did not
+ * carry it), and lives until `helix_ozonetel_event_free`. Not tied to any client: parse on
+ * any thread, then hand it to `helix_ozonetel_call_record_for` on any client of the account.
+ */
+typedef struct helix_ozonetel_event {
+  /**
+   * A `helix_ozonetel_event_kind` value.
+   */
+  uint32_t kind;
+  /**
+   * What happened, as Ozonetel spelled it (`"Answered"`, `"Disconnect"`, `"Pause"`, …).
+   */
+  const char *action;
+  /**
+   * The call's UCID as a decimal string (UCIDs exceed 2^53): the id call control,
+   * dispositions and the CDR's `ucid` use. Empty for an agent event about no call.
+   */
+  const char *ucid;
+  /**
+   * The monitor UCID (`monitor_ucid`): another id, the CDR's `monitorUcid` filter — never
+   * join it to a record's `ucid`.
+   */
+  const char *monitor_ucid;
+  /**
+   * The agent the event is about (`agent_id`): route it to that agent's desk.
+   */
+  const char *agent_id;
+  /**
+   * The whole event as JSON (`{"kind":"call","event":{…}}`, ids as strings, times both as
+   * sent and parsed, fields Ozonetel adds later under their wire names).
+   */
+  const char *json;
+} helix_ozonetel_event;
 
 #ifdef __cplusplus
 extern "C" {
@@ -754,6 +990,102 @@ enum helix_status helix_assist_stop(const struct helix_assist *assist, char **ou
 void helix_assist_free(struct helix_assist *assist);
 
 /**
+ * Logs the agent in (`AgentAuthenticationV2`, `action=login`) with its `password`, which is
+ * sent as HTTP Basic credentials only: it is never copied into a message, a log or an error.
+ * Needs the agent's `number` (the phone the login registers).
+ *
+ * On success, when `out_outcome` is not NULL, `*out_outcome` receives a
+ * `helix_login_outcome` (`LOGGED_IN` or `ALREADY_LOGGED_IN`). A wrong password is
+ * `HELIX_AUTH`; "logged in with another number" is `HELIX_AGENT_STATE`.
+ */
+enum helix_status helix_agent_login(const struct helix_agent *agent,
+                                    const char *password,
+                                    uint32_t *out_outcome);
+
+/**
+ * Logs the agent out (`action=logout`) with its `password` (HTTP Basic only, never copied).
+ *
+ * On success, when `out_outcome` is not NULL, `*out_outcome` receives `LOGGED_OUT` or
+ * `NOT_LOGGED_IN`.
+ */
+enum helix_status helix_agent_logout(const struct helix_agent *agent,
+                                     const char *password,
+                                     uint32_t *out_outcome);
+
+/**
+ * Makes the agent Ready (`changeAgentState`, `state=Ready`). Needs the agent's `phone_name`.
+ * Refused while the agent is BUSY or in ACW (`HELIX_AGENT_STATE`; see
+ * `helix_agent_force_ready`).
+ *
+ * On success, when `out_json` is not NULL, `*out_json` receives Ozonetel's answer (free with
+ * `helix_string_free`): `{"agentStatus":"READY","resp":"Success:…","agentId":"…"|null,
+ * "extra":{…}}` (`agentStatus` as Ozonetel spells it, empty when it did not say).
+ */
+enum helix_status helix_agent_set_ready(const struct helix_agent *agent, char **out_json);
+
+/**
+ * Pauses the agent (`state=Pause`) with `reason`, one of the account's pause reasons
+ * (required, non-empty). Needs the agent's `phone_name`.
+ *
+ * On success, when `out_json` is not NULL, `*out_json` receives Ozonetel's answer
+ * (`{"agentStatus":"PAUSED",…}`, the shape `helix_agent_set_ready` documents; free with
+ * `helix_string_free`).
+ */
+enum helix_status helix_agent_pause(const struct helix_agent *agent,
+                                    const char *reason,
+                                    char **out_json);
+
+/**
+ * Clears a stuck BUSY/ACW the way the desk does: logout, login (`password`, HTTP Basic only),
+ * then Ready. Needs the agent's `number` and `phone_name`.
+ *
+ * On success, when `out_json` is not NULL, `*out_json` receives each step's answer (free with
+ * `helix_string_free`): `{"logout":{"outcome":"not_logged_in","message":"…"},
+ * "login":{"outcome":"logged_in","message":"…"},"ready":{…}}` (`ready` as
+ * `helix_agent_set_ready` documents).
+ */
+enum helix_status helix_agent_force_ready(const struct helix_agent *agent,
+                                          const char *password,
+                                          char **out_json);
+
+/**
+ * Dials `customer_number` (any common spelling) for the agent (`AgentManualDial`,
+ * click-to-call). The agent must be logged in and Ready in manual or blended mode; otherwise
+ * `HELIX_AGENT_STATE` ("Agent is not available"). `options` may be NULL.
+ *
+ * On success `*out_ucid` receives the call's UCID as a decimal string (UCIDs exceed 2^53;
+ * free it with `helix_string_free`), or NULL when Ozonetel's answer carried none.
+ */
+enum helix_status helix_agent_dial(const struct helix_agent *agent,
+                                   const char *customer_number,
+                                   const struct helix_dial_options *options,
+                                   char **out_ucid);
+
+/**
+ * Dials `customer_number` from the agent's phone (`PhoneManualDial`): for an agent who is not
+ * logged in to the toolbar. Needs the agent's `phone_name` and `did`. `options` may be NULL.
+ *
+ * On success `*out_ucid` receives the UCID (from Ozonetel's `message`) as a decimal string
+ * (free with `helix_string_free`), or NULL when the answer carried none.
+ */
+enum helix_status helix_agent_phone_dial(const struct helix_agent *agent,
+                                         const char *customer_number,
+                                         const struct helix_phone_dial_options *options,
+                                         char **out_ucid);
+
+/**
+ * Sets the disposition of call `ucid` for the agent (`DispositionAPIV2`, `action=Set`).
+ * Needs the agent's `did`.
+ *
+ * On success, when `out_outcome` is not NULL, `*out_outcome` receives a
+ * `helix_dispose_outcome`.
+ */
+enum helix_status helix_agent_dispose(const struct helix_agent *agent,
+                                      const char *ucid,
+                                      const struct helix_disposition *disposition,
+                                      uint32_t *out_outcome);
+
+/**
  * The message of the last failed `helix_*` call on this thread: what happened and what to do.
  *
  * Never NULL: an empty string when the last call succeeded (every other `helix_*` function
@@ -761,6 +1093,13 @@ void helix_assist_free(struct helix_assist *assist);
  * if you need it longer. Do not free it. Messages never contain an API key or a token.
  */
 const char *helix_last_error(void);
+
+/**
+ * Why the last failed `helix_*` call on this thread was refused, when it failed with
+ * `HELIX_AGENT_STATE`: a `helix_agent_refusal` value (`HELIX_REFUSAL_NONE` otherwise). Reset
+ * like `helix_last_error()`, by every call.
+ */
+uint32_t helix_last_agent_refusal(void);
 
 /**
  * A static, lower-case name for a status (`"ok"`, `"invalid_input"`, `"auth"`, …; `"unknown"`
@@ -873,6 +1212,97 @@ enum helix_status helix_ozonetel_call_record(const struct helix_ozonetel *client
                                              const char *ucid,
                                              const char *date,
                                              char **out_json);
+
+/**
+ * Call history (CDR) page by page (`fetchCdrByPagination`), for windows too large for one
+ * answer. Each page is one CDR request, paced with every other CDR call of the account (2 a
+ * minute); pages follow until the window's total, a short page, or `on_page` returns
+ * non-zero (then `HELIX_OK`: stopping is not a failure). `page_size` is 1..=500, checked by
+ * the core before anything is sent (`HELIX_INVALID_INPUT`).
+ *
+ * `on_page` is required. On success, when `out_pages` is not NULL, `*out_pages` receives how
+ * many pages were delivered. A failed page ends the call with its error; the pages before it
+ * were delivered.
+ */
+enum helix_status helix_ozonetel_call_record_pages(const struct helix_ozonetel *client,
+                                                   const struct helix_call_records_query *query,
+                                                   uint32_t page_size,
+                                                   helix_page_callback on_page,
+                                                   void *user_data,
+                                                   uint32_t *out_pages);
+
+/**
+ * Parses one webhook body. `content_type` is the request's `Content-Type` header
+ * (`application/json` or `application/x-www-form-urlencoded`; NULL is refused); `body` and
+ * `len` are the raw request body (it need not be NUL-terminated).
+ *
+ * On success `*out` holds an event to free with `helix_ozonetel_event_free`. A body that is
+ * not an Ozonetel call or agent event (malformed, another `eventType`, too large) is
+ * `HELIX_INVALID_INPUT`; nothing of the body is echoed beyond a short quoted snippet.
+ */
+enum helix_status helix_ozonetel_event_parse(const char *content_type,
+                                             const uint8_t *body,
+                                             size_t len,
+                                             struct helix_ozonetel_event **out);
+
+/**
+ * Frees an event from `helix_ozonetel_event_parse`. NULL is a no-op.
+ */
+void helix_ozonetel_event_free(struct helix_ozonetel_event *event);
+
+/**
+ * The call history (CDR) record of the call a call event is about, joined on the event's
+ * `ucid` (never its `monitor_ucid`) on the event's local day. One paced CDR request (the
+ * account's 2 a minute, shared with every CDR call of the account).
+ *
+ * On success `*out_json` receives one record (the shape `helix_ozonetel_call_records`
+ * documents) or `null` when Ozonetel has none; free it with `helix_string_free`. An agent
+ * event, or a call event without a UCID or a time, is `HELIX_INVALID_INPUT`.
+ */
+enum helix_status helix_ozonetel_call_record_for(const struct helix_ozonetel *client,
+                                                 const struct helix_ozonetel_event *event,
+                                                 char **out_json);
+
+/**
+ * Subscribes the account to Ozonetel's events (`/events/subscribe` on the subscription host):
+ * call events are POSTed to `call_url`, agent events to `agent_url` (both http(s) URLs).
+ * Subscriptions are per account: one URL receives every agent's events.
+ *
+ * On success, when `out_json` is not NULL, `*out_json` receives
+ * `{"changed":true,"message":"…"}` (Ozonetel's own words; free with `helix_string_free`).
+ */
+enum helix_status helix_ozonetel_subscribe_events(const struct helix_ozonetel *client,
+                                                  const char *call_url,
+                                                  const char *agent_url,
+                                                  char **out_json);
+
+/**
+ * The account's current subscription (`/events/subscriptions/list`).
+ *
+ * On success `*out_json` receives `{"call":"https://…"|null,"agent":"https://…"|null}`, or
+ * `null` when the account has none (free with `helix_string_free`).
+ */
+enum helix_status helix_ozonetel_event_subscriptions(const struct helix_ozonetel *client,
+                                                     char **out_json);
+
+/**
+ * Removes the account's subscription for `kind`, a `helix_event_subscription` value
+ * (`/events/un-subscribe`).
+ *
+ * On success, when `out_json` is not NULL, `*out_json` receives
+ * `{"changed":true|false,"message":"…"}` (free with `helix_string_free`).
+ */
+enum helix_status helix_ozonetel_unsubscribe_events(const struct helix_ozonetel *client,
+                                                    uint32_t kind,
+                                                    char **out_json);
+
+/**
+ * The account's disposition codes (`DispositionAPIV2`, `action=get`): what
+ * `helix_disposition.code` may be.
+ *
+ * On success `*out_json` receives a JSON array of strings (free with `helix_string_free`).
+ */
+enum helix_status helix_ozonetel_dispositions(const struct helix_ozonetel *client, char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

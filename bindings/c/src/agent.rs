@@ -66,6 +66,10 @@ impl helix_agent {
     pub(crate) fn run<F: std::future::Future>(&self, future: F) -> FfiResult<F::Output> {
         block_on(&self.runtime, future)
     }
+
+    pub(crate) fn agent(&self) -> &Agent {
+        &self.agent
+    }
 }
 
 /// Makes the handle for one agent of `client`'s account. Checks every field given (empty id,

@@ -4,12 +4,14 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use helix_engage::ozonetel::{
     AbandonedCallsQuery, AuthMode, CallRecordsQuery, CdrProgress, Client, RedisAccountStore,
     Region, parse_local_date, parse_local_date_time,
 };
 
-use crate::error::{Failure, helix_status};
+use crate::error::{Failure, FfiResult, helix_status};
 use crate::ffi::{
     HandleRuntime, arg_opt_out, arg_opt_str, arg_out, arg_ref, arg_str, block_on, ffi, free_handle,
     into_handle, json_string,
@@ -35,6 +37,11 @@ impl helix_ozonetel {
 
     pub(crate) fn runtime(&self) -> &Arc<HandleRuntime> {
         &self.runtime
+    }
+
+    /// Runs a client call on the handle's runtime, on the calling thread.
+    pub(crate) fn run<F: std::future::Future>(&self, future: F) -> FfiResult<F::Output> {
+        block_on(&self.runtime, future)
     }
 }
 
@@ -74,6 +81,9 @@ pub struct helix_ozonetel_config {
     /// The API host or base URL (NULL: `https://in1-ccaas-api.ozonetel.com`; the simulator:
     /// `http://127.0.0.1:PORT`).
     pub base_url: *const c_char,
+    /// The event subscription API's host or base URL (NULL:
+    /// `https://subscription.ozonetel.com`; the simulator: its Ozonetel URL).
+    pub events_base_url: *const c_char,
     /// A `helix_auth_mode` value (0: token).
     pub auth_mode: u32,
     /// A `helix_region` value (0: India).
@@ -124,6 +134,9 @@ pub extern "C" fn helix_ozonetel_new(
             });
         if let Some(url) = arg_opt_str!(config.base_url, "config.base_url") {
             builder = builder.base_url(url);
+        }
+        if let Some(url) = arg_opt_str!(config.events_base_url, "config.events_base_url") {
+            builder = builder.events_base_url(url);
         }
         if config.timeout_ms != 0 {
             builder = builder.timeout(Duration::from_millis(config.timeout_ms.into()));
@@ -274,6 +287,24 @@ pub struct helix_call_records_query {
     pub status: *const c_char,
 }
 
+impl helix_call_records_query {
+    /// The core's query: the one conversion both CDR entry points use.
+    fn to_core(&self) -> FfiResult<CallRecordsQuery> {
+        let mut wanted = CallRecordsQuery::between(
+            parse_local_date_time(arg_str!(self.from, "query.from"), "query.from")?,
+            parse_local_date_time(arg_str!(self.to, "query.to"), "query.to")?,
+        );
+        wanted.ucid = arg_opt_str!(self.ucid, "query.ucid").map(str::to_string);
+        wanted.campaign_name =
+            arg_opt_str!(self.campaign_name, "query.campaign_name").map(str::to_string);
+        wanted.monitor_ucid =
+            arg_opt_str!(self.monitor_ucid, "query.monitor_ucid").map(str::to_string);
+        wanted.call_type = arg_opt_str!(self.call_type, "query.call_type").map(str::to_string);
+        wanted.status = arg_opt_str!(self.status, "query.status").map(str::to_string);
+        Ok(wanted)
+    }
+}
+
 /// Called after each day of a multi-day `helix_ozonetel_call_records`, on the thread that made
 /// that call, before it returns. `progress_json` is valid only during the callback:
 /// `{"day":"2025-09-01","daysDone":1,"daysTotal":3,"recordsSoFar":42,"nextRequestIn":30000}`
@@ -317,17 +348,7 @@ pub extern "C" fn helix_ozonetel_call_records(
         let client = arg_ref!(client);
         let query = arg_ref!(query);
         let out = arg_out!(out_json);
-        let mut wanted = CallRecordsQuery::between(
-            parse_local_date_time(arg_str!(query.from, "query.from"), "query.from")?,
-            parse_local_date_time(arg_str!(query.to, "query.to"), "query.to")?,
-        );
-        wanted.ucid = arg_opt_str!(query.ucid, "query.ucid").map(str::to_string);
-        wanted.campaign_name =
-            arg_opt_str!(query.campaign_name, "query.campaign_name").map(str::to_string);
-        wanted.monitor_ucid =
-            arg_opt_str!(query.monitor_ucid, "query.monitor_ucid").map(str::to_string);
-        wanted.call_type = arg_opt_str!(query.call_type, "query.call_type").map(str::to_string);
-        wanted.status = arg_opt_str!(query.status, "query.status").map(str::to_string);
+        let wanted = query.to_core()?;
         let reporter = ProgressReporter { progress, user_data };
         let records = block_on(
             &client.runtime,
@@ -360,6 +381,63 @@ pub extern "C" fn helix_ozonetel_call_record(
         let date = parse_local_date(date_text, "date")?;
         let record = block_on(&client.runtime, client.client.call_record(ucid, date))??;
         out.write(json_string(&record)?);
+        Ok(())
+    }
+}
+
+/// Called with each page of `helix_ozonetel_call_record_pages`, on the thread that made that
+/// call, outside any runtime (it may call other `helix_*` functions). `page_json` is valid only
+/// during the callback:
+/// `{"records":[…],"pageNo":1,"totalCount":250|null}` (`pageNo` counts within the day; records
+/// shaped as
+/// `helix_ozonetel_call_records` documents). Return 0 for the next page, anything else to stop.
+pub type helix_page_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, page_json: *const c_char) -> i32>;
+
+/// Call history (CDR) page by page (`fetchCdrByPagination`), for windows too large for one
+/// answer. Each page is one CDR request, paced with every other CDR call of the account (2 a
+/// minute); pages follow until the window's total, a short page, or `on_page` returns
+/// non-zero (then `HELIX_OK`: stopping is not a failure). `page_size` is 1..=500, checked by
+/// the core before anything is sent (`HELIX_INVALID_INPUT`).
+///
+/// `on_page` is required. On success, when `out_pages` is not NULL, `*out_pages` receives how
+/// many pages were delivered. A failed page ends the call with its error; the pages before it
+/// were delivered.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_call_record_pages(
+    client: *const helix_ozonetel,
+    query: *const helix_call_records_query,
+    page_size: u32,
+    on_page: helix_page_callback,
+    user_data: *mut c_void,
+    out_pages: *mut u32,
+) -> helix_status {
+    ffi! {
+        let client = arg_ref!(client);
+        let query = arg_ref!(query);
+        let Some(on_page) = on_page else {
+            return Err(Failure::new(
+                helix_status::HELIX_NULL_POINTER,
+                "`on_page` is NULL; pass a callback for the pages",
+            ));
+        };
+        let out = arg_opt_out!(out_pages);
+        let wanted = query.to_core()?;
+        let mut pages = Box::pin(client.client.call_record_pages(&wanted, page_size));
+        let mut delivered = 0u32;
+        // One page per `block_on`, the callback between them: it runs outside the runtime.
+        while let Some(page) = client.run(pages.next())? {
+            let text = std::ffi::CString::new(serde_json::to_string(&page?).map_err(|e| {
+                Failure::new(helix_status::HELIX_PROTOCOL, format!("cannot encode the page: {e}"))
+            })?)
+            .map_err(|_| Failure::new(helix_status::HELIX_PROTOCOL, "a page holds a NUL byte"))?;
+            delivered += 1;
+            // SAFETY: the host gave a callback with this signature; `text` outlives the call.
+            if unsafe { on_page(user_data, text.as_ptr()) } != 0 {
+                break;
+            }
+        }
+        out.write(delivered);
         Ok(())
     }
 }
@@ -405,6 +483,7 @@ pub(crate) mod tests {
             api_key: c"key".as_ptr(),
             // Nothing listens here: these tests fail before sending anything.
             base_url: c"http://127.0.0.1:9".as_ptr(),
+            events_base_url: ptr::null(),
             auth_mode: 0,
             region: 0,
             timeout_ms: 0,
