@@ -157,7 +157,9 @@ c_section() {
     export OZONETEL_API_KEY=sim-api-key DEEPGRAM_API_KEY=sim-deepgram-key \
         OPENAI_API_KEY=sim-openai-key HELIX_TRANSFER_TARGET=9000012345 \
         HELIX_AGENT_ID=agent1 HELIX_AGENT_PHONE_NAME=523590 HELIX_AGENT_NUMBER=9123456780 \
-        HELIX_AGENT_CAMPAIGN=Outbound_918041763265 HELIX_AGENT_DID=918041763265
+        HELIX_AGENT_CAMPAIGN=Outbound_918041763265 HELIX_AGENT_DID=918041763265 \
+        HELIX_AGENT_PASSWORD=sim-agent1-pass HELIX_DIAL_NUMBER=9876512345 \
+        HELIX_DISPOSITION="General Enquiry" OZONETEL_EVENTS_BASE_URL="$OZONETEL_BASE_URL"
 
     # Seeds two live calls and some history; writes 20.5 s of 16 kHz stereo linear16 (a quiet
     # tone: the simulator plays its script against the audio's duration, not its content).

@@ -1,6 +1,7 @@
 /*
- * A small dialer on helix-engage's C ABI: call control, recording, a warm transfer, missed
- * calls, call history, and live assist on the call's audio. It uses only <helix_engage.h>.
+ * A small dialer on helix-engage's C ABI: an agent desk (login, Ready, dial, disposition,
+ * logout), event subscriptions, call control, recording, a warm transfer, missed calls, call
+ * history, and live assist on the call's audio. It uses only <helix_engage.h>.
  *
  *   dialer UCID AUDIO.raw
  *
@@ -11,6 +12,11 @@
  *   HELIX_AGENT_ID  HELIX_AGENT_PHONE_NAME  HELIX_AGENT_NUMBER  HELIX_AGENT_CAMPAIGN
  *   HELIX_AGENT_DID    (the agent acting; no field has a default)
  *   DEEPGRAM_URL  DEEPGRAM_API_KEY  OPENAI_BASE_URL  OPENAI_API_KEY
+ *   HELIX_AGENT_PASSWORD  HELIX_DIAL_NUMBER  HELIX_DISPOSITION
+ *                      the agent desk: login, Ready, dial the number, dispose the call with
+ *                      that code, logout (skipped when any is unset)
+ *   OZONETEL_EVENTS_BASE_URL  the event subscription host (subscribe, list, unsubscribe;
+ *                      skipped when unset)
  *   HELIX_TRANSFER_TARGET   the number a warm transfer goes to (skipped when unset)
  *   HELIX_CDR_FROM HELIX_CDR_TO   "YYYY-MM-DD HH:MM:SS" call-history window (skipped when unset)
  *
@@ -68,6 +74,101 @@ static void sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
+/* ---- the agent desk ---------------------------------------------------------------------- */
+
+static const char *login_name(uint32_t outcome) {
+    switch (outcome) {
+    case HELIX_LOGIN_LOGGED_IN: return "logged in";
+    case HELIX_LOGIN_ALREADY_LOGGED_IN: return "already logged in";
+    case HELIX_LOGIN_LOGGED_OUT: return "logged out";
+    case HELIX_LOGIN_NOT_LOGGED_IN: return "was not logged in";
+    default: return "?";
+    }
+}
+
+/* Login → Ready → dial → dispose (during the call: queued) → logout. The password is passed
+ * through and never appears in any message the library writes. */
+static void desk_steps(const helix_ozonetel *client, const helix_agent *agent) {
+    const char *password = getenv("HELIX_AGENT_PASSWORD");
+    const char *customer = getenv("HELIX_DIAL_NUMBER");
+    const char *code = getenv("HELIX_DISPOSITION");
+    if (password == NULL || customer == NULL || code == NULL) {
+        printf("      (agent desk skipped: set HELIX_AGENT_PASSWORD, HELIX_DIAL_NUMBER, "
+               "HELIX_DISPOSITION)\n");
+        return;
+    }
+    char *codes = NULL;
+    if (check(helix_ozonetel_dispositions(client, &codes), "the account's disposition codes")) {
+        if (strstr(codes, code) == NULL) {
+            fprintf(stderr, "FAIL  %s is not among the account's codes %s\n", code, codes);
+            failures++;
+        }
+        show("codes", codes);
+    }
+    uint32_t outcome = 0;
+    if (!check(helix_agent_login(agent, password, &outcome), "agent login")) {
+        return;
+    }
+    printf("      %s\n", login_name(outcome));
+    char *json = NULL;
+    if (check(helix_agent_set_ready(agent, &json), "agent Ready")) {
+        show("answer", json);
+    }
+    char *ucid = NULL;
+    if (check(helix_agent_dial(agent, customer, NULL, &ucid), "manual dial") && ucid != NULL) {
+        printf("      dialled: UCID %s\n", ucid);
+        /* A second dial while the agent is on the call is refused for the agent's state. */
+        char *again = NULL;
+        helix_status busy = helix_agent_dial(agent, customer, NULL, &again);
+        printf("      a second dial: %s (refusal %u)\n", helix_status_name(busy),
+               helix_last_agent_refusal());
+        if (busy != HELIX_AGENT_STATE || again != NULL) {
+            fprintf(stderr, "FAIL  a dial while busy gave %s\n", helix_status_name(busy));
+            failures++;
+        }
+        sleep_ms(600); /* the simulated customer answers after 200 ms */
+        helix_disposition disposition = {0};
+        disposition.code = code;
+        disposition.comments = "asked for a callback";
+        disposition.auto_release = true;
+        uint32_t disposed = 0;
+        if (check(helix_agent_dispose(agent, ucid, &disposition, &disposed),
+                  "dispose the call")) {
+            printf("      disposition %s\n", disposed == HELIX_DISPOSE_QUEUED  ? "queued"
+                                          : disposed == HELIX_DISPOSE_SAVED ? "saved"
+                                                                            : "already disposed");
+        }
+        helix_string_free(ucid);
+    }
+    if (check(helix_agent_logout(agent, password, &outcome), "agent logout")) {
+        printf("      %s\n", login_name(outcome));
+    }
+}
+
+/* The account's event webhooks: subscribe, read the subscription back, unsubscribe. */
+static void events_steps(const helix_ozonetel *client) {
+    if (getenv("OZONETEL_EVENTS_BASE_URL") == NULL) {
+        return;
+    }
+    char *json = NULL;
+    if (check(helix_ozonetel_subscribe_events(client, "http://127.0.0.1:9/hooks/call",
+                                              "http://127.0.0.1:9/hooks/agent", &json),
+              "subscribe to events")) {
+        show("answer", json);
+    }
+    if (check(helix_ozonetel_event_subscriptions(client, &json), "event subscriptions")) {
+        if (strstr(json, "/hooks/call") == NULL) {
+            fprintf(stderr, "FAIL  the subscription does not name the call URL: %s\n", json);
+            failures++;
+        }
+        show("subscriptions", json);
+    }
+    if (check(helix_ozonetel_unsubscribe_events(client, HELIX_SUBSCRIPTION_BOTH, &json),
+              "unsubscribe")) {
+        show("answer", json);
+    }
+}
+
 /* ---- call control, recording, transfer, reports ------------------------------------------ */
 
 static void progress(void *user_data, const char *progress_json) {
@@ -80,6 +181,7 @@ static void ozonetel_steps(const char *ucid) {
     config.base_url = getenv("OZONETEL_BASE_URL");
     config.user_name = env_or("OZONETEL_USER_NAME", "acme");
     config.api_key = env_or("OZONETEL_API_KEY", "");
+    config.events_base_url = getenv("OZONETEL_EVENTS_BASE_URL");
     config.redis_url = getenv("HELIX_REDIS_URL"); /* NULL: no token sharing across processes */
 
     helix_ozonetel *client = NULL;
@@ -99,6 +201,9 @@ static void ozonetel_steps(const char *ucid) {
         helix_ozonetel_free(client);
         return;
     }
+
+    desk_steps(client, agent);
+    events_steps(client);
 
     const struct {
         uint32_t action;

@@ -83,9 +83,10 @@ pub extern "C" fn helix_agent_logout(
     }
 }
 
-/// Makes the agent Ready (`changeAgentState`, `state=Ready`). Needs the agent's `phone_name`.
-/// Refused while the agent is BUSY or in ACW (`HELIX_AGENT_STATE`; see
-/// `helix_agent_force_ready`).
+/// Makes the agent Ready (`changeAgentState`, `state=Ready`; the agent's `phone_name` is sent
+/// when it has one). Refused while the agent is logged out, BUSY or in ACW
+/// (`HELIX_AGENT_STATE`, `helix_last_agent_refusal()` says which; out of ACW, dispose the call
+/// or `helix_agent_force_ready`).
 ///
 /// On success, when `out_json` is not NULL, `*out_json` receives Ozonetel's answer (free with
 /// `helix_string_free`): `{"agentStatus":"READY","resp":"Success:…","agentId":"…"|null,
@@ -104,7 +105,8 @@ pub extern "C" fn helix_agent_set_ready(
 }
 
 /// Pauses the agent (`state=Pause`) with `reason`, one of the account's pause reasons
-/// (required, non-empty). Needs the agent's `phone_name`.
+/// (required, non-empty; one Ozonetel does not know is `HELIX_INVALID_INPUT`). Refused as
+/// `helix_agent_set_ready` is.
 ///
 /// On success, when `out_json` is not NULL, `*out_json` receives Ozonetel's answer
 /// (`{"agentStatus":"PAUSED",…}`, the shape `helix_agent_set_ready` documents; free with
@@ -125,7 +127,8 @@ pub extern "C" fn helix_agent_pause(
 }
 
 /// Clears a stuck BUSY/ACW the way the desk does: logout, login (`password`, HTTP Basic only),
-/// then Ready. Needs the agent's `number` and `phone_name`.
+/// then Ready. Needs the agent's `number` (checked before the logout, so a missing one never
+/// leaves the agent logged out); a failure after the logout leaves the agent logged out.
 ///
 /// On success, when `out_json` is not NULL, `*out_json` receives each step's answer (free with
 /// `helix_string_free`): `{"logout":{"outcome":"not_logged_in","message":"…"},
