@@ -230,6 +230,16 @@ assert "9988776655" not in numbers, f"the supervisor should have been kicked: {c
 assert not call["recording_paused"], call
 assert not any(p["on_hold"] or p["muted"] for p in call["participants"]), call
 print("simulator state: agent left, target joined, recording on, nobody held or muted")
+agent = json.load(urllib.request.urlopen(f"{control}/agents/acme/agent1", timeout=10))
+assert agent["state"]["state"] == "logged_out", f"the dialer logs its agent out: {agent}"
+requests = json.load(urllib.request.urlopen(f"{control}/requests", timeout=10))
+paths = [r["path"] for r in requests]
+for path in ("/CAServices/AgentAuthenticationV2/index.php", "/ca_apis/AgentManualDial",
+             "/ca_apis/DispositionAPIV2", "/events/subscribe"):
+    assert path in paths, f"no {path} request"
+assert not any("sim-agent1-pass" in r["body"] or "sim-agent1-pass" in (r["query"] or "")
+               for r in requests), "an agent password travelled outside the Basic header"
+print("simulator state: the desk logged in, dialled, disposed, subscribed; agent1 logged out")
 EOF
 
     # After the dialers: a new acme token from this process supersedes the one in Redis.

@@ -5,8 +5,12 @@
  * differently — generate one token between them; a client of another account generates its
  * own, and agents of the two accounts act each with its own account's token.
  *
+ * Each account also has its own CDR pace: the second account pages its call history and
+ * joins a call event to its record while the first account's CDR budget belongs to the
+ * dialers that ran before.
+ *
  * The simulator's control API (HELIX_SIM_CONTROL, e.g. http://127.0.0.1:PORT/sim) adds the
- * second account and counts token generations per account.
+ * second account and its call history, and counts token generations per account.
  *
  * Needs OZONETEL_BASE_URL and HELIX_SIM_CONTROL (scripts/test.sh sets them).
  */
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int checks = 0, failed = 0;
@@ -161,6 +166,81 @@ static void use(helix_ozonetel *client, const char *what) {
     helix_string_free(json);
 }
 
+/* The account's local time (IST, +05:30) `seconds_from_now` from now, "YYYY-MM-DD HH:MM:SS". */
+static void local_time(long seconds_from_now, char out[20]) {
+    time_t t = time(NULL) + 19800 + seconds_from_now;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+struct paging {
+    const char *ucid;
+    int pages;
+    int found;
+};
+
+/* Stops after the first page that holds the call. */
+static int on_page(void *user_data, const char *page_json) {
+    struct paging *p = user_data;
+    p->pages++;
+    printf("     page: %.120s\n", page_json);
+    if (strstr(page_json, p->ucid) != NULL) {
+        p->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* globex's history: page it, then join a call event to its record (two CDR requests). */
+static void history_steps(helix_ozonetel *globex) {
+    char *seeded = control_request("POST", "/history", "{\"account\":\"globex\",\"answered\":true}");
+    char ucid[64] = "";
+    const char *at = seeded ? strstr(seeded, "\"ucids\":[\"") : NULL;
+    if (at != NULL) {
+        sscanf(at + strlen("\"ucids\":[\""), "%63[0-9]", ucid);
+    }
+    free(seeded);
+    EXPECT_TRUE(ucid[0] != '\0', "simulator: a past call of globex seeded");
+    if (ucid[0] == '\0') {
+        return;
+    }
+    char from[20], to[20], now[20];
+    local_time(-10 * 60, from);
+    local_time(60, to);
+    local_time(0, now);
+    helix_call_records_query query = {0};
+    query.from = from;
+    query.to = to;
+    struct paging paging = {ucid, 0, 0};
+    uint32_t delivered = 0;
+    EXPECT_OK(helix_ozonetel_call_record_pages(globex, &query, 1, on_page, &paging, &delivered),
+              "globex: call history page by page (one record a page)");
+    EXPECT_TRUE(paging.found && delivered == (uint32_t)paging.pages && delivered >= 1,
+                "globex: the call's page arrived; a non-zero return stopped the paging");
+
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"eventType\":\"Call\",\"action\":\"Disconnect\",\"ucid\":%s,"
+             "\"monitor_ucid\":\"1\",\"agent_id\":\"agent1\",\"event_time\":\"%s\"}",
+             ucid, now);
+    helix_ozonetel_event *event = NULL;
+    EXPECT_OK(helix_ozonetel_event_parse("application/json", (const uint8_t *)body, strlen(body),
+                                         &event),
+              "parse a Disconnect event for the call");
+    char *record = NULL;
+    if (event != NULL &&
+        (expect_ok_at(__LINE__, helix_ozonetel_call_record_for(globex, event, &record),
+                      "globex: the event's call record"),
+         record != NULL)) {
+        char want[96];
+        snprintf(want, sizeof want, "\"ucid\":\"%s\"", ucid);
+        EXPECT_TRUE(strstr(record, want) != NULL, "the record is the event's call (joined on ucid)");
+        helix_string_free(record);
+    }
+    helix_ozonetel_event_free(event);
+}
+
 int main(void) {
     const char *base_url = getenv("OZONETEL_BASE_URL");
     if (base_url == NULL || getenv("HELIX_SIM_CONTROL") == NULL) {
@@ -211,6 +291,13 @@ int main(void) {
     EXPECT_TRUE(acme_hold == HELIX_API, "acme agent: authenticated, unknown call refused");
     EXPECT_TRUE(globex_hold == HELIX_API, "globex agent: authenticated, unknown call refused");
     use(acme_one, "acme, first client again");
+
+    /* A new globex client joins the account its agent still holds: no new token. */
+    helix_ozonetel *globex_again = client_for(base_url, "globex", "sim-globex-key");
+    if (globex_again != NULL) {
+        history_steps(globex_again);
+        helix_ozonetel_free(globex_again);
+    }
 
     long acme_made = generations("acme") - acme_before;
     long globex_made = generations("globex") - globex_before;
