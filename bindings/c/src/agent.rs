@@ -324,7 +324,6 @@ pub extern "C" fn helix_transfer_free(transfer: *mut helix_transfer) {
     unsafe { free_handle(transfer) };
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,10 +364,38 @@ mod tests {
             );
             assert!(last_error().contains(field), "{field}: {}", last_error());
         };
-        refuse(&helix_agent_ref { id: ptr::null(), ..full_ref() }, &mut out, "agent_ref.id");
-        refuse(&helix_agent_ref { id: c"".as_ptr(), ..full_ref() }, &mut out, "agent id");
-        refuse(&helix_agent_ref { number: c"12".as_ptr(), ..full_ref() }, &mut out, "number");
-        refuse(&helix_agent_ref { did: c"12ab".as_ptr(), ..full_ref() }, &mut out, "did");
+        refuse(
+            &helix_agent_ref {
+                id: ptr::null(),
+                ..full_ref()
+            },
+            &mut out,
+            "agent_ref.id",
+        );
+        refuse(
+            &helix_agent_ref {
+                id: c"".as_ptr(),
+                ..full_ref()
+            },
+            &mut out,
+            "agent id",
+        );
+        refuse(
+            &helix_agent_ref {
+                number: c"12".as_ptr(),
+                ..full_ref()
+            },
+            &mut out,
+            "number",
+        );
+        refuse(
+            &helix_agent_ref {
+                did: c"12ab".as_ptr(),
+                ..full_ref()
+            },
+            &mut out,
+            "did",
+        );
         assert_eq!(
             helix_ozonetel_agent_new(c, ptr::null(), &mut out),
             helix_status::HELIX_INVALID_INPUT
@@ -383,10 +410,20 @@ mod tests {
         helix_ozonetel_free(c);
         let mut transfer = ptr::null_mut();
         assert_eq!(
-            helix_agent_transfer_start(a, c"123".as_ptr(), c"9876543210".as_ptr(), 0, &mut transfer),
+            helix_agent_transfer_start(
+                a,
+                c"123".as_ptr(),
+                c"9876543210".as_ptr(),
+                0,
+                &mut transfer
+            ),
             helix_status::HELIX_INVALID_INPUT
         );
-        assert!(last_error().contains("agent's own number"), "{}", last_error());
+        assert!(
+            last_error().contains("agent's own number"),
+            "{}",
+            last_error()
+        );
         helix_agent_free(a);
         helix_agent_free(ptr::null_mut());
     }
@@ -430,5 +467,4 @@ mod tests {
         helix_agent_free(a);
         helix_ozonetel_free(c);
     }
-
 }

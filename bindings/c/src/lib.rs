@@ -36,6 +36,12 @@ mod ffi;
 mod ozonetel;
 mod webhooks;
 
+pub use agent::{
+    helix_agent, helix_agent_call_control, helix_agent_free, helix_agent_ref,
+    helix_agent_transfer_start, helix_call_action, helix_ozonetel_agent_new, helix_transfer,
+    helix_transfer_cancel, helix_transfer_complete, helix_transfer_free, helix_transfer_get_state,
+    helix_transfer_mode, helix_transfer_state,
+};
 pub use assist::{
     helix_assist, helix_assist_config, helix_assist_finalize, helix_assist_free,
     helix_assist_metrics, helix_assist_send_audio, helix_assist_set_on_hold, helix_assist_start,
@@ -44,7 +50,7 @@ pub use assist::{
 pub use desk::{
     helix_agent_dial, helix_agent_dispose, helix_agent_force_ready, helix_agent_login,
     helix_agent_logout, helix_agent_pause, helix_agent_phone_dial, helix_agent_set_ready,
-    helix_dial_options, helix_disposition, helix_dispose_outcome, helix_login_outcome,
+    helix_dial_options, helix_dispose_outcome, helix_disposition, helix_login_outcome,
     helix_phone_dial_options,
 };
 pub use error::{
@@ -53,18 +59,12 @@ pub use error::{
 };
 pub use events::{helix_event, helix_event_callback, helix_event_kind};
 pub use ffi::helix_string_free;
-pub use agent::{
-    helix_agent, helix_agent_call_control, helix_agent_free, helix_agent_ref,
-    helix_agent_transfer_start, helix_call_action, helix_ozonetel_agent_new, helix_transfer,
-    helix_transfer_cancel, helix_transfer_complete, helix_transfer_free, helix_transfer_get_state,
-    helix_transfer_mode, helix_transfer_state,
-};
 pub use ozonetel::{
     helix_abandoned_calls_query, helix_auth_mode, helix_call_records_query, helix_ozonetel,
-    helix_ozonetel_abandoned_calls, helix_ozonetel_call_record, helix_ozonetel_call_records,
-    helix_ozonetel_config, helix_ozonetel_free, helix_ozonetel_new,
-    helix_ozonetel_call_record_pages, helix_ozonetel_pause_recording,
-    helix_ozonetel_resume_recording, helix_page_callback, helix_progress_callback, helix_region,
+    helix_ozonetel_abandoned_calls, helix_ozonetel_call_record, helix_ozonetel_call_record_pages,
+    helix_ozonetel_call_records, helix_ozonetel_config, helix_ozonetel_free, helix_ozonetel_new,
+    helix_ozonetel_pause_recording, helix_ozonetel_resume_recording, helix_page_callback,
+    helix_progress_callback, helix_region,
 };
 pub use webhooks::{
     helix_event_subscription, helix_ozonetel_call_record_for, helix_ozonetel_dispositions,

@@ -289,7 +289,7 @@ pub struct helix_call_records_query {
 
 impl helix_call_records_query {
     /// The core's query: the one conversion both CDR entry points use.
-    fn to_core(&self) -> FfiResult<CallRecordsQuery> {
+    fn core_query(&self) -> FfiResult<CallRecordsQuery> {
         let mut wanted = CallRecordsQuery::between(
             parse_local_date_time(arg_str!(self.from, "query.from"), "query.from")?,
             parse_local_date_time(arg_str!(self.to, "query.to"), "query.to")?,
@@ -348,7 +348,7 @@ pub extern "C" fn helix_ozonetel_call_records(
         let client = arg_ref!(client);
         let query = arg_ref!(query);
         let out = arg_out!(out_json);
-        let wanted = query.to_core()?;
+        let wanted = query.core_query()?;
         let reporter = ProgressReporter { progress, user_data };
         let records = block_on(
             &client.runtime,
@@ -422,7 +422,7 @@ pub extern "C" fn helix_ozonetel_call_record_pages(
             ));
         };
         let out = arg_opt_out!(out_pages);
-        let wanted = query.to_core()?;
+        let wanted = query.core_query()?;
         let mut pages = Box::pin(client.client.call_record_pages(&wanted, page_size));
         let mut delivered = 0u32;
         // One page per `block_on`, the callback between them: it runs outside the runtime.

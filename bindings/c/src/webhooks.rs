@@ -268,3 +268,88 @@ pub extern "C" fn helix_ozonetel_dispositions(
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::last_error_text as last_error;
+    use std::ffi::CStr;
+    use std::ptr;
+
+    fn text_of(p: *const c_char) -> String {
+        // SAFETY: the event's strings are NUL-terminated and live until it is freed.
+        unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn a_parsed_event_exposes_exact_ids_and_frees_cleanly() {
+        let body = br#"{"eventType":"Call","action":"Calling","ucid":31733467784618213,"monitor_ucid":"7","agent_id":"asha"}"#;
+        let mut out = ptr::null_mut();
+        assert_eq!(
+            helix_ozonetel_event_parse(
+                c"application/json".as_ptr(),
+                body.as_ptr(),
+                body.len(),
+                &mut out
+            ),
+            helix_status::HELIX_OK,
+            "{}",
+            last_error()
+        );
+        // SAFETY: written just above, not yet freed.
+        let event = unsafe { &*out };
+        assert_eq!(
+            event.kind,
+            helix_ozonetel_event_kind::HELIX_OZONETEL_EVENT_CALL as u32
+        );
+        assert_eq!(text_of(event.action), "Calling");
+        assert_eq!(text_of(event.ucid), "31733467784618213");
+        assert_eq!(text_of(event.monitor_ucid), "7");
+        assert_eq!(text_of(event.agent_id), "asha");
+        assert!(text_of(event.json).starts_with(r#"{"kind":"call","event":{"#));
+        helix_ozonetel_event_free(out);
+
+        let agent = b"eventType=Agent&action=Busy&agent_id=asha&ucid=42";
+        assert_eq!(
+            helix_ozonetel_event_parse(
+                c"application/x-www-form-urlencoded".as_ptr(),
+                agent.as_ptr(),
+                agent.len(),
+                &mut out
+            ),
+            helix_status::HELIX_OK,
+            "{}",
+            last_error()
+        );
+        // SAFETY: as above.
+        let event = unsafe { &*out };
+        assert_eq!(
+            event.kind,
+            helix_ozonetel_event_kind::HELIX_OZONETEL_EVENT_AGENT as u32
+        );
+        assert_eq!(
+            (text_of(event.action), text_of(event.ucid)),
+            ("Busy".into(), "42".into())
+        );
+        assert_eq!(text_of(event.monitor_ucid), "");
+        helix_ozonetel_event_free(out);
+        helix_ozonetel_event_free(ptr::null_mut());
+    }
+
+    #[test]
+    fn bad_bodies_and_kinds_are_refused() {
+        let mut out = ptr::null_mut();
+        assert_eq!(
+            helix_ozonetel_event_parse(c"application/json".as_ptr(), b"[1]".as_ptr(), 3, &mut out),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        assert!(out.is_null());
+        let client = crate::ozonetel::tests::client();
+        assert_eq!(
+            helix_ozonetel_unsubscribe_events(client, 9, ptr::null_mut()),
+            helix_status::HELIX_INVALID_INPUT
+        );
+        assert!(last_error().contains("kind 9"), "{}", last_error());
+        crate::ozonetel::helix_ozonetel_free(client);
+    }
+}
