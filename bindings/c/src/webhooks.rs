@@ -5,7 +5,7 @@
 
 use std::ffi::{CString, c_char};
 
-use helix_engage::ozonetel::{CallEventAction, Event, EventKind, EventUrls};
+use helix_engage::ozonetel::{CallEventAction, Client, Event, EventKind, EventUrls};
 
 use crate::error::{Failure, helix_status};
 use crate::ffi::{
@@ -213,13 +213,7 @@ pub extern "C" fn helix_ozonetel_event_subscriptions(
     client: *const helix_ozonetel,
     out_json: *mut *mut c_char,
 ) -> helix_status {
-    ffi! {
-        let client = arg_ref!(client);
-        let out = arg_out!(out_json);
-        let subscriptions = client.run(client.client().event_subscriptions())??;
-        out.write(json_string(&subscriptions)?);
-        Ok(())
-    }
+    json_answer(client, out_json, async |c| c.event_subscriptions().await)
 }
 
 /// Removes the account's subscription for `kind`, a `helix_event_subscription` value
@@ -260,11 +254,21 @@ pub extern "C" fn helix_ozonetel_dispositions(
     client: *const helix_ozonetel,
     out_json: *mut *mut c_char,
 ) -> helix_status {
+    json_answer(client, out_json, async |c| c.dispositions().await)
+}
+
+/// The whole body of a client call that takes nothing and hands back its answer as JSON in a
+/// required out-parameter.
+fn json_answer<T: serde::Serialize>(
+    client: *const helix_ozonetel,
+    out_json: *mut *mut c_char,
+    call: impl AsyncFnOnce(&Client) -> helix_engage::Result<T>,
+) -> helix_status {
     ffi! {
         let client = arg_ref!(client);
         let out = arg_out!(out_json);
-        let codes = client.run(client.client().dispositions())??;
-        out.write(json_string(&codes)?);
+        let answer = client.run(call(client.client()))??;
+        out.write(json_string(&answer)?);
         Ok(())
     }
 }

@@ -81,6 +81,18 @@ static void expect_true_at(int line, int cond, const char *what) {
 
 static const char BAD_UTF8[] = {'1', '2', (char)0xff, (char)0xfe, '\0'};
 
+/* One of the simulator's seeded agents of acme, with every field (both are on its outbound
+ * campaign and DID). */
+static helix_agent_ref sim_agent(const char *id, const char *phone_name, const char *number) {
+    helix_agent_ref who = {0};
+    who.id = id;
+    who.phone_name = phone_name;
+    who.number = number;
+    who.campaign = "Outbound_918041763265";
+    who.did = "918041763265";
+    return who;
+}
+
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -109,12 +121,7 @@ static void ozonetel_cases(void) {
     EXPECT(helix_ozonetel_new(&config, &client), HELIX_OK, "new: valid config");
     EXPECT_TRUE(client != SENTINEL && client != NULL, "new: out written on success");
 
-    helix_agent_ref who = {0};
-    who.id = "agent1";
-    who.phone_name = "523590";
-    who.number = "9123456780";
-    who.campaign = "Outbound_918041763265";
-    who.did = "918041763265";
+    helix_agent_ref who = sim_agent("agent1", "523590", "9123456780");
     helix_agent *agent = SENTINEL;
     EXPECT(helix_ozonetel_agent_new(NULL, &who, &agent), HELIX_NULL_POINTER,
            "agent_new: NULL client");
@@ -282,12 +289,7 @@ static void desk_cases(void) {
     EXPECT_NEW_REFUSES(bad.events_base_url = "ftp://events", HELIX_INVALID_INPUT,
                        "new: ftp events_base_url");
 
-    helix_agent_ref who = {0};
-    who.id = "agent2";
-    who.phone_name = "523591";
-    who.number = "9123456781";
-    who.campaign = "Outbound_918041763265";
-    who.did = "918041763265";
+    helix_agent_ref who = sim_agent("agent2", "523591", "9123456781");
     helix_agent *agent = NULL, *bare = NULL;
     EXPECT(helix_ozonetel_agent_new(client, &who, &agent), HELIX_OK, "desk: agent2");
     helix_agent_ref id_only = {0};
