@@ -12,7 +12,8 @@
 //!   `helix_last_error` and `helix_status_name`; on failure `helix_last_error()` says what
 //!   happened, on the calling thread;
 //! - outputs go through out-parameters, written only on success;
-//! - every pointer is checked (NULL → `HELIX_NULL_POINTER`), every string must be UTF-8
+//! - every pointer is checked (NULL → `HELIX_NULL_POINTER`; a NULL agent, `agent_ref` or agent
+//!   id is `HELIX_INVALID_INPUT`: there is no default agent), every string must be UTF-8
 //!   (otherwise `HELIX_INVALID_UTF8`); enum-like arguments are plain `uint32_t` and checked;
 //! - no panic crosses the boundary: it becomes `HELIX_PANIC`;
 //! - handles come from `_new`/`_start` and go back through `_free`; strings the library
