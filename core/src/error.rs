@@ -238,8 +238,8 @@ impl Error {
         }
     }
 
-    /// Which upstream the error is about, for [`Error::Auth`] and [`Error::Api`]: `ozonetel`,
-    /// `deepgram` or `openai`.
+    /// Which upstream the error is about, for [`Error::Auth`] and [`Error::Api`] (`ozonetel`,
+    /// `deepgram` or `openai`) and [`Error::AgentState`] (`ozonetel`).
     ///
     /// ```
     /// use helix_engage::Error;

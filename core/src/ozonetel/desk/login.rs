@@ -81,6 +81,42 @@ fn login_outcome(action: Action, message: &str) -> Option<LoginOutcome> {
     }
 }
 
+/// A refused login or logout: the "already there" outcomes, the agent's credentials, or the
+/// error retyped as for every desk call.
+fn refusal(action: Action, what: &str, error: Error) -> Result<LoginResponse> {
+    match error {
+        Error::Api {
+            message,
+            http_status: None,
+            ..
+        } => match login_outcome(action, &message) {
+            Some(outcome) => Ok(LoginResponse { outcome, message }),
+            None => Err(retype(
+                Error::Api {
+                    service: "ozonetel",
+                    message,
+                    http_status: None,
+                },
+                what,
+            )),
+        },
+        Error::Auth { message, .. }
+            if message
+                .to_ascii_lowercase()
+                .contains("invalid authentication") =>
+        {
+            Err(Error::auth(
+                "ozonetel",
+                format!(
+                    "{what}: Ozonetel refused the agent id or password (Invalid \
+                     Authentication); check the agent's CloudAgent credentials"
+                ),
+            ))
+        }
+        other => Err(retype(other, what)),
+    }
+}
+
 impl Agent {
     /// Logs the agent in (virtually: calls are routed to the agent's number; the toolbar UI
     /// is not logged in). Needs the agent's `number` (`phoneNumber`).
@@ -152,28 +188,7 @@ impl Agent {
                     message,
                 })
             }
-            Err(Error::Api {
-                message,
-                http_status: None,
-                ..
-            }) if login_outcome(action, &message).is_some() => Ok(LoginResponse {
-                outcome: login_outcome(action, &message).unwrap_or(LoginOutcome::LoggedIn),
-                message,
-            }),
-            Err(Error::Auth { message, .. })
-                if message
-                    .to_ascii_lowercase()
-                    .contains("invalid authentication") =>
-            {
-                Err(Error::auth(
-                    "ozonetel",
-                    format!(
-                        "{what}: Ozonetel refused the agent id or password (Invalid \
-                         Authentication); check the agent's CloudAgent credentials"
-                    ),
-                ))
-            }
-            Err(e) => Err(retype(e, &what)),
+            Err(e) => refusal(action, &what, e),
         }
     }
 }
