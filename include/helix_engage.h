@@ -430,8 +430,12 @@ typedef struct helix_assist helix_assist;
  * Thread safety: safe to share between threads; every function taking a
  * `const helix_ozonetel *` may be called from several threads at once. Each call blocks the
  * calling thread until Ozonetel answers (bounded by `timeout_ms`, with retries for idempotent
- * reads). The handle owns a small I/O runtime (two worker threads) and one token shared by
- * all its calls. Free it with `helix_ozonetel_free` once no call is running on it.
+ * reads). The handle owns a small I/O runtime (two worker threads). Every client of one
+ * account in the process (same base URL, user name and key, however spelled) shares one
+ * token, one hourly generation budget and one CDR pace, so a second client of an account
+ * costs no token. What acts as an agent goes through a `helix_agent`
+ * (`helix_ozonetel_agent_new`). Free it with `helix_ozonetel_free` once no call is running on
+ * it.
  */
 typedef struct helix_ozonetel helix_ozonetel;
 
@@ -681,10 +685,12 @@ typedef struct helix_ozonetel_config {
    */
   uint32_t timeout_ms;
   /**
-   * NULL: clients share nothing (use one client per account per process — it is
-   * thread-safe). A Redis URL (`redis://host:port/db`): every process on the account shares
-   * the token through Redis — one generation for all, under a lock, within Ozonetel's 10 an
-   * hour. Connected on first use; a Redis that is down is `HELIX_TRANSPORT` on that call.
+   * NULL: the account's token and pace are shared within this process only. A Redis URL
+   * (`redis://host:port/db`): every process on the account shares the token through Redis
+   * — one generation for all, under a lock, within Ozonetel's 10 an hour. Connected on first
+   * use; a Redis that is down is `HELIX_TRANSPORT` on that call. Every client of one account
+   * in a process must name the same `redis_url` (or leave it NULL after the first named
+   * it): a second, different store for a live account is `HELIX_INVALID_INPUT`.
    */
   const char *redis_url;
 } helix_ozonetel_config;
@@ -1124,8 +1130,8 @@ void helix_string_free(char *s);
  * Creates a client. Nothing is sent yet: the first call fetches a token (token mode).
  *
  * On success `*out` holds a handle to free with `helix_ozonetel_free`. Fails with
- * `HELIX_INVALID_INPUT` for a missing account or key, a malformed base URL, an agent number
- * that cannot be normalised, or an out-of-range `auth_mode`/`region`.
+ * `HELIX_INVALID_INPUT` for a missing account or key, a malformed base URL, an out-of-range
+ * `auth_mode`/`region`, or a `redis_url` other than the one the account's live clients use.
  */
 enum helix_status helix_ozonetel_new(const struct helix_ozonetel_config *config,
                                      struct helix_ozonetel **out);

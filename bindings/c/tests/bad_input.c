@@ -120,6 +120,12 @@ static void ozonetel_cases(void) {
 
     EXPECT(helix_ozonetel_new(&config, &client), HELIX_OK, "new: valid config");
     EXPECT_TRUE(client != SENTINEL && client != NULL, "new: out written on success");
+    /* The account is live in this process with the in-memory store: a client naming another
+     * store for it would mean two tokens fighting. */
+    helix_ozonetel *live = client;
+    EXPECT_NEW_REFUSES(bad.redis_url = "redis://127.0.0.1:1/", HELIX_INVALID_INPUT,
+                       "new: a second store for a live account");
+    EXPECT_TRUE(client == live, "new: out untouched on failure");
 
     helix_agent_ref who = sim_agent("agent1", "523590", "9123456780");
     helix_agent *agent = SENTINEL;
