@@ -235,6 +235,7 @@ assert agent["state"]["state"] == "logged_out", f"the dialer logs its agent out:
 requests = json.load(urllib.request.urlopen(f"{control}/requests", timeout=10))
 paths = [r["path"] for r in requests]
 for path in ("/CAServices/AgentAuthenticationV2/index.php", "/ca_apis/AgentManualDial",
+             "/ca_apis/PhoneManualDial", "/ca_apis/changeAgentState",
              "/ca_apis/DispositionAPIV2", "/events/subscribe"):
     assert path in paths, f"no {path} request"
 assert not any("sim-agent1-pass" in r["body"] or "sim-agent1-pass" in (r["query"] or "")

@@ -138,10 +138,23 @@ static void desk_steps(const helix_ozonetel *client, const helix_agent *agent) {
                                           : disposed == HELIX_DISPOSE_SAVED ? "saved"
                                                                             : "already disposed");
         }
+        /* Once disposed, a call stays disposed: an outcome, not an error. */
+        if (check(helix_agent_dispose(agent, ucid, &disposition, &disposed), "dispose again") &&
+            disposed != HELIX_DISPOSE_ALREADY_DISPOSED) {
+            fprintf(stderr, "FAIL  a second disposition gave outcome %u\n", disposed);
+            failures++;
+        }
         helix_string_free(ucid);
     }
     if (check(helix_agent_logout(agent, password, &outcome), "agent logout")) {
         printf("      %s\n", login_name(outcome));
+    }
+    /* Without a login: a dial from the agent's own phone, ended a second after the answer. */
+    helix_phone_dial_options phone = {0};
+    phone.call_limit_secs = 1;
+    if (check(helix_agent_phone_dial(agent, customer, &phone, &ucid), "phone dial (logged out)")) {
+        printf("      dialled from the agent's phone: UCID %s\n", ucid ? ucid : "(none)");
+        helix_string_free(ucid);
     }
 }
 
