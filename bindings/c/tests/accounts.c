@@ -3,7 +3,8 @@
  * account across every client of it in the process (however each was built), so C gets it
  * without a registry of its own: two clients of one account — even with the base URL spelled
  * differently — generate one token between them; a client of another account generates its
- * own, and agents of the two accounts act each with its own account's token.
+ * own, and agents of the two accounts act each with its own account's token. Four threads
+ * making the first calls of a third account's two clients at once still generate one token.
  *
  * Each account also has its own CDR pace: the second account pages its call history and
  * joins a call event to its record while the first account's CDR budget belongs to the
@@ -20,6 +21,7 @@
 
 #include <ctype.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +243,56 @@ static void history_steps(helix_ozonetel *globex) {
     helix_ozonetel_event_free(event);
 }
 
+struct racer {
+    helix_ozonetel *client;
+    helix_status status;
+};
+
+static void *race(void *arg) {
+    struct racer *r = arg;
+    char *json = NULL;
+    r->status = helix_ozonetel_abandoned_calls(r->client, NULL, &json);
+    helix_string_free(json);
+    return NULL;
+}
+
+/* A cold account, two clients, four threads asking at once: still one token. */
+static void race_steps(const char *base_url) {
+    char *added = control_request("POST", "/accounts",
+                                  "{\"userName\":\"initech\",\"apiKey\":\"sim-initech-key\"}");
+    EXPECT_TRUE(added != NULL, "simulator: third account initech added");
+    free(added);
+    long before = generations("initech");
+    helix_ozonetel *one = client_for(base_url, "initech", "sim-initech-key");
+    helix_ozonetel *two = client_for(base_url, "initech", "sim-initech-key");
+    if (one == NULL || two == NULL) {
+        helix_ozonetel_free(one);
+        helix_ozonetel_free(two);
+        return;
+    }
+    struct racer racers[4] = {{one, HELIX_PANIC}, {two, HELIX_PANIC}, {one, HELIX_PANIC},
+                              {two, HELIX_PANIC}};
+    pthread_t threads[4];
+    int started = 0;
+    for (int i = 0; i < 4; i++) {
+        started += pthread_create(&threads[i], NULL, race, &racers[i]) == 0;
+    }
+    EXPECT_TRUE(started == 4, "four threads started");
+    for (int i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    int ok = 1;
+    for (int i = 0; i < 4; i++) {
+        ok &= racers[i].status == HELIX_OK;
+    }
+    EXPECT_TRUE(ok, "initech: four concurrent calls on two clients succeeded");
+    long made = generations("initech") - before;
+    printf("     token generations: initech %ld (four concurrent first calls)\n", made);
+    EXPECT_TRUE(made == 1, "concurrent first calls of two clients generated one token");
+    helix_ozonetel_free(one);
+    helix_ozonetel_free(two);
+}
+
 int main(void) {
     const char *base_url = getenv("OZONETEL_BASE_URL");
     if (base_url == NULL || getenv("HELIX_SIM_CONTROL") == NULL) {
@@ -308,6 +360,7 @@ int main(void) {
     helix_agent_free(acme_agent);
     helix_agent_free(globex_agent);
     helix_ozonetel_free(acme_one);
+    race_steps(base_url);
     printf("%d passed, %d failed\n", checks - failed, failed);
     return failed == 0 ? 0 : 1;
 }
