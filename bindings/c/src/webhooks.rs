@@ -285,22 +285,19 @@ mod tests {
         unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string()
     }
 
+    fn parsed(content_type: &CStr, body: &[u8]) -> *mut helix_ozonetel_event {
+        let mut out = ptr::null_mut();
+        let status =
+            helix_ozonetel_event_parse(content_type.as_ptr(), body.as_ptr(), body.len(), &mut out);
+        assert_eq!(status, helix_status::HELIX_OK, "{}", last_error());
+        out
+    }
+
     #[test]
     fn a_parsed_event_exposes_exact_ids_and_frees_cleanly() {
         let body = br#"{"eventType":"Call","action":"Calling","ucid":31733467784618213,"monitor_ucid":"7","agent_id":"asha"}"#;
-        let mut out = ptr::null_mut();
-        assert_eq!(
-            helix_ozonetel_event_parse(
-                c"application/json".as_ptr(),
-                body.as_ptr(),
-                body.len(),
-                &mut out
-            ),
-            helix_status::HELIX_OK,
-            "{}",
-            last_error()
-        );
-        // SAFETY: written just above, not yet freed.
+        let out = parsed(c"application/json", body);
+        // SAFETY: a live event from `parsed`, not yet freed.
         let event = unsafe { &*out };
         assert_eq!(
             event.kind,
@@ -314,17 +311,7 @@ mod tests {
         helix_ozonetel_event_free(out);
 
         let agent = b"eventType=Agent&action=Busy&agent_id=asha&ucid=42";
-        assert_eq!(
-            helix_ozonetel_event_parse(
-                c"application/x-www-form-urlencoded".as_ptr(),
-                agent.as_ptr(),
-                agent.len(),
-                &mut out
-            ),
-            helix_status::HELIX_OK,
-            "{}",
-            last_error()
-        );
+        let out = parsed(c"application/x-www-form-urlencoded", agent);
         // SAFETY: as above.
         let event = unsafe { &*out };
         assert_eq!(
