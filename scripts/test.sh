@@ -128,6 +128,9 @@ c_section() {
     gcc -std=c11 -Wall -Wextra -Werror -g bindings/c/tests/bad_input.c $(pc --cflags --libs) \
         "$rpath" -o "$cdir/bad_input"
     # shellcheck disable=SC2046
+    gcc -std=c11 -Wall -Wextra -Werror -g bindings/c/tests/accounts.c $(pc --cflags --libs) \
+        "$rpath" -o "$cdir/accounts"
+    # shellcheck disable=SC2046
     g++ -std=c++17 -Wall -Wextra -Werror bindings/c/tests/header.cpp $(pc --cflags --libs) \
         "$rpath" -o "$cdir/header_cpp"
     # shellcheck disable=SC2046
@@ -152,7 +155,11 @@ c_section() {
     control=$(url control)
     [ -n "$OZONETEL_BASE_URL" ] && [ -n "$control" ] || { cat "$cdir/sim.err" >&2; return 1; }
     export OZONETEL_API_KEY=sim-api-key DEEPGRAM_API_KEY=sim-deepgram-key \
-        OPENAI_API_KEY=sim-openai-key HELIX_TRANSFER_TARGET=9000012345
+        OPENAI_API_KEY=sim-openai-key HELIX_TRANSFER_TARGET=9000012345 \
+        HELIX_AGENT_ID=agent1 HELIX_AGENT_PHONE_NAME=523590 HELIX_AGENT_NUMBER=9123456780 \
+        HELIX_AGENT_CAMPAIGN=Outbound_918041763265 HELIX_AGENT_DID=918041763265 \
+        HELIX_AGENT_PASSWORD=sim-agent1-pass HELIX_DIAL_NUMBER=9876512345 \
+        HELIX_DISPOSITION="General Enquiry" OZONETEL_EVENTS_BASE_URL="$OZONETEL_BASE_URL"
 
     # Seeds two live calls and some history; writes 20.5 s of 16 kHz stereo linear16 (a quiet
     # tone: the simulator plays its script against the audio's duration, not its content).
@@ -223,7 +230,24 @@ assert "9988776655" not in numbers, f"the supervisor should have been kicked: {c
 assert not call["recording_paused"], call
 assert not any(p["on_hold"] or p["muted"] for p in call["participants"]), call
 print("simulator state: agent left, target joined, recording on, nobody held or muted")
+agent = json.load(urllib.request.urlopen(f"{control}/agents/acme/agent1", timeout=10))
+assert agent["state"]["state"] == "logged_out", f"the dialer logs its agent out: {agent}"
+requests = json.load(urllib.request.urlopen(f"{control}/requests", timeout=10))
+paths = [r["path"] for r in requests]
+for path in ("/CAServices/AgentAuthenticationV2/index.php", "/ca_apis/AgentManualDial",
+             "/ca_apis/PhoneManualDial", "/ca_apis/changeAgentState",
+             "/ca_apis/DispositionAPIV2", "/events/subscribe"):
+    assert path in paths, f"no {path} request"
+assert not any("sim-agent1-pass" in r["body"] or "sim-agent1-pass" in (r["query"] or "")
+               for r in requests), "an agent password travelled outside the Basic header"
+print("simulator state: the desk logged in, dialled, disposed, subscribed; agent1 logged out")
 EOF
+
+    # After the dialers: a new acme token from this process supersedes the one in Redis.
+    log "C: two accounts in one process, one token per account (under valgrind)"
+    HELIX_SIM_CONTROL="$control" "${vg[@]}" "$cdir/accounts" >"$cdir/accounts.out" ||
+        { cat "$cdir/accounts.out"; return 1; }
+    tail -n 2 "$cdir/accounts.out"
 }
 c_generations() {
     python3 -c 'import json,sys,urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + "/tokens/acme", timeout=10))["generations_total"])' "$1"

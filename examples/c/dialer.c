@@ -1,6 +1,7 @@
 /*
- * A small dialer on helix-engage's C ABI: call control, recording, a warm transfer, missed
- * calls, call history, and live assist on the call's audio. It uses only <helix_engage.h>.
+ * A small dialer on helix-engage's C ABI: an agent desk (login, Ready, dial, disposition,
+ * logout), event subscriptions, call control, recording, a warm transfer, missed calls, call
+ * history, and live assist on the call's audio. It uses only <helix_engage.h>.
  *
  *   dialer UCID AUDIO.raw
  *
@@ -8,8 +9,14 @@
  * on the left channel, customer on the right). Settings come from the environment:
  *
  *   OZONETEL_BASE_URL  OZONETEL_USER_NAME  OZONETEL_API_KEY   (the account)
- *   OZONETEL_DID  OZONETEL_AGENT_PHONE_NAME  OZONETEL_AGENT_NUMBER
+ *   HELIX_AGENT_ID  HELIX_AGENT_PHONE_NAME  HELIX_AGENT_NUMBER  HELIX_AGENT_CAMPAIGN
+ *   HELIX_AGENT_DID    (the agent acting; no field has a default)
  *   DEEPGRAM_URL  DEEPGRAM_API_KEY  OPENAI_BASE_URL  OPENAI_API_KEY
+ *   HELIX_AGENT_PASSWORD  HELIX_DIAL_NUMBER  HELIX_DISPOSITION
+ *                      the agent desk: login, Ready, dial the number, dispose the call with
+ *                      that code, logout (skipped when any is unset)
+ *   OZONETEL_EVENTS_BASE_URL  the event subscription host (subscribe, list, unsubscribe;
+ *                      skipped when unset)
  *   HELIX_TRANSFER_TARGET   the number a warm transfer goes to (skipped when unset)
  *   HELIX_CDR_FROM HELIX_CDR_TO   "YYYY-MM-DD HH:MM:SS" call-history window (skipped when unset)
  *
@@ -67,6 +74,114 @@ static void sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
+/* ---- the agent desk ---------------------------------------------------------------------- */
+
+static const char *login_name(uint32_t outcome) {
+    switch (outcome) {
+    case HELIX_LOGIN_LOGGED_IN: return "logged in";
+    case HELIX_LOGIN_ALREADY_LOGGED_IN: return "already logged in";
+    case HELIX_LOGIN_LOGGED_OUT: return "logged out";
+    case HELIX_LOGIN_NOT_LOGGED_IN: return "was not logged in";
+    default: return "?";
+    }
+}
+
+/* Login → Ready → dial → dispose (during the call: queued) → logout. The password is passed
+ * through and never appears in any message the library writes. */
+static void desk_steps(const helix_ozonetel *client, const helix_agent *agent) {
+    const char *password = getenv("HELIX_AGENT_PASSWORD");
+    const char *customer = getenv("HELIX_DIAL_NUMBER");
+    const char *code = getenv("HELIX_DISPOSITION");
+    if (password == NULL || customer == NULL || code == NULL) {
+        printf("      (agent desk skipped: set HELIX_AGENT_PASSWORD, HELIX_DIAL_NUMBER, "
+               "HELIX_DISPOSITION)\n");
+        return;
+    }
+    char *codes = NULL;
+    if (check(helix_ozonetel_dispositions(client, &codes), "the account's disposition codes")) {
+        if (strstr(codes, code) == NULL) {
+            fprintf(stderr, "FAIL  %s is not among the account's codes %s\n", code, codes);
+            failures++;
+        }
+        show("codes", codes);
+    }
+    uint32_t outcome = 0;
+    if (!check(helix_agent_login(agent, password, &outcome), "agent login")) {
+        return;
+    }
+    printf("      %s\n", login_name(outcome));
+    char *json = NULL;
+    if (check(helix_agent_set_ready(agent, &json), "agent Ready")) {
+        show("answer", json);
+    }
+    char *ucid = NULL;
+    if (check(helix_agent_dial(agent, customer, NULL, &ucid), "manual dial") && ucid != NULL) {
+        printf("      dialled: UCID %s\n", ucid);
+        /* A second dial while the agent is on the call is refused for the agent's state. */
+        char *again = NULL;
+        helix_status busy = helix_agent_dial(agent, customer, NULL, &again);
+        printf("      a second dial: %s (refusal %u)\n", helix_status_name(busy),
+               helix_last_agent_refusal());
+        if (busy != HELIX_AGENT_STATE || again != NULL) {
+            fprintf(stderr, "FAIL  a dial while busy gave %s\n", helix_status_name(busy));
+            failures++;
+        }
+        sleep_ms(600); /* the simulated customer answers after 200 ms */
+        helix_disposition disposition = {0};
+        disposition.code = code;
+        disposition.comments = "asked for a callback";
+        disposition.auto_release = true;
+        uint32_t disposed = 0;
+        if (check(helix_agent_dispose(agent, ucid, &disposition, &disposed),
+                  "dispose the call")) {
+            printf("      disposition %s\n", disposed == HELIX_DISPOSE_QUEUED  ? "queued"
+                                          : disposed == HELIX_DISPOSE_SAVED ? "saved"
+                                                                            : "already disposed");
+        }
+        /* Once disposed, a call stays disposed: an outcome, not an error. */
+        if (check(helix_agent_dispose(agent, ucid, &disposition, &disposed), "dispose again") &&
+            disposed != HELIX_DISPOSE_ALREADY_DISPOSED) {
+            fprintf(stderr, "FAIL  a second disposition gave outcome %u\n", disposed);
+            failures++;
+        }
+        helix_string_free(ucid);
+    }
+    if (check(helix_agent_logout(agent, password, &outcome), "agent logout")) {
+        printf("      %s\n", login_name(outcome));
+    }
+    /* Without a login: a dial from the agent's own phone, ended a second after the answer. */
+    helix_phone_dial_options phone = {0};
+    phone.call_limit_secs = 1;
+    if (check(helix_agent_phone_dial(agent, customer, &phone, &ucid), "phone dial (logged out)")) {
+        printf("      dialled from the agent's phone: UCID %s\n", ucid ? ucid : "(none)");
+        helix_string_free(ucid);
+    }
+}
+
+/* The account's event webhooks: subscribe, read the subscription back, unsubscribe. */
+static void events_steps(const helix_ozonetel *client) {
+    if (getenv("OZONETEL_EVENTS_BASE_URL") == NULL) {
+        return;
+    }
+    char *json = NULL;
+    if (check(helix_ozonetel_subscribe_events(client, "http://127.0.0.1:9/hooks/call",
+                                              "http://127.0.0.1:9/hooks/agent", &json),
+              "subscribe to events")) {
+        show("answer", json);
+    }
+    if (check(helix_ozonetel_event_subscriptions(client, &json), "event subscriptions")) {
+        if (strstr(json, "/hooks/call") == NULL) {
+            fprintf(stderr, "FAIL  the subscription does not name the call URL: %s\n", json);
+            failures++;
+        }
+        show("subscriptions", json);
+    }
+    if (check(helix_ozonetel_unsubscribe_events(client, HELIX_SUBSCRIPTION_BOTH, &json),
+              "unsubscribe")) {
+        show("answer", json);
+    }
+}
+
 /* ---- call control, recording, transfer, reports ------------------------------------------ */
 
 static void progress(void *user_data, const char *progress_json) {
@@ -79,15 +194,29 @@ static void ozonetel_steps(const char *ucid) {
     config.base_url = getenv("OZONETEL_BASE_URL");
     config.user_name = env_or("OZONETEL_USER_NAME", "acme");
     config.api_key = env_or("OZONETEL_API_KEY", "");
-    config.did = env_or("OZONETEL_DID", "918041763265");
-    config.agent_phone_name = env_or("OZONETEL_AGENT_PHONE_NAME", "523590");
-    config.agent_number = env_or("OZONETEL_AGENT_NUMBER", "9123456780");
+    config.events_base_url = getenv("OZONETEL_EVENTS_BASE_URL");
     config.redis_url = getenv("HELIX_REDIS_URL"); /* NULL: no token sharing across processes */
 
     helix_ozonetel *client = NULL;
     if (!check(helix_ozonetel_new(&config, &client), "helix_ozonetel_new")) {
         return;
     }
+    /* Who acts: the agent's fields come from the host (its login, its database), never a
+     * default. A missing field is HELIX_INVALID_INPUT on the call that needs it. */
+    helix_agent_ref who = {0};
+    who.id = getenv("HELIX_AGENT_ID");
+    who.phone_name = getenv("HELIX_AGENT_PHONE_NAME");
+    who.number = getenv("HELIX_AGENT_NUMBER");
+    who.campaign = getenv("HELIX_AGENT_CAMPAIGN");
+    who.did = getenv("HELIX_AGENT_DID");
+    helix_agent *agent = NULL;
+    if (!check(helix_ozonetel_agent_new(client, &who, &agent), "helix_ozonetel_agent_new")) {
+        helix_ozonetel_free(client);
+        return;
+    }
+
+    desk_steps(client, agent);
+    events_steps(client);
 
     const struct {
         uint32_t action;
@@ -100,7 +229,7 @@ static void ozonetel_steps(const char *ucid) {
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         char *json = NULL;
-        if (check(helix_ozonetel_call_control(client, steps[i].action, ucid, NULL, &json),
+        if (check(helix_agent_call_control(agent, steps[i].action, ucid, NULL, &json),
                   steps[i].name)) {
             show("answer", json);
         }
@@ -109,12 +238,11 @@ static void ozonetel_steps(const char *ucid) {
     /* Conference a supervisor in, then drop them: both through call control. */
     const char *supervisor = "+91 99887 76655";
     char *json = NULL;
-    if (check(helix_ozonetel_call_control(client, HELIX_ACTION_CONFERENCE, ucid, supervisor,
-                                          &json),
+    if (check(helix_agent_call_control(agent, HELIX_ACTION_CONFERENCE, ucid, supervisor, &json),
               "CONFERENCE supervisor")) {
         show("answer", json);
     }
-    check(helix_ozonetel_call_control(client, HELIX_ACTION_KICK_CALL, ucid, supervisor, NULL),
+    check(helix_agent_call_control(agent, HELIX_ACTION_KICK_CALL, ucid, supervisor, NULL),
           "KICK_CALL supervisor (no answer wanted: out_json NULL)");
 
     if (check(helix_ozonetel_pause_recording(client, ucid, &json), "pause recording")) {
@@ -148,8 +276,8 @@ static void ozonetel_steps(const char *ucid) {
     const char *target = getenv("HELIX_TRANSFER_TARGET");
     if (target != NULL) {
         helix_transfer *transfer = NULL;
-        if (check(helix_ozonetel_transfer_start(client, ucid, target, HELIX_TRANSFER_WARM,
-                                                &transfer),
+        if (check(helix_agent_transfer_start(agent, ucid, target, HELIX_TRANSFER_WARM,
+                                             &transfer),
                   "warm transfer: conference the target")) {
             check(helix_transfer_cancel(transfer), "warm transfer: cancel");
             uint32_t state = 0;
@@ -161,10 +289,12 @@ static void ozonetel_steps(const char *ucid) {
             helix_transfer_free(transfer);
         }
         transfer = NULL;
-        if (check(helix_ozonetel_transfer_start(client, ucid, target, HELIX_TRANSFER_WARM,
-                                                &transfer),
+        if (check(helix_agent_transfer_start(agent, ucid, target, HELIX_TRANSFER_WARM,
+                                             &transfer),
                   "warm transfer again")) {
-            /* The transfer handle may outlive the client it came from. */
+            /* The transfer handle may outlive the agent and client it came from. */
+            helix_agent_free(agent);
+            agent = NULL;
             helix_ozonetel_free(client);
             client = NULL;
             check(helix_transfer_complete(transfer), "warm transfer: complete (agent leaves)");
@@ -176,6 +306,7 @@ static void ozonetel_steps(const char *ucid) {
             helix_transfer_free(transfer);
         }
     }
+    helix_agent_free(agent);
     helix_ozonetel_free(client);
 }
 

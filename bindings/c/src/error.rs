@@ -1,16 +1,17 @@
 //! `helix_status`, the thread-local last-error message, and the mapping from the core's
 //! [`helix_engage::Error`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, CString, c_char};
 
-use helix_engage::{Error, ErrorCode};
+use helix_engage::{AgentRefusal, Error, ErrorCode};
 
 /// What every `helix_*` function returns. `HELIX_OK` is 0; anything else is a failure and
 /// `helix_last_error()` on the same thread says what happened and what to do.
 ///
-/// `HELIX_INVALID_INPUT` … `HELIX_CLOSED` are the core library's error codes (the same ones the
-/// Node module reports as `err.code`); the rest are the C boundary's own.
+/// `HELIX_INVALID_INPUT` … `HELIX_CLOSED` and `HELIX_AGENT_STATE` are the core library's error
+/// codes (the same ones the Node module reports as `err.code`); `HELIX_NULL_POINTER` …
+/// `HELIX_PANIC` are the C boundary's own. New codes are added at the end: values never move.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum helix_status {
@@ -41,11 +42,52 @@ pub enum helix_status {
     /// A bug inside the library was caught at the boundary (a Rust panic). The process is
     /// intact, but the handle the call was made on should be freed and not used again.
     HELIX_PANIC = 11,
+    /// Ozonetel refused an agent's action because of the agent's state (not logged in, in
+    /// ACW, busy, not available, the number in use by another agent).
+    /// `helix_last_agent_refusal()` says which; retrying as is will not help — change the
+    /// agent's state first (dispose the call, `helix_agent_force_ready`, log in).
+    HELIX_AGENT_STATE = 12,
+}
+
+/// Why Ozonetel refused an agent's action, from `helix_last_agent_refusal()` after a
+/// `HELIX_AGENT_STATE` failure.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum helix_agent_refusal {
+    /// The last call did not fail with `HELIX_AGENT_STATE`.
+    HELIX_REFUSAL_NONE = 0,
+    /// The agent is not logged in.
+    HELIX_REFUSAL_NOT_LOGGED_IN = 1,
+    /// Another agent is logged in with this phone number.
+    HELIX_REFUSAL_NUMBER_IN_USE = 2,
+    /// A manual dial found the agent not logged in, not Ready, or not in manual/blended mode
+    /// (Ozonetel does not say which).
+    HELIX_REFUSAL_NOT_AVAILABLE = 3,
+    /// The agent is in after-call work: dispose the call, or `helix_agent_force_ready`.
+    HELIX_REFUSAL_IN_ACW = 4,
+    /// The agent is on a call.
+    HELIX_REFUSAL_BUSY = 5,
+    /// A reason this header does not know yet; the message says it.
+    HELIX_REFUSAL_OTHER = 100,
+}
+
+impl helix_agent_refusal {
+    fn of(refusal: AgentRefusal) -> helix_agent_refusal {
+        match refusal {
+            AgentRefusal::NotLoggedIn => helix_agent_refusal::HELIX_REFUSAL_NOT_LOGGED_IN,
+            AgentRefusal::NumberInUse => helix_agent_refusal::HELIX_REFUSAL_NUMBER_IN_USE,
+            AgentRefusal::NotAvailable => helix_agent_refusal::HELIX_REFUSAL_NOT_AVAILABLE,
+            AgentRefusal::InAcw => helix_agent_refusal::HELIX_REFUSAL_IN_ACW,
+            AgentRefusal::Busy => helix_agent_refusal::HELIX_REFUSAL_BUSY,
+            // `AgentRefusal` is non-exhaustive: a reason added later is still a refusal.
+            _ => helix_agent_refusal::HELIX_REFUSAL_OTHER,
+        }
+    }
 }
 
 impl helix_status {
     /// Every status, in value order.
-    const ALL: [helix_status; 12] = [
+    const ALL: [helix_status; 13] = [
         helix_status::HELIX_OK,
         helix_status::HELIX_INVALID_INPUT,
         helix_status::HELIX_AUTH,
@@ -58,6 +100,7 @@ impl helix_status {
         helix_status::HELIX_NULL_POINTER,
         helix_status::HELIX_INVALID_UTF8,
         helix_status::HELIX_PANIC,
+        helix_status::HELIX_AGENT_STATE,
     ];
 
     /// The constant's name without the `HELIX_` prefix, lower case: `ok`, `invalid_input`, …
@@ -75,6 +118,7 @@ impl helix_status {
             helix_status::HELIX_NULL_POINTER => c"null_pointer",
             helix_status::HELIX_INVALID_UTF8 => c"invalid_utf8",
             helix_status::HELIX_PANIC => c"panic",
+            helix_status::HELIX_AGENT_STATE => c"agent_state",
         }
     }
 }
@@ -84,6 +128,8 @@ impl helix_status {
 pub(crate) struct Failure {
     pub(crate) status: helix_status,
     pub(crate) message: String,
+    /// For `HELIX_AGENT_STATE`: why.
+    pub(crate) refusal: helix_agent_refusal,
 }
 
 impl Failure {
@@ -91,6 +137,7 @@ impl Failure {
         Failure {
             status,
             message: message.into(),
+            refusal: helix_agent_refusal::HELIX_REFUSAL_NONE,
         }
     }
 
@@ -105,7 +152,11 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        Failure::new(status_of(&e), e.to_string())
+        let mut failure = Failure::new(status_of(&e), e.to_string());
+        if let Some(refusal) = e.agent_refusal() {
+            failure.refusal = helix_agent_refusal::of(refusal);
+        }
+        failure
     }
 }
 
@@ -120,6 +171,7 @@ pub(crate) fn status_of(e: &Error) -> helix_status {
         ErrorCode::Transport => helix_status::HELIX_TRANSPORT,
         ErrorCode::Protocol => helix_status::HELIX_PROTOCOL,
         ErrorCode::Closed => helix_status::HELIX_CLOSED,
+        ErrorCode::AgentState => helix_status::HELIX_AGENT_STATE,
         // `ErrorCode` is non-exhaustive: a code added later is still a refusal with a message.
         _ => helix_status::HELIX_API,
     }
@@ -129,15 +181,19 @@ pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    static LAST_REFUSAL: Cell<helix_agent_refusal> =
+        const { Cell::new(helix_agent_refusal::HELIX_REFUSAL_NONE) };
 }
 
-pub(crate) fn set_last_error(message: &str) {
+pub(crate) fn set_last_error(message: &str, refusal: helix_agent_refusal) {
     // Interior NULs cannot cross into C; they never occur in practice, but must not panic.
     let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
     LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
+    LAST_REFUSAL.with(|slot| slot.set(refusal));
 }
 
 pub(crate) fn clear_last_error() {
+    LAST_REFUSAL.with(|slot| slot.set(helix_agent_refusal::HELIX_REFUSAL_NONE));
     LAST_ERROR.with(|slot| {
         let mut slot = slot.borrow_mut();
         if !slot.as_bytes().is_empty() {
@@ -154,6 +210,14 @@ pub(crate) fn clear_last_error() {
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_last_error() -> *const c_char {
     LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+}
+
+/// Why the last failed `helix_*` call on this thread was refused, when it failed with
+/// `HELIX_AGENT_STATE`: a `helix_agent_refusal` value (`HELIX_REFUSAL_NONE` otherwise). Reset
+/// like `helix_last_error()`, by every call.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_last_agent_refusal() -> u32 {
+    LAST_REFUSAL.with(|slot| slot.get() as u32)
 }
 
 /// A static, lower-case name for a status (`"ok"`, `"invalid_input"`, `"auth"`, …; `"unknown"`
@@ -217,6 +281,13 @@ mod tests {
                 "protocol",
             ),
             (Error::Closed("x".into()), "closed"),
+            (
+                Error::AgentState {
+                    refusal: AgentRefusal::InAcw,
+                    message: "x".into(),
+                },
+                "agent_state",
+            ),
         ];
         for (err, name) in cases {
             let status = status_of(&err);
@@ -240,7 +311,8 @@ mod tests {
 
     #[test]
     fn last_error_is_per_thread_and_nul_safe() {
-        set_last_error("bad\0thing");
+        set_last_error("bad\0thing", helix_agent_refusal::HELIX_REFUSAL_BUSY);
+        assert_eq!(helix_last_agent_refusal(), 5);
         // SAFETY: helix_last_error never returns NULL and the text lives until the next call.
         let text = unsafe { CStr::from_ptr(helix_last_error()) }
             .to_str()
@@ -254,6 +326,7 @@ mod tests {
         .join()
         .unwrap();
         clear_last_error();
+        assert_eq!(helix_last_agent_refusal(), 0);
         // SAFETY: as above.
         let cleared = unsafe { CStr::from_ptr(helix_last_error()) };
         assert!(cleared.to_bytes().is_empty());

@@ -18,7 +18,7 @@ pub(crate) fn boundary(body: impl FnOnce() -> FfiResult) -> helix_status {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => helix_status::HELIX_OK,
         Ok(Err(failure)) => {
-            set_last_error(&failure.message);
+            set_last_error(&failure.message, failure.refusal);
             failure.status
         }
         Err(payload) => {
@@ -27,10 +27,13 @@ pub(crate) fn boundary(body: impl FnOnce() -> FfiResult) -> helix_status {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            set_last_error(&format!(
-                "internal error (a bug in helix-engage, please report it): {what}; free the \
-                 handle this call was made on"
-            ));
+            set_last_error(
+                &format!(
+                    "internal error (a bug in helix-engage, please report it): {what}; free the \
+                     handle this call was made on"
+                ),
+                crate::error::helix_agent_refusal::HELIX_REFUSAL_NONE,
+            );
             helix_status::HELIX_PANIC
         }
     }

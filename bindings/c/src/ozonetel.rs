@@ -4,10 +4,11 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use helix_engage::ozonetel::{
-    AbandonedCallsQuery, AuthMode, CallAction, CallRecordsQuery, CdrProgress, Client,
-    RedisAccountStore, Region, Transfer, TransferMode, TransferState, parse_local_date,
-    parse_local_date_time,
+    AbandonedCallsQuery, AuthMode, CallRecordsQuery, CdrProgress, Client, RedisAccountStore,
+    Region, parse_local_date, parse_local_date_time,
 };
 
 use crate::error::{Failure, FfiResult, helix_status};
@@ -21,12 +22,31 @@ use crate::ffi::{
 /// Thread safety: safe to share between threads; every function taking a
 /// `const helix_ozonetel *` may be called from several threads at once. Each call blocks the
 /// calling thread until Ozonetel answers (bounded by `timeout_ms`, with retries for idempotent
-/// reads). The handle owns a small I/O runtime (two worker threads) and one token shared by
-/// all its calls. Free it with `helix_ozonetel_free` once no call is running on it.
+/// reads). The handle owns a small I/O runtime (two worker threads). Every client of one
+/// account in the process (same base URL, user name and key, however spelled) shares one
+/// token, one hourly generation budget and one CDR pace, so a second client of an account
+/// costs no token. What acts as an agent goes through a `helix_agent`
+/// (`helix_ozonetel_agent_new`). Free it with `helix_ozonetel_free` once no call is running on
+/// it.
 pub struct helix_ozonetel {
     // Field order matters: the client (and its connection pool) drops before the runtime.
     client: Client,
     runtime: Arc<HandleRuntime>,
+}
+
+impl helix_ozonetel {
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn runtime(&self) -> &Arc<HandleRuntime> {
+        &self.runtime
+    }
+
+    /// Runs a client call on the handle's runtime, on the calling thread.
+    pub(crate) fn run<F: std::future::Future>(&self, future: F) -> FfiResult<F::Output> {
+        block_on(&self.runtime, future)
+    }
 }
 
 /// How the account authenticates, as set by its admin under "API Authentication".
@@ -65,96 +85,30 @@ pub struct helix_ozonetel_config {
     /// The API host or base URL (NULL: `https://in1-ccaas-api.ozonetel.com`; the simulator:
     /// `http://127.0.0.1:PORT`).
     pub base_url: *const c_char,
+    /// The event subscription API's host or base URL (NULL:
+    /// `https://subscription.ozonetel.com`; the simulator: its Ozonetel URL).
+    pub events_base_url: *const c_char,
     /// A `helix_auth_mode` value (0: token).
     pub auth_mode: u32,
-    /// The DID call control sends (needed by call control and transfers).
-    pub did: *const c_char,
-    /// The agent's phone name call control sends (needed by call control and transfers).
-    pub agent_phone_name: *const c_char,
-    /// The agent's phone number: KICK_CALL drops the agent by it when a transfer completes
-    /// (needed by transfers).
-    pub agent_number: *const c_char,
     /// A `helix_region` value (0: India).
     pub region: u32,
     /// Per-request timeout in milliseconds (0: 10 000; otherwise 1..=600 000, beyond is
     /// `HELIX_INVALID_INPUT`).
     pub timeout_ms: u32,
-    /// NULL: clients share nothing (use one client per account per process — it is
-    /// thread-safe). A Redis URL (`redis://host:port/db`): every process on the account shares
-    /// the token through Redis — one generation for all, under a lock, within Ozonetel's 10 an
-    /// hour. Connected on first use; a Redis that is down is `HELIX_TRANSPORT` on that call.
+    /// NULL: the account's token and pace are shared within this process only. A Redis URL
+    /// (`redis://host:port/db`): every process on the account shares the token through Redis
+    /// — one generation for all, under a lock, within Ozonetel's 10 an hour. Connected on first
+    /// use; a Redis that is down is `HELIX_TRANSPORT` on that call. Every client of one account
+    /// in a process must name the same `redis_url` (or leave it NULL after the first named
+    /// it): a second, different store for a live account is `HELIX_INVALID_INPUT`.
     pub redis_url: *const c_char,
-}
-
-/// A call-control action, passed as the `uint32_t action` argument of
-/// `helix_ozonetel_call_control` (a value outside this list is refused with
-/// `HELIX_INVALID_INPUT`). Values start at 1 so a forgotten zero is caught.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum helix_call_action {
-    /// Add `number` to the call (a conference); needs `number`.
-    HELIX_ACTION_CONFERENCE = 1,
-    /// Put the call on hold.
-    HELIX_ACTION_HOLD = 2,
-    /// Take the call off hold.
-    HELIX_ACTION_UNHOLD = 3,
-    /// Mute the agent.
-    HELIX_ACTION_MUTE = 4,
-    /// Unmute the agent.
-    HELIX_ACTION_UNMUTE = 5,
-    /// Drop the party `number` from the call; needs `number`.
-    HELIX_ACTION_KICK_CALL = 6,
-}
-
-impl helix_call_action {
-    fn from_raw(raw: u32) -> FfiResult<CallAction> {
-        Ok(match raw {
-            1 => CallAction::Conference,
-            2 => CallAction::Hold,
-            3 => CallAction::Unhold,
-            4 => CallAction::Mute,
-            5 => CallAction::Unmute,
-            6 => CallAction::KickCall,
-            other => {
-                return Err(Failure::invalid(format!(
-                    "action {other} is not a helix_call_action (1 CONFERENCE … 6 KICK_CALL)"
-                )));
-            }
-        })
-    }
-}
-
-/// How a transfer ends, passed as the `uint32_t mode` argument of
-/// `helix_ozonetel_transfer_start`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum helix_transfer_mode {
-    /// Warm (0): the target joins; the agent talks to both, then completes or cancels.
-    HELIX_TRANSFER_WARM = 0,
-    /// Cold (1): the target joins and the agent leaves at once; the returned transfer is
-    /// already completed.
-    HELIX_TRANSFER_COLD = 1,
-}
-
-/// Where a transfer stands (`helix_transfer_get_state`).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum helix_transfer_state {
-    /// The target joined (CONFERENCE done); complete or cancel next.
-    HELIX_TRANSFER_CONFERENCED = 0,
-    /// A complete or cancel is under way.
-    HELIX_TRANSFER_IN_PROGRESS = 1,
-    /// The agent left; the target has the customer.
-    HELIX_TRANSFER_COMPLETED = 2,
-    /// The target was dropped; the agent keeps the customer.
-    HELIX_TRANSFER_CANCELLED = 3,
 }
 
 /// Creates a client. Nothing is sent yet: the first call fetches a token (token mode).
 ///
 /// On success `*out` holds a handle to free with `helix_ozonetel_free`. Fails with
-/// `HELIX_INVALID_INPUT` for a missing account or key, a malformed base URL, an agent number
-/// that cannot be normalised, or an out-of-range `auth_mode`/`region`.
+/// `HELIX_INVALID_INPUT` for a missing account or key, a malformed base URL, an out-of-range
+/// `auth_mode`/`region`, or a `redis_url` other than the one the account's live clients use.
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_ozonetel_new(
     config: *const helix_ozonetel_config,
@@ -187,14 +141,8 @@ pub extern "C" fn helix_ozonetel_new(
         if let Some(url) = arg_opt_str!(config.base_url, "config.base_url") {
             builder = builder.base_url(url);
         }
-        if let Some(did) = arg_opt_str!(config.did, "config.did") {
-            builder = builder.did(did);
-        }
-        if let Some(name) = arg_opt_str!(config.agent_phone_name, "config.agent_phone_name") {
-            builder = builder.agent_phone_name(name);
-        }
-        if let Some(number) = arg_opt_str!(config.agent_number, "config.agent_number") {
-            builder = builder.agent_number(number);
+        if let Some(url) = arg_opt_str!(config.events_base_url, "config.events_base_url") {
+            builder = builder.events_base_url(url);
         }
         if config.timeout_ms != 0 {
             builder = builder.timeout(Duration::from_millis(config.timeout_ms.into()));
@@ -213,48 +161,13 @@ pub extern "C" fn helix_ozonetel_new(
     }
 }
 
-/// Frees a client. NULL is a no-op. No call may be running on it; transfers started from it
-/// stay usable until they are freed.
+/// Frees a client. NULL is a no-op. No call may be running on it; agents and transfers made
+/// from it stay usable until they are freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_ozonetel_free(client: *mut helix_ozonetel) {
     // SAFETY: the header requires `client` to be NULL or a handle from
     // `helix_ozonetel_new` that is not in use and not yet freed.
     unsafe { free_handle(client) };
-}
-
-/// Sends one call-control action on a live call: `action` is a `helix_call_action` value.
-///
-/// `ucid` is the call's UCID (digits, as a string: UCIDs exceed 2^53). `number` is the party
-/// for CONFERENCE and KICK_CALL (any common spelling: `"+91 98765-43210"`, `"09876543210"`);
-/// NULL for the others. Needs `did` and `agent_phone_name` in the config.
-///
-/// On success, when `out_json` is not NULL, `*out_json` receives Ozonetel's answer — free it
-/// with `helix_string_free`:
-/// `{"action":"HOLD","status":"Success","message":"…","ucid":"90174967305497"|null}` (`status`
-/// and `message` are Ozonetel's own words).
-///
-/// CONFERENCE and KICK_CALL are never resent once sent (a timeout leaves their outcome
-/// unknown: `HELIX_TIMEOUT`); the other actions retry transient failures.
-#[unsafe(no_mangle)]
-pub extern "C" fn helix_ozonetel_call_control(
-    client: *const helix_ozonetel,
-    action: u32,
-    ucid: *const c_char,
-    number: *const c_char,
-    out_json: *mut *mut c_char,
-) -> helix_status {
-    ffi! {
-        let client = arg_ref!(client);
-        let action = helix_call_action::from_raw(action)?;
-        let ucid = arg_str!(ucid);
-        let number = arg_opt_str!(number);
-        let out = arg_opt_out!(out_json);
-        let response = block_on(
-            &client.runtime,
-            client.client.call_control(action, ucid, number),
-        )??;
-        out.write_json(&response)
-    }
 }
 
 /// Pauses the call's recording (Ozonetel's `Record.php`, `action=pause`).
@@ -380,6 +293,24 @@ pub struct helix_call_records_query {
     pub status: *const c_char,
 }
 
+impl helix_call_records_query {
+    /// The core's query: the one conversion both CDR entry points use.
+    fn core_query(&self) -> FfiResult<CallRecordsQuery> {
+        let mut wanted = CallRecordsQuery::between(
+            parse_local_date_time(arg_str!(self.from, "query.from"), "query.from")?,
+            parse_local_date_time(arg_str!(self.to, "query.to"), "query.to")?,
+        );
+        wanted.ucid = arg_opt_str!(self.ucid, "query.ucid").map(str::to_string);
+        wanted.campaign_name =
+            arg_opt_str!(self.campaign_name, "query.campaign_name").map(str::to_string);
+        wanted.monitor_ucid =
+            arg_opt_str!(self.monitor_ucid, "query.monitor_ucid").map(str::to_string);
+        wanted.call_type = arg_opt_str!(self.call_type, "query.call_type").map(str::to_string);
+        wanted.status = arg_opt_str!(self.status, "query.status").map(str::to_string);
+        Ok(wanted)
+    }
+}
+
 /// Called after each day of a multi-day `helix_ozonetel_call_records`, on the thread that made
 /// that call, before it returns. `progress_json` is valid only during the callback:
 /// `{"day":"2025-09-01","daysDone":1,"daysTotal":3,"recordsSoFar":42,"nextRequestIn":30000}`
@@ -423,17 +354,7 @@ pub extern "C" fn helix_ozonetel_call_records(
         let client = arg_ref!(client);
         let query = arg_ref!(query);
         let out = arg_out!(out_json);
-        let mut wanted = CallRecordsQuery::between(
-            parse_local_date_time(arg_str!(query.from, "query.from"), "query.from")?,
-            parse_local_date_time(arg_str!(query.to, "query.to"), "query.to")?,
-        );
-        wanted.ucid = arg_opt_str!(query.ucid, "query.ucid").map(str::to_string);
-        wanted.campaign_name =
-            arg_opt_str!(query.campaign_name, "query.campaign_name").map(str::to_string);
-        wanted.monitor_ucid =
-            arg_opt_str!(query.monitor_ucid, "query.monitor_ucid").map(str::to_string);
-        wanted.call_type = arg_opt_str!(query.call_type, "query.call_type").map(str::to_string);
-        wanted.status = arg_opt_str!(query.status, "query.status").map(str::to_string);
+        let wanted = query.core_query()?;
         let reporter = ProgressReporter { progress, user_data };
         let records = block_on(
             &client.runtime,
@@ -470,6 +391,63 @@ pub extern "C" fn helix_ozonetel_call_record(
     }
 }
 
+/// Called with each page of `helix_ozonetel_call_record_pages`, on the thread that made that
+/// call, outside any runtime (it may call other `helix_*` functions). `page_json` is valid only
+/// during the callback:
+/// `{"records":[…],"pageNo":1,"totalCount":250|null}` (`pageNo` counts within the day; records
+/// shaped as
+/// `helix_ozonetel_call_records` documents). Return 0 for the next page, anything else to stop.
+pub type helix_page_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, page_json: *const c_char) -> i32>;
+
+/// Call history (CDR) page by page (`fetchCdrByPagination`), for windows too large for one
+/// answer. Each page is one CDR request, paced with every other CDR call of the account (2 a
+/// minute); pages follow until the window's total, a short page, or `on_page` returns
+/// non-zero (then `HELIX_OK`: stopping is not a failure). `page_size` is 1..=500, checked by
+/// the core before anything is sent (`HELIX_INVALID_INPUT`).
+///
+/// `on_page` is required. On success, when `out_pages` is not NULL, `*out_pages` receives how
+/// many pages were delivered. A failed page ends the call with its error; the pages before it
+/// were delivered.
+#[unsafe(no_mangle)]
+pub extern "C" fn helix_ozonetel_call_record_pages(
+    client: *const helix_ozonetel,
+    query: *const helix_call_records_query,
+    page_size: u32,
+    on_page: helix_page_callback,
+    user_data: *mut c_void,
+    out_pages: *mut u32,
+) -> helix_status {
+    ffi! {
+        let client = arg_ref!(client);
+        let query = arg_ref!(query);
+        let Some(on_page) = on_page else {
+            return Err(Failure::new(
+                helix_status::HELIX_NULL_POINTER,
+                "`on_page` is NULL; pass a callback for the pages",
+            ));
+        };
+        let out = arg_opt_out!(out_pages);
+        let wanted = query.core_query()?;
+        let mut pages = Box::pin(client.client.call_record_pages(&wanted, page_size));
+        let mut delivered = 0u32;
+        // One page per `block_on`, the callback between them: it runs outside the runtime.
+        while let Some(page) = client.run(pages.next())? {
+            let text = std::ffi::CString::new(serde_json::to_string(&page?).map_err(|e| {
+                Failure::new(helix_status::HELIX_PROTOCOL, format!("cannot encode the page: {e}"))
+            })?)
+            .map_err(|_| Failure::new(helix_status::HELIX_PROTOCOL, "a page holds a NUL byte"))?;
+            delivered += 1;
+            // SAFETY: the host gave a callback with this signature; `text` outlives the call.
+            if unsafe { on_page(user_data, text.as_ptr()) } != 0 {
+                break;
+            }
+        }
+        out.write(delivered);
+        Ok(())
+    }
+}
+
 /// Calls the host's progress callback. It runs on the thread blocked in
 /// `helix_ozonetel_call_records` (the future is driven there), so `user_data` never moves to
 /// another thread; the `Send` bound of the core's callback is satisfied by this wrapper only.
@@ -499,130 +477,27 @@ impl ProgressReporter {
     }
 }
 
-/// A transfer in progress, from `helix_ozonetel_transfer_start`.
-///
-/// Thread safety: safe to share between threads; a complete racing a cancel lets one win and
-/// the other fail with `HELIX_CLOSED`. It keeps the client's runtime and connection alive, so
-/// it may outlive the `helix_ozonetel` it came from. Free it with `helix_transfer_free`.
-pub struct helix_transfer {
-    transfer: Transfer,
-    runtime: Arc<HandleRuntime>,
-}
-
-/// Starts a transfer of call `ucid` to `target` (any common phone spelling): CONFERENCE the
-/// target into the call. `mode` is a `helix_transfer_mode` value. A warm transfer then waits
-/// for `helix_transfer_complete` (the agent leaves) or `helix_transfer_cancel` (the target is
-/// dropped); a cold one completes at once.
-///
-/// Needs `did`, `agent_phone_name` and `agent_number` in the config. On success `*out` holds
-/// a handle to free with `helix_transfer_free`; on failure the call is unchanged (except for a
-/// cold transfer whose second step failed: the message says the agent is still on the call).
-#[unsafe(no_mangle)]
-pub extern "C" fn helix_ozonetel_transfer_start(
-    client: *const helix_ozonetel,
-    ucid: *const c_char,
-    target: *const c_char,
-    mode: u32,
-    out: *mut *mut helix_transfer,
-) -> helix_status {
-    ffi! {
-        let client = arg_ref!(client);
-        let ucid = arg_str!(ucid);
-        let target = arg_str!(target);
-        let mode = match mode {
-            0 => TransferMode::Warm,
-            1 => TransferMode::Cold,
-            other => {
-                return Err(Failure::invalid(format!(
-                    "mode {other} is not a helix_transfer_mode (0 warm, 1 cold)"
-                )));
-            }
-        };
-        let out = arg_out!(out);
-        let transfer = block_on(&client.runtime, client.client.transfer(ucid, target, mode))??;
-        out.write(into_handle(helix_transfer {
-            transfer,
-            runtime: client.runtime.clone(),
-        }));
-        Ok(())
-    }
-}
-
-/// Completes a warm transfer: KICK_CALL the agent, leaving the customer with the target.
-/// `HELIX_CLOSED` when it was already completed or cancelled; on any other failure all three
-/// parties are still on the call and it may be retried.
-#[unsafe(no_mangle)]
-pub extern "C" fn helix_transfer_complete(transfer: *const helix_transfer) -> helix_status {
-    ffi! {
-        let transfer = arg_ref!(transfer);
-        block_on(&transfer.runtime, transfer.transfer.complete())??;
-        Ok(())
-    }
-}
-
-/// Cancels a warm transfer: KICK_CALL the target, leaving the agent with the customer.
-/// `HELIX_CLOSED` when it was already completed or cancelled.
-#[unsafe(no_mangle)]
-pub extern "C" fn helix_transfer_cancel(transfer: *const helix_transfer) -> helix_status {
-    ffi! {
-        let transfer = arg_ref!(transfer);
-        block_on(&transfer.runtime, transfer.transfer.cancel())??;
-        Ok(())
-    }
-}
-
-/// Where the transfer stands: `*out_state` receives a `helix_transfer_state` value.
-#[unsafe(no_mangle)]
-pub extern "C" fn helix_transfer_get_state(
-    transfer: *const helix_transfer,
-    out_state: *mut u32,
-) -> helix_status {
-    ffi! {
-        let transfer = arg_ref!(transfer);
-        let out = arg_out!(out_state);
-        let state = match transfer.transfer.state() {
-            TransferState::Conferenced => helix_transfer_state::HELIX_TRANSFER_CONFERENCED,
-            TransferState::InProgress => helix_transfer_state::HELIX_TRANSFER_IN_PROGRESS,
-            TransferState::Completed => helix_transfer_state::HELIX_TRANSFER_COMPLETED,
-            TransferState::Cancelled => helix_transfer_state::HELIX_TRANSFER_CANCELLED,
-        };
-        out.write(state as u32);
-        Ok(())
-    }
-}
-
-/// Frees a transfer handle (it does not change the call). NULL is a no-op. No call may be
-/// running on it.
-#[unsafe(no_mangle)]
-pub extern "C" fn helix_transfer_free(transfer: *mut helix_transfer) {
-    // SAFETY: the header requires `transfer` to be NULL or a handle from
-    // `helix_ozonetel_transfer_start` that is not in use and not yet freed.
-    unsafe { free_handle(transfer) };
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::error::last_error_text as last_error;
     use std::ptr;
 
-    fn config() -> helix_ozonetel_config {
+    pub(crate) fn config() -> helix_ozonetel_config {
         helix_ozonetel_config {
             user_name: c"acme".as_ptr(),
             api_key: c"key".as_ptr(),
             // Nothing listens here: these tests fail before sending anything.
             base_url: c"http://127.0.0.1:9".as_ptr(),
+            events_base_url: ptr::null(),
             auth_mode: 0,
-            did: c"918041763265".as_ptr(),
-            agent_phone_name: c"523590".as_ptr(),
-            agent_number: c"9876543210".as_ptr(),
             region: 0,
             timeout_ms: 0,
             redis_url: ptr::null(),
         }
     }
 
-    fn client() -> *mut helix_ozonetel {
+    pub(crate) fn client() -> *mut helix_ozonetel {
         let mut out = ptr::null_mut();
         assert_eq!(
             helix_ozonetel_new(&config(), &mut out),
@@ -648,13 +523,6 @@ mod tests {
             helix_ozonetel_new(&cfg, &mut out),
             helix_status::HELIX_INVALID_INPUT
         );
-        let mut cfg = config();
-        cfg.agent_number = c"12".as_ptr();
-        assert_eq!(
-            helix_ozonetel_new(&cfg, &mut out),
-            helix_status::HELIX_INVALID_INPUT
-        );
-        assert!(last_error().contains("agent_number"), "{}", last_error());
         assert!(out.is_null());
         assert_eq!(
             helix_ozonetel_new(ptr::null(), &mut out),
@@ -666,44 +534,6 @@ mod tests {
         );
         helix_ozonetel_free(client());
         helix_ozonetel_free(ptr::null_mut());
-    }
-
-    #[test]
-    fn call_control_refuses_bad_arguments_before_sending() {
-        let c = client();
-        let mut json = ptr::null_mut();
-        assert_eq!(
-            helix_ozonetel_call_control(c, 0, c"123".as_ptr(), ptr::null(), &mut json),
-            helix_status::HELIX_INVALID_INPUT
-        );
-        assert!(last_error().contains("action 0"), "{}", last_error());
-        assert_eq!(
-            helix_ozonetel_call_control(c, 99, c"123".as_ptr(), ptr::null(), &mut json),
-            helix_status::HELIX_INVALID_INPUT
-        );
-        assert_eq!(
-            helix_ozonetel_call_control(c, 2, ptr::null(), ptr::null(), &mut json),
-            helix_status::HELIX_NULL_POINTER
-        );
-        assert_eq!(
-            helix_ozonetel_call_control(c, 2, c"".as_ptr(), ptr::null(), &mut json),
-            helix_status::HELIX_INVALID_INPUT
-        );
-        assert_eq!(
-            helix_ozonetel_call_control(c, 1, c"123".as_ptr(), ptr::null(), &mut json),
-            helix_status::HELIX_INVALID_INPUT
-        );
-        assert!(
-            last_error().contains("needs a phone number"),
-            "{}",
-            last_error()
-        );
-        assert_eq!(
-            helix_ozonetel_call_control(ptr::null(), 2, c"123".as_ptr(), ptr::null(), &mut json),
-            helix_status::HELIX_NULL_POINTER
-        );
-        assert!(json.is_null());
-        helix_ozonetel_free(c);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 /*
  * Bad input from C: NULL handles and strings, invalid UTF-8, out-of-range enum values,
- * zero-length audio, calls after stop, a callback that stops its own session. Each must give
+ * agents missing the field a call needs (and no agent at all), the agent desk, webhook
+ * payloads, CDR pages, zero-length audio, calls after stop, a callback that stops its own
+ * session. Each must give
  * the right helix_status and a message, leave out-parameters untouched, and never crash.
  *
  * Needs the simulator: OZONETEL_BASE_URL and DEEPGRAM_URL (scripts/test.sh sets them).
@@ -56,6 +58,15 @@ static void expect_true_at(int line, int cond, const char *what) {
         EXPECT(helix_ozonetel_new(&bad, &client), (want), (what));     \
     } while (0)
 
+/* `helix_ozonetel_agent_new` on a copy of `who` spoiled by `spoil` (assignments to `bad`)
+ * returns `want`; `client`, `who` and `agent` are the caller's. */
+#define EXPECT_AGENT_REFUSES(spoil, want, what)                                \
+    do {                                                                       \
+        helix_agent_ref bad = who;                                             \
+        spoil;                                                                 \
+        EXPECT(helix_ozonetel_agent_new(client, &bad, &agent), (want), (what)); \
+    } while (0)
+
 /* `helix_assist_start` (no callback) on a copy of `config` spoiled by `spoil` returns
  * `want`; `config` and `assist` are the caller's. */
 #define EXPECT_START_REFUSES(spoil, want, what)                                   \
@@ -70,6 +81,18 @@ static void expect_true_at(int line, int cond, const char *what) {
 
 static const char BAD_UTF8[] = {'1', '2', (char)0xff, (char)0xfe, '\0'};
 
+/* One of the simulator's seeded agents of acme, with every field (both are on its outbound
+ * campaign and DID). */
+static helix_agent_ref sim_agent(const char *id, const char *phone_name, const char *number) {
+    helix_agent_ref who = {0};
+    who.id = id;
+    who.phone_name = phone_name;
+    who.number = number;
+    who.campaign = "Outbound_918041763265";
+    who.did = "918041763265";
+    return who;
+}
+
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -80,9 +103,6 @@ static void ozonetel_cases(void) {
     config.user_name = "acme";
     config.api_key = "sim-api-key";
     config.base_url = getenv("OZONETEL_BASE_URL");
-    config.did = "918041763265";
-    config.agent_phone_name = "523590";
-    config.agent_number = "9123456780";
 
     helix_ozonetel *client = SENTINEL;
     EXPECT(helix_ozonetel_new(NULL, &client), HELIX_NULL_POINTER, "new: NULL config");
@@ -100,28 +120,70 @@ static void ozonetel_cases(void) {
 
     EXPECT(helix_ozonetel_new(&config, &client), HELIX_OK, "new: valid config");
     EXPECT_TRUE(client != SENTINEL && client != NULL, "new: out written on success");
+    /* The account is live in this process with the in-memory store: a client naming another
+     * store for it would mean two tokens fighting. */
+    helix_ozonetel *live = client;
+    EXPECT_NEW_REFUSES(bad.redis_url = "redis://127.0.0.1:1/", HELIX_INVALID_INPUT,
+                       "new: a second store for a live account");
+    EXPECT_TRUE(client == live, "new: out untouched on failure");
+
+    helix_agent_ref who = sim_agent("agent1", "523590", "9123456780");
+    helix_agent *agent = SENTINEL;
+    EXPECT(helix_ozonetel_agent_new(NULL, &who, &agent), HELIX_NULL_POINTER,
+           "agent_new: NULL client");
+    EXPECT(helix_ozonetel_agent_new(client, NULL, &agent), HELIX_INVALID_INPUT,
+           "agent_new: NULL agent_ref (no default agent)");
+    EXPECT(helix_ozonetel_agent_new(client, &who, NULL), HELIX_NULL_POINTER,
+           "agent_new: NULL out");
+    EXPECT_AGENT_REFUSES(bad.id = NULL, HELIX_INVALID_INPUT, "agent_new: NULL id");
+    EXPECT_TRUE(strstr(helix_last_error(), "agent_ref.id") != NULL, "agent_new: names the id");
+    EXPECT_AGENT_REFUSES(bad.id = "", HELIX_INVALID_INPUT, "agent_new: empty id");
+    EXPECT_AGENT_REFUSES(bad.id = "  ", HELIX_INVALID_INPUT, "agent_new: blank id");
+    EXPECT_AGENT_REFUSES(bad.id = BAD_UTF8, HELIX_INVALID_UTF8, "agent_new: id not UTF-8");
+    EXPECT_AGENT_REFUSES(bad.phone_name = BAD_UTF8, HELIX_INVALID_UTF8,
+                         "agent_new: phone_name not UTF-8");
+    EXPECT_AGENT_REFUSES(bad.phone_name = "52\n3590", HELIX_INVALID_INPUT,
+                         "agent_new: phone_name with a newline");
+    EXPECT_AGENT_REFUSES(bad.number = "12", HELIX_INVALID_INPUT, "agent_new: number too short");
+    EXPECT_TRUE(strstr(helix_last_error(), "agent number") != NULL,
+                "agent_new: names the number field");
+    EXPECT_AGENT_REFUSES(bad.number = BAD_UTF8, HELIX_INVALID_UTF8, "agent_new: number not UTF-8");
+    EXPECT_AGENT_REFUSES(bad.did = "12ab", HELIX_INVALID_INPUT, "agent_new: did not digits");
+    EXPECT_AGENT_REFUSES(bad.campaign = BAD_UTF8, HELIX_INVALID_UTF8,
+                         "agent_new: campaign not UTF-8");
+    EXPECT_TRUE(agent == SENTINEL, "agent_new: out untouched on failure");
+    EXPECT(helix_ozonetel_agent_new(client, &who, &agent), HELIX_OK, "agent_new: valid");
+    EXPECT_TRUE(agent != SENTINEL && agent != NULL, "agent_new: out written on success");
+    /* An agent known only by id: each call names the field it lacks, before sending. */
+    helix_agent_ref id_only = {0};
+    id_only.id = "agent1";
+    helix_agent *bare = NULL;
+    EXPECT(helix_ozonetel_agent_new(client, &id_only, &bare), HELIX_OK, "agent_new: id only");
 
     char *json = SENTINEL;
-    EXPECT(helix_ozonetel_call_control(NULL, HELIX_ACTION_HOLD, "123", NULL, &json),
-           HELIX_NULL_POINTER, "call_control: NULL client");
-    EXPECT(helix_ozonetel_call_control(client, 0, "123", NULL, &json), HELIX_INVALID_INPUT,
+    EXPECT(helix_agent_call_control(NULL, HELIX_ACTION_HOLD, "123", NULL, &json),
+           HELIX_INVALID_INPUT, "call_control: NULL agent (no default agent)");
+    EXPECT(helix_agent_call_control(agent, 0, "123", NULL, &json), HELIX_INVALID_INPUT,
            "call_control: action 0");
-    EXPECT(helix_ozonetel_call_control(client, 7, "123", NULL, &json), HELIX_INVALID_INPUT,
+    EXPECT(helix_agent_call_control(agent, 7, "123", NULL, &json), HELIX_INVALID_INPUT,
            "call_control: action 7");
-    EXPECT(helix_ozonetel_call_control(client, 0xffffffffu, "123", NULL, &json),
+    EXPECT(helix_agent_call_control(agent, 0xffffffffu, "123", NULL, &json),
            HELIX_INVALID_INPUT, "call_control: action 0xffffffff");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, NULL, NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_HOLD, NULL, NULL, &json),
            HELIX_NULL_POINTER, "call_control: NULL ucid");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, BAD_UTF8, NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_HOLD, BAD_UTF8, NULL, &json),
            HELIX_INVALID_UTF8, "call_control: ucid not UTF-8");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, "abc", NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_HOLD, "abc", NULL, &json),
            HELIX_INVALID_INPUT, "call_control: ucid not digits");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_CONFERENCE, "123", NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_CONFERENCE, "123", NULL, &json),
            HELIX_INVALID_INPUT, "call_control: CONFERENCE without number");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_KICK_CALL, "123", BAD_UTF8, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_KICK_CALL, "123", BAD_UTF8, &json),
            HELIX_INVALID_UTF8, "call_control: number not UTF-8");
-    EXPECT(helix_ozonetel_call_control(client, HELIX_ACTION_HOLD, "123456789", NULL, &json),
+    EXPECT(helix_agent_call_control(agent, HELIX_ACTION_HOLD, "123456789", NULL, &json),
            HELIX_API, "call_control: unknown call (simulator)");
+    EXPECT(helix_agent_call_control(bare, HELIX_ACTION_HOLD, "123", NULL, &json),
+           HELIX_INVALID_INPUT, "call_control: agent without did/phone_name");
+    EXPECT_TRUE(strstr(helix_last_error(), "agent1") != NULL, "call_control: names the agent");
     EXPECT_TRUE(json == SENTINEL, "call_control: out untouched on failure");
 
     EXPECT(helix_ozonetel_pause_recording(client, NULL, NULL), HELIX_NULL_POINTER,
@@ -163,13 +225,20 @@ static void ozonetel_cases(void) {
     EXPECT_TRUE(json == SENTINEL, "reports: out untouched on failure");
 
     helix_transfer *transfer = SENTINEL;
-    EXPECT(helix_ozonetel_transfer_start(client, "123", "9000012345", 2, &transfer),
+    EXPECT(helix_agent_transfer_start(agent, "123", "9000012345", 2, &transfer),
            HELIX_INVALID_INPUT, "transfer_start: mode 2");
-    EXPECT(helix_ozonetel_transfer_start(client, "123", NULL, HELIX_TRANSFER_WARM, &transfer),
+    EXPECT(helix_agent_transfer_start(NULL, "123", "9000012345", HELIX_TRANSFER_WARM, &transfer),
+           HELIX_INVALID_INPUT, "transfer_start: NULL agent (no default agent)");
+    EXPECT(helix_agent_transfer_start(agent, "123", NULL, HELIX_TRANSFER_WARM, &transfer),
            HELIX_NULL_POINTER, "transfer_start: NULL target");
-    EXPECT(helix_ozonetel_transfer_start(client, "123", "9123456780", HELIX_TRANSFER_WARM,
-                                         &transfer),
+    EXPECT(helix_agent_transfer_start(agent, BAD_UTF8, "9000012345", HELIX_TRANSFER_WARM,
+                                      &transfer),
+           HELIX_INVALID_UTF8, "transfer_start: ucid not UTF-8");
+    EXPECT(helix_agent_transfer_start(agent, "123", "9123456780", HELIX_TRANSFER_WARM,
+                                      &transfer),
            HELIX_INVALID_INPUT, "transfer_start: target is the agent");
+    EXPECT(helix_agent_transfer_start(bare, "123", "9000012345", HELIX_TRANSFER_WARM, &transfer),
+           HELIX_INVALID_INPUT, "transfer_start: agent without a number");
     EXPECT_TRUE(transfer == SENTINEL, "transfer_start: out untouched on failure");
     EXPECT(helix_transfer_complete(NULL), HELIX_NULL_POINTER, "transfer_complete: NULL");
     EXPECT(helix_transfer_cancel(NULL), HELIX_NULL_POINTER, "transfer_cancel: NULL");
@@ -182,20 +251,305 @@ static void ozonetel_cases(void) {
     helix_ozonetel_config wrong_config = config;
     wrong_config.api_key = "not-the-key-CANARY";
     EXPECT(helix_ozonetel_new(&wrong_config, &wrong), HELIX_OK, "new: wrong key (not sent yet)");
-    EXPECT(helix_ozonetel_call_control(wrong, HELIX_ACTION_HOLD, "123456789", NULL, NULL),
-           HELIX_AUTH, "call_control: refused key (simulator)");
+    helix_agent *wrong_agent = NULL;
+    EXPECT(helix_ozonetel_agent_new(wrong, &who, &wrong_agent), HELIX_OK,
+           "agent_new: on the wrong key's client");
+    helix_ozonetel_free(wrong); /* the agent keeps its client alive */
+    EXPECT(helix_agent_call_control(wrong_agent, HELIX_ACTION_HOLD, "123456789", NULL, NULL),
+           HELIX_AUTH, "call_control: refused key (simulator), client already freed");
     EXPECT_TRUE(strstr(helix_last_error(), "CANARY") == NULL, "auth message hides the key");
-    helix_ozonetel_free(wrong);
+    helix_agent_free(wrong_agent);
 
     /* Success clears the thread's last error. */
-    EXPECT(helix_ozonetel_call_control(client, 99, "1", NULL, NULL), HELIX_INVALID_INPUT,
+    EXPECT(helix_agent_call_control(agent, 99, "1", NULL, NULL), HELIX_INVALID_INPUT,
            "a failure sets a message");
     helix_ozonetel *second = NULL;
     EXPECT(helix_ozonetel_new(&config, &second), HELIX_OK, "the next success clears it");
     helix_ozonetel_free(second);
+    helix_agent_free(bare);
+    helix_agent_free(agent);
     helix_ozonetel_free(client);
     helix_ozonetel_free(NULL);
+    helix_agent_free(NULL);
     helix_transfer_free(NULL);
+}
+
+static int count_page(void *user_data, const char *page_json) {
+    (void)user_data;
+    (void)page_json;
+    return 0;
+}
+
+/* The agent desk, webhooks and CDR pages: every new call with NULLs, empty strings, bad
+ * UTF-8, missing agent fields and out-of-range values; a few answers from the simulator. */
+static void desk_cases(void) {
+    helix_ozonetel_config config = {0};
+    config.user_name = "acme";
+    config.api_key = "sim-api-key";
+    config.base_url = getenv("OZONETEL_BASE_URL");
+    config.events_base_url = getenv("OZONETEL_BASE_URL");
+    helix_ozonetel *client = NULL;
+    EXPECT(helix_ozonetel_new(&config, &client), HELIX_OK, "desk: client");
+    EXPECT_NEW_REFUSES(bad.events_base_url = BAD_UTF8, HELIX_INVALID_UTF8,
+                       "new: events_base_url not UTF-8");
+    EXPECT_NEW_REFUSES(bad.events_base_url = "ftp://events", HELIX_INVALID_INPUT,
+                       "new: ftp events_base_url");
+
+    helix_agent_ref who = sim_agent("agent2", "523591", "9123456781");
+    helix_agent *agent = NULL, *bare = NULL;
+    EXPECT(helix_ozonetel_agent_new(client, &who, &agent), HELIX_OK, "desk: agent2");
+    helix_agent_ref id_only = {0};
+    id_only.id = "agent2";
+    EXPECT(helix_ozonetel_agent_new(client, &id_only, &bare), HELIX_OK, "desk: agent2, id only");
+    const char *password = "sim-agent2-pass";
+
+    /* login / logout: the password is required, checked, and never echoed. */
+    uint32_t outcome = 77;
+    EXPECT(helix_agent_login(NULL, password, &outcome), HELIX_INVALID_INPUT,
+           "login: NULL agent (no default agent)");
+    EXPECT(helix_agent_login(agent, NULL, &outcome), HELIX_NULL_POINTER, "login: NULL password");
+    EXPECT(helix_agent_login(agent, "", &outcome), HELIX_INVALID_INPUT, "login: empty password");
+    EXPECT(helix_agent_login(agent, BAD_UTF8, &outcome), HELIX_INVALID_UTF8,
+           "login: password not UTF-8");
+    EXPECT(helix_agent_login(agent, "pass\nword", &outcome), HELIX_INVALID_INPUT,
+           "login: password with a newline");
+    EXPECT(helix_agent_login(bare, password, &outcome), HELIX_INVALID_INPUT,
+           "login: agent without a number");
+    EXPECT_TRUE(strstr(helix_last_error(), "number") != NULL, "login: names the number");
+    EXPECT(helix_agent_login(agent, "wrong-CANARY-pass", &outcome), HELIX_AUTH,
+           "login: wrong password (simulator)");
+    EXPECT_TRUE(strstr(helix_last_error(), "CANARY") == NULL, "login: message hides the password");
+    EXPECT(helix_agent_logout(NULL, password, &outcome), HELIX_INVALID_INPUT,
+           "logout: NULL agent");
+    EXPECT(helix_agent_logout(agent, NULL, &outcome), HELIX_NULL_POINTER, "logout: NULL password");
+    EXPECT_TRUE(outcome == 77, "login/logout: out untouched on failure");
+    EXPECT(helix_agent_logout(agent, password, &outcome), HELIX_OK,
+           "logout: already out (simulator)");
+    EXPECT_TRUE(outcome == HELIX_LOGIN_NOT_LOGGED_IN, "logout: not logged in is an outcome");
+
+    /* state: refused for the agent's state, with the reason as a code. */
+    char *json = SENTINEL;
+    EXPECT(helix_agent_set_ready(NULL, &json), HELIX_INVALID_INPUT, "set_ready: NULL agent");
+    EXPECT(helix_agent_set_ready(agent, &json), HELIX_AGENT_STATE,
+           "set_ready: logged out (simulator)");
+    EXPECT_TRUE(helix_last_agent_refusal() == HELIX_REFUSAL_NOT_LOGGED_IN,
+                "set_ready: refusal not_logged_in");
+    EXPECT(helix_agent_pause(agent, NULL, &json), HELIX_NULL_POINTER, "pause: NULL reason");
+    EXPECT_TRUE(helix_last_agent_refusal() == HELIX_REFUSAL_NONE, "refusal reset by the next call");
+    EXPECT(helix_agent_pause(agent, "  ", &json), HELIX_INVALID_INPUT, "pause: blank reason");
+    EXPECT(helix_agent_pause(agent, BAD_UTF8, &json), HELIX_INVALID_UTF8,
+           "pause: reason not UTF-8");
+    EXPECT(helix_agent_pause(NULL, "Break", &json), HELIX_INVALID_INPUT, "pause: NULL agent");
+    EXPECT(helix_agent_force_ready(NULL, password, &json), HELIX_INVALID_INPUT,
+           "force_ready: NULL agent");
+    EXPECT(helix_agent_force_ready(agent, NULL, &json), HELIX_NULL_POINTER,
+           "force_ready: NULL password");
+    EXPECT(helix_agent_force_ready(bare, password, &json), HELIX_INVALID_INPUT,
+           "force_ready: agent without a number");
+    EXPECT_TRUE(json == SENTINEL, "state: out untouched on failure");
+
+    /* dials */
+    char *ucid = SENTINEL;
+    helix_dial_options dial = {0};
+    EXPECT(helix_agent_dial(NULL, "9876512345", NULL, &ucid), HELIX_INVALID_INPUT,
+           "dial: NULL agent");
+    EXPECT(helix_agent_dial(agent, NULL, NULL, &ucid), HELIX_NULL_POINTER, "dial: NULL number");
+    EXPECT(helix_agent_dial(agent, "9876512345", NULL, NULL), HELIX_NULL_POINTER,
+           "dial: NULL out");
+    EXPECT(helix_agent_dial(agent, "12", NULL, &ucid), HELIX_INVALID_INPUT, "dial: short number");
+    EXPECT(helix_agent_dial(agent, BAD_UTF8, NULL, &ucid), HELIX_INVALID_UTF8,
+           "dial: number not UTF-8");
+    EXPECT(helix_agent_dial(bare, "9876512345", NULL, &ucid), HELIX_INVALID_INPUT,
+           "dial: agent without a campaign");
+    EXPECT_TRUE(strstr(helix_last_error(), "campaign") != NULL, "dial: names the campaign");
+    dial.uui = BAD_UTF8;
+    EXPECT(helix_agent_dial(agent, "9876512345", &dial, &ucid), HELIX_INVALID_UTF8,
+           "dial: options.uui not UTF-8");
+    dial.uui = NULL;
+    dial.campaign = "";
+    EXPECT(helix_agent_dial(bare, "9876512345", &dial, &ucid), HELIX_INVALID_INPUT,
+           "dial: empty options.campaign");
+    EXPECT(helix_agent_dial(agent, "9876512345", NULL, &ucid), HELIX_AGENT_STATE,
+           "dial: agent logged out (simulator)");
+    EXPECT_TRUE(helix_last_agent_refusal() == HELIX_REFUSAL_NOT_AVAILABLE,
+                "dial: refusal not_available");
+    helix_phone_dial_options phone = {0};
+    EXPECT(helix_agent_phone_dial(NULL, "9876512345", NULL, &ucid), HELIX_INVALID_INPUT,
+           "phone_dial: NULL agent");
+    EXPECT(helix_agent_phone_dial(bare, "9876512345", NULL, &ucid), HELIX_INVALID_INPUT,
+           "phone_dial: agent without a phone_name");
+    phone.check_status = 3;
+    EXPECT(helix_agent_phone_dial(agent, "9876512345", &phone, &ucid), HELIX_INVALID_INPUT,
+           "phone_dial: check_status 3");
+    phone.check_status = 0;
+    phone.call_limit_secs = 0xffffffffu;
+    EXPECT(helix_agent_phone_dial(agent, "9876512345", &phone, &ucid), HELIX_INVALID_INPUT,
+           "phone_dial: call_limit beyond a day");
+    phone.call_limit_secs = 0;
+    phone.campaign = BAD_UTF8;
+    EXPECT(helix_agent_phone_dial(agent, "9876512345", &phone, &ucid), HELIX_INVALID_UTF8,
+           "phone_dial: options.campaign not UTF-8");
+    EXPECT(helix_agent_phone_dial(agent, "9876512345", NULL, NULL), HELIX_NULL_POINTER,
+           "phone_dial: NULL out");
+    EXPECT_TRUE(ucid == SENTINEL, "dials: out untouched on failure");
+
+    /* dispositions */
+    helix_disposition d = {0};
+    d.code = "General Enquiry";
+    uint32_t disposed = 77;
+    EXPECT(helix_agent_dispose(NULL, "123", &d, &disposed), HELIX_INVALID_INPUT,
+           "dispose: NULL agent");
+    EXPECT(helix_agent_dispose(agent, NULL, &d, &disposed), HELIX_NULL_POINTER,
+           "dispose: NULL ucid");
+    EXPECT(helix_agent_dispose(agent, "123", NULL, &disposed), HELIX_NULL_POINTER,
+           "dispose: NULL disposition");
+    EXPECT(helix_agent_dispose(agent, "abc", &d, &disposed), HELIX_INVALID_INPUT,
+           "dispose: ucid not digits");
+    EXPECT(helix_agent_dispose(agent, "12345678901234567890", &d, &disposed),
+           HELIX_INVALID_INPUT, "dispose: 20-digit ucid");
+    EXPECT(helix_agent_dispose(bare, "123", &d, &disposed), HELIX_INVALID_INPUT,
+           "dispose: agent without a did");
+    EXPECT_TRUE(strstr(helix_last_error(), "did") != NULL, "dispose: names the did");
+    helix_disposition bad_d = d;
+    bad_d.code = NULL;
+    EXPECT(helix_agent_dispose(agent, "123", &bad_d, &disposed), HELIX_NULL_POINTER,
+           "dispose: NULL code");
+    bad_d.code = " ";
+    EXPECT(helix_agent_dispose(agent, "123", &bad_d, &disposed), HELIX_INVALID_INPUT,
+           "dispose: blank code");
+    bad_d = d;
+    bad_d.comments = BAD_UTF8;
+    EXPECT(helix_agent_dispose(agent, "123", &bad_d, &disposed), HELIX_INVALID_UTF8,
+           "dispose: comments not UTF-8");
+    bad_d = d;
+    bad_d.pause_reason = "";
+    EXPECT(helix_agent_dispose(agent, "123", &bad_d, &disposed), HELIX_INVALID_INPUT,
+           "dispose: empty pause_reason");
+    bad_d = d;
+    bad_d.callback_at = "tomorrow";
+    EXPECT(helix_agent_dispose(agent, "123", &bad_d, &disposed), HELIX_INVALID_INPUT,
+           "dispose: malformed callback_at");
+    EXPECT(helix_agent_dispose(agent, "123456789", &d, &disposed), HELIX_API,
+           "dispose: unknown call (simulator)");
+    EXPECT_TRUE(disposed == 77, "dispose: out untouched on failure");
+    EXPECT(helix_ozonetel_dispositions(NULL, &json), HELIX_NULL_POINTER,
+           "dispositions: NULL client");
+    EXPECT(helix_ozonetel_dispositions(client, NULL), HELIX_NULL_POINTER,
+           "dispositions: NULL out");
+    char *codes = NULL;
+    EXPECT(helix_ozonetel_dispositions(client, &codes), HELIX_OK, "dispositions (simulator)");
+    EXPECT_TRUE(codes != NULL && codes[0] == '[' && strstr(codes, "\"General Enquiry\"") != NULL,
+                "dispositions: a JSON array of the account's codes");
+    helix_string_free(codes);
+
+    /* subscriptions */
+    EXPECT(helix_ozonetel_subscribe_events(NULL, "https://a", "https://b", NULL),
+           HELIX_NULL_POINTER, "subscribe: NULL client");
+    EXPECT(helix_ozonetel_subscribe_events(client, NULL, "https://b", NULL), HELIX_NULL_POINTER,
+           "subscribe: NULL call_url");
+    EXPECT(helix_ozonetel_subscribe_events(client, "https://a", BAD_UTF8, NULL),
+           HELIX_INVALID_UTF8, "subscribe: agent_url not UTF-8");
+    EXPECT(helix_ozonetel_event_subscriptions(client, NULL), HELIX_NULL_POINTER,
+           "subscriptions: NULL out");
+    EXPECT(helix_ozonetel_unsubscribe_events(client, 0, NULL), HELIX_INVALID_INPUT,
+           "unsubscribe: kind 0");
+    EXPECT(helix_ozonetel_unsubscribe_events(client, 4, NULL), HELIX_INVALID_INPUT,
+           "unsubscribe: kind 4");
+    EXPECT(helix_ozonetel_unsubscribe_events(NULL, HELIX_SUBSCRIPTION_BOTH, NULL),
+           HELIX_NULL_POINTER, "unsubscribe: NULL client");
+
+    /* event parsing: ids stay exact text; bad bodies are refused, never a crash */
+    helix_ozonetel_event *event = SENTINEL;
+    const char call_json[] =
+        "{\"eventType\":\"Call\",\"action\":\"Answered\",\"ucid\":31733467784618213,"
+        "\"monitor_ucid\":\"31733467784618999\",\"agent_id\":\"agent2\","
+        "\"event_time\":\"2020-01-01 10:00:00\"}";
+    EXPECT(helix_ozonetel_event_parse(NULL, (const uint8_t *)call_json, strlen(call_json),
+                                      &event),
+           HELIX_NULL_POINTER, "event_parse: NULL content_type");
+    EXPECT(helix_ozonetel_event_parse("application/json", NULL, 10, &event), HELIX_NULL_POINTER,
+           "event_parse: NULL body, len 10");
+    EXPECT(helix_ozonetel_event_parse("application/json", NULL, 0, &event), HELIX_INVALID_INPUT,
+           "event_parse: empty body");
+    EXPECT(helix_ozonetel_event_parse(BAD_UTF8, (const uint8_t *)call_json, strlen(call_json),
+                                      &event),
+           HELIX_INVALID_UTF8, "event_parse: content_type not UTF-8");
+    EXPECT(helix_ozonetel_event_parse("application/json", (const uint8_t *)"{not json", 9,
+                                      &event),
+           HELIX_INVALID_INPUT, "event_parse: malformed JSON");
+    EXPECT(helix_ozonetel_event_parse("application/json",
+                                      (const uint8_t *)"{\"eventType\":\"Chat\"}", 20, &event),
+           HELIX_INVALID_INPUT, "event_parse: another eventType");
+    EXPECT(helix_ozonetel_event_parse("text/plain", (const uint8_t *)BAD_UTF8, 4, &event),
+           HELIX_INVALID_INPUT, "event_parse: body not UTF-8");
+    EXPECT(helix_ozonetel_event_parse("application/json", (const uint8_t *)call_json,
+                                      strlen(call_json), NULL),
+           HELIX_NULL_POINTER, "event_parse: NULL out");
+    EXPECT_TRUE(event == SENTINEL, "event_parse: out untouched on failure");
+    /* The body need not be NUL-terminated: only `len` bytes are read. */
+    EXPECT(helix_ozonetel_event_parse("application/json; charset=utf-8",
+                                      (const uint8_t *)call_json, strlen(call_json), &event),
+           HELIX_OK, "event_parse: a call event");
+    EXPECT_TRUE(event->kind == HELIX_OZONETEL_EVENT_CALL && strcmp(event->action, "Answered") == 0,
+                "event: kind and action");
+    EXPECT_TRUE(strcmp(event->ucid, "31733467784618213") == 0,
+                "event: a UCID above 2^53 is exact text");
+    EXPECT_TRUE(strcmp(event->monitor_ucid, "31733467784618999") == 0 &&
+                    strcmp(event->agent_id, "agent2") == 0,
+                "event: monitor_ucid and agent_id");
+    EXPECT_TRUE(strstr(event->json, "\"ucid\":\"31733467784618213\"") != NULL,
+                "event: the JSON keeps the UCID a string");
+    char *record = SENTINEL;
+    EXPECT(helix_ozonetel_call_record_for(NULL, event, &record), HELIX_NULL_POINTER,
+           "call_record_for: NULL client");
+    EXPECT(helix_ozonetel_call_record_for(client, NULL, &record), HELIX_NULL_POINTER,
+           "call_record_for: NULL event");
+    EXPECT(helix_ozonetel_call_record_for(client, event, NULL), HELIX_NULL_POINTER,
+           "call_record_for: NULL out");
+    EXPECT(helix_ozonetel_call_record_for(client, event, &record), HELIX_INVALID_INPUT,
+           "call_record_for: a day more than 15 days back");
+    helix_ozonetel_event_free(event);
+    const char form[] = "eventType=agent&action=Pause&agent_id=agent2&ucid=&reason=Lunch";
+    EXPECT(helix_ozonetel_event_parse("application/x-www-form-urlencoded", (const uint8_t *)form,
+                                      strlen(form), &event),
+           HELIX_OK, "event_parse: a form agent event");
+    EXPECT_TRUE(event->kind == HELIX_OZONETEL_EVENT_AGENT && strcmp(event->action, "Pause") == 0 &&
+                    event->ucid[0] == '\0' && event->monitor_ucid[0] == '\0',
+                "event: agent event fields (empty strings, never NULL)");
+    EXPECT(helix_ozonetel_call_record_for(client, event, &record), HELIX_INVALID_INPUT,
+           "call_record_for: an agent event");
+    EXPECT_TRUE(record == SENTINEL, "call_record_for: out untouched on failure");
+    helix_ozonetel_event_free(event);
+    helix_ozonetel_event_free(NULL);
+
+    /* CDR pages: the callback is required; the page size and window are checked first. */
+    helix_call_records_query q = {0};
+    q.from = "2020-01-01 00:00:00";
+    q.to = "2020-01-01 23:59:59";
+    uint32_t pages = 77;
+    EXPECT(helix_ozonetel_call_record_pages(client, &q, 100, NULL, NULL, &pages),
+           HELIX_NULL_POINTER, "call_record_pages: NULL callback");
+    EXPECT(helix_ozonetel_call_record_pages(NULL, &q, 100, count_page, NULL, &pages),
+           HELIX_NULL_POINTER, "call_record_pages: NULL client");
+    EXPECT(helix_ozonetel_call_record_pages(client, NULL, 100, count_page, NULL, &pages),
+           HELIX_NULL_POINTER, "call_record_pages: NULL query");
+    EXPECT(helix_ozonetel_call_record_pages(client, &q, 0, count_page, NULL, &pages),
+           HELIX_INVALID_INPUT, "call_record_pages: page_size 0");
+    EXPECT(helix_ozonetel_call_record_pages(client, &q, 501, count_page, NULL, &pages),
+           HELIX_INVALID_INPUT, "call_record_pages: page_size 501");
+    EXPECT(helix_ozonetel_call_record_pages(client, &q, 100, count_page, NULL, &pages),
+           HELIX_INVALID_INPUT, "call_record_pages: more than 15 days back");
+    q.status = BAD_UTF8;
+    EXPECT(helix_ozonetel_call_record_pages(client, &q, 100, count_page, NULL, &pages),
+           HELIX_INVALID_UTF8, "call_record_pages: status not UTF-8");
+    EXPECT_TRUE(pages == 77, "call_record_pages: out untouched on failure");
+
+    helix_agent_free(bare);
+    /* The agent outlives its client. */
+    helix_ozonetel_free(client);
+    EXPECT(helix_agent_dial(agent, "12", NULL, &ucid), HELIX_INVALID_INPUT,
+           "dial: after the client was freed (checked, nothing sent)");
+    helix_agent_free(agent);
 }
 
 struct stopper {
@@ -388,6 +742,7 @@ int main(void) {
     EXPECT_TRUE(strcmp(helix_status_name(1234), "unknown") == 0, "unknown status name");
     helix_string_free(NULL);
     ozonetel_cases();
+    desk_cases();
     assist_cases();
     slow_consumer_case();
     printf("%d passed, %d failed\n", checks - failed, failed);

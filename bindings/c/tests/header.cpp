@@ -16,6 +16,50 @@ int main() {
         return 1;
     }
 
+    helix_agent_ref who{}; // no id: there is no default agent
+    helix_agent *agent = nullptr;
+    status = helix_ozonetel_agent_new(client, &who, &agent);
+    if (status != HELIX_NULL_POINTER || agent != nullptr) { // client is NULL: checked first
+        std::fprintf(stderr, "unexpected: %s\n", helix_status_name(status));
+        return 1;
+    }
+    status = helix_agent_call_control(agent, HELIX_ACTION_HOLD, "1", nullptr, nullptr);
+    if (status != HELIX_INVALID_INPUT) {
+        std::fprintf(stderr, "unexpected: %s\n", helix_status_name(status));
+        return 1;
+    }
+    helix_agent_free(agent);
+
+    // The desk's option structs value-initialise; a captureless lambda is a page callback.
+    helix_dial_options dial{};
+    helix_disposition disposition{};
+    disposition.code = "General Enquiry";
+    char *ucid = nullptr;
+    status = helix_agent_dial(nullptr, "9123456789", &dial, &ucid);
+    uint32_t outcome = 0;
+    helix_status disposed = helix_agent_dispose(nullptr, "1", &disposition, &outcome);
+    helix_call_records_query query{};
+    helix_page_callback on_page = [](void *, const char *) -> int32_t { return 1; };
+    helix_status paged = helix_ozonetel_call_record_pages(nullptr, &query, 100, on_page,
+                                                          nullptr, nullptr);
+    if (status != HELIX_INVALID_INPUT || disposed != HELIX_INVALID_INPUT ||
+        paged != HELIX_NULL_POINTER || ucid != nullptr || helix_last_agent_refusal() != 0) {
+        std::fprintf(stderr, "unexpected: %s\n", helix_status_name(status));
+        return 1;
+    }
+    helix_ozonetel_event *event = nullptr;
+    const char body[] = "{\"eventType\":\"Call\",\"action\":\"Answered\",\"ucid\":\"1\"}";
+    status = helix_ozonetel_event_parse("application/json",
+                                        reinterpret_cast<const uint8_t *>(body),
+                                        sizeof body - 1, &event);
+    if (status != HELIX_OK || event->kind != HELIX_OZONETEL_EVENT_CALL ||
+        std::strcmp(event->ucid, "1") != 0) {
+        std::fprintf(stderr, "unexpected: %s: %s\n", helix_status_name(status),
+                     helix_last_error());
+        return 1;
+    }
+    helix_ozonetel_event_free(event);
+
     helix_assist_config assist{};
     helix_event_callback callback = [](void *user_data, const helix_event *event) {
         *static_cast<int *>(user_data) += event->kind == HELIX_EVENT_CLOSED;
