@@ -55,6 +55,8 @@ export function configFromEnv(): HelixConfig {
       userName: required('OZONETEL_USER_NAME'),
       apiKey: required('OZONETEL_API_KEY'),
       baseUrl: process.env.OZONETEL_BASE_URL,
+      // The subscription API's host (default subscription.ozonetel.com; the simulator serves it too).
+      eventsBaseUrl: process.env.OZONETEL_EVENTS_BASE_URL,
       ...(process.env.HELIX_REDIS_URL ? { accountStore: { redisUrl: process.env.HELIX_REDIS_URL } } : {}),
     },
     agents: agentsFromEnv(),
