@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\n==> %s\n' "$*"; }
 
+# A CI run builds once from nothing: incremental caches cost time and disk and are never reused.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
         echo "need root (or sudo) to install: $*" >&2; return 1; fi
