@@ -21,7 +21,7 @@ export function toInt16(x: number): number {
   if (!(x === x)) return 0; // NaN
   const v = (x > 1 ? 1 : x < -1 ? -1 : x) * 32767;
   // Symmetric rounding: +x and -x give opposite codes (Math.round alone rounds -0.5 up).
-  return v < 0 ? -Math.round(-v) : Math.round(v);
+  return v < 0 ? 0 - Math.round(-v) : Math.round(v); // 0 - …: never -0
 }
 
 export class FrameEncoder {

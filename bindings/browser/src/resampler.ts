@@ -12,7 +12,7 @@
  *   response: passband edge 7.3 kHz, stopband edge 7.9 kHz (cutoff 7.6 kHz, the -6 dB point),
  *   70 dB design attenuation (β = 6.76). The half-length in input samples follows Kaiser's
  *   formula and scales with the input rate: 173 taps per side at 48 kHz, 159 at 44.1 kHz,
- *   692 at 192 kHz (≈ 5.5 M multiply-adds per second of stereo audio at 48 kHz).
+ *   692 at 192 kHz (≈ 11 M multiply-adds per second of stereo audio at 48 kHz).
  *   Below 16.8 kHz input the band edges move down to 45 % / 50 % of the input rate (the filter
  *   then interpolates instead of decimating).
  * - Measured by `test/resampler.test.ts` (48 kHz → 16 kHz unless said): a 1 kHz tone keeps
