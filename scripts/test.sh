@@ -288,4 +288,11 @@ log "node: NestJS example: tsc --noEmit and the e2e test"
 (cd examples/node && npx tsc --noEmit -p tsconfig.json && npm run --silent test:e2e)
 # === end of the Node section ================================================================
 
+# === Browser: @helix-engage/browser (bindings/browser) ========================================
+# The capture's DSP core (resampler, frame encoder): tsc, then node:test. Needs only the node
+# and npm the Node section installed.
+log "browser: npm ci, tsc and unit tests (bindings/browser)"
+(cd bindings/browser && npm ci --no-audit --no-fund --loglevel=error && npm test)
+# === end of the browser section =============================================================
+
 log "all checks and tests passed"
