@@ -74,9 +74,24 @@ async function connect() {
 
 const frame = (bytes = 640) => Buffer.alloc(bytes) // 640 bytes: 20 ms of 16 kHz mono linear16
 
+type Case = [what: string, data: WebSocket.Data, binary: boolean, code: string]
+
+/** Sends each bad frame; each must get exactly its error code with the socket left open. */
+async function expectErrors(conn: Awaited<ReturnType<typeof connect>>, cases: Case[], afterEach = () => {}) {
+  for (const [what, data, binary, code] of cases) {
+    conn.ws.send(data, { binary })
+    const error = await conn.next('error')
+    assert.equal(error.data.code, code, `${what}: ${JSON.stringify(error.data)}`)
+    assert.equal(typeof error.data.message, 'string')
+    assert.ok(!conn.isClosed(), `${what} closed the socket`)
+    afterEach()
+  }
+}
+
 test('bad frames before start: each gets its error code and the socket stays open', async () => {
-  const { ws, next, isClosed } = await connect()
-  const cases: Array<[string, WebSocket.Data, boolean, string]> = [
+  const conn = await connect()
+  const { ws, next } = conn
+  const cases: Case[] = [
     ['bad JSON', '{"event": "start"', false, 'BAD_JSON'],
     ['binary audio before start', frame(1280), true, 'NOT_STARTED'],
     ['a JSON array', '[1, 2]', false, 'BAD_MESSAGE'],
@@ -89,13 +104,7 @@ test('bad frames before start: each gets its error code and the socket stays ope
     ['start with a bad audio format', '{"event": "start", "data": {"audio": {"encoding": "opus"}}}', false, 'BAD_MESSAGE'],
     ['start with fractional channels', '{"event": "start", "data": {"audio": {"encoding": "linear16", "channels": 1.5}}}', false, 'BAD_MESSAGE'],
   ]
-  for (const [what, data, binary, code] of cases) {
-    ws.send(data, { binary })
-    const error = await next('error')
-    assert.equal(error.data.code, code, `${what}: ${JSON.stringify(error.data)}`)
-    assert.equal(typeof error.data.message, 'string')
-    assert.ok(!isClosed(), `${what} closed the socket`)
-  }
+  await expectErrors(conn, cases)
   // The same socket still opens a session.
   ws.send(JSON.stringify({ event: 'start', data: { audio: { encoding: 'linear16', sampleRate: 16000, channels: 1 } } }))
   await next('started')
@@ -105,12 +114,13 @@ test('bad frames before start: each gets its error code and the socket stays ope
 })
 
 test('bad frames during a session: each gets its error code, valid frames after it are taken, stop returns a summary', async () => {
-  const { ws, next, isClosed, messages } = await connect()
+  const conn = await connect()
+  const { ws, next, messages } = conn
   // Stereo: a frame must hold whole 4-byte sample frames (2 bytes × 2 channels).
   ws.send(JSON.stringify({ event: 'start', data: { lead: { name: 'Asha Rao' }, audio: { encoding: 'linear16', channels: 2 } } }))
   await next('started')
   const good = frame(1280) // 20 ms of 16 kHz stereo
-  const cases: Array<[string, WebSocket.Data, boolean, string]> = [
+  const cases: Case[] = [
     ['a second start', '{"event": "start", "data": {}}', false, 'ALREADY_STARTED'],
     ['an odd byte count', frame(1279), true, 'ODD_FRAME'],
     ['whole samples but half a stereo frame', frame(1282), true, 'ODD_FRAME'],
@@ -121,13 +131,8 @@ test('bad frames during a session: each gets its error code, valid frames after 
     ['hold without on', '{"event": "hold", "data": {"onHold": true}}', false, 'BAD_MESSAGE'],
     ['lead without a lead', '{"event": "lead", "data": "Asha"}', false, 'BAD_MESSAGE'],
   ]
-  for (const [what, data, binary, code] of cases) {
-    ws.send(data, { binary })
-    const error = await next('error')
-    assert.equal(error.data.code, code, `${what}: ${JSON.stringify(error.data)}`)
-    assert.ok(!isClosed(), `${what} closed the socket`)
-    ws.send(good, { binary: true }) // taken: counted in the summary below, no error for it
-  }
+  // After each bad frame a valid one: taken, counted in the summary below, no error for it.
+  await expectErrors(conn, cases, () => ws.send(good, { binary: true }))
   ws.send(JSON.stringify({ event: 'hold', data: { on: true } }))
   ws.send(JSON.stringify({ event: 'hold', data: { on: false } }))
   ws.send(JSON.stringify({ event: 'lead', data: { lead: { name: 'Asha Rao', notes: 'renewal due' } } }))
