@@ -153,7 +153,7 @@ test('bad frames during a session: each gets its error code, valid frames after 
   ws.close()
 })
 
-test('closing the socket stops its session; a new socket starts a new one', async () => {
+test('a new socket (a reconnect) has no session until it sends start, then gets a new one', async () => {
   const first = await connect()
   first.ws.send(JSON.stringify({ event: 'start' }))
   await first.next('started')
