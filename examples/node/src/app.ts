@@ -6,10 +6,12 @@ import { WsAdapter } from '@nestjs/platform-ws'
 import { AppModule } from './app.module'
 import { HelixConfig } from './config'
 
-/** Text frames are `{event, data}` JSON; binary frames are audio for the `audio` handler. */
-export function messageParser(data: unknown): { event: string; data: unknown } {
-  if (typeof data === 'string') return JSON.parse(data)
-  return { event: 'audio', data: Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer) }
+/**
+ * Hands Nest's ws adapter nothing to route: the assist gateway reads every frame itself and checks
+ * it with `parseClientMessage` (assist.protocol.ts), so a bad frame is answered, not dropped.
+ */
+export function messageParser(): undefined {
+  return undefined
 }
 
 /** The sidecar application, configured but not listening. */
