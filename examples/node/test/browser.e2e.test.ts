@@ -154,7 +154,7 @@ test('the demo call in Chromium: 16 kHz stereo with each tone on its channel at 
   const shown = await text()
   const screenshot = join(tmpdir(), 'helix-assist-demo.png')
   await page.screenshot({ path: screenshot, fullPage: true })
-  console.log(`# screenshot: ${screenshot}`)
+  console.log(`screenshot: ${screenshot}`)
 
   const figures = await page.evaluate(() => {
     const demo = (window as any).demo
@@ -193,19 +193,19 @@ test('the demo call in Chromium: 16 kHz stereo with each tone on its channel at 
     agent: { agentHz: p(agent, AGENT_HZ), customerHz: p(agent, CUSTOMER_HZ) },
     customer: { agentHz: p(customer, AGENT_HZ), customerHz: p(customer, CUSTOMER_HZ) },
   }
-  console.log(`# channel 0 (agent): 1500 Hz over 440 Hz ${db(levels.agent.agentHz, levels.agent.customerHz).toFixed(1)} dB`)
-  console.log(`# channel 1 (customer): 440 Hz over 1500 Hz ${db(levels.customer.customerHz, levels.customer.agentHz).toFixed(1)} dB`)
+  console.log(`channel 0 (agent): 1500 Hz over 440 Hz ${db(levels.agent.agentHz, levels.agent.customerHz).toFixed(1)} dB`)
+  console.log(`channel 1 (customer): 440 Hz over 1500 Hz ${db(levels.customer.customerHz, levels.customer.agentHz).toFixed(1)} dB`)
   assert.ok(db(levels.agent.agentHz, levels.agent.customerHz) > 20, `channel 0 is not the microphone's tone: ${JSON.stringify(levels)}`)
   assert.ok(db(levels.customer.customerHz, levels.customer.agentHz) > 20, `channel 1 is not the remote tone: ${JSON.stringify(levels)}`)
   // A 0.3 sine has power 0.3²/4 by this normalisation; demand at least a tenth of it (-10 dB).
   assert.ok(levels.agent.agentHz > 0.0225 / 10 / 4 && levels.customer.customerHz > 0.0225 / 10 / 4, `a tone is too quiet: ${JSON.stringify(levels)}`)
 
   // Figures for the note: the worklet's CPU, and a word's end in the audio to its final in the DOM.
-  console.log(`# capture: ${figures.capture.cpuMsPerAudioSecond.toFixed(3)} ms CPU per s of audio over ${figures.capture.frames} frames; sent ${figures.connection.sent}, dropped ${figures.connection.dropped}`)
+  console.log(`capture: ${figures.capture.cpuMsPerAudioSecond.toFixed(3)} ms CPU per s of audio over ${figures.capture.frames} frames; sent ${figures.connection.sent}, dropped ${figures.connection.dropped}`)
   for (const turn of SCRIPT.turns) {
     const at = figures.domFinalAt[turn.text]
     if (at !== undefined && figures.firstFrameAt !== null) {
-      console.log(`# latency (${turn.speaker}): ${(at - (figures.firstFrameAt + turn.end * 1000)).toFixed(0)} ms from the turn's end in the audio to its final in the DOM`)
+      console.log(`latency (${turn.speaker}): ${(at - (figures.firstFrameAt + turn.end * 1000)).toFixed(0)} ms from the turn's end in the audio to its final in the DOM`)
     }
   }
   assert.deepEqual(pageErrors, [])
