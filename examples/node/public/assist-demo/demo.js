@@ -60,14 +60,13 @@ async function loopbackCall(customerStream) {
   return { remote: await remote, peers: [customer, agent] }
 }
 
-/** When each final's text first shows in the element (performance.now()), by text. */
+/** When each final line first shows in the element (performance.now(), checked every frame), by text. */
 function watchFinals(element, seen) {
   const tick = () => {
-    const text = (element.shadowRoot ?? element).textContent ?? ''
-    for (const e of window.demo.events) {
-      if (e.event !== 'transcript' || !e.data.isFinal) continue
-      const line = e.data.segment.text
-      if (!(line in seen) && text.includes(line)) seen[line] = performance.now()
+    // Final lines only: an interim of the same words shows earlier, in a lighter style.
+    const now = performance.now()
+    for (const said of element.shadowRoot?.querySelectorAll('.line:not(.interim) .text') ?? []) {
+      if (!(said.textContent in seen)) seen[said.textContent] = now
     }
     if (window.demo.running) requestAnimationFrame(tick)
   }
