@@ -156,21 +156,29 @@ async function until<T>(page: Page, what: string, fn: () => T | Promise<T>, ms =
   }
 }
 
-test('the demo call in Chromium: 16 kHz stereo with each tone on its channel at the gateway, the transcript by speaker in the page', { skip }, async () => {
+/**
+ * A new page on the demo, its call started: the page, the errors it logs, what `startDemo`
+ * returned, and a reader of the element's final lines (through its open shadow root:
+ * Playwright's CSS locators pierce it) as [speaker, text].
+ */
+async function startDemoCall() {
   const page = await browser.newPage()
   const pageErrors: string[] = []
   page.on('pageerror', (error) => pageErrors.push(String(error)))
   page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()))
   await page.goto(`${origin}/assist-demo/`)
-  const started = await page.evaluate(() => (window as any).startDemo())
-  assert.ok([1, 2].includes(started.channels) && started.sampleRate > 0, JSON.stringify(started))
-
-  // The element's final lines (its open shadow root: Playwright's CSS locators pierce it), as
-  // [speaker, text]; the script's finals must all be there, each under its speaker.
+  const started: { sampleRate: number; channels: number } = await page.evaluate(() => (window as any).startDemo())
   const finalLines = () =>
     page.locator('helix-live-transcript .line:not(.interim)').evaluateAll((lines) =>
       lines.map((l) => [(l as HTMLElement).dataset.speaker, l.querySelector('.text')?.textContent]),
     )
+  return { page, pageErrors, started, finalLines }
+}
+
+test('the demo call in Chromium: 16 kHz stereo with each tone on its channel at the gateway, the transcript by speaker in the page', { skip }, async () => {
+  const { page, pageErrors, started, finalLines } = await startDemoCall()
+  assert.ok([1, 2].includes(started.channels) && started.sampleRate > 0, JSON.stringify(started))
+  // The script's finals must all be there, each under its speaker.
   await until(page, 'the finals in <helix-live-transcript>', async () => (await finalLines()).length >= SCRIPT.turns.length)
   const shown = await finalLines()
   const screenshot = join(tmpdir(), 'helix-assist-demo.png')
@@ -240,17 +248,7 @@ test('the demo call in Chromium: 16 kHz stereo with each tone on its channel at 
 test('a dropped socket mid-call in Chromium: the page reconnects, the transcript goes on, no final twice', { skip }, async () => {
   // The sessions this call opens (the first and the one after the reconnect) play the long script.
   await sim.call('PUT', '/deepgram/script', LONG_SCRIPT)
-  const page = await browser.newPage()
-  const pageErrors: string[] = []
-  page.on('pageerror', (error) => pageErrors.push(String(error)))
-  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()))
-  await page.goto(`${origin}/assist-demo/`)
-  await page.evaluate(() => (window as any).startDemo())
-
-  const finalLines = () =>
-    page.locator('helix-live-transcript .line:not(.interim)').evaluateAll((lines) =>
-      lines.map((l) => [(l as HTMLElement).dataset.speaker, l.querySelector('.text')?.textContent]),
-    )
+  const { page, pageErrors, finalLines } = await startDemoCall()
   const turns = LONG_SCRIPT.turns.map((t) => [t.speaker, t.text])
   await until(page, 'the first final in <helix-live-transcript>', async () => (await finalLines()).length >= 1)
 
