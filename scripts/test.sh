@@ -284,7 +284,15 @@ git diff --exit-code -- bindings/node/index.js bindings/node/index.d.ts ||
     { echo "bindings/node/index.js or index.d.ts is stale: run 'npx napi build --platform' in bindings/node and commit" >&2; exit 1; }
 log "node: binding tests (node --test, against the simulator)"
 (cd bindings/node && node --test __test__/*.test.js)
-log "node: NestJS example: tsc --noEmit and the e2e test"
+# The example's browser e2e test (test/browser.e2e.test.ts) drives Debian's chromium through
+# playwright-core and loads bindings/browser's compiled ESM from the example's /assist-demo/lib/.
+if [ ! -x /usr/bin/chromium ]; then
+    log "installing chromium (the assist demo's browser test)"
+    apt_install chromium
+fi
+log "node: build @helix-engage/browser for the assist demo (bindings/browser)"
+(cd bindings/browser && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+log "node: NestJS example: tsc --noEmit and the e2e tests (the HTTP API, the assist gateway, the demo call in chromium)"
 (cd examples/node && npx tsc --noEmit -p tsconfig.json && npm run --silent test:e2e)
 # === end of the Node section ================================================================
 

@@ -1,7 +1,9 @@
 import 'reflect-metadata'
 import { INestApplication, LogLevel } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
+import { NestExpressApplication } from '@nestjs/platform-express'
 import { WsAdapter } from '@nestjs/platform-ws'
+import { resolve } from 'node:path'
 
 import { AppModule } from './app.module'
 import { HelixConfig } from './config'
@@ -17,8 +19,22 @@ export function messageParser(): undefined {
 /** The sidecar application, configured but not listening. */
 export async function createApp(config: HelixConfig, logger: LogLevel[] | false = ['error', 'warn']): Promise<INestApplication> {
   // rawBody: the event webhooks parse Ozonetel's bytes themselves (JSON or form).
-  const app = await NestFactory.create(AppModule.register(config), { logger, rawBody: true })
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), { logger, rawBody: true })
   app.useWebSocketAdapter(new WsAdapter(app, { messageParser }))
+  serveAssistDemo(app)
   app.enableShutdownHooks()
   return app
+}
+
+/** dist/src → examples/node; the demo's files are not compiled, so they sit beside src. */
+const EXAMPLE_DIR = resolve(__dirname, '..', '..')
+
+/**
+ * The live-assist demo call at `/assist-demo/` (public/assist-demo) and the browser library it
+ * loads, `bindings/browser/dist`, at `/assist-demo/lib/`. Served over http, not opened as files:
+ * a page from file:// cannot load the capture's AudioWorklet module.
+ */
+function serveAssistDemo(app: NestExpressApplication): void {
+  app.useStaticAssets(resolve(EXAMPLE_DIR, '..', '..', 'bindings', 'browser', 'dist'), { prefix: '/assist-demo/lib/' })
+  app.useStaticAssets(resolve(EXAMPLE_DIR, 'public', 'assist-demo'), { prefix: '/assist-demo/' })
 }
