@@ -3,7 +3,9 @@
 // (bindings/browser), the gateway, @helix-engage/native and the simulator's Deepgram. At the
 // gateway: 16 kHz stereo linear16 with each tone on its own channel; in the page: the script's
 // finals in <helix-live-transcript>, by speaker. Then a reconnect: the gateway drops the page's
-// socket mid-call, the page reconnects and the transcript goes on with no line twice.
+// socket mid-call, the page reconnects and the transcript goes on with no line twice. Then a
+// transfer: a new peer connection brings a new remote track (880 Hz) that replaces the first,
+// then that track ends; the frames never stall and channel 0 stays the microphone.
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -63,13 +65,15 @@ const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} n
 interface Tap {
   format?: unknown
   frames: Buffer[]
+  /** When each frame reached the gateway (ms, performance.now()). */
+  at: number[]
 }
 
 let sim: Sim
 let app: INestApplication
 let origin: string
 let browser: Browser
-const tap: Tap = { frames: [] }
+const tap: Tap = { frames: [], at: [] }
 
 before(async () => {
   if (skip) return
@@ -94,6 +98,7 @@ before(async () => {
     const sendAudio = assist.sendAudio.bind(assist)
     assist.sendAudio = (chunk: Buffer) => {
       tap.frames.push(Buffer.from(chunk))
+      tap.at.push(performance.now())
       return sendAudio(chunk)
     }
     return assist
@@ -294,6 +299,83 @@ test('a dropped socket mid-call in Chromium: the page reconnects, the transcript
       `${before.length} of ${turns.length} finals shown before it; sent ${figures.connection.sent}, dropped ${figures.connection.dropped}; ` +
       `capture ${figures.capture.cpuMsPerAudioSecond.toFixed(3)} ms CPU per s of audio`,
   )
+  assert.deepEqual(pageErrors, [])
+  await page.close()
+})
+
+test('a transfer mid-call in Chromium: the remote track replaced by a new tone, then ended; frames never stall', { skip }, async () => {
+  const TRANSFER_HZ = 880
+  const { page, pageErrors } = await startDemoCall()
+  const from = tap.frames.length
+  const p = (ch: Float64Array, hz: number) => goertzel(ch, hz, 16000)
+  const db = (a: number, b: number) => 10 * Math.log10(a / b)
+  const rms = (ch: Float64Array) => Math.sqrt(ch.reduce((sum, x) => sum + x * x, 0) / ch.length)
+  /** The channels of the last `n` frames at the gateway. */
+  const last = (n: number) => deinterleave(tap.frames.slice(-n))
+  // 20 dB of `hz` over `other` on a channel of the last 10 frames (200 ms).
+  const dominant = (channel: 0 | 1, hz: number, other: number) => {
+    if (tap.frames.length - from < 10) return false
+    const ch = last(10)[channel]
+    return db(p(ch, hz), p(ch, other)) > 20
+  }
+
+  // Before: the first party's tone on channel 1.
+  await until(page, `${CUSTOMER_HZ} Hz on channel 1`, () => dominant(1, CUSTOMER_HZ, TRANSFER_HZ), 8_000)
+  await new Promise((r) => setTimeout(r, 500))
+  const beforeFrom = tap.frames.length - 25
+  const [agentBefore, customerBefore] = last(25)
+
+  // (a) The transfer: a new peer connection, a new track with another tone, swapped in.
+  const transferAt = tap.frames.length
+  await page.evaluate((hz) => (window as any).demo.transfer(hz), TRANSFER_HZ)
+  const replacedAt = tap.frames.length
+  await until(page, `${TRANSFER_HZ} Hz on channel 1 after the transfer`, () => dominant(1, TRANSFER_HZ, CUSTOMER_HZ), 8_000)
+  const switchedAt = tap.frames.length
+  await new Promise((r) => setTimeout(r, 500))
+  const [agentAfter, customerAfter] = last(25)
+
+  // (b) The new party's track ends (a hang-up on their side).
+  await page.evaluate(() => (window as any).demo.remote.getAudioTracks().forEach((t: MediaStreamTrack) => t.stop()))
+  const endedAt = tap.frames.length
+  const endedTime = performance.now()
+  await new Promise((r) => setTimeout(r, 1000))
+  const afterEnd = tap.frames.slice(endedAt + 10) // from 200 ms after the stop
+  const endSeconds = (performance.now() - endedTime) / 1000
+  const framesAfterEnd = tap.frames.length - endedAt
+  const [agentEnded, customerEnded] = deinterleave(afterEnd)
+  const summary = await page.evaluate(() => (window as any).demo.stop())
+
+  // The frames: all 1280 bytes, none more than 200 ms after the last, from before the transfer to the end.
+  const frames = tap.frames.slice(beforeFrom)
+  for (const f of frames) assert.equal(f.length, 1280, 'a 20 ms frame of 16 kHz stereo linear16 is 1280 bytes')
+  const times = tap.at.slice(beforeFrom, beforeFrom + frames.length)
+  let gap = 0
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1])
+
+  const figures = {
+    transfer: `${replacedAt - transferAt} frames at the gateway while the page re-negotiated; ${TRANSFER_HZ} Hz dominant in the 10-frame window ending ${switchedAt - replacedAt} frames after replaceRemote`,
+    channel1: {
+      before: `${CUSTOMER_HZ} over ${TRANSFER_HZ} Hz ${db(p(customerBefore, CUSTOMER_HZ), p(customerBefore, TRANSFER_HZ)).toFixed(1)} dB`,
+      after: `${TRANSFER_HZ} over ${CUSTOMER_HZ} Hz ${db(p(customerAfter, TRANSFER_HZ), p(customerAfter, CUSTOMER_HZ)).toFixed(1)} dB`,
+      rms: { before: rms(customerBefore), after: rms(customerAfter), ended: rms(customerEnded) },
+    },
+    channel0: [agentBefore, agentAfter, agentEnded].map((ch) => `${db(p(ch, AGENT_HZ), p(ch, CUSTOMER_HZ) + p(ch, TRANSFER_HZ)).toFixed(1)} dB`),
+    maxGapMs: gap,
+    afterEnd: `${framesAfterEnd} frames in ${endSeconds.toFixed(2)} s after the track ended`,
+  }
+  console.log(`transfer: ${JSON.stringify(figures)}`)
+
+  assert.ok(db(p(customerAfter, TRANSFER_HZ), p(customerAfter, CUSTOMER_HZ)) > 20, `channel 1 is not the new tone: ${JSON.stringify(figures)}`)
+  for (const ch of [agentBefore, agentAfter, agentEnded]) {
+    assert.ok(db(p(ch, AGENT_HZ), p(ch, CUSTOMER_HZ) + p(ch, TRANSFER_HZ)) > 20, `channel 0 is not the microphone's tone throughout: ${JSON.stringify(figures)}`)
+  }
+  assert.ok(gap < 200, `a ${gap.toFixed(0)} ms gap between frames at the gateway: ${JSON.stringify(figures)}`)
+  // The frame clock goes on with the track ended: about 50 frames a second.
+  assert.ok(framesAfterEnd >= endSeconds * 50 * 0.8, `frames stalled after the track ended: ${JSON.stringify(figures)}`)
+  // Silence on channel 1: at least 40 dB below its level before the stop.
+  assert.ok(afterEnd.length >= 25, JSON.stringify(figures))
+  assert.ok(rms(customerEnded) < rms(customerAfter) / 100, `channel 1 is not silent after the track ended: ${JSON.stringify(figures)}`)
+  assert.equal(summary.error, null, JSON.stringify(summary.error))
   assert.deepEqual(pageErrors, [])
   await page.close()
 })

@@ -92,6 +92,8 @@ async function startDemo() {
   const microphone = tone(tones, AGENT_HZ)
   const call = await loopbackCall(customer.stream)
   demo.peers = call.peers
+  demo.remote = call.remote
+  const transferred = []
 
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/assist`
   const connection = connectAssist(url, {
@@ -114,14 +116,25 @@ async function startDemo() {
     },
   })
   demo.capture = capture
+  // A transfer: the far end re-negotiates, so a new peer connection brings a new remote track
+  // (here a new tone), and the capture swaps its source mid-call.
+  demo.transfer = async (hz) => {
+    const next = tone(tones, hz)
+    transferred.push(next)
+    const nextCall = await loopbackCall(next.stream)
+    demo.peers.push(...nextCall.peers)
+    demo.remote = nextCall.remote
+    capture.replaceRemote(nextCall.remote)
+  }
   watchFinals(element, demo.domFinalAt)
   demo.stop = async () => {
     demo.running = false
     capture.stop()
     const summary = await connection.stop()
     connection.close()
-    call.peers.forEach((p) => p.close())
+    demo.peers.forEach((p) => p.close())
     customer.stop()
+    transferred.forEach((t) => t.stop())
     microphone.stop()
     await tones.close()
     say('call ended')
