@@ -45,6 +45,7 @@ mod events;
 mod lead;
 mod metrics;
 mod pace;
+mod redact;
 mod replay;
 mod suggest;
 mod tls;
@@ -64,6 +65,7 @@ pub use self::config::{
 pub use self::events::{AssistEvent, CallSummary, Warning, WarningKind};
 pub use self::lead::LeadContext;
 pub use self::metrics::{AssistMetrics, LatencyStats};
+pub use self::redact::{Redacted, RedactionConfig, RedactionKind, Redactor};
 pub use self::suggest::llm::DEFAULT_SYSTEM_PROMPT;
 pub use self::suggest::{Suggestion, SuggestionBatch, SuggestionKind, SuggestionTrigger};
 pub use self::transcript::{Segment, Speaker, Transcript, Word};

@@ -33,6 +33,8 @@ pub(crate) enum EngineInput {
     Final { speaker: Speaker, text: String },
     TurnEnded,
     Lead(LeadContext),
+    /// A private stretch began (`true`) or ended: no request starts while it lasts.
+    Private(bool),
 }
 
 /// The engine task and its input.
@@ -75,6 +77,7 @@ pub(crate) fn spawn(
         backoff_until: None,
         failures: 0,
         disabled: false,
+        private: false,
         recent: VecDeque::new(),
         batches: Vec::new(),
         cfg,
@@ -112,6 +115,8 @@ struct Engine {
     backoff_until: Option<Instant>,
     failures: u32,
     disabled: bool,
+    /// Inside a private stretch: no request starts.
+    private: bool,
     recent: VecDeque<String>,
     batches: Vec<SuggestionBatch>,
 }
@@ -173,12 +178,13 @@ impl Engine {
             }
             EngineInput::TurnEnded => self.turn_ended = true,
             EngineInput::Lead(lead) => self.lead = Some(lead),
+            EngineInput::Private(on) => self.private = on,
         }
     }
 
     /// When the next request may start, and why; `None` without new text.
     fn next_fire(&self) -> Option<(Instant, SuggestionTrigger)> {
-        if self.disabled || self.version == self.consumed {
+        if self.disabled || self.private || self.version == self.consumed {
             return None;
         }
         let last = self.last_request.unwrap_or(self.started);
