@@ -11,6 +11,7 @@ use secrecy::SecretString;
 
 use super::audio::AudioFormat;
 use super::lead::LeadContext;
+use super::redact::RedactionConfig;
 use super::transcript::Speaker;
 use crate::backoff::Backoff;
 use crate::range;
@@ -74,6 +75,9 @@ pub struct AssistConfig {
     /// receives the live stream at 6×, and a slower replay could never catch up. Tests raise it
     /// to run faster than the clock.
     pub replay_speed: f64,
+    /// The local redactor, run on every segment before it is stored, emitted or sent to the
+    /// LLM (on by default).
+    pub redaction: RedactionConfig,
 }
 
 impl Default for AssistConfig {
@@ -90,6 +94,7 @@ impl Default for AssistConfig {
             event_queue: 4096,
             replay_buffer: Duration::from_secs(30),
             replay_speed: 1.25,
+            redaction: RedactionConfig::default(),
         }
     }
 }

@@ -149,10 +149,14 @@ impl LiveAssist {
         let metrics = Metrics::default();
         let (event_tx, event_rx) = mpsc::channel(config.event_queue);
         let events = EventSink::new(event_tx, metrics.clone());
+        // One redactor for the session (what the agent sees) and one for the engine, which
+        // also keeps the lead's own number from the LLM.
+        let redactor = Redactor::new(&config.redaction)?;
         let engine = match &config.suggestions {
             Some(s) => Some(suggest::engine::spawn(
                 s.clone(),
                 config.lead.clone(),
+                redactor.clone(),
                 events.clone(),
                 metrics.clone(),
             )?),
@@ -171,6 +175,7 @@ impl LiveAssist {
             control_rx,
             audio_rx,
             engine,
+            redactor,
             first,
         });
         let task = tokio::spawn(session.run());

@@ -34,6 +34,7 @@ use crate::assist::events::{AssistEvent, CallSummary, EventSink, WarningKind};
 use crate::assist::lead::LeadContext;
 use crate::assist::metrics::Metrics;
 use crate::assist::pace::HostPace;
+use crate::assist::redact::Redactor;
 use crate::assist::replay::ReplayBuffer;
 use crate::assist::suggest::engine::EngineHandle;
 use crate::assist::transcript::TranscriptBuilder;
@@ -111,6 +112,8 @@ pub(crate) struct Session {
     // ---- the call's transcript
     builder: TranscriptBuilder,
     engine: Option<EngineHandle>,
+    /// Every segment passes it before it is stored or emitted, interims included.
+    redactor: Redactor,
     // ---- the call's state
     /// The call is on hold (`set_on_hold`): the watchdog judges pings and Finalize, not audio.
     on_hold: bool,
@@ -127,6 +130,8 @@ pub(crate) struct SessionParts {
     pub control_rx: mpsc::UnboundedReceiver<Control>,
     pub audio_rx: mpsc::Receiver<AudioChunk>,
     pub engine: Option<EngineHandle>,
+    /// Redacts every segment before it is stored or emitted.
+    pub redactor: Redactor,
     /// The first connection, or why it failed (transient: the session retries).
     pub first: Result<Connected, ConnectError>,
 }
@@ -163,6 +168,7 @@ impl Session {
             first_audio_at: None,
             pace: HostPace::default(),
             engine: parts.engine,
+            redactor: parts.redactor,
             on_hold: false,
             stopping: None,
             outcome: Outcome::default(),

@@ -23,6 +23,7 @@ use crate::assist::config::SuggestionConfig;
 use crate::assist::events::{AssistEvent, EventSink, WarningKind};
 use crate::assist::lead::LeadContext;
 use crate::assist::metrics::Metrics;
+use crate::assist::redact::Redactor;
 use crate::assist::transcript::Speaker;
 use crate::backoff::Backoff;
 use crate::{Error, Result};
@@ -30,7 +31,10 @@ use crate::{Error, Result};
 /// What the session tells the engine.
 #[derive(Debug)]
 pub(crate) enum EngineInput {
-    Final { speaker: Speaker, text: String },
+    Final {
+        speaker: Speaker,
+        text: String,
+    },
     TurnEnded,
     Lead(LeadContext),
     /// A private stretch began (`true`) or ended: no request starts while it lasts.
@@ -57,14 +61,17 @@ impl EngineHandle {
 pub(crate) fn spawn(
     cfg: SuggestionConfig,
     lead: Option<LeadContext>,
+    redactor: Redactor,
     events: EventSink,
     metrics: Metrics,
 ) -> Result<EngineHandle> {
+    let redactor = redactor.with_lead_phone(lead.as_ref().and_then(|l| l.phone.as_deref()));
     let llm = Arc::new(SuggestionLlm::new(&cfg)?);
     let (tx, rx) = mpsc::unbounded_channel();
     let engine = Engine {
         llm,
         lead,
+        redactor,
         events,
         metrics,
         lines: VecDeque::new(),
@@ -102,6 +109,8 @@ struct Engine {
     cfg: SuggestionConfig,
     llm: Arc<SuggestionLlm>,
     lead: Option<LeadContext>,
+    /// Applied to every line before it reaches a prompt (`Redactor::for_llm`).
+    redactor: Redactor,
     events: EventSink,
     metrics: Metrics,
     lines: VecDeque<(Speaker, String)>,
@@ -153,7 +162,7 @@ impl Engine {
     fn on_input(&mut self, input: EngineInput) {
         match input {
             EngineInput::Final { speaker, text } => {
-                let text = text.trim().to_string();
+                let text = self.redactor.for_llm(text.trim());
                 if text.is_empty() {
                     return;
                 }
@@ -177,7 +186,10 @@ impl Engine {
                 self.version += 1;
             }
             EngineInput::TurnEnded => self.turn_ended = true,
-            EngineInput::Lead(lead) => self.lead = Some(lead),
+            EngineInput::Lead(lead) => {
+                self.redactor = self.redactor.clone().with_lead_phone(lead.phone.as_deref());
+                self.lead = Some(lead);
+            }
             EngineInput::Private(on) => self.private = on,
         }
     }

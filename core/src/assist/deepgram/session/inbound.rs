@@ -121,7 +121,8 @@ impl Session {
         }
         let segs = segments(&self.builder, r, base);
         if !r.is_final {
-            for segment in segs {
+            for mut segment in segs {
+                self.redactor.redact_segment(&mut segment);
                 self.events.emit(AssistEvent::Transcript {
                     segment,
                     is_final: false,
@@ -174,6 +175,8 @@ impl Session {
         speech_final: bool,
     ) -> bool {
         segment.latency = latency;
+        // Before anything keeps or forwards it: the transcript, the engine, the events.
+        self.redactor.redact_segment(&mut segment);
         if let Some(l) = latency {
             self.metrics.update(|m| m.transcript.record(l));
         }
