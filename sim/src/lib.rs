@@ -151,7 +151,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use clock::SimClock;
-pub use deepgram::{DeepgramSession, Script, Turn};
+pub use deepgram::{BUILTIN_SCRIPTS, DeepgramSession, HINGLISH_SCRIPT, Script, Turn};
 pub use error::SimError;
 pub use faults::{ArmedFault, Endpoint, Fault, Times};
 pub use ozonetel::{
