@@ -1,6 +1,6 @@
 //! The OpenAI chat-completions stand-in, over real HTTP.
 
-use helix_engage_sim::Simulator;
+use helix_engage_sim::{Account, Simulator};
 use serde_json::{Value, json};
 
 fn suggestion_schema() -> Value {
@@ -264,19 +264,6 @@ fn call_summary_schema(dispositions: Option<&[&str]>) -> Value {
     })
 }
 
-/// The sim's default hospital dispositions.
-const DISPOSITIONS: &[&str] = &[
-    "Appointment Booked",
-    "Appointment Rescheduled",
-    "Appointment Cancelled",
-    "General Enquiry",
-    "Report Enquiry",
-    "Callback Requested",
-    "Emergency Redirected",
-    "Wrong Number",
-    "No Response",
-];
-
 /// Asks with schema `name` and a user message holding `transcript`; the parsed content.
 async fn ask(sim: &Simulator, name: &str, schema: Value, transcript: &str) -> Value {
     let body = json!({
@@ -456,7 +443,10 @@ fn check_summary(v: &Value) {
 #[tokio::test]
 async fn call_summary_follows_the_transcript_and_the_disposition_list() {
     let sim = Simulator::start().await.expect("sim");
-    let schema = call_summary_schema(Some(DISPOSITIONS));
+    // The default account's dispositions, as the disposition list call serves them.
+    let dispositions = Account::token("x", "y").dispositions;
+    let dispositions: Vec<&str> = dispositions.iter().map(String::as_str).collect();
+    let schema = call_summary_schema(Some(&dispositions));
     // The Hinglish call: an appointment "kal subah", then chest pain (escalated).
     let hinglish = "Agent: Namaste, Helix Hospital se Priya baat kar rahi hoon.\n\
         Customer: Haan ji, mujhe Dr. Mehta ka appointment chahiye, kal subah.\n\

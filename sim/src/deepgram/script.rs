@@ -57,6 +57,14 @@ impl Turn {
         }
     }
 
+    /// A turn on `channel` with a speaker label (the built-in scripts' turns).
+    fn said(channel: usize, speaker: &str, text: &str, start: f64, end: f64) -> Self {
+        Turn {
+            speaker: Some(speaker.to_string()),
+            ..Turn::new(channel, text, start, end)
+        }
+    }
+
     /// The channel this turn is heard on.
     pub fn channel(&self) -> usize {
         self.channel
@@ -120,13 +128,7 @@ impl Script {
     /// The default script: a 20-second clinic enquiry between an agent (channel 0) and a
     /// customer (channel 1), opening with 0.8 s of silence on channel 0.
     pub fn default_conversation() -> Self {
-        let t = |ch: usize, who: &str, text: &str, start: f64, end: f64| Turn {
-            channel: Some(ch),
-            speaker: Some(who.to_string()),
-            text: text.to_string(),
-            start,
-            end,
-        };
+        let t = Turn::said;
         Script {
             turns: vec![
                 t(0, "agent", "", 0.0, 0.8),
@@ -193,13 +195,7 @@ impl Script {
     /// (a follow-up), reads out a policy number (`4471 2290 3316`, what `redact=numbers`
     /// takes) and then describes a medical emergency ("chest mein bahut dard").
     pub fn hinglish_conversation() -> Self {
-        let t = |ch: usize, who: &str, text: &str, start: f64, end: f64| Turn {
-            channel: Some(ch),
-            speaker: Some(who.to_string()),
-            text: text.to_string(),
-            start,
-            end,
-        };
+        let t = Turn::said;
         Script {
             turns: vec![
                 t(0, "agent", "", 0.0, 0.8),

@@ -61,37 +61,49 @@ const SUMMARY_CHARS: usize = 200;
 /// Rewrites `value` (generated from `schema`) for a named schema; other names are left alone.
 pub(super) fn apply(name: &str, schema: &Value, value: &mut Value, user_message: &str) {
     let lines = signals::transcript(user_message);
-    let root = schema;
     let Value::Object(out) = value else {
         return;
     };
-    let props = resolve(schema, root)
+    let props = resolve(schema, schema)
         .get("properties")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    let mut answer = Answer {
+        props,
+        root: schema,
+        out,
+    };
     match name {
-        AGENT_SUGGESTIONS => agent_suggestions(&props, root, out, &lines),
-        CALL_SUMMARY => call_summary(&props, root, out, &lines),
+        AGENT_SUGGESTIONS => agent_suggestions(&mut answer, &lines),
+        CALL_SUMMARY => call_summary(&mut answer, &lines),
         _ => {}
     }
 }
 
-/// Sets `key` when the schema has it (and, with an enum, allows the value).
-fn set(
-    props: &Map<String, Value>,
-    root: &Value,
-    out: &mut Map<String, Value>,
-    key: &str,
-    v: Value,
-) {
-    let Some(sub) = props.get(key) else {
-        return;
-    };
-    if v.is_string() && !allows(resolve(sub, root), root, &v) {
-        return;
+/// The answer being rewritten, with the schema's properties it must keep to.
+struct Answer<'a> {
+    props: Map<String, Value>,
+    root: &'a Value,
+    out: &'a mut Map<String, Value>,
+}
+
+impl Answer<'_> {
+    /// The schema of property `key`, `$ref` resolved.
+    fn property(&self, key: &str) -> Option<&Value> {
+        self.props.get(key).map(|p| resolve(p, self.root))
     }
-    out.insert(key.to_string(), v);
+
+    /// Sets `key` when the schema has it and (for a string) allows the value.
+    fn set(&mut self, key: &str, v: Value) {
+        let fits = match self.property(key) {
+            Some(sub) => !v.is_string() || allows(sub, self.root, &v),
+            None => false,
+        };
+        if fits {
+            self.out.insert(key.to_string(), v);
+        }
+    }
 }
 
 /// Whether a string schema (or one branch of an `anyOf`) takes `v`.
@@ -105,47 +117,35 @@ fn allows(schema: &Value, root: &Value, v: &Value) -> bool {
     }
 }
 
-fn agent_suggestions(
-    props: &Map<String, Value>,
-    root: &Value,
-    out: &mut Map<String, Value>,
-    lines: &[Line],
-) {
-    set(
-        props,
-        root,
-        out,
-        "sentiment",
-        json!(signals::sentiment(lines)),
-    );
+fn agent_suggestions(a: &mut Answer<'_>, lines: &[Line]) {
+    a.set("sentiment", json!(signals::sentiment(lines)));
     let escalation = signals::escalation(lines);
-    if props.contains_key("escalation") {
-        let v = match &escalation {
-            Some(e) => json!({"reason": e.reason, "detail": detail(e)}),
-            None => Value::Null,
-        };
-        out.insert("escalation".into(), v);
-    }
-    if escalation
+    let v = match &escalation {
+        Some(e) => json!({"reason": e.reason, "detail": detail(e)}),
+        None => Value::Null,
+    };
+    a.set("escalation", v);
+    if !escalation
         .as_ref()
         .is_some_and(|e| e.reason == "medical_emergency")
-        && let Some(Value::Array(items)) = out.get_mut("suggestions")
     {
-        let max = props
-            .get("suggestions")
-            .and_then(|s| resolve(s, root).get("maxItems"))
-            .and_then(Value::as_u64)
-            .map_or(usize::MAX, |m| m as usize);
-        let template = items.first().cloned().unwrap_or_else(|| json!({}));
-        let mut first = template;
+        return;
+    }
+    let max = a
+        .property("suggestions")
+        .and_then(|s| s.get("maxItems"))
+        .and_then(Value::as_u64)
+        .map_or(usize::MAX, |m| m as usize);
+    if let Some(Value::Array(items)) = a.out.get_mut("suggestions")
+        && max > 0
+    {
+        let mut first = items.first().cloned().unwrap_or_else(|| json!({}));
         if let Value::Object(o) = &mut first {
             o.insert("kind".into(), json!("next_step"));
             o.insert("text".into(), json!(EMERGENCY_STEP));
         }
-        if max > 0 {
-            items.insert(0, first);
-            items.truncate(max);
-        }
+        items.insert(0, first);
+        items.truncate(max);
     }
 }
 
@@ -176,12 +176,7 @@ fn detail(e: &signals::Escalation) -> String {
 /// - `suggestedDisposition`: the schema's enum value sharing the most words with the
 ///   transcript (ties: the first), `null` when none shares a word or there is no enum;
 ///   `confidence` 0.9 when every word of it was said, 0.5 when only some were, 0.0 with null.
-fn call_summary(
-    props: &Map<String, Value>,
-    root: &Value,
-    out: &mut Map<String, Value>,
-    lines: &[Line],
-) {
+fn call_summary(a: &mut Answer<'_>, lines: &[Line]) {
     let customer: Vec<&Line> = lines.iter().filter(|l| l.customer).collect();
     let all_words: Vec<String> = lines.iter().flat_map(|l| words(&l.text)).collect();
     let said = signals::customer_words(lines);
@@ -219,29 +214,17 @@ fn call_summary(
         Some(due) => json!([{"what": "Call the customer back as agreed", "due": due}]),
         None => json!([]),
     };
-    set(props, root, out, "summary", json!(summary));
-    set(props, root, out, "reason", json!(reason));
-    set(props, root, out, "outcome", json!(outcome));
-    if props.contains_key("followUps") {
-        out.insert("followUps".into(), follow_ups);
-    }
-    set(
-        props,
-        root,
-        out,
-        "sentiment",
-        json!(signals::sentiment(lines)),
-    );
-    let (disposition, confidence) = props
-        .get("suggestedDisposition")
-        .map(|s| disposition(&enum_values(resolve(s, root), root), &all_words))
+    a.set("summary", json!(summary));
+    a.set("reason", json!(reason));
+    a.set("outcome", json!(outcome));
+    a.set("followUps", follow_ups);
+    a.set("sentiment", json!(signals::sentiment(lines)));
+    let (disposition, confidence) = a
+        .property("suggestedDisposition")
+        .map(|s| disposition(&enum_values(s, a.root), &all_words))
         .unwrap_or((None, 0.0));
-    if props.contains_key("suggestedDisposition") {
-        out.insert("suggestedDisposition".into(), json!(disposition));
-    }
-    if props.contains_key("confidence") {
-        out.insert("confidence".into(), json!(confidence));
-    }
+    a.set("suggestedDisposition", json!(disposition));
+    a.set("confidence", json!(confidence));
 }
 
 /// When a callback is due, as said: the day and time-of-day words in or right after the
