@@ -125,9 +125,9 @@ fn agent_suggestions(a: &mut Answer<'_>, lines: &[Line]) {
         None => Value::Null,
     };
     a.set("escalation", v);
-    if !escalation
+    if escalation
         .as_ref()
-        .is_some_and(|e| e.reason == "medical_emergency")
+        .is_none_or(|e| e.reason != "medical_emergency")
     {
         return;
     }
