@@ -787,6 +787,31 @@ async fn the_hinglish_script_is_chosen_by_name_or_as_the_default_over_control() 
         Script::builtin(helix_engage_sim::HINGLISH_SCRIPT),
         Some(Script::hinglish_conversation())
     );
+    // Non-Rust tests read the same record over the control API.
+    let sessions: Value = http
+        .get(format!("{}/deepgram/sessions", sim.control_url()))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (
+            &sessions[1]["script"],
+            &sessions[1]["language"],
+            &sessions[1]["redact_requested"],
+            &sessions[1]["redact_applied"],
+            &sessions[1]["timecode_gaps"]
+        ),
+        (
+            &json!("hi"),
+            &json!("multi"),
+            &json!([]),
+            &json!([]),
+            &json!([])
+        )
+    );
     sim.shutdown().await;
 }
 
@@ -840,5 +865,12 @@ async fn a_timecode_gap_never_plays_the_turns_inside_it() {
         "{msgs:#?}"
     );
     assert_eq!(sim.deepgram_sessions()[0].timecode_gaps, [(2.5, 6.0)]);
+    let sessions: Value = reqwest::get(format!("{}/deepgram/sessions", sim.control_url()))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(sessions[0]["timecode_gaps"], json!([[2.5, 6.0]]));
     sim.shutdown().await;
 }

@@ -514,7 +514,7 @@ async fn call_summary_follows_the_transcript_and_the_disposition_list() {
         (&v["suggestedDisposition"], &v["confidence"]),
         (&json!("Appointment Booked"), &json!(0.9))
     );
-    // An angry customer asking for a supervisor: escalated.
+    // An angry customer: escalated.
     let v = ask(
         &sim,
         "call_summary",

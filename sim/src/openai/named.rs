@@ -156,7 +156,7 @@ fn detail(e: &signals::Escalation) -> String {
             "The customer describes a medical emergency: \"{}\"",
             e.phrase
         ),
-        "supervisor_requested" => format!("The customer asks for a {}", e.phrase),
+        "supervisor_requested" => format!("The customer wants a supervisor: \"{}\"", e.phrase),
         _ => format!("The customer is angry: \"{}\"", e.phrase),
     }
 }

@@ -42,21 +42,38 @@ pub(super) struct Line {
     pub text: String,
 }
 
+/// How far into a line its speaker label may start (room for a `[00:12]` or `- ` before it).
+const LABEL_WITHIN: usize = 24;
+
 /// The transcript lines of a user message (other lines — lead context, instructions — are not
-/// part of the conversation).
+/// part of the conversation). A line is `Customer: …`, `Caller: …` or `Agent: …`, possibly
+/// after a list mark or a timestamp (`- [00:12] Customer: …`), never after a word.
 pub(super) fn transcript(user_message: &str) -> Vec<Line> {
-    user_message
-        .lines()
-        .filter_map(|l| {
-            let (who, rest) = l.trim().split_once(':')?;
-            let who = who.trim().to_ascii_lowercase();
-            let customer = who == "customer" || who == "caller";
-            (customer || who == "agent").then(|| Line {
-                customer,
-                text: rest.trim().to_string(),
-            })
+    user_message.lines().filter_map(line).collect()
+}
+
+fn line(raw: &str) -> Option<Line> {
+    let lower = raw.to_lowercase();
+    let (at, label) = ["customer:", "caller:", "agent:"]
+        .iter()
+        .filter_map(|label| {
+            let at = lower.find(label)?;
+            // Before the label: only marks and times, never words.
+            let marks_only = lower[..at].chars().all(|c| !c.is_alphabetic());
+            (at <= LABEL_WITHIN && marks_only).then_some((at, *label))
         })
-        .collect()
+        .min()?;
+    // Lower-casing may change byte lengths; take the text after the label by characters.
+    let skip = lower[..at + label.len()].chars().count();
+    Some(Line {
+        customer: label != "agent:",
+        text: raw
+            .chars()
+            .skip(skip)
+            .collect::<String>()
+            .trim()
+            .to_string(),
+    })
 }
 
 /// Lower-case words (letters and digits) of a text.
@@ -192,5 +209,14 @@ mod tests {
         );
         assert_eq!(sentiment(&lines("Customer: okay")), "neutral");
         assert_eq!(sentiment(&lines("Lead: thanks")), "neutral");
+    }
+
+    #[test]
+    fn transcript_lines_may_carry_a_mark_or_a_timestamp() {
+        let l = lines(
+            "Lead context:\nName: Ravi\n- [00:12] Customer: Haan ji\nAGENT: Ji\nnot a Customer: line because the label starts too late in it\nSubagent: no",
+        );
+        let got: Vec<(bool, &str)> = l.iter().map(|l| (l.customer, l.text.as_str())).collect();
+        assert_eq!(got, [(true, "Haan ji"), (false, "Ji")]);
     }
 }
