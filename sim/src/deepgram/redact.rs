@@ -4,15 +4,18 @@
 //! follows:
 //!
 //! - Values: `pci`, `pii`, `phi` (entity redaction), `numbers`, its synonyms `true` and
-//!   `aggressive_numbers` (number redaction), and `false` (none). The parameter may repeat
-//!   (`redact=pci&redact=numbers`) and, as clients commonly send it, hold a comma list
-//!   (`redact=pci,numbers`). Anything else refuses the handshake with a 400.
+//!   `aggressive_numbers` (number redaction: "any sequence of three or more consecutive
+//!   numerals"), and `false` (none). The parameter may repeat (`redact=pci&redact=numbers`, as
+//!   the page shows) and, as clients commonly send it, hold a comma list (`redact=pci,numbers`).
+//!   Anything else refuses the handshake with a 400 (the stand-in's choice: the page lists
+//!   further entity types for pre-recorded audio, which live streaming does not take here).
 //! - Hosted streaming redacts entities in English only: with any other `language` (notably
 //!   `multi`) `pci`/`pii`/`phi` are ignored, while number redaction applies in every language.
 //!   The session records what was requested and what applied
 //!   ([`DeepgramSession::redact_requested`](super::DeepgramSession::redact_requested),
 //!   [`redact_applied`](super::DeepgramSession::redact_applied)).
-//! - A redacted span becomes one word: entities as an upper-case tag numbered per entity type
+//! - The page shows no streaming response; the replacement follows Deepgram's entity tag
+//!   style. A redacted span becomes one word: entities as an upper-case tag numbered per entity type
 //!   (`[CREDIT_CARD_1]`, `[PHONE_NUMBER_2]`; the same value keeps its number for the whole
 //!   connection), numbers as `[NUMBER]`. The word spans the redacted words' times; its
 //!   `punctuated_word` keeps the last word's trailing punctuation. Interim and final results,
