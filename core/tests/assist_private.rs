@@ -90,7 +90,10 @@ async fn private_audio_never_reaches_deepgram_and_later_times_are_call_time() {
     .await;
     let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
     let before = script_audio(&[vec![1], vec![0], vec![0], vec![0]]);
-    assert_eq!(assist.send_audio(before.clone()).unwrap(), AudioDelivery::Queued);
+    assert_eq!(
+        assist.send_audio(before.clone()).unwrap(),
+        AudioDelivery::Queued
+    );
     // Less than `keepalive_after` (100 ms): no KeepAlive is due before the stretch.
     tokio::time::sleep(Duration::from_millis(30)).await;
     assist.set_private(true);
@@ -99,14 +102,21 @@ async fn private_audio_never_reaches_deepgram_and_later_times_are_call_time() {
     assist.set_private(false);
     assist.set_private(false);
     let after = script_audio(&[vec![0], vec![2]]);
-    assert_eq!(assist.send_audio(after.clone()).unwrap(), AudioDelivery::Queued);
+    assert_eq!(
+        assist.send_audio(after.clone()).unwrap(),
+        AudioDelivery::Queued
+    );
     let summary = assist.stop().await.unwrap();
     let events = drain(&mut events).await;
 
     assert_eq!(dg.attempts(), 1);
     let conn = &dg.conns()[0];
     assert_no_private_byte(&conn.audio);
-    assert_eq!(conn.audio, [before, after].concat(), "exactly the call's other audio");
+    assert_eq!(
+        conn.audio,
+        [before, after].concat(),
+        "exactly the call's other audio"
+    );
     // Right after the audio before the stretch comes its Finalize, then only KeepAlive until
     // the audio after it.
     let first_text = conn
@@ -138,10 +148,17 @@ async fn private_audio_never_reaches_deepgram_and_later_times_are_call_time() {
 
     let segs = &summary.transcript.segments;
     let b = speech(segs, "Before.");
-    assert!(b.len() == 1 && close(b[0].start, 0.0) && close(b[0].end, 0.25), "{segs:?}");
+    assert!(
+        b.len() == 1 && close(b[0].start, 0.0) && close(b[0].end, 0.25),
+        "{segs:?}"
+    );
     let a = speech(segs, "After.");
     assert_eq!(a.len(), 1, "{segs:?}");
-    assert!(close(a[0].start, 3.25) && close(a[0].end, 3.5), "{:?}", a[0]);
+    assert!(
+        close(a[0].start, 3.25) && close(a[0].end, 3.5),
+        "{:?}",
+        a[0]
+    );
     assert!(close(a[0].words[0].start, 3.30), "{:?}", a[0]);
     let m = markers(segs);
     assert_eq!(m.len(), 1, "{segs:?}");
@@ -164,7 +181,11 @@ async fn private_audio_never_reaches_deepgram_and_later_times_are_call_time() {
         .unwrap();
     assert!(events[end_at..].iter().any(|e| matches!(e,
         AssistEvent::Transcript { segment, is_final: true } if segment.kind == SegmentKind::Private)));
-    assert!(close(summary.metrics.private_seconds, 2.0), "{:?}", summary.metrics);
+    assert!(
+        close(summary.metrics.private_seconds, 2.0),
+        "{:?}",
+        summary.metrics
+    );
     assert!(summary.complete);
     let json = serde_json::to_value(m).unwrap();
     assert_eq!(json["kind"], "private");
@@ -186,7 +207,10 @@ async fn stop_while_private_ends_the_stretch_with_its_marker() {
     let events = drain(&mut events).await;
     assert_no_private_byte(&dg.conns()[0].audio);
     let m = markers(&summary.transcript.segments);
-    assert!(m.len() == 1 && close(m[0].start, 0.25) && close(m[0].end, 1.25), "{m:?}");
+    assert!(
+        m.len() == 1 && close(m[0].start, 0.25) && close(m[0].end, 1.25),
+        "{m:?}"
+    );
     assert_eq!(private_events(&events), vec![(true, 0.25), (false, 1.25)]);
     assert_eq!(summary.transcript.render(), "Agent: Hello.\n[private]");
     assert!(summary.complete);
@@ -237,7 +261,10 @@ async fn a_reconnect_mid_stretch_loses_no_final_and_replays_no_private_audio() {
     let back = speech(segs, "Back.");
     assert!(back.len() == 1 && close(back[0].start, 3.5), "{segs:?}");
     let m = markers(segs);
-    assert!(m.len() == 1 && close(m[0].start, 0.5) && close(m[0].end, 3.5), "{m:?}");
+    assert!(
+        m.len() == 1 && close(m[0].start, 0.5) && close(m[0].end, 3.5),
+        "{m:?}"
+    );
     assert_eq!(
         summary.transcript.render(),
         "Agent: Hello there.\n[private]\nAgent: Back."
@@ -353,7 +380,10 @@ async fn entity_redaction_needs_english_and_redact_is_given_in_one_place() {
             "{msg}"
         );
         cfg.deepgram.redact = vec![DeepgramRedaction::Numbers];
-        assert!(cfg.validate().is_ok(), "{lang}: numbers works in every language");
+        assert!(
+            cfg.validate().is_ok(),
+            "{lang}: numbers works in every language"
+        );
     }
     for lang in [None, Some("en"), Some("en-IN"), Some("EN-us")] {
         let mut cfg = config("ws://127.0.0.1:9", 1);
@@ -367,7 +397,10 @@ async fn entity_redaction_needs_english_and_redact_is_given_in_one_place() {
         .push(("redact".into(), "pii".into()));
     let err = cfg.validate().unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
-    assert!(err.to_string().contains("extra_params names redact"), "{err}");
+    assert!(
+        err.to_string().contains("extra_params names redact"),
+        "{err}"
+    );
 }
 
 /// The Hindi/English preset, as Deepgram receives it.

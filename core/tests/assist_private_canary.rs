@@ -127,11 +127,18 @@ async fn a_canary_said_while_private_reaches_no_event_summary_request_or_log() {
     let json = serde_json::to_string(&summary).unwrap();
     assert!(!leaks(&json), "the summary carries the canary: {json}");
     for r in &requests {
-        assert!(!leaks(&r.body), "a suggestion request carries the canary: {}", r.body);
+        assert!(
+            !leaks(&r.body),
+            "a suggestion request carries the canary: {}",
+            r.body
+        );
     }
     let logs = capture.text();
     let logs = &logs[logs_before..];
-    assert!(logs.contains("deepgram connected"), "the logs were captured");
+    assert!(
+        logs.contains("deepgram connected"),
+        "the logs were captured"
+    );
     assert!(!leaks(logs), "a log line carries the canary: {logs}");
     assert!(summary.complete);
 }

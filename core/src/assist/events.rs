@@ -266,7 +266,10 @@ mod tests {
             at: 20.0,
         })
         .unwrap();
-        assert_eq!(v, serde_json::json!({"type": "private", "private": true, "at": 20.0}));
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "private", "private": true, "at": 20.0})
+        );
         let v = serde_json::to_value(AssistEvent::Closed(Box::default())).unwrap();
         assert_eq!(v["type"], "closed");
         assert_eq!(v["complete"], false);

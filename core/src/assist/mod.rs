@@ -59,8 +59,8 @@ use tokio::task::JoinHandle;
 
 pub use self::audio::AudioFormat;
 pub use self::config::{
-    AssistConfig, DEEPGRAM_URL, DeepgramConfig, DeepgramRedaction, Endpointing, OPENAI_BASE_URL, ReconnectPolicy,
-    SuggestionConfig, Timing,
+    AssistConfig, DEEPGRAM_URL, DeepgramConfig, DeepgramRedaction, Endpointing, OPENAI_BASE_URL,
+    ReconnectPolicy, SuggestionConfig, Timing,
 };
 pub use self::events::{AssistEvent, CallSummary, Warning, WarningKind};
 pub use self::lead::LeadContext;
@@ -113,15 +113,16 @@ struct Intake {
 impl Intake {
     /// Call seconds withheld so far (ended stretches, and the current one for raw audio).
     fn withheld(&self, audio: &AudioFormat) -> f64 {
-        audio.seconds(self.withheld_bytes).unwrap_or(self.withheld_wall)
+        audio
+            .seconds(self.withheld_bytes)
+            .unwrap_or(self.withheld_wall)
     }
 
     /// The call's time now.
     fn call_secs(&self, audio: &AudioFormat) -> f64 {
-        audio.seconds(self.call_bytes).unwrap_or_else(|| {
-            self.first_at
-                .map_or(0.0, |t| t.elapsed().as_secs_f64())
-        })
+        audio
+            .seconds(self.call_bytes)
+            .unwrap_or_else(|| self.first_at.map_or(0.0, |t| t.elapsed().as_secs_f64()))
     }
 }
 

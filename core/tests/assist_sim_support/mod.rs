@@ -100,4 +100,3 @@ pub async fn stream(assist: &LiveAssist, from: f64, to: f64, speed: f64) -> Vec<
     }
     audio
 }
-

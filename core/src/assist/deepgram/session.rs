@@ -386,12 +386,15 @@ impl Session {
 
     /// Where the stream is now, in stream seconds (containers: estimated by the clock).
     fn stream_now(&self) -> f64 {
-        self.cfg.audio.seconds(self.buffer.end()).unwrap_or_else(|| {
-            let since_first = self
-                .first_audio_at
-                .map_or(0.0, |t| t.elapsed().as_secs_f64());
-            (since_first - self.timeline.withheld()).max(0.0)
-        })
+        self.cfg
+            .audio
+            .seconds(self.buffer.end())
+            .unwrap_or_else(|| {
+                let since_first = self
+                    .first_audio_at
+                    .map_or(0.0, |t| t.elapsed().as_secs_f64());
+                (since_first - self.timeline.withheld()).max(0.0)
+            })
     }
 
     /// The current link's clock: its time 0 and the stretches cut out of the stream.
@@ -475,9 +478,10 @@ impl Session {
             .retain(|(until, tasks)| *until > now && !tasks.is_empty());
         let timing = &self.cfg.timing;
         let quiet = self.quiet();
-        let verdict = self.link.as_mut().and_then(|link| {
-            link.watchdog(now, quiet, timing.watchdog, timing.keepalive_after)
-        });
+        let verdict = self
+            .link
+            .as_mut()
+            .and_then(|link| link.watchdog(now, quiet, timing.watchdog, timing.keepalive_after));
         if let Some(reason) = verdict {
             self.replace_link(
                 reason,

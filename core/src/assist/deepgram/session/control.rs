@@ -110,7 +110,8 @@ impl Session {
         if let Some(engine) = &self.engine {
             let _ = engine.tx.send(EngineInput::Private(false));
         }
-        self.events.emit(AssistEvent::Private { private: false, at });
+        self.events
+            .emit(AssistEvent::Private { private: false, at });
         let marker = Segment {
             kind: SegmentKind::Private,
             speaker: Speaker::Agent,
