@@ -139,6 +139,8 @@ impl Intake {
 /// - Handshake 401/403 (→ [`Error::Auth`]), other 4xx refusals and `DATA-0000` (undecodable
 ///   audio) are final: no retry storm.
 /// - Suggestions run on their own task; a slow or failing LLM never delays transcripts.
+/// - While private ([`set_private`](LiveAssist::set_private)) no audio reaches Deepgram and
+///   no text the LLM; the call's timeline keeps counting through the stretch.
 /// - Dropping the handle ends every task at once; [`stop`](LiveAssist::stop) ends cleanly.
 #[derive(Debug)]
 pub struct LiveAssist {
@@ -233,7 +235,8 @@ impl LiveAssist {
 
     /// Queues a chunk of audio in the configured [`AudioFormat`]. Never blocks.
     ///
-    /// Returns [`AudioDelivery::Dropped`] when the queue is full, [`Error::InvalidInput`] for
+    /// Returns [`AudioDelivery::Withheld`] while the call is private (the chunk is discarded),
+    /// [`AudioDelivery::Dropped`] when the queue is full, [`Error::InvalidInput`] for
     /// an empty chunk (nothing is sent: an empty binary frame would end Deepgram's stream, and
     /// an empty read is almost always a host's end-of-file bug, which "queued" would hide), and
     /// [`Error::Closed`] once the session has ended. The Node and C bindings report the same.
@@ -319,7 +322,10 @@ impl LiveAssist {
     ///   segment ([`SegmentKind::Private`], text `[private]`, the stretch's start and end,
     ///   no words), also emitted as a final `Transcript` event.
     ///
-    /// The time withheld is in [`AssistMetrics::private_seconds`].
+    /// The time withheld is in [`AssistMetrics::private_seconds`]. How the timeline maps
+    /// Deepgram's stream time to call time: `docs/ARCHITECTURE.md` ("The call's timeline runs
+    /// through private stretches"). With containerised audio a stretch counts by the wall
+    /// clock, and a call must not start private: the first chunk holds the container's header.
     pub fn set_private(&self, private: bool) {
         let mut intake = self.intake.lock().unwrap_or_else(PoisonError::into_inner);
         if intake.private_since.is_some() == private {

@@ -5,6 +5,10 @@
 //! pumping audio to the writer, reconnect timers and the watchdog all make progress
 //! independently, so a half-dead socket or a slow LLM cannot stall the host's audio.
 //!
+//! The replay buffer and every link count stream bytes: the call's audio minus its private
+//! stretches, which `send_audio` withholds. The session's [`Timeline`] maps a link's times to
+//! call times through the stretches (see `super::timeline`).
+//!
 //! This file is the loop and the life of links (open where the replay starts, lose, replace,
 //! retire) and of the call's end (the stop wait and its extension, the summary). Its arms
 //! are handled beside it: the host's audio in [`intake`], the host's requests in [`control`],
