@@ -18,15 +18,21 @@ use helix_engage::assist::{
 };
 use tokio::sync::mpsc::Receiver;
 
+/// A fake Deepgram playing `script` and a mono session on it whose watchdog is `watchdog`.
+async fn start(
+    script: Script,
+    watchdog: Duration,
+) -> (FakeDeepgram, LiveAssist, Receiver<AssistEvent>) {
+    let dg = FakeDeepgram::start(script).await;
+    let mut cfg = config(&dg.url, 1);
+    cfg.timing.watchdog = watchdog;
+    let (assist, events) = LiveAssist::start(cfg).await.unwrap();
+    (dg, assist, events)
+}
+
 /// Every byte of audio sent while private. The fake's words are small numbers (bytes 0x00 and
 /// 0x01–0x0f), so one 0xA5 byte at Deepgram is private audio that got out.
 const PRIVATE_BYTE: u8 = 0xA5;
-
-fn vocab(words: &[&str]) -> Vec<String> {
-    std::iter::once(String::new())
-        .chain(words.iter().map(|w| w.to_string()))
-        .collect()
-}
 
 async fn drain(rx: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
     drain_until_closed(rx, Duration::from_secs(3)).await
@@ -83,12 +89,14 @@ fn close(a: f64, b: f64) -> bool {
 /// 0.25 s after it is at 3.25 s of the call, not 1.25 s.
 #[tokio::test]
 async fn private_audio_never_reaches_deepgram_and_later_times_are_call_time() {
-    let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Before.", "After."]),
-        ..Default::default()
-    })
+    let (dg, assist, mut events) = start(
+        Script {
+            vocab: vocab_of(&["Before.", "After."]),
+            ..Default::default()
+        },
+        Duration::from_secs(2),
+    )
     .await;
-    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
     let before = script_audio(&[vec![1], vec![0], vec![0], vec![0]]);
     assert_eq!(
         assist.send_audio(before.clone()).unwrap(),
@@ -194,12 +202,14 @@ async fn private_audio_never_reaches_deepgram_and_later_times_are_call_time() {
 /// A stretch still open at `stop` ends there: its marker runs to the call's end.
 #[tokio::test]
 async fn stop_while_private_ends_the_stretch_with_its_marker() {
-    let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello."]),
-        ..Default::default()
-    })
+    let (dg, assist, mut events) = start(
+        Script {
+            vocab: vocab_of(&["Hello."]),
+            ..Default::default()
+        },
+        Duration::from_secs(2),
+    )
     .await;
-    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
     assist.send_audio(script_audio(&[vec![1]])).unwrap();
     assist.set_private(true);
     stream_private(&assist, 4, 1).await;
@@ -221,14 +231,16 @@ async fn stop_while_private_ends_the_stretch_with_its_marker() {
 /// Finalize after it, and still no private byte; times after the stretch stay call time.
 #[tokio::test]
 async fn a_reconnect_mid_stretch_loses_no_final_and_replays_no_private_audio() {
-    let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello", "there.", "Back."]),
-        silent: vec![0],
-        drop_after_ms: [(0, Duration::from_millis(400))].into(),
-        ..Default::default()
-    })
+    let (dg, assist, mut events) = start(
+        Script {
+            vocab: vocab_of(&["Hello", "there.", "Back."]),
+            silent: vec![0],
+            drop_after_ms: [(0, Duration::from_millis(400))].into(),
+            ..Default::default()
+        },
+        Duration::from_secs(2),
+    )
     .await;
-    let (assist, mut events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
     let before = script_audio(&[vec![1], vec![2]]);
     assist.send_audio(before.clone()).unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -278,14 +290,14 @@ async fn a_reconnect_mid_stretch_loses_no_final_and_replays_no_private_audio() {
 /// outside the stretch is still transcribed.
 #[tokio::test]
 async fn hold_and_private_combine() {
-    let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["One.", "Two.", "Three.", "Four."]),
-        ..Default::default()
-    })
+    let (dg, assist, mut events) = start(
+        Script {
+            vocab: vocab_of(&["One.", "Two.", "Three.", "Four."]),
+            ..Default::default()
+        },
+        Duration::from_millis(300),
+    )
     .await;
-    let mut cfg = config(&dg.url, 1);
-    cfg.timing.watchdog = Duration::from_millis(300);
-    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
     // A stretch inside a hold; the hold ends first, the stretch goes on.
     assist.send_audio(script_audio(&[vec![1]])).unwrap();
     assist.set_on_hold(true);
