@@ -11,12 +11,6 @@ use helix_engage::ErrorCode;
 use helix_engage::assist::{AssistEvent, CallSummary, LiveAssist, Speaker, WarningKind};
 use tokio::sync::mpsc::Receiver;
 
-fn vocab(words: &[&str]) -> Vec<String> {
-    std::iter::once(String::new())
-        .chain(words.iter().map(|w| w.to_string()))
-        .collect()
-}
-
 async fn drain(rx: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
     drain_until_closed(rx, Duration::from_secs(3)).await
 }
@@ -24,7 +18,7 @@ async fn drain(rx: &mut Receiver<AssistEvent>) -> Vec<AssistEvent> {
 #[tokio::test]
 async fn audio_params_and_auth_arrive_intact_and_in_order() {
     let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello.", "Hi", "there?"]),
+        vocab: vocab_of(&["Hello.", "Hi", "there?"]),
         interim: true,
         ..Default::default()
     })
@@ -133,7 +127,7 @@ async fn audio_params_and_auth_arrive_intact_and_in_order() {
 async fn keepalive_holds_an_idle_socket_open_and_hold_sends_finalize() {
     // The fake closes with NET-0001 after 400 ms of nothing, as Deepgram does after ~10 s.
     let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello."]),
+        vocab: vocab_of(&["Hello."]),
         idle_timeout: Some(Duration::from_millis(400)),
         ..Default::default()
     })
@@ -179,7 +173,7 @@ fn assert_no_reconnecting(events: &[AssistEvent]) {
 #[tokio::test]
 async fn a_hold_longer_than_the_watchdog_keeps_a_healthy_socket() {
     let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello", "there."]),
+        vocab: vocab_of(&["Hello", "there."]),
         ..Default::default()
     })
     .await;
@@ -209,7 +203,7 @@ async fn a_hold_longer_than_the_watchdog_keeps_a_healthy_socket() {
 #[tokio::test]
 async fn a_socket_that_dies_during_a_hold_is_replaced_with_a_close_frame() {
     let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello", "there."]),
+        vocab: vocab_of(&["Hello", "there."]),
         freeze_on_finalize: [(0, Duration::from_millis(1_200))].into(),
         ..Default::default()
     })
@@ -291,7 +285,7 @@ async fn handshake_400_is_final_with_deepgram_text() {
 #[tokio::test]
 async fn key_revoked_mid_call_gives_one_error_event_and_stops_retrying() {
     let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello."]),
+        vocab: vocab_of(&["Hello."]),
         drop_after: [(0, 100)].into(),
         refuse_from: Some((1, 401, "Invalid credentials.".into())),
         ..Default::default()
@@ -359,7 +353,7 @@ async fn one_block_call(dg: &FakeDeepgram) -> (CallSummary, Vec<AssistEvent>) {
 #[tokio::test]
 async fn unknown_messages_are_warnings_and_the_stream_goes_on() {
     let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello."]),
+        vocab: vocab_of(&["Hello."]),
         greeting: Some(r#"{"type":"Mystery","description":"new thing"}"#.into()),
         ..Default::default()
     })
@@ -380,7 +374,7 @@ async fn a_channel_the_session_does_not_have_is_a_warning_not_an_allocation() {
         )
     };
     let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello."]),
+        vocab: vocab_of(&["Hello."]),
         greetings: vec![
             // With words: the push_final path.
             result(
@@ -422,7 +416,7 @@ async fn dropping_the_handle_ends_every_task() {
 #[tokio::test]
 async fn a_full_queue_drops_chunks_reports_them_and_fills_the_gap_with_silence() {
     let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello."]),
+        vocab: vocab_of(&["Hello."]),
         ..Default::default()
     })
     .await;
@@ -466,7 +460,7 @@ fn the_handle_can_cross_threads() {
 #[tokio::test]
 async fn finalize_after_a_burst_is_queued_not_dropped() {
     let dg = FakeDeepgram::start(Script {
-        vocab: vocab(&["Hello."]),
+        vocab: vocab_of(&["Hello."]),
         ..Default::default()
     })
     .await;

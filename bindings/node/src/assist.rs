@@ -414,6 +414,8 @@ impl LiveAssist {
         match session.send_audio(Bytes::copy_from_slice(&bytes)) {
             Ok(AudioDelivery::Queued) => Ok("queued"),
             Ok(AudioDelivery::Dropped) => Ok("dropped"),
+            // Only while private (`set_private`, not bound yet): the chunk was discarded.
+            Ok(AudioDelivery::Withheld) => Ok("withheld"),
             Err(e) => Err(throw(&env, e)),
         }
     }

@@ -234,6 +234,50 @@ pub enum Endpointing {
     Disabled,
 }
 
+/// What Deepgram's `redact` parameter removes from the transcript before it leaves Deepgram
+/// (each value is sent as its own `redact=` query parameter).
+///
+/// On Deepgram's hosted streaming API entity redaction (`pci`, `pii`, `phi`) works for English
+/// only; `numbers` and `aggressive_numbers` work for every language. Whatever Deepgram misses
+/// (Indian numbers, Hinglish) is the local redactor's ([`AssistConfig::redaction`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeepgramRedaction {
+    /// `redact=pci`: card numbers, expiry dates and CVVs (English only).
+    Pci,
+    /// `redact=pii`: personal identifiers — names, addresses, ID numbers (English only). Names
+    /// hurt the agent (the caller's own name disappears), so it is not a default.
+    Pii,
+    /// `redact=phi`: health information — conditions, drugs, injuries (English only). The
+    /// agent of a hospital desk usually needs these, so it is not a default.
+    Phi,
+    /// `redact=numbers`: every run of digits, in every language. It also wipes dates, times,
+    /// prices and room numbers, so it is not a default.
+    Numbers,
+    /// `redact=aggressive_numbers`: numbers, also when spoken as words.
+    AggressiveNumbers,
+}
+
+impl DeepgramRedaction {
+    /// The value of the `redact` query parameter.
+    pub fn as_param(self) -> &'static str {
+        match self {
+            DeepgramRedaction::Pci => "pci",
+            DeepgramRedaction::Pii => "pii",
+            DeepgramRedaction::Phi => "phi",
+            DeepgramRedaction::Numbers => "numbers",
+            DeepgramRedaction::AggressiveNumbers => "aggressive_numbers",
+        }
+    }
+
+    /// Entity redaction, which hosted streaming applies to English only.
+    fn english_only(self) -> bool {
+        matches!(
+            self,
+            DeepgramRedaction::Pci | DeepgramRedaction::Pii | DeepgramRedaction::Phi
+        )
+    }
+}
+
 /// Connection and recognition options for Deepgram's live `/v1/listen`.
 ///
 /// The key is a [`SecretString`]: it appears only in the `Authorization` header, never in
@@ -267,7 +311,16 @@ pub struct DeepgramConfig {
     pub keyterms: Vec<String>,
     /// `multichannel`: `None` (default) turns it on when the audio has more than one channel.
     pub multichannel: Option<bool>,
-    /// Any other query parameters, appended verbatim (`("redact", "pci")`).
+    /// Deepgram's `redact` (default `[Pci]`: card numbers, which no agent needs to read back;
+    /// see [`DeepgramRedaction`] for why names and numbers are not redacted by default). `Pci`,
+    /// `Pii` and `Phi` need an English `language` (`en`, `en-*`, or unset): Deepgram's hosted
+    /// streaming redacts entities in English only, so with any other language they are
+    /// `invalid_input` — use `Numbers`, or leave it to the local redactor
+    /// ([`AssistConfig::redaction`]). Empty sends no `redact`.
+    pub redact: Vec<DeepgramRedaction>,
+    /// Any other query parameters, appended verbatim (`("tag", "desk-7")`). `redact` belongs
+    /// in [`redact`](Self::redact): naming it here while `redact` is non-empty is
+    /// `invalid_input`.
     pub extra_params: Vec<(String, String)>,
     /// Root certificates to trust for `wss://` besides the public web roots, as PEM (one or
     /// more `-----BEGIN CERTIFICATE-----` blocks): a self-hosted Deepgram behind a private CA.
@@ -293,8 +346,35 @@ impl DeepgramConfig {
             diarize: false,
             keyterms: Vec::new(),
             multichannel: None,
+            redact: vec![DeepgramRedaction::Pci],
             extra_params: Vec::new(),
             extra_root_certificates: Vec::new(),
+        }
+    }
+
+    /// The preset for Indian calls that mix Hindi and English (Hinglish), and other
+    /// code-switched calls: `nova-3` with `language=multi`, `endpointing=100` (Deepgram
+    /// recommends 100 ms for code-switching: speakers switch language at short pauses, and a
+    /// longer endpoint merges turns), `smart_format` on, `utterance_end_ms` at its default, and
+    /// no Deepgram `redact` — Deepgram's entity redaction is English-only, so on these calls the
+    /// local redactor ([`AssistConfig::redaction`], on by default) does that work. Transcripts
+    /// come as Deepgram returns them: Hindi in Latin script mixed with English.
+    ///
+    /// ```
+    /// use helix_engage::assist::{DeepgramConfig, Endpointing};
+    /// let dg = DeepgramConfig::indian_multilingual("dg-key");
+    /// assert_eq!(dg.language.as_deref(), Some("multi"));
+    /// assert_eq!(dg.endpointing, Some(Endpointing::Ms(100)));
+    /// assert!(dg.redact.is_empty());
+    /// ```
+    pub fn indian_multilingual(api_key: impl Into<SecretString>) -> Self {
+        DeepgramConfig {
+            model: "nova-3".to_string(),
+            language: Some("multi".to_string()),
+            endpointing: Some(Endpointing::Ms(100)),
+            smart_format: true,
+            redact: Vec::new(),
+            ..DeepgramConfig::new(api_key)
         }
     }
 
@@ -328,9 +408,44 @@ impl DeepgramConfig {
         if let Some(ms) = self.utterance_end_ms {
             range::count("deepgram utterance_end_ms", ms.into(), 1..=60_000)?;
         }
+        self.validate_redact()?;
         if !self.extra_root_certificates.is_empty() {
             super::tls::tls_roots(&self.extra_root_certificates)
                 .map_err(|e| Error::invalid(format!("deepgram extra_root_certificates: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl DeepgramConfig {
+    /// `redact` against the language, and `redact` given in one place only.
+    fn validate_redact(&self) -> Result<()> {
+        let language = self
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty());
+        let english = language.is_none_or(|l| {
+            let l = l.to_ascii_lowercase();
+            l == "en" || l.starts_with("en-")
+        });
+        if let Some(entity) = self.redact.iter().find(|r| r.english_only())
+            && !english
+        {
+            return Err(Error::invalid(format!(
+                "deepgram redact {} needs an English language, but language is {}: Deepgram's \
+                 hosted streaming redacts pci/pii/phi entities in English only; use \
+                 DeepgramRedaction::Numbers, or leave redaction to the local redactor \
+                 (AssistConfig.redaction)",
+                entity.as_param(),
+                crate::error::quote(language.unwrap_or_default())
+            )));
+        }
+        if !self.redact.is_empty() && self.extra_params.iter().any(|(k, _)| k.trim() == "redact") {
+            return Err(Error::invalid(
+                "deepgram extra_params names redact while deepgram redact is set: give it in \
+                 one place (redact)",
+            ));
         }
         Ok(())
     }

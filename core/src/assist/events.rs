@@ -13,8 +13,8 @@ use crate::Error;
 /// One thing that happened during a call, in the order it happened.
 ///
 /// Serialises (for the bindings and for hosts that forward events) as an object with a
-/// `type` tag — `transcript`, `speechStarted`, `utteranceEnd`, `suggestion`, `reconnecting`,
-/// `reconnected`, `warning`, `error`, `closed` — and the variant's fields in camelCase.
+/// `type` tag — `transcript`, `speechStarted`, `utteranceEnd`, `private`, `suggestion`,
+/// `reconnecting`, `reconnected`, `warning`, `error`, `closed` — and the variant's fields in camelCase.
 #[derive(Debug, Clone, Serialize)]
 #[serde(
     tag = "type",
@@ -48,6 +48,16 @@ pub enum AssistEvent {
         channel: u32,
         /// End of the last word, seconds from the start of the call.
         last_word_end: f64,
+    },
+    /// A private stretch began (`private: true`) or ended
+    /// ([`LiveAssist::set_private`](super::LiveAssist::set_private)), at once, so a UI can show
+    /// it. When it ends, its marker segment ([`SegmentKind::Private`](super::SegmentKind))
+    /// follows as a final `Transcript`.
+    Private {
+        /// Whether the call is private from now on.
+        private: bool,
+        /// Seconds from the start of the call.
+        at: f64,
     },
     /// New suggestions for the agent.
     Suggestion(SuggestionBatch),
@@ -201,6 +211,7 @@ mod tests {
     #[test]
     fn events_serialise_with_a_type_tag_and_camel_case() {
         let segment = Segment {
+            kind: crate::assist::transcript::SegmentKind::Speech,
             speaker: Speaker::Customer,
             channel: 1,
             start: 1.5,
@@ -220,6 +231,7 @@ mod tests {
         assert_eq!(v["isFinal"], true);
         assert_eq!(v["segment"]["speaker"], "customer");
         assert_eq!(v["segment"]["speechFinal"], true);
+        assert_eq!(v["segment"]["kind"], "speech");
         assert_eq!(v["segment"]["latency"], 250.0);
 
         let batch = SuggestionBatch {
@@ -249,6 +261,15 @@ mod tests {
         })
         .unwrap();
         assert_eq!(v["replaySeconds"], 1.5);
+        let v = serde_json::to_value(AssistEvent::Private {
+            private: true,
+            at: 20.0,
+        })
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "private", "private": true, "at": 20.0})
+        );
         let v = serde_json::to_value(AssistEvent::Closed(Box::default())).unwrap();
         assert_eq!(v["type"], "closed");
         assert_eq!(v["complete"], false);

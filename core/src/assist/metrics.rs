@@ -42,6 +42,10 @@ pub struct AssistMetrics {
     /// Seconds of audio lost: chunks dropped at a full queue, or audio that fell out of the
     /// replay buffer before it could be sent.
     pub audio_seconds_dropped: f64,
+    /// Seconds of audio withheld from Deepgram because the call was private
+    /// ([`LiveAssist::set_private`](super::LiveAssist::set_private)): discarded in `send_audio`,
+    /// never buffered, sent or replayed.
+    pub private_seconds: f64,
     /// Chunks `send_audio` refused because its queue was full.
     pub dropped_chunks: u64,
     /// Successful reconnects.

@@ -59,8 +59,8 @@ use tokio::task::JoinHandle;
 
 pub use self::audio::AudioFormat;
 pub use self::config::{
-    AssistConfig, DEEPGRAM_URL, DeepgramConfig, Endpointing, OPENAI_BASE_URL, ReconnectPolicy,
-    SuggestionConfig, Timing,
+    AssistConfig, DEEPGRAM_URL, DeepgramConfig, DeepgramRedaction, Endpointing, OPENAI_BASE_URL,
+    ReconnectPolicy, SuggestionConfig, Timing,
 };
 pub use self::events::{AssistEvent, CallSummary, Warning, WarningKind};
 pub use self::lead::LeadContext;
@@ -68,7 +68,7 @@ pub use self::metrics::{AssistMetrics, LatencyStats};
 pub use self::redact::{Redacted, RedactionConfig, RedactionKind, Redactor};
 pub use self::suggest::llm::DEFAULT_SYSTEM_PROMPT;
 pub use self::suggest::{Suggestion, SuggestionBatch, SuggestionKind, SuggestionTrigger};
-pub use self::transcript::{Segment, Speaker, Transcript, Word};
+pub use self::transcript::{Segment, SegmentKind, Speaker, Transcript, Word};
 /// Audio chunks: `Vec<u8>`, `&'static [u8]` and `Bytes` all convert without copying twice.
 pub use tokio_tungstenite::tungstenite::Bytes;
 
@@ -86,6 +86,44 @@ pub enum AudioDelivery {
     /// [`AssistMetrics::dropped_chunks`] and reported by an [`AssistEvent::Warning`]; for raw
     /// encodings the gap is filled with silence so later timestamps stay right.
     Dropped,
+    /// Withheld: the call is private ([`LiveAssist::set_private`]). The chunk was discarded
+    /// here — never queued, buffered, sent or replayed — and counts only on the call's
+    /// timeline and in [`AssistMetrics::private_seconds`].
+    Withheld,
+}
+
+/// What `send_audio`, `set_private` and `stop` share, under one lock so a chunk is private
+/// or not by the order of the host's own calls.
+#[derive(Debug, Default)]
+struct Intake {
+    /// Bytes and chunks dropped since the last queued chunk: they travel with the next one.
+    gap: (u64, u64),
+    /// Since when the call is private (`None`: it is not).
+    private_since: Option<std::time::Instant>,
+    /// Every byte the host delivered — queued, dropped or withheld: raw audio's call clock.
+    call_bytes: u64,
+    /// Raw audio: bytes withheld in private stretches, in total.
+    withheld_bytes: u64,
+    /// Containerised audio (no byte rate): seconds of ended private stretches, by the clock.
+    withheld_wall: f64,
+    /// The first `send_audio`: containerised audio's call clock.
+    first_at: Option<std::time::Instant>,
+}
+
+impl Intake {
+    /// Call seconds withheld so far (ended stretches, and the current one for raw audio).
+    fn withheld(&self, audio: &AudioFormat) -> f64 {
+        audio
+            .seconds(self.withheld_bytes)
+            .unwrap_or(self.withheld_wall)
+    }
+
+    /// The call's time now.
+    fn call_secs(&self, audio: &AudioFormat) -> f64 {
+        audio
+            .seconds(self.call_bytes)
+            .unwrap_or_else(|| self.first_at.map_or(0.0, |t| t.elapsed().as_secs_f64()))
+    }
 }
 
 /// A live-assist session for one call.
@@ -101,14 +139,15 @@ pub enum AudioDelivery {
 /// - Handshake 401/403 (→ [`Error::Auth`]), other 4xx refusals and `DATA-0000` (undecodable
 ///   audio) are final: no retry storm.
 /// - Suggestions run on their own task; a slow or failing LLM never delays transcripts.
+/// - While private ([`set_private`](LiveAssist::set_private)) no audio reaches Deepgram and
+///   no text the LLM; the call's timeline keeps counting through the stretch.
 /// - Dropping the handle ends every task at once; [`stop`](LiveAssist::stop) ends cleanly.
 #[derive(Debug)]
 pub struct LiveAssist {
     audio_tx: mpsc::Sender<AudioChunk>,
     control_tx: mpsc::UnboundedSender<Control>,
     metrics: Metrics,
-    /// Bytes and chunks dropped since the last queued chunk: they travel with the next one.
-    pending_gap: Mutex<(u64, u64)>,
+    intake: Mutex<Intake>,
     audio: AudioFormat,
     /// The longest the session may take to stop (see `stop`).
     stop_bound: Duration,
@@ -184,7 +223,7 @@ impl LiveAssist {
                 audio_tx,
                 control_tx,
                 metrics,
-                pending_gap: Mutex::new((0, 0)),
+                intake: Mutex::new(Intake::default()),
                 audio,
                 stop_bound,
                 summary,
@@ -196,7 +235,8 @@ impl LiveAssist {
 
     /// Queues a chunk of audio in the configured [`AudioFormat`]. Never blocks.
     ///
-    /// Returns [`AudioDelivery::Dropped`] when the queue is full, [`Error::InvalidInput`] for
+    /// Returns [`AudioDelivery::Withheld`] while the call is private (the chunk is discarded),
+    /// [`AudioDelivery::Dropped`] when the queue is full, [`Error::InvalidInput`] for
     /// an empty chunk (nothing is sent: an empty binary frame would end Deepgram's stream, and
     /// an empty read is almost always a host's end-of-file bug, which "queued" would hide), and
     /// [`Error::Closed`] once the session has ended. The Node and C bindings report the same.
@@ -207,24 +247,38 @@ impl LiveAssist {
                 "the audio chunk is empty; nothing was sent".into(),
             ));
         }
-        let mut gap = self
-            .pending_gap
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut intake = self.intake.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        intake.first_at.get_or_insert(now);
+        let len = data.len() as u64;
+        if intake.private_since.is_some() {
+            if self.audio_tx.is_closed() {
+                return Err(self.closed_error());
+            }
+            // Private: the audio ends here (dropped with `data`); only its length counts.
+            intake.call_bytes += len;
+            intake.withheld_bytes += len;
+            if let Some(secs) = self.audio.seconds(len) {
+                self.metrics.update(|m| m.m.private_seconds += secs);
+            }
+            return Ok(AudioDelivery::Withheld);
+        }
         let item = AudioChunk {
-            gap_bytes: gap.0,
-            gap_chunks: gap.1,
+            gap_bytes: intake.gap.0,
+            gap_chunks: intake.gap.1,
+            withheld: intake.withheld(&self.audio),
             data,
-            queued_at: std::time::Instant::now(),
+            queued_at: now,
         };
         match self.audio_tx.try_send(item) {
             Ok(()) => {
-                *gap = (0, 0);
+                intake.gap = (0, 0);
+                intake.call_bytes += len;
                 Ok(AudioDelivery::Queued)
             }
-            Err(mpsc::error::TrySendError::Full(item)) => {
-                let len = item.data.len() as u64;
-                *gap = (gap.0 + len, gap.1 + 1);
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                intake.gap = (intake.gap.0 + len, intake.gap.1 + 1);
+                intake.call_bytes += len;
                 let secs = self.audio.seconds(len).unwrap_or(0.0);
                 self.metrics.update(|m| {
                     m.m.dropped_chunks += 1;
@@ -251,6 +305,62 @@ impl LiveAssist {
         let _ = self.control_tx.send(Control::Hold(on_hold));
     }
 
+    /// Makes the call private (`true`) or ends the private stretch (`false`) — tie it to the
+    /// recording's pause and resume. A repeated call with the same value does nothing.
+    ///
+    /// While private:
+    /// - no audio of the call reaches Deepgram: [`send_audio`](Self::send_audio) discards each
+    ///   chunk at once ([`AudioDelivery::Withheld`]; never buffered, so never replayed after a
+    ///   reconnect), while the call's timeline keeps counting it: times after the stretch are
+    ///   call times, as if Deepgram had heard it;
+    /// - entering sends `Finalize` first, so what was said before is transcribed now; the
+    ///   socket is then kept open by `KeepAlive`, and the watchdog judges it by pings, as
+    ///   during a hold (see [`set_on_hold`](Self::set_on_hold); the two combine);
+    /// - no text reaches the LLM: no suggestion request starts;
+    /// - [`AssistEvent::Private`] reports the start and the end at once; when the stretch ends
+    ///   (or at [`stop`](Self::stop) while still private) the transcript gets one marker
+    ///   segment ([`SegmentKind::Private`], text `[private]`, the stretch's start and end,
+    ///   no words), also emitted as a final `Transcript` event.
+    ///
+    /// The time withheld is in [`AssistMetrics::private_seconds`]. How the timeline maps
+    /// Deepgram's stream time to call time: `docs/ARCHITECTURE.md` ("The call's timeline runs
+    /// through private stretches"). With containerised audio a stretch counts by the wall
+    /// clock, and a call must not start private: the first chunk holds the container's header.
+    pub fn set_private(&self, private: bool) {
+        let mut intake = self.intake.lock().unwrap_or_else(PoisonError::into_inner);
+        if intake.private_since.is_some() == private {
+            return;
+        }
+        self.private_changed(&mut intake, private);
+    }
+
+    /// Flips the private state (the lock is held: no chunk can slip between the change and
+    /// its control message).
+    fn private_changed(&self, intake: &mut Intake, private: bool) {
+        let audio = self.audio;
+        let gap = if private {
+            intake.private_since = Some(std::time::Instant::now());
+            // Chunks dropped before the stretch are filled before its Finalize.
+            std::mem::take(&mut intake.gap)
+        } else {
+            if let Some(since) = intake.private_since.take()
+                && audio.bytes_per_second().is_none()
+            {
+                // Containers have no byte rate: the stretch counts by the clock.
+                let secs = since.elapsed().as_secs_f64();
+                intake.withheld_wall += secs;
+                self.metrics.update(|m| m.m.private_seconds += secs);
+            }
+            (0, 0)
+        };
+        let _ = self.control_tx.send(Control::Private {
+            on: private,
+            at: intake.call_secs(&audio),
+            withheld: intake.withheld(&audio),
+            gap,
+        });
+    }
+
     /// Asks Deepgram to finalise everything it has buffered now (end of a turn).
     pub fn finalize(&self) {
         let _ = self.control_tx.send(Control::Finalize);
@@ -275,6 +385,13 @@ impl LiveAssist {
     /// [`CallSummary::complete`]. If the session already ended on an error, returns its summary with
     /// [`CallSummary::error`] set.
     pub async fn stop(mut self) -> Result<CallSummary> {
+        {
+            // A stretch still open ends here: its marker goes into the transcript.
+            let mut intake = self.intake.lock().unwrap_or_else(PoisonError::into_inner);
+            if intake.private_since.is_some() {
+                self.private_changed(&mut intake, false);
+            }
+        }
         let _ = self.control_tx.send(Control::Stop);
         if let Some(task) = self.task.as_mut() {
             // The session bounds itself (`stop_wait`, extended while unconfirmed audio

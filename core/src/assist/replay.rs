@@ -1,9 +1,13 @@
 //! The replay buffer: audio the host has pushed that Deepgram has not finalised yet.
 //!
-//! Positions are absolute byte offsets into the call's audio ("call bytes"), so the same
-//! number means the same instant on every connection. The session releases audio up to the end
-//! of the last final on every channel; after a reconnect it resends from the buffer's start,
-//! which becomes the new connection's time 0 (the timestamp offset).
+//! Positions are absolute byte offsets into the stream of audio sent to Deepgram ("stream
+//! bytes"; the session's code calls them call bytes), so the same number means the same instant
+//! on every connection. The stream is the call's audio minus its private stretches, which
+//! `send_audio` withholds before they get here: nothing private is ever held, so nothing
+//! private is ever replayed, and the stream's clock runs behind the call's by the stretches'
+//! length (`deepgram/timeline.rs` maps one to the other). The session releases audio up to the
+//! end of the last final on every channel; after a reconnect it resends from the buffer's
+//! start, which becomes the new connection's time 0 (the timestamp offset).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

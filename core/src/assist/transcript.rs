@@ -104,10 +104,29 @@ pub struct Word {
     pub confidence: f64,
 }
 
-/// A stretch of speech by one speaker.
+/// What a [`Segment`] stands for. Serialises as `"speech"` or `"private"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SegmentKind {
+    /// Recognised speech (the default).
+    #[default]
+    Speech,
+    /// A private stretch ([`LiveAssist::set_private`](super::LiveAssist::set_private)): its
+    /// start and end are the stretch's call times, its text is `[private]`, it has no words,
+    /// and nothing said in it was transcribed.
+    Private,
+}
+
+/// The text of a [`SegmentKind::Private`] marker.
+pub(crate) const PRIVATE_TEXT: &str = "[private]";
+
+/// A stretch of speech by one speaker, or the marker of a private stretch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Segment {
+    /// Speech, or a private stretch's marker (`"speech"`/`"private"` in JSON).
+    #[serde(default)]
+    pub kind: SegmentKind,
     /// Who spoke.
     pub speaker: Speaker,
     /// The audio channel it came from.
@@ -140,13 +159,16 @@ pub struct Transcript {
 
 impl Transcript {
     /// Renders the conversation as `Speaker: text` lines in time order, joining consecutive
-    /// segments of one speaker into one line.
+    /// segments of one speaker into one line. A private stretch is a line of its own,
+    /// `[private]`.
     ///
     /// ```
     /// use helix_engage::assist::{Segment, Speaker, Transcript};
+    /// use helix_engage::assist::SegmentKind;
     /// let seg = |speaker, start: f64, text: &str| Segment {
-    ///     speaker, channel: 0, start, end: start + 1.0, text: text.into(),
-    ///     confidence: 1.0, words: vec![], speech_final: false, latency: None,
+    ///     kind: SegmentKind::Speech, speaker, channel: 0, start, end: start + 1.0,
+    ///     text: text.into(), confidence: 1.0, words: vec![], speech_final: false,
+    ///     latency: None,
     /// };
     /// let t = Transcript { segments: vec![
     ///     seg(Speaker::Agent, 0.0, "Hello,"), seg(Speaker::Agent, 1.0, "how can I help?"),
@@ -163,7 +185,7 @@ impl Transcript {
         let mut segs: Vec<&Segment> = self
             .segments
             .iter()
-            .filter(|s| s.speaker == speaker)
+            .filter(|s| s.speaker == speaker && s.kind == SegmentKind::Speech)
             .collect();
         segs.sort_by(|a, b| a.start.total_cmp(&b.start));
         segs.iter()
@@ -176,19 +198,24 @@ impl Transcript {
 pub(crate) fn render_lines<'a>(segments: impl IntoIterator<Item = &'a Segment>) -> String {
     let mut segs: Vec<&Segment> = segments.into_iter().collect();
     segs.sort_by(|a, b| a.start.total_cmp(&b.start));
-    let mut lines: Vec<(Speaker, String)> = Vec::new();
+    // `None`: a private stretch's marker, never joined with speech.
+    let mut lines: Vec<(Option<Speaker>, String)> = Vec::new();
     for seg in segs {
+        let who = (seg.kind == SegmentKind::Speech).then_some(seg.speaker);
         match lines.last_mut() {
-            Some((speaker, text)) if *speaker == seg.speaker => {
+            Some((Some(speaker), text)) if who == Some(*speaker) => {
                 text.push(' ');
                 text.push_str(&seg.text);
             }
-            _ => lines.push((seg.speaker, seg.text.clone())),
+            _ => lines.push((who, seg.text.clone())),
         }
     }
     lines
         .iter()
-        .map(|(s, t)| format!("{s}: {t}"))
+        .map(|(s, t)| match s {
+            Some(s) => format!("{s}: {t}"),
+            None => t.clone(),
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -312,6 +339,14 @@ impl TranscriptBuilder {
         true
     }
 
+    /// Adds a private stretch's marker. It moves no watermark and changes no channel's
+    /// speaker: finals of the audio before the stretch may still arrive after it (Deepgram
+    /// answers the stretch's Finalize late, or a reconnect replays that audio), and they must
+    /// not count as already emitted.
+    pub fn push_marker(&mut self, seg: Segment) {
+        self.transcript.segments.push(seg);
+    }
+
     /// Advances a channel's watermark without adding text (a final that was empty still
     /// finalises its audio).
     pub fn mark_final(&mut self, channel: u32, end: f64) {
@@ -373,6 +408,7 @@ mod tests {
 
     fn segment(channel: u32, end: f64) -> Segment {
         Segment {
+            kind: SegmentKind::Speech,
             speaker: Speaker::Agent,
             channel,
             start: 0.0,

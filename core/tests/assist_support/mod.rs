@@ -45,6 +45,13 @@ pub fn script_audio(blocks: &[Vec<u16>]) -> Vec<u8> {
     out
 }
 
+/// A vocabulary for the fake: word `i + 1` is `words[i]` (word 0 is silence).
+pub fn vocab_of(words: &[&str]) -> Vec<String> {
+    std::iter::once(String::new())
+        .chain(words.iter().map(|w| w.to_string()))
+        .collect()
+}
+
 /// A config aimed at `url` with short timers so tests run fast.
 pub fn config(url: &str, channels: u16) -> AssistConfig {
     AssistConfig {

@@ -69,7 +69,7 @@ pub(super) enum ConnEventKind {
 pub(super) struct LinkStart {
     /// Call byte at this connection's time 0 (raw audio).
     pub base_bytes: u64,
-    /// Call second at this connection's time 0.
+    /// Stream second at this connection's time 0 (the session's timeline maps it to the call).
     pub base_secs: f64,
     /// First call byte to hand to the writer.
     pub sent_pos: u64,
@@ -101,7 +101,8 @@ pub(super) struct Link {
     close_tx: mpsc::Sender<&'static str>,
     /// Call byte at this connection's time 0 (raw audio).
     pub base_bytes: u64,
-    /// Call second at this connection's time 0: the offset of every time Deepgram sends.
+    /// Stream second at this connection's time 0: the offset of every time Deepgram sends,
+    /// before the session's timeline moves it past the private stretches onto the call.
     pub base_secs: f64,
     /// Next call byte to hand to the writer.
     pub sent_pos: u64,

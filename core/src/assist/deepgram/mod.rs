@@ -1,12 +1,13 @@
 //! Deepgram's live `/v1/listen` WebSocket: the URL and its parameters, the handshake and what
 //! its refusals mean, and the meaning of close codes. The session loop lives in [`session`],
 //! one connection's tasks in [`link`], the mapping of results to the call's segments in
-//! [`segments`].
+//! [`segments`], stream time to call time (private stretches cut out) in [`timeline`].
 
 mod link;
 pub(crate) mod messages;
 mod segments;
 pub(crate) mod session;
+mod timeline;
 mod upgrade;
 
 use std::time::Duration;
@@ -90,6 +91,10 @@ pub(crate) fn listen_url(cfg: &DeepgramConfig, audio: &AudioFormat) -> Result<Ur
             .filter(|t| !t.is_empty())
         {
             q.append_pair(term_param, term);
+        }
+        // Repeated, as Deepgram reads several redactions.
+        for r in &cfg.redact {
+            q.append_pair("redact", r.as_param());
         }
         for (k, v) in &cfg.extra_params {
             q.append_pair(k, v);

@@ -1,16 +1,21 @@
 //! Deepgram's results shaped into the call's [`Segment`]s, here and only here: times moved
-//! onto the call's timeline by the connection's offset, words already emitted (replayed audio)
+//! onto the call's timeline by the connection's clock ([`LinkClock`]), words already emitted (replayed audio)
 //! dropped, a diarized result split into runs of one speaker, empty results dropped. Who a
 //! speaker is and what counts as already emitted are the transcript's rules
 //! ([`TranscriptBuilder`]); this file asks them and knows the wire's shape.
 
 use super::messages::Results;
-use crate::assist::transcript::{Segment, Speaker, TranscriptBuilder, Word};
+use super::timeline::LinkClock;
+use crate::assist::transcript::{Segment, SegmentKind, Speaker, TranscriptBuilder, Word};
 
-/// Segments for one result, times shifted by `offset` (seconds of call time at which the
-/// current connection's time 0 lies). Words already emitted (replayed audio) are removed;
+/// Segments for one result, times moved onto the call's timeline by the connection's `clock`
+/// (its offset, and the private stretches cut out of its stream). Words already emitted (replayed audio) are removed;
 /// empty segments are dropped.
-pub(crate) fn segments(transcript: &TranscriptBuilder, r: &Results, offset: f64) -> Vec<Segment> {
+pub(crate) fn segments(
+    transcript: &TranscriptBuilder,
+    r: &Results,
+    clock: LinkClock<'_>,
+) -> Vec<Segment> {
     let Some(alt) = r.best() else {
         return Vec::new();
     };
@@ -25,8 +30,8 @@ pub(crate) fn segments(transcript: &TranscriptBuilder, r: &Results, offset: f64)
                 Word {
                     word: w.word.clone(),
                     punctuated: w.punctuated_word.clone().unwrap_or_else(|| w.word.clone()),
-                    start: w.start + offset,
-                    end: w.end + offset,
+                    start: clock.start(w.start),
+                    end: clock.end(w.end),
                     confidence: w.confidence,
                 },
             )
@@ -34,10 +39,11 @@ pub(crate) fn segments(transcript: &TranscriptBuilder, r: &Results, offset: f64)
         .filter(|(_, w)| !transcript.word_emitted(channel, w.start))
         .collect();
     let base = |speaker: Speaker, words: Vec<Word>| Segment {
+        kind: SegmentKind::Speech,
         speaker,
         channel,
-        start: r.start + offset,
-        end: r.end() + offset,
+        start: clock.start(r.start),
+        end: clock.end(r.end()),
         text: String::new(),
         confidence: alt.confidence,
         words,
@@ -47,7 +53,7 @@ pub(crate) fn segments(transcript: &TranscriptBuilder, r: &Results, offset: f64)
     if alt.words.is_empty() {
         // No word timings: keep the whole text unless the segment is already covered.
         let text = alt.transcript.trim();
-        if text.is_empty() || transcript.span_emitted(channel, r.end() + offset) {
+        if text.is_empty() || transcript.span_emitted(channel, clock.end(r.end())) {
             return Vec::new();
         }
         let mut seg = base(transcript.speaker_of_channel(channel), Vec::new());
@@ -103,7 +109,18 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 mod tests {
     use super::*;
     use crate::assist::deepgram::messages::{ServerMessage, parse};
+    use crate::assist::deepgram::timeline::Timeline;
     use crate::assist::transcript::Speaker;
+
+    static NO_CUTS: Timeline = Timeline::new();
+
+    /// A link whose time 0 is call second `base`, with no private stretch.
+    fn at(base: f64) -> LinkClock<'static> {
+        LinkClock {
+            base,
+            timeline: &NO_CUTS,
+        }
+    }
 
     fn results(json: &str) -> Results {
         match parse(json).unwrap() {
@@ -134,13 +151,13 @@ mod tests {
     fn maps_channels_to_speakers_and_offsets_times() {
         let b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false, 4);
         let r = results(&words_json(1, 1.0, &[("hi", 1.0, 1.5, None)]));
-        let segs = segments(&b, &r, 10.0);
+        let segs = segments(&b, &r, at(10.0));
         assert_eq!(segs.len(), 1);
         assert_eq!(segs[0].speaker, Speaker::Customer);
         assert_eq!(segs[0].text, "hi");
         assert!((segs[0].start - 11.0).abs() < 1e-9 && (segs[0].end - 11.5).abs() < 1e-9);
         let r = results(&words_json(3, 0.0, &[("x", 0.0, 0.2, None)]));
-        assert_eq!(segments(&b, &r, 0.0)[0].speaker, Speaker::Other(3));
+        assert_eq!(segments(&b, &r, at(0.0))[0].speaker, Speaker::Other(3));
     }
 
     #[test]
@@ -149,7 +166,7 @@ mod tests {
         let r = results(
             r#"{"type":"Results","channel_index":[0,1],"start":0,"duration":0.7,"is_final":true,"channel":{"alternatives":[{"transcript":"","words":[]}]}}"#,
         );
-        assert!(segments(&b, &r, 0.0).is_empty());
+        assert!(segments(&b, &r, at(0.0)).is_empty());
     }
 
     #[test]
@@ -164,7 +181,7 @@ mod tests {
                 ("yes", 1.0, 1.3, Some(1)),
             ],
         ));
-        let segs = segments(&b, &r, 0.0);
+        let segs = segments(&b, &r, at(0.0));
         assert_eq!(segs.len(), 2);
         assert_eq!(
             (segs[0].speaker, segs[0].text.as_str()),
@@ -185,7 +202,7 @@ mod tests {
             0.0,
             &[("one", 0.0, 0.5, None), ("two", 0.5, 1.0, None)],
         ));
-        for seg in segments(&b, &first, 0.0) {
+        for seg in segments(&b, &first, at(0.0)) {
             b.push_final(seg);
         }
         // A new connection re-transcribes from 0.5 s of call time (offset 0.5): "two" again.
@@ -195,12 +212,12 @@ mod tests {
             &[("two", 0.0, 0.5, None), ("three", 0.6, 1.0, None)],
         ));
         // With offset 0.5, "two" starts at 0.5 < watermark 1.0 → dropped; "three" at 1.1 kept.
-        let segs = segments(&b, &again, 0.5);
+        let segs = segments(&b, &again, at(0.5));
         assert_eq!(segs.len(), 1);
         assert_eq!(segs[0].text, "three");
         assert!(segs[0].start >= 1.0);
         let all_dup = results(&words_json(0, 0.0, &[("two", 0.0, 0.5, None)]));
-        assert!(segments(&b, &all_dup, 0.5).is_empty());
+        assert!(segments(&b, &all_dup, at(0.5)).is_empty());
     }
 
     #[test]
@@ -209,7 +226,7 @@ mod tests {
         let mut b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false, 2);
         assert!(b.has_channel(1) && !b.has_channel(2) && !b.has_channel(4_000_000_000));
         let r = results(&words_json(4_000_000_000, 0.0, &[("x", 0.0, 0.2, None)]));
-        for seg in segments(&b, &r, 0.0) {
+        for seg in segments(&b, &r, at(0.0)) {
             assert!(!b.push_final(seg));
         }
         b.mark_final(4_000_000_000, 1.0);
@@ -223,7 +240,7 @@ mod tests {
         let mut b = TranscriptBuilder::new(vec![Speaker::Agent, Speaker::Customer], false, 4);
         for (ch, s, w) in [(0, 0.0, "Hello."), (1, 1.0, "Hi."), (1, 2.0, "Loan?")] {
             let r = results(&words_json(ch, s, &[(w, s, s + 0.5, None)]));
-            for seg in segments(&b, &r, 0.0) {
+            for seg in segments(&b, &r, at(0.0)) {
                 b.push_final(seg);
             }
         }

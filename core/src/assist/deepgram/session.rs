@@ -5,6 +5,10 @@
 //! pumping audio to the writer, reconnect timers and the watchdog all make progress
 //! independently, so a half-dead socket or a slow LLM cannot stall the host's audio.
 //!
+//! The replay buffer and every link count stream bytes: the call's audio minus its private
+//! stretches, which `send_audio` withholds. The session's [`Timeline`] maps a link's times to
+//! call times through the stretches (see `super::timeline`).
+//!
 //! This file is the loop and the life of links (open where the replay starts, lose, replace,
 //! retire) and of the call's end (the stop wait and its extension, the summary). Its arms
 //! are handled beside it: the host's audio in [`intake`], the host's requests in [`control`],
@@ -27,6 +31,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Bytes;
 
 use super::link::{ConnEvent, Link, LinkStart, LinkTiming};
+use super::timeline::{LinkClock, Timeline};
 use super::{ConnectError, Connected, connect};
 use crate::Error;
 use crate::assist::config::AssistConfig;
@@ -45,6 +50,9 @@ pub(crate) struct AudioChunk {
     pub gap_bytes: u64,
     pub gap_chunks: u64,
     pub data: Bytes,
+    /// Call seconds withheld in private stretches before this chunk, in total: a chunk that
+    /// brings a new total is the first after a stretch, and the timeline is cut before it.
+    pub withheld: f64,
     /// When the host called `send_audio` (the transcript latency's start).
     pub queued_at: std::time::Instant,
 }
@@ -52,6 +60,15 @@ pub(crate) struct AudioChunk {
 /// Requests from the handle.
 pub(crate) enum Control {
     Hold(bool),
+    /// The call became private or stopped being so: `at` is the call second of the change,
+    /// `withheld` the call seconds withheld in total so far, `gap` the bytes and chunks a full
+    /// queue dropped just before a stretch began (filled before its Finalize).
+    Private {
+        on: bool,
+        at: f64,
+        withheld: f64,
+        gap: (u64, u64),
+    },
     Finalize,
     Lead(LeadContext),
     Stop,
@@ -65,6 +82,12 @@ struct Stopping {
     deadline: Instant,
     /// The latest the stop wait may extend to.
     limit: Instant,
+}
+
+/// A private stretch under way.
+struct PrivateStretch {
+    /// Call second it began at.
+    start: f64,
 }
 
 /// What the call's end reports in its [`CallSummary`].
@@ -117,6 +140,11 @@ pub(crate) struct Session {
     // ---- the call's state
     /// The call is on hold (`set_on_hold`): the watchdog judges pings and Finalize, not audio.
     on_hold: bool,
+    /// The private stretch under way (`set_private`): no audio comes, and the watchdog judges
+    /// pings as during a hold.
+    private: Option<PrivateStretch>,
+    /// Stream time to call time: the private stretches cut out of the stream.
+    timeline: Timeline,
     stopping: Option<Stopping>,
     outcome: Outcome,
     started: Instant,
@@ -170,6 +198,8 @@ impl Session {
             engine: parts.engine,
             redactor: parts.redactor,
             on_hold: false,
+            private: None,
+            timeline: Timeline::new(),
             stopping: None,
             outcome: Outcome::default(),
             started: Instant::now(),
@@ -323,9 +353,10 @@ impl Session {
         self.pump();
     }
 
-    /// Where a new link starts on the call's timeline: at the replay buffer's start (all
-    /// unfinalised audio is replayed, paced, on a reconnect), with the open Finalizes queued
-    /// behind the audio they cover.
+    /// Where a new link starts on the stream: at the replay buffer's start (all unfinalised
+    /// audio is replayed, paced, on a reconnect), with the open Finalizes queued behind the
+    /// audio they cover. The buffer holds stream bytes only (private audio never enters it),
+    /// so the link's time 0 is a stream second and [`Timeline`] maps it to the call.
     fn link_start(&mut self, is_reconnect: bool) -> LinkStart {
         let audio = self.cfg.audio;
         let (base_bytes, base_secs, sent_pos) = match audio.seconds(self.buffer.start()) {
@@ -336,11 +367,8 @@ impl Session {
                 let since_first = self
                     .first_audio_at
                     .map_or(0.0, |t| t.elapsed().as_secs_f64());
-                (
-                    0,
-                    since_first.max(self.transcribed_until()),
-                    self.buffer.start(),
-                )
+                let call = since_first.max(self.transcribed_until());
+                (0, self.timeline.stream_of(call), self.buffer.start())
             }
         };
         let replay_bytes = self.buffer.end().saturating_sub(sent_pos);
@@ -352,6 +380,32 @@ impl Session {
             channels: self.builder.channels(),
             pacing: is_reconnect && replay_bytes > 0 && audio.is_resumable(),
             finalizes: self.finalizes.clone(),
+        }
+    }
+
+    /// No audio is expected (a hold or a private stretch): the watchdog judges pings.
+    fn quiet(&self) -> bool {
+        self.on_hold || self.private.is_some()
+    }
+
+    /// Where the stream is now, in stream seconds (containers: estimated by the clock).
+    fn stream_now(&self) -> f64 {
+        self.cfg
+            .audio
+            .seconds(self.buffer.end())
+            .unwrap_or_else(|| {
+                let since_first = self
+                    .first_audio_at
+                    .map_or(0.0, |t| t.elapsed().as_secs_f64());
+                (since_first - self.timeline.withheld()).max(0.0)
+            })
+    }
+
+    /// The current link's clock: its time 0 and the stretches cut out of the stream.
+    fn clock(&self, base: f64) -> LinkClock<'_> {
+        LinkClock {
+            base,
+            timeline: &self.timeline,
         }
     }
 
@@ -427,9 +481,11 @@ impl Session {
         self.retiring
             .retain(|(until, tasks)| *until > now && !tasks.is_empty());
         let timing = &self.cfg.timing;
-        let verdict = self.link.as_mut().and_then(|link| {
-            link.watchdog(now, self.on_hold, timing.watchdog, timing.keepalive_after)
-        });
+        let quiet = self.quiet();
+        let verdict = self
+            .link
+            .as_mut()
+            .and_then(|link| link.watchdog(now, quiet, timing.watchdog, timing.keepalive_after));
         if let Some(reason) = verdict {
             self.replace_link(
                 reason,

@@ -112,14 +112,15 @@ impl Session {
         }
     }
 
-    /// `base`: the call second at the link's time 0.
+    /// `base`: the stream second at the link's time 0 (its [`clock`](Session::clock) maps it
+    /// to the call).
     fn on_results(&mut self, r: &Results, base: f64) {
         let channel = r.channel();
         if !self.builder.has_channel(channel) {
             self.unknown_channel("Results", channel);
             return;
         }
-        let segs = segments(&self.builder, r, base);
+        let segs = segments(&self.builder, r, self.clock(base));
         if !r.is_final {
             for mut segment in segs {
                 self.redactor.redact_segment(&mut segment);
@@ -135,7 +136,8 @@ impl Session {
         for segment in segs {
             customer_turn_end |= self.record_final(segment, latency, r.speech_final);
         }
-        self.builder.mark_final(channel, r.end() + base);
+        let end = self.clock(base).end(r.end());
+        self.builder.mark_final(channel, end);
         if customer_turn_end && let Some(engine) = &self.engine {
             let _ = engine.tx.send(EngineInput::TurnEnded);
         }
@@ -210,7 +212,7 @@ impl Session {
         self.events.emit(AssistEvent::UtteranceEnd {
             speaker,
             channel,
-            last_word_end: u.last_word_end + base,
+            last_word_end: self.clock(base).end(u.last_word_end),
         });
     }
 
@@ -223,7 +225,7 @@ impl Session {
         self.events.emit(AssistEvent::SpeechStarted {
             speaker: self.builder.speaker_now(channel),
             channel,
-            at: s.timestamp + base,
+            at: self.clock(base).start(s.timestamp),
         });
     }
 

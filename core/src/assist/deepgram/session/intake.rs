@@ -1,5 +1,6 @@
 //! The host's audio into the replay buffer: a gap the full audio queue left is filled with
-//! silence (so Deepgram's clock stays the call's clock), the first chunk of a container is kept
+//! silence (so Deepgram's clock stays the call's clock), a private stretch before a chunk cuts
+//! the timeline (its audio never came: `send_audio` withheld it), the first chunk of a container is kept
 //! as its header, the host's pace is noted, and audio that falls out of the buffer unsent is
 //! reported and replaces the socket that could not keep up.
 
@@ -15,28 +16,13 @@ impl Session {
             return;
         }
         let audio = self.cfg.audio;
-        if chunk.gap_bytes > 0 {
-            let secs = audio.seconds(chunk.gap_bytes);
-            match (audio.silence_byte(), secs) {
-                (Some(silence), Some(secs)) => {
-                    // Silence keeps Deepgram's clock equal to the call's clock.
-                    let capped = chunk.gap_bytes.min(self.buffer.max_bytes());
-                    let fill = Bytes::from(vec![silence; usize::try_from(capped).unwrap_or(0)]);
-                    self.push_audio(fill, chunk.queued_at);
-                    self.events.warn(
-                        WarningKind::AudioDropped,
-                        format!("{} audio chunk(s) ({secs:.2} s) dropped because the audio queue was full; replaced by silence", chunk.gap_chunks),
-                    );
-                }
-                _ => self.events.warn(
-                    WarningKind::AudioDropped,
-                    format!(
-                        "{} audio chunk(s) dropped because the audio queue was full",
-                        chunk.gap_chunks
-                    ),
-                ),
-            }
+        if chunk.withheld > self.timeline.withheld() {
+            // The first chunk after a private stretch (its end may not have been handled
+            // yet): the stream is cut here, before any of this chunk's audio.
+            let at = self.stream_now();
+            self.timeline.cut(at, chunk.withheld);
         }
+        self.fill_gap(chunk.gap_bytes, chunk.gap_chunks, chunk.queued_at);
         if self.first_audio_at.is_none() {
             self.first_audio_at = Some(Instant::now());
             if !audio.is_resumable() {
@@ -47,10 +33,35 @@ impl Session {
         self.metrics.update(|m| {
             m.m.audio_seconds_received += audio.seconds(len).unwrap_or(0.0);
         });
-        self.pace
-            .note(audio.seconds(self.buffer.end() + len).unwrap_or(0.0));
+        // The host's pace is in call time: a private stretch is audio it delivered.
+        let stream = audio.seconds(self.buffer.end() + len).unwrap_or(0.0);
+        self.pace.note(stream + self.timeline.withheld());
         self.push_audio(chunk.data, chunk.queued_at);
         self.pump();
+    }
+
+    /// Fills `bytes` (`chunks` chunks) a full queue dropped with silence, which keeps
+    /// Deepgram's clock equal to the call's clock.
+    pub(super) fn fill_gap(&mut self, bytes: u64, chunks: u64, queued_at: std::time::Instant) {
+        if bytes == 0 {
+            return;
+        }
+        let audio = self.cfg.audio;
+        match (audio.silence_byte(), audio.seconds(bytes)) {
+            (Some(silence), Some(secs)) => {
+                let capped = bytes.min(self.buffer.max_bytes());
+                let fill = Bytes::from(vec![silence; usize::try_from(capped).unwrap_or(0)]);
+                self.push_audio(fill, queued_at);
+                self.events.warn(
+                    WarningKind::AudioDropped,
+                    format!("{chunks} audio chunk(s) ({secs:.2} s) dropped because the audio queue was full; replaced by silence"),
+                );
+            }
+            _ => self.events.warn(
+                WarningKind::AudioDropped,
+                format!("{chunks} audio chunk(s) dropped because the audio queue was full"),
+            ),
+        }
     }
 
     pub(super) fn push_audio(&mut self, data: Bytes, queued_at: std::time::Instant) {
