@@ -73,7 +73,9 @@ impl EngineHandle {
             _ => {
                 return EngineEnd {
                     post_call_error: (self.post_call && transcript.is_some()).then(|| {
-                        Error::Closed("the suggestion engine ended abnormally; no post-call summary".into())
+                        Error::Closed(
+                            "the suggestion engine ended abnormally; no post-call summary".into(),
+                        )
                     }),
                     ..Default::default()
                 };
@@ -209,15 +211,22 @@ impl Engine {
                 if text.is_empty() {
                     return;
                 }
-                // Consecutive finals of one speaker read better as one line in the prompt.
+                // Consecutive finals of one speaker read better as one line in the prompt. The
+                // joined line is redacted again: a number spoken across two finals is only
+                // whole there.
                 match self.lines.back_mut() {
                     Some((s, t)) if *s == speaker => {
-                        t.push(' ');
-                        t.push_str(&text);
+                        let before = t.chars().count();
+                        let joined = self.redactor.for_llm(&format!("{t} {text}"));
+                        self.line_chars =
+                            (self.line_chars + joined.chars().count()).saturating_sub(before);
+                        *t = joined;
                     }
-                    _ => self.lines.push_back((speaker, text.clone())),
+                    _ => {
+                        self.line_chars += text.chars().count() + 1;
+                        self.lines.push_back((speaker, text));
+                    }
                 }
-                self.line_chars += text.chars().count() + 1;
                 // Keep a few prompts' worth of text; older lines never reach the prompt.
                 while self.line_chars > self.cfg.max_transcript_chars.saturating_mul(4)
                     && self.lines.len() > 1

@@ -212,7 +212,11 @@ impl SuggestionLlm {
     }
 
     /// The post-call summary request.
-    pub fn summary_request(&self, cfg: &PostCallConfig, user: String) -> CreateChatCompletionRequest {
+    pub fn summary_request(
+        &self,
+        cfg: &PostCallConfig,
+        user: String,
+    ) -> CreateChatCompletionRequest {
         let system = cfg
             .system_prompt
             .as_deref()
@@ -425,7 +429,11 @@ mod tests {
         let escalation = &rf["json_schema"]["schema"]["properties"]["escalation"]["anyOf"];
         assert_eq!(
             escalation[0]["properties"]["reason"]["enum"],
-            serde_json::json!(["supervisor_requested", "angry_customer", "medical_emergency"])
+            serde_json::json!([
+                "supervisor_requested",
+                "angry_customer",
+                "medical_emergency"
+            ])
         );
         assert_eq!(escalation[1]["type"], "null");
         assert!(!format!("{llm:?}").contains("sk-test"));
@@ -453,7 +461,10 @@ mod tests {
         );
         // Unknown signal values are dropped, the suggestions kept.
         let answer = parse_content(r#"{"suggestions":[{"kind":"info","text":"x"}],"sentiment":"elated","escalation":{"reason":"bored","detail":""}}"#).unwrap();
-        assert_eq!((answer.items.len(), answer.sentiment, answer.escalation), (1, None, None));
+        assert_eq!(
+            (answer.items.len(), answer.sentiment, answer.escalation),
+            (1, None, None)
+        );
     }
 
     #[test]

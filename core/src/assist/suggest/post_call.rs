@@ -257,9 +257,9 @@ pub(crate) fn is_private_marker(segment: &Segment) -> bool {
 }
 
 /// The whole call as prompt lines in time order: consecutive segments of one speaker joined,
-/// each line passed through [`Redactor::for_llm`] (the segments are already redacted for the
-/// agent; this also takes out the lead's own number), a private stretch as its own
-/// [`PRIVATE_LINE`].
+/// each joined line passed through [`Redactor::for_llm`] (the segments are already redacted
+/// for the agent one by one; the whole line also catches a number spoken across two finals, and
+/// the lead's own number), a private stretch as its own [`PRIVATE_LINE`].
 pub(crate) fn transcript_lines(transcript: &Transcript, redactor: &Redactor) -> Vec<String> {
     let mut segments: Vec<&Segment> = transcript.segments.iter().collect();
     segments.sort_by(|a, b| a.start.total_cmp(&b.start));
@@ -272,22 +272,22 @@ pub(crate) fn transcript_lines(transcript: &Transcript, redactor: &Redactor) -> 
             }
             continue;
         }
-        let text = redactor.for_llm(seg.text.trim());
+        let text = seg.text.trim();
         if text.is_empty() {
             continue;
         }
         match lines.last_mut() {
             Some((Some(speaker), line)) if *speaker == seg.speaker => {
                 line.push(' ');
-                line.push_str(&text);
+                line.push_str(text);
             }
-            _ => lines.push((Some(seg.speaker), text)),
+            _ => lines.push((Some(seg.speaker), text.to_string())),
         }
     }
     lines
         .into_iter()
         .map(|(speaker, text)| match speaker {
-            Some(speaker) => format!("{speaker}: {text}"),
+            Some(speaker) => format!("{speaker}: {}", redactor.for_llm(&text)),
             None => text,
         })
         .collect()
@@ -472,7 +472,8 @@ mod tests {
             let err = bad.validate().unwrap_err();
             assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
             assert!(
-                err.to_string().contains("suggestions.post_call.dispositions"),
+                err.to_string()
+                    .contains("suggestions.post_call.dispositions"),
                 "{err}"
             );
         }
@@ -547,7 +548,13 @@ mod tests {
         assert!(warning.unwrap().contains("\"booked\""));
 
         assert!(parse("Sure, here is a summary", &c).is_err());
-        assert!(parse(r#"{"summary":"x","outcome":"maybe","sentiment":"neutral"}"#, &c).is_err());
+        assert!(
+            parse(
+                r#"{"summary":"x","outcome":"maybe","sentiment":"neutral"}"#,
+                &c
+            )
+            .is_err()
+        );
     }
 
     #[test]
