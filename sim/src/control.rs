@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::deepgram::Script;
+use crate::deepgram::{BUILTIN_SCRIPTS, Script};
 use crate::error::SimError;
 use crate::faults::{Endpoint, Fault, Times, lock};
 use crate::ozonetel::{
@@ -432,30 +432,46 @@ async fn deepgram_sessions(State(s): State<Arc<Shared>>) -> Response {
     ok(lock(&s.dg).sessions.clone())
 }
 
+/// A script body: a [`Script`] (`{"turns":[…]}`, validated) or a ready-made one by name,
+/// `{"builtin":"hinglish"}` (see [`BUILTIN_SCRIPTS`]).
+#[allow(clippy::result_large_err)]
+fn script_body(body: &Bytes) -> Result<Script, Response> {
+    let value: Value = parse(body)?;
+    if let Some(name) = value.get("builtin") {
+        let name = name.as_str().unwrap_or_default();
+        return Script::builtin(name).ok_or_else(|| {
+            err(
+                StatusCode::BAD_REQUEST,
+                format!("builtin must be one of {}", BUILTIN_SCRIPTS.join(", ")),
+            )
+        });
+    }
+    let script: Script = serde_json::from_value(value)
+        .map_err(|e| err(StatusCode::BAD_REQUEST, format!("bad JSON: {e}")))?;
+    script
+        .validate()
+        .map_err(|why| err(StatusCode::BAD_REQUEST, why))?;
+    Ok(script)
+}
+
 async fn put_script(
     State(s): State<Arc<Shared>>,
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
-    let script: Script = match parse(&body) {
+    let script = match script_body(&body) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(why) = script.validate() {
-        return err(StatusCode::BAD_REQUEST, why);
-    }
     lock(&s.dg).scripts.insert(name.clone(), script);
     (StatusCode::CREATED, axum::Json(json!({"name": name}))).into_response()
 }
 
 async fn put_default_script(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
-    let script: Script = match parse(&body) {
+    let script = match script_body(&body) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(why) = script.validate() {
-        return err(StatusCode::BAD_REQUEST, why);
-    }
     lock(&s.dg).default_script = script;
     ok(json!({"default": true}))
 }

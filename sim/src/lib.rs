@@ -52,7 +52,7 @@
 //! | `GET`/`DELETE /sim/requests` | Ozonetel requests received / clear all recordings |
 //! | `GET /sim/openai/requests` | OpenAI requests received |
 //! | `GET /sim/deepgram/sessions` | [`DeepgramSession`]s (without raw audio) |
-//! | `PUT /sim/deepgram/scripts/{name}`, `PUT /sim/deepgram/script` | register a [`Script`] / set the default one |
+//! | `PUT /sim/deepgram/scripts/{name}`, `PUT /sim/deepgram/script` | register a [`Script`] / set the default one; the body is a script (`{"turns":[…]}`) or a ready-made one by name, `{"builtin":"hinglish"}` ([`BUILTIN_SCRIPTS`]) |
 //! | `POST /sim/deepgram/config` `{"idle_timeout_ms"}` | the `NET-0001` idle timeout for new connections |
 //!
 //! # Where the real services are silent, the simulator chose
@@ -124,7 +124,35 @@
 //! - Reconnects: the script plays by audio bytes received, from 0 on every connection. A client
 //!   that replays audio from mid-call after a reconnect can pass `sim_timecode=true` with audio
 //!   whose samples carry their position ([`deepgram::TIMECODE_PARAM`]) so the new connection
-//!   hears the words that are really in that audio, as Deepgram would.
+//!   hears the words that are really in that audio, as Deepgram would. A later jump in the
+//!   audio's position (the client sent nothing through a private stretch, then resumed) is a
+//!   gap: turns said inside it are never played, a turn it cuts keeps its earlier words, later
+//!   turns play in connection time; [`DeepgramSession::timecode_gaps`] lists the gaps.
+//! - Scripts: besides [`Script::default_conversation`] (English) there is
+//!   [`Script::hinglish_conversation`], a hospital call in Hindi and English (Latin script)
+//!   with a policy number and a medical emergency; a connection picks it with
+//!   `sim_script=hinglish` ([`HINGLISH_SCRIPT`]; a script registered under that name wins), or
+//!   it becomes the default with [`SimulatorBuilder::default_script`] or `PUT
+//!   /sim/deepgram/script {"builtin":"hinglish"}`.
+//! - Deepgram `redact` ([`deepgram::redact`]): `pci`, `pii`, `phi`, `numbers` (`true`,
+//!   `aggressive_numbers`), `false`, repeated or as comma lists; anything else is a 400
+//!   (`Invalid query string: unsupported 'redact' value …`). Entity redaction applies only
+//!   when `language` is English (`en`, `en-*`) or unset, as Deepgram's hosted streaming does;
+//!   numbers in every language. [`DeepgramSession::redact_requested`] and
+//!   [`DeepgramSession::redact_applied`] record both; tags are `[NUMBER]` and
+//!   `[CREDIT_CARD_1]`-style, numbered per entity type.
+//! - Deepgram `language=multi` is taken with `nova-3` / `nova-3-general` only (any other model:
+//!   400 `No such model/language/tier combination found: language=multi …`), with any
+//!   `endpointing`; [`DeepgramSession::language`] records the language.
+//! - OpenAI schema names: `agent_suggestions` answers carry `sentiment`
+//!   (`positive|neutral|negative|angry`) and `escalation` (`null` or `{reason, detail}`:
+//!   `medical_emergency` > `supervisor_requested` > `angry_customer`, from the `Customer:`
+//!   lines; a medical emergency puts a `next_step` "Ask the caller to dial 108 …" first);
+//!   `call_summary` answers `summary`, `reason`, `outcome`, `followUps`, `sentiment`,
+//!   `suggestedDisposition` (the schema's enum value sharing most words with the transcript,
+//!   or null) and `confidence` (0.9 all its words said, 0.5 some, 0.0 none). Word lists and
+//!   rules are in the `openai` module's `signals.rs` and `named.rs`. Other names are answered
+//!   from the schema generically.
 
 pub mod clock;
 mod control;
@@ -151,7 +179,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use clock::SimClock;
-pub use deepgram::{DeepgramSession, Script, Turn};
+pub use deepgram::{BUILTIN_SCRIPTS, DeepgramSession, HINGLISH_SCRIPT, Script, Turn};
 pub use error::SimError;
 pub use faults::{ArmedFault, Endpoint, Fault, Times};
 pub use ozonetel::{

@@ -513,3 +513,364 @@ async fn a_drop_while_closing_sends_no_metadata_and_no_close_frame() {
     );
     sim.shutdown().await;
 }
+
+/// Every transcript and word (plain and punctuated) in `msgs`, for "appears nowhere" checks.
+fn all_text(msgs: &[Value]) -> String {
+    let mut out = String::new();
+    for m in msgs.iter().filter(|m| m["type"] == "Results") {
+        out.push_str(transcript(m));
+        out.push('\n');
+        for w in m["channel"]["alternatives"][0]["words"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            out.push_str(w["word"].as_str().unwrap_or_default());
+            out.push(' ');
+            out.push_str(w["punctuated_word"].as_str().unwrap_or_default());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Non-empty final transcripts, in order.
+fn finals(msgs: &[Value]) -> Vec<String> {
+    msgs.iter()
+        .filter(|m| m["type"] == "Results" && m["is_final"] == true)
+        .map(|m| transcript(m).to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The Deepgram refusal of a handshake: status and `dg-error`.
+async fn refusal(sim: &Simulator, query: &str) -> (u16, String) {
+    match connect(sim, query, Some("Token sim-deepgram-key")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => (
+            resp.status().as_u16(),
+            resp.headers()
+                .get("dg-error")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        Err(e) => panic!("{query}: {e}"),
+        Ok(_) => panic!("{query}: accepted"),
+    }
+}
+
+/// A customer reading out a card, a phone number and an e-mail, and a symptom.
+const SENSITIVE: &str =
+    "Card 4111 1111 1111 1111 please, call 98450 12345 or mail priya@helix.in about my chest pain.";
+
+/// Plays [`SENSITIVE`] (1–5 s) on a connection with `extra` query parameters; all messages.
+async fn play_sensitive(sim: &Simulator, extra: &str) -> Vec<Value> {
+    sim.register_script(
+        "sensitive",
+        Script {
+            turns: vec![Turn::new(1, SENSITIVE, 1.0, 5.0)],
+        },
+    )
+    .expect("script");
+    let mut ws = open(sim, &format!("{STEREO}&sim_script=sensitive&{extra}")).await;
+    send_audio(&mut ws, 6.0, STEREO_BPS).await;
+    drain(&mut ws, Duration::from_millis(300)).await
+}
+
+#[tokio::test]
+async fn redact_numbers_replaces_digit_runs_in_every_language() {
+    let sim = Simulator::start().await.expect("sim");
+    let query = format!("{STEREO}&sim_script=hinglish&language=multi&redact=numbers");
+    let mut ws = open(&sim, &query).await;
+    send_audio(&mut ws, 15.0, STEREO_BPS).await;
+    let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+    let text = all_text(&msgs);
+    for digits in ["4471", "2290", "3316"] {
+        assert!(!text.contains(digits), "{digits} in {text}");
+    }
+    assert_eq!(
+        finals(&msgs)
+            .into_iter()
+            .filter(|t| t.contains("policy"))
+            .collect::<Vec<_>>(),
+        [
+            "Zaroor. Aapka policy number bata dijiye, please.",
+            "Haan, mera policy number hai [NUMBER]."
+        ]
+    );
+    // One word for the whole number, spanning its three spoken groups.
+    let final_words = msgs
+        .iter()
+        .find(|m| m["is_final"] == true && transcript(m).contains("[NUMBER]"))
+        .map(|m| m["channel"]["alternatives"][0]["words"].clone())
+        .expect("the policy line");
+    let last = &final_words[5];
+    assert_eq!(
+        (
+            last["word"].as_str(),
+            last["punctuated_word"].as_str(),
+            last["start"].as_f64(),
+            last["end"].as_f64()
+        ),
+        (
+            Some("[NUMBER]"),
+            Some("[NUMBER]."),
+            Some(13.188),
+            Some(14.5)
+        )
+    );
+    assert_eq!(final_words.as_array().map(Vec::len), Some(6));
+    let s = &sim.deepgram_sessions()[0];
+    assert_eq!(s.script, "hinglish");
+    assert_eq!(s.language.as_deref(), Some("multi"));
+    assert_eq!(s.redact_requested, ["numbers"]);
+    assert_eq!(s.redact_applied, ["numbers"]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn entity_redaction_applies_in_english_and_is_ignored_with_multi() {
+    let sim = Simulator::start().await.expect("sim");
+    // English (language unset): every entity tagged, in the interim too.
+    let msgs = play_sensitive(&sim, "redact=pci&redact=pii,phi").await;
+    assert_eq!(
+        finals(&msgs),
+        [
+            "Card [CREDIT_CARD_1] please, call [PHONE_NUMBER_1] or mail [EMAIL_ADDRESS_1] about \
+          my [CONDITION_1]."
+        ]
+    );
+    let interim = msgs
+        .iter()
+        .find(|m| m["type"] == "Results" && m["is_final"] == false)
+        .expect("an interim");
+    assert!(
+        transcript(interim).starts_with("Card [CREDIT_CARD_1] please,"),
+        "{interim}"
+    );
+    let text = all_text(&msgs);
+    for secret in ["4111", "98450", "priya", "helix.in", "chest"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    // en-IN is English too; `true` is `numbers` (entities win where both apply).
+    let msgs = play_sensitive(&sim, "language=en-IN&redact=pci,true").await;
+    assert_eq!(
+        finals(&msgs),
+        ["Card [CREDIT_CARD_1] please, call [NUMBER] or mail priya@helix.in about my chest pain."]
+    );
+    // multi: entities are ignored (hosted streaming redacts them in English only) ...
+    let msgs = play_sensitive(&sim, "model=nova-3&language=multi&redact=pci&redact=pii").await;
+    assert_eq!(finals(&msgs), [SENSITIVE]);
+    // ... while numbers still apply.
+    let msgs = play_sensitive(&sim, "language=multi&redact=pci,aggressive_numbers").await;
+    assert_eq!(
+        finals(&msgs),
+        ["Card [NUMBER] please, call [NUMBER] or mail priya@helix.in about my chest pain."]
+    );
+    let sessions = sim.deepgram_sessions();
+    let recorded: Vec<(Option<&str>, Vec<String>, Vec<String>)> = sessions
+        .iter()
+        .map(|s| {
+            (
+                s.language.as_deref(),
+                s.redact_requested.clone(),
+                s.redact_applied.clone(),
+            )
+        })
+        .collect();
+    let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        recorded,
+        [
+            (None, v(&["pci", "pii", "phi"]), v(&["pci", "pii", "phi"])),
+            (Some("en-IN"), v(&["pci", "true"]), v(&["numbers", "pci"])),
+            (Some("multi"), v(&["pci", "pii"]), v(&[])),
+            (
+                Some("multi"),
+                v(&["pci", "aggressive_numbers"]),
+                v(&["numbers"])
+            ),
+        ]
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_redact_values_and_multi_off_nova_3_are_refused() {
+    let sim = Simulator::start().await.expect("sim");
+    for query in ["redact=ssn", "redact=pci,bogus", "redact="] {
+        let (status, error) = refusal(&sim, query).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(error.contains("'redact'"), "{query}: {error}");
+    }
+    for model in ["nova-2", "nova-2-phonecall", "nova-3-medical", "base"] {
+        let (status, error) = refusal(&sim, &format!("model={model}&language=multi")).await;
+        assert_eq!(status, 400, "{model}");
+        assert!(error.contains("multi"), "{model}: {error}");
+    }
+    // Nova-3 takes multi with any endpointing; the language is recorded.
+    for endpointing in ["100", "false", "300"] {
+        let mut ws = open(
+            &sim,
+            &format!("model=nova-3&language=multi&endpointing={endpointing}&redact=false"),
+        )
+        .await;
+        ws.close(None).await.expect("close");
+    }
+    let sessions = sim.deepgram_sessions();
+    let upgraded: Vec<_> = sessions.iter().filter(|s| s.status == 101).collect();
+    assert_eq!(upgraded.len(), 3);
+    assert!(
+        upgraded
+            .iter()
+            .all(|s| s.language.as_deref() == Some("multi")
+                && s.redact_requested == ["false"]
+                && s.redact_applied.is_empty())
+    );
+    assert!(
+        sessions
+            .iter()
+            .filter(|s| s.status == 400)
+            .all(|s| s.ended.as_deref() == Some("refused"))
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_hinglish_script_is_chosen_by_name_or_as_the_default_over_control() {
+    let sim = Simulator::start().await.expect("sim");
+    let http = reqwest::Client::new();
+    let put = |path: &str, body: Value| {
+        http.put(format!("{}{path}", sim.control_url()))
+            .json(&body)
+            .send()
+    };
+    let set = put("/deepgram/script", json!({"builtin": "hinglish"}))
+        .await
+        .expect("sent");
+    assert_eq!(set.status(), 200);
+    let bad = put("/deepgram/script", json!({"builtin": "klingon"}))
+        .await
+        .expect("sent");
+    assert_eq!(bad.status(), 400);
+    let named = put("/deepgram/scripts/hi", json!({"builtin": "hinglish"}))
+        .await
+        .expect("sent");
+    assert_eq!(named.status(), 201);
+    let expected = [
+        "Namaste, Helix Hospital se Priya baat kar rahi hoon. How can I help you?",
+        "Haan ji, mujhe Dr. Mehta ka appointment chahiye, kal subah.",
+        "Zaroor. Aapka policy number bata dijiye, please.",
+        "Haan, mera policy number hai 4471 2290 3316.",
+        "Thank you. Dr. Mehta kal subah das baje available hain.",
+        "Aur sir, mujhe chest mein bahut dard ho raha hai since morning.",
+        "Main abhi aapko hamari emergency team se connect karti hoon.",
+    ];
+    for query in [
+        format!("{STEREO}&language=multi"),
+        format!("{STEREO}&language=multi&sim_script=hi"),
+    ] {
+        let mut ws = open(&sim, &query).await;
+        send_audio(&mut ws, 27.0, STEREO_BPS).await;
+        let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+        assert_eq!(finals(&msgs), expected, "{query}");
+        // The customer's lines are on channel 1.
+        let customer: Vec<String> = msgs
+            .iter()
+            .filter(|m| m["is_final"] == true && m["channel_index"] == json!([1, 2]))
+            .map(|m| transcript(m).to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        assert_eq!(customer.len(), 3);
+    }
+    assert_eq!(
+        Script::builtin(helix_engage_sim::HINGLISH_SCRIPT),
+        Some(Script::hinglish_conversation())
+    );
+    // Non-Rust tests read the same record over the control API.
+    let sessions: Value = http
+        .get(format!("{}/deepgram/sessions", sim.control_url()))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (
+            &sessions[1]["script"],
+            &sessions[1]["language"],
+            &sessions[1]["redact_requested"],
+            &sessions[1]["redact_applied"],
+            &sessions[1]["timecode_gaps"]
+        ),
+        (
+            &json!("hi"),
+            &json!("multi"),
+            &json!([]),
+            &json!([]),
+            &json!([])
+        )
+    );
+    sim.shutdown().await;
+}
+
+/// A private stretch: the client sends call seconds 0–2.5, nothing for 2.5–6.0 (a turn is
+/// said then), and resumes at 6.0. The turn inside the gap is never played; the turn the gap
+/// cuts keeps only its words before it; later turns play, in connection time.
+#[tokio::test]
+async fn a_timecode_gap_never_plays_the_turns_inside_it() {
+    let sim = Simulator::start().await.expect("sim");
+    sim.set_default_script(Script {
+        turns: vec![
+            Turn::new(0, "Before the gap.", 0.5, 1.5),
+            Turn::new(1, "alpha bravo charlie delta", 2.0, 3.0),
+            Turn::new(1, "my secret policy number canary", 3.5, 5.5),
+            Turn::new(0, "After the gap.", 7.0, 8.0),
+        ],
+    })
+    .expect("script");
+    let mut ws = open(&sim, &format!("{STEREO}&sim_timecode=true")).await;
+    let mut audio = timecoded(0, 40_000); // 0.0–2.5 s
+    audio.extend(timecoded(96_000, 48_000)); // 6.0–9.0 s
+    for chunk in audio.chunks(STEREO_BPS / 50) {
+        ws.send(Message::Binary(chunk.to_vec().into()))
+            .await
+            .expect("audio");
+    }
+    let msgs = drain(&mut ws, Duration::from_millis(300)).await;
+    let text = all_text(&msgs);
+    for word in ["secret", "policy", "canary", "charlie", "delta"] {
+        assert!(!text.contains(word), "{word} was played: {text}");
+    }
+    let timed: Vec<(String, f64)> = msgs
+        .iter()
+        .filter(|m| m["type"] == "Results" && m["is_final"] == true)
+        .filter(|m| !transcript(m).is_empty())
+        .map(|m| {
+            (
+                transcript(m).to_string(),
+                m["start"].as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        timed,
+        [
+            ("Before the gap.".to_string(), 0.5),
+            ("alpha bravo".to_string(), 2.0),
+            // 7.0 s of the call is 3.5 s of audio received.
+            ("After the gap.".to_string(), 3.5),
+        ],
+        "{msgs:#?}"
+    );
+    assert_eq!(sim.deepgram_sessions()[0].timecode_gaps, [(2.5, 6.0)]);
+    let sessions: Value = reqwest::get(format!("{}/deepgram/sessions", sim.control_url()))
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(sessions[0]["timecode_gaps"], json!([[2.5, 6.0]]));
+    sim.shutdown().await;
+}

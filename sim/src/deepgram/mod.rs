@@ -9,11 +9,17 @@
 //! stated where it lives: `params.rs` for the query string, `socket.rs` for the control frames
 //! and closes.
 //!
+//! `redact` and `language` are honoured as Deepgram's hosted streaming does (entity redaction
+//! in English only, number redaction everywhere, `language=multi` on Nova-3 only): see
+//! [`redact`] for the formats followed and what the stand-in detects.
+//!
 //! A connection flows one way: `handshake` (record, fault, key, `params`) → `socket` (the
-//! open session, playing a [`script`] `Player`) → `sessions` (what is recorded).
+//! open session, playing a [`script`] `Player`, its words passed through [`redact`]) →
+//! `sessions` (what is recorded).
 
 mod handshake;
 mod params;
+pub mod redact;
 pub mod script;
 pub(crate) mod sessions;
 mod socket;
@@ -30,7 +36,7 @@ use axum::response::Response;
 use crate::shared::Shared;
 use handshake::Handshake;
 pub use params::{MODELS, TIMECODE_PARAM};
-pub use script::{Script, Turn};
+pub use script::{BUILTIN_SCRIPTS, HINGLISH_SCRIPT, Script, Turn};
 pub(crate) use sessions::DgState;
 pub use sessions::{
     ARRIVALS_KEEP, AUDIO_KEEP_LIMIT, AUDIO_KEEP_SESSIONS, DEFAULT_IDLE_TIMEOUT, DeepgramSession,

@@ -5,9 +5,13 @@
 //! <https://developers.deepgram.com/reference/speech-to-text/listen-streaming>; the rules kept
 //! here: booleans are `true`/`false`; raw encodings (`linear16`, `linear32`, `mulaw`, `alaw`)
 //! need `sample_rate`; `utterance_end_ms` needs `interim_results=true`; `keyterm` is Nova-3
-//! only and `keywords` is not Nova-3.
+//! only and `keywords` is not Nova-3; `language=multi` (code-switching, e.g. Hindi and English)
+//! is Nova-3's (`nova-3`, `nova-3-general`; the medical model is English-only), with any
+//! `endpointing` (Deepgram recommends 100 ms for code-switching, it does not require it);
+//! `redact` is checked by [`Redaction::parse`](super::redact::Redaction::parse).
 
-use super::script::PlayerOptions;
+use super::redact::Redaction;
+use super::script::{PlayerOptions, Script};
 use super::sessions::DgState;
 
 /// Models the stand-in accepts (anything else is refused with 400, like an unknown model).
@@ -51,6 +55,8 @@ pub(super) struct Params {
     /// `sim_timecode=true`: the audio carries its own position in the call (see
     /// [`TIMECODE_PARAM`]), so a reconnected stream resumes the script where its audio is.
     pub timecode: bool,
+    /// `language` as sent (`None` when absent).
+    pub language: Option<String>,
 }
 
 /// The stream's audio layout, as far as the bytes' duration goes.
@@ -102,10 +108,20 @@ pub(super) fn parse(pairs: &[(String, String)], dg: &DgState) -> Result<Params, 
     let endpointing = endpointing(q)?;
     let utterance_end_ms = utterance_end_ms(q, interim_results)?;
     model_features(q, &model)?;
+    let language = language(q, &model)?;
+    let redaction = Redaction::parse(
+        pairs
+            .iter()
+            .filter(|(k, _)| k == "redact")
+            .map(|(_, v)| v.as_str()),
+        language.as_deref(),
+    )?;
     let timecode = timecode(q, &audio)?;
     let script = match q.get("sim_script") {
         None => None,
-        Some(name) if dg.scripts.contains_key(name) => Some(name.to_string()),
+        Some(name) if dg.scripts.contains_key(name) || Script::builtin(name).is_some() => {
+            Some(name.to_string())
+        }
         Some(name) => return Err(format!("Unknown sim_script '{name}'")),
     };
     Ok(Params {
@@ -119,11 +135,13 @@ pub(super) fn parse(pairs: &[(String, String)], dg: &DgState) -> Result<Params, 
             endpointing,
             utterance_end_ms,
             model_name: model,
+            redaction,
             ..PlayerOptions::default()
         },
         bytes_per_second: audio.bytes_per_second,
         script,
         timecode,
+        language,
     })
 }
 
@@ -224,6 +242,23 @@ fn model_features(q: Query<'_>, model: &str) -> Result<(), String> {
         return Err("Keywords are not supported for Nova-3 models; use keyterm".into());
     }
     Ok(())
+}
+
+/// `language`: any tag is taken (the stand-in plays its script whatever the language), but
+/// `multi` needs a Nova-3 model that is multilingual.
+fn language(q: Query<'_>, model: &str) -> Result<Option<String>, String> {
+    let language = q.get("language").map(str::to_string);
+    if language
+        .as_deref()
+        .is_some_and(|l| l.eq_ignore_ascii_case("multi"))
+        && !matches!(model, "nova-3" | "nova-3-general")
+    {
+        return Err(format!(
+            "No such model/language/tier combination found: language=multi is only \
+             available for Nova-3 (nova-3, nova-3-general), not '{model}'"
+        ));
+    }
+    Ok(language)
 }
 
 /// `sim_timecode` reads positions from linear16 samples of two channels.

@@ -9,6 +9,16 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::redact::{Redactable, Redaction, Tagger, redact_words};
+
+/// The name the Hinglish script ([`Script::hinglish_conversation`]) is registered under, for
+/// `sim_script=hinglish` (and [`Script::builtin`]).
+pub const HINGLISH_SCRIPT: &str = "hinglish";
+
+/// The ready-made scripts by name: `default` ([`Script::default_conversation`]) and
+/// [`HINGLISH_SCRIPT`] ([`Script::hinglish_conversation`]).
+pub const BUILTIN_SCRIPTS: &[&str] = &["default", HINGLISH_SCRIPT];
+
 /// A scripted conversation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Script {
@@ -44,6 +54,14 @@ impl Turn {
             text: text.into(),
             start,
             end,
+        }
+    }
+
+    /// A turn on `channel` with a speaker label (the built-in scripts' turns).
+    fn said(channel: usize, speaker: &str, text: &str, start: f64, end: f64) -> Self {
+        Turn {
+            speaker: Some(speaker.to_string()),
+            ..Turn::new(channel, text, start, end)
         }
     }
 
@@ -110,13 +128,7 @@ impl Script {
     /// The default script: a 20-second clinic enquiry between an agent (channel 0) and a
     /// customer (channel 1), opening with 0.8 s of silence on channel 0.
     pub fn default_conversation() -> Self {
-        let t = |ch: usize, who: &str, text: &str, start: f64, end: f64| Turn {
-            channel: Some(ch),
-            speaker: Some(who.to_string()),
-            text: text.to_string(),
-            start,
-            end,
-        };
+        let t = Turn::said;
         Script {
             turns: vec![
                 t(0, "agent", "", 0.0, 0.8),
@@ -167,6 +179,80 @@ impl Script {
     }
 }
 
+impl Script {
+    /// A ready-made script by name (see [`BUILTIN_SCRIPTS`]).
+    pub fn builtin(name: &str) -> Option<Script> {
+        match name {
+            "default" => Some(Script::default_conversation()),
+            HINGLISH_SCRIPT => Some(Script::hinglish_conversation()),
+            _ => None,
+        }
+    }
+
+    /// A 27-second hospital call in Hinglish, Hindi and English mixed in Latin script as
+    /// Deepgram's `language=multi` returns it: agent on channel 0, customer on channel 1,
+    /// opening with 0.8 s of silence. The customer asks for an appointment "kal subah"
+    /// (a follow-up), reads out a policy number (`4471 2290 3316`, what `redact=numbers`
+    /// takes) and then describes a medical emergency ("chest mein bahut dard").
+    pub fn hinglish_conversation() -> Self {
+        let t = Turn::said;
+        Script {
+            turns: vec![
+                t(0, "agent", "", 0.0, 0.8),
+                t(
+                    0,
+                    "agent",
+                    "Namaste, Helix Hospital se Priya baat kar rahi hoon. How can I help you?",
+                    1.0,
+                    4.0,
+                ),
+                t(
+                    1,
+                    "customer",
+                    "Haan ji, mujhe Dr. Mehta ka appointment chahiye, kal subah.",
+                    4.5,
+                    7.5,
+                ),
+                t(
+                    0,
+                    "agent",
+                    "Zaroor. Aapka policy number bata dijiye, please.",
+                    8.0,
+                    10.5,
+                ),
+                t(
+                    1,
+                    "customer",
+                    "Haan, mera policy number hai 4471 2290 3316.",
+                    11.0,
+                    14.5,
+                ),
+                t(
+                    0,
+                    "agent",
+                    "Thank you. Dr. Mehta kal subah das baje available hain.",
+                    15.0,
+                    18.0,
+                ),
+                t(
+                    1,
+                    "customer",
+                    "Aur sir, mujhe chest mein bahut dard ho raha hai since morning.",
+                    18.5,
+                    22.0,
+                ),
+                t(
+                    0,
+                    "agent",
+                    "Main abhi aapko hamari emergency team se connect karti hoon.",
+                    22.5,
+                    26.0,
+                ),
+            ],
+        }
+    }
+}
+
 /// Recognition options that shape the messages (from the connection's query string).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PlayerOptions {
@@ -179,6 +265,8 @@ pub(crate) struct PlayerOptions {
     /// `None` when `endpointing=false` (then `speech_final` stays false).
     pub endpointing: bool,
     pub utterance_end_ms: Option<u64>,
+    /// What `redact` applies to the words (already narrowed to the language).
+    pub redaction: Redaction,
     pub request_id: String,
     pub model_name: String,
     pub model_uuid: String,
@@ -233,14 +321,42 @@ fn confidence_for(word: &str) -> f64 {
     0.9 + f64::from(h % 100) / 1000.0
 }
 
+impl Redactable for Word {
+    fn punctuated(&self) -> &str {
+        &self.punctuated
+    }
+
+    fn merged(span: &[Self], tag: &str) -> Self {
+        let (first, last) = (&span[0], &span[span.len() - 1]);
+        // "3316." stays a sentence end: "[NUMBER]."
+        let trail_at = last
+            .punctuated
+            .trim_end_matches(|c: char| !c.is_alphanumeric())
+            .len();
+        Word {
+            word: tag.to_string(),
+            punctuated: format!("{tag}{}", &last.punctuated[trail_at..]),
+            start: first.start,
+            end: last.end,
+            confidence: confidence_for(tag),
+        }
+    }
+}
+
 impl Player {
     pub(crate) fn new(script: &Script, opts: PlayerOptions) -> Self {
         let channels = opts.channels.max(1);
-        let mut turns: Vec<TurnState> = script
+        let mut heard: Vec<&Turn> = script
             .turns
             .iter()
             // With multichannel, a turn on a channel the stream does not have is never heard.
             .filter(|t| !opts.multichannel || t.channel() < channels)
+            .collect();
+        // In time order, so redaction numbers entities as they are said.
+        heard.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let mut tagger = Tagger::default();
+        let turns: Vec<TurnState> = heard
+            .into_iter()
             .map(|t| {
                 let tokens: Vec<&str> = t.text.split_whitespace().collect();
                 let n = tokens.len().max(1) as f64;
@@ -262,7 +378,8 @@ impl Player {
                             end: round3(t.start + step * (i + 1) as f64),
                         }
                     })
-                    .collect();
+                    .collect::<Vec<Word>>();
+                let words = redact_words(&words, &opts.redaction, &mut tagger);
                 TurnState {
                     channel: if opts.multichannel { t.channel() } else { 0 },
                     start: t.start,
@@ -277,7 +394,6 @@ impl Player {
                 }
             })
             .collect();
-        turns.sort_by(|a, b| a.start.total_cmp(&b.start));
         Player {
             turns,
             last_final_end: vec![0.0; if opts.multichannel { channels } else { 1 }],
@@ -400,6 +516,49 @@ impl Player {
     fn note_final(&mut self, ch: usize, end: f64) {
         if let Some(slot) = self.last_final_end.get_mut(ch) {
             *slot = slot.max(end);
+        }
+    }
+
+    /// The audio jumped: connection time `at` is followed by call audio `by` seconds later
+    /// (a client that sent nothing for a private stretch, then resumed). Words that start
+    /// inside the gap are never heard; everything later moves `by` earlier, so connection time
+    /// stays the audio received. A turn cut by the gap's start ends at `at` with its earlier
+    /// words; a turn wholly inside it is never played.
+    pub(crate) fn skip(&mut self, at: f64, by: f64) {
+        if by <= 0.0 {
+            return;
+        }
+        let resume = at + by;
+        let shift = |x: f64| {
+            if x >= resume {
+                round3(x - by)
+            } else {
+                x.min(at)
+            }
+        };
+        for turn in self.turns.iter_mut().filter(|t| !t.done) {
+            let had_words = !turn.words.is_empty();
+            let words: Vec<Word> = turn
+                .words
+                .drain(..)
+                .filter(|w| w.start < at || w.start >= resume)
+                .map(|w| Word {
+                    start: shift(w.start),
+                    end: shift(w.end),
+                    ..w
+                })
+                .collect();
+            let inside = turn.start >= at && turn.end < resume;
+            if (had_words && words.is_empty()) || (!had_words && inside) {
+                // Nothing of it was in audio the client sent.
+                turn.done = true;
+                turn.utterance_end_done = true;
+                continue;
+            }
+            turn.words = words;
+            turn.start = shift(turn.start);
+            turn.segment_start = shift(turn.segment_start);
+            turn.end = shift(turn.end);
         }
     }
 

@@ -40,8 +40,22 @@ pub struct DeepgramSession {
     pub query: Vec<(String, String)>,
     /// Request headers (lower-case names).
     pub headers: Vec<(String, String)>,
-    /// The script played (`"default"` or a registered name).
+    /// The script played (`"default"`, a registered name or a built-in one such as
+    /// `"hinglish"`).
     pub script: String,
+    /// The `language` query parameter, as sent (`None` when absent); `"multi"` for
+    /// code-switching.
+    pub language: Option<String>,
+    /// The `redact` values requested, lower-case, comma lists split, repeats dropped
+    /// (`["pci", "numbers"]`); empty when none.
+    pub redact_requested: Vec<String>,
+    /// The redaction groups that applied (`numbers`, `pci`, `pii`, `phi`): entity groups only
+    /// when the language is English or unset, as Deepgram's hosted streaming does; `true` and
+    /// `aggressive_numbers` count as `numbers`.
+    pub redact_applied: Vec<String>,
+    /// `sim_timecode` sessions: each jump in the audio's position, as call seconds
+    /// `(from, to)` — audio the client never sent, whose words were never played.
+    pub timecode_gaps: Vec<(f64, f64)>,
     /// Audio bytes received (non-empty binary frames).
     pub bytes_received: u64,
     /// Non-empty binary frames received.
@@ -174,6 +188,10 @@ pub(super) fn open(
         query: query.to_vec(),
         headers: header_pairs(headers),
         script: "default".into(),
+        language: None,
+        redact_requested: Vec::new(),
+        redact_applied: Vec::new(),
+        timecode_gaps: Vec::new(),
         bytes_received: 0,
         audio_frames: 0,
         empty_frames: 0,

@@ -37,11 +37,27 @@ fn deadline_after(d: Duration) -> Instant {
         .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
-/// What a `sim_timecode` session needs to restart its script at the audio's position.
+/// What a `sim_timecode` session needs to restart its script at the audio's position and to
+/// notice jumps in it.
 struct Timecode {
     script: Script,
     opts: PlayerOptions,
     sample_rate: f64,
+    /// Bytes of one sample frame (2 × channels).
+    frame_bytes: u64,
+    /// The call's sample frame at connection byte 0, plus every gap so far: the frame the next
+    /// audio is expected at is this + frames received.
+    shift_frames: u64,
+}
+
+impl Timecode {
+    /// The sample-frame index a chunk's first sample frame carries (see `TIMECODE_PARAM`).
+    fn position(frame: &[u8]) -> Option<u64> {
+        let frame = frame.get(..4)?;
+        let low = u32::from(u16::from_le_bytes([frame[0], frame[1]]));
+        let high = u32::from(u16::from_le_bytes([frame[2], frame[3]]));
+        Some(u64::from(low | (high << 16)))
+    }
 }
 
 pub(super) struct Session {
@@ -79,13 +95,20 @@ impl Session {
         let script = {
             let mut dg = lock(&shared.dg);
             let script = match &params.script {
-                Some(name) => dg.scripts.get(name).cloned(),
+                Some(name) => dg
+                    .scripts
+                    .get(name)
+                    .cloned()
+                    .or_else(|| Script::builtin(name)),
                 None => None,
             }
             .unwrap_or_else(|| dg.default_script.clone());
             if let Some(s) = dg.sessions.get_mut(id) {
                 s.status = 101;
                 s.script = params.script.clone().unwrap_or_else(|| "default".into());
+                s.language = params.language.clone();
+                s.redact_requested = params.recognition.redaction.requested.clone();
+                s.redact_applied = params.recognition.redaction.applied();
             }
             script
         };
@@ -101,6 +124,8 @@ impl Session {
             script,
             opts: player_opts,
             sample_rate: params.bytes_per_second / (2.0 * channels as f64),
+            frame_bytes: 2 * channels as u64,
+            shift_frames: 0,
         });
         Session {
             shared,
@@ -220,15 +245,7 @@ impl Session {
         {
             return Step::Close(1008, "DATA-0000");
         }
-        if *total == 0
-            && let Some(tc) = &self.timecode
-            && let Some(frame) = audio.get(..4)
-        {
-            let low = u32::from(u16::from_le_bytes([frame[0], frame[1]]));
-            let high = u32::from(u16::from_le_bytes([frame[2], frame[3]]));
-            let offset = f64::from(low | (high << 16)) / tc.sample_rate;
-            self.player = Player::new(&tc.script.from_offset(offset), tc.opts.clone());
-        }
+        self.read_timecode(audio, *total);
         hasher.update(audio);
         *total += audio.len() as u64;
         let secs = self.audio_seconds(*total);
@@ -256,6 +273,43 @@ impl Session {
         } else {
             Step::Ended("client_gone")
         }
+    }
+
+    /// `sim_timecode`: the first chunk places the connection in the call; a later chunk whose
+    /// position is ahead of the audio received so far is a gap the client never sent (a
+    /// private stretch), whose words must never be played. Only chunks that start on a sample
+    /// frame boundary carry a readable position.
+    fn read_timecode(&mut self, audio: &[u8], total: u64) {
+        let Some(tc) = &mut self.timecode else {
+            return;
+        };
+        let Some(pos) = Timecode::position(audio) else {
+            return;
+        };
+        if total == 0 {
+            tc.shift_frames = pos;
+            let offset = pos as f64 / tc.sample_rate;
+            self.player = Player::new(&tc.script.from_offset(offset), tc.opts.clone());
+            return;
+        }
+        if total % tc.frame_bytes != 0 {
+            return;
+        }
+        let expected = tc.shift_frames + total / tc.frame_bytes;
+        if pos <= expected {
+            // Contiguous (or going back, which a live client does not do): play on.
+            return;
+        }
+        let (from, to) = (
+            expected as f64 / tc.sample_rate,
+            pos as f64 / tc.sample_rate,
+        );
+        tc.shift_frames += pos - expected;
+        self.player.skip(self.audio_seconds(total), to - from);
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        with_session(&self.shared.dg, self.id, |s| {
+            s.timecode_gaps.push((round(from), round(to)));
+        });
     }
 
     #[allow(clippy::too_many_arguments)]

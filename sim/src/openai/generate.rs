@@ -1,11 +1,13 @@
 //! The answer's content for the requested `response_format`: a value built from the client's
-//! JSON schema (so it validates against whatever reasonable schema is sent), a fixed
+//! JSON schema (so it validates against whatever reasonable schema is sent; the schemas the
+//! library names get their fields from [`named`]), a fixed
 //! `{"suggestions": […]}` object for `json_object`, or a numbered list for text.
 
 use serde_json::{Map, Value, json};
 
+use super::named;
 use super::schema::resolve;
-use super::suggest::Context;
+use super::suggest::{Context, last_user};
 
 /// The assistant message's content for a validated request.
 pub(super) fn content(req: &Map<String, Value>) -> String {
@@ -13,7 +15,10 @@ pub(super) fn content(req: &Map<String, Value>) -> String {
     match req.get("response_format") {
         Some(rf) if rf["type"] == "json_schema" => {
             let schema = &rf["json_schema"]["schema"];
-            generate(schema, schema, "", 0, &ctx, 0).to_string()
+            let mut value = generate(schema, schema, "", 0, &ctx, 0);
+            let name = rf["json_schema"]["name"].as_str().unwrap_or_default();
+            named::apply(name, schema, &mut value, &last_user(req.get("messages")));
+            value.to_string()
         }
         Some(rf) if rf["type"] == "json_object" => json!({"suggestions": ctx
             .texts

@@ -5,15 +5,23 @@
 //! last transcript lines of the last user message. With a JSON schema the answer is generated from
 //! the schema itself, so it validates against whatever (reasonable) schema the client sends.
 //!
+//! Two schema names get content of their own, deterministic from the transcript in the user
+//! message ([`named`], reading it with [`signals`]): `agent_suggestions` carries the customer's
+//! `sentiment` and an `escalation` (medical emergency, supervisor requested, angry customer),
+//! and `call_summary` the post-call summary with a suggested disposition taken from the
+//! schema's enum.
+//!
 //! One request flows one way: [`crate::intake`] (record, faults) → [`auth`] → [`validate`] → [`generate`]
-//! (with [`suggest`] for the texts and [`schema`] for `$ref`) → [`respond`]. Errors are
-//! built by [`error`].
+//! (with [`suggest`] for the texts, [`named`] for the named schemas and [`schema`] for
+//! `$ref`) → [`respond`]. Errors are built by [`error`].
 
 mod auth;
 mod error;
 mod generate;
+mod named;
 mod respond;
 mod schema;
+mod signals;
 mod suggest;
 mod validate;
 

@@ -24,13 +24,18 @@ pub(super) struct Context {
     pub focus: String,
 }
 
+/// The text of the last user message (where the client puts the transcript).
+pub(super) fn last_user(messages: Option<&Value>) -> String {
+    messages
+        .and_then(Value::as_array)
+        .and_then(|ms| ms.iter().rev().find(|m| m["role"] == "user"))
+        .map(message_text)
+        .unwrap_or_default()
+}
+
 impl Context {
     pub fn from_messages(messages: Option<&Value>) -> Self {
-        let last_user = messages
-            .and_then(Value::as_array)
-            .and_then(|ms| ms.iter().rev().find(|m| m["role"] == "user"))
-            .map(message_text)
-            .unwrap_or_default();
+        let last_user = last_user(messages);
         let lines: Vec<&str> = last_user
             .lines()
             .map(str::trim)
