@@ -244,7 +244,10 @@ async fn the_summary_request_holds_the_schema_the_dispositions_and_the_redacted_
     let user = req.user();
     let call = "Agent: Hello,\nCustomer: I need an appointment.\nAgent: booked.\n[private stretch]";
     assert!(user.contains(call), "{user}");
-    assert!(!user.contains("[private]"), "the marker is not passed on as words: {user}");
+    assert!(
+        !user.contains("[private]"),
+        "the marker is not passed on as words: {user}"
+    );
     assert!(user.contains("Name: Asha Rao") && user.contains("Prefers morning slots"));
     for d in DISPOSITIONS {
         assert!(user.contains(&format!("- {d}\n")), "{user}");
