@@ -30,7 +30,10 @@ use crate::{Error, Result};
 /// What the session tells the engine.
 #[derive(Debug)]
 pub(crate) enum EngineInput {
-    Final { speaker: Speaker, text: String },
+    Final {
+        speaker: Speaker,
+        text: String,
+    },
     TurnEnded,
     Lead(LeadContext),
     /// A private stretch began (`true`) or ended: no request starts while it lasts.
