@@ -272,7 +272,7 @@ impl Redactor {
     /// off only the lead's number, and only for the LLM.
     fn spans(&self, toks: &[Tok<'_>], llm: bool) -> Vec<Span> {
         let mut spans = Vec::new();
-        if !self.enabled && !(llm && self.lead_phone.is_some()) {
+        if !(self.enabled || llm && self.lead_phone.is_some()) {
             return spans;
         }
         let rules = Rules {
@@ -300,10 +300,24 @@ fn tokens(text: &str) -> Vec<Tok<'_>> {
         .collect()
 }
 
-/// A span's replacement: the first token's leading punctuation, the marker, the last token's
-/// trailing punctuation.
+/// The punctuation a span's marker keeps: the first token's leading and the last token's
+/// trailing, less an opening bracket whose closing one was inside the span ("(984) 512-3456"
+/// → "[phone]", not "([phone]").
+fn span_edges<'a>(toks: &[Tok<'a>], s: &Span) -> (&'a str, &'a str) {
+    let (first, last) = (&toks[s.first], &toks[s.last]);
+    let mut lead = first.leading();
+    let closed_inside = toks[s.first..s.last]
+        .iter()
+        .any(|t| t.trailing().contains(')'));
+    if closed_inside {
+        lead = lead.strip_suffix('(').unwrap_or(lead);
+    }
+    (lead, last.trailing())
+}
+
+/// A span's replacement token: its marker and the punctuation it keeps.
 fn marker_token(toks: &[Tok<'_>], s: &Span) -> String {
-    let (lead, trail) = (toks[s.first].leading(), toks[s.last].trailing());
+    let (lead, trail) = span_edges(toks, s);
     let marker = s.kind.marker();
     let mut out = String::with_capacity(lead.len() + marker.len() + trail.len());
     out.push_str(lead);
@@ -320,10 +334,11 @@ fn rewrite(text: &str, toks: &[Tok<'_>], spans: &[Span]) -> String {
     let mut pos = 0;
     for s in spans {
         let (first, last) = (&toks[s.first], &toks[s.last]);
+        let (lead, trail) = span_edges(toks, s);
         out.push_str(&text[pos..first.at]);
-        out.push_str(first.leading());
+        out.push_str(lead);
         out.push_str(s.kind.marker());
-        out.push_str(last.trailing());
+        out.push_str(trail);
         pos = last.at + last.s.len();
     }
     out.push_str(&text[pos..]);

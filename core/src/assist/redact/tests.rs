@@ -78,6 +78,8 @@ const TRUE_POSITIVES: &[(&str, &str)] = &[
     ),
     ("call do 98451 23456", "call do [phone]"),
     ("phone number 080 2345 6789", "phone number [phone]"),
+    ("call (984) 512-3456 now", "call [phone] now"),
+    ("(+91) 98451 23456.", "[phone]."),
     // E-mail.
     ("mail asha.rao@gmail.com.", "mail [email]."),
     (
@@ -456,7 +458,7 @@ fn cost_per_final() {
         for f in &finals {
             let mut seg = f.clone();
             kinds += r.redact_segment(&mut seg).len();
-            kinds += r.for_llm(&seg.text).len() & 0;
+            std::hint::black_box(r.for_llm(&seg.text));
         }
     }
     let n = rounds * finals.len();
