@@ -88,7 +88,7 @@ impl RedactionKind {
     }
 }
 
-/// The local redactor's options ([`AssistConfig::redaction`](super::AssistConfig::redaction)).
+/// The local redactor's options (the `redaction` of [`AssistConfig`](super::AssistConfig)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedactionConfig {
     /// Run the local redactor on every segment (default `true`).

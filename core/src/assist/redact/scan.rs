@@ -364,6 +364,10 @@ impl Scan<'_, '_, '_, '_> {
     }
 
     fn trigger_at(&self, i: usize) -> Option<Trigger> {
+        // A marker ("[card]", "[policy]") is no identifier word: redacting twice changes nothing.
+        if self.toks[i].leading().ends_with('[') {
+            return None;
+        }
         for kw in self.rules.keywords {
             let hit = self.toks.get(i..i + kw.len()).is_some_and(|ts| {
                 ts.iter()
@@ -629,7 +633,8 @@ impl Scan<'_, '_, '_, '_> {
         Some((kind, false))
     }
 
-    /// A PAN in one token or split over up to three ("ABCPD1234E", "ABCPD 1234 E").
+    /// A PAN in one token (any case) or split over up to three in capitals ("ABCPD1234E",
+    /// "abcpd1234e", "ABCPD 1234 E").
     fn pan_at(&self, i: usize) -> Option<usize> {
         if !self.toks[i]
             .core()
@@ -653,7 +658,9 @@ impl Scan<'_, '_, '_, '_> {
             }
             buf[len..len + c.len()].copy_from_slice(c);
             len += c.len();
-            if len == 10 && is_pan(&buf) {
+            // Split over tokens, the letters are spelled out, so Deepgram writes them in
+            // capitals; lower case there is words ("check 2025 a").
+            if len == 10 && is_pan(&buf) && (k == i || !buf.iter().any(u8::is_ascii_lowercase)) {
                 return Some(k + 1);
             }
             if t.has_trailing() {
