@@ -7,8 +7,14 @@
 //! token's leading and the last token's trailing punctuation ("is 4111 1111 1111 1111." →
 //! "is [card]."). No regular expressions: one pass classifies each token once (`scan.rs`), the
 //! rules then look at runs of tokens. Spoken digits ("four four seven one", "double four",
-//! "oh") count as digits; Hindi digit words ("ek", "do", "char", "nau") count only inside a run
-//! with other digits or of at least four of them, so "do" in a sentence survives.
+//! "oh", "ninety eight forty five", "twelve") count as digits; Hindi digit words ("ek", "do",
+//! "char", "nau") and "oh" count only inside a run with other digits or of at least four of
+//! them, so "do" in a sentence survives. Hindi tens ("das", "bees") and "hundred"/"thousand"
+//! are not read as digits.
+//!
+//! The lead's own number (given with [`Redactor::with_lead_phone`]) is found like any phone
+//! number, in any spelling and after any identifier word; [`Redactor::redact`] leaves it in for
+//! the agent, [`Redactor::for_llm`] replaces it with `[phone]`, even with redaction off.
 //!
 //! What is redacted:
 //! - a run of digits (any spacing, `-` or `.` inside, any spelling) that is a payment card (13–19

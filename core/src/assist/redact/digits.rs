@@ -11,11 +11,15 @@ pub(super) enum DigitWord {
     Weak(u8),
     /// "double"/"triple": the next digit, said this many times.
     Repeat(u8),
+    /// "ten" … "nineteen": two digits, `1` and this one.
+    Teen(u8),
+    /// "twenty" … "ninety": this digit, then the next word's unit or `0`.
+    Tens(u8),
 }
 
 /// The digit value of a spoken word (already ASCII lower case), if it is one.
 pub(super) fn digit_word(w: &[u8]) -> Option<DigitWord> {
-    use DigitWord::{Repeat, Strong, Weak};
+    use DigitWord::{Repeat, Strong, Teen, Tens, Weak};
     Some(match w {
         b"zero" | b"nought" | b"naught" => Strong(0),
         b"one" => Strong(1),
@@ -37,6 +41,24 @@ pub(super) fn digit_word(w: &[u8]) -> Option<DigitWord> {
         b"saat" | b"sat" => Weak(7),
         b"aath" | b"aat" => Weak(8),
         b"nau" | b"nao" => Weak(9),
+        b"ten" => Teen(0),
+        b"eleven" => Teen(1),
+        b"twelve" => Teen(2),
+        b"thirteen" => Teen(3),
+        b"fourteen" => Teen(4),
+        b"fifteen" => Teen(5),
+        b"sixteen" => Teen(6),
+        b"seventeen" => Teen(7),
+        b"eighteen" => Teen(8),
+        b"nineteen" => Teen(9),
+        b"twenty" => Tens(2),
+        b"thirty" => Tens(3),
+        b"forty" => Tens(4),
+        b"fifty" => Tens(5),
+        b"sixty" => Tens(6),
+        b"seventy" => Tens(7),
+        b"eighty" => Tens(8),
+        b"ninety" => Tens(9),
         b"double" => Repeat(2),
         b"triple" => Repeat(3),
         _ => return None,

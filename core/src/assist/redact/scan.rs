@@ -150,6 +150,16 @@ impl<'a> Tok<'a> {
         }
     }
 
+    /// Digits wherever they stand (not a Hindi digit word, not "double" alone).
+    fn strong(&self) -> bool {
+        matches!(
+            self.class,
+            Class::Numeral
+                | Class::Alnum
+                | Class::Digit(DigitWord::Strong(_) | DigitWord::Teen(_) | DigitWord::Tens(_))
+        )
+    }
+
     fn weak(&self) -> bool {
         matches!(self.class, Class::Digit(DigitWord::Weak(_)))
     }
@@ -424,17 +434,8 @@ impl Scan<'_, '_, '_, '_> {
             let mut weak = 0;
             while k < self.toks.len() && self.value_token(k) {
                 let tok = &self.toks[k];
-                digits += match tok.class {
-                    Class::Digit(DigitWord::Repeat(r)) => self
-                        .toks
-                        .get(k + 1)
-                        .and_then(Tok::single_digit)
-                        .map_or(0, |_| usize::from(r) - 1),
-                    Class::Digit(_) => 1,
-                    _ => usize::from(tok.digits),
-                };
-                strong |= matches!(tok.class, Class::Numeral | Class::Alnum)
-                    || matches!(tok.class, Class::Digit(DigitWord::Strong(_)));
+                self.digits_of(k, self.toks.len(), |_| digits += 1);
+                strong |= tok.strong();
                 weak += usize::from(tok.weak());
                 k += 1;
                 if tok.ends_run() {
@@ -468,7 +469,8 @@ impl Scan<'_, '_, '_, '_> {
     }
 
     /// What an identifier's value is: the identifier's kind, except a Luhn-valid number after
-    /// "card" (a card) and the lead's own number after a phone word.
+    /// "card" (a card) and the lead's own number, whatever word came before it (so it is
+    /// shown to the agent and kept from the LLM like anywhere else).
     fn value_kind(&self, t: &Trigger, a: usize, b: usize) -> (RedactionKind, bool) {
         let all_digits =
             (a..b).all(|k| matches!(self.toks[k].class, Class::Numeral | Class::Digit(_)));
@@ -479,8 +481,43 @@ impl Scan<'_, '_, '_, '_> {
         };
         match found {
             Some((RedactionKind::Card, _)) if t.card => (RedactionKind::Card, false),
-            Some((_, true)) if t.kind == RedactionKind::Phone => (RedactionKind::Phone, true),
+            Some((_, true)) => (RedactionKind::Phone, true),
             _ => (t.kind, false),
+        }
+    }
+
+    /// The digits token `k` stands for in a run ending before token `b`: "double" takes the
+    /// next token's digit, "forty" is "4" before a unit word ("forty five") and "40" alone.
+    fn digits_of(&self, k: usize, b: usize, mut put: impl FnMut(u8)) {
+        let t = &self.toks[k];
+        let next = self.toks[k + 1..b].first();
+        match t.class {
+            Class::Numeral | Class::Alnum => {
+                for c in t.core().bytes().filter(u8::is_ascii_digit) {
+                    put(c - b'0');
+                }
+            }
+            Class::Digit(DigitWord::Strong(d) | DigitWord::Weak(d)) => put(d),
+            Class::Digit(DigitWord::Teen(d)) => {
+                put(1);
+                put(d);
+            }
+            Class::Digit(DigitWord::Tens(d)) => {
+                put(d);
+                let unit =
+                    next.is_some_and(|n| matches!(n.class, Class::Digit(DigitWord::Strong(1..=9))));
+                if !unit {
+                    put(0);
+                }
+            }
+            Class::Digit(DigitWord::Repeat(r)) => {
+                if let Some(d) = next.and_then(Tok::single_digit) {
+                    for _ in 1..r {
+                        put(d);
+                    }
+                }
+            }
+            Class::Other | Class::Email => {}
         }
     }
 
@@ -580,36 +617,17 @@ impl Scan<'_, '_, '_, '_> {
         let mut weak = 0;
         for k in a..b {
             let t = &self.toks[k];
-            let mut put = |d: u8, times: usize| {
-                for _ in 0..times {
-                    if n < RUN_MAX {
-                        buf[n] = d;
-                    }
-                    n += 1;
-                }
-            };
-            match t.class {
-                Class::Numeral => {
-                    strong = true;
-                    for c in t.core().bytes().filter(u8::is_ascii_digit) {
-                        put(c - b'0', 1);
-                    }
-                }
-                Class::Digit(DigitWord::Repeat(r)) => {
-                    if let Some(d) = self.toks[k + 1..b].first().and_then(Tok::single_digit) {
-                        put(d, usize::from(r) - 1);
-                    }
-                }
-                Class::Digit(DigitWord::Strong(d)) => {
-                    strong = true;
-                    put(d, 1);
-                }
-                Class::Digit(DigitWord::Weak(d)) => {
-                    weak += 1;
-                    put(d, 1);
-                }
-                _ => return None,
+            if !matches!(t.class, Class::Numeral | Class::Digit(_)) {
+                return None;
             }
+            strong |= t.strong();
+            weak += usize::from(t.weak());
+            self.digits_of(k, b, |d| {
+                if n < RUN_MAX {
+                    buf[n] = d;
+                }
+                n += 1;
+            });
         }
         if n > RUN_MAX || !(strong || weak >= 4) {
             return None;

@@ -68,6 +68,22 @@ const TRUE_POSITIVES: &[(&str, &str)] = &[
     ),
     ("seven triple seven one two three four five six", "[phone]"),
     (
+        "ninety eight forty five one two three four five six",
+        "[phone]",
+    ),
+    (
+        "nine eight four five twelve thirty four fifty six",
+        "[phone]",
+    ),
+    (
+        "mera phone number nau aath char paanch ek do teen char paanch chhe hai",
+        "mera phone number [phone] hai",
+    ),
+    (
+        "Aadhaar number hai 2341 2341 2346",
+        "Aadhaar number hai [aadhaar]",
+    ),
+    (
         "oh nine eight four five one two three four five six",
         "[phone]",
     ),
@@ -174,6 +190,9 @@ const FALSE_POSITIVES: &[&str] = &[
     "Policy renewal is due in March.",
     "My account balance is 5000.",
     "Double room chahiye.",
+    "Come back after fifteen days.",
+    "I'm thirty five, my husband is forty.",
+    "Twenty twenty five mein surgery hui thi.",
     "Mera naam Asha hai, main 34 saal ki hoon.",
 ];
 
@@ -275,6 +294,15 @@ fn disabled_redacts_nothing_but_still_hides_the_leads_phone_from_the_llm() {
     let mut seg = segment(said, true);
     assert!(off.redact_segment(&mut seg).is_empty());
     assert_eq!(seg.text, said);
+    // After an identifier word too.
+    assert_eq!(
+        off.for_llm("account number 98450 00001"),
+        "account number [phone]"
+    );
+    assert_eq!(
+        off.for_llm("phone number nine eight four five zero zero zero zero zero one."),
+        "phone number [phone]."
+    );
 }
 
 #[test]
