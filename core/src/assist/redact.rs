@@ -30,7 +30,8 @@
 //!   `reference`, `IFSC`, `UPI` and the configured keywords → [`Account`](RedactionKind::Account)
 //!   (a Luhn-valid card number after "card" is a [`Card`](RedactionKind::Card)); `aadhaar`,
 //!   `PAN`, `phone`/`mobile`/`whatsapp` (six digits or more) give their own kinds; `OTP` and
-//!   `CVV` need only three digits.
+//!   `CVV` need only three digits. A comma right after the identifier word, or an amount word
+//!   after the number ("account 5000 rupees"), means it is no identifier.
 //!
 //! What survives: dates ("12/03/2025", "12 March 2025"), times ("10:30", "4 pm"), prices
 //! ("Rs 1,500", "₹2,499.00"), room and ward numbers, ages, counts, a 12-digit number that fails

@@ -279,6 +279,25 @@ fn filler(w: &[u8]) -> bool {
     )
 }
 
+/// Words after a number that make it an amount.
+fn currency(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"rupees"
+            | b"rupee"
+            | b"rupaye"
+            | b"rupay"
+            | b"rs"
+            | b"inr"
+            | b"lakh"
+            | b"lakhs"
+            | b"crore"
+            | b"crores"
+            | b"hundred"
+            | b"thousand"
+    )
+}
+
 /// A full stop after these is an abbreviation, not the end of the sentence.
 fn abbreviation(w: &[u8]) -> bool {
     matches!(
@@ -365,6 +384,18 @@ impl Scan<'_, '_, '_, '_> {
     }
 
     fn push(&mut self, a: usize, b: usize, (kind, lead): (RedactionKind, bool)) {
+        // "plus nine one …": the spoken plus belongs to the number.
+        let free = |k: usize| self.out.last().is_none_or(|s| s.last < k);
+        let a = if kind == RedactionKind::Phone
+            && a > 0
+            && free(a - 1)
+            && self.toks[a - 1].lw() == b"plus"
+            && !self.toks[a - 1].has_trailing()
+        {
+            a - 1
+        } else {
+            a
+        };
         self.out.push(Span {
             first: a,
             last: b - 1,
@@ -410,7 +441,8 @@ impl Scan<'_, '_, '_, '_> {
 
     /// The number after an identifier word, within a few filler words: tokens `a..b`.
     fn value_after(&self, t: &Trigger) -> Option<(usize, usize)> {
-        if self.sentence_ends(t.end) {
+        // "for your reference, 2025 was …": a comma right after the word ends it.
+        if self.sentence_ends(t.end) || self.toks[t.end].comma {
             return None;
         }
         let mut k = t.end + 1;
@@ -442,7 +474,9 @@ impl Scan<'_, '_, '_, '_> {
                     break;
                 }
             }
-            let enough = digits >= usize::from(t.min_digits) && (strong || weak >= 4);
+            // "account 5000 rupees" is an amount.
+            let amount = self.toks.get(k).is_some_and(|n| currency(n.lw()));
+            let enough = digits >= usize::from(t.min_digits) && (strong || weak >= 4) && !amount;
             return enough.then_some((a, k));
         }
         None

@@ -49,6 +49,10 @@ const TRUE_POSITIVES: &[(&str, &str)] = &[
     // Phones.
     ("call 9845123456", "call [phone]"),
     ("+91 98451 23456", "[phone]"),
+    (
+        "plus nine one nine eight four five one two three four five six",
+        "[phone]",
+    ),
     ("91 98451 23456", "[phone]"),
     ("098451 23456", "[phone]"),
     ("98-4512-3456", "[phone]"),
@@ -189,6 +193,9 @@ const FALSE_POSITIVES: &[&str] = &[
     "BP is 120/80.",
     "Policy renewal is due in March.",
     "My account balance is 5000.",
+    "Account mein 5000 rupees hai.",
+    "Card number 2000 rupees wala plan.",
+    "For your reference, 2025 was a good year.",
     "Double room chahiye.",
     "Come back after fifteen days.",
     "I'm thirty five, my husband is forty.",
