@@ -216,6 +216,12 @@ impl Redactor {
 
     /// Redacts `text` for the agent (the lead's own number stays).
     pub fn redact(&self, text: &str) -> Redacted {
+        if !self.enabled {
+            return Redacted {
+                text: text.to_string(),
+                kinds: Vec::new(),
+            };
+        }
         let toks = tokens(text);
         let spans = self.spans(&toks, false);
         Redacted {
