@@ -208,7 +208,12 @@ impl Account {
         if let Some(u) = &p.base_url {
             b = b.base_url(u);
         }
-        if let Some(u) = &p.events_base_url {
+        // The library's `from_env` reads the account; the subscription host is the CLI's own
+        // variable (as in the NestJS example).
+        let events_env = std::env::var("OZONETEL_EVENTS_BASE_URL")
+            .ok()
+            .filter(|u| self.name.is_none() && !u.is_empty());
+        if let Some(u) = p.events_base_url.as_ref().or(events_env.as_ref()) {
             b = b.events_base_url(u);
         }
         if let Some(m) = &p.auth_mode {
