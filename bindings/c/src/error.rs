@@ -179,6 +179,16 @@ pub(crate) fn status_of(e: &Error) -> helix_status {
 
 pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
 
+/// A config word the binding itself refuses (a preset or redaction name), as its message
+/// quotes it: escaped and at most 40 characters, so a huge argument never becomes a huge
+/// message. Only for those names; the core quotes everything else it refuses.
+pub(crate) fn quote(input: &str) -> String {
+    match input.char_indices().nth(40) {
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &input[..cut], input.len()),
+        None => format!("{input:?}"),
+    }
+}
+
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
     static LAST_REFUSAL: Cell<helix_agent_refusal> =
