@@ -1038,7 +1038,7 @@ enum helix_status helix_assist_send_audio_delivery(const struct helix_assist *as
                                                    uint32_t *out_delivery);
 
 /**
- * Makes the call private (`true`) or ends the private stretch (`false`); tie it to the
+ * Makes the call private (`is_private` true) or ends the private stretch (false); tie it to the
  * recording's pause and resume. A repeated call with the same value does nothing.
  *
  * While private no audio of the call reaches Deepgram (`helix_assist_send_audio_delivery`
@@ -1054,7 +1054,7 @@ enum helix_status helix_assist_send_audio_delivery(const struct helix_assist *as
  *
  * `HELIX_CLOSED` after `helix_assist_stop`.
  */
-enum helix_status helix_assist_set_private(const struct helix_assist *assist, bool private_);
+enum helix_status helix_assist_set_private(const struct helix_assist *assist, bool is_private);
 
 /**
  * Marks the call as on hold (`true`) or back (`false`). Going on hold asks Deepgram to

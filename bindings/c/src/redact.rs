@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use helix_engage::assist::{RedactionConfig, RedactionKind, Redactor};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Failure, FfiResult, helix_status};
+use crate::error::{Failure, helix_status};
 use crate::ffi::{arg_opt_str, arg_out, arg_str, ffi};
 
 /// `options_json`, field by field as the header documents it.
@@ -81,7 +81,7 @@ pub extern "C" fn helix_redact(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::last_error_text as last_error;
+    use crate::error::{FfiResult, last_error_text as last_error};
     use crate::ffi::helix_string_free;
     use std::ffi::CStr;
     use std::ptr;
