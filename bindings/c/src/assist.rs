@@ -395,11 +395,6 @@ fn lead_from_json(json: &str, name: &str) -> FfiResult<LeadContext> {
 }
 
 impl helix_assist {
-    /// The one body of both send functions.
-    fn send_audio(&self, data: &[u8]) -> FfiResult<AudioDelivery> {
-        self.with_session(|s| Ok(s.send_audio(Bytes::copy_from_slice(data))?))
-    }
-
     /// Runs `f` on the live session, or fails with `HELIX_CLOSED` once it was stopped.
     fn with_session<T>(&self, f: impl FnOnce(&LiveAssist) -> FfiResult<T>) -> FfiResult<T> {
         let guard = self.session.read().unwrap_or_else(PoisonError::into_inner);
@@ -430,13 +425,9 @@ pub extern "C" fn helix_assist_send_audio(
     len: usize,
     out_queued: *mut bool,
 ) -> helix_status {
-    ffi! {
-        let assist = arg_ref!(assist);
-        let data = arg_bytes!(data, len);
-        let out = arg_opt_out!(out_queued);
-        out.write(assist.send_audio(data)? == AudioDelivery::Queued);
-        Ok(())
-    }
+    send_audio(assist, data, len, out_queued, |d| {
+        d == AudioDelivery::Queued
+    })
 }
 
 /// `helix_assist_send_audio`, telling what became of the chunk: when `out_delivery` is not
@@ -451,11 +442,24 @@ pub extern "C" fn helix_assist_send_audio_delivery(
     len: usize,
     out_delivery: *mut u32,
 ) -> helix_status {
+    send_audio(assist, data, len, out_delivery, |d| delivery(d) as u32)
+}
+
+/// The one body of both send functions: they differ only in how they report the delivery.
+fn send_audio<T>(
+    assist: *const helix_assist,
+    data: *const u8,
+    len: usize,
+    out: *mut T,
+    report: impl FnOnce(AudioDelivery) -> T,
+) -> helix_status {
     ffi! {
         let assist = arg_ref!(assist);
         let data = arg_bytes!(data, len);
-        let out = arg_opt_out!(out_delivery);
-        out.write(delivery(assist.send_audio(data)?) as u32);
+        let out = arg_opt_out!(out);
+        let delivery =
+            assist.with_session(|s| Ok(s.send_audio(Bytes::copy_from_slice(data))?))?;
+        out.write(report(delivery));
         Ok(())
     }
 }

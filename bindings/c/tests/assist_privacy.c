@@ -21,32 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim_control.h"
-
-static int checks = 0, failed = 0;
-
-static void expect_true_at(int line, int cond, const char *what) {
-    checks++;
-    if (!cond) {
-        fprintf(stderr, "FAIL line %d: %s\n", line, what);
-        failed++;
-    } else {
-        printf("ok   %s\n", what);
-    }
-}
-#define EXPECT_TRUE(cond, what) expect_true_at(__LINE__, (cond), (what))
-
-static void expect_ok_at(int line, helix_status got, const char *what) {
-    checks++;
-    if (got != HELIX_OK) {
-        fprintf(stderr, "FAIL line %d: %s: %s (%s)\n", line, what, helix_status_name(got),
-                helix_last_error());
-        failed++;
-    } else {
-        printf("ok   %s\n", what);
-    }
-}
-#define EXPECT_OK(call, what) expect_ok_at(__LINE__, (call), (what))
+#include "sim_support.h"
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

@@ -1,13 +1,16 @@
 /*
- * The simulator's control API from a C test: one tiny HTTP/1.1 client, shared by the tests
- * that read or seed the simulator (accounts.c, assist_privacy.c). HELIX_SIM_CONTROL names the
- * API's base URL (http://127.0.0.1:PORT/sim; scripts/test.sh sets it).
+ * What the C tests that read or seed the simulator share (accounts.c, assist_privacy.c): the
+ * check counters with EXPECT_TRUE / EXPECT_OK, and one tiny HTTP/1.1 client for the
+ * simulator's control API, whose base URL HELIX_SIM_CONTROL names
+ * (http://127.0.0.1:PORT/sim; scripts/test.sh sets it).
  *
- * Header-only (one static function): each test is one translation unit. Needs
+ * Header-only (static functions and counters): each test is one translation unit. Needs
  * _POSIX_C_SOURCE 200809L defined before the first include (getaddrinfo, strdup).
  */
-#ifndef HELIX_SIM_CONTROL_H
-#define HELIX_SIM_CONTROL_H
+#ifndef HELIX_SIM_SUPPORT_H
+#define HELIX_SIM_SUPPORT_H
+
+#include <helix_engage.h>
 
 #include <netdb.h>
 #include <stdio.h>
@@ -16,9 +19,34 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+static int checks = 0, failed = 0;
+
+static void expect_true_at(int line, int cond, const char *what) {
+    checks++;
+    if (!cond) {
+        fprintf(stderr, "FAIL line %d: %s\n", line, what);
+        failed++;
+    } else {
+        printf("ok   %s\n", what);
+    }
+}
+#define EXPECT_TRUE(cond, what) expect_true_at(__LINE__, (cond), (what))
+
+static void expect_ok_at(int line, helix_status got, const char *what) {
+    checks++;
+    if (got != HELIX_OK) {
+        fprintf(stderr, "FAIL line %d: %s: %s (%s)\n", line, what, helix_status_name(got),
+                helix_last_error());
+        failed++;
+    } else {
+        printf("ok   %s\n", what);
+    }
+}
+#define EXPECT_OK(call, what) expect_ok_at(__LINE__, (call), (what))
+
 /* One HTTP/1.1 request to the simulator's control API (plain http, Connection: close).
- * Returns the response body (malloc'd, caller frees) or NULL (a non-2xx answer is printed to stderr).
- * Only what the tests need. */
+ * Returns the response body (malloc'd, caller frees) or NULL (a non-2xx answer is printed to
+ * stderr). Only what the tests need. */
 static char *control_request(const char *method, const char *path, const char *json_body) {
     const char *control = getenv("HELIX_SIM_CONTROL");
     if (control == NULL || strncmp(control, "http://", 7) != 0) {
