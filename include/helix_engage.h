@@ -112,8 +112,8 @@ typedef enum helix_event_kind {
    * display and will be replaced; finals are the transcript. `kind` is `"speech"`, or
    * `"private"` for the marker of a private stretch (`helix_assist_set_private`): a final
    * with text `[private]`, the stretch's `start` and `end`, no words, and nothing said in it.
-   * Final text has been through the local redactor (unless `redaction_disabled`): private
-   * details appear as their markers (`[card]`, `[aadhaar]`, `[pan]`, `[phone]`, `[email]`,
+   * The text, interim or final, has been through the local redactor (unless
+   * `redaction_disabled`): private details appear as their markers (`[card]`, `[aadhaar]`, `[pan]`, `[phone]`, `[email]`,
    * `[policy]`, `[member_id]`, `[account]`), and Deepgram's own `redact` tags as it writes
    * them.
    */
