@@ -478,7 +478,9 @@ pub struct SuggestionConfig {
     pub backoff_initial: Duration,
     /// Ceiling of that delay (default 60 s; range 0..=3 600 000 ms).
     pub backoff_max: Duration,
-    /// Replaces the built-in system prompt (at most 100 000 characters).
+    /// Replaces the built-in system prompt ([`DEFAULT_SYSTEM_PROMPT`](super::DEFAULT_SYSTEM_PROMPT);
+    /// at most 100 000 characters). The schema, with its required `sentiment` and `escalation`,
+    /// is sent either way, so a replacement should say how to fill them.
     pub system_prompt: Option<String>,
     /// How much recent transcript goes into the prompt, in characters (default 4 000; range
     /// 1..=1 000 000).
