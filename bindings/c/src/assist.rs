@@ -484,13 +484,7 @@ pub extern "C" fn helix_assist_set_private(
     assist: *const helix_assist,
     is_private: bool,
 ) -> helix_status {
-    ffi! {
-        let assist = arg_ref!(assist);
-        assist.with_session(|s| {
-            s.set_private(is_private);
-            Ok(())
-        })
-    }
+    on_session(assist, |s| s.set_private(is_private))
 }
 
 /// Marks the call as on hold (`true`) or back (`false`). Going on hold asks Deepgram to
@@ -501,23 +495,23 @@ pub extern "C" fn helix_assist_set_on_hold(
     assist: *const helix_assist,
     on_hold: bool,
 ) -> helix_status {
-    ffi! {
-        let assist = arg_ref!(assist);
-        assist.with_session(|s| {
-            s.set_on_hold(on_hold);
-            Ok(())
-        })
-    }
+    on_session(assist, |s| s.set_on_hold(on_hold))
 }
 
 /// Asks Deepgram to finalise everything it has buffered now (the end of a turn).
 /// `HELIX_CLOSED` after `helix_assist_stop`.
 #[unsafe(no_mangle)]
 pub extern "C" fn helix_assist_finalize(assist: *const helix_assist) -> helix_status {
+    on_session(assist, LiveAssist::finalize)
+}
+
+/// The one body of the calls that only tell the live session something (hold, private,
+/// finalize): `HELIX_CLOSED` once it was stopped.
+fn on_session(assist: *const helix_assist, f: impl FnOnce(&LiveAssist)) -> helix_status {
     ffi! {
         let assist = arg_ref!(assist);
         assist.with_session(|s| {
-            s.finalize();
+            f(s);
             Ok(())
         })
     }
