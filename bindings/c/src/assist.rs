@@ -10,7 +10,7 @@ use helix_engage::assist::{
 };
 use serde::Deserialize;
 
-use crate::error::{Failure, FfiResult, helix_status, quote};
+use crate::error::{Failure, FfiResult, helix_status, json_error, quote};
 use crate::events::{EventPump, helix_event_callback};
 use crate::ffi::{
     HandleRuntime, arg_bytes, arg_opt_out, arg_opt_str, arg_out, arg_ref, arg_str, block_on, ffi,
@@ -367,8 +367,9 @@ struct PostCallJson {
 fn post_call_from_json(json: &str) -> FfiResult<PostCallConfig> {
     let j: PostCallJson = serde_json::from_str(json).map_err(|e| {
         Failure::invalid(format!(
-            "config.post_call_json is not a post-call object ({e}); expected {{\"timeoutMs\",\
-             \"dispositions\":[…],\"maxTranscriptChars\",\"systemPrompt\"}}, all optional"
+            "config.post_call_json is not a post-call object ({}); expected {{\"timeoutMs\",\
+             \"dispositions\":[…],\"maxTranscriptChars\",\"systemPrompt\"}}, all optional",
+            json_error(&e)
         ))
     })?;
     let mut p = PostCallConfig::default();
@@ -388,8 +389,9 @@ fn post_call_from_json(json: &str) -> FfiResult<PostCallConfig> {
 fn lead_from_json(json: &str, name: &str) -> FfiResult<LeadContext> {
     serde_json::from_str(json).map_err(|e| {
         Failure::invalid(format!(
-            "{name} is not a lead object ({e}); expected {{\"name\",\"phone\",\"status\",\
-             \"history\":[…],\"fields\":[[label,value]…],\"notes\"}}"
+            "{name} is not a lead object ({}); expected {{\"name\",\"phone\",\"status\",\
+             \"history\":[…],\"fields\":[[label,value]…],\"notes\"}}",
+            json_error(&e)
         ))
     })
 }

@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use helix_engage::assist::{RedactionConfig, RedactionKind, Redactor};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Failure, helix_status};
+use crate::error::{Failure, helix_status, json_error};
 use crate::ffi::{arg_opt_str, arg_out, arg_str, ffi};
 
 /// `options_json`, field by field as the header documents it.
@@ -60,8 +60,9 @@ pub extern "C" fn helix_redact(
             None => RedactOptions::default(),
             Some(json) => serde_json::from_str(json).map_err(|e| {
                 Failure::invalid(format!(
-                    "options_json is not a redaction options object ({e}); expected \
-                     {{\"keywords\":[…],\"leadPhone\":\"…\"}}, both optional"
+                    "options_json is not a redaction options object ({}); expected \
+                     {{\"keywords\":[…],\"leadPhone\":\"…\"}}, both optional",
+                    json_error(&e)
                 ))
             })?,
         };

@@ -703,6 +703,10 @@ static void assist_cases(void) {
            "update_lead: malformed JSON");
     EXPECT(helix_assist_update_lead(assist, "{\"nickname\":\"x\"}"), HELIX_INVALID_INPUT,
            "update_lead: unknown field");
+    EXPECT(helix_assist_update_lead(assist, "{\"history\":\"+919876543210\"}"),
+           HELIX_INVALID_INPUT, "update_lead: a field of the wrong type");
+    EXPECT_TRUE(strstr(helix_last_error(), "9876543210") == NULL,
+                "update_lead: the refusal does not repeat the number");
     EXPECT(helix_assist_update_lead(assist, BAD_UTF8), HELIX_INVALID_UTF8,
            "update_lead: not UTF-8");
     EXPECT(helix_assist_update_lead(assist, NULL), HELIX_NULL_POINTER, "update_lead: NULL");
@@ -820,6 +824,10 @@ static void redact_cases(void) {
     EXPECT(helix_redact("x", "{\"lead_phone\":\"9876543210\"}", &json), HELIX_INVALID_INPUT,
            "redact: unknown option");
     EXPECT_TRUE(strstr(helix_last_error(), "lead_phone") != NULL, "redact: names the option");
+    EXPECT(helix_redact("x", "{\"leadPhone\":9876543210}", &json), HELIX_INVALID_INPUT,
+           "redact: leadPhone not a string");
+    EXPECT_TRUE(strstr(helix_last_error(), "9876543210") == NULL,
+                "redact: the refusal does not repeat the number");
     EXPECT(helix_redact("x", "{\"keywords\":[\"\"]}", &json), HELIX_INVALID_INPUT,
            "redact: empty keyword");
     EXPECT(helix_redact("x", BAD_UTF8, &json), HELIX_INVALID_UTF8, "redact: options not UTF-8");
