@@ -729,6 +729,13 @@ mod tests {
         assert_eq!(cfg.lead.unwrap().name.as_deref(), Some("Asha"));
     }
 
+    /// `c` is refused as invalid input with a message holding `needle`.
+    fn refused(c: &helix_assist_config, needle: &str) {
+        let err = assist_config(c).unwrap_err();
+        assert_eq!(err.status, helix_status::HELIX_INVALID_INPUT);
+        assert!(err.message.contains(needle), "{}", err.message);
+    }
+
     #[test]
     fn the_preset_comes_first_and_fields_override_it() {
         let mut c = zeroed();
@@ -782,13 +789,7 @@ mod tests {
         assert_eq!(assist_config(&c).unwrap().deepgram.redact.len(), 3);
         for bad in [c"pci,,pii", c"pci,PCI", c"credit_card"] {
             c.deepgram_redact = bad.as_ptr();
-            let err = assist_config(&c).unwrap_err();
-            assert_eq!(err.status, helix_status::HELIX_INVALID_INPUT);
-            assert!(
-                err.message.contains("config.deepgram_redact["),
-                "{}",
-                err.message
-            );
+            refused(&c, "config.deepgram_redact[");
         }
         c.deepgram_redact = ptr::null();
         c.redaction_disabled = true;
@@ -805,40 +806,25 @@ mod tests {
         let mut c = zeroed();
         c.deepgram_api_key = c"dg".as_ptr();
         c.post_call_json = c"{}".as_ptr();
-        let err = assist_config(&c).unwrap_err();
-        assert_eq!(err.status, helix_status::HELIX_INVALID_INPUT);
-        assert!(err.message.contains("openai_api_key"), "{}", err.message);
+        refused(&c, "openai_api_key");
 
         c.openai_api_key = c"sk".as_ptr();
-        let p = assist_config(&c)
-            .unwrap()
-            .suggestions
-            .unwrap()
-            .post_call
-            .unwrap();
-        assert_eq!(p, PostCallConfig::default());
+        let post_call = |c: &helix_assist_config| {
+            let suggestions = assist_config(c).unwrap().suggestions.unwrap();
+            suggestions.post_call.unwrap()
+        };
+        assert_eq!(post_call(&c), PostCallConfig::default());
         c.post_call_json = c"{\"timeoutMs\":2500,\"dispositions\":[\"Appointment Booked\"],\
             \"maxTranscriptChars\":900,\"systemPrompt\":\"Be brief.\"}"
             .as_ptr();
-        let p = assist_config(&c)
-            .unwrap()
-            .suggestions
-            .unwrap()
-            .post_call
-            .unwrap();
+        let p = post_call(&c);
         assert_eq!(p.timeout, Duration::from_millis(2500));
         assert_eq!(p.dispositions, vec!["Appointment Booked".to_string()]);
         assert_eq!(p.max_transcript_chars, 900);
         assert_eq!(p.system_prompt.as_deref(), Some("Be brief."));
         for bad in [c"{\"timeout\":1}", c"[1]", c"{\"dispositions\":\"A\"}"] {
             c.post_call_json = bad.as_ptr();
-            let err = assist_config(&c).unwrap_err();
-            assert_eq!(err.status, helix_status::HELIX_INVALID_INPUT);
-            assert!(
-                err.message.contains("config.post_call_json"),
-                "{}",
-                err.message
-            );
+            refused(&c, "config.post_call_json");
         }
         assert!(
             assist_config(&zeroed())
