@@ -1,0 +1,805 @@
+//! The detection rules, on whitespace tokens: what a token is, and which spans of tokens are
+//! private. Everything here borrows the tokens; the only allocation is the caller's span list.
+
+use super::RedactionKind;
+use super::digits::{DigitWord, digit_word, luhn, verhoeff};
+
+/// Tokens longer than this are never a word the rules look up (digit words, identifier words,
+/// fillers), so their lower-case copy is not kept.
+const LOWER_MAX: usize = 16;
+/// A run with more digits than this is no card, Aadhaar or phone number.
+const RUN_MAX: usize = 24;
+
+/// Opening punctuation kept outside a marker.
+const LEADING: &[char] = &['(', '[', '{', '"', '\'', '«', '“', '‘', '#'];
+/// Closing punctuation kept outside a marker.
+const TRAILING: &[char] = &[
+    '.', ',', ';', ':', '!', '?', ')', ']', '}', '"', '\'', '»', '”', '’', '…',
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Other,
+    /// Digits with `-`/`.` inside, maybe a leading `+`: "4111-1111", "+91", "98.45".
+    Numeral,
+    /// A spoken digit (English, or Hindi in Latin script).
+    Digit(DigitWord),
+    /// Letters and digits: "HX-2231-AB", "SBIN0001234", "3B".
+    Alnum,
+    /// `name@host.tld`.
+    Email,
+}
+
+/// One whitespace token: its text, its core (without the punctuation around it) and what the
+/// rules need to know of it, worked out once.
+#[derive(Debug, Clone)]
+pub(super) struct Tok<'a> {
+    pub(super) s: &'a str,
+    /// Byte offset of `s` in the text it came from (0 for a segment's words).
+    pub(super) at: usize,
+    c0: usize,
+    c1: usize,
+    class: Class,
+    /// Digits in the core, saturating.
+    digits: u8,
+    plus: bool,
+    /// Trailing punctuation: a full stop, a question mark/exclamation/semicolon/ellipsis, a
+    /// colon, a comma.
+    period: bool,
+    stop: bool,
+    colon: bool,
+    comma: bool,
+    lower: [u8; LOWER_MAX],
+    lower_len: u8,
+}
+
+impl<'a> Tok<'a> {
+    pub(super) fn new(s: &'a str, at: usize) -> Tok<'a> {
+        let c0 = s.len() - s.trim_start_matches(LEADING).len();
+        let core = s[c0..].trim_end_matches(TRAILING);
+        let c1 = c0 + core.len();
+        let trail = &s[c1..];
+        let mut t = Tok {
+            s,
+            at,
+            c0,
+            c1,
+            class: Class::Other,
+            digits: 0,
+            plus: false,
+            period: trail.contains('.'),
+            stop: trail.contains(['?', '!', ';', '…']),
+            colon: trail.contains(':'),
+            comma: trail.contains(','),
+            lower: [0; LOWER_MAX],
+            lower_len: 0,
+        };
+        let b = core.as_bytes();
+        if b.is_empty() {
+            return t;
+        }
+        if b.len() <= LOWER_MAX && core.is_ascii() {
+            for (d, s) in t.lower.iter_mut().zip(b) {
+                *d = s.to_ascii_lowercase();
+            }
+            t.lower_len = b.len() as u8;
+        }
+        let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+        t.digits = digits.min(255) as u8;
+        let (plus, body) = match b.split_first() {
+            Some((b'+', rest)) => (true, rest),
+            _ => (false, b),
+        };
+        if body.first().is_some_and(u8::is_ascii_digit)
+            && body
+                .iter()
+                .all(|&c| c.is_ascii_digit() || c == b'-' || c == b'.')
+        {
+            t.class = Class::Numeral;
+            t.plus = plus;
+        } else if let Some(w) = digit_word(t.lw()) {
+            t.class = Class::Digit(w);
+        } else if digits > 0
+            && b.iter().any(u8::is_ascii_alphabetic)
+            && b.iter()
+                .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'/')
+        {
+            t.class = Class::Alnum;
+        } else if is_email(b) {
+            t.class = Class::Email;
+        }
+        t
+    }
+
+    /// The token without the punctuation around it.
+    pub(super) fn core(&self) -> &'a str {
+        &self.s[self.c0..self.c1]
+    }
+
+    /// The punctuation before the core.
+    pub(super) fn leading(&self) -> &'a str {
+        &self.s[..self.c0]
+    }
+
+    /// The punctuation after the core.
+    pub(super) fn trailing(&self) -> &'a str {
+        &self.s[self.c1..]
+    }
+
+    /// The core in ASCII lower case; empty when it is long or not ASCII.
+    fn lw(&self) -> &[u8] {
+        &self.lower[..usize::from(self.lower_len)]
+    }
+
+    /// A run of digits ends after this token.
+    fn ends_run(&self) -> bool {
+        self.period || self.stop || self.colon
+    }
+
+    fn has_trailing(&self) -> bool {
+        self.c1 < self.s.len()
+    }
+
+    fn single_digit(&self) -> Option<u8> {
+        match self.class {
+            Class::Digit(DigitWord::Strong(d) | DigitWord::Weak(d)) => Some(d),
+            Class::Numeral if self.digits == 1 && self.core().len() == 1 => {
+                Some(self.core().as_bytes()[0] - b'0')
+            }
+            _ => None,
+        }
+    }
+
+    /// Digits wherever they stand (not a Hindi digit word, not "double" alone).
+    fn strong(&self) -> bool {
+        matches!(
+            self.class,
+            Class::Numeral
+                | Class::Alnum
+                | Class::Digit(DigitWord::Strong(_) | DigitWord::Teen(_) | DigitWord::Tens(_))
+        )
+    }
+
+    fn weak(&self) -> bool {
+        matches!(self.class, Class::Digit(DigitWord::Weak(_)))
+    }
+
+    /// Which way of writing digits: numerals, English words, Hindi words.
+    fn script(&self) -> u8 {
+        match self.class {
+            Class::Numeral => 0,
+            Class::Digit(DigitWord::Weak(_)) => 2,
+            _ => 1,
+        }
+    }
+}
+
+fn is_email(b: &[u8]) -> bool {
+    let Some(at) = b.iter().position(|&c| c == b'@') else {
+        return false;
+    };
+    let host = &b[at + 1..];
+    at > 0
+        && host
+            .iter()
+            .position(|&c| c == b'.')
+            .is_some_and(|dot| dot > 0 && dot + 1 < host.len())
+}
+
+/// One private span: tokens `first..=last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Span {
+    pub(super) first: usize,
+    pub(super) last: usize,
+    pub(super) kind: RedactionKind,
+    /// The lead's own phone number.
+    pub(super) lead: bool,
+}
+
+/// An identifier word: the kind of what follows it, and how many digits that must have.
+#[derive(Debug, Clone, Copy)]
+struct Trigger {
+    end: usize,
+    kind: RedactionKind,
+    min_digits: u8,
+    /// "card": a Luhn-valid number after it is a card.
+    card: bool,
+}
+
+fn builtin_trigger(w: &[u8]) -> Option<(RedactionKind, u8, bool)> {
+    use RedactionKind::*;
+    Some(match w {
+        b"policy" | b"insurance" => (Policy, 4, false),
+        b"member" | b"membership" | b"uhid" | b"mrn" | b"claim" | b"id" | b"registration"
+        | b"uid" => (MemberId, 4, false),
+        b"card" => (Account, 4, true),
+        b"account" | b"a/c" | b"acct" | b"reference" | b"ref" | b"ifsc" | b"upi" => {
+            (Account, 4, false)
+        }
+        b"cvv" | b"cvc" => (Card, 3, false),
+        b"otp" => (Otp, 3, false),
+        b"aadhaar" | b"aadhar" | b"adhaar" | b"adhar" => (Aadhaar, 4, false),
+        b"pan" => (Pan, 4, false),
+        b"phone" | b"mobile" | b"whatsapp" | b"contact" | b"landline" => (Phone, 6, false),
+        _ => return None,
+    })
+}
+
+/// Words that may stand between an identifier word and its number ("policy number is …",
+/// "policy no. hai …", "mera UHID number …").
+fn filler(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"number"
+            | b"numbers"
+            | b"no"
+            | b"nos"
+            | b"num"
+            | b"nr"
+            | b"nambar"
+            | b"namber"
+            | b"id"
+            | b"is"
+            | b"was"
+            | b"are"
+            | b"hai"
+            | b"h"
+            | b"he"
+            | b"hain"
+            | b"ka"
+            | b"ki"
+            | b"ke"
+            | b"ko"
+            | b"mera"
+            | b"meri"
+            | b"mere"
+            | b"my"
+            | b"our"
+            | b"your"
+            | b"the"
+            | b"its"
+            | b"it's"
+            | b"it"
+            | b"code"
+            | b"details"
+            | b"card"
+            | b"please"
+            | b"ji"
+            | b"toh"
+            | b"to"
+            | b"that"
+            | b"this"
+            | b"yeh"
+            | b"ye"
+            | b"of"
+            | b"um"
+            | b"uh"
+            | b"-"
+            | b"="
+    )
+}
+
+/// Words after a number that make it an amount.
+fn currency(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"rupees"
+            | b"rupee"
+            | b"rupaye"
+            | b"rupay"
+            | b"rs"
+            | b"inr"
+            | b"lakh"
+            | b"lakhs"
+            | b"crore"
+            | b"crores"
+            | b"hundred"
+            | b"thousand"
+    )
+}
+
+/// A full stop after these is an abbreviation, not the end of the sentence.
+fn abbreviation(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"no" | b"nos" | b"num" | b"nr" | b"ref" | b"acct" | b"a/c" | b"id"
+    )
+}
+
+const TLDS: &[&[u8]] = &[
+    b"com", b"in", b"org", b"net", b"co", b"edu", b"gov", b"io", b"info", b"me", b"biz", b"ac",
+    b"ai", b"nic", b"res",
+];
+const WEBMAIL: &[&[u8]] = &[
+    b"gmail",
+    b"yahoo",
+    b"hotmail",
+    b"outlook",
+    b"rediffmail",
+    b"rediff",
+    b"icloud",
+    b"live",
+    b"ymail",
+    b"protonmail",
+    b"proton",
+    b"aol",
+    b"zoho",
+];
+
+/// The rules' inputs besides the tokens.
+pub(super) struct Rules<'r> {
+    pub(super) keywords: &'r [Box<[Box<str>]>],
+    pub(super) lead: Option<&'r [u8; 10]>,
+}
+
+/// Finds the private spans of `toks`, in order, into `out`.
+pub(super) fn detect(toks: &[Tok<'_>], rules: &Rules<'_>, out: &mut Vec<Span>) {
+    Scan { toks, rules, out }.run();
+}
+
+struct Scan<'t, 'a, 'r, 'o> {
+    toks: &'t [Tok<'a>],
+    rules: &'t Rules<'r>,
+    out: &'o mut Vec<Span>,
+}
+
+impl Scan<'_, '_, '_, '_> {
+    fn run(&mut self) {
+        let n = self.toks.len();
+        let mut i = 0;
+        while i < n {
+            if let Some(t) = self.trigger_at(i) {
+                if let Some((a, b)) = self.value_after(&t) {
+                    let kind = self.value_kind(&t, a, b);
+                    self.push(a, b, kind);
+                    i = b;
+                } else {
+                    i = t.end + 1;
+                }
+                continue;
+            }
+            if self.toks[i].class == Class::Email {
+                self.push(i, i + 1, (RedactionKind::Email, false));
+                i += 1;
+                continue;
+            }
+            if let Some(end) = self.pan_at(i) {
+                self.push(i, end, (RedactionKind::Pan, false));
+                i = end;
+                continue;
+            }
+            if self.toks[i].lw() == b"at" {
+                if let Some((a, b)) = self.spoken_email(i) {
+                    self.push(a, b, (RedactionKind::Email, false));
+                    i = b;
+                    continue;
+                }
+            }
+            if self.digitish(i) {
+                i = self.digit_run(i);
+                continue;
+            }
+            i += 1;
+        }
+    }
+
+    fn push(&mut self, a: usize, b: usize, (kind, lead): (RedactionKind, bool)) {
+        // "plus nine one …": the spoken plus belongs to the number.
+        let free = |k: usize| self.out.last().is_none_or(|s| s.last < k);
+        let a = if kind == RedactionKind::Phone
+            && a > 0
+            && free(a - 1)
+            && self.toks[a - 1].lw() == b"plus"
+            && !self.toks[a - 1].has_trailing()
+        {
+            a - 1
+        } else {
+            a
+        };
+        self.out.push(Span {
+            first: a,
+            last: b - 1,
+            kind,
+            lead,
+        });
+    }
+
+    fn trigger_at(&self, i: usize) -> Option<Trigger> {
+        // A marker ("[card]", "[policy]") is no identifier word: redacting twice changes nothing.
+        if self.toks[i].leading().ends_with('[') {
+            return None;
+        }
+        for kw in self.rules.keywords {
+            let hit = self.toks.get(i..i + kw.len()).is_some_and(|ts| {
+                ts.iter()
+                    .zip(kw.iter())
+                    .all(|(t, k)| t.core().eq_ignore_ascii_case(k))
+            });
+            if hit {
+                return Some(Trigger {
+                    end: i + kw.len() - 1,
+                    kind: RedactionKind::Account,
+                    min_digits: 4,
+                    card: false,
+                });
+            }
+        }
+        let (kind, min_digits, card) = builtin_trigger(self.toks[i].lw())?;
+        Some(Trigger {
+            end: i,
+            kind,
+            min_digits,
+            card,
+        })
+    }
+
+    /// The sentence ends after token `k` (so an identifier word before it has no number).
+    fn sentence_ends(&self, k: usize) -> bool {
+        let t = &self.toks[k];
+        t.stop || (t.period && !abbreviation(t.lw()))
+    }
+
+    /// The number after an identifier word, within a few filler words: tokens `a..b`.
+    fn value_after(&self, t: &Trigger) -> Option<(usize, usize)> {
+        // "for your reference, 2025 was …": a comma right after the word ends it.
+        if self.sentence_ends(t.end) || self.toks[t.end].comma {
+            return None;
+        }
+        let mut k = t.end + 1;
+        let mut skipped = 0;
+        while k < self.toks.len() {
+            let tok = &self.toks[k];
+            if filler(tok.lw()) && skipped < 4 {
+                if self.sentence_ends(k) {
+                    return None;
+                }
+                skipped += 1;
+                k += 1;
+                continue;
+            }
+            if !self.value_token(k) {
+                return None;
+            }
+            let a = k;
+            let mut digits = 0usize;
+            let mut strong = false;
+            let mut weak = 0;
+            while k < self.toks.len() && self.value_token(k) {
+                let tok = &self.toks[k];
+                self.digits_of(k, self.toks.len(), |_| digits += 1);
+                strong |= tok.strong();
+                weak += usize::from(tok.weak());
+                k += 1;
+                if tok.ends_run() {
+                    break;
+                }
+            }
+            // "account 5000 rupees" is an amount.
+            let amount = self.toks.get(k).is_some_and(|n| currency(n.lw()));
+            let enough = digits >= usize::from(t.min_digits) && (strong || weak >= 4) && !amount;
+            return enough.then_some((a, k));
+        }
+        None
+    }
+
+    /// Part of an identifier's value: digits in any spelling, an alphanumeric id, or a short
+    /// run of capital letters ("HX 2231 AB").
+    fn value_token(&self, k: usize) -> bool {
+        let t = &self.toks[k];
+        match t.class {
+            Class::Numeral | Class::Alnum => true,
+            Class::Digit(DigitWord::Repeat(_)) => self.digitish(k),
+            Class::Digit(_) => true,
+            Class::Email => false,
+            Class::Other => {
+                let c = t.core().as_bytes();
+                (1..=3).contains(&c.len())
+                    && c.iter().all(u8::is_ascii_uppercase)
+                    && !matches!(c, b"I" | b"A" | b"OK")
+                    && !filler(t.lw())
+                    && builtin_trigger(t.lw()).is_none()
+            }
+        }
+    }
+
+    /// What an identifier's value is: the identifier's kind, except a Luhn-valid number after
+    /// "card" (a card) and the lead's own number, whatever word came before it (so it is
+    /// shown to the agent and kept from the LLM like anywhere else).
+    fn value_kind(&self, t: &Trigger, a: usize, b: usize) -> (RedactionKind, bool) {
+        let all_digits =
+            (a..b).all(|k| matches!(self.toks[k].class, Class::Numeral | Class::Digit(_)));
+        let found = if all_digits {
+            self.classify(a, b)
+        } else {
+            None
+        };
+        match found {
+            Some((RedactionKind::Card, _)) if t.card => (RedactionKind::Card, false),
+            Some((_, true)) => (RedactionKind::Phone, true),
+            _ => (t.kind, false),
+        }
+    }
+
+    /// The digits token `k` stands for in a run ending before token `b`: "double" takes the
+    /// next token's digit, "forty" is "4" before a unit word ("forty five") and "40" alone.
+    fn digits_of(&self, k: usize, b: usize, mut put: impl FnMut(u8)) {
+        let t = &self.toks[k];
+        let next = self.toks[k + 1..b].first();
+        match t.class {
+            Class::Numeral | Class::Alnum => {
+                for c in t.core().bytes().filter(u8::is_ascii_digit) {
+                    put(c - b'0');
+                }
+            }
+            Class::Digit(DigitWord::Strong(d) | DigitWord::Weak(d)) => put(d),
+            Class::Digit(DigitWord::Teen(d)) => {
+                put(1);
+                put(d);
+            }
+            Class::Digit(DigitWord::Tens(d)) => {
+                put(d);
+                let unit =
+                    next.is_some_and(|n| matches!(n.class, Class::Digit(DigitWord::Strong(1..=9))));
+                if !unit {
+                    put(0);
+                }
+            }
+            Class::Digit(DigitWord::Repeat(r)) => {
+                if let Some(d) = next.and_then(Tok::single_digit) {
+                    for _ in 1..r {
+                        put(d);
+                    }
+                }
+            }
+            Class::Other | Class::Email => {}
+        }
+    }
+
+    /// Token `k` can be part of a run of digits.
+    fn digitish(&self, k: usize) -> bool {
+        let t = &self.toks[k];
+        match t.class {
+            Class::Numeral => true,
+            Class::Digit(DigitWord::Repeat(_)) => {
+                !t.has_trailing() && self.toks.get(k + 1).and_then(Tok::single_digit).is_some()
+            }
+            Class::Digit(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The run of digits starting at `i`: a card, an Aadhaar or a phone number as a whole, or
+    /// after dropping a word or two at its edges that is not like the rest ("do 98451 23456",
+    /// "45, 9845123456"), or two such numbers back to back, or one long numeral inside it.
+    /// Returns where scanning goes on.
+    fn digit_run(&mut self, i: usize) -> usize {
+        let n = self.toks.len();
+        let mut b = i;
+        while b < n && self.digitish(b) {
+            b += 1;
+            if self.toks[b - 1].ends_run() {
+                break;
+            }
+        }
+        let a = i;
+        if let Some(found) = self.classify(a, b) {
+            self.push(a, b, found);
+            return b;
+        }
+        const TRIMS: [(usize, usize); 8] = [
+            (1, 0),
+            (0, 1),
+            (2, 0),
+            (1, 1),
+            (0, 2),
+            (2, 1),
+            (1, 2),
+            (2, 2),
+        ];
+        for (l, r) in TRIMS {
+            if l + r >= b - a || !self.trim_ok(a, b, l, r) {
+                continue;
+            }
+            if let Some(found) = self.classify(a + l, b - r) {
+                if l > 0 {
+                    if let Some(left) = self.classify(a, a + l) {
+                        self.push(a, a + l, left);
+                    }
+                }
+                self.push(a + l, b - r, found);
+                // The right edge may start a number of its own.
+                return b - r;
+            }
+        }
+        for p in a + 1..b {
+            if let (Some(x), Some(y)) = (self.classify(a, p), self.classify(p, b)) {
+                self.push(a, p, x);
+                self.push(p, b, y);
+                return b;
+            }
+        }
+        for k in a..b {
+            if self.toks[k].class == Class::Numeral && self.toks[k].digits >= 10 {
+                if let Some(found) = self.classify(k, k + 1) {
+                    self.push(k, k + 1, found);
+                }
+            }
+        }
+        b
+    }
+
+    /// Dropping `l` tokens on the left and `r` on the right of `a..b` drops only tokens unlike
+    /// their neighbour: a Hindi digit word, a change between numerals and words, a comma.
+    fn trim_ok(&self, a: usize, b: usize, l: usize, r: usize) -> bool {
+        let unlike =
+            |t: &Tok<'_>, u: &Tok<'_>, comma: bool| t.weak() || t.script() != u.script() || comma;
+        (0..l).all(|m| {
+            let (t, u) = (&self.toks[a + m], &self.toks[a + m + 1]);
+            unlike(t, u, t.comma)
+        }) && (0..r).all(|m| {
+            let (t, u) = (&self.toks[b - 1 - m], &self.toks[b - 2 - m]);
+            unlike(t, u, u.comma)
+        })
+    }
+
+    /// What the digits of tokens `a..b` are, if a card, an Aadhaar or a phone number (and
+    /// whether the lead's own).
+    fn classify(&self, a: usize, b: usize) -> Option<(RedactionKind, bool)> {
+        let mut buf = [0u8; RUN_MAX];
+        let mut n = 0;
+        let mut strong = false;
+        let mut weak = 0;
+        for k in a..b {
+            let t = &self.toks[k];
+            if !matches!(t.class, Class::Numeral | Class::Digit(_)) {
+                return None;
+            }
+            strong |= t.strong();
+            weak += usize::from(t.weak());
+            self.digits_of(k, b, |d| {
+                if n < RUN_MAX {
+                    buf[n] = d;
+                }
+                n += 1;
+            });
+        }
+        if n > RUN_MAX || !(strong || weak >= 4) {
+            return None;
+        }
+        let d = &buf[..n];
+        if let Some(lead) = self.rules.lead {
+            if (10..=13).contains(&n) && d[n - 10..] == lead[..] {
+                return Some((RedactionKind::Phone, true));
+            }
+        }
+        let intl = n == 12 && d[0] == 9 && d[1] == 1 && d[2] >= 6;
+        let kind = match n {
+            13..=19 if luhn(d) => RedactionKind::Card,
+            12 if intl && self.toks[a].plus => RedactionKind::Phone,
+            12 if d[0] >= 2 && verhoeff(d) => RedactionKind::Aadhaar,
+            12 if intl => RedactionKind::Phone,
+            11 if d[0] == 0 && d[1] >= 6 => RedactionKind::Phone,
+            10 if d[0] >= 6 => RedactionKind::Phone,
+            _ => return None,
+        };
+        Some((kind, false))
+    }
+
+    /// A PAN in one token (any case) or split over up to three in capitals ("ABCPD1234E",
+    /// "abcpd1234e", "ABCPD 1234 E").
+    fn pan_at(&self, i: usize) -> Option<usize> {
+        if !self.toks[i]
+            .core()
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphabetic)
+        {
+            return None;
+        }
+        let mut buf = [0u8; 10];
+        let mut len = 0;
+        for k in i..(i + 3).min(self.toks.len()) {
+            let t = &self.toks[k];
+            let c = t.core().as_bytes();
+            if c.is_empty()
+                || len + c.len() > 10
+                || (k > i && !t.leading().is_empty())
+                || !c.iter().all(u8::is_ascii_alphanumeric)
+            {
+                return None;
+            }
+            buf[len..len + c.len()].copy_from_slice(c);
+            len += c.len();
+            // Split over tokens, the letters are spelled out, so Deepgram writes them in
+            // capitals; lower case there is words ("check 2025 a").
+            if len == 10 && is_pan(&buf) && (k == i || !buf.iter().any(u8::is_ascii_lowercase)) {
+                return Some(k + 1);
+            }
+            if t.has_trailing() {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// "asha dot rao at gmail dot com", "asha at the rate gmail dot com", "asha123 at
+    /// apollo.in": tokens `a..b` around the "at" at `at`.
+    fn spoken_email(&self, at: usize) -> Option<(usize, usize)> {
+        let floor = self.out.last().map_or(0, |s| s.last + 1);
+        let word = |k: usize| {
+            let t = &self.toks[k];
+            let c = t.core().as_bytes();
+            !c.is_empty()
+                && t.leading().is_empty()
+                && !t.has_trailing()
+                && c.iter()
+                    .all(|&x| x.is_ascii_alphanumeric() || x == b'.' || x == b'_')
+        };
+        if at == 0 || at - 1 < floor || !word(at - 1) || self.toks[at].has_trailing() {
+            return None;
+        }
+        let mut a = at - 1;
+        let local = self.toks[a].core().as_bytes();
+        let mut marked = local
+            .iter()
+            .any(|&x| x.is_ascii_digit() || x == b'.' || x == b'_');
+        while a >= floor + 2
+            && matches!(
+                self.toks[a - 1].lw(),
+                b"dot" | b"underscore" | b"dash" | b"hyphen"
+            )
+            && !self.toks[a - 1].has_trailing()
+            && word(a - 2)
+        {
+            a -= 2;
+            marked = true;
+        }
+        let lw = |k: usize| self.toks.get(k).map_or(&b""[..], Tok::lw);
+        let mut k = at + 1;
+        if lw(k) == b"the" && lw(k + 1) == b"rate" {
+            k += 2;
+            marked = true;
+            if lw(k) == b"of" {
+                k += 1;
+            }
+        }
+        let host = self.toks.get(k)?;
+        let hc = host.lw();
+        if hc.is_empty() || !hc.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'.') {
+            return None;
+        }
+        let name = hc.split(|&x| x == b'.').next().unwrap_or_default();
+        let webmail = WEBMAIL.contains(&name);
+        // "gmail.com" in one token.
+        if let Some(tld) = hc
+            .rsplit(|&x| x == b'.')
+            .next()
+            .filter(|_| hc.contains(&b'.'))
+        {
+            return (TLDS.contains(&tld) && (marked || webmail)).then_some((a, k + 1));
+        }
+        // "gmail dot com", "apollo dot co dot in".
+        let mut end = None;
+        let mut j = k;
+        while !self.toks[j].has_trailing()
+            && lw(j + 1) == b"dot"
+            && !self.toks[j + 1].has_trailing()
+        {
+            let tld = lw(j + 2);
+            if !TLDS.contains(&tld) {
+                break;
+            }
+            j += 2;
+            end = Some(j + 1);
+        }
+        let end = end?;
+        (marked || webmail).then_some((a, end))
+    }
+}
+
+fn is_pan(b: &[u8; 10]) -> bool {
+    b[..5].iter().all(u8::is_ascii_alphabetic)
+        && b[5..9].iter().all(u8::is_ascii_digit)
+        && b[9].is_ascii_alphabetic()
+        && b"PCHFATBLJG".contains(&b[3].to_ascii_uppercase())
+}
