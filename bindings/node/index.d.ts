@@ -788,6 +788,13 @@ export declare class LiveAssist {
    * the socket is kept open however long the hold lasts.
    */
   setOnHold(onHold: boolean): void
+  /**
+   * Starts (`true`) or ends (`false`) a private stretch: while private, no audio reaches
+   * Deepgram (`sendAudio` answers `'withheld'`), no text reaches the LLM, and the transcript
+   * gets one `private` marker segment for the stretch; a `private` event says when it began
+   * and ended. The call's timeline keeps counting. Repeating the same value does nothing.
+   */
+  setPrivate(on: boolean): void
   /** Replaces the lead context used for the next suggestions. */
   updateLead(lead: LeadContext): void
   /** Asks Deepgram to finalise what it has buffered now (end of a turn). */
@@ -1010,3 +1017,12 @@ export declare class Transfer {
   /** Abandons the transfer by dropping the target (KICK_CALL). */
   cancel(): Promise<void>
 }
+
+/**
+ * Replaces card, Aadhaar, PAN, phone and e-mail details, and numbers after identifier words
+ * ("policy", "member id", "card", and `keywords`), with their kind's marker (`[card]`,
+ * `[aadhaar]`, …) — the rules the live transcript is redacted by. `leadPhone` is the caller's
+ * own number: it stays in the text (an agent may see it). Throws `INVALID_INPUT` for a text
+ * that is not a string or bad options (naming the field).
+ */
+export declare function redact(text: string, options?: RedactOptions): RedactResult
