@@ -18,10 +18,14 @@ use assist_sim_support::*;
 
 use helix_engage::ErrorCode;
 use helix_engage::assist::{
-    AssistConfig, AssistEvent, CallSummary, LeadContext, LiveAssist, Segment, Speaker,
-    SuggestionConfig, SuggestionTrigger, WarningKind,
+    AssistConfig, AssistEvent, CallOutcome, CallSummary, EscalationReason, LeadContext,
+    LiveAssist, PostCallConfig, Segment, Speaker, SuggestionConfig, SuggestionKind,
+    SuggestionTrigger, WarningKind,
 };
-use helix_engage_sim::{Endpoint, Fault, Script, Simulator, Times, Turn};
+use helix_engage::ozonetel::Client;
+use helix_engage_sim::{
+    DEFAULT_API_KEY, DEFAULT_USER_NAME, Endpoint, Fault, Script, Simulator, Times, Turn,
+};
 use tokio::sync::mpsc::Receiver;
 
 /// Everything the session emitted up to and including `Closed`.
@@ -576,9 +580,13 @@ async fn requests_hold_the_lead_and_transcript_in_the_json_schema_shape() {
     let item = &schema["properties"]["suggestions"]["items"];
     assert!(item["properties"]["kind"]["enum"].is_array(), "{item}");
     assert_eq!(item["properties"]["text"]["type"], "string");
-    // The simulator answers from the schema; the typed items came through.
+    // The simulator answers from the schema; the typed items came through (after an
+    // escalation's first step, when the simulator flags one).
     assert!(
-        summary.suggestions[0].items[0].text.contains("price range"),
+        summary.suggestions[0]
+            .items
+            .iter()
+            .any(|s| s.text.contains("price range")),
         "{:?}",
         summary.suggestions
     );
@@ -892,4 +900,73 @@ async fn figures_a_real_time_call_with_drops_and_a_drop_while_closing_matches_th
         }
     }
     assert!(replayed / replay_wall <= 1.25 * 1.04);
+}
+
+#[tokio::test]
+async fn a_hinglish_call_flags_the_emergency_and_ends_with_one_of_the_accounts_dispositions() {
+    let sim = sim(Script::hinglish_conversation()).await;
+    // The account's own list, as a host fetches it.
+    let dispositions = Client::builder()
+        .user_name(DEFAULT_USER_NAME)
+        .api_key(DEFAULT_API_KEY)
+        .base_url(sim.ozonetel_url())
+        .build()
+        .unwrap()
+        .dispositions()
+        .await
+        .expect("dispositions");
+    assert!(!dispositions.is_empty());
+    let mut cfg = config(&sim);
+    cfg.suggestions =
+        Some(suggestions(&sim).with_post_call(
+            PostCallConfig::default().with_dispositions(dispositions.iter().cloned()),
+        ));
+    let lead_phone = "9845012345";
+    cfg.lead = Some(LeadContext {
+        name: Some("Ravi Kumar".into()),
+        phone: Some(lead_phone.into()),
+        ..Default::default()
+    });
+    let (assist, _events) = LiveAssist::start(cfg).await.unwrap();
+    stream(&assist, 0.0, 27.0, 6.0).await;
+    let summary = assist.stop().await.unwrap();
+
+    // Live: the chest pain is a medical emergency, and the agent is told what to do first.
+    let emergency = summary
+        .suggestions
+        .iter()
+        .find(|b| {
+            b.escalation.as_ref().map(|e| e.reason) == Some(EscalationReason::MedicalEmergency)
+        })
+        .unwrap_or_else(|| panic!("no emergency flagged: {:#?}", summary.suggestions));
+    assert_eq!(emergency.items[0].kind, SuggestionKind::NextStep);
+    assert!(emergency.sentiment.is_some());
+
+    // After the call: escalated, with a disposition from the account's list.
+    let post = summary
+        .post_call
+        .as_ref()
+        .unwrap_or_else(|| panic!("no post-call summary: {:?}", summary.post_call_error));
+    assert_eq!(post.outcome, CallOutcome::Escalated);
+    let chosen = post.suggested_disposition.as_ref().expect("a disposition");
+    assert!(dispositions.contains(chosen), "{chosen}");
+    assert!((0.0..=1.0).contains(&post.confidence));
+
+    // Both kinds of request went, and neither held the lead's phone.
+    let requests = sim.openai_requests();
+    let names: Vec<String> = requests
+        .iter()
+        .filter_map(|r| r.json())
+        .map(|b| {
+            b["response_format"]["json_schema"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert!(names.iter().any(|n| n == "agent_suggestions"), "{names:?}");
+    assert_eq!(names.iter().filter(|n| *n == "call_summary").count(), 1);
+    for r in &requests {
+        assert!(!r.body.contains(lead_phone), "{}", r.body);
+    }
 }

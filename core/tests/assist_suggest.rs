@@ -8,8 +8,8 @@ use std::time::Duration;
 use assist_support::*;
 use helix_engage::ErrorCode;
 use helix_engage::assist::{
-    AssistEvent, LeadContext, LiveAssist, SuggestionConfig, SuggestionKind, SuggestionTrigger,
-    WarningKind,
+    AssistEvent, Escalation, EscalationReason, LeadContext, LiveAssist, Sentiment,
+    SuggestionConfig, SuggestionKind, SuggestionTrigger, WarningKind,
 };
 use tokio::sync::mpsc::Receiver;
 
@@ -121,6 +121,9 @@ async fn customer_turn_end_asks_with_lead_transcript_and_json_schema() {
     assert_eq!(batches[0].trigger, SuggestionTrigger::CustomerTurnEnd);
     assert_eq!(batches[0].items[0].kind, SuggestionKind::Answer);
     assert_eq!(batches[0].items[0].text, TIPS[0]);
+    // An endpoint that predates the live signals (no sentiment, no escalation) still works.
+    assert_eq!(batches[0].sentiment, None);
+    assert_eq!(batches[0].escalation, None);
 
     let reqs = r.llm.requests();
     assert_eq!(reqs.len(), 1);
@@ -145,6 +148,7 @@ async fn customer_turn_end_asks_with_lead_transcript_and_json_schema() {
     let item = &rf["json_schema"]["schema"]["properties"]["suggestions"]["items"];
     assert_eq!(item["required"], serde_json::json!(["kind", "text"]));
     assert_eq!(item["additionalProperties"], false);
+    assert_eq!(rf["json_schema"]["name"], "agent_suggestions");
 
     let summary = r.assist.stop().await.unwrap();
     assert_eq!(summary.suggestions.len(), 1);
@@ -310,4 +314,160 @@ async fn a_refused_llm_key_is_one_error_and_no_more_requests() {
         "an LLM problem does not end the call"
     );
     let _ = RATE;
+}
+
+fn escalation(reason: &str, detail: &str) -> serde_json::Value {
+    serde_json::json!({ "reason": reason, "detail": detail })
+}
+
+#[tokio::test]
+async fn the_live_signals_are_asked_for_and_typed() {
+    let mut r = rig(
+        |_| Reply::signals(&[("answer", TIPS[1])], "negative", serde_json::Value::Null),
+        |_| {},
+    )
+    .await;
+    r.assist.send_audio(question()).unwrap();
+    let events = collect(&mut r.events, Duration::from_millis(600)).await;
+    let batches = suggestions(&events);
+    assert_eq!(batches.len(), 1, "{events:?}");
+    assert_eq!(batches[0].sentiment, Some(Sentiment::Negative));
+    assert_eq!(batches[0].escalation, None);
+
+    let body = &r.llm.requests()[0].body;
+    let schema = &body["response_format"]["json_schema"]["schema"];
+    assert_eq!(
+        schema["required"],
+        serde_json::json!(["suggestions", "sentiment", "escalation"])
+    );
+    assert_eq!(
+        schema["properties"]["sentiment"]["enum"],
+        serde_json::json!(["positive", "neutral", "negative", "angry"])
+    );
+    let any_of = &schema["properties"]["escalation"]["anyOf"];
+    assert_eq!(any_of[1], serde_json::json!({"type": "null"}));
+    assert_eq!(
+        any_of[0]["properties"]["reason"]["enum"],
+        serde_json::json!([
+            "supervisor_requested",
+            "angry_customer",
+            "medical_emergency"
+        ])
+    );
+    assert_eq!(
+        any_of[0]["required"],
+        serde_json::json!(["reason", "detail"])
+    );
+    assert_eq!(any_of[0]["additionalProperties"], false);
+    let system = body["messages"][0]["content"].as_str().unwrap_or_default();
+    assert!(system.contains("language the AGENT speaks"), "{system}");
+    assert!(system.contains("Hinglish in Latin script"), "{system}");
+    assert!(system.contains("CUSTOMER's current sentiment"), "{system}");
+}
+
+#[tokio::test]
+async fn an_escalation_always_leads_with_a_next_step() {
+    let mut r = rig(
+        |n| match n {
+            // No step from the model: the library's own goes first.
+            0 => Reply::signals(
+                &[("answer", TIPS[2])],
+                "angry",
+                escalation("angry_customer", "Shouting about the wait."),
+            ),
+            // The model leads with a step: it is kept first.
+            1 => Reply::signals(
+                &[
+                    ("next_step", "Ask if the patient is breathing and call 108."),
+                    ("info", TIPS[3]),
+                ],
+                "negative",
+                escalation("medical_emergency", "Father has chest pain."),
+            ),
+            // Only a repeat: the batch still comes, with the built-in step alone.
+            2 => Reply::signals(
+                &[("answer", TIPS[2])],
+                "angry",
+                escalation("supervisor_requested", "Wants a manager."),
+            ),
+            // A repeat and no signal: nothing new, no batch.
+            _ => Reply::signals(&[("answer", TIPS[2])], "neutral", serde_json::Value::Null),
+        },
+        |_| {},
+    )
+    .await;
+    for _ in 0..4 {
+        r.assist.send_audio(question()).unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let events = collect(&mut r.events, Duration::from_millis(300)).await;
+    assert!(r.llm.requests().len() >= 4);
+    let batches = suggestions(&events);
+    assert_eq!(batches.len(), 3, "{batches:#?}");
+
+    let step =
+        |reason: EscalationReason| (SuggestionKind::NextStep, reason.next_step().to_string());
+    let items = |n: usize| -> Vec<(SuggestionKind, String)> {
+        batches[n]
+            .items
+            .iter()
+            .map(|s| (s.kind, s.text.clone()))
+            .collect()
+    };
+    assert_eq!(
+        batches[0].escalation,
+        Some(Escalation {
+            reason: EscalationReason::AngryCustomer,
+            detail: "Shouting about the wait.".into()
+        })
+    );
+    assert_eq!(batches[0].sentiment, Some(Sentiment::Angry));
+    assert_eq!(
+        items(0),
+        vec![
+            step(EscalationReason::AngryCustomer),
+            (SuggestionKind::Answer, TIPS[2].to_string())
+        ]
+    );
+    assert_eq!(
+        batches[1].escalation.as_ref().map(|e| e.reason),
+        Some(EscalationReason::MedicalEmergency)
+    );
+    assert_eq!(
+        items(1),
+        vec![
+            (
+                SuggestionKind::NextStep,
+                "Ask if the patient is breathing and call 108.".to_string()
+            ),
+            (SuggestionKind::Info, TIPS[3].to_string())
+        ]
+    );
+    assert_eq!(
+        batches[2].escalation.as_ref().map(|e| e.reason),
+        Some(EscalationReason::SupervisorRequested)
+    );
+    assert_eq!(items(2), vec![step(EscalationReason::SupervisorRequested)]);
+    // The built-in steps say what the desk needs.
+    assert!(
+        EscalationReason::MedicalEmergency
+            .next_step()
+            .contains("108")
+    );
+    assert!(
+        EscalationReason::MedicalEmergency
+            .next_step()
+            .contains("duty doctor")
+    );
+    assert!(
+        EscalationReason::SupervisorRequested
+            .next_step()
+            .contains("supervisor")
+    );
+
+    let json = serde_json::to_value(batches[1]).unwrap();
+    assert_eq!(json["escalation"]["reason"], "medical_emergency");
+    assert_eq!(json["sentiment"], "negative");
+    let summary = r.assist.stop().await.unwrap();
+    assert_eq!(summary.suggestions.len(), 3);
 }

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use super::audio::AudioFormat;
 use super::lead::LeadContext;
 use super::redact::RedactionConfig;
+use super::suggest::post_call::PostCallConfig;
 use super::transcript::Speaker;
 use crate::backoff::Backoff;
 use crate::range;
@@ -477,7 +478,9 @@ pub struct SuggestionConfig {
     pub backoff_initial: Duration,
     /// Ceiling of that delay (default 60 s; range 0..=3 600 000 ms).
     pub backoff_max: Duration,
-    /// Replaces the built-in system prompt (at most 100 000 characters).
+    /// Replaces the built-in system prompt ([`DEFAULT_SYSTEM_PROMPT`](super::DEFAULT_SYSTEM_PROMPT);
+    /// at most 100 000 characters). The schema, with its required `sentiment` and `escalation`,
+    /// is sent either way, so a replacement should say how to fill them.
     pub system_prompt: Option<String>,
     /// How much recent transcript goes into the prompt, in characters (default 4 000; range
     /// 1..=1 000 000).
@@ -487,6 +490,9 @@ pub struct SuggestionConfig {
     pub max_lead_chars: usize,
     /// At most this many suggestions per answer (default 3; range 1..=100).
     pub max_items: usize,
+    /// The post-call summary at `stop`, with this LLM (default `None`: off). See
+    /// [`PostCallConfig`].
+    pub post_call: Option<PostCallConfig>,
 }
 
 impl SuggestionConfig {
@@ -505,6 +511,7 @@ impl SuggestionConfig {
             max_transcript_chars: 4_000,
             max_lead_chars: 2_000,
             max_items: 3,
+            post_call: None,
         }
     }
 
@@ -517,6 +524,12 @@ impl SuggestionConfig {
     /// Replaces the model.
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = model.into();
+        self
+    }
+
+    /// Turns the post-call summary on.
+    pub fn with_post_call(mut self, post_call: PostCallConfig) -> Self {
+        self.post_call = Some(post_call);
         self
     }
 
@@ -560,6 +573,9 @@ impl SuggestionConfig {
                 prompt.chars().count() as u64,
                 0..=100_000,
             )?;
+        }
+        if let Some(post_call) = &self.post_call {
+            post_call.validate()?;
         }
         Ok(())
     }
@@ -700,6 +716,22 @@ mod tests {
             (
                 "suggestions.backoff_max",
                 Box::new(move |c| c.suggestions.as_mut().unwrap().backoff_max = huge),
+            ),
+            (
+                "suggestions.post_call.timeout",
+                Box::new(move |c| {
+                    c.suggestions.as_mut().unwrap().post_call = Some(PostCallConfig {
+                        timeout: Duration::ZERO,
+                        ..Default::default()
+                    })
+                }),
+            ),
+            (
+                "suggestions.post_call.dispositions",
+                Box::new(|c| {
+                    c.suggestions.as_mut().unwrap().post_call =
+                        Some(PostCallConfig::default().with_dispositions(["A", "A"]))
+                }),
             ),
         ];
         for (name, mutate) in cases {

@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 
 use super::metrics::{AssistMetrics, Metrics};
 use super::suggest::SuggestionBatch;
+use super::suggest::post_call::PostCallSummary;
 use super::transcript::{Segment, Speaker, Transcript};
 use crate::Error;
 
@@ -111,6 +112,9 @@ pub enum WarningKind {
     BadMessage,
     /// A suggestion request failed or timed out; suggestions resume after a backoff.
     SuggestionFailed,
+    /// The post-call summary's answer was corrected: its suggested disposition was not one of
+    /// the configured ones and was dropped.
+    PostCall,
 }
 
 /// What [`LiveAssist::stop`](super::LiveAssist::stop) returns (and [`AssistEvent::Closed`]
@@ -134,6 +138,14 @@ pub struct CallSummary {
     pub complete: bool,
     /// The error that ended the session early, if one did.
     pub error: Option<Error>,
+    /// The post-call summary, when [`SuggestionConfig::post_call`](super::SuggestionConfig::post_call)
+    /// is set and it came in time. Asked for once Deepgram has confirmed the end of the stream
+    /// (or the stop wait ran out); not for a session that ended early on an `error`.
+    pub post_call: Option<PostCallSummary>,
+    /// Why there is no post-call summary although one was configured: [`Error::Timeout`] after
+    /// [`PostCallConfig::timeout`](super::PostCallConfig::timeout), or the LLM's error. Never
+    /// sets [`error`](Self::error): the transcript is whole either way.
+    pub post_call_error: Option<Error>,
     /// How long the session ran (milliseconds in JSON).
     #[serde(serialize_with = "crate::serde_util::millis")]
     pub duration: Duration,
@@ -184,7 +196,9 @@ impl EventSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assist::{Suggestion, SuggestionKind, SuggestionTrigger};
+    use crate::assist::{
+        Escalation, EscalationReason, Sentiment, Suggestion, SuggestionKind, SuggestionTrigger,
+    };
 
     #[tokio::test]
     async fn a_full_queue_drops_and_counts_events_but_never_closed() {
@@ -239,6 +253,11 @@ mod tests {
                 kind: SuggestionKind::NextStep,
                 text: "Offer a callback".into(),
             }],
+            sentiment: Some(Sentiment::Angry),
+            escalation: Some(Escalation {
+                reason: EscalationReason::SupervisorRequested,
+                detail: "asked for a manager".into(),
+            }),
             trigger: SuggestionTrigger::CustomerTurnEnd,
             latency: Duration::from_millis(40),
         };
@@ -246,6 +265,9 @@ mod tests {
         assert_eq!(v["type"], "suggestion");
         assert_eq!(v["items"][0]["kind"], "next_step");
         assert_eq!(v["trigger"], "customer_turn_end");
+        assert_eq!(v["sentiment"], "angry");
+        assert_eq!(v["escalation"]["reason"], "supervisor_requested");
+        assert_eq!(v["escalation"]["detail"], "asked for a manager");
 
         let v =
             serde_json::to_value(AssistEvent::Error(Error::auth("deepgram", "bad key"))).unwrap();
@@ -273,6 +295,7 @@ mod tests {
         let v = serde_json::to_value(AssistEvent::Closed(Box::default())).unwrap();
         assert_eq!(v["type"], "closed");
         assert_eq!(v["complete"], false);
+        assert!(v["postCall"].is_null() && v["postCallError"].is_null());
         assert!(v["metrics"]["transcriptLatency"]["p50"].is_number());
     }
 }

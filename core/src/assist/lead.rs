@@ -1,25 +1,36 @@
-//! What the agent's CRM knows about the person on the line, rendered into the suggestion prompt.
+//! What the agent's CRM knows about the person on the line, rendered into the LLM prompts (the
+//! live suggestions and the post-call summary).
 
-/// The lead's context, given to the LLM so suggestions fit this customer.
+use super::redact::Redactor;
+
+/// The lead's context, given to the LLM so suggestions and the post-call summary fit this
+/// customer.
 ///
-/// Every field is optional; only what is set goes into the prompt. The host decides what is
-/// appropriate to send to the LLM provider (phone numbers and notes are personal data).
+/// Every field is optional; only what is set goes into a prompt, except [`phone`](Self::phone),
+/// which never does. Every line sent to the LLM (the lead's and the transcript's) passes
+/// [`Redactor::for_llm`] first, so card, Aadhaar and phone numbers in the notes or history are
+/// replaced by their markers too. The host still decides what else is appropriate to send to the
+/// LLM provider (names and notes are personal data).
 ///
 /// ```
 /// use helix_engage::assist::LeadContext;
 /// let lead = LeadContext {
 ///     name: Some("Asha Rao".into()),
+///     phone: Some("+91 98450 12345".into()),
 ///     history: vec!["2024-05-02: asked about home-loan rates".into()],
 ///     ..Default::default()
 /// };
-/// assert!(lead.render(1_000).contains("Asha Rao"));
+/// let prompt = lead.render(1_000);
+/// assert!(prompt.contains("Asha Rao"));
+/// assert!(!prompt.contains("98450"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct LeadContext {
     /// The customer's name.
     pub name: Option<String>,
-    /// The customer's phone number.
+    /// The customer's phone number: shown to the agent, never put in a prompt. The session's
+    /// redactor takes this number out of everything sent to the LLM, wherever it is said.
     pub phone: Option<String>,
     /// Pipeline status, e.g. `"follow-up"`, `"qualified"`.
     pub status: Option<String>,
@@ -34,23 +45,33 @@ pub struct LeadContext {
 
 impl LeadContext {
     /// Renders the context as prompt lines, at most `max_chars` characters (the most recent
-    /// history is kept when it must be cut, because it matters most on this call).
+    /// history is kept when it must be cut, because it matters most on this call). The phone is
+    /// left out; nothing is redacted (the session's prompts use the redacting variant).
     pub fn render(&self, max_chars: usize) -> String {
+        self.render_with(max_chars, |s| s.to_string())
+    }
+
+    /// [`render`](Self::render) with every value passed through [`Redactor::for_llm`] before
+    /// the budget is applied, so a cut never leaves half a number unredacted: what every LLM
+    /// prompt holds.
+    pub(crate) fn for_prompt(&self, max_chars: usize, redactor: &Redactor) -> String {
+        self.render_with(max_chars, |s| redactor.for_llm(s))
+    }
+
+    fn render_with(&self, max_chars: usize, clean: impl Fn(&str) -> String) -> String {
+        let value = |s: &str| clean(&one_line(s));
         let mut head = Vec::new();
         if let Some(name) = non_empty(&self.name) {
-            head.push(format!("Name: {name}"));
-        }
-        if let Some(phone) = non_empty(&self.phone) {
-            head.push(format!("Phone: {phone}"));
+            head.push(format!("Name: {}", value(name)));
         }
         if let Some(status) = non_empty(&self.status) {
-            head.push(format!("Status: {status}"));
+            head.push(format!("Status: {}", value(status)));
         }
-        for (label, value) in &self.fields {
-            head.push(format!("{}: {}", one_line(label), one_line(value)));
+        for (label, v) in &self.fields {
+            head.push(format!("{}: {}", value(label), value(v)));
         }
         if let Some(notes) = non_empty(&self.notes) {
-            head.push(format!("Notes: {}", one_line(notes)));
+            head.push(format!("Notes: {}", value(notes)));
         }
         let mut out = head.join("\n");
         if !self.history.is_empty() {
@@ -58,7 +79,7 @@ impl LeadContext {
             let mut kept = Vec::new();
             let mut used = out.chars().count() + "\nHistory:".len();
             for line in self.history.iter().rev() {
-                let line = format!("- {}", one_line(line));
+                let line = format!("- {}", value(line));
                 let len = line.chars().count() + 1;
                 if used + len > max_chars {
                     break;
@@ -75,7 +96,8 @@ impl LeadContext {
         truncate_chars(out.trim_start(), max_chars)
     }
 
-    /// Whether nothing at all is known.
+    /// Whether nothing at all is known. (A lead with only a phone is not empty, although its
+    /// prompt text is.)
     pub fn is_empty(&self) -> bool {
         self.name.is_none()
             && self.phone.is_none()
@@ -124,5 +146,18 @@ mod tests {
         assert!(short.contains("- new call"), "{short}");
         assert!(!short.contains("old call"), "{short}");
         assert!(LeadContext::default().is_empty());
+    }
+
+    #[test]
+    fn the_phone_never_reaches_a_prompt() {
+        let lead = LeadContext {
+            name: Some("Asha".into()),
+            phone: Some("+91 98450 12345".into()),
+            ..Default::default()
+        };
+        let redactor = Redactor::new(&Default::default()).unwrap();
+        for text in [lead.render(1_000), lead.for_prompt(1_000, &redactor)] {
+            assert_eq!(text, "Name: Asha");
+        }
     }
 }

@@ -67,7 +67,13 @@ pub use self::lead::LeadContext;
 pub use self::metrics::{AssistMetrics, LatencyStats};
 pub use self::redact::{Redacted, RedactionConfig, RedactionKind, Redactor};
 pub use self::suggest::llm::DEFAULT_SYSTEM_PROMPT;
-pub use self::suggest::{Suggestion, SuggestionBatch, SuggestionKind, SuggestionTrigger};
+pub use self::suggest::post_call::{
+    CallOutcome, DEFAULT_POST_CALL_PROMPT, FollowUp, PostCallConfig, PostCallSummary,
+};
+pub use self::suggest::{
+    Escalation, EscalationReason, Sentiment, Suggestion, SuggestionBatch, SuggestionKind,
+    SuggestionTrigger,
+};
 pub use self::transcript::{Segment, SegmentKind, Speaker, Transcript, Word};
 /// Audio chunks: `Vec<u8>`, `&'static [u8]` and `Bytes` all convert without copying twice.
 pub use tokio_tungstenite::tungstenite::Bytes;
@@ -205,7 +211,13 @@ impl LiveAssist {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let summary = Arc::new(Mutex::new(None));
         let audio = config.audio;
-        let stop_bound = deepgram::session::stop_limit(&config);
+        // The post-call summary comes after the stream's end, bounded by its own timeout.
+        let post_call_wait = config
+            .suggestions
+            .as_ref()
+            .and_then(|s| s.post_call.as_ref())
+            .map_or(Duration::ZERO, |p| p.timeout);
+        let stop_bound = deepgram::session::stop_limit(&config) + post_call_wait;
         let session = Session::new(SessionParts {
             cfg: Arc::new(config),
             events,
@@ -384,6 +396,11 @@ impl LiveAssist {
     /// at most by [`AssistConfig::replay_buffer`] plus 10 s. Only a confirmed end sets
     /// [`CallSummary::complete`]. If the session already ended on an error, returns its summary with
     /// [`CallSummary::error`] set.
+    ///
+    /// With [`SuggestionConfig::post_call`] set, the post-call summary is asked for once that
+    /// wait is over (the transcript is final) and may add at most [`PostCallConfig::timeout`];
+    /// a late or failed one leaves [`CallSummary::post_call`] empty and says why in
+    /// [`CallSummary::post_call_error`], with the transcript untouched.
     pub async fn stop(mut self) -> Result<CallSummary> {
         {
             // A stretch still open ends here: its marker goes into the transcript.

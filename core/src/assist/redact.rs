@@ -45,10 +45,13 @@ mod digits;
 mod scan;
 #[cfg(test)]
 mod tests;
+mod token;
+mod words;
 
 use std::fmt;
 
-use self::scan::{Rules, Span, Tok};
+use self::scan::{Rules, Span};
+use self::token::Tok;
 use super::transcript::{Segment, Word};
 use crate::{Error, Result};
 

@@ -510,12 +510,28 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Suggestions as an endpoint that predates the live signals answers (no `sentiment`, no
+    /// `escalation`).
     pub fn suggestions(items: &[(&str, &str)]) -> Reply {
-        let list: Vec<serde_json::Value> = items
-            .iter()
-            .map(|(k, t)| serde_json::json!({"kind": k, "text": t}))
-            .collect();
-        let content = serde_json::json!({ "suggestions": list }).to_string();
+        Reply::completion(&serde_json::json!({ "suggestions": suggestion_list(items) }))
+    }
+
+    /// Suggestions with the live signals: `sentiment` and `escalation` (`null` for none).
+    pub fn signals(
+        items: &[(&str, &str)],
+        sentiment: &str,
+        escalation: serde_json::Value,
+    ) -> Reply {
+        Reply::completion(&serde_json::json!({
+            "suggestions": suggestion_list(items),
+            "sentiment": sentiment,
+            "escalation": escalation,
+        }))
+    }
+
+    /// A chat completion whose message content is `content`, serialised.
+    pub fn completion(content: &serde_json::Value) -> Reply {
+        let content = content.to_string();
         Reply {
             status: 200,
             body: serde_json::json!({
@@ -551,12 +567,37 @@ impl Reply {
     }
 }
 
+fn suggestion_list(items: &[(&str, &str)]) -> Vec<serde_json::Value> {
+    items
+        .iter()
+        .map(|(k, t)| serde_json::json!({"kind": k, "text": t}))
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct LlmRequest {
     pub at: Instant,
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: serde_json::Value,
+    /// The body's bytes as sent (lossy UTF-8), for "appears nowhere" checks.
+    pub raw: String,
+}
+
+impl LlmRequest {
+    /// The `response_format.json_schema.name` the request asked for.
+    pub fn schema_name(&self) -> &str {
+        self.body["response_format"]["json_schema"]["name"]
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    /// The user message.
+    pub fn user(&self) -> &str {
+        self.body["messages"][1]["content"]
+            .as_str()
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Default)]
@@ -571,10 +612,17 @@ pub struct FakeLlm {
     pub state: Arc<Mutex<LlmState>>,
 }
 
-type Responder = Arc<dyn Fn(usize) -> Reply + Send + Sync>;
+type Responder = Arc<dyn Fn(usize, &LlmRequest) -> Reply + Send + Sync>;
 
 impl FakeLlm {
     pub async fn start(responder: impl Fn(usize) -> Reply + Send + Sync + 'static) -> FakeLlm {
+        FakeLlm::start_reading(move |n, _| responder(n)).await
+    }
+
+    /// A server whose answer to request `n` may depend on the request itself.
+    pub async fn start_reading(
+        responder: impl Fn(usize, &LlmRequest) -> Reply + Send + Sync + 'static,
+    ) -> FakeLlm {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}/v1", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new(LlmState::default()));
@@ -638,19 +686,21 @@ async fn http_conn(mut tcp: TcpStream, st: Arc<Mutex<LlmState>>, responder: Resp
             .drain(..header_end + 4 + len)
             .skip(header_end + 4)
             .collect();
+        let request = LlmRequest {
+            at: Instant::now(),
+            path,
+            headers,
+            body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+            raw: String::from_utf8_lossy(&body).into_owned(),
+        };
         let n = {
             let mut s = st.lock().unwrap();
-            s.requests.push(LlmRequest {
-                at: Instant::now(),
-                path,
-                headers,
-                body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
-            });
+            s.requests.push(request.clone());
             s.in_flight += 1;
             s.max_in_flight = s.max_in_flight.max(s.in_flight);
             s.requests.len() - 1
         };
-        let reply = responder(n);
+        let reply = responder(n, &request);
         struct Done(Arc<Mutex<LlmState>>);
         impl Drop for Done {
             fn drop(&mut self) {

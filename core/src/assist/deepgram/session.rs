@@ -41,7 +41,7 @@ use crate::assist::metrics::Metrics;
 use crate::assist::pace::HostPace;
 use crate::assist::redact::Redactor;
 use crate::assist::replay::ReplayBuffer;
-use crate::assist::suggest::engine::EngineHandle;
+use crate::assist::suggest::engine::{EngineEnd, EngineHandle};
 use crate::assist::transcript::TranscriptBuilder;
 
 /// A chunk from `send_audio`, with the bytes dropped just before it (queue full) so the gap
@@ -565,21 +565,29 @@ impl Session {
             })
             .await;
         }
-        let suggestions = match self.engine.take() {
-            Some(engine) => engine.finish().await,
-            None => Vec::new(),
-        };
+        // The session ran until here; the post-call summary below is not part of it.
+        let duration = self.started.elapsed();
         let outcome = std::mem::take(&mut self.outcome);
+        let transcript = std::mem::take(&mut self.builder.transcript);
+        // The transcript is final now; a session that ended on an error gets no post-call
+        // summary (it covers part of a call at best).
+        let for_post_call = outcome.fatal.is_none().then_some(&transcript);
+        let engine = match self.engine.take() {
+            Some(engine) => engine.finish(for_post_call).await,
+            None => EngineEnd::default(),
+        };
         let summary = CallSummary {
-            transcript: std::mem::take(&mut self.builder.transcript),
-            suggestions,
+            transcript,
+            suggestions: engine.suggestions,
             metrics: self.metrics.snapshot(),
             request_ids: outcome.request_ids,
             deepgram_duration: outcome.deepgram_duration,
             // Only a confirmed end (Metadata or a clean close after CloseStream) is complete.
             complete: outcome.complete && outcome.fatal.is_none(),
             error: outcome.fatal,
-            duration: self.started.elapsed(),
+            post_call: engine.post_call,
+            post_call_error: engine.post_call_error,
+            duration,
         };
         *self
             .summary_slot

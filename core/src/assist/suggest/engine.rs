@@ -5,7 +5,11 @@
 //! Rules: only when there is new final text; the customer's end of turn asks now (after the
 //! minimum gap), otherwise at most once per interval; one request in flight; each request
 //! bounded by a timeout; failures back off exponentially; near-duplicates of recent
-//! suggestions are not emitted again.
+//! suggestions are not emitted again, except the first step of an escalation.
+//!
+//! At the end ([`EngineHandle::finish`]) the engine hands back its batches and, when
+//! [`SuggestionConfig::post_call`] is set, asks for the post-call summary of the final
+//! transcript, bounded by its own timeout.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::future::Future;
@@ -17,14 +21,15 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::llm::{SuggestionLlm, user_prompt};
-use super::{Suggestion, SuggestionBatch, SuggestionTrigger};
+use super::llm::{LiveAnswer, SuggestionLlm, user_prompt};
+use super::post_call::{self, PostCallConfig, PostCallSummary};
+use super::{Suggestion, SuggestionBatch, SuggestionKind, SuggestionTrigger};
 use crate::assist::config::SuggestionConfig;
 use crate::assist::events::{AssistEvent, EventSink, WarningKind};
 use crate::assist::lead::LeadContext;
 use crate::assist::metrics::Metrics;
 use crate::assist::redact::Redactor;
-use crate::assist::transcript::Speaker;
+use crate::assist::transcript::{Speaker, Transcript};
 use crate::backoff::Backoff;
 use crate::{Error, Result};
 
@@ -44,16 +49,46 @@ pub(crate) enum EngineInput {
 /// The engine task and its input.
 pub(crate) struct EngineHandle {
     pub tx: mpsc::UnboundedSender<EngineInput>,
-    join: JoinHandle<Vec<SuggestionBatch>>,
+    join: JoinHandle<Engine>,
+    /// A post-call summary is configured.
+    post_call: bool,
+}
+
+/// What the engine hands back at the end, for the [`CallSummary`](crate::assist::CallSummary).
+#[derive(Debug, Default)]
+pub(crate) struct EngineEnd {
+    pub suggestions: Vec<SuggestionBatch>,
+    pub post_call: Option<PostCallSummary>,
+    pub post_call_error: Option<Error>,
 }
 
 impl EngineHandle {
-    /// Ends the engine (an in-flight request is abandoned) and returns every batch emitted.
-    pub async fn finish(self) -> Vec<SuggestionBatch> {
+    /// Ends the engine (an in-flight request is abandoned) and returns every batch emitted;
+    /// with `Some(transcript)` (the final one) and a post-call summary configured, asks for it,
+    /// bounded by [`PostCallConfig::timeout`].
+    pub async fn finish(self, transcript: Option<&Transcript>) -> EngineEnd {
         drop(self.tx);
-        match tokio::time::timeout(Duration::from_secs(2), self.join).await {
-            Ok(Ok(batches)) => batches,
-            _ => Vec::new(),
+        let engine = match tokio::time::timeout(Duration::from_secs(2), self.join).await {
+            Ok(Ok(engine)) => engine,
+            _ => {
+                return EngineEnd {
+                    post_call_error: (self.post_call && transcript.is_some()).then(|| {
+                        Error::Closed(
+                            "the suggestion engine ended abnormally; no post-call summary".into(),
+                        )
+                    }),
+                    ..Default::default()
+                };
+            }
+        };
+        let (post_call, post_call_error) = match (&engine.cfg.post_call, transcript) {
+            (Some(cfg), Some(transcript)) => engine.post_call(cfg, transcript).await,
+            _ => (None, None),
+        };
+        EngineEnd {
+            suggestions: engine.batches,
+            post_call,
+            post_call_error,
         }
     }
 }
@@ -87,13 +122,19 @@ pub(crate) fn spawn(
         private: false,
         recent: VecDeque::new(),
         batches: Vec::new(),
+        post_call: cfg.post_call.is_some(),
         cfg,
     };
+    let post_call = engine.post_call;
     let join = tokio::spawn(engine.run(rx));
-    Ok(EngineHandle { tx, join })
+    Ok(EngineHandle {
+        tx,
+        join,
+        post_call,
+    })
 }
 
-type Answer = std::result::Result<Result<Vec<Suggestion>>, tokio::time::error::Elapsed>;
+type Answer = std::result::Result<Result<LiveAnswer>, tokio::time::error::Elapsed>;
 
 struct InFlight {
     fut: Pin<Box<dyn Future<Output = Answer> + Send>>,
@@ -128,10 +169,14 @@ struct Engine {
     private: bool,
     recent: VecDeque<String>,
     batches: Vec<SuggestionBatch>,
+    /// A post-call summary is configured.
+    post_call: bool,
 }
 
 impl Engine {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<EngineInput>) -> Vec<SuggestionBatch> {
+    /// Runs until the session drops its sender; returns itself for the post-call summary
+    /// (the latest lead and redactor, the batches).
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<EngineInput>) -> Engine {
         let mut in_flight: Option<InFlight> = None;
         loop {
             let next = if in_flight.is_none() {
@@ -156,7 +201,7 @@ impl Engine {
                 }
             }
         }
-        self.batches
+        self
     }
 
     fn on_input(&mut self, input: EngineInput) {
@@ -166,15 +211,22 @@ impl Engine {
                 if text.is_empty() {
                     return;
                 }
-                // Consecutive finals of one speaker read better as one line in the prompt.
+                // Consecutive finals of one speaker read better as one line in the prompt. The
+                // joined line is redacted again: a number spoken across two finals is only
+                // whole there.
                 match self.lines.back_mut() {
                     Some((s, t)) if *s == speaker => {
-                        t.push(' ');
-                        t.push_str(&text);
+                        let before = t.chars().count();
+                        let joined = self.redactor.for_llm(&format!("{t} {text}"));
+                        self.line_chars =
+                            (self.line_chars + joined.chars().count()).saturating_sub(before);
+                        *t = joined;
                     }
-                    _ => self.lines.push_back((speaker, text.clone())),
+                    _ => {
+                        self.line_chars += text.chars().count() + 1;
+                        self.lines.push_back((speaker, text));
+                    }
                 }
-                self.line_chars += text.chars().count() + 1;
                 // Keep a few prompts' worth of text; older lines never reach the prompt.
                 while self.line_chars > self.cfg.max_transcript_chars.saturating_mul(4)
                     && self.lines.len() > 1
@@ -224,7 +276,13 @@ impl Engine {
         self.metrics.update(|m| m.m.suggestion_requests += 1);
         let lines: Vec<(Speaker, String)> = self.lines.iter().cloned().collect();
         let recent: Vec<String> = self.recent.iter().cloned().collect();
-        let prompt = user_prompt(self.lead.as_ref(), &lines, &recent, &self.cfg);
+        let prompt = user_prompt(
+            self.lead.as_ref(),
+            &lines,
+            &recent,
+            &self.cfg,
+            &self.redactor,
+        );
         let llm = self.llm.clone();
         let timeout = self.cfg.timeout;
         tracing::debug!(?trigger, "suggestion request");
@@ -247,12 +305,29 @@ impl Engine {
             )))
         });
         match result {
-            Ok(items) => {
+            Ok(answer) => {
                 self.failures = 0;
                 self.backoff_until = None;
                 self.consumed = done.version;
                 self.metrics.update(|m| m.suggestion.record(latency));
+                let LiveAnswer {
+                    items,
+                    sentiment,
+                    escalation,
+                } = answer;
                 let mut fresh: Vec<Suggestion> = Vec::new();
+                let mut items = items.into_iter().peekable();
+                if let Some(escalation) = &escalation {
+                    // The agent must be told what to do first, even if it repeats an earlier
+                    // suggestion: the model's own step when it leads with one, else ours.
+                    let step = items
+                        .next_if(|s| s.kind == SuggestionKind::NextStep)
+                        .unwrap_or_else(|| Suggestion {
+                            kind: SuggestionKind::NextStep,
+                            text: escalation.reason.next_step().to_string(),
+                        });
+                    fresh.push(step);
+                }
                 for item in items {
                     let dup = self
                         .recent
@@ -263,6 +338,8 @@ impl Engine {
                         fresh.push(item);
                     }
                 }
+                fresh.truncate(self.cfg.max_items);
+                // With an escalation `fresh` holds its step: the signal is always emitted.
                 if fresh.is_empty() {
                     return;
                 }
@@ -274,6 +351,8 @@ impl Engine {
                 }
                 let batch = SuggestionBatch {
                     items: fresh,
+                    sentiment,
+                    escalation,
                     trigger: done.trigger,
                     latency,
                 };
@@ -312,6 +391,52 @@ impl Engine {
                         delay.as_millis()
                     ),
                 );
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// The post-call summary of `transcript` (already redacted for the agent; every line is
+    /// redacted again for the LLM, with the lead's own number), bounded by `cfg.timeout`.
+    /// A call with no transcript at all gets [`PostCallSummary::no_speech`] without a request.
+    async fn post_call(
+        &self,
+        cfg: &PostCallConfig,
+        transcript: &Transcript,
+    ) -> (Option<PostCallSummary>, Option<Error>) {
+        let lines = post_call::transcript_lines(transcript, &self.redactor);
+        if lines.is_empty() {
+            return (Some(PostCallSummary::no_speech()), None);
+        }
+        let prompt = post_call::user_prompt(
+            cfg,
+            self.lead.as_ref(),
+            self.cfg.max_lead_chars,
+            &lines,
+            &self.redactor,
+        );
+        tracing::debug!("post-call summary request");
+        match tokio::time::timeout(cfg.timeout, self.llm.summarise(cfg, prompt)).await {
+            Ok(Ok((summary, warning))) => {
+                if let Some(warning) = warning {
+                    self.events.warn(WarningKind::PostCall, warning);
+                }
+                (Some(summary), None)
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "post-call summary failed");
+                (None, Some(error))
+            }
+            Err(_) => {
+                tracing::warn!("post-call summary timed out");
+                let ms = cfg.timeout.as_millis();
+                (
+                    None,
+                    Some(Error::Timeout(format!(
+                        "the post-call summary did not come within {ms} ms"
+                    ))),
+                )
             }
         }
     }

@@ -1,5 +1,6 @@
-//! The LLM adapter: one chat-completions request with a JSON schema, and the mapping of what
-//! can go wrong onto [`Error`]. Retrying is not done here (async-openai's own retry loop is
+//! The LLM adapter: one chat-completions request with a JSON schema (the live suggestions, or
+//! the post-call summary of [`super::post_call`]), and the mapping of what can go wrong onto
+//! [`Error`]. Retrying is not done here (async-openai's own retry loop is
 //! switched off): the engine owns backoff, so a rate limit never turns into hidden retries.
 
 use std::time::Duration;
@@ -15,9 +16,11 @@ use async_openai::types::{
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::Suggestion;
+use super::post_call::{self, PostCallConfig, PostCallSummary};
+use super::{Escalation, Sentiment, Suggestion};
 use crate::assist::config::{SuggestionConfig, USER_AGENT};
 use crate::assist::lead::{LeadContext, truncate_chars};
+use crate::assist::redact::Redactor;
 use crate::assist::transcript::Speaker;
 use crate::{Error, Result};
 
@@ -27,12 +30,23 @@ From the lead context and the recent transcript, give the agent at most a few sh
 suggestions for what to say or do next: answers to the customer's questions, good questions to \
 ask, next steps, how to handle objections, compliance reminders. Each suggestion is one or two \
 sentences the agent can use right away. Do not repeat suggestions listed as already given. \
-If there is nothing useful to add, return an empty list.";
+If there is nothing useful to add, return an empty list. Write suggestions in the language the \
+AGENT speaks on this call: when the agent mixes Hindi and English, write Hinglish in Latin \
+script. Also report two signals. sentiment: the CUSTOMER's current sentiment (positive, \
+neutral, negative or angry), from their latest lines. escalation: null, unless the call needs \
+escalating now — supervisor_requested when the customer asks for a supervisor or a manager, \
+angry_customer when the customer is angry or abusive, medical_emergency when the customer \
+describes a medical emergency (chest pain, trouble breathing, unconsciousness, heavy bleeding, \
+signs of a stroke, a seizure) — with detail, one short sentence on what shows it. With an \
+escalation, the first suggestion is a next_step telling the agent what to do now. Markers in \
+square brackets ([card], [aadhaar], [phone], …) stand for details removed for privacy: never \
+guess them.";
 
 /// Name of the JSON schema sent as `response_format`.
 pub(crate) const SCHEMA_NAME: &str = "agent_suggestions";
 
-/// The JSON schema of an answer: `{"suggestions":[{"kind":…,"text":…}]}`, strict.
+/// The JSON schema of an answer, strict:
+/// `{"suggestions":[{"kind":…,"text":…}],"sentiment":…,"escalation":{"reason":…,"detail":…}|null}`.
 pub(crate) fn schema(max_items: usize) -> serde_json::Value {
     serde_json::json!({
         "type": "object",
@@ -52,26 +66,49 @@ pub(crate) fn schema(max_items: usize) -> serde_json::Value {
                     "required": ["kind", "text"],
                     "additionalProperties": false
                 }
+            },
+            "sentiment": super::sentiment_schema(),
+            "escalation": {
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "reason": {
+                                "type": "string",
+                                "enum": ["supervisor_requested", "angry_customer", "medical_emergency"]
+                            },
+                            "detail": { "type": "string" }
+                        },
+                        "required": ["reason", "detail"],
+                        "additionalProperties": false
+                    },
+                    { "type": "null" }
+                ]
             }
         },
-        "required": ["suggestions"],
+        "required": ["suggestions", "sentiment", "escalation"],
         "additionalProperties": false
     })
 }
 
-/// The user message: lead context, recent transcript (bounded, newest kept), and the
-/// suggestions already given so the model does not repeat them.
+/// The user message: lead context (redacted, never the phone), recent transcript (bounded,
+/// newest kept; its lines are already redacted for the LLM), and the suggestions already given
+/// so the model does not repeat them.
 pub(crate) fn user_prompt(
     lead: Option<&LeadContext>,
     lines: &[(Speaker, String)],
     already_given: &[String],
     cfg: &SuggestionConfig,
+    redactor: &Redactor,
 ) -> String {
     let mut out = String::new();
-    if let Some(lead) = lead.filter(|l| !l.is_empty()) {
-        out.push_str("Lead context:\n");
-        out.push_str(&lead.render(cfg.max_lead_chars));
-        out.push_str("\n\n");
+    if let Some(lead) = lead {
+        let text = lead.for_prompt(cfg.max_lead_chars, redactor);
+        if !text.is_empty() {
+            out.push_str("Lead context:\n");
+            out.push_str(&text);
+            out.push_str("\n\n");
+        }
     }
     // Newest lines first until the budget is spent, then back to spoken order.
     let mut kept = Vec::new();
@@ -105,7 +142,16 @@ pub(crate) fn user_prompt(
     out
 }
 
-/// A chat-completions client for suggestions.
+/// What one live answer holds.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LiveAnswer {
+    pub items: Vec<Suggestion>,
+    pub sentiment: Option<Sentiment>,
+    pub escalation: Option<Escalation>,
+}
+
+/// A chat-completions client for suggestions and the post-call summary: one connection pool,
+/// so the summary at `stop` reuses the call's warm connection.
 #[derive(Debug, Clone)]
 pub(crate) struct SuggestionLlm {
     client: Client<OpenAIConfig>,
@@ -119,9 +165,15 @@ impl SuggestionLlm {
         let config = OpenAIConfig::new()
             .with_api_key(cfg.api_key.expose_secret())
             .with_api_base(cfg.base_url.trim_end_matches('/'));
+        // The HTTP bound is the longer of the two requests' own; each request is also bounded
+        // by its own timeout where it is made (the engine), which is the one that counts.
+        let longest = cfg
+            .post_call
+            .as_ref()
+            .map_or(cfg.timeout, |p| p.timeout.max(cfg.timeout));
         let http = reqwest::Client::builder()
             .connect_timeout(cfg.timeout.min(Duration::from_secs(5)))
-            .timeout(cfg.timeout)
+            .timeout(longest)
             .user_agent(USER_AGENT)
             .build()
             .map_err(|e| Error::Transport(format!("could not build the HTTP client: {e}")))?;
@@ -148,12 +200,50 @@ impl SuggestionLlm {
         })
     }
 
+    /// The live suggestion request.
     pub fn request(&self, user: String) -> CreateChatCompletionRequest {
+        self.chat_request(
+            &self.system_prompt,
+            user,
+            SCHEMA_NAME,
+            "Suggestions for the agent on a live call",
+            schema(self.max_items),
+        )
+    }
+
+    /// The post-call summary request.
+    pub fn summary_request(
+        &self,
+        cfg: &PostCallConfig,
+        user: String,
+    ) -> CreateChatCompletionRequest {
+        let system = cfg
+            .system_prompt
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or(post_call::DEFAULT_POST_CALL_PROMPT);
+        self.chat_request(
+            system,
+            user,
+            post_call::SCHEMA_NAME,
+            "The agent's after-call notes and a suggested disposition",
+            post_call::schema(&cfg.dispositions),
+        )
+    }
+
+    fn chat_request(
+        &self,
+        system: &str,
+        user: String,
+        name: &str,
+        description: &str,
+        schema: serde_json::Value,
+    ) -> CreateChatCompletionRequest {
         CreateChatCompletionRequest {
             model: self.model.clone(),
             messages: vec![
                 ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
-                    content: self.system_prompt.clone().as_str().into(),
+                    content: system.into(),
                     name: None,
                 }),
                 ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage {
@@ -163,9 +253,9 @@ impl SuggestionLlm {
             ],
             response_format: Some(ResponseFormat::JsonSchema {
                 json_schema: ResponseFormatJsonSchema {
-                    description: Some("Suggestions for the agent on a live call".into()),
-                    name: SCHEMA_NAME.into(),
-                    schema: Some(schema(self.max_items)),
+                    description: Some(description.into()),
+                    name: name.into(),
+                    schema: Some(schema),
                     strict: Some(true),
                 },
             }),
@@ -174,12 +264,31 @@ impl SuggestionLlm {
         }
     }
 
-    /// One request; no retries.
-    pub async fn suggest(&self, user: String) -> Result<Vec<Suggestion>> {
+    /// One live request; no retries.
+    pub async fn suggest(&self, user: String) -> Result<LiveAnswer> {
+        let content = self.complete(self.request(user)).await?;
+        let mut answer = parse_content(&content)?;
+        answer.items.truncate(self.max_items);
+        Ok(answer)
+    }
+
+    /// One post-call request; no retries. The summary, and a warning when the model's
+    /// disposition was dropped.
+    pub async fn summarise(
+        &self,
+        cfg: &PostCallConfig,
+        user: String,
+    ) -> Result<(PostCallSummary, Option<String>)> {
+        let content = self.complete(self.summary_request(cfg, user)).await?;
+        post_call::parse(&content, cfg)
+    }
+
+    /// Sends `request` and returns the answer's content.
+    async fn complete(&self, request: CreateChatCompletionRequest) -> Result<String> {
         let response = self
             .client
             .chat()
-            .create(self.request(user))
+            .create(request)
             .await
             .map_err(map_error)?;
         let Some(choice) = response.choices.into_iter().next() else {
@@ -192,28 +301,32 @@ impl SuggestionLlm {
                 http_status: None,
             });
         }
-        let content = choice.message.content.unwrap_or_default();
-        let mut items = parse_content(&content)?;
-        items.truncate(self.max_items);
-        Ok(items)
+        Ok(choice.message.content.unwrap_or_default())
     }
 }
 
+/// The signals are read leniently: an endpoint that ignores the schema (or an older model
+/// answer) may leave them out or send values this library does not know; the suggestions
+/// still count.
 #[derive(Deserialize)]
 struct Payload {
     #[serde(default)]
     suggestions: Vec<Suggestion>,
+    #[serde(default)]
+    sentiment: Option<serde_json::Value>,
+    #[serde(default)]
+    escalation: Option<serde_json::Value>,
 }
 
 /// Reads the structured answer; blank items are dropped.
-pub(crate) fn parse_content(content: &str) -> Result<Vec<Suggestion>> {
+pub(crate) fn parse_content(content: &str) -> Result<LiveAnswer> {
     let payload: Payload = serde_json::from_str(content.trim()).map_err(|e| {
         Error::protocol(
             format!("the LLM answer does not match the suggestion schema: {e}"),
             content,
         )
     })?;
-    Ok(payload
+    let items = payload
         .suggestions
         .into_iter()
         .map(|s| Suggestion {
@@ -221,7 +334,22 @@ pub(crate) fn parse_content(content: &str) -> Result<Vec<Suggestion>> {
             text: s.text.trim().to_string(),
         })
         .filter(|s| !s.text.is_empty())
-        .collect())
+        .collect();
+    let sentiment = payload
+        .sentiment
+        .and_then(|v| serde_json::from_value(v).ok());
+    let escalation = payload
+        .escalation
+        .and_then(|v| serde_json::from_value::<Escalation>(v).ok())
+        .map(|e| Escalation {
+            reason: e.reason,
+            detail: e.detail.trim().to_string(),
+        });
+    Ok(LiveAnswer {
+        items,
+        sentiment,
+        escalation,
+    })
 }
 
 /// async-openai folds HTTP statuses into its error type; recover what a caller acts on.
@@ -294,18 +422,49 @@ mod tests {
         assert_eq!(rf["type"], "json_schema");
         assert_eq!(rf["json_schema"]["name"], SCHEMA_NAME);
         assert_eq!(rf["json_schema"]["strict"], true);
-        assert_eq!(rf["json_schema"]["schema"]["required"][0], "suggestions");
+        assert_eq!(
+            rf["json_schema"]["schema"]["required"],
+            serde_json::json!(["suggestions", "sentiment", "escalation"])
+        );
+        let escalation = &rf["json_schema"]["schema"]["properties"]["escalation"]["anyOf"];
+        assert_eq!(
+            escalation[0]["properties"]["reason"]["enum"],
+            serde_json::json!([
+                "supervisor_requested",
+                "angry_customer",
+                "medical_emergency"
+            ])
+        );
+        assert_eq!(escalation[1]["type"], "null");
         assert!(!format!("{llm:?}").contains("sk-test"));
     }
 
     #[test]
     fn parses_structured_answers() {
-        let items = parse_content(r#"{"suggestions":[{"kind":"next_step","text":" Offer the 5-year plan. "},{"kind":"weird","text":"x"},{"kind":"answer","text":""}]}"#).unwrap();
+        let answer = parse_content(r#"{"suggestions":[{"kind":"next_step","text":" Offer the 5-year plan. "},{"kind":"weird","text":"x"},{"kind":"answer","text":""}]}"#).unwrap();
+        assert_eq!((answer.sentiment, answer.escalation), (None, None));
+        let items = answer.items;
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].kind, SuggestionKind::NextStep);
         assert_eq!(items[0].text, "Offer the 5-year plan.");
         assert_eq!(items[1].kind, SuggestionKind::Other);
         assert!(parse_content("Sure! Here are some ideas").is_err());
+
+        let answer = parse_content(r#"{"suggestions":[],"sentiment":"angry","escalation":{"reason":"supervisor_requested","detail":" Wants a manager. "}}"#).unwrap();
+        assert_eq!(answer.sentiment, Some(Sentiment::Angry));
+        assert_eq!(
+            answer.escalation,
+            Some(Escalation {
+                reason: super::super::EscalationReason::SupervisorRequested,
+                detail: "Wants a manager.".into()
+            })
+        );
+        // Unknown signal values are dropped, the suggestions kept.
+        let answer = parse_content(r#"{"suggestions":[{"kind":"info","text":"x"}],"sentiment":"elated","escalation":{"reason":"bored","detail":""}}"#).unwrap();
+        assert_eq!(
+            (answer.items.len(), answer.sentiment, answer.escalation),
+            (1, None, None)
+        );
     }
 
     #[test]
@@ -314,14 +473,17 @@ mod tests {
         cfg.max_transcript_chars = 40;
         let lead = LeadContext {
             name: Some("Asha".into()),
+            phone: Some("9845012345".into()),
             ..Default::default()
         };
         let lines = vec![
             (Speaker::Agent, "an old line that will not fit".to_string()),
             (Speaker::Customer, "what is the EMI?".to_string()),
         ];
-        let p = user_prompt(Some(&lead), &lines, &["Offer plan".into()], &cfg);
+        let redactor = Redactor::new(&Default::default()).unwrap();
+        let p = user_prompt(Some(&lead), &lines, &["Offer plan".into()], &cfg, &redactor);
         assert!(p.contains("Name: Asha"));
+        assert!(!p.contains("9845012345"), "{p}");
         assert!(p.contains("Customer: what is the EMI?"));
         assert!(!p.contains("old line"));
         assert!(p.contains("- Offer plan"));
