@@ -13,7 +13,7 @@ use std::time::Duration;
 use helix_engage::Error;
 use helix_engage::assist::{
     AssistConfig, AssistEvent, AudioDelivery, AudioFormat, Bytes, CallSummary, DeepgramConfig,
-    DeepgramRedaction, Endpointing, LeadContext, RedactionConfig, ReconnectPolicy,
+    DeepgramRedaction, Endpointing, LeadContext, PostCallConfig, RedactionConfig, ReconnectPolicy,
     Speaker, SuggestionConfig, Timing,
 };
 use napi::Env;
@@ -171,6 +171,29 @@ struct SuggestionArg {
     max_transcript_chars: Option<usize>,
     max_lead_chars: Option<usize>,
     max_items: Option<usize>,
+    post_call: Option<PostCallArg>,
+}
+
+/// `PostCallOptions` (types.d.ts): the post-call summary, asked for at `stop()`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PostCallArg {
+    timeout_ms: Option<u64>,
+    dispositions: Option<Vec<String>>,
+    max_transcript_chars: Option<usize>,
+    system_prompt: Option<String>,
+}
+
+impl PostCallArg {
+    fn build(self) -> PostCallConfig {
+        let base = PostCallConfig::default();
+        PostCallConfig {
+            timeout: ms(self.timeout_ms, base.timeout),
+            dispositions: self.dispositions.unwrap_or(base.dispositions),
+            max_transcript_chars: self.max_transcript_chars.unwrap_or(base.max_transcript_chars),
+            system_prompt: self.system_prompt,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -269,6 +292,7 @@ fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
         cfg.max_transcript_chars = s.max_transcript_chars.unwrap_or(cfg.max_transcript_chars);
         cfg.max_lead_chars = s.max_lead_chars.unwrap_or(cfg.max_lead_chars);
         cfg.max_items = s.max_items.unwrap_or(cfg.max_items);
+        cfg.post_call = s.post_call.map(PostCallArg::build);
         cfg
     });
     let timing = match c.timing {
@@ -322,11 +346,7 @@ fn event_json(event: &AssistEvent) -> Value {
     let mut value = serde_json::to_value(event).unwrap_or(Value::Null);
     match value.get("type").and_then(Value::as_str) {
         Some("error") => upper_code(&mut value),
-        Some("closed") => {
-            if let Some(error) = value.get_mut("error") {
-                upper_code(error);
-            }
-        }
+        Some("closed") => upper_summary_codes(&mut value),
         _ => {}
     }
     value
@@ -334,10 +354,18 @@ fn event_json(event: &AssistEvent) -> Value {
 
 fn summary_json(summary: &CallSummary) -> Value {
     let mut value = serde_json::to_value(summary).unwrap_or(Value::Null);
-    if let Some(error) = value.get_mut("error") {
-        upper_code(error);
-    }
+    upper_summary_codes(&mut value);
     value
+}
+
+/// A summary's two errors (the session's, the post-call request's), in the summary and in
+/// `closed`.
+fn upper_summary_codes(summary: &mut Value) {
+    for field in ["error", "postCallError"] {
+        if let Some(error) = summary.get_mut(field) {
+            upper_code(error);
+        }
+    }
 }
 
 /// Forwards the core's events to the callback and the iterator queue until the session ends.
