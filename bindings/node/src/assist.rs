@@ -13,7 +13,7 @@ use std::time::Duration;
 use helix_engage::Error;
 use helix_engage::assist::{
     AssistConfig, AssistEvent, AudioDelivery, AudioFormat, Bytes, CallSummary, DeepgramConfig,
-    DeepgramRedaction, Endpointing, LeadContext, PostCallConfig, RedactionConfig, ReconnectPolicy,
+    DeepgramRedaction, Endpointing, LeadContext, PostCallConfig, ReconnectPolicy, RedactionConfig,
     Speaker, SuggestionConfig, Timing,
 };
 use napi::Env;
@@ -190,7 +190,9 @@ impl PostCallArg {
         PostCallConfig {
             timeout: ms(self.timeout_ms, base.timeout),
             dispositions: self.dispositions.unwrap_or(base.dispositions),
-            max_transcript_chars: self.max_transcript_chars.unwrap_or(base.max_transcript_chars),
+            max_transcript_chars: self
+                .max_transcript_chars
+                .unwrap_or(base.max_transcript_chars),
             system_prompt: self.system_prompt,
         }
     }
