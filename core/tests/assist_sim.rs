@@ -18,9 +18,9 @@ use assist_sim_support::*;
 
 use helix_engage::ErrorCode;
 use helix_engage::assist::{
-    AssistConfig, AssistEvent, CallOutcome, CallSummary, EscalationReason, LeadContext,
-    LiveAssist, PostCallConfig, Segment, Speaker, SuggestionConfig, SuggestionKind,
-    SuggestionTrigger, WarningKind,
+    AssistConfig, AssistEvent, CallOutcome, CallSummary, EscalationReason, LeadContext, LiveAssist,
+    PostCallConfig, Segment, Speaker, SuggestionConfig, SuggestionKind, SuggestionTrigger,
+    WarningKind,
 };
 use helix_engage::ozonetel::Client;
 use helix_engage_sim::{

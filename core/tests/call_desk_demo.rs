@@ -53,7 +53,8 @@ async fn the_demo_runs_on_the_simulator() {
         "{transcript}"
     );
     for line in [
-        "Customer: Sure. My policy number is HX 4471 9920 with Star Health.",
+        // The lead's own number stays on the agent's screen; the member ID does not.
+        "Customer: Great. My member ID is [member_id], and you can call me back on 98765 43210.",
         "Customer: Thank you both, that's very helpful.",
     ] {
         assert!(
@@ -61,8 +62,45 @@ async fn the_demo_runs_on_the_simulator() {
             "missing {line:?} in\n{transcript}"
         );
     }
+    // The policy number was said while the recording was paused: the stretch is private, so
+    // it left the process neither for Deepgram nor for the LLM, and it is nowhere on screen.
+    assert!(
+        outcome
+            .transcript
+            .iter()
+            .any(|l| l.starts_with("[private stretch ")),
+        "{transcript}"
+    );
+    for canary in ["4471", "9920", "policy number is"] {
+        assert!(!screen.contains(canary), "{canary:?} on screen:\n{screen}");
+        for body in &outcome.llm_requests {
+            assert!(!body.contains(canary), "{canary:?} sent to the LLM: {body}");
+        }
+    }
+    // Neither the member ID nor the lead's own number went to the LLM.
+    assert!(!outcome.llm_requests.is_empty());
+    for private in ["5521", "8890", "98765", "9876543210"] {
+        for body in &outcome.llm_requests {
+            assert!(
+                !body.contains(private),
+                "{private:?} sent to the LLM: {body}"
+            );
+        }
+    }
     let summary = outcome.summary.as_ref().unwrap();
-    assert_eq!(summary.transcript.segments.len(), 12, "{transcript}");
+    // 14 spoken turns, one of them private, plus the private stretch's marker.
+    assert_eq!(summary.transcript.segments.len(), 14, "{transcript}");
+    assert!(
+        summary.metrics.private_seconds > 1.0,
+        "{:?}",
+        summary.metrics
+    );
+    // The after-call notes suggest one of the account's dispositions; the agent confirmed it.
+    assert_eq!(
+        outcome.suggested_disposition.as_deref(),
+        Some("Appointment Booked"),
+        "{screen}"
+    );
     assert!(summary.complete && summary.error.is_none());
     assert!(outcome.suggestions > 0, "{screen}");
     assert!(outcome.transfer_completed, "{screen}");
@@ -100,7 +138,9 @@ async fn the_demo_runs_on_the_simulator() {
         "9001122334",
         "» [answer]",
         "click-to-call the lead 9876543210",
-        "Appointment booked · transferred to 09845012345",
+        "Appointment Booked · transferred to 09845012345",
+        "the agent confirms the suggested disposition \"Appointment Booked\"",
+        "private: no audio leaves for Deepgram",
         "logs out",
     ] {
         assert!(

@@ -60,6 +60,10 @@ pub struct Outcome {
     pub events: Vec<String>,
     /// How the disposition went (`Saved`, `Queued`, `AlreadyDisposed`).
     pub disposition: Option<String>,
+    /// The disposition the after-call notes suggested (and the agent confirmed).
+    pub suggested_disposition: Option<String>,
+    /// Every request body the simulator's OpenAI received (what left for the LLM).
+    pub llm_requests: Vec<String>,
     pub logged_out: bool,
 }
 
@@ -93,7 +97,7 @@ pub async fn run(opts: Options, out: Out) -> Result<Outcome, DynError> {
     };
 
     // Live assist: the simulator's Deepgram and OpenAI stand-ins, or the real services.
-    let (config, audio) = assist_config(&desk)?;
+    let (config, audio) = assist_config(&desk).await?;
     out.section("Live assist");
     let (assist, events) = LiveAssist::start(config).await?;
     out.step(&output::listening(&audio.format));
@@ -151,11 +155,12 @@ pub async fn run(opts: Options, out: Out) -> Result<Outcome, DynError> {
         out.line(&out.paint(RED, &format!("  live assist ended with an error: {e}")));
     }
     desk.hang_up();
-    desk.wrap_up(&mut outcome).await;
+    desk.wrap_up(&summary, &mut outcome).await;
     desk.reports(&mut outcome).await;
     output::print_summary(&out, &summary, &mut outcome);
     outcome.summary = Some(summary);
     if let Some(sim) = desk.sim.take() {
+        outcome.llm_requests = sim.openai_requests().into_iter().map(|r| r.body).collect();
         sim.shutdown().await;
     }
     Ok(outcome)
@@ -233,6 +238,9 @@ impl Desk {
                 .await
             }
             Action::PauseRecording => {
+                // Private first: what the customer says next must not reach Deepgram even if
+                // the pause request is slow or refused.
+                call.assist.set_private(true);
                 self.control(
                     "Pause the call recording (card and policy details)",
                     |c, u| {
@@ -249,7 +257,12 @@ impl Desk {
                         async move { c.client().resume_recording(&u).await.map(|r| r.message) },
                     )
                 })
-                .await
+                .await;
+                call.assist.set_private(false);
+                self.out.detail(&format!(
+                    "{:.1} s of audio stayed on this machine while the recording was paused",
+                    call.assist.metrics().private_seconds
+                ));
             }
             Action::UpdateLead => {
                 let mut lead = lead();
@@ -281,8 +294,9 @@ impl Desk {
                 .step("(simulator) the customer hangs up after talking to the insurance desk");
         }
     }
-    /// After-call work: the disposition (which ends the agent's ACW), then logout.
-    async fn wrap_up(&self, outcome: &mut Outcome) {
+    /// After-call work: the after-call notes, the disposition they suggest confirmed by the
+    /// agent (which ends the agent's ACW), then logout.
+    async fn wrap_up(&self, summary: &CallSummary, outcome: &mut Outcome) {
         let (Some(agent), Some(ucid), Some(password)) = (&self.agent, &self.ucid, &self.password)
         else {
             return;
@@ -291,9 +305,26 @@ impl Desk {
             events::wait_for(seen, "call Disconnect", Duration::from_secs(2)).await;
         }
         self.out.section("After the call");
+        output::print_post_call(&self.out, summary);
+        let suggested = summary
+            .post_call
+            .as_ref()
+            .and_then(|p| p.suggested_disposition.clone());
+        outcome.suggested_disposition = suggested.clone();
+        // The agent confirms the suggestion (here: accepts it) or picks one themselves.
+        let code = match suggested {
+            Some(code) => {
+                self.out.step(&format!(
+                    "the agent confirms the suggested disposition \"{code}\""
+                ));
+                code
+            }
+            None => "General Enquiry".to_string(),
+        };
+        let comments = summary.post_call.as_ref().map(|p| p.summary.clone());
         let disposition = Disposition {
-            code: "Appointment booked".into(),
-            comments: Some("Cardiology, Thursday 10:30; insurance desk has the policy".into()),
+            code,
+            comments,
             ..Default::default()
         };
         match agent.dispose(ucid, disposition.clone()).await {

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use helix_engage::assist::{AssistEvent, AudioFormat, CallSummary, LeadContext, Speaker};
+use helix_engage::assist::{
+    AssistEvent, AudioFormat, CallSummary, LeadContext, SegmentKind, Speaker,
+};
 use helix_engage::ozonetel::{AbandonedCall, CallRecord};
 use tokio::sync::mpsc;
 
@@ -138,6 +140,33 @@ pub async fn print_events(
     let mut counts = Counts::default();
     while let Some(event) = events.recv().await {
         match event {
+            AssistEvent::Transcript { segment, .. } if segment.kind == SegmentKind::Private => {
+                out.line(&format!(
+                    "  {}  {}",
+                    out.paint(DIM, &clock(segment.start)),
+                    out.paint(
+                        YELLOW,
+                        &format!(
+                            "[private stretch {}–{}: not transcribed]",
+                            clock(segment.start),
+                            clock(segment.end)
+                        )
+                    )
+                ));
+                finals.fetch_add(1, Ordering::SeqCst);
+            }
+            AssistEvent::Private { private, at } => out.line(&format!(
+                "  {}  {}",
+                out.paint(DIM, &clock(at)),
+                out.paint(
+                    YELLOW,
+                    if private {
+                        "private: no audio leaves for Deepgram, no text for the LLM"
+                    } else {
+                        "private stretch over: transcribing again"
+                    }
+                )
+            )),
             AssistEvent::Transcript { segment, is_final } => {
                 let label = format!("{:<8}", segment.speaker.to_string());
                 let color = if segment.speaker == Speaker::Customer {
@@ -172,12 +201,26 @@ pub async fn print_events(
                         item.text
                     ));
                 }
+                if let Some(e) = &batch.escalation {
+                    out.line(&format!(
+                        "            {} {}",
+                        out.paint(RED, "!"),
+                        out.paint(
+                            RED,
+                            &format!("escalation ({}): {}", label(&e.reason), e.detail)
+                        )
+                    ));
+                }
+                let sentiment = batch
+                    .sentiment
+                    .map(|s| format!(" · customer {}", label(&s)))
+                    .unwrap_or_default();
                 out.line(&format!(
                     "              {}",
                     out.paint(
                         DIM,
                         &format!(
-                            "on {} · {} ms",
+                            "on {} · {} ms{sentiment}",
                             label(&batch.trigger),
                             batch.latency.as_millis()
                         )
@@ -225,20 +268,34 @@ pub fn print_summary(out: &Out, summary: &CallSummary, outcome: &mut Outcome) {
     out.line(&out.paint(BOLD, "  Transcript"));
     let mut segments: Vec<_> = summary.transcript.segments.iter().collect();
     segments.sort_by(|a, b| a.start.total_cmp(&b.start));
-    // Consecutive segments of one speaker read as one turn.
-    let mut turns: Vec<(Speaker, String)> = Vec::new();
+    // Consecutive segments of one speaker read as one turn; a private stretch is a line of its
+    // own (no speaker: nobody's words are in it).
+    let mut turns: Vec<(Option<Speaker>, String)> = Vec::new();
     for s in segments {
+        if s.kind == SegmentKind::Private {
+            let marker = format!("[private stretch {}–{}]", clock(s.start), clock(s.end));
+            turns.push((None, marker));
+            continue;
+        }
         match turns.last_mut() {
-            Some((who, text)) if *who == s.speaker => {
+            Some((Some(who), text)) if *who == s.speaker => {
                 text.push(' ');
                 text.push_str(&s.text);
             }
-            _ => turns.push((s.speaker, s.text.clone())),
+            _ => turns.push((Some(s.speaker), s.text.clone())),
         }
     }
     for (who, text) in &turns {
-        out.line(&format!("    {:<9} {text}", format!("{who}:")));
-        outcome.transcript.push(format!("{who}: {text}"));
+        match who {
+            Some(who) => {
+                out.line(&format!("    {:<9} {text}", format!("{who}:")));
+                outcome.transcript.push(format!("{who}: {text}"));
+            }
+            None => {
+                out.line(&format!("    {:<9} {text}", ""));
+                outcome.transcript.push(text.clone());
+            }
+        }
     }
     let m = &summary.metrics;
     let ms = |d: Duration| format!("{} ms", d.as_millis());
@@ -252,6 +309,10 @@ pub fn print_summary(out: &Out, summary: &CallSummary, outcome: &mut Outcome) {
                 "{:.1} s ({} chunks)",
                 m.audio_seconds_dropped, m.dropped_chunks
             ),
+        ),
+        (
+            "private",
+            format!("{:.1} s of audio withheld from Deepgram", m.private_seconds),
         ),
         ("reconnects", m.reconnects.to_string()),
         ("keep-alives", m.keepalives_sent.to_string()),
@@ -395,4 +456,40 @@ pub fn history_line(out: &Out, r: &CallRecord) -> String {
         r.agent_name,
         out.paint(DIM, &note)
     )
+}
+
+/// The after-call notes live assist wrote at `stop()`: the summary and the disposition it
+/// suggests, which the agent confirms (nothing is set at Ozonetel without the agent).
+pub fn print_post_call(out: &Out, summary: &CallSummary) {
+    let Some(p) = &summary.post_call else {
+        if let Some(e) = &summary.post_call_error {
+            out.line(&out.paint(YELLOW, &format!("  no after-call notes: {e}")));
+        }
+        return;
+    };
+    out.step("After-call notes (one LLM request at stop, from the redacted transcript)");
+    let rows = [
+        ("summary", p.summary.clone()),
+        ("reason", p.reason.clone()),
+        ("outcome", label(&p.outcome)),
+        ("sentiment", label(&p.sentiment)),
+        (
+            "suggested",
+            match &p.suggested_disposition {
+                Some(d) => format!("{d} (confidence {:.2})", p.confidence),
+                None => "no disposition fits".into(),
+            },
+        ),
+    ];
+    for (k, v) in rows {
+        out.detail(&format!("{:<10} {v}", format!("{k}:")));
+    }
+    for f in &p.follow_ups {
+        let due = f
+            .due
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        out.detail(&format!("{:<10} {}{due}", "follow-up:", f.what));
+    }
 }

@@ -75,7 +75,15 @@ fn conversation() -> Vec<Step> {
         Act(ResumeRecording),
         Say(
             AGENT,
-            "Thank you, recording is back on. Let me bring in Meera from our insurance desk.",
+            "Thank you, recording is back on. Your appointment with Dr. Rao is booked for Thursday at 10:30.",
+        ),
+        Say(
+            CUSTOMER,
+            "Great. My member ID is 5521 8890, and you can call me back on 98765 43210.",
+        ),
+        Say(
+            AGENT,
+            "Noted. Let me bring in Meera from our insurance desk.",
         ),
         Act(TransferStart),
         Say(
@@ -105,9 +113,16 @@ pub fn plan() -> Plan {
     let mut t = 0.0;
     let mut turns = Vec::new();
     let mut actions = Vec::new();
+    // Finals the transcript will hold: a turn said while the recording is paused is private
+    // (never transcribed), and the stretch leaves one marker segment when it ends.
+    let mut finals = 0;
+    let mut private = false;
     for step in conversation() {
         match step {
             Step::Say(ch, text) => {
+                if !private {
+                    finals += 1;
+                }
                 let words = text.split_whitespace().count() as f64;
                 let end = t + words * WORD_SECS;
                 turns.push(Turn {
@@ -120,7 +135,15 @@ pub fn plan() -> Plan {
                 t = end + TURN_GAP;
             }
             Step::Act(a) => {
-                actions.push((round2(t), a, turns.len()));
+                actions.push((round2(t), a, finals));
+                match a {
+                    Action::PauseRecording => private = true,
+                    Action::ResumeRecording => {
+                        private = false;
+                        finals += 1;
+                    }
+                    _ => {}
+                }
                 t += ACTION_GAP;
             }
             Step::Quiet(secs) => t += secs,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use helix_engage::assist::{
-    AssistConfig, AudioFormat, DeepgramConfig, Speaker, SuggestionConfig, Timing,
+    AssistConfig, AudioFormat, DeepgramConfig, PostCallConfig, Speaker, SuggestionConfig, Timing,
 };
 use helix_engage::ozonetel::{AgentRef, Client, DialOptions, EventUrls};
 use helix_engage_sim::{
@@ -168,7 +168,7 @@ pub struct Audio {
     pub file: Option<Vec<u8>>,
 }
 
-pub fn assist_config(desk: &Desk) -> Result<(AssistConfig, Audio), DynError> {
+pub async fn assist_config(desk: &Desk) -> Result<(AssistConfig, Audio), DynError> {
     let fast = desk.opts.fast;
     let mut timing = Timing {
         // Shorter than the 4 s default so the demo's 3 s hold shows a KeepAlive.
@@ -190,9 +190,16 @@ pub fn assist_config(desk: &Desk) -> Result<(AssistConfig, Audio), DynError> {
             suggestions.min_gap = Duration::from_millis(150);
             suggestions.interval = Duration::from_millis(500);
         }
+        suggestions.post_call = Some(post_call(desk).await);
+        let mut deepgram =
+            DeepgramConfig::new(helix_engage_sim::DEEPGRAM_KEY).with_url(sim.deepgram_url());
+        // The demo's audio carries its place in the call (see `streamer.rs`), so the
+        // simulator plays the script by call time and skips what a private stretch withheld.
+        deepgram
+            .extra_params
+            .push(("sim_timecode".into(), "true".into()));
         let config = AssistConfig {
-            deepgram: DeepgramConfig::new(helix_engage_sim::DEEPGRAM_KEY)
-                .with_url(sim.deepgram_url()),
+            deepgram,
             audio: audio.format,
             speakers: vec![Speaker::Agent, Speaker::Customer],
             suggestions: Some(suggestions),
@@ -213,10 +220,13 @@ pub fn assist_config(desk: &Desk) -> Result<(AssistConfig, Audio), DynError> {
     let mut deepgram = DeepgramConfig::new(key);
     // Mono recordings mix both parties: let Deepgram tell the speakers apart.
     deepgram.diarize = file.format.channels() == 1;
-    let suggestions = std::env::var("OPENAI_API_KEY")
+    let mut suggestions = std::env::var("OPENAI_API_KEY")
         .ok()
         .filter(|k| !k.trim().is_empty())
         .map(SuggestionConfig::new);
+    if let Some(s) = suggestions.as_mut() {
+        s.post_call = Some(post_call(desk).await);
+    }
     if suggestions.is_none() {
         desk.out.step("OPENAI_API_KEY not set: no suggestions");
     }
@@ -236,4 +246,23 @@ pub fn assist_config(desk: &Desk) -> Result<(AssistConfig, Audio), DynError> {
             file: Some(file.data),
         },
     ))
+}
+
+/// After-call notes at `stop()`, choosing among the account's own dispositions (Ozonetel's
+/// disposition list). Without an agent (real services, no `--agent`) or when the list cannot
+/// be read, the notes still come, with no disposition suggested.
+async fn post_call(desk: &Desk) -> PostCallConfig {
+    let config = PostCallConfig::default();
+    let Some(agent) = &desk.agent else {
+        return config;
+    };
+    match agent.client().dispositions().await {
+        Ok(list) => config.with_dispositions(list),
+        Err(e) => {
+            desk.out.step(&format!(
+                "cannot read the account's dispositions ({e}): none suggested"
+            ));
+            config
+        }
+    }
 }

@@ -12,7 +12,6 @@ pub struct Streamer<'a> {
     assist: &'a LiveAssist,
     format: AudioFormat,
     file: Option<Vec<u8>>,
-    silence: Bytes,
     frame: usize,
     bytes_per_sec: f64,
     pos: usize,
@@ -32,7 +31,6 @@ impl<'a> Streamer<'a> {
             assist,
             format: audio.format,
             file: audio.file,
-            silence: Bytes::from(vec![0u8; frame]),
             frame,
             bytes_per_sec: bps as f64,
             pos: 0,
@@ -62,7 +60,7 @@ impl<'a> Streamer<'a> {
                 (elapsed.as_secs_f64() * self.speed * self.bytes_per_sec) as usize + self.frame;
             while self.pos < target.min(due) {
                 let chunk = match &self.file {
-                    None => self.silence.clone(),
+                    None => timecoded(self.pos, self.frame),
                     Some(data) => {
                         let end = (self.pos + self.frame).min(data.len());
                         if self.pos >= end {
@@ -79,4 +77,19 @@ impl<'a> Streamer<'a> {
             tokio::time::sleep(tick.max(Duration::from_millis(1))).await;
         }
     }
+}
+
+/// The simulator's stand-in for speech: stereo linear16 whose sample frames carry their index
+/// in the call (`sim_timecode`), so the simulator's Deepgram knows where in the script the
+/// audio is. That is what lets a private stretch work on the simulator: the audio withheld
+/// during it never arrives, and the script's words inside it are never played.
+fn timecoded(pos: usize, len: usize) -> Bytes {
+    let first = pos / 4;
+    let mut out = Vec::with_capacity(len);
+    for i in first..first + len / 4 {
+        let i = i as u32;
+        out.extend_from_slice(&((i & 0xFFFF) as u16).to_le_bytes());
+        out.extend_from_slice(&((i >> 16) as u16).to_le_bytes());
+    }
+    Bytes::from(out)
 }

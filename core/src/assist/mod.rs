@@ -194,14 +194,17 @@ impl LiveAssist {
         let metrics = Metrics::default();
         let (event_tx, event_rx) = mpsc::channel(config.event_queue);
         let events = EventSink::new(event_tx, metrics.clone());
-        // One redactor for the session (what the agent sees) and one for the engine, which
-        // also keeps the lead's own number from the LLM.
+        // One redactor for the session (what the agent sees: the lead's own number may show)
+        // and one for the engine, which keeps that number from the LLM too.
         let redactor = Redactor::new(&config.redaction)?;
+        let session_redactor = redactor
+            .clone()
+            .with_lead_phone(config.lead.as_ref().and_then(|l| l.phone.as_deref()));
         let engine = match &config.suggestions {
             Some(s) => Some(suggest::engine::spawn(
                 s.clone(),
                 config.lead.clone(),
-                redactor.clone(),
+                redactor,
                 events.clone(),
                 metrics.clone(),
             )?),
@@ -226,7 +229,7 @@ impl LiveAssist {
             control_rx,
             audio_rx,
             engine,
-            redactor,
+            redactor: session_redactor,
             first,
         });
         let task = tokio::spawn(session.run());

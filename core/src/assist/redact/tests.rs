@@ -362,6 +362,7 @@ fn segment(text: &str, with_words: bool) -> Segment {
         Vec::new()
     };
     Segment {
+        kind: crate::assist::SegmentKind::Speech,
         speaker: Speaker::Customer,
         channel: 1,
         start: 0.0,

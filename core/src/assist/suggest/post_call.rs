@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::Sentiment;
 use crate::assist::lead::LeadContext;
 use crate::assist::redact::Redactor;
-use crate::assist::transcript::{Segment, Speaker, Transcript};
+use crate::assist::transcript::{Segment, SegmentKind, Speaker, Transcript};
 use crate::{Error, Result, range};
 
 /// The built-in system prompt of the post-call request; [`PostCallConfig::system_prompt`]
@@ -250,10 +250,10 @@ pub(crate) fn schema(dispositions: &[String]) -> serde_json::Value {
 /// The line a private stretch's marker segment renders as: no words, only that it was there.
 pub(crate) const PRIVATE_LINE: &str = "[private stretch]";
 
-/// Whether `segment` is a private stretch's marker. (The marker's own segment kind is being
-/// added beside this; until then the marker is a segment whose whole text is `[private]`.)
+/// Whether `segment` is a private stretch's marker (by its kind: a caller who says
+/// "[private]" is still speech).
 pub(crate) fn is_private_marker(segment: &Segment) -> bool {
-    segment.text.trim() == "[private]"
+    segment.kind == SegmentKind::Private
 }
 
 /// The whole call as prompt lines in time order: consecutive segments of one speaker joined,
@@ -428,6 +428,7 @@ mod tests {
 
     fn seg(speaker: Speaker, start: f64, text: &str) -> Segment {
         Segment {
+            kind: SegmentKind::Speech,
             speaker,
             channel: 0,
             start,
@@ -437,6 +438,13 @@ mod tests {
             words: vec![],
             speech_final: false,
             latency: None,
+        }
+    }
+
+    fn private(start: f64) -> Segment {
+        Segment {
+            kind: SegmentKind::Private,
+            ..seg(Speaker::Agent, start, "[private]")
         }
     }
 
@@ -488,8 +496,8 @@ mod tests {
             segments: vec![
                 seg(Speaker::Agent, 0.0, "Hello,"),
                 seg(Speaker::Agent, 1.0, "how can I help?"),
-                seg(Speaker::Customer, 2.0, "[private]"),
-                seg(Speaker::Customer, 3.0, "[private]"),
+                private(2.0),
+                private(3.0),
                 seg(Speaker::Customer, 4.0, "Thanks."),
             ],
         };

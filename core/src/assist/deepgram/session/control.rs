@@ -47,6 +47,8 @@ impl Session {
             }
             Control::Finalize => self.send_finalize(),
             Control::Lead(lead) => {
+                // The agent may see the lead's own number (the engine still hides it).
+                self.redactor = self.redactor.clone().with_lead_phone(lead.phone.as_deref());
                 if let Some(engine) = &self.engine {
                     let _ = engine.tx.send(EngineInput::Lead(lead));
                 }
