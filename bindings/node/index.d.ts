@@ -892,7 +892,8 @@ export declare class LiveAssist {
   static start(config: LiveAssistConfig, onEvent?: (event: AssistEvent) => void): Promise<LiveAssist>
   /**
    * Queues call audio in the configured format. Never blocks; returns `'dropped'` when the
-   * queue is full. Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
+   * queue is full and `'withheld'` while the call is private (`setPrivate(true)`: the chunk
+   * is discarded, never sent or replayed, and counts on the call's timeline). Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
    * sent) and `CLOSED` once the session has ended.
    */
   sendAudio(chunk: Buffer | Uint8Array): AudioDelivery
