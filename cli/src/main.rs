@@ -16,6 +16,22 @@ use exit::{CliResult, EXIT_CODES_HELP};
 use output::{ColorChoice, Out};
 use profile::Selection;
 
+/// What `helix --help` says first: what it is for, and how it finds its account.
+const LONG_ABOUT: &str = "\
+The command line for the people who run an Ozonetel CloudAgent desk: call control, agents,
+missed calls, CDR exports, event subscriptions, live assist and the simulator.
+
+The account is a profile of the config file (--profile; `helix profiles --help` shows the
+format) or the OZONETEL_USER_NAME / OZONETEL_API_KEY variables. Nothing defaults an agent:
+whatever acts as an agent names it with --agent. The API key, tokens and agent passwords are
+never printed.
+
+  helix call hold 9017496730549 --agent priya
+  helix transfer 9017496730549 9876543210 --agent priya --then complete
+  helix agent force-ready --agent priya --password-stdin < pass.txt
+  helix dispose 9017496730549 'Appointment Booked' --agent priya --comment 'Friday 10:00'
+  helix sim                      # try it all on the local simulator";
+
 /// The command line for the people who run the desk: call control, agents, missed calls,
 /// CDR exports, event subscriptions, live assist and the simulator, on one Ozonetel account
 /// per profile.
@@ -24,6 +40,7 @@ use profile::Selection;
     name = "helix",
     version,
     about,
+    long_about = LONG_ABOUT,
     after_help = EXIT_CODES_HELP,
     propagate_version = true
 )]

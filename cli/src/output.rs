@@ -89,36 +89,27 @@ impl Out {
         write_stdout(&self.render_table(headers, rows))
     }
 
+    /// The table as text: a bold header line, then the rows, columns aligned.
     pub fn render_table(&self, headers: &[&str], rows: &[Vec<String>]) -> String {
-        let cols = headers.len();
-        let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-        for row in rows {
-            for (i, cell) in row.iter().enumerate().take(cols) {
-                widths[i] = widths[i].max(cell.chars().count());
-            }
-        }
-        let fmt_row = |cells: Vec<String>| -> String {
-            let mut line = String::new();
-            for (i, cell) in cells.iter().enumerate().take(cols) {
-                if i + 1 == cols {
-                    line.push_str(cell);
-                } else {
-                    let pad = widths[i].saturating_sub(cell.chars().count());
-                    line.push_str(cell);
-                    line.push_str(&" ".repeat(pad + 2));
-                }
-            }
-            line.trim_end().to_string()
-        };
+        let mut all = Vec::with_capacity(rows.len() + 1);
+        all.push(headers.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+        all.extend(rows.iter().cloned());
         let mut out = String::new();
-        let head = fmt_row(headers.iter().map(|h| h.to_string()).collect());
-        out.push_str(&self.paint(BOLD, &head));
-        out.push('\n');
-        for row in rows {
-            out.push_str(&fmt_row(row.clone()));
+        for (i, line) in align(&all, headers.len()).into_iter().enumerate() {
+            if i == 0 {
+                out.push_str(&self.paint(BOLD, &line));
+            } else {
+                out.push_str(&line);
+            }
             out.push('\n');
         }
         out
+    }
+
+    /// Rows without a header, columns aligned (`name  value` lines), no trailing newline.
+    pub fn render_rows(&self, rows: &[Vec<String>]) -> String {
+        let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+        align(rows, cols).join("\n")
     }
 
     /// A note for people on stderr (warnings, progress when stderr is not a terminal).
@@ -145,6 +136,29 @@ impl Out {
             let _ = writeln!(err, "  hint: {hint}");
         }
     }
+}
+
+/// Pads every column but the last to its widest cell (by characters), two spaces between.
+fn align(rows: &[Vec<String>], cols: usize) -> Vec<String> {
+    let mut widths = vec![0usize; cols];
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(cols) {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|cells| {
+            let mut line = String::new();
+            for (i, cell) in cells.iter().enumerate().take(cols) {
+                line.push_str(cell);
+                if i + 1 < cols {
+                    let pad = widths[i].saturating_sub(cell.chars().count());
+                    line.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
 }
 
 /// Writes to stdout; a closed pipe (`helix cdr … | head`) ends quietly instead of panicking.

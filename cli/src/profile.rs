@@ -1,24 +1,7 @@
 //! Which account `helix` talks to: a named profile from the config file (one per tenant), or
 //! the `OZONETEL_*` variables. The API key is never printed: not in errors, not in
-//! `helix profiles`, not in `Debug`.
-//!
-//! ```toml
-//! # ~/.config/helix/config.toml (or --config FILE, or HELIX_CONFIG)
-//! default = "whitefield"
-//!
-//! [profiles.whitefield]
-//! user_name = "helix_whitefield"
-//! api_key_env = "WHITEFIELD_OZONETEL_KEY"   # or api_key = "…" (keep the file private)
-//! # base_url, events_base_url, auth_mode = "token"|"basic", region = "india"|"international",
-//! # timeout_secs
-//! redis_url = "redis://10.0.0.5:6379/"     # the sidecars' store: share their token
-//!
-//! [profiles.whitefield.agents.priya]
-//! phone_name = "523590"
-//! number = "9123456780"
-//! campaign = "Inbound_918041763265"
-//! did = "918041763265"
-//! ```
+//! `helix profiles`, not in `Debug`. The file's format is [`CONFIG_FORMAT`] (what
+//! `helix profiles --help` shows).
 //!
 //! Ozonetel keeps one valid token per account and a new one logs everybody else out, so a
 //! profile without `redis_url` (or `HELIX_REDIS_URL`) makes `helix` warn before it generates
@@ -34,6 +17,31 @@ use helix_engage::ozonetel::{
 use serde::Deserialize;
 
 use crate::exit::{CliError, CliResult};
+
+/// The config file's format, for `helix profiles --help` (and the module docs).
+pub const CONFIG_FORMAT: &str = r#"The config file ($XDG_CONFIG_HOME/helix/config.toml or ~/.config/helix/config.toml;
+--config FILE or HELIX_CONFIG), one profile per tenant:
+
+  default = "whitefield"                    # used without --profile / HELIX_PROFILE
+
+  [profiles.whitefield]
+  user_name = "helix_whitefield"            # the CloudAgent account
+  api_key_env = "WHITEFIELD_OZONETEL_KEY"   # or api_key = "…" (then keep the file private)
+  # base_url, events_base_url, auth_mode = "token"|"basic",
+  # region = "india"|"international", timeout_secs
+  redis_url = "redis://10.0.0.5:6379/"      # the sidecars' store: share their token
+
+  [profiles.whitefield.agents.priya]        # what --agent priya means
+  phone_name = "523590"
+  number = "9123456780"
+  campaign = "Inbound_918041763265"
+  did = "918041763265"
+
+A profile that lists agents refuses any other --agent id. Without a profile, helix reads
+OZONETEL_USER_NAME, OZONETEL_API_KEY (required), OZONETEL_BASE_URL, OZONETEL_AUTH_MODE,
+OZONETEL_REGION, OZONETEL_EVENTS_BASE_URL and HELIX_REDIS_URL; agents then come from the
+--phone-name, --number, --campaign, --did flags. Without redis_url (or HELIX_REDIS_URL)
+helix warns: its own token logs out every other client of the account."#;
 
 /// The config file.
 #[derive(Debug, Default, Deserialize)]
@@ -144,16 +152,20 @@ pub fn read_config(sel: &Selection) -> CliResult<(Option<PathBuf>, ConfigFile)> 
     }
 }
 
+/// The profile this run names: `--profile` / `HELIX_PROFILE`, else the file's `default`;
+/// `None` means the `OZONETEL_*` variables.
+pub fn wanted(sel: &Selection, file: &ConfigFile) -> Option<String> {
+    sel.profile
+        .clone()
+        .or_else(|| std::env::var("HELIX_PROFILE").ok().filter(|p| !p.is_empty()))
+        .or_else(|| file.default.clone())
+}
+
 /// The account for this run: `--profile` / `HELIX_PROFILE` / the file's `default`, else the
 /// `OZONETEL_*` variables.
 pub fn select(sel: &Selection) -> CliResult<Account> {
     let (path, mut file) = read_config(sel)?;
-    let wanted = sel
-        .profile
-        .clone()
-        .or_else(|| std::env::var("HELIX_PROFILE").ok().filter(|p| !p.is_empty()))
-        .or_else(|| file.default.clone());
-    let Some(name) = wanted else {
+    let Some(name) = wanted(sel, &file) else {
         return Ok(Account {
             name: None,
             profile: Profile::default(),
@@ -187,8 +199,14 @@ impl Account {
         let mut b = if self.name.is_some() {
             Client::builder()
         } else {
-            ClientBuilder::from_env()?
+            ClientBuilder::from_env().map_err(|e| {
+                CliError::config(
+                    e.to_string(),
+                    "fix the OZONETEL_* variable, or pick a profile with --profile",
+                )
+            })?
         };
+        self.check_account()?;
         if let Some(u) = &p.user_name {
             b = b.user_name(u);
         }
@@ -259,14 +277,52 @@ impl Account {
             ),
         }
         b.build().map_err(|e| {
-            let missing = e.to_string();
-            let hint = if self.name.is_some() {
-                "set user_name and api_key (or api_key_env) in the profile"
-            } else {
-                "set OZONETEL_USER_NAME and OZONETEL_API_KEY, or pick a profile with --profile"
-            };
-            CliError::config(missing, hint)
+            CliError::config(
+                e.to_string(),
+                "`helix profiles --help` shows what a profile or the environment needs",
+            )
         })
+    }
+
+    /// The account's name and key are there, or a message naming what to set. Checked before
+    /// building so the message names the variable or the profile's field, not the builder's.
+    fn check_account(&self) -> CliResult {
+        let set = |v: Option<String>| v.is_some_and(|v| !v.trim().is_empty());
+        match &self.name {
+            None => {
+                for var in ["OZONETEL_USER_NAME", "OZONETEL_API_KEY"] {
+                    if !set(std::env::var(var).ok()) {
+                        return Err(CliError::config(
+                            format!("no account: {var} is not set and no profile is selected"),
+                            format!(
+                                "export {var}=… (with OZONETEL_USER_NAME, the CloudAgent \
+                                 account, and OZONETEL_API_KEY, its API key), or pick a profile \
+                                 with --profile (`helix profiles` lists them)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            Some(name) => {
+                let p = &self.profile;
+                if !set(p.user_name.clone()) {
+                    return Err(CliError::config(
+                        format!("profile {} has no user_name", quote(name)),
+                        format!("add user_name = \"…\" (the CloudAgent account) to [profiles.{name}]"),
+                    ));
+                }
+                if p.api_key_env.is_none() && !set(p.api_key.clone()) {
+                    return Err(CliError::config(
+                        format!("profile {} has no API key", quote(name)),
+                        format!(
+                            "add api_key_env = \"VARIABLE\" (and export it) or api_key = \"…\" \
+                             to [profiles.{name}]"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The agent `--agent ID` names: the profile's entry for it, with any field given on the

@@ -697,6 +697,24 @@ impl Simulator {
         lock(&self.shared.dg).sessions.clone()
     }
 
+    /// The base URLs a person or script needs to aim a client here, in the order
+    /// `helix-engage-sim serve` prints them: `ozonetel`, `deepgram`, `openai`, `control`.
+    pub fn base_urls(&self) -> [(&'static str, String); 4] {
+        [
+            ("ozonetel", self.ozonetel_url()),
+            ("deepgram", self.deepgram_url()),
+            ("openai", self.openai_url()),
+            ("control", self.control_url()),
+        ]
+    }
+
+    /// Serves until the process gets SIGINT or SIGTERM (Ctrl-C elsewhere), then shuts down:
+    /// what `helix-engage-sim serve` and `helix sim` do once they have printed the URLs.
+    pub async fn serve_until_signal(self) {
+        wait_for_signal().await;
+        self.shutdown().await;
+    }
+
     /// Stops the server and waits (bounded) for it to finish.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown_tx.send(true);
@@ -716,4 +734,30 @@ impl Drop for Simulator {
     fn drop(&mut self) {
         let _ = self.shutdown_tx.send(true);
     }
+}
+
+/// Waits for SIGINT or SIGTERM (a service manager stops with SIGTERM, a person with Ctrl-C);
+/// where those cannot be listened to, for Ctrl-C.
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -37,37 +37,11 @@ async fn main() -> std::process::ExitCode {
     {
         // Tests and scripts read these lines to find the server; flush before waiting.
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "ozonetel {}", sim.ozonetel_url());
-        let _ = writeln!(out, "deepgram {}", sim.deepgram_url());
-        let _ = writeln!(out, "openai {}", sim.openai_url());
-        let _ = writeln!(out, "control {}", sim.control_url());
+        for (name, url) in sim.base_urls() {
+            let _ = writeln!(out, "{name} {url}");
+        }
         let _ = out.flush();
     }
-    wait_for_signal().await;
-    sim.shutdown().await;
+    sim.serve_until_signal().await;
     std::process::ExitCode::SUCCESS
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(mut int), Ok(mut term)) => {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use helix_engage_sim::{DEFAULT_API_KEY, DEFAULT_USER_NAME, Simulator};
 
@@ -43,9 +45,14 @@ pub fn bare() -> Command {
     ] {
         c.env_remove(var);
     }
+    for var in ["HELIX_AGENT_PASSWORD", "TERM"] {
+        c.env_remove(var);
+    }
     // A config path that does not exist: an unnamed missing file is an empty one.
     c.env("HOME", "/nonexistent-helix-home");
     c.env_remove("HELIX_CONFIG");
+    // Never the test runner's terminal: a command that would ask must fail, not hang.
+    c.stdin(Stdio::null());
     c
 }
 
@@ -61,6 +68,48 @@ pub async fn run(mut cmd: Command) -> Output {
     tokio::task::spawn_blocking(move || cmd.output().expect("helix runs"))
         .await
         .expect("join")
+}
+
+/// Runs `cmd` with `input` on its stdin (the password for `--password-stdin`, an answer).
+pub async fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
+    let input = input.to_string();
+    tokio::task::spawn_blocking(move || {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("helix runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        // helix may exit before reading (a usage error): a closed pipe is fine here.
+        let _ = stdin.write_all(input.as_bytes());
+        drop(stdin);
+        child.wait_with_output().expect("helix ends")
+    })
+    .await
+    .expect("join")
+}
+
+/// A fresh file path under the system's temp directory, unique to this test process.
+pub fn temp_file(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "helix-cli-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+/// Writes `text` to a fresh config file and returns its path.
+pub fn config_file(text: &str) -> PathBuf {
+    let path = temp_file("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// The exit code (a signal is a test failure).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited, not killed")
 }
 
 pub fn stdout(o: &Output) -> String {
