@@ -61,12 +61,13 @@ pub struct Cli {
     /// Log the library's activity to stderr (-v info, -vv debug). Keys and tokens never appear.
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    // No doc comments on the subcommand field or enum: clap would take them as helix's about.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Call control on a live call: hold, mute, conference, kick.
     Call(cmd::call::CallArgs),
     /// Transfer a live call (warm: then complete or cancel it; --cold: at once).
@@ -102,7 +103,9 @@ pub enum Command {
 /// What every command gets: how to print, and how to find its account.
 #[derive(Debug, Clone)]
 pub struct Ctx {
+    /// How results, notes and errors are printed.
     pub out: Out,
+    /// `--config` and `--profile`: where the account comes from.
     pub sel: Selection,
 }
 

@@ -29,11 +29,16 @@ pub struct Out {
     pub stderr_tty: bool,
 }
 
+// The palette every command paints from (ANSI SGR codes for `Out::paint`); not every command
+// uses every colour.
 pub const BOLD: &str = "1";
+#[allow(dead_code)]
 pub const DIM: &str = "2";
+#[allow(dead_code)]
 pub const RED: &str = "31";
 pub const GREEN: &str = "32";
 pub const YELLOW: &str = "33";
+#[allow(dead_code)]
 pub const CYAN: &str = "36";
 
 impl Out {

@@ -161,7 +161,8 @@ pub struct PauseArgs {
 #[derive(Args, Debug)]
 pub struct DialArgs {
     /// The customer's number (normalised for the account's region).
-    pub number: String,
+    #[arg(value_name = "NUMBER")]
+    pub customer: String,
     #[command(flatten)]
     pub agent: AgentOpts,
 }
@@ -274,7 +275,7 @@ fn state_line(out: &crate::output::Out, id: &str, r: &AgentStateResponse) -> Str
 pub async fn dial(a: DialArgs, ctx: &Ctx) -> CliResult {
     let agent = a.agent.agent(ctx).await?;
     // The campaign is the agent's (`--campaign` sets it on top of the profile's).
-    let r = agent.dial(&a.number, DialOptions::default()).await?;
+    let r = agent.dial(&a.customer, DialOptions::default()).await?;
     let out = &ctx.out;
     out.result(&r, || match &r.ucid {
         Some(ucid) => {

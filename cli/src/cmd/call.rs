@@ -51,7 +51,8 @@ pub struct WithParty {
     /// The call's UCID.
     pub ucid: String,
     /// The party's phone number (normalised for the account's region).
-    pub number: String,
+    #[arg(value_name = "NUMBER")]
+    pub party: String,
     #[command(flatten)]
     pub agent: AgentOpts,
 }
@@ -62,7 +63,8 @@ pub struct TransferArgs {
     /// The call's UCID.
     pub ucid: String,
     /// Who takes the call: the target's phone number.
-    pub number: String,
+    #[arg(value_name = "NUMBER")]
+    pub target: String,
     #[command(flatten)]
     pub agent: AgentOpts,
     /// Blind transfer: drop the agent as soon as the target has joined.
@@ -113,8 +115,8 @@ pub async fn call(a: CallArgs, ctx: &Ctx) -> CliResult {
         CallCommand::Unhold(c) => (CallAction::Unhold, c.ucid, None, c.agent),
         CallCommand::Mute(c) => (CallAction::Mute, c.ucid, None, c.agent),
         CallCommand::Unmute(c) => (CallAction::Unmute, c.ucid, None, c.agent),
-        CallCommand::Conference(c) => (CallAction::Conference, c.ucid, Some(c.number), c.agent),
-        CallCommand::Kick(c) => (CallAction::KickCall, c.ucid, Some(c.number), c.agent),
+        CallCommand::Conference(c) => (CallAction::Conference, c.ucid, Some(c.party), c.agent),
+        CallCommand::Kick(c) => (CallAction::KickCall, c.ucid, Some(c.party), c.agent),
     };
     let agent = opts.agent(ctx).await?;
     let r = agent.call_control(action, &ucid, number.as_deref()).await?;
@@ -159,7 +161,7 @@ pub async fn transfer(a: TransferArgs, ctx: &Ctx) -> CliResult {
     } else {
         TransferMode::Warm
     };
-    let t = agent.transfer(&a.ucid, &a.number, mode).await?;
+    let t = agent.transfer(&a.ucid, &a.target, mode).await?;
     let state = if a.cold {
         "completed"
     } else {
