@@ -104,14 +104,21 @@ impl From<Error> for CliError {
             ErrorCode::InvalidInput => (2, None),
             ErrorCode::Auth => (
                 4,
-                Some("check the profile's api_key (or the agent's password); `helix profiles` shows which profile is in use"),
+                Some(
+                    "check the profile's api_key (or the agent's password); `helix profiles` shows which profile is in use",
+                ),
             ),
             ErrorCode::Api => (5, None),
             ErrorCode::AgentState => (
                 6,
-                Some("`helix agent login --agent ID` logs the agent in; `helix agent force-ready` recovers a stuck agent"),
+                Some(
+                    "`helix agent login --agent ID` logs the agent in; `helix agent force-ready` recovers a stuck agent",
+                ),
             ),
-            ErrorCode::RateLimited => (7, Some("wait and try again; the CDR endpoints allow 2 requests a minute per account")),
+            ErrorCode::RateLimited => (
+                7,
+                Some("wait and try again; the CDR endpoints allow 2 requests a minute per account"),
+            ),
             ErrorCode::Timeout => (8, None),
             ErrorCode::Transport => (9, Some("check the network and the profile's base_url")),
             ErrorCode::Protocol => (10, None),

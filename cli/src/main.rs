@@ -42,7 +42,8 @@ never printed.
     about,
     long_about = LONG_ABOUT,
     after_help = EXIT_CODES_HELP,
-    propagate_version = true
+    propagate_version = true,
+    next_help_heading = "Global options"
 )]
 pub struct Cli {
     /// The profile (tenant) to use from the config file [default: the file's `default`, else
@@ -138,7 +139,9 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            out.error(&exit::CliError::io(format!("cannot start the runtime: {e}")));
+            out.error(&exit::CliError::io(format!(
+                "cannot start the runtime: {e}"
+            )));
             return ExitCode::FAILURE;
         }
     };

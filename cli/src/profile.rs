@@ -136,7 +136,11 @@ pub fn read_config(sel: &Selection) -> CliResult<(Option<PathBuf>, ConfigFile)> 
         Ok(text) => {
             let file: ConfigFile = toml::from_str(&text).map_err(|e| {
                 CliError::config(
-                    format!("cannot read {}: {}", path.display(), one_line(&e.to_string())),
+                    format!(
+                        "cannot read {}: {}",
+                        path.display(),
+                        one_line(&e.to_string())
+                    ),
                     "fix the file; `helix profiles --help` shows its format",
                 )
             })?;
@@ -157,7 +161,11 @@ pub fn read_config(sel: &Selection) -> CliResult<(Option<PathBuf>, ConfigFile)> 
 pub fn wanted(sel: &Selection, file: &ConfigFile) -> Option<String> {
     sel.profile
         .clone()
-        .or_else(|| std::env::var("HELIX_PROFILE").ok().filter(|p| !p.is_empty()))
+        .or_else(|| {
+            std::env::var("HELIX_PROFILE")
+                .ok()
+                .filter(|p| !p.is_empty())
+        })
         .or_else(|| file.default.clone())
 }
 
@@ -261,10 +269,11 @@ impl Account {
         if let Some(t) = p.timeout_secs {
             b = b.timeout(Duration::from_secs(t));
         }
-        let redis = p
-            .redis_url
-            .clone()
-            .or_else(|| std::env::var("HELIX_REDIS_URL").ok().filter(|u| !u.is_empty()));
+        let redis = p.redis_url.clone().or_else(|| {
+            std::env::var("HELIX_REDIS_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+        });
         match redis {
             Some(url) => {
                 let store = RedisAccountStore::connect(&url).await?;
@@ -308,7 +317,9 @@ impl Account {
                 if !set(p.user_name.clone()) {
                     return Err(CliError::config(
                         format!("profile {} has no user_name", quote(name)),
-                        format!("add user_name = \"…\" (the CloudAgent account) to [profiles.{name}]"),
+                        format!(
+                            "add user_name = \"…\" (the CloudAgent account) to [profiles.{name}]"
+                        ),
                     ));
                 }
                 if p.api_key_env.is_none() && !set(p.api_key.clone()) {
@@ -331,7 +342,9 @@ impl Account {
     pub fn agent_ref(&self, id: &str, overrides: &AgentEntry) -> CliResult<AgentRef> {
         let id = id.trim();
         if id.is_empty() {
-            return Err(CliError::usage("--agent is empty: name the CloudAgent agent id"));
+            return Err(CliError::usage(
+                "--agent is empty: name the CloudAgent agent id",
+            ));
         }
         let entry = match self.profile.agents.get(id) {
             Some(e) => e.clone(),

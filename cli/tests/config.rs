@@ -47,7 +47,11 @@ async fn a_profile_names_the_account_and_its_agents() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).starts_with(&format!("call {ucid}: HOLD")));
     let call = sim.call(&ucid).unwrap();
-    assert!(call.participants.iter().any(|p| p.role == PartyRole::Customer && p.on_hold));
+    assert!(
+        call.participants
+            .iter()
+            .any(|p| p.role == PartyRole::Customer && p.on_hold)
+    );
     // No redis_url: the token warning, on stderr.
     assert!(stderr(&o).contains("redis_url"), "{}", stderr(&o));
 
@@ -78,7 +82,10 @@ async fn a_wrong_agent_is_refused_naming_the_profiles_agents() {
     let o = run(c).await;
     assert_eq!(code(&o), 3, "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("agent \"agent2\" is not in profile \"whitefield\""), "{err}");
+    assert!(
+        err.contains("agent \"agent2\" is not in profile \"whitefield\""),
+        "{err}"
+    );
     assert!(err.contains("agents there: agent1"), "{err}");
     // Nothing was sent as anybody.
     assert!(sim.ozonetel_requests().is_empty());
@@ -118,25 +125,36 @@ fn a_missing_key_says_which_variable() {
         .output()
         .unwrap();
     assert_eq!(code(&o), 3, "{}", stderr(&o));
-    assert!(stderr(&o).contains("OZONETEL_API_KEY is not set"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("OZONETEL_API_KEY is not set"),
+        "{}",
+        stderr(&o)
+    );
     // Nothing at all: the account name first.
     let o = bare()
         .args(["recording", "pause", "1234567890123"])
         .output()
         .unwrap();
     assert_eq!(code(&o), 3);
-    assert!(stderr(&o).contains("OZONETEL_USER_NAME is not set"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("OZONETEL_USER_NAME is not set"),
+        "{}",
+        stderr(&o)
+    );
 
     // A profile whose api_key_env is not exported.
-    let path = config_file(
-        "[profiles.t]\nuser_name = \"acme\"\napi_key_env = \"HELIX_TEST_UNSET_KEY\"\n",
-    );
+    let path =
+        config_file("[profiles.t]\nuser_name = \"acme\"\napi_key_env = \"HELIX_TEST_UNSET_KEY\"\n");
     let o = with_config(&path)
         .args(["-p", "t", "recording", "pause", "1234567890123"])
         .output()
         .unwrap();
     assert_eq!(code(&o), 3, "{}", stderr(&o));
-    assert!(stderr(&o).contains("HELIX_TEST_UNSET_KEY"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("HELIX_TEST_UNSET_KEY"),
+        "{}",
+        stderr(&o)
+    );
     // A profile with no key at all.
     let path = config_file("[profiles.t]\nuser_name = \"acme\"\n");
     let o = with_config(&path)
@@ -152,7 +170,11 @@ fn an_unreadable_config_is_a_configuration_error() {
     let path = config_file("[profiles.t\nuser_name = 1\n");
     let o = with_config(&path).arg("profiles").output().unwrap();
     assert_eq!(code(&o), 3);
-    assert!(stderr(&o).contains("helix profiles --help"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("helix profiles --help"),
+        "{}",
+        stderr(&o)
+    );
     // A named file that does not exist.
     let o = with_config(&temp_file("absent.toml"))
         .arg("profiles")
@@ -177,7 +199,10 @@ async fn profiles_lists_what_is_set_and_never_a_secret() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let whitefield = out.lines().find(|l| l.contains("whitefield")).expect(&out);
     assert!(whitefield.starts_with("* whitefield"), "{out}");
-    assert!(whitefield.contains("env:HELIX_TEST_WHITEFIELD_KEY (set)"), "{out}");
+    assert!(
+        whitefield.contains("env:HELIX_TEST_WHITEFIELD_KEY (set)"),
+        "{out}"
+    );
     assert!(whitefield.contains("agent1"), "{out}");
     let kora = out.lines().find(|l| l.contains("koramangala")).expect(&out);
     assert!(kora.contains("api_key (set)"), "{out}");
@@ -224,7 +249,10 @@ fn profiles_without_a_file_says_the_environment_is_used() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("config: none"), "{out}");
-    assert!(out.contains("OZONETEL_USER_NAME \"acme\", OZONETEL_API_KEY set"), "{out}");
+    assert!(
+        out.contains("OZONETEL_USER_NAME \"acme\", OZONETEL_API_KEY set"),
+        "{out}"
+    );
     assert!(!out.contains("CANARY-ENV-ONLY"));
 }
 
@@ -233,7 +261,12 @@ fn profiles_help_shows_the_file_format() {
     let o = bare().args(["profiles", "--help"]).output().unwrap();
     assert_eq!(code(&o), 0);
     let help = stdout(&o);
-    for needle in ["[profiles.whitefield]", "api_key_env", "redis_url", ".agents.priya]"] {
+    for needle in [
+        "[profiles.whitefield]",
+        "api_key_env",
+        "redis_url",
+        ".agents.priya]",
+    ] {
         assert!(help.contains(needle), "{needle}:\n{help}");
     }
 }

@@ -104,20 +104,36 @@ async fn hold_unhold_mute_unmute_change_the_live_call() {
     let out = ok(&run(as_agent1(&sim, &["call", "hold", &ucid])).await);
     assert!(out.starts_with(&format!("call {ucid}: HOLD (")), "{out}");
     assert_eq!(out.lines().count(), 1, "{out}");
-    assert!(party(&live(&sim, &ucid), PartyRole::Customer).unwrap().on_hold);
+    assert!(
+        party(&live(&sim, &ucid), PartyRole::Customer)
+            .unwrap()
+            .on_hold
+    );
 
     ok(&run(as_agent1(&sim, &["call", "unhold", &ucid])).await);
-    assert!(!party(&live(&sim, &ucid), PartyRole::Customer).unwrap().on_hold);
+    assert!(
+        !party(&live(&sim, &ucid), PartyRole::Customer)
+            .unwrap()
+            .on_hold
+    );
 
     // --json: the library's CallControlResponse.
     let out = ok(&run(as_agent1(&sim, &["--json", "call", "mute", &ucid])).await);
     let v: Value = serde_json::from_str(out.trim()).expect("one JSON document");
     assert_eq!(v["action"], "MUTE");
     assert!(v["status"].is_string() && v["message"].is_string(), "{v}");
-    assert!(party(&live(&sim, &ucid), PartyRole::Customer).unwrap().muted);
+    assert!(
+        party(&live(&sim, &ucid), PartyRole::Customer)
+            .unwrap()
+            .muted
+    );
 
     ok(&run(as_agent1(&sim, &["call", "unmute", &ucid])).await);
-    assert!(!party(&live(&sim, &ucid), PartyRole::Customer).unwrap().muted);
+    assert!(
+        !party(&live(&sim, &ucid), PartyRole::Customer)
+            .unwrap()
+            .muted
+    );
 
     // On the wire: one request per command, the agent's extension and DID.
     let sent = bodies(&sim, "/ca_apis/CallControl_V4");
@@ -136,7 +152,10 @@ async fn conference_adds_a_party_and_kick_drops_it() {
     let sim = sim().await;
     let ucid = seed(&sim);
     let out = ok(&run(as_agent1(&sim, &["call", "conference", &ucid, TARGET])).await);
-    assert!(out.starts_with(&format!("call {ucid}: CONFERENCE")), "{out}");
+    assert!(
+        out.starts_with(&format!("call {ucid}: CONFERENCE")),
+        "{out}"
+    );
     // A caller's number is not echoed back.
     assert!(!out.contains(TARGET), "{out}");
     assert!(party(&live(&sim, &ucid), PartyRole::Conference).is_some());
@@ -151,7 +170,12 @@ async fn conference_adds_a_party_and_kick_drops_it() {
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0]["action"], "CONFERENCE");
     assert_eq!(sent[1]["action"], "KICK_CALL");
-    assert!(sent[0]["conferenceNumber"].as_str().unwrap().ends_with(TARGET));
+    assert!(
+        sent[0]["conferenceNumber"]
+            .as_str()
+            .unwrap()
+            .ends_with(TARGET)
+    );
 
     // A call that is not live: the service refused it (api, exit 5), said in one message.
     let o = run(as_agent1(&sim, &["call", "hold", "1234567890123"])).await;
@@ -175,7 +199,15 @@ async fn a_field_the_call_needs_is_named_before_anything_is_sent() {
     // No --did: call control needs it.
     let o = run(helix_args(
         &sim,
-        &["call", "hold", &ucid, "--agent", "agent1", "--phone-name", "523590"],
+        &[
+            "call",
+            "hold",
+            &ucid,
+            "--agent",
+            "agent1",
+            "--phone-name",
+            "523590",
+        ],
     ))
     .await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
@@ -196,7 +228,11 @@ async fn warm_transfers_complete_or_cancel_and_cold_drops_the_agent() {
 
     // Warm, completed: the agent leaves, the target has the customer.
     let a = seed(&sim);
-    let out = ok(&run(as_agent1(&sim, &["transfer", &a, TARGET, "--then", "complete"])).await);
+    let out = ok(&run(as_agent1(
+        &sim,
+        &["transfer", &a, TARGET, "--then", "complete"],
+    ))
+    .await);
     assert_eq!(out.trim(), format!("call {a}: transferred (warm transfer)"));
     let call = live(&sim, &a);
     assert!(party(&call, PartyRole::Agent).is_none(), "{call:?}");
@@ -210,7 +246,10 @@ async fn warm_transfers_complete_or_cancel_and_cold_drops_the_agent() {
     ))
     .await);
     let v: Value = serde_json::from_str(out.trim()).expect("JSON");
-    assert_eq!(v, serde_json::json!({"ucid": b, "mode": "warm", "state": "cancelled"}));
+    assert_eq!(
+        v,
+        serde_json::json!({"ucid": b, "mode": "warm", "state": "cancelled"})
+    );
     let call = live(&sim, &b);
     assert!(party(&call, PartyRole::Agent).is_some(), "{call:?}");
     assert!(party(&call, PartyRole::Conference).is_none(), "{call:?}");
@@ -245,8 +284,18 @@ async fn warm_transfers_complete_or_cancel_and_cold_drops_the_agent() {
         ]
     );
     // Completing drops the agent's number; cancelling the target's.
-    assert!(sent[1]["conferenceNumber"].as_str().unwrap().ends_with("9123456780"));
-    assert!(sent[3]["conferenceNumber"].as_str().unwrap().ends_with(TARGET));
+    assert!(
+        sent[1]["conferenceNumber"]
+            .as_str()
+            .unwrap()
+            .ends_with("9123456780")
+    );
+    assert!(
+        sent[3]["conferenceNumber"]
+            .as_str()
+            .unwrap()
+            .ends_with(TARGET)
+    );
     sim.shutdown().await;
 }
 
@@ -261,7 +310,11 @@ async fn a_warm_transfer_without_a_terminal_needs_then_and_sends_nothing() {
     assert!(bodies(&sim, "/ca_apis/CallControl_V4").is_empty());
     assert_eq!(live(&sim, &ucid).participants.len(), 2);
     // --then and --cold do not go together.
-    let o = run(as_agent1(&sim, &["transfer", &ucid, TARGET, "--cold", "--then", "cancel"])).await;
+    let o = run(as_agent1(
+        &sim,
+        &["transfer", &ucid, TARGET, "--cold", "--then", "cancel"],
+    ))
+    .await;
     assert_eq!(code(&o), 2);
     sim.shutdown().await;
 }
@@ -273,7 +326,10 @@ async fn recording_pause_and_resume() {
     let sim = sim().await;
     let ucid = seed(&sim);
     let out = ok(&run(helix_args(&sim, &["recording", "pause", &ucid])).await);
-    assert!(out.starts_with(&format!("call {ucid}: recording paused")), "{out}");
+    assert!(
+        out.starts_with(&format!("call {ucid}: recording paused")),
+        "{out}"
+    );
     assert!(live(&sim, &ucid).recording_paused);
 
     let out = ok(&run(helix_args(&sim, &["--json", "recording", "resume", &ucid])).await);
@@ -370,7 +426,12 @@ async fn an_agent_logs_in_pauses_goes_ready_is_forced_ready_and_logs_out() {
     // login, force-ready's logout and login, logout, logout.
     assert_eq!(auth.len(), 5);
     assert!(auth[0].body.contains("action=login"), "{}", auth[0].body);
-    assert!(auth[0].headers.iter().any(|(k, v)| k == "authorization" && v.starts_with("Basic ")));
+    assert!(
+        auth[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v.starts_with("Basic "))
+    );
     sim.shutdown().await;
 }
 
@@ -395,7 +456,11 @@ async fn the_agent_desk_refusals_map_to_their_exit_codes() {
     let o = run(as_agent1(&sim, &["agent", "login"])).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("--password-stdin"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("HELIX_AGENT_PASSWORD"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("HELIX_AGENT_PASSWORD"),
+        "{}",
+        stderr(&o)
+    );
 
     // An agent id the simulator does not know: the service's refusal, not a crash.
     let o = run(helix_args(&sim, &["agent", "ready", "--agent", "nobody"])).await;
@@ -491,7 +556,13 @@ async fn a_dial_prints_its_ucid_and_dispose_queues_saves_and_reports_a_second() 
     // A bad callback time: refused before sending, naming the option.
     let o = run(as_agent1(
         &sim,
-        &["dispose", &ucid, "General Enquiry", "--callback-at", "tomorrow"],
+        &[
+            "dispose",
+            &ucid,
+            "General Enquiry",
+            "--callback-at",
+            "tomorrow",
+        ],
     ))
     .await;
     assert_eq!(code(&o), 2);
@@ -561,11 +632,23 @@ async fn the_api_key_and_the_password_never_reach_the_output() {
     };
     let mut seen = String::new();
     for (args, input) in [
-        (vec!["agent", "login", "--password-stdin"], format!("{PASSWORD}\n")),
-        (vec!["agent", "login", "--password-stdin"], "wrong\n".to_string()),
+        (
+            vec!["agent", "login", "--password-stdin"],
+            format!("{PASSWORD}\n"),
+        ),
+        (
+            vec!["agent", "login", "--password-stdin"],
+            "wrong\n".to_string(),
+        ),
         (vec!["call", "hold", seeded.as_str()], String::new()),
-        (vec!["--json", "call", "hold", "1234567890123"], String::new()),
-        (vec!["agent", "logout", "--password-stdin"], format!("{PASSWORD}\n")),
+        (
+            vec!["--json", "call", "hold", "1234567890123"],
+            String::new(),
+        ),
+        (
+            vec!["agent", "logout", "--password-stdin"],
+            format!("{PASSWORD}\n"),
+        ),
     ] {
         let o = run_with_stdin(canary(&args), &input).await;
         seen += &stdout(&o);
@@ -584,7 +667,10 @@ async fn the_api_key_and_the_password_never_reach_the_output() {
     assert!(sim.call(&seeded).unwrap().recording_paused);
     assert!(seen.contains("logged in"), "{seen}");
     assert!(!seen.contains(KEY), "the API key was printed:\n{seen}");
-    assert!(!seen.contains(PASSWORD), "the password was printed:\n{seen}");
+    assert!(
+        !seen.contains(PASSWORD),
+        "the password was printed:\n{seen}"
+    );
     sim.shutdown().await;
 }
 
@@ -604,7 +690,11 @@ async fn colour_only_when_asked_or_on_a_terminal() {
     assert!(!ok(&o).contains('\x1b'));
     assert!(!stderr(&o).contains('\x1b'));
     // --color always: coloured even into a pipe.
-    let out = ok(&run(as_agent1(&sim, &["--color", "always", "call", "hold", &ucid])).await);
+    let out = ok(&run(as_agent1(
+        &sim,
+        &["--color", "always", "call", "hold", &ucid],
+    ))
+    .await);
     assert!(out.contains("\x1b[32mHOLD\x1b[0m"), "{out:?}");
     // --color never beats a terminal; errors carry no codes off a terminal.
     let o = run(as_agent1(&sim, &["--color", "never", "agent", "ready"])).await;
@@ -667,7 +757,10 @@ fn help_renders_for_every_command_and_documents_the_exit_codes() {
     assert!(transfer.contains("--then") && transfer.contains("--cold"));
     let login = ok(&bare().args(["agent", "login", "--help"]).output().unwrap());
     assert!(login.contains("--password-stdin"));
-    assert!(!login.contains("--password "), "no --password flag:\n{login}");
+    assert!(
+        !login.contains("--password "),
+        "no --password flag:\n{login}"
+    );
 }
 
 #[test]
@@ -679,7 +772,10 @@ fn completions_cover_the_subcommands() {
             assert!(text.contains(sub), "{shell}: {sub} missing");
         }
     }
-    let o = bare().args(["completions", "tcsh"]).output().expect("helix");
+    let o = bare()
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("helix");
     assert_eq!(code(&o), 2);
 }
 
@@ -713,7 +809,14 @@ async fn helix_sim_serves_prints_its_urls_and_stops_on_sigterm() {
     c.env("OZONETEL_USER_NAME", helix_engage_sim::DEFAULT_USER_NAME)
         .env("OZONETEL_API_KEY", helix_engage_sim::DEFAULT_API_KEY)
         .env("OZONETEL_BASE_URL", &oz)
-        .args(["agent", "login", "--agent", "agent1", "--number", "9123456780"])
+        .args([
+            "agent",
+            "login",
+            "--agent",
+            "agent1",
+            "--number",
+            "9123456780",
+        ])
         .arg("--password-stdin");
     let o = run_with_stdin(c, &format!("{PASSWORD1}\n")).await;
     assert!(ok(&o).contains("logged in"));

@@ -21,8 +21,10 @@ use crate::profile::AgentEntry;
 pub const PASSWORD_ENV: &str = "HELIX_AGENT_PASSWORD";
 
 /// The agent a command acts as: its id, and any of its fields given here on top of the
-/// profile's `[profiles.NAME.agents.ID]` entry.
+/// profile's `[profiles.NAME.agents.ID]` entry. Flattened last in each command: its help
+/// heading would otherwise take in the command's own options that follow it.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "The agent")]
 pub struct AgentOpts {
     /// The CloudAgent agent id to act as (one of the profile's agents, when it lists any).
     #[arg(long = "agent", value_name = "ID")]
@@ -99,14 +101,19 @@ fn read_password(from_stdin: bool, agent_id: &str) -> CliResult<SecretString> {
             .map_err(|_| CliError::usage(format!("{PASSWORD_ENV} is not valid UTF-8")));
     }
     if std::io::stdin().is_terminal() {
-        let prompt = format!("CloudAgent password for agent {}: ", crate::profile::quote(agent_id));
+        let prompt = format!(
+            "CloudAgent password for agent {}: ",
+            crate::profile::quote(agent_id)
+        );
         let text = rpassword::prompt_password(prompt)
             .map_err(|e| CliError::io(format!("cannot read the password: {e}")))?;
         return Ok(SecretString::from(text));
     }
-    Err(CliError::usage("no agent password: stdin is not a terminal to ask on").with_hint(
-        format!("pipe it in with --password-stdin, or set {PASSWORD_ENV}"),
-    ))
+    Err(
+        CliError::usage("no agent password: stdin is not a terminal to ask on").with_hint(format!(
+            "pipe it in with --password-stdin, or set {PASSWORD_ENV}"
+        )),
+    )
 }
 
 /// `helix agent …`.
@@ -135,9 +142,9 @@ pub enum AgentCommand {
 #[derive(Args, Debug)]
 pub struct SessionArgs {
     #[command(flatten)]
-    pub agent: AgentOpts,
-    #[command(flatten)]
     pub password: PasswordOpts,
+    #[command(flatten)]
+    pub agent: AgentOpts,
 }
 
 /// Just an agent.
@@ -150,11 +157,11 @@ pub struct AgentOnly {
 /// `helix agent pause`.
 #[derive(Args, Debug)]
 pub struct PauseArgs {
-    #[command(flatten)]
-    pub agent: AgentOpts,
     /// The pause reason, one of the account's (Break, Lunch, …).
     #[arg(long, value_name = "REASON")]
     pub reason: String,
+    #[command(flatten)]
+    pub agent: AgentOpts,
 }
 
 /// `helix dial`.
@@ -174,8 +181,6 @@ pub struct DisposeArgs {
     pub ucid: String,
     /// The disposition, one of the account's ("Appointment Booked", …).
     pub disposition: String,
-    #[command(flatten)]
-    pub agent: AgentOpts,
     /// The agent's comments on the call.
     #[arg(long, value_name = "TEXT")]
     pub comment: Option<String>,
@@ -189,6 +194,8 @@ pub struct DisposeArgs {
     /// Leave the agent in after-call work once the disposition is saved (autoRelease false).
     #[arg(long)]
     pub keep_acw: bool,
+    #[command(flatten)]
+    pub agent: AgentOpts,
 }
 
 /// `helix agent …`.

@@ -65,8 +65,6 @@ pub struct TransferArgs {
     /// Who takes the call: the target's phone number.
     #[arg(value_name = "NUMBER")]
     pub target: String,
-    #[command(flatten)]
-    pub agent: AgentOpts,
     /// Blind transfer: drop the agent as soon as the target has joined.
     #[arg(long, conflicts_with = "then")]
     pub cold: bool,
@@ -74,6 +72,8 @@ pub struct TransferArgs {
     /// agent) or cancel (drop the target). Required when stdin is not a terminal.
     #[arg(long, value_enum)]
     pub then: Option<Then>,
+    #[command(flatten)]
+    pub agent: AgentOpts,
 }
 
 /// How a warm transfer ends.

@@ -23,10 +23,14 @@ pub struct SimArgs {
 
 /// `helix sim`.
 pub async fn run(a: SimArgs, ctx: &Ctx) -> CliResult {
-    let sim = Simulator::builder().port(a.port).start().await.map_err(|e| {
-        CliError::io(format!("cannot bind 127.0.0.1:{}: {e}", a.port))
-            .with_hint("pick another --port, or --port 0 for a free one")
-    })?;
+    let sim = Simulator::builder()
+        .port(a.port)
+        .start()
+        .await
+        .map_err(|e| {
+            CliError::io(format!("cannot bind 127.0.0.1:{}: {e}", a.port))
+                .with_hint("pick another --port, or --port 0 for a free one")
+        })?;
     let mut urls: Vec<(&str, String)> = sim.base_urls().into_iter().collect();
     urls.insert(1, ("events", sim.events_url()));
     let out = &ctx.out;
