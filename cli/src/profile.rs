@@ -186,9 +186,15 @@ pub fn select(sel: &Selection) -> CliResult<Account> {
         }),
         None => {
             let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
-            let place = path.map_or("no config file".to_string(), |p| p.display().to_string());
+            let place = match path {
+                Some(p) => format!("in {}", p.display()),
+                None => match config_path(sel) {
+                    Some(p) => format!("({} does not exist)", p.display()),
+                    None => "(no config file)".to_string(),
+                },
+            };
             Err(CliError::config(
-                format!("no profile {} in {place}", quote(&name)),
+                format!("no profile {} {place}", quote(&name)),
                 if known.is_empty() {
                     "add a [profiles.NAME] table to the config file (see `helix profiles --help`)"
                         .to_string()
@@ -299,14 +305,24 @@ impl Account {
         let set = |v: Option<String>| v.is_some_and(|v| !v.trim().is_empty());
         match &self.name {
             None => {
-                for var in ["OZONETEL_USER_NAME", "OZONETEL_API_KEY"] {
+                let needed = [
+                    (
+                        "OZONETEL_USER_NAME",
+                        "export OZONETEL_USER_NAME=… (the CloudAgent account) and \
+                         OZONETEL_API_KEY=… (its API key)",
+                    ),
+                    (
+                        "OZONETEL_API_KEY",
+                        "export OZONETEL_API_KEY=… (the account's API key)",
+                    ),
+                ];
+                for (var, what) in needed {
                     if !set(std::env::var(var).ok()) {
                         return Err(CliError::config(
                             format!("no account: {var} is not set and no profile is selected"),
                             format!(
-                                "export {var}=… (with OZONETEL_USER_NAME, the CloudAgent \
-                                 account, and OZONETEL_API_KEY, its API key), or pick a profile \
-                                 with --profile (`helix profiles` lists them)"
+                                "{what}, or pick a profile with --profile (`helix profiles` \
+                                 lists them)"
                             ),
                         ));
                     }
