@@ -5,7 +5,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use helix_engage_sim::{
@@ -781,15 +781,43 @@ fn completions_cover_the_subcommands() {
 
 // ---------------------------------------------------------------- helix sim
 
-#[tokio::test]
-async fn helix_sim_serves_prints_its_urls_and_stops_on_sigterm() {
+/// `helix ARGS… sim --port 0`, its stdout read line by line.
+fn spawn_sim(args: &[&str]) -> (std::process::Child, std::io::Lines<BufReader<ChildStdout>>) {
     let mut child = bare()
+        .args(args)
         .args(["sim", "--port", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    (child, lines)
+}
+
+/// SIGTERM, as a service manager stops it: a clean exit, promptly.
+async fn stop(mut child: std::process::Child) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let exit = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::task::spawn_blocking(move || child.wait()),
+    )
+    .await
+    .expect("exits within 10 s")
+    .expect("join")
+    .expect("wait");
+    assert_eq!(exit.code(), Some(0));
+}
+
+#[tokio::test]
+async fn helix_sim_serves_prints_its_urls_and_stops_on_sigterm() {
+    let (child, mut lines) = spawn_sim(&[]);
     let mut urls = std::collections::HashMap::new();
     for _ in 0..5 {
         let line = lines.next().expect("a line").expect("utf-8");
@@ -820,23 +848,14 @@ async fn helix_sim_serves_prints_its_urls_and_stops_on_sigterm() {
         .arg("--password-stdin");
     let o = run_with_stdin(c, &format!("{PASSWORD1}\n")).await;
     assert!(ok(&o).contains("logged in"));
+    stop(child).await;
 
-    // SIGTERM, as a service manager stops it: a clean exit, promptly.
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let exit = tokio::time::timeout(
-        Duration::from_secs(10),
-        tokio::task::spawn_blocking(move || child.wait()),
-    )
-    .await
-    .expect("exits within 10 s")
-    .expect("join")
-    .expect("wait");
-    assert_eq!(exit.code(), Some(0));
+    // --json: one object of the same URLs.
+    let (child, mut lines) = spawn_sim(&["--json"]);
+    let line = lines.next().expect("a line").expect("utf-8");
+    let v: Value = serde_json::from_str(&line).expect("JSON");
+    for name in ["ozonetel", "events", "deepgram", "openai", "control"] {
+        assert!(v[name].as_str().unwrap().contains("127.0.0.1:"), "{v}");
+    }
+    stop(child).await;
 }

@@ -708,11 +708,21 @@ impl Simulator {
         ]
     }
 
-    /// Serves until the process gets SIGINT or SIGTERM (Ctrl-C elsewhere), then shuts down:
-    /// what `helix-engage-sim serve` and `helix sim` do once they have printed the URLs.
-    pub async fn serve_until_signal(self) {
-        wait_for_signal().await;
+    /// Listens for SIGINT and SIGTERM (Ctrl-C elsewhere), calls `announce` (print the URLs),
+    /// serves until one arrives, then shuts down: what `helix-engage-sim serve` and `helix sim`
+    /// do. The listeners are in place before `announce`, so a signal sent as soon as the URLs
+    /// are read is not missed. An `announce` error shuts the simulator down and is returned.
+    pub async fn serve_until_signal<E>(
+        self,
+        announce: impl FnOnce(&Simulator) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let stop = StopSignal::listen();
+        let announced = announce(&self);
+        if announced.is_ok() {
+            stop.wait().await;
+        }
         self.shutdown().await;
+        announced
     }
 
     /// Stops the server and waits (bounded) for it to finish.
@@ -736,28 +746,37 @@ impl Drop for Simulator {
     }
 }
 
-/// Waits for SIGINT or SIGTERM (a service manager stops with SIGTERM, a person with Ctrl-C);
-/// where those cannot be listened to, for Ctrl-C.
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(mut int), Ok(mut term)) => {
+/// SIGINT or SIGTERM (a service manager stops with SIGTERM, a person with Ctrl-C), listened
+/// for from [`StopSignal::listen`] on; where those cannot be listened to, Ctrl-C.
+struct StopSignal {
+    #[cfg(unix)]
+    listeners: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignal {
+    fn listen() -> StopSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            StopSignal {
+                listeners: signal(SignalKind::interrupt())
+                    .ok()
+                    .zip(signal(SignalKind::terminate()).ok()),
+            }
+        }
+        #[cfg(not(unix))]
+        StopSignal {}
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.listeners {
             tokio::select! {
                 _ = int.recv() => {}
                 _ = term.recv() => {}
             }
+            return;
         }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+        let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }

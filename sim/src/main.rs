@@ -34,14 +34,21 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    {
-        // Tests and scripts read these lines to find the server; flush before waiting.
-        let mut out = std::io::stdout().lock();
-        for (name, url) in sim.base_urls() {
-            let _ = writeln!(out, "{name} {url}");
+    // Tests and scripts read these lines to find the server; flushed before serving.
+    let announced = sim
+        .serve_until_signal(|sim| {
+            let mut out = std::io::stdout().lock();
+            for (name, url) in sim.base_urls() {
+                writeln!(out, "{name} {url}")?;
+            }
+            out.flush()
+        })
+        .await;
+    match announced {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("helix-engage-sim: cannot print the URLs: {e}");
+            std::process::ExitCode::FAILURE
         }
-        let _ = out.flush();
     }
-    sim.serve_until_signal().await;
-    std::process::ExitCode::SUCCESS
 }

@@ -6,6 +6,7 @@ use helix_engage_sim::{DEFAULT_API_KEY, DEFAULT_USER_NAME, Simulator};
 
 use crate::Ctx;
 use crate::exit::{CliError, CliResult};
+use crate::output::Out;
 
 /// `helix sim`.
 #[derive(Args, Debug)]
@@ -31,9 +32,15 @@ pub async fn run(a: SimArgs, ctx: &Ctx) -> CliResult {
             CliError::io(format!("cannot bind 127.0.0.1:{}: {e}", a.port))
                 .with_hint("pick another --port, or --port 0 for a free one")
         })?;
+    let out = &ctx.out;
+    sim.serve_until_signal(|sim| announce(out, sim)).await
+}
+
+/// The URLs on stdout (one `name  url` line each, or one JSON object), and on stderr the
+/// exports that aim `helix` at them.
+fn announce(out: &Out, sim: &Simulator) -> CliResult {
     let mut urls: Vec<(&str, String)> = sim.base_urls().into_iter().collect();
     urls.insert(1, ("events", sim.events_url()));
-    let out = &ctx.out;
     let json: serde_json::Map<String, serde_json::Value> = urls
         .iter()
         .map(|(name, url)| (name.to_string(), url.clone().into()))
@@ -52,6 +59,5 @@ pub async fn run(a: SimArgs, ctx: &Ctx) -> CliResult {
             sim.events_url()
         ));
     }
-    sim.serve_until_signal().await;
     Ok(())
 }
