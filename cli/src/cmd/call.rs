@@ -210,37 +210,38 @@ async fn finish(t: &Transfer, then: Then) -> CliResult<&'static str> {
 async fn ask(t: &Transfer) -> CliResult<Then> {
     let ucid = t.ucid().to_string();
     tokio::task::spawn_blocking(move || {
-        let stdin = std::io::stdin();
-        let mut line = String::new();
-        loop {
-            {
-                let mut err = std::io::stderr().lock();
-                let _ = write!(err, "complete / cancel? ");
-                let _ = err.flush();
-            }
-            line.clear();
-            let read = stdin
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| CliError::io(format!("cannot read the answer: {e}")))?;
-            if read == 0 {
-                return Err(CliError::io(
-                    "stdin closed before complete or cancel: the target is still on the call",
-                )
-                .with_hint(format!(
-                    "finish it with `helix call kick {ucid} NUMBER --agent ID` (the agent's \
-                     number completes the transfer, the target's cancels it)"
-                )));
-            }
-            match line.trim().to_ascii_lowercase().as_str() {
-                "complete" => return Ok(Then::Complete),
-                "cancel" => return Ok(Then::Cancel),
-                _ => {}
-            }
-        }
+        ask_from(&mut std::io::stdin().lock(), &mut std::io::stderr(), &ucid)
     })
     .await
     .map_err(|e| CliError::io(format!("cannot read the answer: {e}")))?
+}
+
+/// The question's loop: `prompt` gets the question, `input` the answers (a line each,
+/// case-insensitive); anything else is asked again, the end of input is an error.
+fn ask_from(input: &mut impl BufRead, prompt: &mut impl Write, ucid: &str) -> CliResult<Then> {
+    let mut line = String::new();
+    loop {
+        let _ = write!(prompt, "complete / cancel? ");
+        let _ = prompt.flush();
+        line.clear();
+        let read = input
+            .read_line(&mut line)
+            .map_err(|e| CliError::io(format!("cannot read the answer: {e}")))?;
+        if read == 0 {
+            return Err(CliError::io(
+                "stdin closed before complete or cancel: the target is still on the call",
+            )
+            .with_hint(format!(
+                "finish it with `helix call kick {ucid} NUMBER --agent ID` (the agent's number \
+                 completes the transfer, the target's cancels it)"
+            )));
+        }
+        match line.trim().to_ascii_lowercase().as_str() {
+            "complete" => return Ok(Then::Complete),
+            "cancel" => return Ok(Then::Cancel),
+            _ => {}
+        }
+    }
 }
 
 /// `helix recording …`: account-level (Record.php takes the account, not an agent).
@@ -269,4 +270,27 @@ pub async fn recording(a: RecordingArgs, ctx: &Ctx) -> CliResult {
         }
         line
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(text: &str) -> (CliResult<Then>, String) {
+        let mut prompt = Vec::new();
+        let got = ask_from(&mut text.as_bytes(), &mut prompt, "123");
+        (got, String::from_utf8(prompt).unwrap())
+    }
+
+    #[test]
+    fn the_prompt_asks_until_complete_or_cancel() {
+        let (got, prompt) = answer("maybe\n\n  COMPLETE \n");
+        assert_eq!(got.unwrap(), Then::Complete);
+        assert_eq!(prompt.matches("complete / cancel? ").count(), 3);
+        assert_eq!(answer("cancel\n").0.unwrap(), Then::Cancel);
+        // The end of input leaves the call conferenced, and says how to finish it.
+        let e = answer("later\n").0.unwrap_err();
+        assert_eq!(e.code, 1);
+        assert!(e.hint.unwrap().contains("helix call kick 123"));
+    }
 }
