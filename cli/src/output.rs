@@ -148,7 +148,7 @@ impl Out {
 }
 
 /// Writes to stdout; a closed pipe (`helix cdr … | head`) ends quietly instead of panicking.
-fn write_stdout(text: &str) -> CliResult {
+pub fn write_stdout(text: &str) -> CliResult {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
