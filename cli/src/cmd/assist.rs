@@ -4,7 +4,7 @@
 //! without, it starts the simulator in this process and uses its Deepgram and OpenAI.
 //! Redaction stays on (the library's default): there is no flag to turn it off.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -100,7 +100,7 @@ pub async fn run(a: AssistArgs, ctx: &Ctx) -> CliResult {
     }
 }
 
-fn read_lead(path: &PathBuf) -> CliResult<LeadContext> {
+fn read_lead(path: &Path) -> CliResult<LeadContext> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| {

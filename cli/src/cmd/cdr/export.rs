@@ -44,8 +44,9 @@ pub fn csv_columns() -> Vec<(&'static str, String)> {
     CALL_RECORD_FIELDS
         .iter()
         .filter_map(|wire| {
-            let record: CallRecord =
-                serde_json::from_value(serde_json::json!({ *wire: MARK })).ok()?;
+            let mut one = serde_json::Map::new();
+            one.insert((*wire).to_string(), Value::from(MARK));
+            let record: CallRecord = serde_json::from_value(Value::Object(one)).ok()?;
             let Ok(Value::Object(fields)) = serde_json::to_value(&record) else {
                 return None;
             };
