@@ -50,17 +50,29 @@ async fn a_recording_on_the_simulator_prints_finals_and_notes() {
     )
     .unwrap();
     let mut cmd = bare();
-    cmd.args(["assist", "--audio", wav.to_str().unwrap(), "--lead", lead.to_str().unwrap()])
-        .args(["--speed", "4"]);
+    cmd.args([
+        "assist",
+        "--audio",
+        wav.to_str().unwrap(),
+        "--lead",
+        lead.to_str().unwrap(),
+    ])
+    .args(["--speed", "4"]);
     let o = run(cmd).await;
     let (out, err) = (stdout(&o), stderr(&o));
     assert!(o.status.success(), "{err}\n{out}");
-    assert!(err.contains("built-in simulator"), "says which services: {err}");
+    assert!(
+        err.contains("built-in simulator"),
+        "says which services: {err}"
+    );
     assert!(out.contains("Agent: Hello, this is Priya"), "{out}");
     assert!(out.contains("Customer: Yes, speaking."), "{out}");
     assert!(out.contains("After-call notes"), "{out}");
     assert!(out.contains("summary:"), "{out}");
-    assert!(!out.contains("98450"), "the lead's phone is never printed back");
+    assert!(
+        !out.contains("98450"),
+        "the lead's phone is never printed back"
+    );
 }
 
 #[tokio::test]
@@ -69,7 +81,14 @@ async fn json_prints_the_sessions_events() {
     let wav = dir.join("call.wav");
     write_wav(&wav, 5);
     let mut cmd = bare();
-    cmd.args(["assist", "--audio", wav.to_str().unwrap(), "--speed", "5", "--json"]);
+    cmd.args([
+        "assist",
+        "--audio",
+        wav.to_str().unwrap(),
+        "--speed",
+        "5",
+        "--json",
+    ]);
     let o = run(cmd).await;
     assert!(o.status.success(), "{}", stderr(&o));
     let events: Vec<Value> = stdout(&o)
@@ -95,5 +114,9 @@ async fn a_file_that_is_not_a_wav_is_a_clear_usage_error() {
     cmd.args(["assist", "--audio", wav.to_str().unwrap()]);
     let o = run(cmd).await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("not a RIFF/WAVE file"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a RIFF/WAVE file"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -50,15 +50,21 @@ async fn subscribe_list_and_unsubscribe_on_the_wire() {
     assert_eq!(body["callEventsURL"], "https://desk.example/hooks/call");
     assert_eq!(body["agentEventsURL"], "https://desk.example/hooks/agent");
     assert!(
-        req.headers.iter().any(|(k, v)| k == "username" && v == "acme"),
+        req.headers
+            .iter()
+            .any(|(k, v)| k == "username" && v == "acme"),
         "{:?}",
         req.headers
     );
 
     let table = helix_ok(&sim, &["events", "list"]).await;
     assert!(table.starts_with("EVENTS"), "{table}");
-    assert!(table.contains("https://desk.example/hooks/agent"), "{table}");
-    let listed: Value = serde_json::from_str(&helix_ok(&sim, &["events", "list", "--json"]).await).unwrap();
+    assert!(
+        table.contains("https://desk.example/hooks/agent"),
+        "{table}"
+    );
+    let listed: Value =
+        serde_json::from_str(&helix_ok(&sim, &["events", "list", "--json"]).await).unwrap();
     assert_eq!(listed["call"], "https://desk.example/hooks/call");
 
     let gone = helix_ok(&sim, &["events", "unsubscribe", "call"]).await;
@@ -68,8 +74,12 @@ async fn subscribe_list_and_unsubscribe_on_the_wire() {
         .into_iter()
         .rfind(|r| r.path == "/events/un-subscribe")
         .unwrap();
-    assert_eq!(serde_json::from_str::<Value>(&req.body).unwrap()["eventType"], "call");
-    let listed: Value = serde_json::from_str(&helix_ok(&sim, &["events", "list", "--json"]).await).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&req.body).unwrap()["eventType"],
+        "call"
+    );
+    let listed: Value =
+        serde_json::from_str(&helix_ok(&sim, &["events", "list", "--json"]).await).unwrap();
     assert_eq!(listed["call"], Value::Null, "{listed}");
     assert_eq!(listed["agent"], "https://desk.example/hooks/agent");
 
@@ -77,12 +87,22 @@ async fn subscribe_list_and_unsubscribe_on_the_wire() {
     let again: Value =
         serde_json::from_str(&helix_ok(&sim, &["events", "unsubscribe", "agent", "--json"]).await)
             .unwrap();
-    assert_eq!(again["changed"], false, "nothing to remove is not a failure");
+    assert_eq!(
+        again["changed"], false,
+        "nothing to remove is not a failure"
+    );
 
     // A URL Ozonetel would refuse is refused here, naming it, and nothing is sent.
     sim.clear_recordings();
     let mut cmd = helix(&sim);
-    cmd.args(["events", "subscribe", "--call-url", "ftp://x/call", "--agent-url", "https://x/a"]);
+    cmd.args([
+        "events",
+        "subscribe",
+        "--call-url",
+        "ftp://x/call",
+        "--agent-url",
+        "https://x/a",
+    ]);
     let o = run(cmd).await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("call events URL"), "{}", stderr(&o));
@@ -117,7 +137,9 @@ async fn listener(sim: &Simulator, json: bool) -> (child::Running, String) {
     }
     let mut running = child::Running::spawn(cmd);
     let line = running
-        .stderr_line(Duration::from_secs(10), |l| l.contains("listening for events on http://"))
+        .stderr_line(Duration::from_secs(10), |l| {
+            l.contains("listening for events on http://")
+        })
         .await
         .unwrap_or_else(|| panic!("{}", running.transcript()));
     let addr = line
@@ -156,7 +178,10 @@ async fn listen_prints_the_subscriptions_events_as_they_come() {
         .await
         .unwrap_or_else(|| panic!("{}", listening.transcript()));
     assert!(answered.starts_with("/call call Answered"), "{answered}");
-    assert!(answered.contains(&format!("UCID {}", call.ucid)), "{answered}");
+    assert!(
+        answered.contains(&format!("UCID {}", call.ucid)),
+        "{answered}"
+    );
     assert!(
         listening.stdout.iter().any(|l| l.contains("call Calling")),
         "{}",
@@ -167,13 +192,18 @@ async fn listen_prints_the_subscriptions_events_as_they_come() {
     // The simulator's webhook was answered 200.
     let deliveries = sim.event_deliveries();
     assert!(
-        deliveries.iter().any(|d| d.delivered && d.status == Some(200)),
+        deliveries
+            .iter()
+            .any(|d| d.delivered && d.status == Some(200)),
         "{deliveries:?}"
     );
 
     // A form body (how some accounts post), and something that is no event.
     let form = "eventType=Agent&agent_id=agent1&action=Ready&event_time=2026-11-30+10%3A00%3A00";
-    assert_eq!(post(&addr, "/agent", "application/x-www-form-urlencoded", form), 200);
+    assert_eq!(
+        post(&addr, "/agent", "application/x-www-form-urlencoded", form),
+        200
+    );
     let ready = listening
         .stdout_line(Duration::from_secs(5), |l| l.contains("agent agent1 Ready"))
         .await;
@@ -192,7 +222,12 @@ async fn listen_json_prints_each_event_as_a_json_line() {
     let call = r#"{"eventType":"Call","action":"Disconnect","ucid":31733467784618213,"agent_id":"agent1","call_type":"InBound","event_time":"2026-11-30 10:00:05"}"#;
     assert_eq!(post(&addr, "/call", "application/json", call), 200);
     assert_eq!(
-        post(&addr, "/agent", "application/x-www-form-urlencoded", "eventType=Agent&agent_id=agent2&action=Pause"),
+        post(
+            &addr,
+            "/agent",
+            "application/x-www-form-urlencoded",
+            "eventType=Agent&agent_id=agent2&action=Pause"
+        ),
         200
     );
     let _ = listening

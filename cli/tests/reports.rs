@@ -56,7 +56,13 @@ async fn missed_prints_a_table_and_json_lines() {
     let today = now(&sim).date();
 
     let mut cmd = helix(&sim);
-    cmd.args(["missed", "--from", &today.to_string(), "--to", &today.to_string()]);
+    cmd.args([
+        "missed",
+        "--from",
+        &today.to_string(),
+        "--to",
+        &today.to_string(),
+    ]);
     let o = run(cmd).await;
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
@@ -67,7 +73,10 @@ async fn missed_prints_a_table_and_json_lines() {
     // Aligned: every row's caller starts where the header's CALLER does.
     let col = lines[0].find("CALLER").unwrap();
     for (row, number) in lines[1..].iter().zip(["9001122334", "9090909090"]) {
-        assert!(row[col..].trim_start_matches('0').starts_with(number), "{text}");
+        assert!(
+            row[col..].trim_start_matches('0').starts_with(number),
+            "{text}"
+        );
     }
     // The window went on the wire as the account's local day.
     let req = sim
@@ -100,7 +109,11 @@ async fn missed_prints_a_table_and_json_lines() {
     cmd.args(["missed", "--from", "yesterday"]);
     let o = run(cmd).await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--from is \"yesterday\""), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--from is \"yesterday\""),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[tokio::test]
@@ -132,15 +145,30 @@ async fn watch_prints_a_new_missed_call_once() {
     while polls(&sim) < seen + 3 && std::time::Instant::now() < deadline + Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let _ = watching.stdout_line(Duration::from_millis(100), |_| false).await;
+    let _ = watching
+        .stdout_line(Duration::from_millis(100), |_| false)
+        .await;
     let text = watching.transcript();
     assert_eq!(
-        watching.stdout.iter().filter(|l| l.contains("9812345678")).count(),
+        watching
+            .stdout
+            .iter()
+            .filter(|l| l.contains("9812345678"))
+            .count(),
         1,
         "{text}"
     );
-    assert!(!watching.stdout.iter().any(|l| l.contains("9001122334")), "{text}");
-    assert!(watching.stderr.iter().any(|l| l.contains("watching for new missed calls")), "{text}");
+    assert!(
+        !watching.stdout.iter().any(|l| l.contains("9001122334")),
+        "{text}"
+    );
+    assert!(
+        watching
+            .stderr
+            .iter()
+            .any(|l| l.contains("watching for new missed calls")),
+        "{text}"
+    );
 }
 
 /// Three past days of history (from the simulator's clock), two calls a day, one of them
@@ -190,7 +218,9 @@ fn stored(sim: &Simulator, days: &[NaiveDate]) -> Vec<Value> {
 /// next one answers broken JSON.
 async fn cdr(sim: &Simulator, args: &[&str], fault_after: Option<usize>) -> Output {
     let mut cmd: Command = helix(sim);
-    cmd.arg("cdr").args(args).args(["--cdr-rate-limit", "2/300"]);
+    cmd.arg("cdr")
+        .args(args)
+        .args(["--cdr-rate-limit", "2/300"]);
     let child = tokio::task::spawn_blocking(move || cmd.output().expect("helix runs"));
     tokio::pin!(child);
     let mut seen = cdr_requests(sim).len();
@@ -235,7 +265,12 @@ async fn cdr_exports_three_days_as_csv_with_progress_lines() {
     let file = dir.join("cdr.csv");
     let [f, from, t, to] = day_args(&days);
     let path = file.to_str().unwrap();
-    let o = cdr(&sim, &[&f, &from, &t, &to, "--format", "csv", "-o", path], None).await;
+    let o = cdr(
+        &sim,
+        &[&f, &from, &t, &to, "--format", "csv", "-o", path],
+        None,
+    )
+    .await;
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     assert_eq!(stdout(&o), "", "the export went to the file");
@@ -251,7 +286,14 @@ async fn cdr_exports_three_days_as_csv_with_progress_lines() {
             .iter()
             .find(|r| r["UCID"].to_string().trim_matches('"') == &row[col("UCID")])
             .unwrap_or_else(|| panic!("{row:?} not stored"));
-        for field in ["CallDate", "StartTime", "CallerID", "Status", "Disposition", "AgentID"] {
+        for field in [
+            "CallDate",
+            "StartTime",
+            "CallerID",
+            "Status",
+            "Disposition",
+            "AgentID",
+        ] {
             assert_eq!(
                 want[field].as_str().unwrap_or_default(),
                 &row[col(field)],
@@ -259,7 +301,10 @@ async fn cdr_exports_three_days_as_csv_with_progress_lines() {
             );
         }
     }
-    assert!(rows.iter().any(|r| &r[col("Disposition")] == "Appointment Booked, \"urgent\""));
+    assert!(
+        rows.iter()
+            .any(|r| &r[col("Disposition")] == "Appointment Booked, \"urgent\"")
+    );
 
     // One request a day, none refused, each the account-local day.
     let requests = cdr_requests(&sim);
@@ -270,15 +315,26 @@ async fn cdr_exports_three_days_as_csv_with_progress_lines() {
     }
     // Not a terminal: one plain line per day and one per wait.
     for (i, day) in days.iter().enumerate() {
-        let line = format!("cdr: {day}: 2 records (day {}/3, {} records so far", i + 1, (i + 1) * 2);
+        let line = format!(
+            "cdr: {day}: 2 records (day {}/3, {} records so far",
+            i + 1,
+            (i + 1) * 2
+        );
         assert!(err.contains(&line), "{line} in:\n{err}");
     }
     assert!(err.contains("cdr: waiting "), "{err}");
     assert!(err.contains("for the next CDR slot"), "{err}");
-    assert!(!err.contains('\r'), "no redrawn bar off a terminal: {err:?}");
+    assert!(
+        !err.contains('\r'),
+        "no redrawn bar off a terminal: {err:?}"
+    );
     assert!(err.contains("cdr: 3 days, 6 records"), "{err}");
     let ledger = std::fs::read_to_string(format!("{path}.progress")).unwrap();
-    assert_eq!(ledger.lines().filter(|l| l.starts_with("20")).count(), 3, "{ledger}");
+    assert_eq!(
+        ledger.lines().filter(|l| l.starts_with("20")).count(),
+        3,
+        "{ledger}"
+    );
 }
 
 #[tokio::test]
@@ -346,7 +402,11 @@ async fn a_failed_day_stops_with_its_code_and_resume_fetches_only_the_rest() {
     other[5] = "csv";
     let o = cdr(&sim, &other, None).await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("another format or filter"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("another format or filter"),
+        "{}",
+        stderr(&o)
+    );
     assert!(cdr_requests(&sim).is_empty());
 }
 
@@ -355,10 +415,26 @@ async fn cdr_refuses_bad_ranges_before_sending() {
     let sim = support::sim().await;
     let today = now(&sim).date();
     for (from, to, needle) in [
-        (today.to_string(), (today - Days::new(1)).to_string(), "before --from"),
-        ((today - Days::new(20)).to_string(), today.to_string(), "15 days back"),
-        ((today + Days::new(2)).to_string(), (today + Days::new(3)).to_string(), "after today"),
-        ("30/11/2026".to_string(), today.to_string(), "--from is \"30/11/2026\""),
+        (
+            today.to_string(),
+            (today - Days::new(1)).to_string(),
+            "before --from",
+        ),
+        (
+            (today - Days::new(20)).to_string(),
+            today.to_string(),
+            "15 days back",
+        ),
+        (
+            (today + Days::new(2)).to_string(),
+            (today + Days::new(3)).to_string(),
+            "after today",
+        ),
+        (
+            "30/11/2026".to_string(),
+            today.to_string(),
+            "--from is \"30/11/2026\"",
+        ),
     ] {
         let mut cmd = helix(&sim);
         cmd.args(["cdr", "--from", &from, "--to", &to]);

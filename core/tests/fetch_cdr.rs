@@ -300,7 +300,11 @@ async fn the_slot_wait_is_read_without_taking_a_slot() {
         .unwrap();
     assert_eq!(client.local_now().date(), today());
     assert_eq!(client.cdr_slot_wait().await, Duration::ZERO);
-    assert_eq!(client.cdr_slot_wait().await, Duration::ZERO, "asking took nothing");
+    assert_eq!(
+        client.cdr_slot_wait().await,
+        Duration::ZERO,
+        "asking took nothing"
+    );
     let day = today() - Days::new(1);
     client
         .call_records(&CallRecordsQuery::day(day))

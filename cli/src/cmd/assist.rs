@@ -72,9 +72,8 @@ pub async fn run(a: AssistArgs, ctx: &Ctx) -> CliResult {
             a.speed
         )));
     }
-    let bytes = std::fs::read(&a.audio).map_err(|e| {
-        CliError::io(format!("cannot read {}: {e}", a.audio.display()))
-    })?;
+    let bytes = std::fs::read(&a.audio)
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", a.audio.display())))?;
     let (format, samples) = AudioFormat::from_wav(&bytes)
         .map_err(|e| CliError::from(e).with_hint("give a WAV of 16-bit PCM or 8-bit µ-law"))?;
     let audio = bytes[samples].to_vec();
@@ -245,7 +244,9 @@ async fn print_events(mut events: mpsc::Receiver<AssistEvent>, out: Out) {
             }
             AssistEvent::Warning(w) => out.note(&format!("warning: {}", w.message)),
             AssistEvent::Reconnecting { attempt, reason } => {
-                out.note(&format!("Deepgram connection lost ({reason}); reconnecting (attempt {attempt})"));
+                out.note(&format!(
+                    "Deepgram connection lost ({reason}); reconnecting (attempt {attempt})"
+                ));
             }
             AssistEvent::Reconnected { attempt, .. } => {
                 out.note(&format!("reconnected (attempt {attempt})"));
@@ -306,7 +307,10 @@ fn print_notes(summary: &CallSummary, out: &Out) -> CliResult {
     out.line(&format!("  outcome:   {}", name(&notes.outcome)))?;
     out.line(&format!("  sentiment: {}", name(&notes.sentiment)))?;
     for f in &notes.follow_ups {
-        let due = f.due.as_deref().map_or(String::new(), |d| format!(" ({d})"));
+        let due = f
+            .due
+            .as_deref()
+            .map_or(String::new(), |d| format!(" ({d})"));
         out.line(&format!("  follow up: {}{due}", f.what))?;
     }
     match &notes.suggested_disposition {

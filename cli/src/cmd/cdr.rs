@@ -76,14 +76,19 @@ fn parse_pace(text: &str) -> Result<(u32, Duration), String> {
         .split_once('/')
         .ok_or("use REQUESTS/MILLISECONDS, e.g. 2/300")?;
     let n = n.trim().parse().map_err(|_| "REQUESTS is not a number")?;
-    let ms = ms.trim().parse().map_err(|_| "MILLISECONDS is not a number")?;
+    let ms = ms
+        .trim()
+        .parse()
+        .map_err(|_| "MILLISECONDS is not a number")?;
     Ok((n, Duration::from_millis(ms)))
 }
 
 pub async fn run(a: CdrArgs, ctx: &Ctx) -> CliResult {
-    let format = a
-        .format
-        .unwrap_or(if ctx.out.json { Format::Jsonl } else { Format::Table });
+    let format = a.format.unwrap_or(if ctx.out.json {
+        Format::Jsonl
+    } else {
+        Format::Table
+    });
     if a.resume && format == Format::Table {
         return Err(CliError::usage(
             "--resume needs --format csv or jsonl: a table is aligned over all its rows and \
@@ -119,7 +124,10 @@ pub async fn run(a: CdrArgs, ctx: &Ctx) -> CliResult {
              history from {oldest} on"
         )));
     }
-    let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to.min(today)).collect();
+    let days: Vec<NaiveDate> = from
+        .iter_days()
+        .take_while(|d| *d <= to.min(today))
+        .collect();
     let filter = |q: CallRecordsQuery| {
         let q = match &a.ucid {
             Some(u) => CallRecordsQuery {
@@ -165,7 +173,10 @@ pub async fn run(a: CdrArgs, ctx: &Ctx) -> CliResult {
     for (i, day) in todo.iter().enumerate() {
         progress.wait(wait).await;
         progress.fetching(*day);
-        let records = match client.call_records(&filter(CallRecordsQuery::day(*day))).await {
+        let records = match client
+            .call_records(&filter(CallRecordsQuery::day(*day)))
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 progress.finish();
@@ -230,14 +241,26 @@ fn failed_day(
 }
 
 const TABLE_HEADERS: &[&str] = &[
-    "DATE", "START", "UCID", "TYPE", "STATUS", "CAMPAIGN", "AGENT", "CALLER", "DURATION",
+    "DATE",
+    "START",
+    "UCID",
+    "TYPE",
+    "STATUS",
+    "CAMPAIGN",
+    "AGENT",
+    "CALLER",
+    "DURATION",
     "DISPOSITION",
 ];
 
 fn table(records: &[CallRecord]) -> Vec<Vec<String>> {
     let dash = |s: &str| {
         let s = s.trim();
-        if s.is_empty() { "-".to_string() } else { s.to_string() }
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.to_string()
+        }
     };
     records
         .iter()

@@ -109,15 +109,16 @@ async fn list(ctx: &Ctx) -> CliResult {
         None => "No event subscription for this account.".to_string(),
         Some(EventSubscriptions { call, agent }) => {
             let url = |u: &Option<String>| u.clone().unwrap_or_else(|| "-".into());
-            ctx.out.render_table(
-                &["EVENTS", "URL"],
-                &[
-                    vec!["call".into(), url(call)],
-                    vec!["agent".into(), url(agent)],
-                ],
-            )
-            .trim_end()
-            .to_string()
+            ctx.out
+                .render_table(
+                    &["EVENTS", "URL"],
+                    &[
+                        vec!["call".into(), url(call)],
+                        vec!["agent".into(), url(agent)],
+                    ],
+                )
+                .trim_end()
+                .to_string()
         }
     })
 }
@@ -151,9 +152,7 @@ async fn listen(a: ListenArgs, ctx: &Ctx) -> CliResult {
     ctx.out.note(&format!(
         "listening for events on http://{bound} (any path; Ctrl-C to stop)"
     ));
-    let app = Router::new()
-        .fallback(receive)
-        .with_state(ctx.out.clone());
+    let app = Router::new().fallback(receive).with_state(ctx.out.clone());
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -181,7 +180,13 @@ async fn receive(
     let event = match Event::parse(content_type, &body) {
         Ok(event) => event,
         Err(e) => {
-            out.note(&out.paint(YELLOW, &format!("warning: {} sent something that is not an event: {e}", uri.path())));
+            out.note(&out.paint(
+                YELLOW,
+                &format!(
+                    "warning: {} sent something that is not an event: {e}",
+                    uri.path()
+                ),
+            ));
             return StatusCode::BAD_REQUEST;
         }
     };
@@ -196,7 +201,13 @@ async fn receive(
 
 /// One line for people: what happened, to which call or agent (no caller's number).
 fn describe(event: &Event) -> String {
-    let or_dash = |s: &str| if s.is_empty() { "-".to_string() } else { s.to_string() };
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.to_string()
+        }
+    };
     match event {
         Event::Call(e) => {
             let action = match &e.action {

@@ -86,11 +86,10 @@ pub async fn run(a: MissedArgs, ctx: &Ctx) -> CliResult {
         .as_deref()
         .map(|t| parse_when(t, "--from", false))
         .transpose()?;
-    let to = a
-        .to
-        .as_deref()
-        .map(|t| parse_when(t, "--to", true))
-        .transpose()?;
+    let to =
+        a.to.as_deref()
+            .map(|t| parse_when(t, "--to", true))
+            .transpose()?;
     let query = AbandonedCallsQuery {
         from_time: from,
         to_time: to,
@@ -114,7 +113,13 @@ pub async fn run(a: MissedArgs, ctx: &Ctx) -> CliResult {
 }
 
 const HEADERS: &[&str] = &[
-    "TIME", "CALLER", "CAMPAIGN", "TYPE", "AGENT", "HANGUP BY", "MONITOR UCID",
+    "TIME",
+    "CALLER",
+    "CAMPAIGN",
+    "TYPE",
+    "AGENT",
+    "HANGUP BY",
+    "MONITOR UCID",
 ];
 
 fn dash(text: &str) -> String {
@@ -173,8 +178,7 @@ async fn watch(options: WatchOptions, ctx: &Ctx) -> CliResult {
                 return Err(e.into());
             }
             Some(Err(e)) => {
-                ctx.out
-                    .note(&format!("warning: {e} (still watching)"));
+                ctx.out.note(&format!("warning: {e} (still watching)"));
                 last_error = Some(e);
             }
         }

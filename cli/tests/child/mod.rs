@@ -75,7 +75,12 @@ impl Running {
         self.line(bound, pred, false).await
     }
 
-    async fn line(&mut self, bound: Duration, pred: impl Fn(&str) -> bool, out: bool) -> Option<String> {
+    async fn line(
+        &mut self,
+        bound: Duration,
+        pred: impl Fn(&str) -> bool,
+        out: bool,
+    ) -> Option<String> {
         let deadline = Instant::now() + bound;
         loop {
             self.drain();

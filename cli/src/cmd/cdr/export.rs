@@ -83,7 +83,10 @@ impl Encoder {
             return Ok(Vec::new());
         }
         csv_rows(std::iter::once(
-            self.columns.iter().map(|(wire, _)| wire.to_string()).collect(),
+            self.columns
+                .iter()
+                .map(|(wire, _)| wire.to_string())
+                .collect(),
         ))
     }
 
@@ -181,7 +184,10 @@ fn read_ledger(path: &Path, text: &str) -> CliResult<Ledger> {
         .with_hint("remove it and the export, or write to another file")
     };
     let mut lines = text.lines();
-    if !lines.next().is_some_and(|l| l.starts_with("helix-cdr-progress 1")) {
+    if !lines
+        .next()
+        .is_some_and(|l| l.starts_with("helix-cdr-progress 1"))
+    {
         return Err(bad("unknown first line"));
     }
     let query = lines
@@ -196,7 +202,9 @@ fn read_ledger(path: &Path, text: &str) -> CliResult<Ledger> {
         .ok_or_else(|| bad("no start line"))?;
     let mut days = Vec::new();
     for line in lines.filter(|l| !l.trim().is_empty()) {
-        let (day, len) = line.split_once(' ').ok_or_else(|| bad("a day line without a length"))?;
+        let (day, len) = line
+            .split_once(' ')
+            .ok_or_else(|| bad("a day line without a length"))?;
         let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| bad("a bad date"))?;
         let len = len.trim().parse().map_err(|_| bad("a bad length"))?;
         days.push((day, len));
@@ -243,7 +251,9 @@ impl FileTarget {
                         path.display(),
                         ledger_path.display()
                     ))
-                    .with_hint("drop --resume to start the export over, or write to another file"));
+                    .with_hint(
+                        "drop --resume to start the export over, or write to another file",
+                    ));
                 }
                 return Self::create(path, query, header);
             }
@@ -256,7 +266,9 @@ impl FileTarget {
                 path.display(),
                 ledger.query
             ))
-            .with_hint("resume with the same --format, --ucid and --campaign, or write to another file"));
+            .with_hint(
+                "resume with the same --format, --ucid and --campaign, or write to another file",
+            ));
         }
         let keep = ledger.days.last().map_or(ledger.start, |(_, len)| *len);
         let file = OpenOptions::new()
@@ -348,7 +360,10 @@ mod tests {
         };
         let enc = Encoder::new(Format::Csv);
         let text = String::from_utf8(enc.records(&[record]).unwrap()).unwrap();
-        assert!(text.contains("\"said \"\"call me\"\", then\nhung up\""), "{text}");
+        assert!(
+            text.contains("\"said \"\"call me\"\", then\nhung up\""),
+            "{text}"
+        );
         assert!(text.ends_with("\r\n"));
     }
 
