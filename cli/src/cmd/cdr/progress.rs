@@ -156,12 +156,13 @@ impl Progress {
     }
 }
 
-/// `1h02m`, `7m30s`, `28s`, `0.4s`: short enough for a progress line.
+/// `1h02m`, `7m30s`, `28s`, `0.4s`: short enough for a progress line. Whole seconds round
+/// up, so a countdown never shows less than is left.
 pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
+    if d < Duration::from_secs(1) {
         return format!("{:.1}s", d.as_secs_f64());
     }
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     if h > 0 {
         format!("{h}h{m:02}m")
@@ -180,6 +181,7 @@ mod tests {
     fn durations_read_short() {
         assert_eq!(human_duration(Duration::from_millis(400)), "0.4s");
         assert_eq!(human_duration(Duration::from_secs(28)), "28s");
+        assert_eq!(human_duration(Duration::from_millis(2_990)), "3s");
         assert_eq!(human_duration(Duration::from_secs(450)), "7m30s");
         assert_eq!(human_duration(Duration::from_secs(3720)), "1h02m");
     }
