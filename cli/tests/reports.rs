@@ -452,3 +452,25 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn cdr_prints_an_aligned_table_by_default() {
+    let sim = Simulator::builder().frozen_clock().start().await.unwrap();
+    let days = seed_days(&sim);
+    let day = days[2].to_string();
+    let o = cdr(&sim, &["--from", &day, "--to", &day], None).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("DATE"), "{text}");
+    assert_eq!(lines.len(), 3, "{text}");
+    let col = lines[0].find("UCID").unwrap();
+    for want in stored(&sim, &days[2..]) {
+        let ucid = want["UCID"].to_string();
+        let ucid = ucid.trim_matches('"');
+        assert!(
+            lines[1..].iter().any(|l| l[col..].starts_with(ucid)),
+            "{ucid} in\n{text}"
+        );
+    }
+}

@@ -150,6 +150,8 @@ pub async fn run(a: CdrArgs, ctx: &Ctx) -> CliResult {
     })
     .to_string();
     let mut target = match &a.output {
+        // A table is written whole at the end: no ledger, nothing to resume.
+        Some(_) if format == Format::Table => None,
         Some(path) if a.resume => Some(FileTarget::resume(path, &query, &header)?),
         Some(path) => Some(FileTarget::create(path, &query, &header)?),
         None => {
@@ -203,8 +205,9 @@ pub async fn run(a: CdrArgs, ctx: &Ctx) -> CliResult {
     if format == Format::Table {
         progress.finish();
         let text = ctx.out.render_table(TABLE_HEADERS, &table(&table_rows));
-        match target.as_mut() {
-            Some(t) => t.write_all(text.as_bytes())?,
+        match &a.output {
+            Some(path) => std::fs::write(path, &text)
+                .map_err(|e| CliError::io(format!("cannot write {}: {e}", path.display())))?,
             None => write_stdout(text.as_bytes())?,
         }
     }

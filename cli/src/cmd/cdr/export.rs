@@ -320,14 +320,6 @@ impl FileTarget {
         self.done.insert(day);
         Ok(())
     }
-
-    /// Appends the final table (table format: written once at the end, not resumable).
-    pub fn write_all(&mut self, bytes: &[u8]) -> CliResult {
-        self.file
-            .write_all(bytes)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| io_err("write", &self.path, e))
-    }
 }
 
 /// The same file opened for appending, so every write lands at its end.
