@@ -442,6 +442,26 @@ async fn cdr_refuses_bad_ranges_before_sending() {
         assert_eq!(o.status.code(), Some(2), "{from} {to}: {}", stderr(&o));
         assert!(stderr(&o).contains(needle), "{needle}: {}", stderr(&o));
     }
+    // --resume needs the file it resumes; the tests' pace flag is not offered to people.
+    let mut cmd = helix(&sim);
+    cmd.args([
+        "cdr",
+        "--from",
+        &today.to_string(),
+        "--to",
+        &today.to_string(),
+        "--resume",
+    ]);
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--output"), "{}", stderr(&o));
+    let mut cmd = helix(&sim);
+    cmd.args(["cdr", "--help"]);
+    let help = stdout(&run(cmd).await);
+    assert!(
+        help.contains("--resume") && !help.contains("cdr-rate-limit"),
+        "{help}"
+    );
     assert!(cdr_requests(&sim).is_empty());
 }
 
