@@ -1,6 +1,7 @@
 //! `helix assist --audio` on a generated WAV, without keys: the simulator's Deepgram and
 //! OpenAI in the command's own process; finals by speaker, the after-call notes, exit 0.
 
+mod child;
 mod support;
 
 use std::path::Path;
@@ -31,16 +32,9 @@ fn write_wav(path: &Path, secs: u32) {
     std::fs::write(path, b).unwrap();
 }
 
-fn files(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("helix-assist-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[tokio::test]
 async fn a_recording_on_the_simulator_prints_finals_and_notes() {
-    let dir = files("text");
+    let dir = child::tempdir("assist-text");
     let wav = dir.join("call.wav");
     write_wav(&wav, 8);
     let lead = dir.join("lead.json");
@@ -77,7 +71,7 @@ async fn a_recording_on_the_simulator_prints_finals_and_notes() {
 
 #[tokio::test]
 async fn json_prints_the_sessions_events() {
-    let dir = files("json");
+    let dir = child::tempdir("assist-json");
     let wav = dir.join("call.wav");
     write_wav(&wav, 5);
     let mut cmd = bare();
@@ -107,7 +101,7 @@ async fn json_prints_the_sessions_events() {
 
 #[tokio::test]
 async fn a_file_that_is_not_a_wav_is_a_clear_usage_error() {
-    let dir = files("bad");
+    let dir = child::tempdir("assist-bad");
     let wav = dir.join("call.wav");
     std::fs::write(&wav, b"ID3 not audio at all").unwrap();
     let mut cmd = bare();

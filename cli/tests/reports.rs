@@ -261,7 +261,7 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
 async fn cdr_exports_three_days_as_csv_with_progress_lines() {
     let sim = Simulator::builder().frozen_clock().start().await.unwrap();
     let days = seed_days(&sim);
-    let dir = tempdir("csv");
+    let dir = child::tempdir("csv");
     let file = dir.join("cdr.csv");
     let [f, from, t, to] = day_args(&days);
     let path = file.to_str().unwrap();
@@ -364,7 +364,7 @@ async fn cdr_exports_json_lines_to_stdout() {
 async fn a_failed_day_stops_with_its_code_and_resume_fetches_only_the_rest() {
     let sim = Simulator::builder().frozen_clock().start().await.unwrap();
     let days = seed_days(&sim);
-    let dir = tempdir("resume");
+    let dir = child::tempdir("resume");
     let file = dir.join("cdr.jsonl");
     let path = file.to_str().unwrap();
     let [f, from, t, to] = day_args(&days);
@@ -463,14 +463,6 @@ async fn cdr_refuses_bad_ranges_before_sending() {
         "{help}"
     );
     assert!(cdr_requests(&sim).is_empty());
-}
-
-/// A fresh directory for one test's files.
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("helix-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! A long-running `helix` (`missed --watch`, `events listen`) under test: its stdout and stderr
 //! read line by line as they come, waited on with a bound, and the process killed when the
-//! test is done (or fails).
+//! test is done (or fails). Also the fresh directory a test writes its files in.
 
 #![allow(dead_code)]
 
@@ -111,4 +111,12 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A fresh directory for one test's files (emptied if a previous run left it).
+pub fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("helix-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
