@@ -191,12 +191,27 @@ async fn receive(
         }
     };
     let printed = out.result(&event, || {
-        out.paint(CYAN, &format!("{} {}", uri.path(), describe(&event)))
+        let line = format!("{} {}", uri.path(), describe(&event));
+        out.paint(CYAN, &printable(&line))
     });
     match printed {
         Ok(()) => StatusCode::OK,
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// `text` with control characters shown as `\u{..}` escapes: whoever can reach the port
+/// decides what the fields hold, and must not be able to drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// One line for people: what happened, to which call or agent (no caller's number).
@@ -230,5 +245,22 @@ fn describe(event: &Event) -> String {
             or_dash(&e.action),
             or_dash(&e.occurred_at.raw),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let event = Event::parse(
+            "application/json",
+            br#"{"eventType":"Agent","agent_id":"a\u001b[2J","action":"Ready\r"}"#,
+        )
+        .unwrap();
+        let line = printable(&describe(&event));
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+        assert!(line.contains("a\\u{1b}[2J"), "{line}");
     }
 }
