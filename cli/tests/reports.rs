@@ -486,3 +486,23 @@ async fn cdr_prints_an_aligned_table_by_default() {
         );
     }
 }
+
+#[tokio::test]
+async fn cdr_ucid_asks_for_one_call() {
+    let sim = Simulator::builder().frozen_clock().start().await.unwrap();
+    let days = seed_days(&sim);
+    let want = stored(&sim, &days[1..2]).remove(0);
+    let ucid = want["UCID"].to_string().trim_matches('"').to_string();
+    let day = days[1].to_string();
+    let o = cdr(
+        &sim,
+        &["--from", &day, "--to", &day, "--ucid", &ucid, "--json"],
+        None,
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let records = json_lines(&stdout(&o));
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["ucid"], ucid.as_str());
+    assert_eq!(cdr_requests(&sim)[0]["ucid"], ucid.as_str());
+}
