@@ -31,8 +31,9 @@ the future stops at today (today's records up to now).
 
 -o FILE writes FILE and FILE.progress, the days fully written and the file's length after each. \
 --resume reads it, skips those days and cuts anything written after the last of them (a day cut \
-short by Ctrl-C or a failure is fetched again, never duplicated). A failed day stops the export \
-with its error's exit code and leaves FILE resumable.
+short by Ctrl-C or a failure is fetched again, never duplicated). Today counts as done once \
+fetched, up to that moment. A failed day stops the export with its error's exit code and leaves \
+FILE resumable.
 
 CSV: RFC 4180, a header row of Ozonetel's documented field names (CallID, CallDate, …), fields \
 this version does not know left out. JSON lines: one record a line, every field.
