@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '\n==> %s\n' "$*"; }
+# Each step's start, in seconds since the script began: where a slow run spends its time.
+log() { printf '\n==> [%4ds] %s\n' "$SECONDS" "$*"; }
 
 # A CI run builds once from nothing: incremental caches cost time and disk and are never reused.
 if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi

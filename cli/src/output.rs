@@ -167,7 +167,7 @@ fn align(rows: &[Vec<String>], cols: usize) -> Vec<String> {
 }
 
 /// Writes to stdout; a closed pipe (`helix cdr … | head`) ends quietly instead of panicking.
-fn write_stdout(text: &str) -> CliResult {
+pub fn write_stdout(text: &str) -> CliResult {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

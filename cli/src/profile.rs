@@ -209,6 +209,16 @@ pub fn select(sel: &Selection) -> CliResult<Account> {
 impl Account {
     /// The client for this account, sharing the desk's token when a Redis store is named.
     pub async fn client(&self, out: &crate::output::Out) -> CliResult<Client> {
+        self.client_with(out, |b| b).await
+    }
+
+    /// [`client`](Self::client) with a command's own builder setting on top (`helix cdr`'s
+    /// test-only CDR pace), applied before the build checks it.
+    pub async fn client_with(
+        &self,
+        out: &crate::output::Out,
+        tweak: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> CliResult<Client> {
         let p = &self.profile;
         let mut b = if self.name.is_some() {
             Client::builder()
@@ -291,6 +301,7 @@ impl Account {
                  profile, or HELIX_REDIS_URL, to share the desk's)",
             ),
         }
+        b = tweak(b);
         b.build().map_err(|e| {
             CliError::config(
                 e.to_string(),

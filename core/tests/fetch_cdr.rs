@@ -281,3 +281,40 @@ async fn documented_cdr_errors_are_typed() {
         );
     }
 }
+
+/// `cdr_slot_wait` tells a progress display how long the next CDR request would wait, without
+/// taking a slot; `local_now` is the account's "today".
+#[tokio::test]
+async fn the_slot_wait_is_read_without_taking_a_slot() {
+    let mut server = mockito::Server::new_async().await;
+    token_mock(&mut server, &jwt("t", in_an_hour())).await;
+    let fetch = server
+        .mock("GET", "/ca_reports/fetchCDRDetails")
+        .with_body(json!({ "details": [] }).to_string())
+        .expect(1)
+        .create_async()
+        .await;
+    let client = builder(&server)
+        .cdr_rate_limit(1, Duration::from_millis(500))
+        .build()
+        .unwrap();
+    assert_eq!(client.local_now().date(), today());
+    assert_eq!(client.cdr_slot_wait().await, Duration::ZERO);
+    assert_eq!(
+        client.cdr_slot_wait().await,
+        Duration::ZERO,
+        "asking took nothing"
+    );
+    let day = today() - Days::new(1);
+    client
+        .call_records(&CallRecordsQuery::day(day))
+        .await
+        .unwrap();
+    fetch.assert_async().await;
+    let wait = client.cdr_slot_wait().await;
+    // The window plus the pacer's 1 s margin, less the moments since the request.
+    assert!(
+        wait > Duration::from_millis(1_000) && wait <= Duration::from_millis(1_500),
+        "{wait:?}"
+    );
+}

@@ -50,6 +50,7 @@ mod replay;
 mod suggest;
 mod tls;
 mod transcript;
+mod wav;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

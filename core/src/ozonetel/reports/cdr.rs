@@ -67,11 +67,20 @@ impl Client {
                 next_request_in: if done {
                     Duration::ZERO
                 } else {
-                    self.transport().cdr_pacer().delay().await
+                    self.cdr_slot_wait().await
                 },
             });
         }
         Ok(records)
+    }
+
+    /// How long a CDR request made now would wait for the account's CDR pace (zero when a
+    /// slot is free). Read from the account's store, so it counts every client and process
+    /// sharing the account; callers already queued in this process may make the real wait
+    /// longer, and another process may take the slot first. For progress displays (a
+    /// per-day export showing "next request in 28 s"); nothing is taken or sent.
+    pub async fn cdr_slot_wait(&self) -> Duration {
+        self.transport().cdr_pacer().delay().await
     }
 
     /// One call's record by UCID on a given local day (`fetchCdrByUCID`); `None` when

@@ -12,8 +12,11 @@ use crate::ozonetel::client::Client;
 pub(super) const WIRE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 impl Client {
-    /// "Now" in the account's time zone, which is what Ozonetel's dates mean.
-    pub(super) fn local_now(&self) -> NaiveDateTime {
+    /// "Now" in the account's time zone ([`ClientBuilder::utc_offset`], IST by default),
+    /// which is what Ozonetel's dates mean: "today" for the report windows is this date.
+    ///
+    /// [`ClientBuilder::utc_offset`]: crate::ozonetel::ClientBuilder::utc_offset
+    pub fn local_now(&self) -> NaiveDateTime {
         Utc::now()
             .with_timezone(&self.config().utc_offset)
             .naive_local()
