@@ -106,10 +106,16 @@ typedef enum helix_status {
  */
 typedef enum helix_event_kind {
   /**
-   * Recognised speech: `{"type":"transcript","isFinal":true,"segment":{"speaker":"customer",
-   * "channel":1,"start":4.0,"end":6.5,"text":"…","confidence":0.98,"words":[…],
-   * "speechFinal":true,"latency":120}}`. Interims (`isFinal` false) are for live display
-   * and will be replaced; finals are the transcript.
+   * Recognised speech: `{"type":"transcript","isFinal":true,"segment":{"kind":"speech",
+   * "speaker":"customer","channel":1,"start":4.0,"end":6.5,"text":"…","confidence":0.98,
+   * "words":[…],"speechFinal":true,"latency":120}}`. Interims (`isFinal` false) are for live
+   * display and will be replaced; finals are the transcript. `kind` is `"speech"`, or
+   * `"private"` for the marker of a private stretch (`helix_assist_set_private`): a final
+   * with text `[private]`, the stretch's `start` and `end`, no words, and nothing said in it.
+   * The text, interim or final, has been through the local redactor (unless
+   * `redaction_disabled`): private details appear as their markers (`[card]`, `[aadhaar]`, `[pan]`, `[phone]`, `[email]`,
+   * `[policy]`, `[member_id]`, `[account]`), and Deepgram's own `redact` tags as it writes
+   * them.
    */
   HELIX_EVENT_TRANSCRIPT = 1,
   /**
@@ -122,9 +128,14 @@ typedef enum helix_event_kind {
    */
   HELIX_EVENT_UTTERANCE_END = 3,
   /**
-   * New suggestions for the agent: `{"type":"suggestion","items":[{"kind":"next_step",
-   * "text":"…"}],"trigger":"customer_turn_end","latency":35}` (`kind`: `answer`,
-   * `question`, `next_step`, `objection`, `compliance`, `info`, `other`; `trigger`:
+   * New suggestions for the agent, with the customer's live signals:
+   * `{"type":"suggestion","items":[{"kind":"next_step","text":"…"}],"sentiment":"negative",
+   * "escalation":null|{"reason":"medical_emergency","detail":"…"},
+   * "trigger":"customer_turn_end","latency":35}` (`kind`: `answer`, `question`,
+   * `next_step`, `objection`, `compliance`, `info`, `other`; `sentiment`: `positive`,
+   * `neutral`, `negative`, `angry`, or null when the endpoint sent none; `escalation.reason`:
+   * `supervisor_requested`, `angry_customer`, `medical_emergency` — with an escalation the
+   * first item is a `next_step` telling the agent what to do; `trigger`:
    * `customer_turn_end` or `interval`; `latency` in milliseconds).
    */
   HELIX_EVENT_SUGGESTION = 4,
@@ -139,7 +150,9 @@ typedef enum helix_event_kind {
    */
   HELIX_EVENT_RECONNECTED = 6,
   /**
-   * A non-fatal problem: `{"type":"warning","kind":"audio_dropped","message":"…"}`.
+   * A non-fatal problem: `{"type":"warning","kind":"audio_dropped","message":"…"}`
+   * (`kind` also `post_call`: the post-call answer named a disposition outside the list,
+   * which was dropped).
    */
   HELIX_EVENT_WARNING = 7,
   /**
@@ -149,9 +162,15 @@ typedef enum helix_event_kind {
   HELIX_EVENT_ERROR = 8,
   /**
    * The session ended; nothing follows. The payload is the call summary (the shape
-   * `helix_assist_stop` documents) with `"type":"closed"`.
+   * `helix_assist_stop` documents, `postCall` included) with `"type":"closed"`.
    */
   HELIX_EVENT_CLOSED = 9,
+  /**
+   * A private stretch began or ended (`helix_assist_set_private`), delivered at once:
+   * `{"type":"private","private":true,"at":20.0}` (`at` in seconds from the start of the
+   * call). When it ends, its marker segment follows as a final `HELIX_EVENT_TRANSCRIPT`.
+   */
+  HELIX_EVENT_PRIVATE = 10,
   /**
    * An event this header does not know yet; read its `type` from the JSON.
    */
@@ -291,6 +310,29 @@ typedef enum helix_channel_layout {
    */
   HELIX_LAYOUT_CUSTOMER_FIRST = 1,
 } helix_channel_layout;
+
+/**
+ * What became of one chunk of audio, written to `*out_delivery` (a `uint32_t`) by
+ * `helix_assist_send_audio_delivery`. Values start at 1, so an unwritten zero is never one.
+ */
+typedef enum helix_audio_delivery {
+  /**
+   * Queued for Deepgram.
+   */
+  HELIX_AUDIO_QUEUED = 1,
+  /**
+   * Dropped because the queue was full (the session is starved): counted in the metrics
+   * (`droppedChunks`) and reported by a `HELIX_EVENT_WARNING`; for raw encodings the gap is
+   * filled with silence so later times stay right.
+   */
+  HELIX_AUDIO_DROPPED = 2,
+  /**
+   * Withheld because the call is private (`helix_assist_set_private`): discarded at once —
+   * never queued, buffered, sent to Deepgram or replayed — and counted only on the call's
+   * timeline and in the metrics' `privateSeconds`. Not a fault: no warning is emitted.
+   */
+  HELIX_AUDIO_WITHHELD = 3,
+} helix_audio_delivery;
 
 /**
  * Why Ozonetel refused an agent's action, from `helix_last_agent_refusal()` after a
@@ -548,6 +590,61 @@ typedef struct helix_assist_config {
    * The lead on the call as JSON (NULL: none); see `helix_assist_update_lead` for the shape.
    */
   const char *lead_json;
+  /**
+   * A Deepgram preset, applied first; the fields above then override it (a NULL field keeps
+   * the preset's value). NULL: none (the plain defaults). `"indian-multilingual"`: Indian
+   * calls that mix Hindi and English — `nova-3` with `language=multi`, `endpointing=100`
+   * (Deepgram's advice for code-switching), no Deepgram `redact` (its entity redaction is
+   * English-only; the local redactor does that work). Transcripts come in Latin-script
+   * Hinglish as Deepgram returns them. Any other value is `HELIX_INVALID_INPUT`.
+   */
+  const char *deepgram_preset;
+  /**
+   * Deepgram's `redact`, a comma list of `pci`, `pii`, `phi`, `numbers`,
+   * `aggressive_numbers` (spaces around items allowed), e.g. `"pci,numbers"`. NULL: the
+   * default — `pci` (card numbers), or none with the `indian-multilingual` preset. `""`:
+   * none. `pci`, `pii` and `phi` need an English `language` (`en`, `en-*` or unset: hosted
+   * streaming redacts entities in English only), otherwise `HELIX_INVALID_INPUT`; `numbers`
+   * works in every language but also wipes dates, times and prices. An unknown or empty item
+   * is `HELIX_INVALID_INPUT` naming it.
+   */
+  const char *deepgram_redact;
+  /**
+   * `false` (the default, 0): the local redactor runs on every final before it is stored,
+   * emitted or sent to the LLM — card numbers (Luhn-checked), Aadhaar (Verhoeff-checked),
+   * PAN, Indian phone numbers, e-mail addresses, numbers after words like "policy",
+   * "member id", "card" (spoken digits count) — each replaced by its marker (`[card]`,
+   * `[aadhaar]`, `[pan]`, `[phone]`, `[email]`, `[policy]`, `[member_id]`, `[account]`).
+   * `true` turns it off. The lead's own phone number is never sent to the LLM either way.
+   */
+  bool redaction_disabled;
+  /**
+   * Extra identifier words for the local redactor, a comma list (`"MRN, IP number"`): a
+   * number after one of them is redacted, as after the built-in "policy", "member id",
+   * "UHID", … NULL or `""`: none. An empty item (`"a,,b"`) or one too long is
+   * `HELIX_INVALID_INPUT` naming it (`redaction.keywords[1]`).
+   */
+  const char *redaction_keywords;
+  /**
+   * The post-call summary and suggested disposition, asked for once at `helix_assist_stop`
+   * with the suggestion LLM (so `openai_api_key` is required, otherwise
+   * `HELIX_INVALID_INPUT`). NULL: off. A JSON object whose fields are all optional (unknown
+   * fields are refused with `HELIX_INVALID_INPUT`):
+   *
+   * ```json
+   * {"timeoutMs":10000,"dispositions":["Appointment Booked","General Enquiry"],
+   *  "maxTranscriptChars":24000,"systemPrompt":"…"}
+   * ```
+   *
+   * `timeoutMs` (default 10 000; 1..=120 000) bounds the request and adds at most that to
+   * `helix_assist_stop`, never to the transcript's stop wait; `dispositions` are the
+   * account's own (`helix_ozonetel_dispositions`; at most 500, each 1..=200 characters, no
+   * duplicates), and `suggestedDisposition` is one of them exactly as written, or null;
+   * `maxTranscriptChars` (default 24 000; 1..=1 000 000); `systemPrompt` replaces the
+   * built-in prompt (at most 100 000 characters). The result is the summary's `postCall`
+   * (see `helix_assist_stop`).
+   */
+  const char *post_call_json;
 } helix_assist_config;
 
 /**
@@ -914,8 +1011,10 @@ enum helix_status helix_assist_start(const struct helix_assist_config *config,
  * Queues `len` bytes of audio in the configured encoding. Never blocks.
  *
  * When `out_queued` is not NULL it receives `true` when the chunk was queued and `false` when
- * it was dropped because the queue was full (counted in the metrics and reported by a
- * `HELIX_EVENT_WARNING`; for raw encodings the gap is filled with silence).
+ * it was not: dropped because the queue was full (counted in the metrics and reported by a
+ * `HELIX_EVENT_WARNING`; for raw encodings the gap is filled with silence), or withheld
+ * because the call is private (`helix_assist_set_private`). To tell those two apart use
+ * `helix_assist_send_audio_delivery`.
  *
  * `HELIX_INVALID_INPUT` for an empty chunk (`len` 0: nothing is sent; the core refuses it on
  * every surface, as it is almost always an end-of-file bug), `HELIX_CLOSED` after
@@ -925,6 +1024,37 @@ enum helix_status helix_assist_send_audio(const struct helix_assist *assist,
                                           const uint8_t *data,
                                           size_t len,
                                           bool *out_queued);
+
+/**
+ * `helix_assist_send_audio`, telling what became of the chunk: when `out_delivery` is not
+ * NULL, `*out_delivery` receives a `helix_audio_delivery` — `HELIX_AUDIO_QUEUED`,
+ * `HELIX_AUDIO_DROPPED` (the queue was full) or `HELIX_AUDIO_WITHHELD` (the call is private:
+ * the chunk was discarded, as it should be, and nothing of it reaches Deepgram). The same
+ * failures as `helix_assist_send_audio`; never blocks.
+ */
+enum helix_status helix_assist_send_audio_delivery(const struct helix_assist *assist,
+                                                   const uint8_t *data,
+                                                   size_t len,
+                                                   uint32_t *out_delivery);
+
+/**
+ * Makes the call private (`is_private` true) or ends the private stretch (false); tie it to the
+ * recording's pause and resume. A repeated call with the same value does nothing.
+ *
+ * While private no audio of the call reaches Deepgram (`helix_assist_send_audio_delivery`
+ * reports `HELIX_AUDIO_WITHHELD`; the connection is kept open with KeepAlive and the call's
+ * timeline keeps counting, so later times are call times), and no text reaches the LLM (no
+ * suggestion request starts). Entering first asks Deepgram to finalise what was said before.
+ * Both the start and the end arrive at once as a `HELIX_EVENT_PRIVATE` event; when the
+ * stretch ends (or at `helix_assist_stop` while still private) the transcript gets one marker
+ * segment (`"kind":"private"`, text `[private]`, the stretch's start and end, no words), also
+ * delivered as a final `HELIX_EVENT_TRANSCRIPT`. The time withheld is the metrics'
+ * `privateSeconds`. With `HELIX_AUDIO_CONTAINER` a call must not start private (the first
+ * chunk holds the container's header).
+ *
+ * `HELIX_CLOSED` after `helix_assist_stop`.
+ */
+enum helix_status helix_assist_set_private(const struct helix_assist *assist, bool is_private);
 
 /**
  * Marks the call as on hold (`true`) or back (`false`). Going on hold asks Deepgram to
@@ -958,10 +1088,12 @@ enum helix_status helix_assist_update_lead(const struct helix_assist *assist,
  * The session's metrics so far. On success `*out_json` receives (free with
  * `helix_string_free`) an object such as
  * `{"audioSecondsReceived":12.5,"audioSecondsSent":12.5,"audioSecondsReplayed":0.0,
- * "audioSecondsDropped":0.0,"droppedChunks":0,"reconnects":0,"keepalivesSent":0,
- * "eventsDropped":0,"transcriptLatency":{…},"suggestionRequests":1,"suggestionFailures":0,
- * "suggestionLatency":{…}}` (latency stats: `count`, `mean`, `p50`, `p95`, `max`, `last`, in
- * milliseconds). `HELIX_CLOSED` after `helix_assist_stop` (the summary has the final ones).
+ * "audioSecondsDropped":0.0,"privateSeconds":0.0,"droppedChunks":0,"reconnects":0,
+ * "keepalivesSent":0,"eventsDropped":0,"transcriptLatency":{…},"suggestionRequests":1,
+ * "suggestionFailures":0,"suggestionLatency":{…}}` (latency stats: `count`, `mean`, `p50`,
+ * `p95`, `max`, `last`, in milliseconds; `privateSeconds`: audio withheld in private
+ * stretches, never sent). `HELIX_CLOSED` after `helix_assist_stop` (the summary has the final
+ * ones).
  */
 enum helix_status helix_assist_metrics(const struct helix_assist *assist, char **out_json);
 
@@ -976,15 +1108,27 @@ enum helix_status helix_assist_metrics(const struct helix_assist *assist, char *
  * `helix_string_free`):
  *
  * ```json
- * {"transcript":{"segments":[{"speaker":"customer","channel":1,"start":4.0,"end":6.5,
- *   "text":"…","confidence":0.98,"words":[…],"speechFinal":true,"latency":120}]},
- *  "suggestions":[{"items":[{"kind":"next_step","text":"…"}],"trigger":"customer_turn_end",
- *   "latency":35}],
+ * {"transcript":{"segments":[{"kind":"speech","speaker":"customer","channel":1,"start":4.0,
+ *   "end":6.5,"text":"…","confidence":0.98,"words":[…],"speechFinal":true,"latency":120}]},
+ *  "suggestions":[{"items":[{"kind":"next_step","text":"…"}],"sentiment":"neutral",
+ *   "escalation":null,"trigger":"customer_turn_end","latency":35}],
  *  "metrics":{…},"requestIds":["…"],"deepgramDuration":19.0,"complete":true,
- *  "error":null|{"code":"auth","message":"…"},"duration":20500}
+ *  "error":null|{"code":"auth","message":"…"},
+ *  "postCall":null|{"summary":"…","reason":"…","outcome":"follow_up",
+ *   "followUps":[{"what":"…","due":"tomorrow 10 am"|null}],"sentiment":"positive",
+ *   "suggestedDisposition":"Appointment Booked"|null,"confidence":0.9},
+ *  "postCallError":null|{"code":"timeout","message":"…"},"duration":20500}
  * ```
  *
- * (times in seconds from the start of the call; latencies and `duration` in milliseconds).
+ * (times in seconds from the start of the call; latencies and `duration` in milliseconds;
+ * segments and suggestions as in `helix_event_kind`, private stretches as their marker
+ * segments). `postCall` is set when `post_call_json` was given and the answer came in time:
+ * built from the redacted transcript and the lead (never the lead's phone); `outcome` is
+ * `resolved`, `follow_up`, `escalated`, `unresolved` or `no_conversation`;
+ * `suggestedDisposition` is one of the configured dispositions exactly as written, or null;
+ * `confidence` 0–1. Nothing is set at Ozonetel: the agent confirms the disposition
+ * (`helix_agent_dispose`). `postCallError` says why there is none although one was configured
+ * (`timeout`, or the LLM's error); it never sets `error`, the transcript is whole either way.
  * The handle stays valid: later calls on it fail with `HELIX_CLOSED`; free it with
  * `helix_assist_free`. A second stop fails with `HELIX_CLOSED`.
  */
@@ -1242,6 +1386,33 @@ enum helix_status helix_ozonetel_call_record_pages(const struct helix_ozonetel *
                                                    helix_page_callback on_page,
                                                    void *user_data,
                                                    uint32_t *out_pages);
+
+/**
+ * Redacts `text` with the library's local redactor — the one a session runs on every final
+ * (see `redaction_disabled` in `helix_assist_config`): card numbers (Luhn-checked), Aadhaar
+ * numbers (12 digits, Verhoeff-checked, any spacing), PAN, Indian phone numbers in any
+ * spelling, e-mail addresses, and numbers after words like "policy", "member id", "card";
+ * spoken digits ("four four seven one…") count as digits. Dates, prices, times and room
+ * numbers survive.
+ *
+ * `options_json` may be NULL, or an object whose fields are all optional (unknown fields are
+ * refused with `HELIX_INVALID_INPUT`):
+ *
+ * ```json
+ * {"keywords":["MRN","IP number"],"leadPhone":"+919876543210"}
+ * ```
+ *
+ * `keywords` are extra identifier words (as `redaction_keywords`; an empty or too long one is
+ * `HELIX_INVALID_INPUT` naming it); `leadPhone` is the lead's own number, which stays in the
+ * text — this is what the agent sees (a session never sends it to the LLM).
+ *
+ * On success `*out_json` receives (free with `helix_string_free`)
+ * `{"text":"my card is [card] and aadhaar [aadhaar]","kinds":["card","aadhaar"]}`: the text
+ * with each span replaced by its kind's marker, and the kinds in text order (`card`,
+ * `aadhaar`, `pan`, `phone`, `email`, `policy`, `member_id`, `account`). Never blocks; makes
+ * no request.
+ */
+enum helix_status helix_redact(const char *text, const char *options_json, char **out_json);
 
 /**
  * Parses one webhook body. `content_type` is the request's `Content-Type` header

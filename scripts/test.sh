@@ -134,6 +134,9 @@ c_section() {
     gcc -std=c11 -Wall -Wextra -Werror -g bindings/c/tests/accounts.c $(pc --cflags --libs) \
         "$rpath" -o "$cdir/accounts"
     # shellcheck disable=SC2046
+    gcc -std=c11 -Wall -Wextra -Werror -g bindings/c/tests/assist_privacy.c $(pc --cflags --libs) \
+        "$rpath" -o "$cdir/assist_privacy"
+    # shellcheck disable=SC2046
     g++ -std=c++17 -Wall -Wextra -Werror bindings/c/tests/header.cpp $(pc --cflags --libs) \
         "$rpath" -o "$cdir/header_cpp"
     # shellcheck disable=SC2046
@@ -201,6 +204,11 @@ EOF
     "${vg[@]}" "$cdir/bad_input" >"$cdir/bad_input.out" ||
         { cat "$cdir/bad_input.out"; return 1; }
     tail -n 1 "$cdir/bad_input.out"
+
+    log "C: a private stretch, the post-call summary and helix_redact against the simulator (under valgrind)"
+    HELIX_SIM_CONTROL="$control" "${vg[@]}" "$cdir/assist_privacy" >"$cdir/assist_privacy.out" ||
+        { cat "$cdir/assist_privacy.out"; return 1; }
+    tail -n 1 "$cdir/assist_privacy.out"
 
     # Both dialers share the account's token through Redis: one generation between them.
     local tokens_before

@@ -510,9 +510,26 @@ export type AudioFormat =
   /** `channels` default 1. */
   | { encoding: 'container'; channels?: number }
 
-/** Deepgram live options. Defaults: model `nova-3`, interim results, punctuate, smart format, endpointing 300 ms, utterance end 1 000 ms, VAD events. */
+/**
+ * Deepgram's `redact` values. Hosted streaming redacts the entities (`pci`, `pii`, `phi`) in
+ * English only, so they need an English `language` (`en`, `en-*`, or none); `numbers` and
+ * `aggressive_numbers` work in every language but also wipe dates, times and prices.
+ */
+export type DeepgramRedaction = 'pci' | 'pii' | 'phi' | 'numbers' | 'aggressive_numbers'
+
+/**
+ * A starting point for `DeepgramOptions`; every field given explicitly overrides it.
+ * `'indian-multilingual'`: Hindi/English (Hinglish) calls — model `nova-3`, `language: 'multi'`,
+ * endpointing 100 ms (Deepgram's advice for code-switching), smart format, and no Deepgram
+ * `redact` (entity redaction is English-only; the local `redaction` does that work).
+ */
+export type DeepgramPreset = 'indian-multilingual'
+
+/** Deepgram live options. Defaults: model `nova-3`, interim results, punctuate, smart format, endpointing 300 ms, utterance end 1 000 ms, VAD events, `redact: ['pci']`. */
 export interface DeepgramOptions {
   apiKey: string
+  /** Start from a preset (see `DeepgramPreset`); the other fields override it. */
+  preset?: DeepgramPreset
   /** Base WebSocket URL (default `wss://api.deepgram.com`; `/v1/listen` is appended). */
   url?: string
   model?: string
@@ -530,8 +547,40 @@ export interface DeepgramOptions {
   keyterms?: string[]
   /** Default: on when the audio has more than one channel. */
   multichannel?: boolean
+  /**
+   * Deepgram's `redact`, one `redact=` parameter per value (default `['pci']`, none with the
+   * `indian-multilingual` preset; `[]` sends none). `pci`/`pii`/`phi` with a non-English
+   * `language` are `INVALID_INPUT`; so is `redact` in `extraParams` while this is non-empty.
+   */
+  redact?: DeepgramRedaction[]
   /** Other query parameters, sent verbatim. */
   extraParams?: Record<string, string>
+}
+
+/**
+ * The local redactor, run on every final before it is stored, emitted or sent to the LLM: card
+ * numbers (Luhn), Aadhaar (Verhoeff), PAN, Indian phone numbers, e-mail addresses and numbers
+ * after identifier words ("policy", "member id", "card", …), spoken digits included. Each span
+ * becomes its kind's marker (`[card]`, `[aadhaar]`, …). The lead's own phone stays for the
+ * agent and is never sent to the LLM.
+ */
+export interface RedactionOptions {
+  /** Default `true`. */
+  enabled?: boolean
+  /** Extra identifier words, e.g. a hospital's `'IP number'` (at most 32, each 1–64 characters). */
+  keywords?: string[]
+}
+
+/** The post-call summary (`CallSummary.postCall`): one LLM request at `stop()`, with the suggestion LLM's key, endpoint and model. */
+export interface PostCallOptions {
+  /** Bound on the request (default 10 000 ms; integer 1..=120 000); adds to how long `stop()` may take, never delays the transcript. */
+  timeoutMs?: number
+  /** The account's dispositions (`client.dispositions()`; at most 500, each 1–200 characters, no repeats). `suggestedDisposition` is one of them exactly, or `null`. */
+  dispositions?: string[]
+  /** Transcript in the prompt, in characters (default 24 000; integer 1..=1 000 000). */
+  maxTranscriptChars?: number
+  /** Replaces the built-in post-call prompt (at most 100 000 characters). */
+  systemPrompt?: string
 }
 
 /** Suggestions from any OpenAI-compatible chat-completions endpoint. */
@@ -559,6 +608,8 @@ export interface SuggestionOptions {
   maxLeadChars?: number
   /** Suggestions per answer (default 3; integer 1..=100). */
   maxItems?: number
+  /** Ask for the post-call summary at `stop()` (off when omitted). */
+  postCall?: PostCallOptions
 }
 
 /** What the CRM knows about the person on the line, for the suggestion prompt. */
@@ -625,6 +676,8 @@ export interface LiveAssistConfig {
   replayBufferMs?: number
   /** Replay speed as a multiple of real time (default 1.25; 1..=1000). */
   replaySpeed?: number
+  /** The local redactor (on by default). */
+  redaction?: RedactionOptions
 }
 
 /** One recognised word; times in seconds from the start of the call. */
@@ -636,8 +689,10 @@ export interface Word {
   confidence: number
 }
 
-/** A stretch of speech by one speaker; times in seconds from the start of the call. */
+/** A stretch of speech by one speaker, or a private stretch's marker; times in seconds from the start of the call. */
 export interface Segment {
+  /** `'private'`: the marker of a private stretch (`setPrivate`) — its start and end, text `[private]`, no words. */
+  kind: 'speech' | 'private'
   speaker: Speaker
   channel: number
   start: number
@@ -657,9 +712,23 @@ export interface Suggestion {
   text: string
 }
 
-/** Suggestions from one LLM answer. */
+/** How the customer sounds. */
+export type Sentiment = 'positive' | 'neutral' | 'negative' | 'angry'
+
+/** Why the call needs more than the agent's next sentence; the batch's first item is then a `next_step` for it. */
+export interface Escalation {
+  reason: 'supervisor_requested' | 'angry_customer' | 'medical_emergency'
+  /** What was said that shows it, one short sentence. */
+  detail: string
+}
+
+/** Suggestions from one LLM answer, with the live signals. */
 export interface SuggestionBatch {
   items: Suggestion[]
+  /** The customer's current sentiment; `null` when the endpoint sent none. */
+  sentiment: Sentiment | null
+  /** Set when the call needs escalating. */
+  escalation: Escalation | null
   trigger: 'customer_turn_end' | 'interval'
   /** Whole ms from request to answer. */
   latency: number
@@ -688,6 +757,26 @@ export interface AssistMetrics {
   suggestionRequests: number
   suggestionFailures: number
   suggestionLatency: LatencyStats
+  /** Seconds of audio withheld from Deepgram while private (never buffered, sent or replayed). */
+  privateSeconds: number
+}
+
+export type CallOutcome = 'resolved' | 'follow_up' | 'escalated' | 'unresolved' | 'no_conversation'
+
+/** The post-call summary, from the redacted transcript and the lead (never the lead's phone). A UI pre-fills the disposition form with it; the agent confirms. */
+export interface PostCallSummary {
+  summary: string
+  /** Why the customer called, a short phrase. */
+  reason: string
+  outcome: CallOutcome
+  /** What is owed after the call; `due` as said on the call, or `null`. */
+  followUps: Array<{ what: string; due: string | null }>
+  /** By the end of the call. */
+  sentiment: Sentiment
+  /** One of `postCall.dispositions`, exactly as given, or `null`. */
+  suggestedDisposition: string | null
+  /** 0–1. */
+  confidence: number
 }
 
 /** A session's end result (`stop()`, and the `closed` event). */
@@ -703,17 +792,23 @@ export interface CallSummary {
   complete: boolean
   /** The error that ended the session early, if one did. */
   error: { code: ErrorCode; message: string } | null
+  /** The post-call summary, when `suggestions.postCall` is set and it came in time. */
+  postCall: PostCallSummary | null
+  /** Why there is no post-call summary although one was asked for (`TIMEOUT`, or the LLM's error); never sets `error`. */
+  postCallError: { code: ErrorCode; message: string } | null
   /** How long the session ran, in whole ms. */
   duration: number
 }
 
-export type WarningKind = 'audio_dropped' | 'audio_lost' | 'unknown_message' | 'bad_message' | 'suggestion_failed'
+export type WarningKind = 'audio_dropped' | 'audio_lost' | 'unknown_message' | 'bad_message' | 'suggestion_failed' | 'post_call'
 
 /** Everything a session reports, in order; `closed` is last. */
 export type AssistEvent =
   | { type: 'transcript'; segment: Segment; isFinal: boolean }
   | { type: 'speechStarted'; speaker: Speaker; channel: number; at: number }
   | { type: 'utteranceEnd'; speaker: Speaker; channel: number; lastWordEnd: number }
+  /** A private stretch began (`private: true`) or ended, at call second `at`. */
+  | { type: 'private'; private: boolean; at: number }
   | ({ type: 'suggestion' } & SuggestionBatch)
   | { type: 'reconnecting'; attempt: number; reason: string }
   | { type: 'reconnected'; attempt: number; replaySeconds: number; requestId: string | null }
@@ -721,8 +816,26 @@ export type AssistEvent =
   | { type: 'error'; code: ErrorCode; message: string; service?: 'ozonetel' | 'deepgram' | 'openai' }
   | ({ type: 'closed' } & CallSummary)
 
-/** What `sendAudio` did with a chunk: queued, or dropped because the queue was full. An empty chunk throws `INVALID_INPUT` (nothing is sent). */
-export type AudioDelivery = 'queued' | 'dropped'
+/** What `sendAudio` did with a chunk: queued, dropped because the queue was full, or withheld because the call is private (`setPrivate(true)`; discarded, never sent). An empty chunk throws `INVALID_INPUT` (nothing is sent). */
+export type AudioDelivery = 'queued' | 'dropped' | 'withheld'
+
+/** `redact()`'s options. */
+export interface RedactOptions {
+  /** Extra identifier words (as `RedactionOptions.keywords`). */
+  keywords?: string[]
+  /** The lead's own number: it stays in the text (the agent may see it). */
+  leadPhone?: string
+}
+
+/** `redact()`'s result. */
+export interface RedactResult {
+  /** The text with each span replaced by its kind's marker. */
+  text: string
+  /** The kinds replaced, in text order. */
+  kinds: RedactionKind[]
+}
+
+export type RedactionKind = 'card' | 'aadhaar' | 'pan' | 'phone' | 'email' | 'policy' | 'member_id' | 'account'
 
 
 /**
@@ -779,7 +892,8 @@ export declare class LiveAssist {
   static start(config: LiveAssistConfig, onEvent?: (event: AssistEvent) => void): Promise<LiveAssist>
   /**
    * Queues call audio in the configured format. Never blocks; returns `'dropped'` when the
-   * queue is full. Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
+   * queue is full and `'withheld'` while the call is private (`setPrivate(true)`: the chunk
+   * is discarded, never sent or replayed, and counts on the call's timeline). Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
    * sent) and `CLOSED` once the session has ended.
    */
   sendAudio(chunk: Buffer | Uint8Array): AudioDelivery
@@ -788,6 +902,13 @@ export declare class LiveAssist {
    * the socket is kept open however long the hold lasts.
    */
   setOnHold(onHold: boolean): void
+  /**
+   * Starts (`true`) or ends (`false`) a private stretch: while private, no audio reaches
+   * Deepgram (`sendAudio` answers `'withheld'`), no text reaches the LLM, and the transcript
+   * gets one `private` marker segment for the stretch; a `private` event says when it began
+   * and ended. The call's timeline keeps counting. Repeating the same value does nothing.
+   */
+  setPrivate(on: boolean): void
   /** Replaces the lead context used for the next suggestions. */
   updateLead(lead: LeadContext): void
   /** Asks Deepgram to finalise what it has buffered now (end of a turn). */
@@ -1010,3 +1131,12 @@ export declare class Transfer {
   /** Abandons the transfer by dropping the target (KICK_CALL). */
   cancel(): Promise<void>
 }
+
+/**
+ * Replaces card, Aadhaar, PAN, phone and e-mail details, and numbers after identifier words
+ * ("policy", "member id", "card", and `keywords`), with their kind's marker (`[card]`,
+ * `[aadhaar]`, …) — the rules the live transcript is redacted by. `leadPhone` is the caller's
+ * own number: it stays in the text (an agent may see it). Throws `INVALID_INPUT` for a text
+ * that is not a string or bad options (naming the field).
+ */
+export declare function redact(text: string, options?: RedactOptions): RedactResult

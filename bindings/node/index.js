@@ -842,3 +842,4 @@ module.exports.MissedCallWatcher = nativeBinding.MissedCallWatcher
 module.exports.OzonetelAgent = nativeBinding.OzonetelAgent
 module.exports.OzonetelClient = nativeBinding.OzonetelClient
 module.exports.Transfer = nativeBinding.Transfer
+module.exports.redact = nativeBinding.redact

@@ -1,7 +1,9 @@
 /*
  * A small dialer on helix-engage's C ABI: an agent desk (login, Ready, dial, disposition,
  * logout), event subscriptions, call control, recording, a warm transfer, missed calls, call
- * history, and live assist on the call's audio. It uses only <helix_engage.h>.
+ * history, and live assist on the call's audio (with a private stretch, as when the recording
+ * is paused while the caller reads out a card number, and the post-call summary with its
+ * suggested disposition). It uses only <helix_engage.h>.
  *
  *   dialer UCID AUDIO.raw
  *
@@ -318,6 +320,7 @@ struct assist_counts {
     atomic_int suggestions;
     atomic_int errors;
     atomic_int closed;
+    atomic_int private_events;
 };
 
 /* Runs on the session's event thread, one event at a time. */
@@ -342,6 +345,10 @@ static void on_event(void *user_data, const helix_event *event) {
         break;
     case HELIX_EVENT_CLOSED:
         atomic_fetch_add(&counts->closed, 1);
+        break;
+    case HELIX_EVENT_PRIVATE:
+        atomic_fetch_add(&counts->private_events, 1);
+        printf("      private: %s\n", event->json);
         break;
     default:
         break;
@@ -369,6 +376,12 @@ static void assist_steps(const char *audio_path) {
     config.suggestion_min_gap_ms = 500;
     config.lead_json = "{\"name\":\"Rahul Sharma\",\"status\":\"follow-up\","
                        "\"history\":[\"asked about knee surgery packages\"]}";
+    /* The post-call summary picks one of the account's dispositions (a desk would list them
+     * with helix_ozonetel_dispositions); the agent confirms it before disposing. */
+    if (config.openai_api_key != NULL) {
+        config.post_call_json = "{\"timeoutMs\":5000,\"dispositions\":[\"Appointment Booked\","
+                                "\"General Enquiry\",\"Wrong Number\"]}";
+    }
 
     struct assist_counts counts;
     atomic_init(&counts.finals, 0);
@@ -376,6 +389,7 @@ static void assist_steps(const char *audio_path) {
     atomic_init(&counts.suggestions, 0);
     atomic_init(&counts.errors, 0);
     atomic_init(&counts.closed, 0);
+    atomic_init(&counts.private_events, 0);
 
     helix_assist *assist = NULL;
     if (!check(helix_assist_start(&config, on_event, &counts, &assist), "helix_assist_start")) {
@@ -385,15 +399,23 @@ static void assist_steps(const char *audio_path) {
 
     /* 50 ms chunks, sent faster than real time (the simulator times its script by audio). */
     static uint8_t chunk[3200];
-    size_t n, sent = 0, dropped = 0, chunks = 0;
+    size_t n, sent = 0, dropped = 0, withheld = 0, chunks = 0;
     while ((n = fread(chunk, 1, sizeof chunk, audio)) > 0) {
-        bool queued = false;
-        if (helix_assist_send_audio(assist, chunk, n, &queued) != HELIX_OK) {
+        /* Chunks 100..139 (2 s) are a private stretch: the recording is paused while the
+         * caller reads out a number; none of that audio leaves the process. */
+        if (chunks == 100) {
+            check(helix_assist_set_private(assist, true), "private stretch (recording paused)");
+        } else if (chunks == 140) {
+            check(helix_assist_set_private(assist, false), "end of the private stretch");
+        }
+        uint32_t delivery = 0;
+        if (helix_assist_send_audio_delivery(assist, chunk, n, &delivery) != HELIX_OK) {
             check(HELIX_CLOSED, "send audio");
             break;
         }
         sent += n;
-        dropped += queued ? 0 : 1;
+        dropped += delivery == HELIX_AUDIO_DROPPED;
+        withheld += delivery == HELIX_AUDIO_WITHHELD;
         chunks++;
         if (chunks == 200) {
             check(helix_assist_update_lead(assist, "{\"name\":\"Rahul Sharma\","
@@ -405,7 +427,12 @@ static void assist_steps(const char *audio_path) {
         sleep_ms(2);
     }
     fclose(audio);
-    printf("      streamed %zu bytes in %zu chunks (%zu dropped)\n", sent, chunks, dropped);
+    printf("      streamed %zu bytes in %zu chunks (%zu dropped, %zu withheld as private)\n", sent,
+           chunks, dropped, withheld);
+    if (withheld != 40) {
+        fprintf(stderr, "FAIL  expected the 40 chunks of the private stretch withheld\n");
+        failures++;
+    }
 
     /* Give the transcript and a suggestion time to arrive (generous for valgrind). */
     for (int i = 0; i < 300 && (atomic_load(&counts.finals) < 6 ||
@@ -428,6 +455,24 @@ static void assist_steps(const char *audio_path) {
             fprintf(stderr, "FAIL  the summary has no transcript\n");
             failures++;
         }
+        const char *post_call = strstr(summary, "\"postCall\":{");
+        if (post_call != NULL) {
+            printf("      post-call: %.300s\n", post_call);
+            /* A JSON string or null; printed up to its closing quote (enough for these codes). */
+            const char *value = strstr(post_call, "\"suggestedDisposition\":\"");
+            if (value != NULL) {
+                value += strlen("\"suggestedDisposition\":\"");
+                printf("      suggested disposition (for the agent to confirm): %.*s\n",
+                       (int)strcspn(value, "\""), value);
+            } else {
+                printf("      no disposition suggested\n");
+            }
+        } else if (config.post_call_json != NULL) {
+            fprintf(stderr, "FAIL  no post-call summary: %.300s\n",
+                    strstr(summary, "\"postCallError\"") ? strstr(summary, "\"postCallError\"")
+                                                          : "(no postCallError)");
+            failures++;
+        }
         helix_string_free(summary);
     }
     printf("      events: %d finals, %d interims, %d suggestions, %d errors, %d closed\n",
@@ -435,8 +480,10 @@ static void assist_steps(const char *audio_path) {
            atomic_load(&counts.suggestions), atomic_load(&counts.errors),
            atomic_load(&counts.closed));
     if (atomic_load(&counts.finals) == 0 || atomic_load(&counts.suggestions) == 0 ||
-        atomic_load(&counts.closed) != 1 || atomic_load(&counts.errors) != 0) {
-        fprintf(stderr, "FAIL  expected finals, a suggestion, one closed event, no errors\n");
+        atomic_load(&counts.closed) != 1 || atomic_load(&counts.errors) != 0 ||
+        atomic_load(&counts.private_events) != 2) {
+        fprintf(stderr, "FAIL  expected finals, a suggestion, one closed event, no errors, the "
+                        "private stretch's start and end\n");
         failures++;
     }
     helix_assist_free(assist);

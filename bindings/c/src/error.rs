@@ -179,6 +179,36 @@ pub(crate) fn status_of(e: &Error) -> helix_status {
 
 pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
 
+/// Why a JSON argument could not be read, without the value serde would quote: "invalid type:
+/// string \"+9198…\", expected a sequence" would put a lead's or caller's number into a
+/// message, so such errors keep only what was expected and where. Field names (unknown,
+/// duplicate) stay: they name what to fix. At most 200 characters.
+pub(crate) fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = match (text.split_once(": "), text.rsplit_once(", expected ")) {
+        (Some((kind, _)), Some((_, expected)))
+            if matches!(kind, "invalid type" | "invalid value" | "invalid length") =>
+        {
+            format!("{kind}, expected {expected}")
+        }
+        _ => text,
+    };
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+/// A config word the binding itself refuses (a preset or redaction name), as its message
+/// quotes it: escaped and at most 40 characters, so a huge argument never becomes a huge
+/// message. Only for those names; the core quotes everything else it refuses.
+pub(crate) fn quote(input: &str) -> String {
+    match input.char_indices().nth(40) {
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &input[..cut], input.len()),
+        None => format!("{input:?}"),
+    }
+}
+
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
     static LAST_REFUSAL: Cell<helix_agent_refusal> =
@@ -244,6 +274,36 @@ pub(crate) fn last_error_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_errors_never_quote_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Shape {
+            history: Option<Vec<String>>,
+            phone: Option<String>,
+        }
+        for bad in [
+            r#"{"history":"+919876543210"}"#,
+            r#"{"phone":9876543210}"#,
+            r#"{"history":["a", 9876543210]}"#,
+        ] {
+            let e = serde_json::from_str::<Shape>(bad).unwrap_err();
+            let text = json_error(&e);
+            assert!(!text.contains("9876543210"), "{text}");
+            assert!(
+                text.contains("expected") && text.contains("line 1"),
+                "{text}"
+            );
+        }
+        let e = serde_json::from_str::<Shape>(r#"{"phon":"1"}"#).unwrap_err();
+        assert!(
+            json_error(&e).contains("unknown field `phon`"),
+            "{}",
+            json_error(&e)
+        );
+    }
 
     #[test]
     fn every_core_code_has_its_own_status() {

@@ -18,19 +18,30 @@ use crate::error::{Failure, FfiResult, helix_status};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum helix_event_kind {
-    /// Recognised speech: `{"type":"transcript","isFinal":true,"segment":{"speaker":"customer",
-    /// "channel":1,"start":4.0,"end":6.5,"text":"…","confidence":0.98,"words":[…],
-    /// "speechFinal":true,"latency":120}}`. Interims (`isFinal` false) are for live display
-    /// and will be replaced; finals are the transcript.
+    /// Recognised speech: `{"type":"transcript","isFinal":true,"segment":{"kind":"speech",
+    /// "speaker":"customer","channel":1,"start":4.0,"end":6.5,"text":"…","confidence":0.98,
+    /// "words":[…],"speechFinal":true,"latency":120}}`. Interims (`isFinal` false) are for live
+    /// display and will be replaced; finals are the transcript. `kind` is `"speech"`, or
+    /// `"private"` for the marker of a private stretch (`helix_assist_set_private`): a final
+    /// with text `[private]`, the stretch's `start` and `end`, no words, and nothing said in it.
+    /// The text, interim or final, has been through the local redactor (unless
+    /// `redaction_disabled`): private details appear as their markers (`[card]`, `[aadhaar]`, `[pan]`, `[phone]`, `[email]`,
+    /// `[policy]`, `[member_id]`, `[account]`), and Deepgram's own `redact` tags as it writes
+    /// them.
     HELIX_EVENT_TRANSCRIPT = 1,
     /// Voice activity began: `{"type":"speechStarted","speaker":"agent","channel":0,"at":1.0}`.
     HELIX_EVENT_SPEECH_STARTED = 2,
     /// A speaker's turn ended: `{"type":"utteranceEnd","speaker":"customer","channel":1,
     /// "lastWordEnd":6.5}`.
     HELIX_EVENT_UTTERANCE_END = 3,
-    /// New suggestions for the agent: `{"type":"suggestion","items":[{"kind":"next_step",
-    /// "text":"…"}],"trigger":"customer_turn_end","latency":35}` (`kind`: `answer`,
-    /// `question`, `next_step`, `objection`, `compliance`, `info`, `other`; `trigger`:
+    /// New suggestions for the agent, with the customer's live signals:
+    /// `{"type":"suggestion","items":[{"kind":"next_step","text":"…"}],"sentiment":"negative",
+    /// "escalation":null|{"reason":"medical_emergency","detail":"…"},
+    /// "trigger":"customer_turn_end","latency":35}` (`kind`: `answer`, `question`,
+    /// `next_step`, `objection`, `compliance`, `info`, `other`; `sentiment`: `positive`,
+    /// `neutral`, `negative`, `angry`, or null when the endpoint sent none; `escalation.reason`:
+    /// `supervisor_requested`, `angry_customer`, `medical_emergency` — with an escalation the
+    /// first item is a `next_step` telling the agent what to do; `trigger`:
     /// `customer_turn_end` or `interval`; `latency` in milliseconds).
     HELIX_EVENT_SUGGESTION = 4,
     /// The Deepgram connection was lost; trying again:
@@ -39,14 +50,20 @@ pub enum helix_event_kind {
     /// A new connection is up: `{"type":"reconnected","attempt":1,"replaySeconds":1.5,
     /// "requestId":"…"|null}`.
     HELIX_EVENT_RECONNECTED = 6,
-    /// A non-fatal problem: `{"type":"warning","kind":"audio_dropped","message":"…"}`.
+    /// A non-fatal problem: `{"type":"warning","kind":"audio_dropped","message":"…"}`
+    /// (`kind` also `post_call`: the post-call answer named a disposition outside the list,
+    /// which was dropped).
     HELIX_EVENT_WARNING = 7,
     /// A final error (transcription cannot go on, or suggestions were switched off):
     /// `{"type":"error","code":"auth","message":"…"}`.
     HELIX_EVENT_ERROR = 8,
     /// The session ended; nothing follows. The payload is the call summary (the shape
-    /// `helix_assist_stop` documents) with `"type":"closed"`.
+    /// `helix_assist_stop` documents, `postCall` included) with `"type":"closed"`.
     HELIX_EVENT_CLOSED = 9,
+    /// A private stretch began or ended (`helix_assist_set_private`), delivered at once:
+    /// `{"type":"private","private":true,"at":20.0}` (`at` in seconds from the start of the
+    /// call). When it ends, its marker segment follows as a final `HELIX_EVENT_TRANSCRIPT`.
+    HELIX_EVENT_PRIVATE = 10,
     /// An event this header does not know yet; read its `type` from the JSON.
     HELIX_EVENT_OTHER = 100,
 }
@@ -97,6 +114,7 @@ impl Sink {
             AssistEvent::Warning(_) => helix_event_kind::HELIX_EVENT_WARNING,
             AssistEvent::Error(_) => helix_event_kind::HELIX_EVENT_ERROR,
             AssistEvent::Closed(_) => helix_event_kind::HELIX_EVENT_CLOSED,
+            AssistEvent::Private { .. } => helix_event_kind::HELIX_EVENT_PRIVATE,
             _ => helix_event_kind::HELIX_EVENT_OTHER,
         };
         // serde_json escapes control characters, so the text never holds a NUL.

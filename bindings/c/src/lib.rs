@@ -2,7 +2,8 @@
 //!
 //! `include/helix_engage.h` and `libhelix_engage` (`.so`/`.a`): Ozonetel CloudAgent call
 //! control, recording, the agent desk (login, state, dials, dispositions), event webhooks,
-//! missed calls, call history and live call assist for C and C++ hosts.
+//! missed calls, call history, live call assist (private stretches, redaction, the post-call
+//! summary) and the local redactor for C and C++ hosts.
 //!
 //! This crate holds no behaviour of its own: it converts arguments, maps errors to
 //! `helix_status` and manages handle lifetimes; everything else is the `helix-engage` core.
@@ -35,6 +36,7 @@ mod error;
 mod events;
 mod ffi;
 mod ozonetel;
+mod redact;
 mod webhooks;
 
 pub use agent::{
@@ -45,8 +47,9 @@ pub use agent::{
 };
 pub use assist::{
     helix_assist, helix_assist_config, helix_assist_finalize, helix_assist_free,
-    helix_assist_metrics, helix_assist_send_audio, helix_assist_set_on_hold, helix_assist_start,
-    helix_assist_stop, helix_assist_update_lead, helix_audio_encoding, helix_channel_layout,
+    helix_assist_metrics, helix_assist_send_audio, helix_assist_send_audio_delivery,
+    helix_assist_set_on_hold, helix_assist_set_private, helix_assist_start, helix_assist_stop,
+    helix_assist_update_lead, helix_audio_delivery, helix_audio_encoding, helix_channel_layout,
 };
 pub use desk::{
     helix_agent_dial, helix_agent_dispose, helix_agent_force_ready, helix_agent_login,
@@ -67,6 +70,7 @@ pub use ozonetel::{
     helix_ozonetel_pause_recording, helix_ozonetel_resume_recording, helix_page_callback,
     helix_progress_callback, helix_region,
 };
+pub use redact::helix_redact;
 pub use webhooks::{
     helix_event_subscription, helix_ozonetel_call_record_for, helix_ozonetel_dispositions,
     helix_ozonetel_event, helix_ozonetel_event_free, helix_ozonetel_event_kind,

@@ -2,7 +2,8 @@
  * Bad input from C: NULL handles and strings, invalid UTF-8, out-of-range enum values,
  * agents missing the field a call needs (and no agent at all), the agent desk, webhook
  * payloads, CDR pages, zero-length audio, calls after stop, a callback that stops its own
- * session. Each must give
+ * session, the privacy fields of the assist config (preset, redaction, post-call JSON),
+ * private stretches and helix_redact. Each must give
  * the right helix_status and a message, leave out-parameters untouched, and never crash.
  *
  * Needs the simulator: OZONETEL_BASE_URL and DEEPGRAM_URL (scripts/test.sh sets them).
@@ -606,6 +607,48 @@ static void assist_cases(void) {
                          "assist_start: suggestion_min_gap_ms beyond an hour");
     EXPECT_START_REFUSES(bad.lead_json = "{\"name\": 12}", HELIX_INVALID_INPUT,
                          "assist_start: lead_json of the wrong shape");
+    EXPECT_START_REFUSES(bad.deepgram_preset = "indian", HELIX_INVALID_INPUT,
+                         "assist_start: unknown deepgram_preset");
+    EXPECT_TRUE(strstr(helix_last_error(), "config.deepgram_preset \"indian\"") != NULL,
+                "assist_start: names the preset it refuses");
+    EXPECT_START_REFUSES(bad.deepgram_preset = BAD_UTF8, HELIX_INVALID_UTF8,
+                         "assist_start: deepgram_preset not UTF-8");
+    EXPECT_START_REFUSES(bad.deepgram_redact = "pci,ssn", HELIX_INVALID_INPUT,
+                         "assist_start: unknown deepgram_redact item");
+    EXPECT_TRUE(strstr(helix_last_error(), "config.deepgram_redact[1] \"ssn\"") != NULL,
+                "assist_start: names the redact item it refuses");
+    EXPECT_START_REFUSES(bad.deepgram_redact = "pci,,numbers", HELIX_INVALID_INPUT,
+                         "assist_start: empty deepgram_redact item");
+    EXPECT_START_REFUSES((bad.language = "hi", bad.deepgram_redact = "pii"), HELIX_INVALID_INPUT,
+                         "assist_start: entity redaction on a Hindi call (English only)");
+    EXPECT_START_REFUSES((bad.deepgram_preset = "indian-multilingual", bad.deepgram_redact = "pci"),
+                         HELIX_INVALID_INPUT,
+                         "assist_start: pci with the multilingual preset (English only)");
+    EXPECT_START_REFUSES(bad.redaction_keywords = "MRN,,UHID", HELIX_INVALID_INPUT,
+                         "assist_start: empty redaction keyword");
+    EXPECT_TRUE(strstr(helix_last_error(), "redaction.keywords[1]") != NULL,
+                "assist_start: names the keyword it refuses");
+    EXPECT_START_REFUSES(bad.redaction_keywords = BAD_UTF8, HELIX_INVALID_UTF8,
+                         "assist_start: redaction_keywords not UTF-8");
+    EXPECT_START_REFUSES(bad.post_call_json = "{}", HELIX_INVALID_INPUT,
+                         "assist_start: post_call_json without openai_api_key");
+    EXPECT_TRUE(strstr(helix_last_error(), "openai_api_key") != NULL,
+                "assist_start: says post_call_json needs the LLM key");
+    EXPECT_START_REFUSES((bad.openai_api_key = "sim-openai-key", bad.post_call_json = "{not json"),
+                         HELIX_INVALID_INPUT, "assist_start: post_call_json malformed");
+    EXPECT_START_REFUSES((bad.openai_api_key = "sim-openai-key",
+                          bad.post_call_json = "{\"timeout_ms\":5000}"),
+                         HELIX_INVALID_INPUT, "assist_start: post_call_json unknown field");
+    EXPECT_TRUE(strstr(helix_last_error(), "timeout_ms") != NULL,
+                "assist_start: names the unknown post_call_json field");
+    EXPECT_START_REFUSES((bad.openai_api_key = "sim-openai-key",
+                          bad.post_call_json = "{\"timeoutMs\":0}"),
+                         HELIX_INVALID_INPUT, "assist_start: post_call_json timeoutMs 0");
+    EXPECT_START_REFUSES((bad.openai_api_key = "sim-openai-key",
+                          bad.post_call_json = "{\"dispositions\":[\"Sale\",\"Sale\"]}"),
+                         HELIX_INVALID_INPUT, "assist_start: post_call_json duplicate disposition");
+    EXPECT_START_REFUSES((bad.openai_api_key = "sim-openai-key", bad.post_call_json = BAD_UTF8),
+                         HELIX_INVALID_UTF8, "assist_start: post_call_json not UTF-8");
     EXPECT_START_REFUSES(bad.deepgram_api_key = "wrong-deepgram-key", HELIX_AUTH,
                          "assist_start: refused key (simulator)");
     EXPECT_TRUE(assist == SENTINEL, "assist_start: out untouched on failure");
@@ -629,10 +672,41 @@ static void assist_cases(void) {
     EXPECT_TRUE(queued, "send_audio: queued");
     EXPECT(helix_assist_send_audio(assist, audio, sizeof audio, NULL), HELIX_OK,
            "send_audio: NULL out_queued is allowed");
+    uint32_t delivery = 77;
+    EXPECT(helix_assist_send_audio_delivery(NULL, audio, sizeof audio, &delivery),
+           HELIX_NULL_POINTER, "send_audio_delivery: NULL session");
+    EXPECT(helix_assist_send_audio_delivery(assist, NULL, 10, &delivery), HELIX_NULL_POINTER,
+           "send_audio_delivery: NULL data, len 10");
+    EXPECT(helix_assist_send_audio_delivery(assist, audio, 0, &delivery), HELIX_INVALID_INPUT,
+           "send_audio_delivery: zero-length audio");
+    EXPECT_TRUE(delivery == 77, "send_audio_delivery: out untouched on failure");
+    EXPECT(helix_assist_send_audio_delivery(assist, audio, sizeof audio, &delivery), HELIX_OK,
+           "send_audio_delivery: a real chunk");
+    EXPECT_TRUE(delivery == HELIX_AUDIO_QUEUED, "send_audio_delivery: queued");
+    EXPECT(helix_assist_set_private(NULL, true), HELIX_NULL_POINTER, "set_private: NULL session");
+    EXPECT(helix_assist_set_private(assist, true), HELIX_OK, "set_private: on");
+    EXPECT(helix_assist_set_private(assist, true), HELIX_OK, "set_private: on again (no-op)");
+    EXPECT(helix_assist_send_audio_delivery(assist, audio, sizeof audio, &delivery), HELIX_OK,
+           "send_audio_delivery: while private");
+    EXPECT_TRUE(delivery == HELIX_AUDIO_WITHHELD, "send_audio_delivery: withheld while private");
+    queued = true;
+    EXPECT(helix_assist_send_audio(assist, audio, sizeof audio, &queued), HELIX_OK,
+           "send_audio: while private");
+    EXPECT_TRUE(!queued, "send_audio: not queued while private");
+    EXPECT(helix_assist_send_audio_delivery(assist, audio, sizeof audio, NULL), HELIX_OK,
+           "send_audio_delivery: NULL out_delivery is allowed");
+    EXPECT(helix_assist_set_private(assist, false), HELIX_OK, "set_private: off");
+    EXPECT(helix_assist_send_audio_delivery(assist, audio, sizeof audio, &delivery), HELIX_OK,
+           "send_audio_delivery: after the private stretch");
+    EXPECT_TRUE(delivery == HELIX_AUDIO_QUEUED, "send_audio_delivery: queued again");
     EXPECT(helix_assist_update_lead(assist, "{not json"), HELIX_INVALID_INPUT,
            "update_lead: malformed JSON");
     EXPECT(helix_assist_update_lead(assist, "{\"nickname\":\"x\"}"), HELIX_INVALID_INPUT,
            "update_lead: unknown field");
+    EXPECT(helix_assist_update_lead(assist, "{\"history\":\"+919876543210\"}"),
+           HELIX_INVALID_INPUT, "update_lead: a field of the wrong type");
+    EXPECT_TRUE(strstr(helix_last_error(), "9876543210") == NULL,
+                "update_lead: the refusal does not repeat the number");
     EXPECT(helix_assist_update_lead(assist, BAD_UTF8), HELIX_INVALID_UTF8,
            "update_lead: not UTF-8");
     EXPECT(helix_assist_update_lead(assist, NULL), HELIX_NULL_POINTER, "update_lead: NULL");
@@ -650,6 +724,11 @@ static void assist_cases(void) {
     EXPECT(helix_assist_send_audio(assist, audio, sizeof audio, &queued), HELIX_CLOSED,
            "send_audio: after stop");
     EXPECT(helix_assist_set_on_hold(assist, true), HELIX_CLOSED, "set_on_hold: after stop");
+    EXPECT(helix_assist_set_private(assist, true), HELIX_CLOSED, "set_private: after stop");
+    delivery = 77;
+    EXPECT(helix_assist_send_audio_delivery(assist, audio, sizeof audio, &delivery), HELIX_CLOSED,
+           "send_audio_delivery: after stop");
+    EXPECT_TRUE(delivery == 77, "send_audio_delivery: out untouched after stop");
     EXPECT(helix_assist_finalize(assist), HELIX_CLOSED, "finalize: after stop");
     EXPECT(helix_assist_update_lead(assist, "{}"), HELIX_CLOSED, "update_lead: after stop");
     EXPECT(helix_assist_metrics(assist, &json), HELIX_CLOSED, "metrics: after stop");
@@ -733,6 +812,32 @@ static void slow_consumer_case(void) {
     EXPECT_TRUE(atomic_load(&s.after_closed) == 0, "slow consumer: nothing after Closed");
 }
 
+/* helix_redact: the local redactor on one text (its rules are the core's; these are the
+ * boundary's cases). */
+static void redact_cases(void) {
+    char *json = SENTINEL;
+    EXPECT(helix_redact(NULL, NULL, &json), HELIX_NULL_POINTER, "redact: NULL text");
+    EXPECT(helix_redact("x", NULL, NULL), HELIX_NULL_POINTER, "redact: NULL out");
+    EXPECT(helix_redact(BAD_UTF8, NULL, &json), HELIX_INVALID_UTF8, "redact: text not UTF-8");
+    EXPECT(helix_redact("x", "{not json", &json), HELIX_INVALID_INPUT,
+           "redact: options malformed");
+    EXPECT(helix_redact("x", "{\"lead_phone\":\"9876543210\"}", &json), HELIX_INVALID_INPUT,
+           "redact: unknown option");
+    EXPECT_TRUE(strstr(helix_last_error(), "lead_phone") != NULL, "redact: names the option");
+    EXPECT(helix_redact("x", "{\"leadPhone\":9876543210}", &json), HELIX_INVALID_INPUT,
+           "redact: leadPhone not a string");
+    EXPECT_TRUE(strstr(helix_last_error(), "9876543210") == NULL,
+                "redact: the refusal does not repeat the number");
+    EXPECT(helix_redact("x", "{\"keywords\":[\"\"]}", &json), HELIX_INVALID_INPUT,
+           "redact: empty keyword");
+    EXPECT(helix_redact("x", BAD_UTF8, &json), HELIX_INVALID_UTF8, "redact: options not UTF-8");
+    EXPECT_TRUE(json == SENTINEL, "redact: out untouched on failure");
+    EXPECT(helix_redact("", NULL, &json), HELIX_OK, "redact: empty text");
+    EXPECT_TRUE(json != SENTINEL && strcmp(json, "{\"text\":\"\",\"kinds\":[]}") == 0,
+                "redact: empty text, nothing redacted");
+    helix_string_free(json);
+}
+
 int main(void) {
     if (getenv("OZONETEL_BASE_URL") == NULL || getenv("DEEPGRAM_URL") == NULL) {
         fprintf(stderr, "set OZONETEL_BASE_URL and DEEPGRAM_URL (the simulator's URLs)\n");
@@ -745,6 +850,7 @@ int main(void) {
     desk_cases();
     assist_cases();
     slow_consumer_case();
+    redact_cases();
     printf("%d passed, %d failed\n", checks - failed, failed);
     return failed == 0 ? 0 : 1;
 }

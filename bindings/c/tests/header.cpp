@@ -71,6 +71,24 @@ int main() {
         std::fprintf(stderr, "unexpected: %s\n", helix_status_name(status));
         return 1;
     }
+    // The privacy calls from C++ (`set_private`'s parameter is not the C++ keyword).
+    assist.deepgram_preset = "indian-multilingual";
+    assist.redaction_disabled = false;
+    uint32_t delivery = 0;
+    if (helix_assist_set_private(session, true) != HELIX_NULL_POINTER ||
+        helix_assist_send_audio_delivery(session, nullptr, 0, &delivery) != HELIX_NULL_POINTER ||
+        delivery != 0) {
+        std::fprintf(stderr, "unexpected: %s\n", helix_last_error());
+        return 1;
+    }
+    char *redacted = nullptr;
+    status = helix_redact("card 4111 1111 1111 1111", nullptr, &redacted);
+    if (status != HELIX_OK || std::strstr(redacted, "[card]") == nullptr) {
+        std::fprintf(stderr, "unexpected: %s: %s\n", helix_status_name(status),
+                     helix_last_error());
+        return 1;
+    }
+    helix_string_free(redacted);
     helix_assist_free(session);
     helix_string_free(nullptr);
     std::printf("C++: header compiles and links; %s\n", helix_status_name(HELIX_OK));

@@ -6,7 +6,7 @@
 // `GenericFailure`), and the process must come through it.
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const { OzonetelClient, LiveAssist } = require('../index.js')
+const { OzonetelClient, LiveAssist, redact } = require('../index.js')
 const { startSim, clientOptions, AGENT, agentOf, assistConfig } = require('./helpers/sim.js')
 
 /** The methods that act as an agent: on `OzonetelAgent`, not the client. */
@@ -302,6 +302,8 @@ const ASSIST_FIELDS = [
   ['deepgram', 'keyterms'],
   ['deepgram', 'extraParams'],
   ['deepgram', 'multichannel'],
+  ['deepgram', 'redact'],
+  ['deepgram', 'preset'],
   ['audio'],
   ['audio', 'encoding'],
   ['audio', 'sampleRate'],
@@ -318,6 +320,14 @@ const ASSIST_FIELDS = [
   ['suggestions', 'maxTranscriptChars'],
   ['suggestions', 'maxLeadChars'],
   ['suggestions', 'maxItems'],
+  ['suggestions', 'postCall'],
+  ['suggestions', 'postCall', 'timeoutMs'],
+  ['suggestions', 'postCall', 'dispositions'],
+  ['suggestions', 'postCall', 'maxTranscriptChars'],
+  ['suggestions', 'postCall', 'systemPrompt'],
+  ['redaction'],
+  ['redaction', 'enabled'],
+  ['redaction', 'keywords'],
   ['lead'],
   ['lead', 'name'],
   ['lead', 'history'],
@@ -390,6 +400,11 @@ test('a live session refuses hostile arguments with a code and still stops', asy
   for (const v of VALUES) {
     await expectCoded(`sendAudio(${describe(v)})`, () => assist.sendAudio(v))
     await expectCoded(`setOnHold(${describe(v)})`, () => assist.setOnHold(v))
+    await expectCoded(`setPrivate(${describe(v)})`, () => assist.setPrivate(v))
+    await expectCoded(`redact(${describe(v)})`, () => redact(v))
+    await expectCoded(`redact('x', ${describe(v)})`, () => redact('x', v))
+    await expectCoded(`redact('x', { keywords: ${describe(v)} })`, () => redact('x', { keywords: v }))
+    await expectCoded(`redact('x', { leadPhone: ${describe(v)} })`, () => redact('x', { leadPhone: v }))
     await expectCoded(`updateLead(${describe(v)})`, () => assist.updateLead(v))
     for (const field of ['name', 'phone', 'status', 'history', 'fields', 'notes']) {
       await expectCoded(`updateLead({${field}: ${describe(v)}})`, () => assist.updateLead({ [field]: v }))
@@ -398,6 +413,7 @@ test('a live session refuses hostile arguments with a code and still stops', asy
     await expectCoded(`metrics(${describe(v)})`, () => assist.metrics(v))
   }
   await assist.setOnHold(false)
+  await assist.setPrivate(false)
   const summary = await assist.stop()
   assert.equal(typeof summary.metrics.eventsDropped, 'number')
   for (const v of VALUES.slice(0, 12)) {

@@ -13,7 +13,8 @@ use std::time::Duration;
 use helix_engage::Error;
 use helix_engage::assist::{
     AssistConfig, AssistEvent, AudioDelivery, AudioFormat, Bytes, CallSummary, DeepgramConfig,
-    Endpointing, LeadContext, ReconnectPolicy, Speaker, SuggestionConfig, Timing,
+    DeepgramRedaction, Endpointing, LeadContext, PostCallConfig, ReconnectPolicy, RedactionConfig,
+    Speaker, SuggestionConfig, Timing,
 };
 use napi::Env;
 use napi::bindgen_prelude::{Object, ObjectFinalize, PromiseRaw, This, Unknown};
@@ -42,6 +43,55 @@ struct ConfigArg {
     event_queue: Option<usize>,
     replay_buffer_ms: Option<u64>,
     replay_speed: Option<f64>,
+    redaction: Option<RedactionArg>,
+}
+
+/// `RedactionOptions` (types.d.ts): the core's local redactor.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct RedactionArg {
+    enabled: Option<bool>,
+    keywords: Option<Vec<String>>,
+}
+
+impl RedactionArg {
+    fn build(self) -> RedactionConfig {
+        let base = RedactionConfig::default();
+        RedactionConfig {
+            enabled: self.enabled.unwrap_or(base.enabled),
+            keywords: self.keywords.unwrap_or(base.keywords),
+        }
+    }
+}
+
+/// `DeepgramRedaction` (types.d.ts): the values of Deepgram's `redact`, as Deepgram spells them.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum RedactValue {
+    Pci,
+    Pii,
+    Phi,
+    Numbers,
+    AggressiveNumbers,
+}
+
+impl From<RedactValue> for DeepgramRedaction {
+    fn from(v: RedactValue) -> Self {
+        match v {
+            RedactValue::Pci => DeepgramRedaction::Pci,
+            RedactValue::Pii => DeepgramRedaction::Pii,
+            RedactValue::Phi => DeepgramRedaction::Phi,
+            RedactValue::Numbers => DeepgramRedaction::Numbers,
+            RedactValue::AggressiveNumbers => DeepgramRedaction::AggressiveNumbers,
+        }
+    }
+}
+
+/// `deepgram.preset`: a starting point the other `deepgram` fields override.
+#[derive(Deserialize, Clone, Copy)]
+enum PresetArg {
+    #[serde(rename = "indian-multilingual")]
+    IndianMultilingual,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +111,8 @@ struct DeepgramArg {
     keyterms: Option<Vec<String>>,
     multichannel: Option<bool>,
     extra_params: Option<std::collections::BTreeMap<String, String>>,
+    redact: Option<Vec<RedactValue>>,
+    preset: Option<PresetArg>,
 }
 
 /// `number | false`.
@@ -119,6 +171,31 @@ struct SuggestionArg {
     max_transcript_chars: Option<usize>,
     max_lead_chars: Option<usize>,
     max_items: Option<usize>,
+    post_call: Option<PostCallArg>,
+}
+
+/// `PostCallOptions` (types.d.ts): the post-call summary, asked for at `stop()`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PostCallArg {
+    timeout_ms: Option<u64>,
+    dispositions: Option<Vec<String>>,
+    max_transcript_chars: Option<usize>,
+    system_prompt: Option<String>,
+}
+
+impl PostCallArg {
+    fn build(self) -> PostCallConfig {
+        let base = PostCallConfig::default();
+        PostCallConfig {
+            timeout: ms(self.timeout_ms, base.timeout),
+            dispositions: self.dispositions.unwrap_or(base.dispositions),
+            max_transcript_chars: self
+                .max_transcript_chars
+                .unwrap_or(base.max_transcript_chars),
+            system_prompt: self.system_prompt,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -146,14 +223,20 @@ fn ms(value: Option<u64>, default: Duration) -> Duration {
 fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
     let defaults = AssistConfig::default();
     let d = c.deepgram;
-    let mut deepgram = DeepgramConfig::new(d.api_key);
+    // The preset is the starting point; every field given explicitly overrides it.
+    let mut deepgram = match d.preset {
+        None => DeepgramConfig::new(d.api_key),
+        Some(PresetArg::IndianMultilingual) => DeepgramConfig::indian_multilingual(d.api_key),
+    };
     if let Some(url) = d.url {
         deepgram.url = url;
     }
     if let Some(model) = d.model {
         deepgram.model = model;
     }
-    deepgram.language = d.language;
+    if let Some(language) = d.language {
+        deepgram.language = Some(language);
+    }
     deepgram.interim_results = d.interim_results.unwrap_or(deepgram.interim_results);
     deepgram.punctuate = d.punctuate.unwrap_or(deepgram.punctuate);
     deepgram.smart_format = d.smart_format.unwrap_or(deepgram.smart_format);
@@ -168,9 +251,18 @@ fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
     }
     deepgram.vad_events = d.vad_events.unwrap_or(deepgram.vad_events);
     deepgram.diarize = d.diarize.unwrap_or(deepgram.diarize);
-    deepgram.keyterms = d.keyterms.unwrap_or_default();
-    deepgram.multichannel = d.multichannel;
-    deepgram.extra_params = d.extra_params.unwrap_or_default().into_iter().collect();
+    if let Some(keyterms) = d.keyterms {
+        deepgram.keyterms = keyterms;
+    }
+    if let Some(multichannel) = d.multichannel {
+        deepgram.multichannel = Some(multichannel);
+    }
+    if let Some(extra) = d.extra_params {
+        deepgram.extra_params = extra.into_iter().collect();
+    }
+    if let Some(redact) = d.redact {
+        deepgram.redact = redact.into_iter().map(DeepgramRedaction::from).collect();
+    }
 
     let audio = match c.audio {
         None => defaults.audio,
@@ -202,6 +294,7 @@ fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
         cfg.max_transcript_chars = s.max_transcript_chars.unwrap_or(cfg.max_transcript_chars);
         cfg.max_lead_chars = s.max_lead_chars.unwrap_or(cfg.max_lead_chars);
         cfg.max_items = s.max_items.unwrap_or(cfg.max_items);
+        cfg.post_call = s.post_call.map(PostCallArg::build);
         cfg
     });
     let timing = match c.timing {
@@ -240,6 +333,7 @@ fn build_config(c: ConfigArg) -> helix_engage::Result<AssistConfig> {
         event_queue: c.event_queue.unwrap_or(defaults.event_queue),
         replay_buffer: ms(c.replay_buffer_ms, defaults.replay_buffer),
         replay_speed: c.replay_speed.unwrap_or(defaults.replay_speed),
+        redaction: c.redaction.unwrap_or_default().build(),
     })
 }
 
@@ -254,11 +348,7 @@ fn event_json(event: &AssistEvent) -> Value {
     let mut value = serde_json::to_value(event).unwrap_or(Value::Null);
     match value.get("type").and_then(Value::as_str) {
         Some("error") => upper_code(&mut value),
-        Some("closed") => {
-            if let Some(error) = value.get_mut("error") {
-                upper_code(error);
-            }
-        }
+        Some("closed") => upper_summary_codes(&mut value),
         _ => {}
     }
     value
@@ -266,10 +356,18 @@ fn event_json(event: &AssistEvent) -> Value {
 
 fn summary_json(summary: &CallSummary) -> Value {
     let mut value = serde_json::to_value(summary).unwrap_or(Value::Null);
-    if let Some(error) = value.get_mut("error") {
-        upper_code(error);
-    }
+    upper_summary_codes(&mut value);
     value
+}
+
+/// A summary's two errors (the session's, the post-call request's), in the summary and in
+/// `closed`.
+fn upper_summary_codes(summary: &mut Value) {
+    for field in ["error", "postCallError"] {
+        if let Some(error) = summary.get_mut(field) {
+            upper_code(error);
+        }
+    }
 }
 
 /// Forwards the core's events to the callback and the iterator queue until the session ends.
@@ -401,7 +499,8 @@ impl LiveAssist {
     }
 
     /// Queues call audio in the configured format. Never blocks; returns `'dropped'` when the
-    /// queue is full. Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
+    /// queue is full and `'withheld'` while the call is private (`setPrivate(true)`: the chunk
+    /// is discarded, never sent or replayed, and counts on the call's timeline). Throws `INVALID_INPUT` for an empty chunk (the core's rule: nothing is
     /// sent) and `CLOSED` once the session has ended.
     #[napi(
         ts_args_type = "chunk: Buffer | Uint8Array",
@@ -414,7 +513,7 @@ impl LiveAssist {
         match session.send_audio(Bytes::copy_from_slice(&bytes)) {
             Ok(AudioDelivery::Queued) => Ok("queued"),
             Ok(AudioDelivery::Dropped) => Ok("dropped"),
-            // Only while private (`set_private`, not bound yet): the chunk was discarded.
+            // While private (`setPrivate(true)`): the chunk was discarded, never sent.
             Ok(AudioDelivery::Withheld) => Ok("withheld"),
             Err(e) => Err(throw(&env, e)),
         }
@@ -426,6 +525,16 @@ impl LiveAssist {
     pub fn set_on_hold(&self, env: Env, on_hold: Unknown) -> napi::Result<()> {
         let on_hold = args::boolean(&env, on_hold, "onHold")?;
         self.with_session(&env, |s| s.set_on_hold(on_hold))
+    }
+
+    /// Starts (`true`) or ends (`false`) a private stretch: while private, no audio reaches
+    /// Deepgram (`sendAudio` answers `'withheld'`), no text reaches the LLM, and the transcript
+    /// gets one `private` marker segment for the stretch; a `private` event says when it began
+    /// and ended. The call's timeline keeps counting. Repeating the same value does nothing.
+    #[napi(ts_args_type = "on: boolean")]
+    pub fn set_private(&self, env: Env, on: Unknown) -> napi::Result<()> {
+        let on = args::boolean(&env, on, "on")?;
+        self.with_session(&env, |s| s.set_private(on))
     }
 
     /// Replaces the lead context used for the next suggestions.

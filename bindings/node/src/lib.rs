@@ -18,8 +18,10 @@ mod ozonetel;
 // expand, so the client's constructor and core methods come before its desk methods.
 mod desk;
 mod promise;
+mod redact;
 
 pub use agent::OzonetelAgent;
 pub use assist::{AssistEvents, LiveAssist};
 pub use desk::CallRecordPages;
 pub use ozonetel::{MissedCallWatcher, OzonetelClient, Transfer};
+pub use redact::redact;

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core'
 
 import { AgentAuthGuard } from './agent-auth.guard'
 import { AgentSessions } from './agent-sessions.service'
+import { AssistRegistry } from './assist-registry.service'
 import { AssistGateway } from './assist.gateway'
 import { HELIX_CONFIG, HelixConfig } from './config'
 import { AgentsController, DeskController } from './desk.controller'
@@ -24,6 +25,7 @@ export class AppModule {
         AgentSessions,
         AgentAuthGuard,
         EventsService,
+        AssistRegistry,
         AssistGateway,
         { provide: APP_FILTER, useClass: HelixErrorFilter },
       ],

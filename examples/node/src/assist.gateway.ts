@@ -11,11 +11,14 @@ import {
   StartMessage,
   parseClientMessage,
 } from './assist.protocol'
+import { AssistRegistry } from './assist-registry.service'
 import { isHelixError } from './helix-error.filter'
 import { OzonetelService } from './ozonetel.service'
 
 interface Connection extends ConnectionState {
   assist?: LiveAssist
+  /** The call the running session serves (`start`'s `ucid`), if it named one. */
+  ucid?: string
 }
 
 function errorData(error: unknown): ErrorData {
@@ -41,7 +44,10 @@ function toBuffer(raw: RawData): Buffer {
 export class AssistGateway implements OnGatewayConnection<WebSocket>, OnGatewayDisconnect<WebSocket> {
   private readonly connections = new Map<WebSocket, Connection>()
 
-  constructor(private readonly ozonetel: OzonetelService) {}
+  constructor(
+    private readonly ozonetel: OzonetelService,
+    private readonly registry: AssistRegistry,
+  ) {}
 
   handleConnection(client: WebSocket): void {
     this.connections.set(client, { phase: 'idle', audio: DEFAULT_AUDIO })
@@ -57,6 +63,8 @@ export class AssistGateway implements OnGatewayConnection<WebSocket>, OnGatewayD
     const assist = connection?.assist
     if (!connection || !assist) return
     connection.assist = undefined
+    // Unregistered at once, so a reconnecting browser's new `start` for the call is not refused.
+    this.release(connection, assist)
     await assist.stop().catch(() => undefined)
   }
 
@@ -79,6 +87,10 @@ export class AssistGateway implements OnGatewayConnection<WebSocket>, OnGatewayD
       case 'hold':
         connection.assist!.setOnHold(message.on)
         return
+      case 'private':
+        // The agent's own toggle, beside the recording's: it acts on this session only.
+        connection.assist!.setPrivate(message.on)
+        return
       case 'lead':
         connection.assist!.updateLead(message.lead)
         return
@@ -87,16 +99,26 @@ export class AssistGateway implements OnGatewayConnection<WebSocket>, OnGatewayD
         // Back to idle at once: frames after `stop` get NOT_STARTED, a new `start` may follow.
         connection.assist = undefined
         connection.phase = 'idle'
+        this.release(connection, assist)
         return this.send(client, { event: 'summary', data: await assist.stop() })
       }
     }
   }
 
   private async start(client: WebSocket, connection: Connection, data: StartMessage): Promise<void> {
+    const { ucid, ...call } = data
+    if (ucid !== undefined && this.registry.has(ucid)) {
+      return this.send(client, { event: 'error', data: { code: 'CALL_IN_USE', message: 'another live session serves this call' } })
+    }
     connection.phase = 'starting'
     let assist: LiveAssist
     try {
-      assist = await this.ozonetel.startAssist(data, (event) => this.push(client, event))
+      assist = await this.ozonetel.startAssist(call, (event) => {
+        // The session's post-call summary is the call's disposition draft (every way a session
+        // ends emits `closed` with the summary).
+        if (event.type === 'closed' && ucid !== undefined && event.postCall) this.registry.keepDraft(ucid, event.postCall)
+        this.push(client, event)
+      })
     } catch (error) {
       connection.phase = 'idle'
       return this.send(client, { event: 'error', data: errorData(error) })
@@ -106,10 +128,25 @@ export class AssistGateway implements OnGatewayConnection<WebSocket>, OnGatewayD
       await assist.stop().catch(() => undefined)
       return
     }
+    if (ucid !== undefined && this.registry.has(ucid)) {
+      // Another socket's `start` for the call won the race while this one was starting.
+      await assist.stop().catch(() => undefined)
+      connection.phase = 'idle'
+      return this.send(client, { event: 'error', data: { code: 'CALL_IN_USE', message: 'another live session serves this call' } })
+    }
     connection.assist = assist
+    connection.ucid = ucid
     connection.audio = data.audio ?? DEFAULT_AUDIO
     connection.phase = 'running'
+    // Registered before `started`: a recording paused now, or already paused, makes it private
+    // before the browser sends its first frame.
+    if (ucid !== undefined) this.registry.add(ucid, assist)
     this.send(client, { event: 'started', data: {} })
+  }
+
+  private release(connection: Connection, assist: LiveAssist): void {
+    if (connection.ucid !== undefined) this.registry.remove(connection.ucid, assist)
+    connection.ucid = undefined
   }
 
   private push(client: WebSocket, event: AssistEvent): void {

@@ -15,13 +15,24 @@ export const DEFAULT_AUDIO: AudioFormat = { encoding: 'linear16', sampleRate: 16
 export interface StartMessage {
   lead?: LeadContext
   audio?: AudioFormat
+  /**
+   * The Ozonetel call this session serves (its UCID: letters, digits, `.`, `_`, `-`, at most 64).
+   * With it, pausing the call's recording (`POST /api/ozonetel/recording`) makes the session
+   * private, and the session's post-call summary becomes the call's disposition draft. One
+   * running session per call.
+   */
+  ucid?: string
 }
+
+/** What a `start`'s `ucid` may look like (Ozonetel's are digits). */
+export const UCID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
 
 /** A checked message from the browser. Binary frames are `audio`; the rest are JSON text frames. */
 export type ClientMessage =
   | { type: 'start'; data: StartMessage }
   | { type: 'audio'; chunk: Buffer }
   | { type: 'hold'; on: boolean }
+  | { type: 'private'; on: boolean }
   | { type: 'lead'; lead: LeadContext }
   | { type: 'stop' }
 
@@ -36,6 +47,7 @@ export type ProtocolErrorCode =
   | 'ODD_FRAME'
   | 'NOT_STARTED'
   | 'ALREADY_STARTED'
+  | 'CALL_IN_USE'
   | 'INTERNAL'
 
 export interface ErrorData {
@@ -109,16 +121,26 @@ function parseControl(event: string, data: unknown, state: ConnectionState): Par
       if (typeof audio === 'string') return fail('BAD_MESSAGE', audio)
       start.audio = audio
     }
+    if (data.ucid !== undefined && data.ucid !== null) {
+      if (typeof data.ucid !== 'string' || !UCID_PATTERN.test(data.ucid)) {
+        return fail('BAD_MESSAGE', 'start: data.ucid must be a call id of 1-64 letters, digits, ".", "_" or "-"')
+      }
+      start.ucid = data.ucid
+    }
     return ok({ type: 'start', data: start })
   }
-  if (event !== 'hold' && event !== 'lead' && event !== 'stop') {
-    return fail('UNKNOWN_TYPE', `unknown event ${JSON.stringify(event.slice(0, 40))}: expected start, hold, lead or stop`)
+  if (event !== 'hold' && event !== 'private' && event !== 'lead' && event !== 'stop') {
+    return fail('UNKNOWN_TYPE', `unknown event ${JSON.stringify(event.slice(0, 40))}: expected start, hold, private, lead or stop`)
   }
   if (state.phase !== 'running') return fail('NOT_STARTED', `${event}: send start and wait for started first`)
   if (event === 'stop') return ok({ type: 'stop' })
   if (event === 'hold') {
     if (!isObject(data) || typeof data.on !== 'boolean') return fail('BAD_MESSAGE', 'hold: data.on must be true or false')
     return ok({ type: 'hold', on: data.on })
+  }
+  if (event === 'private') {
+    if (!isObject(data) || typeof data.on !== 'boolean') return fail('BAD_MESSAGE', 'private: data.on must be true or false')
+    return ok({ type: 'private', on: data.on })
   }
   if (!isObject(data) || !isObject(data.lead)) return fail('BAD_MESSAGE', 'lead: data.lead must be an object')
   return ok({ type: 'lead', lead: data.lead as LeadContext })

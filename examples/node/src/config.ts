@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import type { AgentRef, LiveAssistConfig, OzonetelClientOptions } from '@helix-engage/native'
+import type { AgentRef, DeepgramPreset, LiveAssistConfig, OzonetelClientOptions } from '@helix-engage/native'
 
 /**
  * The sidecar's agents: agent id → the rest of its `AgentRef` (SIP extension, number, campaign,
@@ -21,8 +21,24 @@ export interface HelixConfig {
    * Ozonetel signs nothing, so the URL is the secret.
    */
   webhookKey?: string
-  /** Everything but the per-call parts (`lead`, `audio`), which the browser sends. */
+  /**
+   * Everything but the per-call parts (`lead`, `audio`), which the browser sends. With
+   * `suggestions.postCall` set and no `dispositions` in it, each session gets the account's own
+   * list (`client.dispositions()`, fetched once per process; see `OzonetelService`).
+   */
   assist: Omit<LiveAssistConfig, 'lead' | 'audio'>
+}
+
+/** The values `HELIX_ASSIST_LANGUAGE` takes: a `deepgram.preset`, or unset for Deepgram's defaults. */
+const LANGUAGE_PRESETS = ['indian-multilingual'] as const
+
+/** `deepgram.preset` from `HELIX_ASSIST_LANGUAGE`; a value it does not know stops the start-up. */
+function presetFromEnv(): { preset?: DeepgramPreset } {
+  const value = process.env.HELIX_ASSIST_LANGUAGE?.trim()
+  if (!value) return {}
+  const preset = LANGUAGE_PRESETS.find((p) => p === value)
+  if (!preset) throw new Error(`HELIX_ASSIST_LANGUAGE must be one of ${LANGUAGE_PRESETS.join(', ')} (or unset)`)
+  return { preset }
 }
 
 /** The injection token of the configuration. */
@@ -62,9 +78,17 @@ export function configFromEnv(): HelixConfig {
     agents: agentsFromEnv(),
     webhookKey: process.env.HELIX_WEBHOOK_KEY,
     assist: {
-      deepgram: { apiKey: required('DEEPGRAM_API_KEY'), url: process.env.DEEPGRAM_URL },
+      deepgram: { apiKey: required('DEEPGRAM_API_KEY'), url: process.env.DEEPGRAM_URL, ...presetFromEnv() },
+      // The local redactor is the library's default; said here so nobody turns it off by accident.
+      redaction: { enabled: true },
       suggestions: process.env.OPENAI_API_KEY
-        ? { apiKey: process.env.OPENAI_API_KEY, baseUrl: process.env.OPENAI_BASE_URL }
+        ? {
+            apiKey: process.env.OPENAI_API_KEY,
+            baseUrl: process.env.OPENAI_BASE_URL,
+            // The post-call summary pre-fills the disposition draft; the account's dispositions
+            // are filled in per session by OzonetelService.
+            postCall: {},
+          }
         : null,
     },
   }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 
 import { AgentAuthGuard, CurrentSession, CurrentToken } from './agent-auth.guard'
 import { AgentSession, AgentSessions } from './agent-sessions.service'
+import { AssistRegistry } from './assist-registry.service'
 import { OzonetelService } from './ozonetel.service'
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value.trim() !== ''
@@ -57,7 +58,10 @@ interface StateBody {
 @Controller('desk')
 @UseGuards(AgentAuthGuard)
 export class DeskController {
-  constructor(private readonly ozonetel: OzonetelService) {}
+  constructor(
+    private readonly ozonetel: OzonetelService,
+    private readonly registry: AssistRegistry,
+  ) {}
 
   /** `{ state: 'ready' }`, `{ state: 'pause', reason }` or `{ state: 'forceReady', password }` (clears a stuck ACW). */
   @Post('state')
@@ -138,6 +142,26 @@ export class DeskController {
     const { ucid, disposition, ...rest } = body
     if (!nonEmpty(ucid) || !nonEmpty(disposition)) throw new BadRequestException('ucid and disposition are required')
     return agent.dispose(ucid, { ...rest, code: disposition })
+  }
+
+  /**
+   * The disposition form's pre-fill for a call: the post-call summary of its live-assist session
+   * (kept for the last 500 calls, an hour) and the account's dispositions. A draft only: nothing
+   * is set at Ozonetel until the agent sends `POST /desk/dispose`. 404 when the call had no
+   * session with a post-call summary (or it is older than an hour).
+   */
+  @Get('calls/:ucid/disposition-draft')
+  async dispositionDraft(@Param('ucid') ucid: string) {
+    const draft = this.registry.draft(ucid)
+    if (!draft) throw new NotFoundException('no post-call summary for this call')
+    return {
+      ucid,
+      suggestedDisposition: draft.suggestedDisposition,
+      confidence: draft.confidence,
+      summary: draft.summary,
+      followUps: draft.followUps,
+      dispositions: (await this.ozonetel.dispositions()) ?? [],
+    }
   }
 
   /** The account's disposition list (what `dispose` accepts). */

@@ -8,6 +8,7 @@ import WebSocket from 'ws'
 
 import { createApp } from '../src/app'
 import { MAX_FRAME_BYTES } from '../src/assist.protocol'
+import { connectAssist } from './assist-client'
 import { startSim, Sim } from './simulator'
 
 let sim: Sim
@@ -33,44 +34,7 @@ after(async () => {
   await sim.stop()
 })
 
-interface Message {
-  event: string
-  data: any
-}
-
-/** A browser stand-in: every message it received, and a way to wait for the next one of a kind. */
-async function connect() {
-  const ws = new WebSocket(url)
-  const messages: Message[] = []
-  let seen = 0
-  const waiters: Array<() => void> = []
-  ws.on('message', (raw, isBinary) => {
-    assert.equal(isBinary, false, 'the gateway sends text frames only')
-    messages.push(JSON.parse(String(raw)))
-    waiters.splice(0).forEach((w) => w())
-  })
-  let closed = false
-  ws.on('close', () => (closed = true))
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
-  /** The next message named `event` after the last one this returned. */
-  const next = async (event: string, ms = 8000): Promise<Message> => {
-    const deadline = Date.now() + ms
-    for (;;) {
-      const i = messages.findIndex((m, j) => j >= seen && m.event === event)
-      if (i >= 0) {
-        seen = i + 1
-        return messages[i]
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${event}; got ${messages.map((m) => m.event).join(',')}`)
-      await new Promise<void>((r) => {
-        waiters.push(r)
-        setTimeout(r, 50)
-      })
-    }
-  }
-  const isClosed = () => closed || ws.readyState !== WebSocket.OPEN
-  return { ws, messages, next, isClosed }
-}
+const connect = () => connectAssist(url)
 
 const frame = (bytes = 640) => Buffer.alloc(bytes) // 640 bytes: 20 ms of 16 kHz mono linear16
 
