@@ -518,88 +518,38 @@ async fn an_event_retried_past_its_sidecars_expiry_is_not_sent_there() {
     assert!(stderr.contains("expired: call event"), "{stderr}");
 }
 
+/// `helix events dispatch --port 0 ARGS…` run to its end (it must refuse to start).
+async fn refused(args: &[&str]) -> (Option<i32>, String) {
+    let mut c = support::bare();
+    c.args(["events", "dispatch", "--port", "0"]).args(args);
+    let o = support::run(c).await;
+    let (out, err) = (support::stdout(&o), support::stderr(&o));
+    assert!(
+        !out.contains("CANARY") && !err.contains("CANARY"),
+        "{out}{err}"
+    );
+    (o.status.code(), err)
+}
+
 #[tokio::test]
 async fn without_redis_or_an_account_the_dispatcher_says_what_to_pass() {
-    let o = support::run({
-        let mut c = support::bare();
-        c.args(["events", "dispatch", "--port", "0", "--account", ACCOUNT]);
-        c
-    })
-    .await;
-    assert_eq!(o.status.code(), Some(3), "{}", support::stderr(&o));
-    assert!(
-        support::stderr(&o).contains("--redis"),
-        "{}",
-        support::stderr(&o)
-    );
+    let (code, err) = refused(&["--account", ACCOUNT]).await;
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("--redis"), "{err}");
 
-    let o = support::run({
-        let mut c = support::bare();
-        c.args([
-            "events",
-            "dispatch",
-            "--port",
-            "0",
-            "--redis",
-            "redis://127.0.0.1:1/",
-        ]);
-        c
-    })
-    .await;
-    assert_eq!(o.status.code(), Some(3), "{}", support::stderr(&o));
-    assert!(
-        support::stderr(&o).contains("--account"),
-        "{}",
-        support::stderr(&o)
-    );
+    let (code, err) = refused(&["--redis", "redis://127.0.0.1:1/"]).await;
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("--account"), "{err}");
 
     // Redis down: a transport error (exit 9) that never repeats the password.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let o = support::run({
-        let mut c = support::bare();
-        c.args([
-            "events",
-            "dispatch",
-            "--port",
-            "0",
-            "--account",
-            ACCOUNT,
-            "--redis",
-        ])
-        .arg(format!("redis://:CANARY-pw@127.0.0.1:{port}/"));
-        c
-    })
-    .await;
-    assert_eq!(o.status.code(), Some(9), "{}", support::stderr(&o));
-    assert!(
-        !support::stderr(&o).contains("CANARY"),
-        "{}",
-        support::stderr(&o)
-    );
-    assert!(!support::stdout(&o).contains("CANARY"));
+    let url = format!("redis://:CANARY-pw@127.0.0.1:{port}/");
+    let (code, err) = refused(&["--account", ACCOUNT, "--redis", &url]).await;
+    assert_eq!(code, Some(9), "{err}");
 
-    let o = support::run({
-        let mut c = support::bare();
-        c.args([
-            "events",
-            "dispatch",
-            "--port",
-            "0",
-            "--account",
-            ACCOUNT,
-            "--max-tries",
-            "0",
-        ])
-        .args(["--redis", "redis://127.0.0.1:1/"]);
-        c
-    })
-    .await;
-    assert_eq!(o.status.code(), Some(2), "{}", support::stderr(&o));
-    assert!(
-        support::stderr(&o).contains("max_tries"),
-        "{}",
-        support::stderr(&o)
-    );
+    let (code, err) = refused(&["--account", ACCOUNT, "--max-tries", "0", "--redis", &url]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("max_tries"), "{err}");
 }

@@ -223,16 +223,22 @@ async fn bad_inputs_are_refused_naming_the_field_and_store_nothing() {
             r.register("s", "http://a/", &["x", "y\u{7}"], ttl).await,
         ),
         (
+            "agent_ids[0]",
+            r.register("s", "http://a/", &[" x"], ttl).await,
+        ),
+        (
             "url",
             r.register("s", "file:///etc/passwd", &["x"], ttl).await,
         ),
+        ("url", r.register("s", "not a url", &["x"], ttl).await),
         (
             "url",
             r.register("s", "http://:CANARY-pw@a/", &["x"], ttl).await,
         ),
         (
             "ttl",
-            r.register("s", "http://a/", &["x"], Duration::ZERO).await,
+            r.register("s", "http://a/", &["x"], Duration::from_millis(999))
+                .await,
         ),
         (
             "ttl",

@@ -54,7 +54,7 @@ pub struct DispatchArgs {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
     pub bind: IpAddr,
-    /// The sidecar registry's Redis, redis://[:password@]host:port[/db]
+    /// The sidecar registry's Redis, `redis://[:password@]host:port[/db]`
     /// [default: the profile's redis_url, else HELIX_REDIS_URL].
     #[arg(long, value_name = "URL")]
     pub redis: Option<String>,
