@@ -553,3 +553,110 @@ async fn without_redis_or_an_account_the_dispatcher_says_what_to_pass() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("max_tries"), "{err}");
 }
+
+/// The simulator's own deliveries (its subscription aimed at the dispatcher): agent logins and
+/// calls for two agents reach each agent's sidecar, bodies exactly as the simulator sent them.
+#[tokio::test]
+async fn the_simulators_events_reach_each_agents_sidecar_unchanged() {
+    use helix_engage::ozonetel::{AgentRef, Client, EventUrls};
+    use helix_engage_sim::{DEFAULT_API_KEY, DEFAULT_USER_NAME, NewCall};
+
+    let prefix = unique_prefix();
+    let reg = registry(&prefix).await;
+    let (a, b) = (sidecar(0).await, sidecar(0).await);
+    let ttl = Duration::from_secs(60);
+    reg.register("whitefield", &a.url, &["agent1"], ttl)
+        .await
+        .unwrap();
+    reg.register("koramangala", &b.url, &["agent2"], ttl)
+        .await
+        .unwrap();
+    let d = start_dispatcher(&prefix, &[]).await;
+    let sim = support::sim().await;
+    assert_eq!(DEFAULT_USER_NAME, ACCOUNT);
+    let client = Client::builder()
+        .user_name(DEFAULT_USER_NAME)
+        .api_key(DEFAULT_API_KEY)
+        .base_url(sim.ozonetel_url())
+        .events_base_url(sim.events_url())
+        .build()
+        .unwrap();
+    client
+        .subscribe_events(&EventUrls {
+            call: format!("{}/ozonetel/call", d.url),
+            agent: format!("{}/ozonetel/agent", d.url),
+        })
+        .await
+        .unwrap();
+    let agent1 = AgentRef::new("agent1")
+        .with_phone_name("523590")
+        .with_number("9123456780");
+    let agent2 = AgentRef::new("agent2")
+        .with_phone_name("523591")
+        .with_number("9123456781");
+    client
+        .agent(agent1)
+        .unwrap()
+        .login("sim-agent1-pass")
+        .await
+        .unwrap();
+    client
+        .agent(agent2)
+        .unwrap()
+        .login("sim-agent2-pass")
+        .await
+        .unwrap();
+    for (agent, number) in [("agent1", "9123456780"), ("agent2", "9123456781")] {
+        let call = sim
+            .seed_call(NewCall {
+                agent_id: agent.into(),
+                agent_number: number.into(),
+                ..NewCall::default()
+            })
+            .unwrap();
+        sim.end_call(&call.ucid).unwrap();
+    }
+
+    // Login, Busy, ACW and the call's Calling, Answered, Disconnect: at least 6 each.
+    d.wait_stats("the simulator's events forwarded", |s| {
+        s["sidecars"]["whitefield"]["forwarded"].as_u64() >= Some(6)
+            && s["sidecars"]["koramangala"]["forwarded"].as_u64() >= Some(6)
+            && s["queued"] == 0
+    })
+    .await;
+    let deliveries = sim.event_deliveries();
+    assert!(
+        deliveries.iter().all(|e| e.delivered),
+        "the dispatcher answered 200"
+    );
+    for (sc, agent) in [(&a, "agent1"), (&b, "agent2")] {
+        let got: Vec<Value> = sc
+            .seen()
+            .iter()
+            .map(|r| {
+                assert!(r.content_type.starts_with("application/json"), "{r:?}");
+                serde_json::from_str(&r.body).unwrap()
+            })
+            .collect();
+        // The simulator posts call and agent events from one worker per URL, so the order
+        // to compare is per kind.
+        for kind in ["Call", "Agent"] {
+            let of_kind = |e: &&Value| e["eventType"] == kind;
+            let got: Vec<&Value> = got.iter().filter(of_kind).collect();
+            let sent: Vec<&Value> = deliveries
+                .iter()
+                .map(|e| &e.body)
+                .filter(|b| b["agent_id"] == agent)
+                .filter(of_kind)
+                .collect();
+            assert!(got.len() >= 3, "{agent}: {got:?}");
+            assert_eq!(
+                got, sent,
+                "{agent}'s {kind} events, as the simulator sent them"
+            );
+        }
+    }
+    sim.shutdown().await;
+    let (status, _, stderr) = d.stop().await;
+    assert!(status.success(), "{stderr}");
+}
