@@ -26,8 +26,9 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use super::subscription::webhook_url;
 use crate::backoff::Backoff;
-use crate::error::{Error, Result, quote, quote_url};
+use crate::error::{Error, Result, quote};
 
 /// Longest sidecar id, agent id or account name, in characters.
 pub const MAX_ROUTING_ID_CHARS: usize = 128;
@@ -37,8 +38,6 @@ pub const MAX_SIDECAR_AGENTS: usize = 10_000;
 pub const MIN_SIDECAR_TTL: Duration = Duration::from_secs(1);
 /// Longest registration TTL: a dead sidecar keeps its agents at most this long.
 pub const MAX_SIDECAR_TTL: Duration = Duration::from_secs(3600);
-/// Longest sidecar URL, in bytes.
-const MAX_URL_BYTES: usize = 2048;
 
 /// Where an agent's events go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -201,7 +200,8 @@ impl SidecarRegistry {
         ttl: Duration,
     ) -> Result<Registration> {
         check_id("sidecar_id", sidecar_id)?;
-        check_url(url)?;
+        // Listed by `sidecars()`: a password in it would be printed by every listing.
+        let url = webhook_url("url", url, "the sidecar registry")?;
         check_ttl(ttl)?;
         if agent_ids.len() > MAX_SIDECAR_AGENTS {
             return Err(Error::invalid(format!(
@@ -220,7 +220,7 @@ impl SidecarRegistry {
         }
         let displaced = self
             .store
-            .register(&self.account, sidecar_id, url, &agents, ttl)
+            .register(&self.account, sidecar_id, &url, &agents, ttl)
             .await?;
         Ok(Registration { displaced })
     }
@@ -278,28 +278,6 @@ pub(crate) fn check_id(field: &str, value: &str) -> Result<()> {
             "{field} {} starts or ends with whitespace",
             quote(value)
         )));
-    }
-    Ok(())
-}
-
-fn check_url(url: &str) -> Result<()> {
-    let bad = |why: &str| Error::invalid(format!("url {} {why}", quote_url(url)));
-    if url.len() > MAX_URL_BYTES {
-        return Err(bad(&format!("is longer than {MAX_URL_BYTES} bytes")));
-    }
-    let parsed = url::Url::parse(url).map_err(|_| bad("is not a URL (http://host:port/path)"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(bad("is not http:// or https://"));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(bad("has no host"));
-    }
-    // The URL is stored in the registry and listed by `sidecars()`: a password in it would be
-    // printed by every listing.
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(bad(
-            "carries credentials; put them in a header the sidecar checks",
-        ));
     }
     Ok(())
 }
