@@ -38,15 +38,38 @@ use forward::Dispatcher;
 /// Events accepted and not yet routed, across all sidecars.
 const INTAKE_CAPACITY: usize = 10_000;
 
+/// The example, for `-h` and `--help` (a macro: `concat!` takes literals only).
+macro_rules! example {
+    () => {
+        "Example:
+  helix events dispatch --port 8088 --bind 0.0.0.0 --redis redis://10.0.0.5:6379/
+  helix events subscribe --call-url http://dispatch.local:8088/call \\
+      --agent-url http://dispatch.local:8088/agent"
+    };
+}
+
+/// `helix events dispatch --help`, after the options. (The summary above them is the
+/// `events` command's line for this subcommand.)
+const HOW_IT_WORKS: &str = concat!(
+    "How it works:
+  Ozonetel sends every agent's call and agent events to one URL per account. Each sidecar
+  registers the agents it serves in Redis (the library's SidecarRegistry: register, heartbeat
+  with a TTL, deregister); this forwards each event, body and content type unchanged, to the
+  sidecar serving its agent_id.
+
+  Ozonetel gets 200 at once. Each sidecar gets its events in arrival order. A failed POST is
+  retried with backoff, the agent looked up again first: a sidecar whose registration expired
+  receives nothing more. Events for unknown agents, without an agent or for another account are
+  counted and logged on stderr (event kind and agent id only), never dropped silently.
+  GET /stats answers the counters as JSON; SIGINT/SIGTERM stop it (exit 0) after a short drain.
+
+",
+    example!()
+);
+
 /// Receive the account's Ozonetel events and forward each to the sidecar serving its agent.
-///
-/// Point the account's subscription (`helix events subscribe`) at this address; sidecars
-/// register their agents in the Redis given by --redis (the library's `SidecarRegistry`).
-/// `GET /stats` answers the counters as JSON.
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Example:\n  helix events dispatch --port 8088 --bind 0.0.0.0 --redis redis://10.0.0.5:6379/"
-)]
+#[command(after_help = example!(), after_long_help = HOW_IT_WORKS)]
 pub struct DispatchArgs {
     /// The port to receive events on (0: any free port; the address is printed at start).
     #[arg(long, value_name = "P")]
@@ -85,7 +108,7 @@ pub struct DispatchArgs {
     #[arg(long, default_value_t = 5, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub forward_timeout: u64,
-    /// A summary line on stderr this often (0: only at shutdown).
+    /// A summary line on stderr this often (0: never); the final counters go to stdout at exit.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     pub summary_every: u64,
     /// At shutdown, how long queued events may still be delivered.
