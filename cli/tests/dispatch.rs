@@ -57,7 +57,8 @@ struct Received {
     status: u16,
 }
 
-/// A fake sidecar: records every POST; answers 500 to the first `fail_first` of them.
+/// A fake sidecar: records every POST; answers 500 to the first `fail_first` of them, each
+/// answer after `delay`.
 #[derive(Clone)]
 struct Sidecar {
     url: String,
@@ -68,10 +69,16 @@ struct Sidecar {
 struct SidecarState {
     seen: Arc<Mutex<Vec<Received>>>,
     fail_first: Arc<AtomicU32>,
+    delay: Duration,
 }
 
 async fn sidecar(fail_first: u32) -> Sidecar {
+    slow_sidecar(fail_first, Duration::ZERO).await
+}
+
+async fn slow_sidecar(fail_first: u32, delay: Duration) -> Sidecar {
     async fn record(State(s): State<SidecarState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+        tokio::time::sleep(s.delay).await;
         let status = if s
             .fail_first
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -96,6 +103,7 @@ async fn sidecar(fail_first: u32) -> Sidecar {
     let state = SidecarState {
         seen: Arc::clone(&seen),
         fail_first: Arc::new(AtomicU32::new(fail_first)),
+        delay,
     };
     let app = axum::Router::new().fallback(record).with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -552,6 +560,54 @@ async fn without_redis_or_an_account_the_dispatcher_says_what_to_pass() {
     let (code, err) = refused(&["--account", ACCOUNT, "--max-tries", "0", "--redis", &url]).await;
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("max_tries"), "{err}");
+}
+
+#[tokio::test]
+async fn a_full_sidecar_queue_drops_counted_without_holding_up_other_sidecars() {
+    let prefix = unique_prefix();
+    let reg = registry(&prefix).await;
+    let slow = slow_sidecar(0, Duration::from_millis(800)).await;
+    let fast = sidecar(0).await;
+    let ttl = Duration::from_secs(60);
+    reg.register("slow", &slow.url, &["agent1"], ttl)
+        .await
+        .unwrap();
+    reg.register("fast", &fast.url, &["agent2"], ttl)
+        .await
+        .unwrap();
+    let d = start_dispatcher(&prefix, &["--queue", "2"]).await;
+    // One in flight, two waiting, the rest dropped — and each one answered 200 at once.
+    for i in 0..8 {
+        let body = call_event("agent1", "Calling", &format!("2000000000000{i}")).to_string();
+        assert_eq!(d.post(JSON, &body).await, 200);
+    }
+    let body = call_event("agent2", "Calling", "20000000000099").to_string();
+    assert_eq!(d.post(JSON, &body).await, 200);
+    d.wait_stats("the fast sidecar served", |s| {
+        s["sidecars"]["fast"]["forwarded"] == 1
+    })
+    .await;
+    assert!(
+        slow.seen().len() <= 1,
+        "the fast sidecar was not held up by the slow one"
+    );
+    let stats = d
+        .wait_stats("the slow queue worked off", |s| s["queued"] == 0)
+        .await;
+    let dropped = stats["dropped_queue_full"].as_u64().unwrap();
+    assert!(dropped >= 4, "{stats}");
+    assert_eq!(stats["sidecars"]["slow"]["dropped"], dropped);
+    assert_eq!(stats["forwarded"].as_u64().unwrap() + dropped, 9);
+    let (status, _, stderr) = d.stop().await;
+    assert!(status.success(), "{stderr}");
+    let lines = stderr
+        .lines()
+        .filter(|l| l.contains("queue of 2 is full"))
+        .count();
+    assert_eq!(
+        lines as u64, dropped,
+        "one line per dropped event:\n{stderr}"
+    );
 }
 
 /// The simulator's own deliveries (its subscription aimed at the dispatcher): agent logins and
