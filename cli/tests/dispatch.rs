@@ -276,8 +276,8 @@ fn url_form(pairs: &[(&str, &str)]) -> String {
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
 
-#[tokio::test]
-async fn each_sidecar_receives_exactly_its_agents_events_in_order() {
+/// A dispatcher, and sidecars "whitefield" serving agent1 and "koramangala" serving agent2.
+async fn two_sidecars() -> (Dispatcher, Sidecar, Sidecar) {
     let prefix = unique_prefix();
     let reg = registry(&prefix).await;
     let (a, b) = (sidecar(0).await, sidecar(0).await);
@@ -288,7 +288,12 @@ async fn each_sidecar_receives_exactly_its_agents_events_in_order() {
     reg.register("koramangala", &b.url, &["agent2"], ttl)
         .await
         .unwrap();
-    let d = start_dispatcher(&prefix, &[]).await;
+    (start_dispatcher(&prefix, &[]).await, a, b)
+}
+
+#[tokio::test]
+async fn each_sidecar_receives_exactly_its_agents_events_in_order() {
+    let (d, a, b) = two_sidecars().await;
 
     let mut for_a = Vec::new();
     let mut for_b = Vec::new();
@@ -617,17 +622,7 @@ async fn the_simulators_events_reach_each_agents_sidecar_unchanged() {
     use helix_engage::ozonetel::{AgentRef, Client, EventUrls};
     use helix_engage_sim::{DEFAULT_API_KEY, DEFAULT_USER_NAME, NewCall};
 
-    let prefix = unique_prefix();
-    let reg = registry(&prefix).await;
-    let (a, b) = (sidecar(0).await, sidecar(0).await);
-    let ttl = Duration::from_secs(60);
-    reg.register("whitefield", &a.url, &["agent1"], ttl)
-        .await
-        .unwrap();
-    reg.register("koramangala", &b.url, &["agent2"], ttl)
-        .await
-        .unwrap();
-    let d = start_dispatcher(&prefix, &[]).await;
+    let (d, a, b) = two_sidecars().await;
     let sim = support::sim().await;
     assert_eq!(DEFAULT_USER_NAME, ACCOUNT);
     let client = Client::builder()
