@@ -36,9 +36,13 @@ pub use desk::{
     AgentStateResponse, Dial, DialOptions, Disposition, DispositionOutcome, ForceReady,
     LoginOutcome, LoginResponse, PhoneDialOptions,
 };
+#[cfg(feature = "redis")]
+pub use events::RedisSidecarStore;
 pub use events::{
-    AgentEvent, CallEvent, CallEventAction, Event, EventKind, EventSubscriptions, EventTime,
-    EventUrls, MonitorUcid, SubscriptionResponse,
+    AgentEvent, CallEvent, CallEventAction, DisplacedAgent, Event, EventKind, EventSubscriptions,
+    EventTime, EventUrls, ForwardPolicy, MAX_ROUTING_ID_CHARS, MAX_SIDECAR_AGENTS, MAX_SIDECAR_TTL,
+    MIN_SIDECAR_TTL, MemorySidecarStore, MonitorUcid, Registration, SidecarEntry, SidecarRegistry,
+    SidecarRoute, SidecarStore, SubscriptionResponse,
 };
 pub use phone::{Region, normalize_phone};
 pub use recording::RecordingResponse;

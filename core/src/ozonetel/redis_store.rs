@@ -10,6 +10,7 @@
 //! | `{prefix}{account}:slots:{name}` | sorted set of slot start times (Redis `TIME`, µs) for the rate window `name` (`cdr`: the CDR pace) |
 //! | `{prefix}{account}:lease:{name}` | the lease holder's id, expiring with the lease (`PX`) |
 //! | `{prefix}{account}:value:{name}` | a shared value (the watcher's last list), expiring with its TTL |
+//! | `{prefix}{account}:routing:…` | the sidecar registry ([`RedisSidecarStore`](super::RedisSidecarStore), keys in its docs) |
 //!
 //! Slots, leases and values are timed by the Redis server alone (`TIME` inside a script,
 //! `PX` expiries), so processes on hosts whose clocks differ — or jump — still share one window.
@@ -126,7 +127,8 @@ impl RedisAccountStore {
         })
     }
 
-    async fn connection(&self) -> Result<ConnectionManager> {
+    /// The shared connection (also the sidecar registry's, `events/routing_redis.rs`).
+    pub(crate) async fn connection(&self) -> Result<ConnectionManager> {
         let manager = self
             .connection
             .get_or_try_init(|| async {
@@ -143,6 +145,11 @@ impl RedisAccountStore {
             })
             .await?;
         Ok(manager.clone())
+    }
+
+    /// The key prefix (`helix:ozonetel:` unless set).
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     fn key(&self, account: &str, what: &str) -> String {

@@ -75,8 +75,10 @@ pub struct SubscriptionResponse {
     pub message: String,
 }
 
-/// An absolute http(s) URL without credentials, or `invalid_input` naming `field`.
-fn webhook_url(field: &str, raw: &str) -> Result<String> {
+/// An absolute http(s) URL without credentials (trimmed), or `invalid_input` naming `field`.
+/// `holder` is who keeps the URL and would repeat `user:password@` (Ozonetel for a
+/// subscription; the sidecar registry, `routing.rs`, for a sidecar's URL).
+pub(super) fn webhook_url(field: &str, raw: &str, holder: &str) -> Result<String> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(Error::invalid(format!("{field} is empty")));
@@ -96,7 +98,7 @@ fn webhook_url(field: &str, raw: &str) -> Result<String> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid(format!(
-            "{field} {} carries user:password@; Ozonetel would store and send them",
+            "{field} {} carries user:password@; {holder} would store and send them",
             quote_url(raw)
         )));
     }
@@ -131,8 +133,8 @@ impl Client {
     /// is one per account). `auth` for `Unauthorized`; `invalid_input` (nothing sent) for a
     /// URL that is not absolute http(s) or carries credentials.
     pub async fn subscribe_events(&self, urls: &EventUrls) -> Result<SubscriptionResponse> {
-        let call = webhook_url("call events URL", &urls.call)?;
-        let agent = webhook_url("agent events URL", &urls.agent)?;
+        let call = webhook_url("call events URL", &urls.call, "Ozonetel")?;
+        let agent = webhook_url("agent events URL", &urls.agent, "Ozonetel")?;
         let body = serde_json::json!({ "callEventsURL": call, "agentEventsURL": agent });
         let request = self.events_request(Method::POST, SUBSCRIBE_PATH, Some(body));
         let object = self
