@@ -285,8 +285,8 @@ fi
 log "node: npm ci (bindings/node, examples/node)"
 (cd bindings/node && npm ci --no-audit --no-fund --loglevel=error)
 (cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
-log "node: build the simulator and the addon"
-cargo build -p helix-engage-sim --bin helix-engage-sim --locked
+log "node: build the simulator, the helix CLI (examples/node runs its dispatcher) and the addon"
+cargo build -p helix-engage-sim -p helix-engage-cli --bin helix-engage-sim --bin helix --locked
 (cd bindings/node && npx napi build --platform)
 log "node: generated index.js / index.d.ts match the Rust"
 git diff --exit-code -- bindings/node/index.js bindings/node/index.d.ts ||

@@ -427,6 +427,34 @@ export interface SubscriptionResponse {
   message: string
 }
 
+/** `SidecarRegistry.connect`'s options. */
+export interface SidecarRegistryOptions {
+  /** Redis key prefix; the dispatcher's `--redis-prefix` (default `helix:ozonetel:`). */
+  prefix?: string
+}
+
+/** Where an agent's events go: the sidecar serving it and the URL they are POSTed to. */
+export interface SidecarRoute {
+  sidecarId: string
+  url: string
+}
+
+/** What `SidecarRegistry.register` did. */
+export interface SidecarRegistration {
+  /** Agents another live sidecar served until this registration (the latest wins), in the order named; empty when none. */
+  displaced: Array<{ agentId: string; fromSidecarId: string }>
+}
+
+/** One live sidecar, as `SidecarRegistry.sidecars()` lists it. */
+export interface SidecarInfo {
+  sidecarId: string
+  url: string
+  /** The agents it serves now (sorted; without any a later registration took). */
+  agentIds: string[]
+  /** How long the registration lives without another heartbeat. */
+  expiresInMs: number
+}
+
 /** A time as Ozonetel wrote it, and what it means when it could be read. */
 export interface EventTime {
   /** The text as sent (empty when absent). */
@@ -1108,6 +1136,41 @@ export declare class OzonetelClient {
    * (nothing sent); the iterator ends after an error; `return()` stops it.
    */
   callRecordPages(query: CallRecordsQuery, pageSize: number): CallRecordPages
+}
+
+/** The sidecar registry of one account in Redis: which sidecar serves which agents. */
+export declare class SidecarRegistry {
+  /**
+   * Connects to the registry of `account` (the Ozonetel user name) in the Redis at
+   * `redisUrl`, keys under `options.prefix` (default `helix:ozonetel:`, the dispatcher's).
+   * Rejects `INVALID_INPUT` for a bad account or URL, `TRANSPORT` when Redis cannot be
+   * reached; neither repeats the password.
+   */
+  static connect(account: string, redisUrl: string, options?: SidecarRegistryOptions): Promise<SidecarRegistry>
+  /** The account this registry serves. */
+  get account(): string
+  /**
+   * Registers (or re-registers) `sidecarId` as the sidecar serving `agentIds`, its events
+   * POSTed to `url`, for `ttlMs` (1 000..=3 600 000). Its previous agent list is replaced;
+   * the latest registration of an agent wins, and the agents taken from other live sidecars
+   * are listed in `displaced`.
+   */
+  register(sidecarId: string, url: string, agentIds: string[], ttlMs: number): Promise<SidecarRegistration>
+  /**
+   * Keeps `sidecarId`'s registration alive for `ttlMs` from now. Resolves with the agents
+   * it still serves (fewer when a later registration took some), or `null` when the
+   * registration expired or was removed: register again.
+   */
+  heartbeat(sidecarId: string, ttlMs: number): Promise<string[] | null>
+  /**
+   * Removes `sidecarId`'s registration and its agents at once (a clean shutdown); `true`
+   * when it was live.
+   */
+  deregister(sidecarId: string): Promise<boolean>
+  /** The live sidecar serving `agentId`, or `null`. */
+  lookup(agentId: string): Promise<SidecarRoute | null>
+  /** Every live sidecar of the account, by id. */
+  sidecars(): Promise<SidecarInfo[]>
 }
 
 /**

@@ -841,5 +841,6 @@ module.exports.LiveAssist = nativeBinding.LiveAssist
 module.exports.MissedCallWatcher = nativeBinding.MissedCallWatcher
 module.exports.OzonetelAgent = nativeBinding.OzonetelAgent
 module.exports.OzonetelClient = nativeBinding.OzonetelClient
+module.exports.SidecarRegistry = nativeBinding.SidecarRegistry
 module.exports.Transfer = nativeBinding.Transfer
 module.exports.redact = nativeBinding.redact

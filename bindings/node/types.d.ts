@@ -427,6 +427,34 @@ export interface SubscriptionResponse {
   message: string
 }
 
+/** `SidecarRegistry.connect`'s options. */
+export interface SidecarRegistryOptions {
+  /** Redis key prefix; the dispatcher's `--redis-prefix` (default `helix:ozonetel:`). */
+  prefix?: string
+}
+
+/** Where an agent's events go: the sidecar serving it and the URL they are POSTed to. */
+export interface SidecarRoute {
+  sidecarId: string
+  url: string
+}
+
+/** What `SidecarRegistry.register` did. */
+export interface SidecarRegistration {
+  /** Agents another live sidecar served until this registration (the latest wins), in the order named; empty when none. */
+  displaced: Array<{ agentId: string; fromSidecarId: string }>
+}
+
+/** One live sidecar, as `SidecarRegistry.sidecars()` lists it. */
+export interface SidecarInfo {
+  sidecarId: string
+  url: string
+  /** The agents it serves now (sorted; without any a later registration took). */
+  agentIds: string[]
+  /** How long the registration lives without another heartbeat. */
+  expiresInMs: number
+}
+
 /** A time as Ozonetel wrote it, and what it means when it could be read. */
 export interface EventTime {
   /** The text as sent (empty when absent). */

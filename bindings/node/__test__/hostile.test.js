@@ -6,7 +6,7 @@
 // `GenericFailure`), and the process must come through it.
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const { OzonetelClient, LiveAssist, redact } = require('../index.js')
+const { OzonetelClient, LiveAssist, SidecarRegistry, redact } = require('../index.js')
 const { startSim, clientOptions, AGENT, agentOf, assistConfig } = require('./helpers/sim.js')
 
 /** The methods that act as an agent: on `OzonetelAgent`, not the client. */
@@ -419,6 +419,31 @@ test('a live session refuses hostile arguments with a code and still stops', asy
   for (const v of VALUES.slice(0, 12)) {
     const { error } = await expectCoded(`after stop: sendAudio(${describe(v)})`, () => assist.sendAudio(v))
     assert.ok(error, 'sendAudio after stop fails')
+  }
+})
+
+test('SidecarRegistry refuses hostile arguments with a code', async () => {
+  const redisUrl = process.env.HELIX_TEST_REDIS_URL
+  for (const v of VALUES) {
+    await expectCoded(`SidecarRegistry.connect(${describe(v)}, ok)`, () => SidecarRegistry.connect(v, 'redis://127.0.0.1:1/'))
+    await expectCoded(`SidecarRegistry.connect(ok, ${describe(v)})`, () => SidecarRegistry.connect('acme', v))
+    await expectCoded(`SidecarRegistry.connect(ok, ok, ${describe(v)})`, () => SidecarRegistry.connect('', 'redis://127.0.0.1:1/', v))
+  }
+  // The methods need a live registry: on the suite's Redis (scripts/test.sh), under a prefix of their own.
+  if (!redisUrl) return
+  const registry = await SidecarRegistry.connect('acme', redisUrl, { prefix: `helix-node-hostile:${process.pid}:${Date.now()}:` })
+  const url = 'http://10.0.0.7:3000/ozonetel/events'
+  for (const v of VALUES) {
+    const d = describe(v)
+    await expectCoded(`register(${d}, ok, ok, ok)`, () => registry.register(v, url, ['asha'], 30_000))
+    await expectCoded(`register(ok, ${d}, ok, ok)`, () => registry.register('s1', v, ['asha'], 30_000))
+    await expectCoded(`register(ok, ok, ${d}, ok)`, () => registry.register('s1', url, v, 30_000))
+    await expectCoded(`register(ok, ok, [${d}], ok)`, () => registry.register('s1', url, [v], 30_000))
+    await expectCoded(`register(ok, ok, ok, ${d})`, () => registry.register('s1', url, ['asha'], v))
+    await expectCoded(`heartbeat(${d}, ok)`, () => registry.heartbeat(v, 30_000))
+    await expectCoded(`heartbeat(ok, ${d})`, () => registry.heartbeat('s1', v))
+    await expectCoded(`deregister(${d})`, () => registry.deregister(v))
+    await expectCoded(`lookup(${d})`, () => registry.lookup(v))
   }
 })
 

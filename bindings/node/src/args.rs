@@ -70,6 +70,43 @@ pub(crate) fn page_size(env: &Env, value: Unknown, name: &str) -> napi::Result<u
     Ok(n as u32)
 }
 
+/// A required duration in milliseconds: a whole number 0..=2^53; its range is the core's to
+/// judge.
+pub(crate) fn millis(env: &Env, value: Unknown, name: &str) -> napi::Result<u64> {
+    let t = value.get_type()?;
+    if t != ValueType::Number {
+        return Err(invalid(
+            env,
+            format!(
+                "{name} must be a number of milliseconds, got {}",
+                type_name(t)
+            ),
+        ));
+    }
+    let n = f64::from_unknown(value)?;
+    if n.fract() != 0.0 || !(0.0..=MAX_SAFE).contains(&n) {
+        return Err(invalid(
+            env,
+            format!("{name} must be a whole number of milliseconds, got {n}"),
+        ));
+    }
+    Ok(n as u64)
+}
+
+/// A required array, deserialised element by element; errors name the element
+/// (`agentIds[2]: invalid type: integer `5`, expected a string`).
+pub(crate) fn array<T: DeserializeOwned>(env: &Env, value: Unknown, name: &str) -> napi::Result<T> {
+    let t = value.get_type()?;
+    let is_array = t == ValueType::Object && Object::from_raw(env.raw(), value.raw()).is_array()?;
+    if !is_array {
+        return Err(invalid(
+            env,
+            format!("{name} must be an array, got {}", type_name(t)),
+        ));
+    }
+    deserialize(env, value, name)
+}
+
 /// A required options object, deserialised field by field; errors name the field path
 /// (`deepgram.apiKey: invalid type: integer `5`, expected a string`).
 pub(crate) fn object<T: DeserializeOwned>(
@@ -91,6 +128,11 @@ pub(crate) fn object<T: DeserializeOwned>(
             format!("{name} must be an object, got an array"),
         ));
     }
+    deserialize(env, value, name)
+}
+
+/// JS → JSON → `T`, errors naming the path below `name`.
+fn deserialize<T: DeserializeOwned>(env: &Env, value: Unknown, name: &str) -> napi::Result<T> {
     // JS → JSON-shaped value first, so serde_path_to_error can report where it went wrong.
     let json = to_json(env, value, name, 0).map_err(|message| invalid(env, message))?;
     serde_path_to_error::deserialize(json).map_err(|e| {
@@ -99,6 +141,9 @@ pub(crate) fn object<T: DeserializeOwned>(
         let inner = short(&e.inner().to_string(), 200);
         if path == "." {
             invalid(env, format!("{name}: {inner}"))
+        } else if path.starts_with('[') {
+            // An array's element: `agentIds[1]`, not `agentIds.[1]`.
+            invalid(env, format!("{name}{path}: {inner}"))
         } else {
             invalid(env, format!("{name}.{path}: {inner}"))
         }

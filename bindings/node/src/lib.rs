@@ -19,9 +19,11 @@ mod ozonetel;
 mod desk;
 mod promise;
 mod redact;
+mod routing;
 
 pub use agent::OzonetelAgent;
 pub use assist::{AssistEvents, LiveAssist};
 pub use desk::CallRecordPages;
 pub use ozonetel::{MissedCallWatcher, OzonetelClient, Transfer};
 pub use redact::redact;
+pub use routing::SidecarRegistry;

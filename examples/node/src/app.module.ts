@@ -12,6 +12,7 @@ import { EventsService } from './events.service'
 import { HelixErrorFilter } from './helix-error.filter'
 import { OzonetelController } from './ozonetel.controller'
 import { OzonetelService } from './ozonetel.service'
+import { SidecarRegistration } from './sidecar-registration.service'
 
 @Module({})
 export class AppModule {
@@ -27,6 +28,7 @@ export class AppModule {
         EventsService,
         AssistRegistry,
         AssistGateway,
+        SidecarRegistration,
         { provide: APP_FILTER, useClass: HelixErrorFilter },
       ],
     }

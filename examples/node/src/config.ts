@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import type { AgentRef, DeepgramPreset, LiveAssistConfig, OzonetelClientOptions } from '@helix-engage/native'
 
 /**
@@ -27,6 +28,26 @@ export interface HelixConfig {
    * list (`client.dispositions()`, fetched once per process; see `OzonetelService`).
    */
   assist: Omit<LiveAssistConfig, 'lead' | 'audio'>
+  /**
+   * When set, the sidecar registers its directory's agents in the sidecar registry that
+   * `helix events dispatch` routes by, so the account's events for them are forwarded here
+   * (see `SidecarRegistration`).
+   */
+  routing?: RoutingConfig
+}
+
+/** Where and how the sidecar registers with the event dispatcher. */
+export interface RoutingConfig {
+  /** The dispatcher's Redis (`HELIX_DISPATCH_REDIS_URL`). */
+  redisUrl: string
+  /** Its key prefix, the dispatcher's `--redis-prefix` (`HELIX_DISPATCH_REDIS_PREFIX`; default `helix:ozonetel:`). */
+  prefix?: string
+  /** This sidecar's own base URL as the dispatcher reaches it (`HELIX_SIDECAR_URL`, e.g. `http://10.0.0.7:3000`). */
+  sidecarUrl: string
+  /** This sidecar's id in the registry (`HELIX_SIDECAR_ID`, else `hostname:port`). */
+  sidecarId: string
+  /** The registration's TTL in seconds, 1..=3600 (`HELIX_SIDECAR_TTL_SECS`, default 30); heartbeats every third of it. */
+  ttlSecs: number
 }
 
 /** The values `HELIX_ASSIST_LANGUAGE` takes: a `deepgram.preset`, or unset for Deepgram's defaults. */
@@ -60,6 +81,24 @@ function agentsFromEnv(): AgentDirectory {
   return parsed as AgentDirectory
 }
 
+/** `routing` from the environment: only when both the dispatcher's Redis and this sidecar's URL are set. */
+function routingFromEnv(): RoutingConfig | undefined {
+  const redisUrl = process.env.HELIX_DISPATCH_REDIS_URL
+  const sidecarUrl = process.env.HELIX_SIDECAR_URL
+  if (!redisUrl && !sidecarUrl) return undefined
+  if (!redisUrl || !sidecarUrl) throw new Error('set both HELIX_DISPATCH_REDIS_URL and HELIX_SIDECAR_URL to register with the event dispatcher (or neither)')
+  const ttlText = process.env.HELIX_SIDECAR_TTL_SECS?.trim() || '30'
+  const ttlSecs = Number(ttlText)
+  if (!Number.isInteger(ttlSecs) || ttlSecs < 1 || ttlSecs > 3600) throw new Error('HELIX_SIDECAR_TTL_SECS must be a whole number of seconds, 1..=3600')
+  return {
+    redisUrl,
+    prefix: process.env.HELIX_DISPATCH_REDIS_PREFIX || undefined,
+    sidecarUrl,
+    sidecarId: process.env.HELIX_SIDECAR_ID || `${hostname()}:${process.env.PORT ?? 3000}`,
+    ttlSecs,
+  }
+}
+
 /**
  * Configuration from the environment, as the sidecar deploys it. With no OZONETEL_* variables
  * at all, run `cargo run -p helix-engage-sim -- serve` and point the *_URL variables at it.
@@ -77,6 +116,7 @@ export function configFromEnv(): HelixConfig {
     },
     agents: agentsFromEnv(),
     webhookKey: process.env.HELIX_WEBHOOK_KEY,
+    routing: routingFromEnv(),
     assist: {
       deepgram: { apiKey: required('DEEPGRAM_API_KEY'), url: process.env.DEEPGRAM_URL, ...presetFromEnv() },
       // The local redactor is the library's default; said here so nobody turns it off by accident.

@@ -13,15 +13,18 @@ export interface Sim {
   stop(): Promise<void>
 }
 
-function binary(): string {
-  if (process.env.HELIX_SIM_BIN) return process.env.HELIX_SIM_BIN
+/** A binary of the workspace (`helix-engage-sim`, `helix`), as scripts/test.sh builds it; `override` (an env value) wins. */
+export function targetBinary(name: string, override: string | undefined): string {
+  if (override) return override
   // dist/test → examples/node → repo
   const repo = resolve(__dirname, '..', '..', '..', '..')
   const target = process.env.CARGO_TARGET_DIR ?? join(repo, 'target')
-  const found = ['debug', 'release'].map((p) => join(target, p, 'helix-engage-sim')).find(existsSync)
-  if (!found) throw new Error(`helix-engage-sim not built under ${target}`)
+  const found = ['debug', 'release'].map((p) => join(target, p, name)).find(existsSync)
+  if (!found) throw new Error(`${name} not built under ${target}`)
   return found
 }
+
+const binary = () => targetBinary('helix-engage-sim', process.env.HELIX_SIM_BIN)
 
 export async function startSim(): Promise<Sim> {
   const child: ChildProcess = spawn(binary(), ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
