@@ -286,7 +286,9 @@ log "node: npm ci (bindings/node, examples/node)"
 (cd bindings/node && npm ci --no-audit --no-fund --loglevel=error)
 (cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
 log "node: build the simulator, the helix CLI (examples/node runs its dispatcher) and the addon"
-cargo build -p helix-engage-sim -p helix-engage-cli --bin helix-engage-sim --bin helix --locked
+# The C step's build already made both binaries; the same flags keep them (another feature set
+# would compile the workspace a second time, ~1.5 min on a cold run).
+cargo build --workspace --all-features --all-targets --locked
 (cd bindings/node && npx napi build --platform)
 log "node: generated index.js / index.d.ts match the Rust"
 git diff --exit-code -- bindings/node/index.js bindings/node/index.d.ts ||
