@@ -48,6 +48,23 @@ pub(crate) fn real(name: &str, value: f64, range: RangeInclusive<f64>) -> Result
     Ok(())
 }
 
+/// The longest URL accepted where a service's base URL goes (a host and a path; browsers and
+/// servers commonly stop at 2 KB).
+pub(crate) const MAX_URL_BYTES: usize = 2048;
+
+/// A text option that must be at most `max` bytes. Checked before anything else reads it, so a
+/// 10 MB paste is refused at once instead of being parsed, scanned or sent; the message gives
+/// its size, never its content.
+pub(crate) fn bytes(name: &str, value: &str, max: usize) -> Result<()> {
+    if value.len() > max {
+        return Err(Error::invalid(format!(
+            "{name} is {} bytes; at most {max}",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
 fn shown(value: Duration) -> String {
     let ms = value.as_millis();
     if ms > 1_000_000_000_000 {

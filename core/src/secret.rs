@@ -2,11 +2,17 @@
 
 use crate::error::{Error, Result};
 
+/// The longest API key accepted, in bytes.
+pub(crate) const MAX_API_KEY_BYTES: usize = 1024;
+
 /// A key travels in an HTTP header (and, for Record.php, a query string): it must be non-empty
 /// visible ASCII. Checked up front so a pasted key with a stray newline is a clear
 /// `invalid_input` rather than an obscure transport error — or, inside async-openai, which
 /// builds its header with `parse().unwrap()`, a panic. The message never echoes the key.
 pub(crate) fn check_api_key(what: &str, key: &str) -> Result<()> {
+    // Real keys are tens of characters (an OpenAI project key about 170): a longer one is a
+    // paste of something else, and would travel as a header of that size.
+    crate::range::bytes(what, key, MAX_API_KEY_BYTES)?;
     if key.is_empty() {
         return Err(Error::invalid(format!("{what} is empty")));
     }
@@ -25,7 +31,8 @@ mod tests {
     #[test]
     fn keys_must_be_visible_ascii_and_are_not_echoed() {
         assert!(check_api_key("api_key", "abc-123_XYZ.=").is_ok());
-        for bad in ["", " ", "abc\n", "ab c", "clé", "a\u{0}b"] {
+        let long = "k".repeat(MAX_API_KEY_BYTES + 1);
+        for bad in ["", " ", "abc\n", "ab c", "clé", "a\u{0}b", &long] {
             let err = check_api_key("api_key", bad).unwrap_err();
             assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
             if !bad.trim().is_empty() {

@@ -398,6 +398,23 @@ impl DeepgramConfig {
             "deepgram model",
             &self.model,
         )?;
+        // The URL itself is parsed at connect time (`deepgram::listen_url`); its size is
+        // checked now.
+        range::bytes("deepgram url", &self.url, range::MAX_URL_BYTES)?;
+        // `keyterm=`, `&`, `=`: what each adds besides its text (before percent-encoding).
+        let query = self.language.as_deref().map_or(0, str::len)
+            + self.keyterms.iter().map(|t| t.len() + 9).sum::<usize>()
+            + self
+                .extra_params
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 2)
+                .sum::<usize>();
+        if query > MAX_DEEPGRAM_QUERY_BYTES {
+            return Err(Error::invalid(format!(
+                "deepgram language, keyterms and extra_params add {query} bytes to the listen \
+                 URL; at most {MAX_DEEPGRAM_QUERY_BYTES}"
+            )));
+        }
         if self.utterance_end_ms.is_some() && !self.interim_results {
             return Err(Error::invalid(
                 "deepgram utterance_end_ms needs interim_results = true",
@@ -582,6 +599,13 @@ impl SuggestionConfig {
 }
 
 /// The check both services' configs start with: a key that can go in a header, and a model.
+/// The longest model name accepted (`nova-3`, `gpt-4o-mini`, a fine-tune's id).
+const MAX_MODEL_BYTES: usize = 256;
+
+/// The most bytes `language`, `keyterms` and `extra_params` may add to Deepgram's listen URL,
+/// which carries them all in its query: beyond a few KB, HTTP servers refuse the handshake.
+const MAX_DEEPGRAM_QUERY_BYTES: usize = 8 * 1024;
+
 fn check_key_and_model(
     key_name: &str,
     key: &SecretString,
@@ -590,6 +614,7 @@ fn check_key_and_model(
 ) -> Result<()> {
     use secrecy::ExposeSecret;
     crate::secret::check_api_key(key_name, key.expose_secret())?;
+    range::bytes(model_name, model, MAX_MODEL_BYTES)?;
     if model.trim().is_empty() {
         return Err(Error::invalid(format!("{model_name} is empty")));
     }
@@ -606,6 +631,7 @@ pub(crate) fn service_url(
     schemes: &[&str],
     scheme_rule: &str,
 ) -> Result<url::Url> {
+    range::bytes(what, raw, range::MAX_URL_BYTES)?;
     let url = url::Url::parse(input).map_err(|e| {
         Error::invalid(format!(
             "{what} {} is not a URL: {e}",
@@ -655,6 +681,79 @@ mod tests {
         cfg.suggestions = Some(SuggestionConfig::new("sk\nx"));
         let err = cfg.validate().unwrap_err();
         assert!(!err.to_string().contains("sk"), "{err}");
+    }
+
+    /// 10 MB keys, URLs, models and query parameters are refused by their size (never parsed,
+    /// scanned, sent or repeated), naming the option.
+    #[test]
+    fn huge_texts_are_refused_by_size() {
+        let huge = "CANARY".repeat(2_000_000);
+        let good = || AssistConfig {
+            deepgram: DeepgramConfig::new("k"),
+            suggestions: Some(SuggestionConfig::new("sk")),
+            ..Default::default()
+        };
+        type Mutation = Box<dyn Fn(&mut AssistConfig, &str)>;
+        let cases: Vec<(&str, Mutation)> = vec![
+            (
+                "deepgram api_key",
+                Box::new(|c, h| c.deepgram.api_key = h.to_string().into()),
+            ),
+            (
+                "deepgram url",
+                Box::new(|c, h| c.deepgram.url = format!("wss://{h}")),
+            ),
+            (
+                "deepgram model",
+                Box::new(|c, h| c.deepgram.model = h.to_string()),
+            ),
+            (
+                "deepgram language",
+                Box::new(|c, h| c.deepgram.language = Some(h.to_string())),
+            ),
+            (
+                "keyterms",
+                Box::new(|c, h| c.deepgram.keyterms = vec![h.to_string()]),
+            ),
+            (
+                "extra_params",
+                Box::new(|c, h| c.deepgram.extra_params = vec![("k".into(), h.to_string())]),
+            ),
+            (
+                "openai api_key",
+                Box::new(|c, h| {
+                    c.suggestions = Some(SuggestionConfig::new(h.to_string()));
+                }),
+            ),
+            (
+                "suggestion base_url",
+                Box::new(|c, h| {
+                    if let Some(s) = c.suggestions.as_mut() {
+                        s.base_url = format!("https://{h}");
+                    }
+                }),
+            ),
+            (
+                "suggestion model",
+                Box::new(|c, h| {
+                    if let Some(s) = c.suggestions.as_mut() {
+                        s.model = h.to_string();
+                    }
+                }),
+            ),
+        ];
+        for (field, mutate) in cases {
+            let mut cfg = good();
+            mutate(&mut cfg, &huge);
+            let err = cfg.validate().unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput, "{field}");
+            let message = err.to_string();
+            assert!(message.contains(field), "{field}: {message}");
+            assert!(
+                message.len() < 300 && !message.contains("CANARY"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

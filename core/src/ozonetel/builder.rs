@@ -215,6 +215,9 @@ impl ClientBuilder {
     /// Validates the configuration (every number against the range its setter documents) and
     /// builds the client. Fails with [`Error::InvalidInput`]; sends nothing.
     pub fn build(self) -> Result<Client> {
+        if let Some(name) = &self.user_name {
+            range::bytes("user_name", name, MAX_USER_NAME_BYTES)?;
+        }
         let user_name = non_empty(self.user_name)
             .ok_or_else(|| Error::invalid("user_name is required (the CloudAgent account name)"))?;
         let api_key = self
@@ -276,7 +279,11 @@ impl ClientBuilder {
     }
 }
 
+/// The longest account name accepted (CloudAgent names are short words).
+const MAX_USER_NAME_BYTES: usize = 256;
+
 fn normalize_base_url(raw: &str) -> Result<String> {
+    range::bytes("base_url", raw, range::MAX_URL_BYTES)?;
     let raw = raw.trim();
     let lower = raw.get(..8).unwrap_or(raw).to_ascii_lowercase();
     let with_scheme = if let Some(scheme) = ["http://", "https://"]
@@ -360,6 +367,37 @@ mod tests {
             "{} bytes",
             err.to_string().len()
         );
+    }
+
+    /// A 10 MB user name, key or base URL is refused by its size (never scanned, parsed or
+    /// repeated), naming the option.
+    #[test]
+    fn huge_texts_are_refused_by_size() {
+        let huge = "CANARY".repeat(2_000_000);
+        let url = format!("http://{huge}");
+        for (field, builder) in [
+            ("user_name", Client::builder().user_name(&huge).api_key("k")),
+            (
+                "api_key",
+                Client::builder().user_name("acme").api_key(&huge),
+            ),
+            (
+                "base_url",
+                Client::builder()
+                    .user_name("acme")
+                    .api_key("k")
+                    .base_url(&url),
+            ),
+        ] {
+            let err = builder.build().unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+            let message = err.to_string();
+            assert!(message.contains(field), "{message}");
+            assert!(
+                message.len() < 200 && !message.contains("CANARY"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

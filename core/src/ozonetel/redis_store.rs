@@ -118,6 +118,9 @@ impl RedisAccountStore {
     /// client synchronously (a constructor in a binding). A Redis that is down then shows as
     /// a `transport` error on the first call that needs a token.
     pub fn lazy(url: &str, prefix: &str) -> Result<Self> {
+        // By size first: a 10 MB paste is refused without being parsed (or repeated: the URL
+        // may carry a password).
+        crate::range::bytes("the Redis URL", url, crate::range::MAX_URL_BYTES)?;
         let client = redis::Client::open(url)
             .map_err(|_| Error::invalid("the Redis URL is not valid (redis://host:port/db)"))?;
         Ok(RedisAccountStore {
