@@ -136,8 +136,10 @@ fn deserialize<T: DeserializeOwned>(env: &Env, value: Unknown, name: &str) -> na
     // JS → JSON-shaped value first, so serde_path_to_error can report where it went wrong.
     let json = to_json(env, value, name, 0).map_err(|message| invalid(env, message))?;
     serde_path_to_error::deserialize(json).map_err(|e| {
-        let path = e.path().to_string();
-        // serde quotes the offending value whole (`unknown variant "…10 MB…"`): keep the start.
+        // The path names the field, which for an unknown one is the caller's key, as long as
+        // they made it; serde quotes the offending value whole (`unknown variant "…10 MB…"`).
+        // Keep the start of each.
+        let path = short(&e.path().to_string(), 200);
         let inner = short(&e.inner().to_string(), 200);
         if path == "." {
             invalid(env, format!("{name}: {inner}"))
