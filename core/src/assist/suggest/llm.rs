@@ -150,8 +150,27 @@ pub(crate) struct LiveAnswer {
     pub escalation: Option<Escalation>,
 }
 
-/// A chat-completions client for suggestions and the post-call summary: one connection pool,
-/// so the summary at `stop` reuses the call's warm connection.
+/// The LLM's HTTP client, one per process as Ozonetel's is (`ozonetel::transport`): building
+/// one loads the root certificates (tens of ms; ~100 ms in a debug build), which a session per
+/// call paid per call, and the connection pool is shared by every session's requests. It
+/// carries only the connect bound: each request is bounded where it is made (the engine's
+/// `SuggestionConfig::timeout`, the post-call's `PostCallConfig::timeout`).
+fn shared_http() -> Result<reqwest::Client> {
+    static HTTP: std::sync::OnceLock<std::result::Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(USER_AGENT)
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(|e| Error::Transport(format!("could not build the HTTP client: {e}")))
+}
+
+/// A chat-completions client for suggestions and the post-call summary: one connection pool
+/// (the process's), so the summary at `stop` reuses the call's warm connection.
 #[derive(Debug, Clone)]
 pub(crate) struct SuggestionLlm {
     client: Client<OpenAIConfig>,
@@ -165,18 +184,7 @@ impl SuggestionLlm {
         let config = OpenAIConfig::new()
             .with_api_key(cfg.api_key.expose_secret())
             .with_api_base(cfg.base_url.trim_end_matches('/'));
-        // The HTTP bound is the longer of the two requests' own; each request is also bounded
-        // by its own timeout where it is made (the engine), which is the one that counts.
-        let longest = cfg
-            .post_call
-            .as_ref()
-            .map_or(cfg.timeout, |p| p.timeout.max(cfg.timeout));
-        let http = reqwest::Client::builder()
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(5)))
-            .timeout(longest)
-            .user_agent(USER_AGENT)
-            .build()
-            .map_err(|e| Error::Transport(format!("could not build the HTTP client: {e}")))?;
+        let http = shared_http()?;
         // A zero elapsed-time budget turns async-openai's internal retry loop off. This is the
         // `backoff` crate's only use: async-openai 0.29 retries 429s and 5xx for up to 15
         // minutes by default, offers no other switch, and `with_backoff` takes this very type
@@ -185,9 +193,9 @@ impl SuggestionLlm {
             max_elapsed_time: Some(Duration::ZERO),
             ..Default::default()
         };
-        let client = Client::with_config(config)
-            .with_http_client(http)
-            .with_backoff(no_retry);
+        // `Client::build`, not `with_config(..).with_http_client(..)`: `with_config` builds a
+        // client of its own first (root certificates and all) only to have it replaced.
+        let client = Client::build(http, config, no_retry);
         Ok(SuggestionLlm {
             client,
             model: cfg.model.trim().to_string(),
