@@ -52,6 +52,7 @@
 pub mod assist;
 mod backoff;
 mod error;
+mod http;
 mod local_time;
 pub mod ozonetel;
 mod range;

@@ -162,21 +162,12 @@ impl Request {
     }
 }
 
-/// The one HTTP client of the process: its connection pool and TLS setup (root certificates,
+/// Ozonetel's HTTP client, one per process (`crate::http`): its connection pool and TLS setup (root certificates,
 /// ~100 KB and tens of milliseconds to build) are shared by every client, whatever account
 /// it serves. Per-request timeouts are set on each request.
 fn shared_http() -> Result<reqwest::Client> {
-    static HTTP: std::sync::OnceLock<std::result::Result<reqwest::Client, String>> =
-        std::sync::OnceLock::new();
-    HTTP.get_or_init(|| {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("helix-engage/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())
-    })
-    .clone()
-    .map_err(|e| Error::Transport(format!("cannot build the HTTP client: {e}")))
+    static HTTP: crate::http::Shared = crate::http::Shared::new();
+    crate::http::shared(&HTTP, concat!("helix-engage/", env!("CARGO_PKG_VERSION")))
 }
 
 /// What a [`Transport`] needs from the client's configuration, validated by the builder.

@@ -156,17 +156,8 @@ pub(crate) struct LiveAnswer {
 /// carries only the connect bound: each request is bounded where it is made (the engine's
 /// `SuggestionConfig::timeout`, the post-call's `PostCallConfig::timeout`).
 fn shared_http() -> Result<reqwest::Client> {
-    static HTTP: std::sync::OnceLock<std::result::Result<reqwest::Client, String>> =
-        std::sync::OnceLock::new();
-    HTTP.get_or_init(|| {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(USER_AGENT)
-            .build()
-            .map_err(|e| e.to_string())
-    })
-    .clone()
-    .map_err(|e| Error::Transport(format!("could not build the HTTP client: {e}")))
+    static HTTP: crate::http::Shared = crate::http::Shared::new();
+    crate::http::shared(&HTTP, USER_AGENT)
 }
 
 /// A chat-completions client for suggestions and the post-call summary: one connection pool
