@@ -162,9 +162,9 @@ impl Request {
     }
 }
 
-/// Ozonetel's HTTP client, one per process (`crate::http`): its connection pool and TLS setup (root certificates,
-/// ~100 KB and tens of milliseconds to build) are shared by every client, whatever account
-/// it serves. Per-request timeouts are set on each request.
+/// Ozonetel's HTTP client, one per process (`crate::http`): its connection pool and TLS setup
+/// (root certificates, ~100 KB and tens of milliseconds to build) are shared by every client,
+/// whatever account it serves. Per-request timeouts are set on each request.
 fn shared_http() -> Result<reqwest::Client> {
     static HTTP: crate::http::Shared = crate::http::Shared::new();
     crate::http::shared(&HTTP, concat!("helix-engage/", env!("CARGO_PKG_VERSION")))
