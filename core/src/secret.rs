@@ -2,6 +2,9 @@
 
 use crate::error::{Error, Result};
 
+/// The longest key accepted.
+const MAX_KEY_BYTES: usize = 1024;
+
 /// A key travels in an HTTP header (and, for Record.php, a query string): it must be non-empty
 /// visible ASCII. Checked up front so a pasted key with a stray newline is a clear
 /// `invalid_input` rather than an obscure transport error — or, inside async-openai, which
@@ -9,6 +12,14 @@ use crate::error::{Error, Result};
 pub(crate) fn check_api_key(what: &str, key: &str) -> Result<()> {
     if key.is_empty() {
         return Err(Error::invalid(format!("{what} is empty")));
+    }
+    // Real keys are tens of characters; a megabyte one is a file pasted by mistake, and would
+    // become a header no server takes.
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Error::invalid(format!(
+            "{what} is {} bytes; at most {MAX_KEY_BYTES} (is it really the key?)",
+            key.len()
+        )));
     }
     if !key.chars().all(|c| c.is_ascii_graphic()) {
         return Err(Error::invalid(format!(
@@ -25,7 +36,8 @@ mod tests {
     #[test]
     fn keys_must_be_visible_ascii_and_are_not_echoed() {
         assert!(check_api_key("api_key", "abc-123_XYZ.=").is_ok());
-        for bad in ["", " ", "abc\n", "ab c", "clé", "a\u{0}b"] {
+        let huge = "k".repeat(MAX_KEY_BYTES + 1);
+        for bad in ["", " ", "abc\n", "ab c", "clé", "a\u{0}b", huge.as_str()] {
             let err = check_api_key("api_key", bad).unwrap_err();
             assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
             if !bad.trim().is_empty() {
