@@ -1671,67 +1671,6 @@ static void hostile_assist_session(void) {
     helix_assist_free(assist);
 }
 
-struct llm_seen {
-    atomic_int closed;
-};
-
-static void count_closed(void *user_data, const helix_event *event) {
-    struct llm_seen *seen = user_data;
-    if (event->kind == HELIX_EVENT_CLOSED) {
-        atomic_fetch_add(&seen->closed, 1);
-    }
-}
-
-/* A server that stops reading mid-request must fail the request, not the host. The
- * suggestion endpoint here is a path the simulator does not serve: it answers 404 at once and
- * closes the connection while the library is still writing a 10 MB request (the lead goes
- * into every suggestion request). Whether the write then meets EPIPE depends on timing; the
- * SIGPIPE mask that makes it harmless is checked directly by ffi.rs's unit test. */
-static void peer_closes_mid_write_case(void) {
-    GROUP("assist_session");
-    char nowhere[256];
-    snprintf(nowhere, sizeof nowhere, "%s/nowhere/v1", getenv("OZONETEL_BASE_URL"));
-    size_t n = HUGE_LEN + 32;
-    char *lead = malloc(n);
-    int head = snprintf(lead, n, "{\"name\":\"");
-    memset(lead + head, 'a', HUGE_LEN);
-    strcpy(lead + head + HUGE_LEN, "\"}");
-    helix_assist_config config = sim_assist_config();
-    config.openai_api_key = "sim-openai-key";
-    config.openai_base_url = nowhere;
-    config.suggestion_interval_ms = 1;
-    config.suggestion_min_gap_ms = 1;
-    config.lead_json = lead;
-    struct llm_seen seen;
-    atomic_init(&seen.closed, 0);
-    helix_assist *assist = NULL;
-    EXPECT(helix_assist_start(&config, count_closed, &seen, &assist), HELIX_OK,
-           "a 10 MB lead with suggestions on");
-    free(lead);
-    static uint8_t chunk[3200]; /* 50 ms of 16 kHz stereo */
-    for (int i = 0; i < 240; i++) { /* 12 s of audio: the script's customer turns end */
-        if (helix_assist_send_audio(assist, chunk, sizeof chunk, NULL) != HELIX_OK) {
-            break;
-        }
-        sleep_ms(5);
-    }
-    char *metrics = NULL;
-    for (int i = 0; i < 100; i++) {
-        sleep_ms(100);
-        helix_string_free(metrics);
-        metrics = NULL;
-        if (helix_assist_metrics(assist, &metrics) == HELIX_OK &&
-            strstr(metrics, "\"suggestionFailures\":0,") == NULL) {
-            break;
-        }
-    }
-    EXPECT_TRUE(metrics != NULL && strstr(metrics, "\"suggestionFailures\":0,") == NULL,
-                "the refused suggestion request is a failure in the metrics, and we are alive");
-    helix_string_free(metrics);
-    EXPECT(helix_assist_stop(assist, NULL), HELIX_OK, "stop after the server closed mid-write");
-    EXPECT_TRUE(atomic_load(&seen.closed) == 1, "closed event after the refused requests");
-    helix_assist_free(assist);
-}
 
 static void hostile_redact(void) {
     GROUP("redact");
@@ -1795,7 +1734,6 @@ static void hostile_cases(void) {
     desk_close(&d);
     hostile_assist_config();
     hostile_assist_session();
-    peer_closes_mid_write_case();
     hostile_redact();
     hostile_teardown();
 }
