@@ -937,6 +937,9 @@ static uint8_t *huge_bytes;
                                      HELIX_##control, HELIX_##rtl})
 /* An identifier or number the core parses (digits, a phone number, a date): NULL is a NULL
  * pointer, everything else hostile is invalid input. */
+/* An optional string: NULL takes the default, everything else hostile is refused. */
+#define WANT_OPTIONAL WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT, \
+                           INVALID_INPUT)
 #define WANT_PARSED WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT, \
                          INVALID_INPUT)
 
@@ -1095,7 +1098,8 @@ static void hostile_client(void) {
     helix_ozonetel_config config = sim_config();
     helix_ozonetel *client = SENTINEL;
     helix_ozonetel_config bad;
-#define NEW_WITH(field, value) (bad = config, bad.field = (value), helix_ozonetel_new(&bad, &client))
+#define NEW_WITH(field, value) \
+    (bad = config, bad.field = (value), helix_ozonetel_new(&bad, &client))
     EACH_HOSTILE_OF(HOSTILE, v, WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
                                      INVALID_INPUT, INVALID_INPUT),
                     "new: user_name", NEW_WITH(user_name, v), helix_ozonetel_free(client));
@@ -1103,16 +1107,13 @@ static void hostile_client(void) {
                                             INVALID_INPUT, INVALID_INPUT, INVALID_INPUT),
                     "new: api_key", NEW_WITH(api_key, v), helix_ozonetel_free(client));
     /* NULL base URLs take the defaults. */
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
+    EACH_HOSTILE_OF(HOSTILE, v, WANT_OPTIONAL,
                     "new: base_url", NEW_WITH(base_url, v), helix_ozonetel_free(client));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
+    EACH_HOSTILE_OF(HOSTILE, v, WANT_OPTIONAL,
                     "new: events_base_url", NEW_WITH(events_base_url, v),
                     helix_ozonetel_free(client));
     /* A NULL redis_url is the in-process store, which this process's acme already uses. */
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
+    EACH_HOSTILE_OF(HOSTILE, v, WANT_OPTIONAL,
                     "new: redis_url", NEW_WITH(redis_url, v), helix_ozonetel_free(client));
     /* Credentials in a URL are never repeated in the refusal. */
     EXPECT(NEW_WITH(base_url, "ftp://user:CANARY@host/"), HELIX_INVALID_INPUT,
@@ -1281,7 +1282,8 @@ static void hostile_desk(struct desk *d) {
     EACH_HOSTILE(v, WANT_PARSED, "dispose: ucid",
                  helix_agent_dispose(d->agent, v, &disposition, &disposed));
 #define DISPOSE_WITH(field, value) \
-    (bad = disposition, bad.field = (value), helix_agent_dispose(d->agent, "123456789", &bad, &disposed))
+    (bad = disposition, bad.field = (value),                                                  \
+     helix_agent_dispose(d->agent, "123456789", &bad, &disposed))
     EACH_HOSTILE(v, WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
                          INVALID_INPUT, INVALID_INPUT),
                  "dispose: code", DISPOSE_WITH(code, v));
@@ -1420,7 +1422,8 @@ static void hostile_events(struct desk *d) {
     GROUP("events");
     helix_ozonetel_event *event = SENTINEL;
     const char body[] = "{\"eventType\":\"Call\",\"action\":\"Answered\",\"ucid\":\"123\"}";
-#define PARSE(type, bytes, len) helix_ozonetel_event_parse((type), (const uint8_t *)(bytes), (len), &event)
+#define PARSE(type, bytes, len) \
+    helix_ozonetel_event_parse((type), (const uint8_t *)(bytes), (len), &event)
     /* A content type other than JSON or a form is read by the body's first character (the
      * core's documented leniency: proxies rewrite it), so only NULL and bad UTF-8 fail. */
     EACH_HOSTILE_OF(HOSTILE, v, WANT(NULL_POINTER, INVALID_UTF8, OK, OK, OK, OK),
@@ -1523,58 +1526,34 @@ static void hostile_assist_config(void) {
 #define START_LLM_WITH(field, value)                                                         \
     (bad = config, bad.openai_api_key = "sim-openai-key", bad.openai_base_url = openai,      \
      bad.field = (value), helix_assist_start(&bad, NULL, NULL, &assist))
+    /* One config field through every hostile value. */
+#define START_HOSTILE(field, want, start)                                                    \
+    EACH_HOSTILE_OF(HOSTILE, v, want, "assist_start: " #field, start(field, v),              \
+                    helix_assist_free(assist))
     EACH_HOSTILE_OF(HOSTILE_SECRET, v, WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT,
                                             INVALID_INPUT, INVALID_INPUT, INVALID_INPUT),
                     "assist_start: deepgram_api_key", START_WITH(deepgram_api_key, v),
                     helix_assist_free(assist));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
-                    "assist_start: deepgram_url", START_WITH(deepgram_url, v),
-                    helix_assist_free(assist));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
-                    "assist_start: deepgram_model", START_WITH(deepgram_model, v),
-                    helix_assist_free(assist));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
-                    "assist_start: language", START_WITH(language, v),
-                    helix_assist_free(assist));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
-                    "assist_start: deepgram_preset", START_WITH(deepgram_preset, v),
-                    helix_assist_free(assist));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, OK, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT),
-                    "assist_start: deepgram_redact", START_WITH(deepgram_redact, v),
-                    helix_assist_free(assist));
+    START_HOSTILE(deepgram_url, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(deepgram_model, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(language, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(deepgram_preset, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(deepgram_redact, WANT(OK, INVALID_UTF8, OK, INVALID_INPUT, INVALID_INPUT,
+                                     INVALID_INPUT), START_WITH);
     /* Keywords are matched locally, never sent or shown: whitespace and control characters
      * only split words; the bounds are the count and the length. */
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, OK, INVALID_INPUT, OK, OK),
-                    "assist_start: redaction_keywords", START_WITH(redaction_keywords, v),
-                    helix_assist_free(assist));
+    START_HOSTILE(redaction_keywords, WANT(OK, INVALID_UTF8, OK, INVALID_INPUT, OK, OK),
+                  START_WITH);
     /* NULL turns suggestions off; a hostile key is refused before anything is sent. */
-    EACH_HOSTILE_OF(HOSTILE_SECRET, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                            INVALID_INPUT, INVALID_INPUT),
+    EACH_HOSTILE_OF(HOSTILE_SECRET, v, WANT_OPTIONAL,
                     "assist_start: openai_api_key",
                     (bad = config, bad.openai_base_url = openai, bad.openai_api_key = v,
                      helix_assist_start(&bad, NULL, NULL, &assist)),
                     helix_assist_free(assist));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
-                    "assist_start: openai_base_url", START_LLM_WITH(openai_base_url, v),
-                    helix_assist_free(assist));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
-                    "assist_start: openai_model", START_LLM_WITH(openai_model, v),
-                    helix_assist_free(assist));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
-                    "assist_start: lead_json", START_WITH(lead_json, v),
-                    helix_assist_free(assist));
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
-                    "assist_start: post_call_json", START_LLM_WITH(post_call_json, v),
-                    helix_assist_free(assist));
+    START_HOSTILE(openai_base_url, WANT_OPTIONAL, START_LLM_WITH);
+    START_HOSTILE(openai_model, WANT_OPTIONAL, START_LLM_WITH);
+    START_HOSTILE(lead_json, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(post_call_json, WANT_OPTIONAL, START_LLM_WITH);
     struct json_table lead = json_table("name", "history");
     EACH_JSON(lead, v, LEAD_JSON_WANT, "assist_start: lead_json", START_WITH(lead_json, v),
               helix_assist_free(assist));
@@ -1613,6 +1592,7 @@ static void hostile_assist_config(void) {
            "assist_start: sample_rate 48001");
     EXPECT(START_LLM_WITH(suggestion_interval_ms, 3600001), HELIX_INVALID_INPUT,
            "assist_start: suggestion_interval_ms 3 600 001");
+#undef START_HOSTILE
 #undef START_WITH
 #undef START_LLM_WITH
 }
@@ -1681,11 +1661,13 @@ static void hostile_redact(void) {
     EACH_JSON(t, v, LEAD_JSON_WANT, "redact: options_json", helix_redact("x", v, &json),
               (helix_string_free(json), json = SENTINEL));
     free_json_table(&t);
-    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
-                                     INVALID_INPUT, INVALID_INPUT),
+    EACH_HOSTILE_OF(HOSTILE, v, WANT_OPTIONAL,
                     "redact: options_json", helix_redact("x", v, &json),
                     (helix_string_free(json), json = SENTINEL));
-    EXPECT(helix_redact("x", "{\"keywords\":[\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\"]}", &json),
+    EXPECT(helix_redact("x",
+                        "{\"keywords\":[\""
+                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]}",
+                        &json),
            HELIX_INVALID_INPUT, "redact: a 65-character keyword");
     EXPECT(helix_redact("x", "{\"keywords\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\","
                              "\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\",\"r\","
