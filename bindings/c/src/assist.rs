@@ -10,7 +10,7 @@ use helix_engage::assist::{
 };
 use serde::Deserialize;
 
-use crate::error::{Failure, FfiResult, helix_status, json_error, quote};
+use crate::error::{Failure, FfiResult, from_json_object, helix_status, quote};
 use crate::events::{EventPump, helix_event_callback};
 use crate::ffi::{
     HandleRuntime, arg_bytes, arg_opt_out, arg_opt_str, arg_out, arg_ref, arg_str, block_on, ffi,
@@ -365,11 +365,10 @@ struct PostCallJson {
 /// Values are passed on unchanged: the core's checks (`PostCallConfig::validate`, at start)
 /// refuse what is out of range, naming the field.
 fn post_call_from_json(json: &str) -> FfiResult<PostCallConfig> {
-    let j: PostCallJson = serde_json::from_str(json).map_err(|e| {
+    let j: PostCallJson = from_json_object(json).map_err(|why| {
         Failure::invalid(format!(
-            "config.post_call_json is not a post-call object ({}); expected {{\"timeoutMs\",\
-             \"dispositions\":[…],\"maxTranscriptChars\",\"systemPrompt\"}}, all optional",
-            json_error(&e)
+            "config.post_call_json is not a post-call object ({why}); expected {{\"timeoutMs\",\
+             \"dispositions\":[…],\"maxTranscriptChars\",\"systemPrompt\"}}, all optional"
         ))
     })?;
     let mut p = PostCallConfig::default();
@@ -387,11 +386,10 @@ fn post_call_from_json(json: &str) -> FfiResult<PostCallConfig> {
 }
 
 fn lead_from_json(json: &str, name: &str) -> FfiResult<LeadContext> {
-    serde_json::from_str(json).map_err(|e| {
+    from_json_object(json).map_err(|why| {
         Failure::invalid(format!(
-            "{name} is not a lead object ({}); expected {{\"name\",\"phone\",\"status\",\
-             \"history\":[…],\"fields\":[[label,value]…],\"notes\"}}",
-            json_error(&e)
+            "{name} is not a lead object ({why}); expected {{\"name\",\"phone\",\"status\",\
+             \"history\":[…],\"fields\":[[label,value]…],\"notes\"}}"
         ))
     })
 }

@@ -199,6 +199,17 @@ pub(crate) fn json_error(e: &serde_json::Error) -> String {
     }
 }
 
+/// Parses a JSON argument the header documents as an object into `T`, or says why not (as
+/// [`json_error`] does). serde's derived structs also take a JSON array, field by field in
+/// declaration order (`["Asha","+919876543210"]` was a lead); no caller means that, so anything
+/// but an object is refused before serde sees it.
+pub(crate) fn from_json_object<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, String> {
+    if !json.trim_start().starts_with('{') {
+        return Err("expected a JSON object".into());
+    }
+    serde_json::from_str(json).map_err(|e| json_error(&e))
+}
+
 /// A config word the binding itself refuses (a preset or redaction name), as its message
 /// quotes it: escaped and at most 40 characters, so a huge argument never becomes a huge
 /// message. Only for those names; the core quotes everything else it refuses.

@@ -239,6 +239,7 @@ impl HandleRuntime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name(name)
+            .on_thread_start(block_sigpipe)
             .enable_all()
             .build()
             .map(|rt| HandleRuntime(Some(rt)))
@@ -248,6 +249,27 @@ impl HandleRuntime {
                     format!("cannot start the I/O runtime: {e}"),
                 )
             })
+    }
+}
+
+/// Blocks SIGPIPE on the calling thread (one of a handle's runtime threads, where the HTTP
+/// connections write).
+///
+/// A Rust binary ignores SIGPIPE from startup; a C host keeps the default action, which kills
+/// the process. A server that closes a connection while a request is still being written (the
+/// simulator did, answering 413 to a 10 MB query field) then made hyper's vectored write
+/// (`writev`, which has no `MSG_NOSIGNAL`) raise SIGPIPE and killed the host, instead of the
+/// call failing. A blocked SIGPIPE stays pending on this thread and the write fails with
+/// `EPIPE`, which the call reports. Per thread, so the host's own handling is untouched.
+fn block_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: `set` is a local sigset_t initialised by sigemptyset before use;
+    // pthread_sigmask only changes this thread's mask and accepts a NULL old-set pointer.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 
@@ -385,5 +407,32 @@ mod tests {
         let refused = outer.block_on(async { block_on(&inner, async {}).is_err() });
         assert!(refused);
         assert_eq!(block_on(&inner, async { 7 }).unwrap(), 7);
+    }
+
+    /// Whether SIGPIPE is blocked on the calling thread.
+    #[cfg(unix)]
+    fn sigpipe_blocked() -> bool {
+        // SAFETY: `mask` is a local sigset_t that pthread_sigmask fills (a NULL new set only
+        // reads the mask); sigismember reads it.
+        unsafe {
+            let mut mask: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut mask);
+            libc::sigismember(&mask, libc::SIGPIPE) == 1
+        }
+    }
+
+    /// The write that once killed a C host (the simulator closing a connection while a 10 MB
+    /// CDR query was still being written: `writev`, SIGPIPE) happens on the runtime's threads;
+    /// there SIGPIPE must be blocked, on the worker threads and the blocking pool alike.
+    #[cfg(unix)]
+    #[test]
+    fn sigpipe_is_blocked_on_every_runtime_thread() {
+        let rt = HandleRuntime::new("sigpipe").unwrap();
+        let (worker, pool) = rt.block_on(async {
+            let worker = tokio::spawn(async { sigpipe_blocked() }).await.unwrap();
+            let pool = tokio::task::spawn_blocking(sigpipe_blocked).await.unwrap();
+            (worker, pool)
+        });
+        assert!(worker && pool, "worker {worker}, blocking pool {pool}");
     }
 }

@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use helix_engage::assist::{RedactionConfig, RedactionKind, Redactor};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Failure, helix_status, json_error};
+use crate::error::{Failure, from_json_object, helix_status};
 use crate::ffi::{arg_opt_str, arg_out, arg_str, ffi};
 
 /// `options_json`, field by field as the header documents it.
@@ -58,11 +58,10 @@ pub extern "C" fn helix_redact(
         let out = arg_out!(out_json);
         let options = match arg_opt_str!(options_json) {
             None => RedactOptions::default(),
-            Some(json) => serde_json::from_str(json).map_err(|e| {
+            Some(json) => from_json_object(json).map_err(|why| {
                 Failure::invalid(format!(
-                    "options_json is not a redaction options object ({}); expected \
-                     {{\"keywords\":[…],\"leadPhone\":\"…\"}}, both optional",
-                    json_error(&e)
+                    "options_json is not a redaction options object ({why}); expected \
+                     {{\"keywords\":[…],\"leadPhone\":\"…\"}}, both optional"
                 ))
             })?,
         };

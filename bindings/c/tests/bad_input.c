@@ -20,11 +20,69 @@
 
 static int checks = 0, failed = 0;
 
-static void expect_at(int line, helix_status got, helix_status want, const char *what) {
+/* Every failure's message is at most this many bytes: the core quotes what it refuses in at
+ * most 40 characters and serde errors are cut at 200, so a 10 MB argument never becomes a
+ * 10 MB message. Longer means something was echoed whole. */
+#define MESSAGE_BOUND 1024
+
+/* Secrets this suite configures (the simulator's keys and passwords, and canaries passed as
+ * keys, passwords and tokens): none may appear in any message, success or failure. */
+static const char *const SECRETS[] = {
+    "sim-api-key", "sim-deepgram-key", "sim-openai-key", "sim-agent1-pass",
+    "sim-agent2-pass", "CANARY",
+};
+
+/* Cases are counted per function group (set by GROUP before a group's cases); main prints
+ * the counts and asserts a lower bound for each. */
+enum { MAX_GROUPS = 16 };
+static const char *group_names[MAX_GROUPS];
+static int group_counts[MAX_GROUPS];
+static int group_count = 0, current_group = -1;
+
+static void group(const char *name) {
+    for (int i = 0; i < group_count; i++) {
+        if (strcmp(group_names[i], name) == 0) {
+            current_group = i;
+            return;
+        }
+    }
+    if (group_count < MAX_GROUPS) {
+        group_names[group_count] = name;
+        current_group = group_count++;
+    }
+}
+#define GROUP(name) group(name)
+
+static void count_case(void) {
     checks++;
+    if (current_group >= 0) {
+        group_counts[current_group]++;
+    }
+}
+
+/* The message's bound and secrets, checked for every call EXPECT makes. */
+static int message_is_clean(int line, const char *what, const char *message) {
+    size_t len = strlen(message);
+    if (len > MESSAGE_BOUND) {
+        fprintf(stderr, "FAIL line %d: %s: a %zu-byte message (bound %d): %.200s…\n", line,
+                what, len, MESSAGE_BOUND, message);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof SECRETS / sizeof SECRETS[0]; i++) {
+        if (strstr(message, SECRETS[i]) != NULL) {
+            fprintf(stderr, "FAIL line %d: %s: the message carries a secret: %s\n", line, what,
+                    message);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void expect_at(int line, helix_status got, helix_status want, const char *what) {
+    count_case();
     const char *message = helix_last_error();
     if (got != want) {
-        fprintf(stderr, "FAIL line %d: %s: got %s, want %s (%s)\n", line, what,
+        fprintf(stderr, "FAIL line %d: %s: got %s, want %s (%.300s)\n", line, what,
                 helix_status_name(got), helix_status_name(want), message);
         failed++;
     } else if (want != HELIX_OK && message[0] == '\0') {
@@ -34,15 +92,17 @@ static void expect_at(int line, helix_status got, helix_status want, const char 
     } else if (want == HELIX_OK && message[0] != '\0') {
         fprintf(stderr, "FAIL line %d: %s: success left a message: %s\n", line, what, message);
         failed++;
+    } else if (!message_is_clean(line, what, message)) {
+        failed++;
     } else {
-        printf("ok   %-58s %s%s%s\n", what, helix_status_name(got), message[0] ? ": " : "",
+        printf("ok   %-58s %s%s%.300s\n", what, helix_status_name(got), message[0] ? ": " : "",
                message);
     }
 }
 #define EXPECT(call, want, what) expect_at(__LINE__, (call), (want), (what))
 
 static void expect_true_at(int line, int cond, const char *what) {
-    checks++;
+    count_case();
     if (!cond) {
         fprintf(stderr, "FAIL line %d: %s\n", line, what);
         failed++;
@@ -105,6 +165,7 @@ static void ozonetel_cases(void) {
     config.api_key = "sim-api-key";
     config.base_url = getenv("OZONETEL_BASE_URL");
 
+    GROUP("client");
     helix_ozonetel *client = SENTINEL;
     EXPECT(helix_ozonetel_new(NULL, &client), HELIX_NULL_POINTER, "new: NULL config");
     EXPECT(helix_ozonetel_new(&config, NULL), HELIX_NULL_POINTER, "new: NULL out");
@@ -128,6 +189,7 @@ static void ozonetel_cases(void) {
                        "new: a second store for a live account");
     EXPECT_TRUE(client == live, "new: out untouched on failure");
 
+    GROUP("agent");
     helix_agent_ref who = sim_agent("agent1", "523590", "9123456780");
     helix_agent *agent = SENTINEL;
     EXPECT(helix_ozonetel_agent_new(NULL, &who, &agent), HELIX_NULL_POINTER,
@@ -187,6 +249,7 @@ static void ozonetel_cases(void) {
     EXPECT_TRUE(strstr(helix_last_error(), "agent1") != NULL, "call_control: names the agent");
     EXPECT_TRUE(json == SENTINEL, "call_control: out untouched on failure");
 
+    GROUP("reports");
     EXPECT(helix_ozonetel_pause_recording(client, NULL, NULL), HELIX_NULL_POINTER,
            "pause_recording: NULL ucid");
     EXPECT(helix_ozonetel_resume_recording(NULL, "123", NULL), HELIX_NULL_POINTER,
@@ -225,6 +288,7 @@ static void ozonetel_cases(void) {
            "call_record: malformed date");
     EXPECT_TRUE(json == SENTINEL, "reports: out untouched on failure");
 
+    GROUP("agent");
     helix_transfer *transfer = SENTINEL;
     EXPECT(helix_agent_transfer_start(agent, "123", "9000012345", 2, &transfer),
            HELIX_INVALID_INPUT, "transfer_start: mode 2");
@@ -284,6 +348,7 @@ static int count_page(void *user_data, const char *page_json) {
 /* The agent desk, webhooks and CDR pages: every new call with NULLs, empty strings, bad
  * UTF-8, missing agent fields and out-of-range values; a few answers from the simulator. */
 static void desk_cases(void) {
+    GROUP("desk");
     helix_ozonetel_config config = {0};
     config.user_name = "acme";
     config.api_key = "sim-api-key";
@@ -443,6 +508,7 @@ static void desk_cases(void) {
                 "dispositions: a JSON array of the account's codes");
     helix_string_free(codes);
 
+    GROUP("events");
     /* subscriptions */
     EXPECT(helix_ozonetel_subscribe_events(NULL, "https://a", "https://b", NULL),
            HELIX_NULL_POINTER, "subscribe: NULL client");
@@ -523,6 +589,7 @@ static void desk_cases(void) {
     helix_ozonetel_event_free(event);
     helix_ozonetel_event_free(NULL);
 
+    GROUP("reports");
     /* CDR pages: the callback is required; the page size and window are checked first. */
     helix_call_records_query q = {0};
     q.from = "2020-01-01 00:00:00";
@@ -545,6 +612,7 @@ static void desk_cases(void) {
            HELIX_INVALID_UTF8, "call_record_pages: status not UTF-8");
     EXPECT_TRUE(pages == 77, "call_record_pages: out untouched on failure");
 
+    GROUP("desk");
     helix_agent_free(bare);
     /* The agent outlives its client. */
     helix_ozonetel_free(client);
@@ -580,6 +648,7 @@ static void assist_cases(void) {
     config.deepgram_api_key = "sim-deepgram-key";
     config.deepgram_url = getenv("DEEPGRAM_URL");
 
+    GROUP("assist_config");
     helix_assist *assist = SENTINEL;
     EXPECT(helix_assist_start(NULL, NULL, NULL, &assist), HELIX_NULL_POINTER,
            "assist_start: NULL config");
@@ -655,6 +724,7 @@ static void assist_cases(void) {
 
     EXPECT(helix_assist_start(&config, NULL, NULL, &assist), HELIX_OK,
            "assist_start: valid, no callback");
+    GROUP("assist_session");
     uint8_t audio[640] = {0};
     bool queued = false;
     EXPECT(helix_assist_send_audio(NULL, audio, sizeof audio, &queued), HELIX_NULL_POINTER,
@@ -786,6 +856,7 @@ static void slow_callback(void *user_data, const helix_event *event) {
 
 /* helix_assist_stop returns only after every queued event, Closed last, was delivered. */
 static void slow_consumer_case(void) {
+    GROUP("assist_session");
     helix_assist_config config = {0};
     config.deepgram_api_key = "sim-deepgram-key";
     config.deepgram_url = getenv("DEEPGRAM_URL");
@@ -815,6 +886,7 @@ static void slow_consumer_case(void) {
 /* helix_redact: the local redactor on one text (its rules are the core's; these are the
  * boundary's cases). */
 static void redact_cases(void) {
+    GROUP("redact");
     char *json = SENTINEL;
     EXPECT(helix_redact(NULL, NULL, &json), HELIX_NULL_POINTER, "redact: NULL text");
     EXPECT(helix_redact("x", NULL, NULL), HELIX_NULL_POINTER, "redact: NULL out");
@@ -838,11 +910,822 @@ static void redact_cases(void) {
     helix_string_free(json);
 }
 
+/* ---- The hostile table: every entry point, every argument, the same hostile values ----
+ *
+ * Each string argument is tried with the six values of HOSTILE (NULL, bytes that are not
+ * UTF-8, "", a 10 MB string, embedded control characters, a right-to-left override); each
+ * JSON argument with the values of the JSON table (malformed, wrong types, not an object,
+ * a number beyond every range, 100 000 levels of nesting, a duplicate key, an unknown field,
+ * a lone surrogate, a 10 MB string value); integers and enums with 0, one past the last
+ * value and UINT32_MAX; buffers with a zero and a 10 MB length behind a valid pointer. The
+ * expected status is the one the header documents for that argument. */
+
+enum { H_NULL, H_BAD_UTF8, H_EMPTY, H_HUGE, H_CONTROL, H_RTL, N_HOSTILE };
+static const char *const HOSTILE_NAMES[N_HOSTILE] = {
+    "NULL", "not UTF-8", "empty", "10 MB", "control characters", "RTL override",
+};
+static const char *HOSTILE[N_HOSTILE];
+/* The same six as secrets: a 10 MB key made of canaries, a canary with a header injection… */
+static const char *HOSTILE_SECRET[N_HOSTILE];
+enum { HUGE_LEN = 10 * 1024 * 1024 };
+static char *huge_digits, *huge_secret;
+static uint8_t *huge_bytes;
+
+/* A status per hostile value, in HOSTILE's order. */
+#define WANT(null, utf8, empty, huge, control, rtl)                                          \
+    ((const helix_status[N_HOSTILE]){HELIX_##null, HELIX_##utf8, HELIX_##empty, HELIX_##huge, \
+                                     HELIX_##control, HELIX_##rtl})
+/* An identifier or number the core parses (digits, a phone number, a date): NULL is a NULL
+ * pointer, everything else hostile is invalid input. */
+/* An optional string: NULL takes the default, everything else hostile is refused. */
+#define WANT_OPTIONAL WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT, \
+                           INVALID_INPUT)
+#define WANT_PARSED WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT, \
+                         INVALID_INPUT)
+
+/* Runs `call` once per hostile value, bound to `var` (a `const char *`), expecting `want`. On
+ * an unexpected success, `on_ok` releases what the call made. */
+#define EACH_HOSTILE_OF(values, var, want, label, call, on_ok)                               \
+    do {                                                                                     \
+        for (int h_ = 0; h_ < N_HOSTILE; h_++) {                                             \
+            const char *var = (values)[h_];                                                  \
+            char what_[160];                                                                 \
+            snprintf(what_, sizeof what_, "%s: %s", (label), HOSTILE_NAMES[h_]);             \
+            helix_status got_ = (call);                                                      \
+            EXPECT(got_, (want)[h_], what_);                                                 \
+            if (got_ == HELIX_OK) {                                                          \
+                on_ok;                                                                       \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+#define EACH_HOSTILE(var, want, label, call) EACH_HOSTILE_OF(HOSTILE, var, want, label, call, )
+#define EACH_HOSTILE_SECRET(var, want, label, call) \
+    EACH_HOSTILE_OF(HOSTILE_SECRET, var, want, label, call, )
+
+/* Hostile JSON. `%s` in a template is the field the target knows (so a wrong type, a huge
+ * number and a duplicate hit a real field); deep and huge are built in main. */
+enum {
+    J_MALFORMED, J_TRAILING, J_WRONG_TYPE, J_NOT_OBJECT, J_HUGE_NUMBER, J_NEG_NUMBER,
+    J_DEEP, J_DUPLICATE, J_EXTRA, J_SURROGATE, J_HUGE_STRING, N_JSON
+};
+static const char *const JSON_NAMES[N_JSON] = {
+    "malformed JSON", "trailing garbage", "a field of the wrong type", "not an object",
+    "a number beyond every range", "a negative number", "100 000 levels of nesting",
+    "a duplicate key", "an unknown field", "a lone surrogate", "a 10 MB string value",
+};
+static char *deep_json;
+
+/* The hostile JSON for a target whose string field is `text_field` and whose numeric field
+ * (or another field, when it has none) is `number_field`. Caller frees [J_HUGE_STRING] and
+ * the formatted ones through free_json_table. */
+struct json_table {
+    char *json[N_JSON];
+};
+
+static char *format(const char *fmt, const char *a, const char *b) {
+    size_t n = strlen(fmt) + strlen(a) + strlen(b) + 1;
+    char *s = malloc(n);
+    snprintf(s, n, fmt, a, b);
+    return s;
+}
+
+static struct json_table json_table(const char *text_field, const char *number_field) {
+    struct json_table t;
+    t.json[J_MALFORMED] = format("{\"%s\":%s", text_field, "");
+    t.json[J_TRAILING] = format("{\"%s\":\"a\"} %s", text_field, "{}");
+    t.json[J_WRONG_TYPE] = format("{\"%s\":{\"%s\":1}}", text_field, number_field);
+    t.json[J_NOT_OBJECT] = format("[\"%s\",\"%s\"]", text_field, number_field);
+    t.json[J_HUGE_NUMBER] = format("{\"%s\":1%s}", number_field,
+                                   "00000000000000000000000000000000000000000");
+    t.json[J_NEG_NUMBER] = format("{\"%s\":-1%s}", number_field, "");
+    t.json[J_DEEP] = deep_json;
+    t.json[J_DUPLICATE] = format("{\"%s\":\"a\",\"%s\":\"b\"}", text_field, text_field);
+    t.json[J_EXTRA] = format("{\"%s\":\"a\",\"%s\":1}", text_field, "__proto__");
+    t.json[J_SURROGATE] = format("{\"%s\":\"\\ud800%s\"}", text_field, "");
+    size_t n = strlen(text_field) + HUGE_LEN + 16;
+    t.json[J_HUGE_STRING] = malloc(n);
+    int head = snprintf(t.json[J_HUGE_STRING], n, "{\"%s\":\"", text_field);
+    memset(t.json[J_HUGE_STRING] + head, 'a', HUGE_LEN);
+    strcpy(t.json[J_HUGE_STRING] + head + HUGE_LEN, "\"}");
+    return t;
+}
+
+static void free_json_table(struct json_table *t) {
+    for (int i = 0; i < N_JSON; i++) {
+        if (i != J_DEEP) {
+            free(t->json[i]);
+        }
+    }
+}
+
+/* Runs `call` once per hostile JSON of `table`, bound to `var`, expecting `want[i]`. */
+#define EACH_JSON(table, var, want, label, call, on_ok)                                      \
+    do {                                                                                     \
+        for (int j_ = 0; j_ < N_JSON; j_++) {                                                \
+            const char *var = (table).json[j_];                                              \
+            char what_[160];                                                                 \
+            snprintf(what_, sizeof what_, "%s: %s", (label), JSON_NAMES[j_]);                \
+            helix_status got_ = (call);                                                      \
+            EXPECT(got_, (want)[j_], what_);                                                 \
+            if (got_ == HELIX_OK) {                                                          \
+                on_ok;                                                                       \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+static const helix_status ALL_INVALID_JSON[N_JSON] = {
+    HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
+    HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
+    HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
+};
+
+/* Lead and redaction options: string values are not bounded (a 10 MB name is kept), the rest
+ * fails. */
+static const helix_status LEAD_JSON_WANT[N_JSON] = {
+    HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
+    HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
+    HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_OK,
+};
+
+static const uint32_t HOSTILE_U32[] = {0x80000000u, 0xfffffffeu, 0xffffffffu};
+
+static void hostile_setup(void) {
+    huge_digits = malloc(HUGE_LEN + 1);
+    memset(huge_digits, '9', HUGE_LEN);
+    huge_digits[HUGE_LEN] = '\0';
+    huge_secret = malloc(HUGE_LEN + 1);
+    for (size_t i = 0; i < HUGE_LEN; i++) {
+        huge_secret[i] = "CANARY"[i % 6];
+    }
+    huge_secret[HUGE_LEN] = '\0';
+    huge_bytes = calloc(HUGE_LEN, 1);
+    HOSTILE[H_NULL] = NULL;
+    HOSTILE[H_BAD_UTF8] = BAD_UTF8;
+    HOSTILE[H_EMPTY] = "";
+    HOSTILE[H_HUGE] = huge_digits;
+    HOSTILE[H_CONTROL] = "98765\x01\x1b[2J\r\n12345";
+    HOSTILE[H_RTL] = "\xe2\x80\xae" "9876512345";
+    HOSTILE_SECRET[H_NULL] = NULL;
+    HOSTILE_SECRET[H_BAD_UTF8] = "CANARY\xff\xfe";
+    HOSTILE_SECRET[H_EMPTY] = "";
+    HOSTILE_SECRET[H_HUGE] = huge_secret;
+    HOSTILE_SECRET[H_CONTROL] = "CANARY\r\nX-Injected: 1";
+    HOSTILE_SECRET[H_RTL] = "\xe2\x80\xae" "CANARY";
+    size_t depth = 100000;
+    deep_json = malloc(2 * depth + 1);
+    memset(deep_json, '[', depth);
+    memset(deep_json + depth, ']', depth);
+    deep_json[2 * depth] = '\0';
+}
+
+static void hostile_teardown(void) {
+    free(huge_digits);
+    free(huge_secret);
+    free(huge_bytes);
+    free(deep_json);
+}
+
+static helix_ozonetel_config sim_config(void) {
+    helix_ozonetel_config config = {0};
+    config.user_name = "acme";
+    config.api_key = "sim-api-key";
+    config.base_url = getenv("OZONETEL_BASE_URL");
+    config.events_base_url = getenv("OZONETEL_BASE_URL");
+    return config;
+}
+
+static void hostile_client(void) {
+    GROUP("client");
+    helix_ozonetel_config config = sim_config();
+    helix_ozonetel *client = SENTINEL;
+    helix_ozonetel_config bad;
+#define NEW_WITH(field, value) \
+    (bad = config, bad.field = (value), helix_ozonetel_new(&bad, &client))
+    EACH_HOSTILE_OF(HOSTILE, v, WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
+                                     INVALID_INPUT, INVALID_INPUT),
+                    "new: user_name", NEW_WITH(user_name, v), helix_ozonetel_free(client));
+    EACH_HOSTILE_OF(HOSTILE_SECRET, v, WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT,
+                                            INVALID_INPUT, INVALID_INPUT, INVALID_INPUT),
+                    "new: api_key", NEW_WITH(api_key, v), helix_ozonetel_free(client));
+    /* NULL base URLs take the defaults. */
+    EACH_HOSTILE_OF(HOSTILE, v, WANT_OPTIONAL,
+                    "new: base_url", NEW_WITH(base_url, v), helix_ozonetel_free(client));
+    EACH_HOSTILE_OF(HOSTILE, v, WANT_OPTIONAL,
+                    "new: events_base_url", NEW_WITH(events_base_url, v),
+                    helix_ozonetel_free(client));
+    /* A NULL redis_url is the in-process store, which this process's acme already uses. */
+    EACH_HOSTILE_OF(HOSTILE, v, WANT_OPTIONAL,
+                    "new: redis_url", NEW_WITH(redis_url, v), helix_ozonetel_free(client));
+    /* Credentials in a URL are never repeated in the refusal. */
+    EXPECT(NEW_WITH(base_url, "ftp://user:CANARY@host/"), HELIX_INVALID_INPUT,
+           "new: base_url with a password in it");
+    EXPECT(NEW_WITH(redis_url, "redis://:CANARY@127.0.0.1:1/x/y"), HELIX_INVALID_INPUT,
+           "new: redis_url with a password in it");
+    for (size_t i = 0; i < sizeof HOSTILE_U32 / sizeof HOSTILE_U32[0]; i++) {
+        EXPECT(NEW_WITH(auth_mode, HOSTILE_U32[i]), HELIX_INVALID_INPUT, "new: auth_mode huge");
+        EXPECT(NEW_WITH(region, HOSTILE_U32[i]), HELIX_INVALID_INPUT, "new: region huge");
+        EXPECT(NEW_WITH(timeout_ms, HOSTILE_U32[i]), HELIX_INVALID_INPUT, "new: timeout_ms huge");
+    }
+    EXPECT(NEW_WITH(auth_mode, 2), HELIX_INVALID_INPUT, "new: auth_mode one past the last");
+    EXPECT(NEW_WITH(region, 2), HELIX_INVALID_INPUT, "new: region one past the last");
+    EXPECT(NEW_WITH(timeout_ms, 600001), HELIX_INVALID_INPUT, "new: timeout_ms 600001");
+#undef NEW_WITH
+    EXPECT_TRUE(client == SENTINEL || client != NULL, "new: out never set to NULL");
+    helix_ozonetel_free(NULL);
+}
+
+/* What every hostile group past the client works on: acme's client, agent2 with every
+ * field, and agent2 by id only. */
+struct desk {
+    helix_ozonetel *client;
+    helix_agent *agent, *bare;
+};
+
+static struct desk desk_open(void) {
+    struct desk d = {0};
+    helix_ozonetel_config config = sim_config();
+    EXPECT(helix_ozonetel_new(&config, &d.client), HELIX_OK, "hostile: client");
+    helix_agent_ref who = sim_agent("agent2", "523591", "9123456781");
+    EXPECT(helix_ozonetel_agent_new(d.client, &who, &d.agent), HELIX_OK, "hostile: agent2");
+    helix_agent_ref id_only = {0};
+    id_only.id = "agent2";
+    EXPECT(helix_ozonetel_agent_new(d.client, &id_only, &d.bare), HELIX_OK,
+           "hostile: agent2 by id");
+    return d;
+}
+
+static void desk_close(struct desk *d) {
+    helix_agent_free(d->bare);
+    helix_agent_free(d->agent);
+    helix_ozonetel_free(d->client);
+}
+
+static void hostile_agent(struct desk *d) {
+    GROUP("agent");
+    helix_agent_ref who = sim_agent("agent2", "523591", "9123456781"), bad;
+    helix_agent *agent = SENTINEL;
+#define AGENT_WITH(field, value) \
+    (bad = who, bad.field = (value), helix_ozonetel_agent_new(d->client, &bad, &agent))
+    /* A NULL id is the missing agent: INVALID_INPUT (there is no default agent). */
+    EACH_HOSTILE_OF(HOSTILE, v, WANT(INVALID_INPUT, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
+                                     INVALID_INPUT, INVALID_INPUT),
+                    "agent_new: id", AGENT_WITH(id, v), helix_agent_free(agent));
+    /* The other fields are optional: NULL or empty is "not given" (the call that needs one
+     * names it); a hostile one is refused here, bidirectional controls included. */
+    const helix_status *optional_want =
+        WANT(OK, INVALID_UTF8, OK, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT);
+    EACH_HOSTILE_OF(HOSTILE, v, optional_want, "agent_new: phone_name",
+                    AGENT_WITH(phone_name, v), helix_agent_free(agent));
+    EACH_HOSTILE_OF(HOSTILE, v, optional_want, "agent_new: number", AGENT_WITH(number, v),
+                    helix_agent_free(agent));
+    EACH_HOSTILE_OF(HOSTILE, v, optional_want, "agent_new: campaign", AGENT_WITH(campaign, v),
+                    helix_agent_free(agent));
+    EACH_HOSTILE_OF(HOSTILE, v, optional_want, "agent_new: did", AGENT_WITH(did, v),
+                    helix_agent_free(agent));
+#undef AGENT_WITH
+
+    EACH_HOSTILE(v, WANT_PARSED, "call_control: ucid",
+                 helix_agent_call_control(d->agent, HELIX_ACTION_HOLD, v, NULL, NULL));
+    /* CONFERENCE needs the number: NULL is invalid input, not a NULL pointer. */
+    EACH_HOSTILE(v, WANT(INVALID_INPUT, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
+                         INVALID_INPUT, INVALID_INPUT),
+                 "call_control: number", helix_agent_call_control(d->agent,
+                                                                  HELIX_ACTION_CONFERENCE,
+                                                                  "123456789", v, NULL));
+    for (size_t i = 0; i < sizeof HOSTILE_U32 / sizeof HOSTILE_U32[0]; i++) {
+        EXPECT(helix_agent_call_control(d->agent, HOSTILE_U32[i], "123", NULL, NULL),
+               HELIX_INVALID_INPUT, "call_control: action huge");
+        EXPECT(helix_agent_transfer_start(d->agent, "123", "9000012345", HOSTILE_U32[i], NULL),
+               HELIX_INVALID_INPUT, "transfer_start: mode huge (and NULL out)");
+    }
+
+    helix_transfer *transfer = SENTINEL;
+    EACH_HOSTILE(v, WANT_PARSED, "transfer_start: ucid",
+                 helix_agent_transfer_start(d->agent, v, "9000012345", HELIX_TRANSFER_WARM,
+                                            &transfer));
+    EACH_HOSTILE(v, WANT_PARSED, "transfer_start: target",
+                 helix_agent_transfer_start(d->agent, "123", v, HELIX_TRANSFER_COLD, &transfer));
+    EXPECT(helix_agent_transfer_start(d->agent, "123", "9000012345", HELIX_TRANSFER_WARM, NULL),
+           HELIX_NULL_POINTER, "transfer_start: NULL out");
+    EXPECT_TRUE(transfer == SENTINEL, "transfer_start: out untouched by every hostile case");
+    EXPECT(helix_transfer_get_state(NULL, NULL), HELIX_NULL_POINTER,
+           "transfer_get_state: NULL transfer and out");
+    helix_transfer_free(NULL);
+}
+
+static void hostile_desk(struct desk *d) {
+    GROUP("desk");
+    uint32_t outcome = 77;
+    /* Passwords: a 10 MB one, a header injection, an RTL override: refused before sending,
+     * and never repeated. */
+    const helix_status *password_want =
+        WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT,
+             AUTH);
+    EACH_HOSTILE_SECRET(v, password_want, "login: password",
+                        helix_agent_login(d->agent, v, &outcome));
+    EACH_HOSTILE_SECRET(v, password_want, "logout: password",
+                        helix_agent_logout(d->agent, v, &outcome));
+    EACH_HOSTILE_SECRET(v, password_want, "force_ready: password",
+                        helix_agent_force_ready(d->agent, v, NULL));
+    EXPECT_TRUE(outcome == 77, "login/logout: out untouched by every hostile case");
+    EXPECT(helix_agent_set_ready(d->bare, NULL), HELIX_AGENT_STATE,
+           "set_ready: by id only, logged out (simulator), NULL out");
+    /* A pause reason is an identifier the account defines: hostile ones are refused before
+     * anything is sent. */
+    EACH_HOSTILE(v, WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
+                         INVALID_INPUT, INVALID_INPUT),
+                 "pause: reason", helix_agent_pause(d->agent, v, NULL));
+
+    char *ucid = SENTINEL;
+    EACH_HOSTILE(v, WANT_PARSED, "dial: number", helix_agent_dial(d->agent, v, NULL, &ucid));
+    helix_dial_options dial = {0};
+    /* NULL or empty: the agent's own campaign (then the simulator refuses the logged-out
+     * agent). */
+    EACH_HOSTILE(v, WANT(AGENT_STATE, INVALID_UTF8, AGENT_STATE, INVALID_INPUT,
+                         INVALID_INPUT, INVALID_INPUT),
+                 "dial: options.campaign",
+                 (dial.campaign = v, helix_agent_dial(d->agent, "9876512345", &dial, &ucid)));
+    dial.campaign = NULL;
+    EACH_HOSTILE(v, WANT(AGENT_STATE, INVALID_UTF8, AGENT_STATE, INVALID_INPUT,
+                         INVALID_INPUT, AGENT_STATE),
+                 "dial: options.uui",
+                 (dial.uui = v, helix_agent_dial(d->agent, "9876512345", &dial, &ucid)));
+    EACH_HOSTILE(v, WANT_PARSED, "phone_dial: number",
+                 helix_agent_phone_dial(d->agent, v, NULL, &ucid));
+    helix_phone_dial_options phone = {0};
+    /* NULL or empty: the agent's campaign, and the phone dial goes out (it needs no login). */
+    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, OK, INVALID_INPUT, INVALID_INPUT,
+                                     INVALID_INPUT),
+                    "phone_dial: options.campaign",
+                    (phone.campaign = v,
+                     helix_agent_phone_dial(d->agent, "9876512345", &phone, &ucid)),
+                    (helix_string_free(ucid), ucid = SENTINEL));
+    phone.campaign = NULL;
+    for (size_t i = 0; i < sizeof HOSTILE_U32 / sizeof HOSTILE_U32[0]; i++) {
+        phone.call_limit_secs = HOSTILE_U32[i];
+        EXPECT(helix_agent_phone_dial(d->agent, "9876512345", &phone, &ucid),
+               HELIX_INVALID_INPUT, "phone_dial: call_limit_secs huge");
+        phone.call_limit_secs = 0;
+        phone.check_status = HOSTILE_U32[i];
+        EXPECT(helix_agent_phone_dial(d->agent, "9876512345", &phone, &ucid),
+               HELIX_INVALID_INPUT, "phone_dial: check_status huge");
+        phone.check_status = 0;
+    }
+    phone.call_limit_secs = 86401;
+    EXPECT(helix_agent_phone_dial(d->agent, "9876512345", &phone, &ucid), HELIX_INVALID_INPUT,
+           "phone_dial: call_limit_secs 86401");
+    EXPECT_TRUE(ucid == SENTINEL, "dials: out untouched by every hostile case");
+
+    helix_disposition disposition = {0};
+    disposition.code = "General Enquiry";
+    helix_disposition bad;
+    uint32_t disposed = 77;
+    EACH_HOSTILE(v, WANT_PARSED, "dispose: ucid",
+                 helix_agent_dispose(d->agent, v, &disposition, &disposed));
+#define DISPOSE_WITH(field, value) \
+    (bad = disposition, bad.field = (value),                                                  \
+     helix_agent_dispose(d->agent, "123456789", &bad, &disposed))
+    EACH_HOSTILE(v, WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
+                         INVALID_INPUT, INVALID_INPUT),
+                 "dispose: code", DISPOSE_WITH(code, v));
+    EACH_HOSTILE(v, WANT(API, INVALID_UTF8, API, INVALID_INPUT, INVALID_INPUT, API),
+                 "dispose: comments", DISPOSE_WITH(comments, v));
+    EACH_HOSTILE(v, WANT(API, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT,
+                         INVALID_INPUT),
+                 "dispose: pause_reason", DISPOSE_WITH(pause_reason, v));
+    EACH_HOSTILE(v, WANT(API, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT,
+                         INVALID_INPUT),
+                 "dispose: callback_at", DISPOSE_WITH(callback_at, v));
+    EXPECT(DISPOSE_WITH(callback_at, "2025-02-30 10:00:00"), HELIX_INVALID_INPUT,
+           "dispose: callback_at on 30 February");
+    EXPECT(DISPOSE_WITH(callback_at, "99999-01-01 10:00:00"), HELIX_INVALID_INPUT,
+           "dispose: callback_at in year 99999");
+#undef DISPOSE_WITH
+    EXPECT_TRUE(disposed == 77, "dispose: out untouched by every hostile case");
+    EXPECT(helix_ozonetel_dispositions(NULL, NULL), HELIX_NULL_POINTER,
+           "dispositions: NULL client and out");
+}
+
+static int stop_paging(void *user_data, const char *page_json) {
+    (void)page_json;
+    ++*(int *)user_data;
+    return 1;
+}
+
+static void hostile_reports(struct desk *d) {
+    GROUP("reports");
+    char *json = SENTINEL;
+    EACH_HOSTILE(v, WANT_PARSED, "pause_recording: ucid",
+                 helix_ozonetel_pause_recording(d->client, v, &json));
+    EACH_HOSTILE(v, WANT_PARSED, "resume_recording: ucid",
+                 helix_ozonetel_resume_recording(d->client, v, &json));
+    helix_abandoned_calls_query missed = {0};
+    EACH_HOSTILE(v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT,
+                         INVALID_INPUT),
+                 "abandoned_calls: from_time",
+                 (missed.from_time = v, helix_ozonetel_abandoned_calls(d->client, &missed, &json)));
+    if (json != SENTINEL) {
+        helix_string_free(json);
+        json = SENTINEL;
+    }
+    missed.from_time = NULL;
+    EACH_HOSTILE(v, WANT(OK, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT, INVALID_INPUT,
+                         INVALID_INPUT),
+                 "abandoned_calls: to_time",
+                 (missed.to_time = v, helix_ozonetel_abandoned_calls(d->client, &missed, &json)));
+    if (json != SENTINEL) {
+        helix_string_free(json);
+        json = SENTINEL;
+    }
+    missed.to_time = NULL;
+    /* Empty is every campaign; a 10 MB one used to reach the server (HTTP 413, HELIX_API). */
+    EACH_HOSTILE_OF(HOSTILE, v, WANT(OK, INVALID_UTF8, OK, INVALID_INPUT, INVALID_INPUT,
+                                     INVALID_INPUT),
+                    "abandoned_calls: campaign_name",
+                    (missed.campaign_name = v,
+                     helix_ozonetel_abandoned_calls(d->client, &missed, &json)),
+                    (helix_string_free(json), json = SENTINEL));
+
+    /* The window is 2020 (beyond 15 days), so nothing is ever sent or paced: a filter that
+     * passes its own checks meets the window's. */
+    helix_call_records_query q = {0}, bad;
+    q.from = "2020-01-01 00:00:00";
+    q.to = "2020-01-01 23:59:59";
+#define RECORDS_WITH(field, value) \
+    (bad = q, bad.field = (value), helix_ozonetel_call_records(d->client, &bad, NULL, NULL, &json))
+    EACH_HOSTILE(v, WANT_PARSED, "call_records: from", RECORDS_WITH(from, v));
+    EACH_HOSTILE(v, WANT_PARSED, "call_records: to", RECORDS_WITH(to, v));
+    const helix_status *filter_want = WANT(INVALID_INPUT, INVALID_UTF8, INVALID_INPUT,
+                                           INVALID_INPUT, INVALID_INPUT, INVALID_INPUT);
+    EACH_HOSTILE(v, filter_want, "call_records: ucid", RECORDS_WITH(ucid, v));
+    EACH_HOSTILE(v, filter_want, "call_records: campaign_name", RECORDS_WITH(campaign_name, v));
+    EACH_HOSTILE(v, filter_want, "call_records: monitor_ucid", RECORDS_WITH(monitor_ucid, v));
+    EACH_HOSTILE(v, filter_want, "call_records: call_type", RECORDS_WITH(call_type, v));
+    EACH_HOSTILE(v, filter_want, "call_records: status", RECORDS_WITH(status, v));
+#undef RECORDS_WITH
+    EXPECT(helix_ozonetel_call_records(d->client, &q, NULL, NULL, NULL), HELIX_NULL_POINTER,
+           "call_records: NULL out");
+    /* A window of the last ten minutes (the account's time, IST, from the clock) with a 10 MB
+     * filter: refused before anything is sent. It used to go out; the simulator answered 413
+     * while the library was still writing, and that write's SIGPIPE killed this process. */
+    char recent_from[32], recent_to[32];
+    time_t ist = time(NULL) + 5 * 3600 + 30 * 60;
+    struct tm tm;
+    time_t from_t = ist - 600;
+    gmtime_r(&from_t, &tm);
+    strftime(recent_from, sizeof recent_from, "%Y-%m-%d %H:%M:%S", &tm);
+    gmtime_r(&ist, &tm);
+    strftime(recent_to, sizeof recent_to, "%Y-%m-%d %H:%M:%S", &tm);
+    helix_call_records_query recent = {0};
+    recent.from = recent_from;
+    recent.to = recent_to;
+    const char *filters[] = {"campaign_name", "call_type", "status"};
+    for (int i = 0; i < 3; i++) {
+        bad = recent;
+        *(i == 0 ? &bad.campaign_name : i == 1 ? &bad.call_type : &bad.status) = huge_digits;
+        char what[96];
+        snprintf(what, sizeof what, "call_records: a 10 MB %s in a recent window", filters[i]);
+        EXPECT(helix_ozonetel_call_records(d->client, &bad, NULL, NULL, &json),
+               HELIX_INVALID_INPUT, what);
+        bad.campaign_name = bad.call_type = bad.status = NULL;
+        bad.ucid = i == 0 ? huge_digits : NULL;
+        bad.monitor_ucid = i == 1 ? huge_digits : NULL;
+        if (i < 2) {
+            EXPECT(helix_ozonetel_call_records(d->client, &bad, NULL, NULL, &json),
+                   HELIX_INVALID_INPUT, i == 0 ? "call_records: a 10 MB ucid, recent window"
+                                               : "call_records: a 10 MB monitor_ucid, recent");
+        }
+    }
+    EACH_HOSTILE(v, WANT_PARSED, "call_record: ucid",
+                 helix_ozonetel_call_record(d->client, v, "2020-01-01", &json));
+    EACH_HOSTILE(v, WANT_PARSED, "call_record: date",
+                 helix_ozonetel_call_record(d->client, "123", v, &json));
+    EXPECT(helix_ozonetel_call_record(d->client, "123", "2020-01-01", NULL), HELIX_NULL_POINTER,
+           "call_record: NULL out");
+    int pages_seen = 0;
+    uint32_t pages = 77;
+    for (size_t i = 0; i < sizeof HOSTILE_U32 / sizeof HOSTILE_U32[0]; i++) {
+        EXPECT(helix_ozonetel_call_record_pages(d->client, &q, HOSTILE_U32[i], stop_paging,
+                                                &pages_seen, &pages),
+               HELIX_INVALID_INPUT, "call_record_pages: page_size huge");
+    }
+    bad = q;
+    bad.from = huge_digits;
+    EXPECT(helix_ozonetel_call_record_pages(d->client, &bad, 100, stop_paging, &pages_seen,
+                                            &pages),
+           HELIX_INVALID_INPUT, "call_record_pages: 10 MB from");
+    EXPECT_TRUE(pages == 77 && pages_seen == 0,
+                "call_record_pages: no page and out untouched by every hostile case");
+    EXPECT_TRUE(json == SENTINEL, "reports: out untouched by every hostile case");
+}
+
+static void hostile_events(struct desk *d) {
+    GROUP("events");
+    helix_ozonetel_event *event = SENTINEL;
+    const char body[] = "{\"eventType\":\"Call\",\"action\":\"Answered\",\"ucid\":\"123\"}";
+#define PARSE(type, bytes, len) \
+    helix_ozonetel_event_parse((type), (const uint8_t *)(bytes), (len), &event)
+    /* A content type other than JSON or a form is read by the body's first character (the
+     * core's documented leniency: proxies rewrite it), so only NULL and bad UTF-8 fail. */
+    EACH_HOSTILE_OF(HOSTILE, v, WANT(NULL_POINTER, INVALID_UTF8, OK, OK, OK, OK),
+                    "event_parse: content_type", PARSE(v, body, strlen(body)),
+                    (helix_ozonetel_event_free(event), event = SENTINEL));
+    /* Zero and huge lengths behind a valid pointer. */
+    EXPECT(PARSE("application/json", body, 0), HELIX_INVALID_INPUT,
+           "event_parse: zero length, valid pointer");
+    EXPECT(PARSE("application/json", huge_bytes, HUGE_LEN), HELIX_INVALID_INPUT,
+           "event_parse: 10 MB of zero bytes");
+    EXPECT(PARSE("application/json", huge_digits, HUGE_LEN), HELIX_INVALID_INPUT,
+           "event_parse: a 10 MB number");
+    EXPECT(PARSE("application/json", body, sizeof body), HELIX_INVALID_INPUT,
+           "event_parse: the body's NUL counted in len");
+    /* A UCID is kept as exact text whatever its size or sign (an event with a ucid and no
+     * eventType is a call event): the huge and negative numbers parse; the rest fail. */
+    static const helix_status event_json_want[N_JSON] = {
+        HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
+        HELIX_OK,            HELIX_OK,            HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
+        HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
+    };
+    struct json_table t = json_table("eventType", "ucid");
+    EACH_JSON(t, v, event_json_want, "event_parse: JSON body",
+              PARSE("application/json", v, strlen(v)),
+              (helix_ozonetel_event_free(event), event = SENTINEL));
+    free_json_table(&t);
+    EXPECT(PARSE("application/json", "{\"action\":\"Answered\"}", 21), HELIX_INVALID_INPUT,
+           "event_parse: missing eventType");
+    EXPECT(PARSE("application/json", "{\"eventType\":\"Call\",\"eventType\":\"Agent\"}", 41),
+           HELIX_INVALID_INPUT, "event_parse: eventType twice");
+    /* Form bodies: bad percent escapes decode leniently (as browsers do); a key twice is
+     * refused (which eventType is meant?). */
+    const struct {
+        const char *body;
+        helix_status want;
+        const char *what;
+    } forms[] = {
+        {"eventType=Call&ucid=1&action=%zz", HELIX_OK, "event_parse: form, a bad escape"},
+        {"eventType=Call&ucid=%FF%FE", HELIX_OK, "event_parse: form, escapes not UTF-8"},
+        {"=&=&&&", HELIX_INVALID_INPUT, "event_parse: form, empty keys"},
+        {"eventType=Call&eventType=Agent&agent_id=a", HELIX_INVALID_INPUT,
+         "event_parse: form, eventType twice"},
+        {"eventType=Agent&agent_id=a&agent_id=b", HELIX_INVALID_INPUT,
+         "event_parse: form, agent_id twice"},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        helix_status got = PARSE("application/x-www-form-urlencoded", forms[i].body,
+                                 strlen(forms[i].body));
+        EXPECT(got, forms[i].want, forms[i].what);
+        if (got == HELIX_OK) {
+            helix_ozonetel_event_free(event);
+            event = SENTINEL;
+        }
+    }
+    const char twice[] = "{\"eventType\":\"Agent\",\"agent_id\":\"a\",\"agent_id\":\"b\"}";
+    EXPECT(PARSE("application/json", twice, strlen(twice)), HELIX_INVALID_INPUT,
+           "event_parse: JSON, agent_id twice");
+#undef PARSE
+    EXPECT_TRUE(event == SENTINEL, "event_parse: out untouched by every hostile case");
+    helix_ozonetel_event_free(NULL);
+
+    char *json = SENTINEL;
+    const helix_status *url_want = WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT,
+                                        INVALID_INPUT, INVALID_INPUT, INVALID_INPUT);
+    EACH_HOSTILE(v, url_want, "subscribe_events: call_url",
+                 helix_ozonetel_subscribe_events(d->client, v, "https://desk.example/agent",
+                                                 &json));
+    EACH_HOSTILE(v, url_want, "subscribe_events: agent_url",
+                 helix_ozonetel_subscribe_events(d->client, "https://desk.example/call", v,
+                                                 &json));
+    EXPECT(helix_ozonetel_subscribe_events(d->client, "javascript:alert(1)",
+                                           "https://desk.example/agent", &json),
+           HELIX_INVALID_INPUT, "subscribe_events: a javascript: URL");
+    EXPECT(helix_ozonetel_subscribe_events(d->client, "https://user:CANARY@desk.example/call",
+                                           "ftp://desk.example/agent", &json),
+           HELIX_INVALID_INPUT, "subscribe_events: credentials in a URL are not repeated");
+    for (size_t i = 0; i < sizeof HOSTILE_U32 / sizeof HOSTILE_U32[0]; i++) {
+        EXPECT(helix_ozonetel_unsubscribe_events(d->client, HOSTILE_U32[i], &json),
+               HELIX_INVALID_INPUT, "unsubscribe_events: kind huge");
+    }
+    EXPECT(helix_ozonetel_event_subscriptions(NULL, &json), HELIX_NULL_POINTER,
+           "event_subscriptions: NULL client");
+    EXPECT_TRUE(json == SENTINEL, "subscriptions: out untouched by every hostile case");
+}
+
+static helix_assist_config sim_assist_config(void) {
+    helix_assist_config config = {0};
+    config.deepgram_api_key = "sim-deepgram-key";
+    config.deepgram_url = getenv("DEEPGRAM_URL");
+    return config;
+}
+
+static void hostile_assist_config(void) {
+    GROUP("assist_config");
+    helix_assist_config config = sim_assist_config(), bad;
+    helix_assist *assist = SENTINEL;
+    const char *openai = getenv("OPENAI_BASE_URL");
+#define START_WITH(field, value) \
+    (bad = config, bad.field = (value), helix_assist_start(&bad, NULL, NULL, &assist))
+#define START_LLM_WITH(field, value)                                                         \
+    (bad = config, bad.openai_api_key = "sim-openai-key", bad.openai_base_url = openai,      \
+     bad.field = (value), helix_assist_start(&bad, NULL, NULL, &assist))
+    /* One config field through every hostile value. */
+#define START_HOSTILE(field, want, start)                                                    \
+    EACH_HOSTILE_OF(HOSTILE, v, want, "assist_start: " #field, start(field, v),              \
+                    helix_assist_free(assist))
+    EACH_HOSTILE_OF(HOSTILE_SECRET, v, WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT,
+                                            INVALID_INPUT, INVALID_INPUT, INVALID_INPUT),
+                    "assist_start: deepgram_api_key", START_WITH(deepgram_api_key, v),
+                    helix_assist_free(assist));
+    START_HOSTILE(deepgram_url, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(deepgram_model, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(language, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(deepgram_preset, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(deepgram_redact, WANT(OK, INVALID_UTF8, OK, INVALID_INPUT, INVALID_INPUT,
+                                     INVALID_INPUT), START_WITH);
+    /* Keywords are matched locally, never sent or shown: whitespace and control characters
+     * only split words; the bounds are the count and the length. */
+    START_HOSTILE(redaction_keywords, WANT(OK, INVALID_UTF8, OK, INVALID_INPUT, OK, OK),
+                  START_WITH);
+    /* NULL turns suggestions off; a hostile key is refused before anything is sent. */
+    EACH_HOSTILE_OF(HOSTILE_SECRET, v, WANT_OPTIONAL,
+                    "assist_start: openai_api_key",
+                    (bad = config, bad.openai_base_url = openai, bad.openai_api_key = v,
+                     helix_assist_start(&bad, NULL, NULL, &assist)),
+                    helix_assist_free(assist));
+    START_HOSTILE(openai_base_url, WANT_OPTIONAL, START_LLM_WITH);
+    START_HOSTILE(openai_model, WANT_OPTIONAL, START_LLM_WITH);
+    START_HOSTILE(lead_json, WANT_OPTIONAL, START_WITH);
+    START_HOSTILE(post_call_json, WANT_OPTIONAL, START_LLM_WITH);
+    struct json_table lead = json_table("name", "history");
+    EACH_JSON(lead, v, LEAD_JSON_WANT, "assist_start: lead_json", START_WITH(lead_json, v),
+              helix_assist_free(assist));
+    free_json_table(&lead);
+    struct json_table post = json_table("systemPrompt", "timeoutMs");
+    EACH_JSON(post, v, ALL_INVALID_JSON, "assist_start: post_call_json",
+              START_LLM_WITH(post_call_json, v), helix_assist_free(assist));
+    free_json_table(&post);
+    EXPECT(START_LLM_WITH(post_call_json, "{\"maxTranscriptChars\":1000001}"), HELIX_INVALID_INPUT,
+           "assist_start: post_call_json maxTranscriptChars beyond 1 000 000");
+    EXPECT(START_LLM_WITH(post_call_json, "{\"timeoutMs\":120001}"), HELIX_INVALID_INPUT,
+           "assist_start: post_call_json timeoutMs beyond 120 000");
+    EXPECT(START_LLM_WITH(post_call_json, "{\"timeoutMs\":1.5}"), HELIX_INVALID_INPUT,
+           "assist_start: post_call_json timeoutMs not an integer");
+    EXPECT(START_LLM_WITH(post_call_json, "{\"dispositions\":[\"\"]}"), HELIX_INVALID_INPUT,
+           "assist_start: post_call_json an empty disposition");
+    EXPECT(START_LLM_WITH(post_call_json, "null"), HELIX_INVALID_INPUT,
+           "assist_start: post_call_json null");
+    for (size_t i = 0; i < sizeof HOSTILE_U32 / sizeof HOSTILE_U32[0]; i++) {
+        uint32_t n = HOSTILE_U32[i];
+        EXPECT(START_WITH(encoding, n), HELIX_INVALID_INPUT, "assist_start: encoding huge");
+        EXPECT(START_WITH(sample_rate, n), HELIX_INVALID_INPUT, "assist_start: sample_rate huge");
+        EXPECT(START_WITH(channels, n), HELIX_INVALID_INPUT, "assist_start: channels huge");
+        EXPECT(START_WITH(channel_layout, n), HELIX_INVALID_INPUT,
+               "assist_start: channel_layout huge");
+        EXPECT(START_LLM_WITH(suggestion_interval_ms, n), HELIX_INVALID_INPUT,
+               "assist_start: suggestion_interval_ms huge");
+        EXPECT(START_LLM_WITH(suggestion_min_gap_ms, n), HELIX_INVALID_INPUT,
+               "assist_start: suggestion_min_gap_ms huge");
+    }
+    EXPECT(START_WITH(encoding, 3), HELIX_INVALID_INPUT, "assist_start: encoding one past");
+    EXPECT(START_WITH(channel_layout, 2), HELIX_INVALID_INPUT,
+           "assist_start: channel_layout one past");
+    EXPECT(START_WITH(sample_rate, 7999), HELIX_INVALID_INPUT, "assist_start: sample_rate 7999");
+    EXPECT(START_WITH(sample_rate, 48001), HELIX_INVALID_INPUT,
+           "assist_start: sample_rate 48001");
+    EXPECT(START_LLM_WITH(suggestion_interval_ms, 3600001), HELIX_INVALID_INPUT,
+           "assist_start: suggestion_interval_ms 3 600 001");
+#undef START_HOSTILE
+#undef START_WITH
+#undef START_LLM_WITH
+}
+
+static void hostile_assist_session(void) {
+    GROUP("assist_session");
+    helix_assist_config config = sim_assist_config();
+    helix_assist *assist = NULL;
+    EXPECT(helix_assist_start(&config, NULL, NULL, &assist), HELIX_OK, "hostile: session");
+    uint32_t delivery = 77;
+    bool queued = false;
+    /* Zero and huge lengths behind a valid pointer; an odd length of linear16. */
+    EXPECT(helix_assist_send_audio(assist, huge_bytes, 0, &queued), HELIX_INVALID_INPUT,
+           "send_audio: zero length, valid pointer");
+    EXPECT(helix_assist_send_audio_delivery(assist, huge_bytes, 0, &delivery),
+           HELIX_INVALID_INPUT, "send_audio_delivery: zero length, valid pointer");
+    EXPECT_TRUE(delivery == 77, "send_audio_delivery: out untouched");
+    EXPECT(helix_assist_send_audio_delivery(assist, huge_bytes, HUGE_LEN, &delivery), HELIX_OK,
+           "send_audio_delivery: 10 MB in one chunk");
+    EXPECT_TRUE(delivery == HELIX_AUDIO_QUEUED || delivery == HELIX_AUDIO_DROPPED,
+                "send_audio_delivery: 10 MB queued or dropped, never lost silently");
+    EXPECT(helix_assist_send_audio(assist, huge_bytes, 3, &queued), HELIX_OK,
+           "send_audio: 3 bytes of linear16 stereo");
+    struct json_table lead = json_table("name", "history");
+    EACH_JSON(lead, v, LEAD_JSON_WANT, "update_lead", helix_assist_update_lead(assist, v), );
+    free_json_table(&lead);
+    EACH_HOSTILE(v, WANT(NULL_POINTER, INVALID_UTF8, INVALID_INPUT, INVALID_INPUT,
+                         INVALID_INPUT, INVALID_INPUT),
+                 "update_lead", helix_assist_update_lead(assist, v));
+    /* The lead's phone is only compared (never dialled or sent): kept as given. */
+    EXPECT(helix_assist_update_lead(assist, "{\"phone\":\"\\u202e9876512345\"}"), HELIX_OK,
+           "update_lead: an RTL override in the phone");
+    EXPECT(helix_assist_set_private(assist, true), HELIX_OK, "set_private: on");
+    EXPECT(helix_assist_set_on_hold(assist, true), HELIX_OK, "set_on_hold: on while private");
+    EXPECT(helix_assist_finalize(assist), HELIX_OK, "finalize: while private and on hold");
+    EXPECT(helix_assist_send_audio_delivery(assist, huge_bytes, HUGE_LEN, &delivery), HELIX_OK,
+           "send_audio_delivery: 10 MB while private");
+    EXPECT_TRUE(delivery == HELIX_AUDIO_WITHHELD, "send_audio_delivery: withheld");
+    EXPECT(helix_assist_set_on_hold(NULL, true), HELIX_NULL_POINTER, "set_on_hold: NULL");
+    EXPECT(helix_assist_finalize(NULL), HELIX_NULL_POINTER, "finalize: NULL");
+    EXPECT(helix_assist_metrics(NULL, NULL), HELIX_NULL_POINTER, "metrics: NULL and NULL");
+    EXPECT(helix_assist_stop(NULL, NULL), HELIX_NULL_POINTER, "stop: NULL");
+    char *json = NULL;
+    EXPECT(helix_assist_metrics(assist, &json), HELIX_OK, "metrics: while private");
+    EXPECT_TRUE(json != NULL && strstr(json, "\"privateSeconds\"") != NULL,
+                "metrics: privateSeconds");
+    helix_string_free(json);
+    EXPECT(helix_assist_stop(assist, NULL), HELIX_OK, "stop: while private, NULL summary");
+    EXPECT(helix_assist_set_private(assist, false), HELIX_CLOSED, "set_private: off after stop");
+    /* Arguments are read before the session's state: hostile JSON is still refused as such. */
+    EXPECT(helix_assist_update_lead(assist, deep_json), HELIX_INVALID_INPUT,
+           "update_lead: hostile JSON after stop");
+    EXPECT(helix_assist_update_lead(assist, "{}"), HELIX_CLOSED, "update_lead: after stop");
+    EXPECT(helix_assist_send_audio_delivery(assist, huge_bytes, HUGE_LEN, NULL), HELIX_CLOSED,
+           "send_audio_delivery: 10 MB after stop");
+    helix_assist_free(assist);
+}
+
+
+static void hostile_redact(void) {
+    GROUP("redact");
+    char *json = SENTINEL;
+    EACH_HOSTILE_OF(HOSTILE, v, WANT(NULL_POINTER, INVALID_UTF8, OK, OK, OK, OK), "redact: text",
+                    helix_redact(v, NULL, &json), (helix_string_free(json), json = SENTINEL));
+    struct json_table t = json_table("leadPhone", "keywords");
+    EACH_JSON(t, v, LEAD_JSON_WANT, "redact: options_json", helix_redact("x", v, &json),
+              (helix_string_free(json), json = SENTINEL));
+    free_json_table(&t);
+    EACH_HOSTILE_OF(HOSTILE, v, WANT_OPTIONAL,
+                    "redact: options_json", helix_redact("x", v, &json),
+                    (helix_string_free(json), json = SENTINEL));
+    EXPECT(helix_redact("x",
+                        "{\"keywords\":[\""
+                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]}",
+                        &json),
+           HELIX_INVALID_INPUT, "redact: a 65-character keyword");
+    EXPECT(helix_redact("x", "{\"keywords\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\","
+                             "\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\",\"r\","
+                             "\"s\",\"t\",\"u\",\"v\",\"w\",\"x\",\"y\",\"z\",\"aa\",\"ab\","
+                             "\"ac\",\"ad\",\"ae\",\"af\",\"ag\"]}",
+                        &json),
+           HELIX_INVALID_INPUT, "redact: 33 keywords");
+    EXPECT_TRUE(json == SENTINEL, "redact: out untouched by every hostile options case");
+    /* Keywords and the lead's phone are only matched against the text: a newline splits a
+     * keyword into words, a lead phone that is no number matches nothing. */
+    EXPECT(helix_redact("x", "{\"keywords\":[\"MR\\nN\"]}", &json), HELIX_OK,
+           "redact: a keyword with a newline");
+    helix_string_free(json);
+    EXPECT(helix_redact("call 9876512345", "{\"leadPhone\":\"12\"}", &json), HELIX_OK,
+           "redact: a leadPhone that is no number");
+    EXPECT_TRUE(json != NULL && strstr(json, "[phone]") != NULL,
+                "redact: a leadPhone that is no number keeps nothing");
+    helix_string_free(json);
+}
+
+static void hostile_errors(void) {
+    GROUP("errors");
+    for (size_t i = 0; i < sizeof HOSTILE_U32 / sizeof HOSTILE_U32[0]; i++) {
+        EXPECT_TRUE(strcmp(helix_status_name(HOSTILE_U32[i]), "unknown") == 0,
+                    "status_name: a huge value is unknown");
+    }
+    EXPECT_TRUE(strcmp(helix_status_name(13), "unknown") == 0, "status_name: one past");
+    EXPECT(helix_redact(NULL, NULL, NULL), HELIX_NULL_POINTER, "a failure sets a message");
+    EXPECT_TRUE(helix_last_agent_refusal() == HELIX_REFUSAL_NONE,
+                "last_agent_refusal: none after a non-agent failure");
+    const char *first = helix_last_error();
+    EXPECT_TRUE(helix_last_error() == first && first[0] != '\0',
+                "last_error: stable between calls");
+    helix_string_free(NULL);
+}
+
+static void hostile_cases(void) {
+    hostile_setup();
+    hostile_errors();
+    hostile_client();
+    struct desk d = desk_open();
+    hostile_agent(&d);
+    hostile_desk(&d);
+    hostile_reports(&d);
+    hostile_events(&d);
+    desk_close(&d);
+    hostile_assist_config();
+    hostile_assist_session();
+    hostile_redact();
+    hostile_teardown();
+}
+
 int main(void) {
     if (getenv("OZONETEL_BASE_URL") == NULL || getenv("DEEPGRAM_URL") == NULL) {
         fprintf(stderr, "set OZONETEL_BASE_URL and DEEPGRAM_URL (the simulator's URLs)\n");
         return 2;
     }
+    GROUP("errors");
     EXPECT_TRUE(strcmp(helix_status_name(HELIX_PANIC), "panic") == 0, "status name");
     EXPECT_TRUE(strcmp(helix_status_name(1234), "unknown") == 0, "unknown status name");
     helix_string_free(NULL);
@@ -851,6 +1734,37 @@ int main(void) {
     assist_cases();
     slow_consumer_case();
     redact_cases();
+    hostile_cases();
+    /* Each group's count has a floor, so a case lost in an edit is noticed. */
+    static const struct {
+        const char *name;
+        int floor;
+    } floors[] = {
+        {"errors", 8},    {"client", 40},  {"agent", 60},   {"desk", 70},
+        {"reports", 70},  {"events", 50},  {"assist_config", 120},
+        {"assist_session", 60}, {"redact", 35},
+    };
+    current_group = -1; /* the floors below are not cases of any group */
+    int total = 0;
+    for (int i = 0; i < group_count; i++) {
+        printf("group %-16s %4d cases\n", group_names[i], group_counts[i]);
+        total += group_counts[i];
+    }
+    for (size_t i = 0; i < sizeof floors / sizeof floors[0]; i++) {
+        int n = -1;
+        for (int g = 0; g < group_count; g++) {
+            if (strcmp(group_names[g], floors[i].name) == 0) {
+                n = group_counts[g];
+            }
+        }
+        EXPECT_TRUE(n >= floors[i].floor, floors[i].name);
+        if (n < floors[i].floor) {
+            fprintf(stderr, "group %s: %d cases, fewer than %d\n", floors[i].name, n,
+                    floors[i].floor);
+        }
+    }
+    EXPECT_TRUE(total >= 600, "at least 600 cases in all");
+    printf("%d cases in %d groups\n", total, group_count);
     printf("%d passed, %d failed\n", checks - failed, failed);
     return failed == 0 ? 0 : 1;
 }

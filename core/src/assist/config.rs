@@ -415,6 +415,10 @@ impl DeepgramConfig {
                  URL; at most {MAX_DEEPGRAM_QUERY_BYTES}"
             )));
         }
+        if let Some(language) = &self.language {
+            // BCP-47 tags (`en-IN`, `hi`, `multi`) are short; empty is not "unset".
+            check_word("deepgram language", language, 35)?;
+        }
         if self.utterance_end_ms.is_some() && !self.interim_results {
             return Err(Error::invalid(
                 "deepgram utterance_end_ms needs interim_results = true",
@@ -617,6 +621,19 @@ fn check_key_and_model(
     range::bytes(model_name, model, MAX_MODEL_BYTES)?;
     if model.trim().is_empty() {
         return Err(Error::invalid(format!("{model_name} is empty")));
+    }
+    // Model names (`nova-3`, `ft:gpt-4o-mini:org::id`) are short visible ASCII; they go into
+    // a URL or a request body, so anything else is refused here, not by the service.
+    check_word(model_name, model, 128)
+}
+
+/// A short configuration word (a model, a language tag): 1..=`max` visible ASCII characters.
+fn check_word(name: &str, value: &str, max: usize) -> Result<()> {
+    if value.is_empty() || value.len() > max || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid(format!(
+            "{name} {} must be 1 to {max} visible ASCII characters",
+            crate::error::quote(value)
+        )));
     }
     Ok(())
 }

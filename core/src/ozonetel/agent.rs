@@ -134,7 +134,20 @@ pub(crate) fn identifier(field: &str, value: &str) -> Result<String> {
             quote(value)
         )));
     }
+    if value.chars().any(is_bidi_control) {
+        return Err(Error::invalid(format!(
+            "{field} {} contains a bidirectional control character (it would display as \
+             another text)",
+            quote(value)
+        )));
+    }
     Ok(value.to_string())
+}
+
+/// The invisible characters that reorder the text around them (U+202E turns "agent1" into
+/// what reads as another id on a screen). No id, extension or campaign needs them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A DID: digits, with an optional leading `+`.
@@ -288,6 +301,8 @@ mod tests {
             AgentRef::new("asha").with_number("12"),
             AgentRef::new("asha").with_did("12ab"),
             AgentRef::new("asha").with_phone_name("52\n3590"),
+            AgentRef::new("\u{202e}1tnega"),
+            AgentRef::new("asha").with_campaign("Outbound\u{2067}_1"),
         ] {
             let err = client().agent(bad).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");

@@ -220,6 +220,8 @@ impl ClientBuilder {
         }
         let user_name = non_empty(self.user_name)
             .ok_or_else(|| Error::invalid("user_name is required (the CloudAgent account name)"))?;
+        // It goes into every request (and the account's token key): bounded and printable.
+        let user_name = crate::ozonetel::agent::identifier("user_name", &user_name)?;
         let api_key = self
             .api_key
             .filter(|k| !k.expose_secret().trim().is_empty())
@@ -438,6 +440,17 @@ mod tests {
     fn builder_requires_account_and_key_and_hides_the_key() {
         assert!(Client::builder().api_key("k").build().is_err());
         assert!(Client::builder().user_name("acme").build().is_err());
+        for bad in ["x".repeat(10_000), "ac\r\nme".into(), "\u{202e}emca".into()] {
+            let err = Client::builder()
+                .user_name(bad)
+                .api_key("k")
+                .build()
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("user_name") && err.to_string().len() < 300,
+                "{err}"
+            );
+        }
         assert!(
             Client::builder()
                 .user_name("acme")

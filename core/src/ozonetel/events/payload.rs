@@ -204,7 +204,14 @@ impl Event {
         };
         let fields: Map<String, Value> = if json {
             match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(map)) => map,
+                Ok(Value::Object(map)) => {
+                    // `Value` keeps the last of a repeated key; the check re-reads the (small,
+                    // bounded) body only to find one.
+                    if let Err(e) = serde_json::from_str::<UniqueKeys>(text) {
+                        return Err(Error::invalid(format!("event body: {e}")));
+                    }
+                    map
+                }
                 Ok(_) => return Err(Error::invalid("event body is JSON but not an object")),
                 Err(e) => {
                     return Err(Error::invalid(format!(
@@ -214,9 +221,14 @@ impl Event {
                 }
             }
         } else {
-            url::form_urlencoded::parse(text.as_bytes())
-                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                .collect()
+            let mut fields = Map::new();
+            for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
+                if fields.contains_key(k.as_ref()) {
+                    return Err(twice(&k));
+                }
+                fields.insert(k.into_owned(), Value::String(v.into_owned()));
+            }
+            fields
         };
         Event::from_fields(fields)
     }
@@ -313,9 +325,68 @@ impl Client {
     }
 }
 
+/// A key given twice in one event (`eventType=Call&eventType=Agent`): which one is meant is
+/// anyone's guess — a proxy that checks the first and a parser that keeps the last disagree on
+/// what the event is — so it is refused.
+fn twice(key: &str) -> Error {
+    Error::invalid(format!("event body has the field {} twice", quote(key)))
+}
+
+/// Reads a JSON object's top-level keys, failing on the first one given twice.
+struct UniqueKeys;
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<UniqueKeys, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    if seen.contains(&key) {
+                        return Err(serde::de::Error::custom(format!(
+                            "has the field {} twice",
+                            quote(&key)
+                        )));
+                    }
+                    seen.insert(key);
+                }
+                Ok(UniqueKeys)
+            }
+        }
+        d.deserialize_map(Keys)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_given_twice_is_refused() {
+        for (content_type, body) in [
+            (
+                "application/json",
+                r#"{"eventType":"Call","ucid":"1","eventType":"Agent"}"#,
+            ),
+            (
+                "application/x-www-form-urlencoded",
+                "eventType=Call&ucid=1&eventType=Agent",
+            ),
+        ] {
+            let err = Event::parse(content_type, body.as_bytes()).unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+            assert!(err.to_string().contains("\"eventType\" twice"), "{err}");
+        }
+        assert!(Event::parse("application/json", br#"{"eventType":"Call","ucid":"1"}"#).is_ok());
+    }
 
     #[test]
     fn times_are_lenient_and_keep_the_text() {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::wire::{WIRE_FORMAT, decode_items};
 use crate::error::{Error, Result};
+use crate::ozonetel::agent::identifier;
 use crate::ozonetel::client::Client;
 use crate::ozonetel::ids::lenient_string;
 use crate::ozonetel::transport::{Request, Resend};
@@ -151,13 +152,17 @@ impl Client {
         if let Some(to) = query.to_time {
             fields.insert("toTime".into(), to.format(WIRE_FORMAT).to_string().into());
         }
+        // Empty is every campaign; anything else is checked like any campaign name, so a
+        // 10 MB or control-character one is refused here instead of by the server (HTTP 413).
         if let Some(c) = query
             .campaign_name
             .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
+            .filter(|c| !c.trim().is_empty())
         {
-            fields.insert("campaignName".into(), c.into());
+            fields.insert(
+                "campaignName".into(),
+                identifier("query.campaign_name", c)?.into(),
+            );
         }
         let request = Request::json(
             self.user_name(),

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::wire::WIRE_FORMAT;
 use crate::error::{Error, Result};
+use crate::ozonetel::agent::identifier;
 use crate::ozonetel::ids::validate_ucid;
 
 /// How far back Ozonetel keeps call history.
@@ -128,8 +129,10 @@ impl CallRecordsQuery {
             ("callType", &self.call_type),
             ("status", &self.status),
         ] {
-            if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                fields.insert(key.into(), v.into());
+            // Checked like any campaign or name: a 10 MB filter used to reach Ozonetel (which
+            // answers 413, an API error) instead of being refused here.
+            if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+                fields.insert(key.into(), identifier(&format!("query.{key}"), v)?.into());
             }
         }
         Ok(fields)
@@ -142,6 +145,24 @@ mod tests {
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, WIRE_FORMAT).unwrap()
+    }
+
+    #[test]
+    fn filters_are_bounded_printable_text() {
+        let base = CallRecordsQuery::between(at("2026-11-20 09:00:00"), at("2026-11-20 18:00:00"));
+        let mut q = base.clone();
+        q.status = Some("Answered".into());
+        assert_eq!(q.filters().unwrap()["status"], "Answered");
+        for bad in [
+            "x".repeat(10_000),
+            "Ans\r\nwered".into(),
+            "\u{202e}derewsnA".into(),
+        ] {
+            let mut q = base.clone();
+            q.call_type = Some(bad);
+            let err = q.filters().unwrap_err();
+            assert!(err.to_string().contains("query.callType"), "{err}");
+        }
     }
 
     #[test]
