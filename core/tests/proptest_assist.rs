@@ -511,7 +511,7 @@ fn check_verdict(result: helix_engage::Result<()>, bad: Option<Vec<&'static str>
 // Configuration
 
 proptest! {
-    #![proptest_config(config(CASES))]
+    #![proptest_config(config(SLOW_CASES))]
 
     /// `AssistConfig::validate` (what `LiveAssist::start` runs first, and what the bindings
     /// rely on) refuses exactly what the field docs refuse, naming a bad field, never the key.
@@ -613,7 +613,7 @@ fn redactor() -> Redactor {
 }
 
 proptest! {
-    #![proptest_config(config(CASES * 2))]
+    #![proptest_config(config(CASES))]
 
     /// Redacting twice is redacting once (for the agent and for the LLM), and every kind
     /// reported left its marker in the text.
@@ -642,7 +642,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(CASES))]
+    #![proptest_config(config(SLOW_CASES))]
 
     /// `Redactor::new` refuses more than 32 keywords, and a keyword empty or over 64
     /// characters, naming `redaction.keywords`; a plain word keyword is accepted and redacts

@@ -23,8 +23,9 @@ pub const CANARY: &str = "CANARY-5ec2e7-proptest";
 /// own (random), so successive runs explore further.
 pub const CASES: u32 = 256;
 
-/// Fewer cases for the properties whose every case opens a loopback connection.
-pub const WIRE_CASES: u32 = 96;
+/// Fewer cases for the properties whose every case is costly: loopback connections, a whole
+/// `AssistConfig`, renders of 100 KB fields.
+pub const SLOW_CASES: u32 = 96;
 
 /// A [`ProptestConfig`] with `cases`, no persistence of failures outside the repository's
 /// regression files, and no fork (the `fork` feature is off).

@@ -177,13 +177,20 @@ impl Scan<'_, '_, '_, '_> {
                     break;
                 }
             }
-            // "account 5000 rupees" is an amount. A marker an earlier pass left in between
-            // ("… [card] rupees") is looked past, so a second pass judges the number as the
-            // first did (found by tests/proptest_assist.rs).
-            let amount = self.toks[k..]
-                .iter()
-                .find(|n| !n.marker)
-                .is_some_and(|n| currency(n.lw()));
+            // "account 5000 rupees" is an amount. A marker an earlier pass left right after
+            // the number, and the rest of the value it was part of, are looked past ("… [card]
+            // 12 rupees"): the first pass read them as one value, and so must a second
+            // (found by tests/proptest_assist.rs).
+            let mut next = k;
+            if self.toks.get(next).is_some_and(|n| n.marker) {
+                while next < self.toks.len() && (self.toks[next].marker || self.value_token(next)) {
+                    next += 1;
+                    if self.toks[next - 1].ends_run() {
+                        break;
+                    }
+                }
+            }
+            let amount = self.toks.get(next).is_some_and(|n| currency(n.lw()));
             let enough = digits >= usize::from(t.min_digits) && (strong || weak >= 4) && !amount;
             return enough.then_some((a, k));
         }

@@ -579,6 +579,7 @@ fn markers_are_inert_so_redacting_twice_is_redacting_once() {
         "a/c. asha.rao@gmail.com 0000 ",
         "policy 44 asha.rao@gmail.com 71 23",
         "1  9845123456 4111 1111 1111 1111 ",
+        "policy 0-000 ABCPD1234E 0-0 0 0 rupees ",
     ] {
         let once = r.redact(text).text;
         assert_eq!(r.redact(&once).text, once, "{text:?}");
