@@ -803,3 +803,32 @@ fn the_refusal_check_catches_other_codes() {
     assert_ne!(err.code(), ErrorCode::InvalidInput);
     assert!(std::panic::catch_unwind(|| assert_refused(&err, &["slow"])).is_err());
 }
+
+proptest! {
+    #![proptest_config(config(CASES))]
+
+    /// `Speaker` parses what it serialises (`agent`, `customer`, `speaker_N`) back to itself,
+    /// and anything else is a bounded `invalid_input`.
+    #[test]
+    fn speakers_parse_what_they_serialise(
+        text in prop_oneof![
+            hostile_string(),
+            any::<u32>().prop_map(|n| format!("speaker_{n}")),
+            Just("speaker_4294967296".to_string()),
+            Just("Agent".to_string()),
+        ],
+        n in any::<u32>(),
+    ) {
+        for s in [Speaker::Agent, Speaker::Customer, Speaker::Other(n)] {
+            let wire = serde_json::to_value(s).unwrap();
+            prop_assert_eq!(wire.as_str().unwrap().parse::<Speaker>().unwrap(), s);
+        }
+        match text.parse::<Speaker>() {
+            Ok(s) => {
+                let wire = serde_json::to_value(s).unwrap();
+                prop_assert_eq!(wire.as_str().unwrap().parse::<Speaker>().unwrap(), s);
+            }
+            Err(err) => assert_refused(&err, &["is not 'agent'"]),
+        }
+    }
+}

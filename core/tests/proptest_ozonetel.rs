@@ -15,8 +15,9 @@ use helix_engage::ErrorCode;
 use helix_engage::ozonetel::{
     AbandonedCallsQuery, Agent, AgentRef, AuthMode, CallAction, CallRecordsQuery, Client,
     DialOptions, Disposition, Event, EventTime, EventUrls, ForwardPolicy, MAX_ROUTING_ID_CHARS,
-    MAX_SIDECAR_AGENTS, MemorySidecarStore, PhoneDialOptions, Region, RetryPolicy, SidecarRegistry,
-    TransferMode, hms_duration, normalize_phone, parse_local_date, parse_local_date_time,
+    MAX_SIDECAR_AGENTS, MemoryAccountStore, MemorySidecarStore, PhoneDialOptions, Region,
+    RetryPolicy, SidecarRegistry, TransferMode, WatchOptions, hms_duration, normalize_phone,
+    parse_local_date, parse_local_date_time,
 };
 use proptest::prelude::*;
 use proptest_support::*;
@@ -182,6 +183,7 @@ proptest! {
         cdr in prop::option::of((count_u32(), duration())),
         retry in prop::option::of((count_u32(), duration(), duration(), duration())),
         offset_secs in prop::option::of(-86_399i32..86_400),
+        own_store in any::<bool>(),
     ) {
         let mut b = Client::builder()
             .auth_mode(if auth_basic { AuthMode::Basic } else { AuthMode::Token })
@@ -197,6 +199,7 @@ proptest! {
             b = b.retry_policy(RetryPolicy { max_attempts, base_delay, max_delay, max_retry_after });
         }
         if let Some(s) = offset_secs { b = b.utc_offset(FixedOffset::east_opt(s).unwrap()); }
+        if own_store { b = b.account_store(MemoryAccountStore::new()); }
         // The Debug form is for logs: never the key.
         assert!(!format!("{b:?}").contains(CANARY));
 
@@ -342,7 +345,7 @@ fn indian_spelling() -> BoxedStrategy<(String, String)> {
 }
 
 proptest! {
-    #![proptest_config(config(CASES * 2))]
+    #![proptest_config(config(CASES))]
 
     /// Normalising twice is normalising once; a result has the region's shape and keeps the
     /// input's digits; anything else than digits, separators and one leading `+` is refused.
@@ -418,7 +421,7 @@ fn date_time_text() -> BoxedStrategy<String> {
 }
 
 proptest! {
-    #![proptest_config(config(CASES * 2))]
+    #![proptest_config(config(CASES))]
 
     /// What parses prints back (in the wire form and the `T` form) and parses to the same
     /// value; what does not is refused naming the argument.
@@ -571,7 +574,7 @@ fn content_type() -> BoxedStrategy<String> {
 }
 
 proptest! {
-    #![proptest_config(config(CASES * 2))]
+    #![proptest_config(config(CASES))]
 
     /// Any body under any content type: an event or a bounded `invalid_input`.
     #[test]
@@ -1101,4 +1104,51 @@ fn event_subscription_urls_are_checked() {
             },
         )
         .unwrap();
+}
+
+#[test]
+fn missed_call_watchers_check_their_options() {
+    let desk = Desk::new("proptest-watch");
+    let mut runner = proptest::test_runner::TestRunner::new(config(SLOW_CASES));
+    let strategy = (
+        duration(),
+        any::<bool>(),
+        prop::option::of(hostile_string()),
+    );
+    runner
+        .run(&strategy, |(interval, include_existing, campaign_name)| {
+            let ok = (100..=86_400_000).contains(&interval.as_millis());
+            let options = WatchOptions {
+                interval,
+                include_existing,
+                campaign_name,
+            };
+            let bad: &[&str] = if ok { &[] } else { &["interval"] };
+            // Made outside the runtime, as a host may; the first poll is at once: a valid
+            // watcher asks for the missed calls right away.
+            let mut watcher = desk.client.watch_missed_calls_with(options);
+            desk.check(bad, async move {
+                watcher.next().await.expect("a watcher yields")
+            });
+            Ok(())
+        })
+        .unwrap();
+}
+
+proptest! {
+    #![proptest_config(config(CASES))]
+
+    /// `text::short` cuts on a character boundary, marks the cut, and keeps what fits.
+    #[test]
+    fn short_text_cuts_on_characters(text in hostile_string(), max in prop_oneof![0usize..300, Just(usize::MAX)]) {
+        let out = helix_engage::text::short(&text, max);
+        let n = text.chars().count();
+        if n <= max {
+            prop_assert_eq!(out, text);
+        } else {
+            prop_assert_eq!(out.chars().count(), max + 1);
+            prop_assert!(out.ends_with('…'));
+            prop_assert!(text.starts_with(&out[..out.len() - '…'.len_utf8()]));
+        }
+    }
 }
