@@ -303,18 +303,19 @@ pub(crate) fn quote(input: &str) -> String {
 
 /// [`quote`] for a URL: the `user:password@` part is never repeated.
 pub(crate) fn quote_url(raw: &str) -> String {
-    let Some(scheme_end) = raw.find("://").map(|i| i + 3) else {
-        return quote(raw);
-    };
+    quote(&hide_credentials(raw))
+}
+
+/// `raw` with the `user:password@` of its authority replaced by `[credentials]@`, for
+/// messages and `Debug` output. A URL without a scheme counts too: a base URL may be a bare
+/// host (`user:secret@host` becomes `https://user:secret@host`).
+pub(crate) fn hide_credentials(raw: &str) -> std::borrow::Cow<'_, str> {
+    let scheme_end = raw.find("://").map_or(0, |i| i + 3);
     let rest = &raw[scheme_end..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
-        Some(at) => quote(&format!(
-            "{}[credentials]@{}",
-            &raw[..scheme_end],
-            &rest[at + 1..]
-        )),
-        None => quote(raw),
+        Some(at) => format!("{}[credentials]@{}", &raw[..scheme_end], &rest[at + 1..]).into(),
+        None => raw.into(),
     }
 }
 
@@ -394,5 +395,9 @@ mod tests {
         }
         assert_eq!(quote_url("http://host/a@b"), "\"http://host/a@b\"");
         assert_eq!(quote_url("not a url"), "\"not a url\"");
+        // Found by tests/proptest_ozonetel.rs: a base URL without a scheme is a host whose
+        // credentials were quoted as they were.
+        assert_eq!(quote_url("user:secret@host/x"), "\"[credentials]@host/x\"");
+        assert_eq!(quote_url("a/b@c"), "\"a/b@c\"");
     }
 }

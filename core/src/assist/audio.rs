@@ -132,9 +132,12 @@ impl AudioFormat {
         }
     }
 
-    /// Bytes per second of audio; `None` for containers, whose bitrate is not fixed.
+    /// Bytes per second of audio; `None` for containers, whose bitrate is not fixed, and for a
+    /// raw format without channels or samples (which no session accepts: `channels: 0` would
+    /// otherwise divide by zero in [`seconds`](Self::seconds) and
+    /// [`bytes_at`](Self::bytes_at)).
     pub fn bytes_per_second(&self) -> Option<u64> {
-        Some(self.frame_bytes()? * u64::from(self.sample_rate()?))
+        Some(self.frame_bytes()? * u64::from(self.sample_rate()?)).filter(|&bps| bps > 0)
     }
 
     /// Whether audio can be replayed on a new connection (raw encodings only).
@@ -221,6 +224,27 @@ mod tests {
         assert_eq!(mulaw.bytes_at(1.2345), Some(9_876));
         assert_eq!(mulaw.silence_byte(), Some(0xFF));
         assert_eq!(mulaw.max_frame_bytes(), 2_000);
+    }
+
+    /// Found by tests/proptest_assist.rs: `bytes_at` on a format with no channels divided
+    /// by zero (a panic), and `seconds` was infinite.
+    #[test]
+    fn formats_without_channels_or_samples_have_no_byte_math() {
+        for silly in [
+            AudioFormat::Linear16 {
+                sample_rate: 16_000,
+                channels: 0,
+            },
+            AudioFormat::Mulaw {
+                sample_rate: 0,
+                channels: 1,
+            },
+        ] {
+            assert_eq!(silly.bytes_at(f64::NAN), None);
+            assert_eq!(silly.bytes_at(1.0), None);
+            assert_eq!(silly.seconds(1_000), None);
+            assert!(!silly.is_resumable());
+        }
     }
 
     #[test]

@@ -283,7 +283,7 @@ impl DeepgramRedaction {
 ///
 /// The key is a [`SecretString`]: it appears only in the `Authorization` header, never in
 /// `Debug` output, errors or logs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeepgramConfig {
     /// The API key (sent as `Authorization: Token <key>`).
     pub api_key: SecretString,
@@ -398,9 +398,9 @@ impl DeepgramConfig {
             "deepgram model",
             &self.model,
         )?;
-        // The URL itself is parsed at connect time (`deepgram::listen_url`); its size is
-        // checked now.
-        range::bytes("deepgram url", &self.url, range::MAX_URL_BYTES)?;
+        // Checked here, not only at connect: the bindings rely on `validate` (found by
+        // tests/proptest_assist.rs: a non-ws URL passed it and failed at start).
+        self.socket_url()?;
         // `keyterm=`, `&`, `=`: what each adds besides its text (before percent-encoding).
         let query = self.language.as_deref().map_or(0, str::len)
             + self.keyterms.iter().map(|t| t.len() + 9).sum::<usize>()
@@ -439,7 +439,47 @@ impl DeepgramConfig {
     }
 }
 
+/// Every field, the URL without its `user:password@`: an `AssistConfig` printed to a log must
+/// not carry a credential (the keys are secrets already; found by tests/proptest_assist.rs).
+impl std::fmt::Debug for DeepgramConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeepgramConfig")
+            .field("api_key", &self.api_key)
+            .field("url", &crate::error::hide_credentials(&self.url))
+            .field("model", &self.model)
+            .field("language", &self.language)
+            .field("interim_results", &self.interim_results)
+            .field("punctuate", &self.punctuate)
+            .field("smart_format", &self.smart_format)
+            .field("endpointing", &self.endpointing)
+            .field("utterance_end_ms", &self.utterance_end_ms)
+            .field("vad_events", &self.vad_events)
+            .field("diarize", &self.diarize)
+            .field("keyterms", &self.keyterms)
+            .field("multichannel", &self.multichannel)
+            .field("redact", &self.redact)
+            .field("extra_params", &self.extra_params)
+            .field(
+                "extra_root_certificates",
+                &format_args!("{} bytes", self.extra_root_certificates.len()),
+            )
+            .finish()
+    }
+}
+
 impl DeepgramConfig {
+    /// The socket URL as configured (`ws://` or `wss://`), before `/v1/listen` and the query
+    /// are added: checked by [`AssistConfig::validate`] and used by every connection.
+    pub(crate) fn socket_url(&self) -> Result<url::Url> {
+        service_url(
+            "deepgram url",
+            &self.url,
+            self.url.trim(),
+            &["ws", "wss"],
+            "must start with ws:// or wss://",
+        )
+    }
+
     /// `redact` against the language, and `redact` given in one place only.
     fn validate_redact(&self) -> Result<()> {
         let language = self
@@ -477,7 +517,7 @@ impl DeepgramConfig {
 ///
 /// Any OpenAI-compatible chat-completions endpoint works (`base_url` + `model`); the endpoint
 /// must support `response_format: json_schema`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SuggestionConfig {
     /// API key, sent as `Authorization: Bearer <key>`.
     pub api_key: SecretString,
@@ -514,6 +554,27 @@ pub struct SuggestionConfig {
     /// The post-call summary at `stop`, with this LLM (default `None`: off). See
     /// [`PostCallConfig`].
     pub post_call: Option<PostCallConfig>,
+}
+
+/// Every field, the base URL without its `user:password@` (see `DeepgramConfig`'s `Debug`).
+impl std::fmt::Debug for SuggestionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SuggestionConfig")
+            .field("api_key", &self.api_key)
+            .field("base_url", &crate::error::hide_credentials(&self.base_url))
+            .field("model", &self.model)
+            .field("interval", &self.interval)
+            .field("min_gap", &self.min_gap)
+            .field("timeout", &self.timeout)
+            .field("backoff_initial", &self.backoff_initial)
+            .field("backoff_max", &self.backoff_max)
+            .field("system_prompt", &self.system_prompt)
+            .field("max_transcript_chars", &self.max_transcript_chars)
+            .field("max_lead_chars", &self.max_lead_chars)
+            .field("max_items", &self.max_items)
+            .field("post_call", &self.post_call)
+            .finish()
+    }
 }
 
 impl SuggestionConfig {
@@ -667,6 +728,30 @@ pub(crate) fn service_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by tests/proptest_assist.rs: `validate` let a non-ws Deepgram URL through (it
+    /// failed only at start), and `Debug` printed URL credentials.
+    #[test]
+    fn urls_are_validated_and_never_print_credentials() {
+        let config = AssistConfig {
+            deepgram: DeepgramConfig::new("k").with_url("http://127.0.0.1:1"),
+            ..AssistConfig::default()
+        };
+        let err = config.validate().unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+        assert!(err.to_string().contains("deepgram url"), "{err}");
+        let config = AssistConfig {
+            deepgram: DeepgramConfig::new("k").with_url("wss://u:CANARY-pw@dg"),
+            suggestions: Some(
+                SuggestionConfig::new("k").with_base_url("https://u:CANARY-pw@llm/v1"),
+            ),
+            ..AssistConfig::default()
+        };
+        assert!(config.validate().is_ok());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("CANARY"), "{shown}");
+        assert!(shown.contains("wss://[credentials]@dg"), "{shown}");
+    }
 
     #[test]
     fn backoff_is_capped_and_jittered_in_the_upper_half() {

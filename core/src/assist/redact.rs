@@ -98,6 +98,24 @@ impl RedactionKind {
     }
 }
 
+/// Every kind, for telling a marker this redactor wrote from text.
+const KINDS: [RedactionKind; 9] = [
+    RedactionKind::Card,
+    RedactionKind::Aadhaar,
+    RedactionKind::Pan,
+    RedactionKind::Phone,
+    RedactionKind::Email,
+    RedactionKind::Policy,
+    RedactionKind::MemberId,
+    RedactionKind::Account,
+    RedactionKind::Otp,
+];
+
+/// Whether `text` is a marker the redactor (or a private stretch) leaves in a transcript.
+fn is_marker(text: &str) -> bool {
+    text == super::transcript::PRIVATE_TEXT || KINDS.iter().any(|k| k.marker() == text)
+}
+
 /// The local redactor's options (the `redaction` of [`AssistConfig`](super::AssistConfig)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedactionConfig {

@@ -148,7 +148,11 @@ struct State {
     client: Client,
     share: Share,
     query: AbandonedCallsQuery,
-    ticker: Interval,
+    /// Made at the first poll, inside the runtime: `tokio::time::interval` panics outside
+    /// one, and `watch_missed_calls` is a plain function a host may call anywhere (found by
+    /// tests/proptest_ozonetel.rs).
+    ticker: Option<Interval>,
+    interval: Duration,
     /// The keys of the previous successful poll's list. A call is new when its key is not
     /// here; `callTime` never decides it (Ozonetel's clock, the account's time zone and the
     /// query window all differ from ours, so a date horizon re-reported old calls forever).
@@ -300,7 +304,13 @@ impl Share {
 
 impl State {
     async fn poll_once(&mut self) {
-        self.ticker.tick().await;
+        let interval = self.interval;
+        let ticker = self.ticker.get_or_insert_with(|| {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            ticker
+        });
+        ticker.tick().await;
         let calls = match self.share.turn(&self.client, &self.query).await {
             Turn::List(calls) => calls,
             Turn::Failed(e) => {
@@ -352,8 +362,6 @@ impl Client {
                 inner: Box::pin(futures::stream::once(async move { Err(e) })),
             };
         }
-        let mut ticker = tokio::time::interval(options.interval);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let state = State {
             share: Share::new(self, &options),
             client: self.clone(),
@@ -361,7 +369,8 @@ impl Client {
                 campaign_name: options.campaign_name,
                 ..AbandonedCallsQuery::today()
             },
-            ticker,
+            ticker: None,
+            interval: options.interval,
             previous: HashSet::new(),
             ready: VecDeque::new(),
             baseline_pending: !options.include_existing,
@@ -383,6 +392,19 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by tests/proptest_ozonetel.rs: making a watcher outside a Tokio runtime panicked
+    /// (its ticker was made at once); it is made at the first poll now.
+    #[test]
+    fn a_watcher_can_be_made_outside_a_runtime() {
+        let client = Client::builder()
+            .user_name("watcher-outside-runtime")
+            .api_key("k")
+            .build()
+            .unwrap();
+        let watcher = client.watch_missed_calls(Duration::from_secs(30));
+        drop(watcher);
+    }
 
     /// The published list reads back as the same calls, unknown fields included.
     #[test]

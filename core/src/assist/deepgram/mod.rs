@@ -17,20 +17,14 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use url::Url;
 
 use super::audio::AudioFormat;
-use super::config::{DeepgramConfig, Endpointing, USER_AGENT, service_url};
+use super::config::{DeepgramConfig, Endpointing, USER_AGENT};
 use crate::{Error, Result};
 
 pub(crate) use upgrade::Socket;
 
 /// The full `/v1/listen` URL with every recognition parameter.
 pub(crate) fn listen_url(cfg: &DeepgramConfig, audio: &AudioFormat) -> Result<Url> {
-    let mut url = service_url(
-        "deepgram url",
-        &cfg.url,
-        cfg.url.trim(),
-        &["ws", "wss"],
-        "must start with ws:// or wss://",
-    )?;
+    let mut url = cfg.socket_url()?;
     let path = url.path().trim_end_matches('/').to_string();
     if !path.ends_with("/v1/listen") {
         url.set_path(&format!("{path}/v1/listen"));

@@ -177,8 +177,20 @@ impl Scan<'_, '_, '_, '_> {
                     break;
                 }
             }
-            // "account 5000 rupees" is an amount.
-            let amount = self.toks.get(k).is_some_and(|n| currency(n.lw()));
+            // "account 5000 rupees" is an amount. A marker an earlier pass left right after
+            // the number, and the rest of the value it was part of, are looked past ("… [card]
+            // 12 rupees"): the first pass read them as one value, and so must a second
+            // (found by tests/proptest_assist.rs).
+            let mut next = k;
+            if self.toks.get(next).is_some_and(|n| n.marker) {
+                while next < self.toks.len() && (self.toks[next].marker || self.value_token(next)) {
+                    next += 1;
+                    if self.toks[next - 1].ends_run() {
+                        break;
+                    }
+                }
+            }
+            let amount = self.toks.get(next).is_some_and(|n| currency(n.lw()));
             let enough = digits >= usize::from(t.min_digits) && (strong || weak >= 4) && !amount;
             return enough.then_some((a, k));
         }
@@ -284,7 +296,11 @@ impl Scan<'_, '_, '_, '_> {
                 break;
             }
         }
-        let a = i;
+        self.run_between(i, b)
+    }
+
+    /// [`digit_run`](Self::digit_run) for the run `a..b`.
+    fn run_between(&mut self, a: usize, b: usize) -> usize {
         if let Some(found) = self.classify(a, b) {
             self.push(a, b, found);
             return b;
@@ -322,10 +338,19 @@ impl Scan<'_, '_, '_, '_> {
             }
         }
         for k in a..b {
-            if self.toks[k].class == Class::Numeral && self.toks[k].digits >= 10 {
-                if let Some(found) = self.classify(k, k + 1) {
-                    self.push(k, k + 1, found);
+            if self.toks[k].class == Class::Numeral
+                && self.toks[k].digits >= 10
+                && let Some(found) = self.classify(k, k + 1)
+            {
+                // Once this number is a marker the digits on either side are runs of their
+                // own ("1 9845123456 4111 1111 1111 1111": a card after the phone), so they
+                // are read as such now: a second pass finds nothing more (found by
+                // tests/proptest_assist.rs).
+                if k > a {
+                    self.run_between(a, k);
                 }
+                self.push(k, k + 1, found);
+                return k + 1;
             }
         }
         b

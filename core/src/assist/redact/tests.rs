@@ -564,3 +564,42 @@ const REALISTIC_FINALS: &[&str] = &[
     "Yes sir, cashless is available, the TPA will call you.",
     "Thank you so much, have a good day.",
 ];
+
+/// Found by tests/proptest_assist.rs: a marker was read as the word inside it, so a second
+/// pass redacted what the first had left ("CVV 0-00 [card] 0-00").
+#[test]
+fn markers_are_inert_so_redacting_twice_is_redacting_once() {
+    let r = redactor();
+    for text in [
+        "CVV  0-00 [card]  0-00 ",
+        "card [card] 4471 2345",
+        "policy ([phone]). 4471 2345",
+        "[private] 4471 2345",
+        "policy AA-0000-AA  4111 1111 1111 1111 rupees ",
+        "a/c. asha.rao@gmail.com 0000 ",
+        "policy 44 asha.rao@gmail.com 71 23",
+        "1  9845123456 4111 1111 1111 1111 ",
+        "policy 0-000 ABCPD1234E 0-0 0 0 rupees ",
+    ] {
+        let once = r.redact(text).text;
+        assert_eq!(r.redact(&once).text, once, "{text:?}");
+        assert_eq!(r.for_llm(&r.for_llm(text)), r.for_llm(text), "{text:?}");
+    }
+    // Every kind is in KINDS: a new one fails this exhaustive match until it is added.
+    for (i, k) in KINDS.iter().enumerate() {
+        let at = match k {
+            RedactionKind::Card => 0,
+            RedactionKind::Aadhaar => 1,
+            RedactionKind::Pan => 2,
+            RedactionKind::Phone => 3,
+            RedactionKind::Email => 4,
+            RedactionKind::Policy => 5,
+            RedactionKind::MemberId => 6,
+            RedactionKind::Account => 7,
+            RedactionKind::Otp => 8,
+        };
+        assert_eq!(at, i);
+        assert!(is_marker(k.marker()));
+    }
+    assert!(!is_marker("[cards]") && !is_marker("card"));
+}

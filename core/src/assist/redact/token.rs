@@ -47,6 +47,8 @@ pub(super) struct Tok<'a> {
     pub(super) comma: bool,
     pub(super) lower: [u8; LOWER_MAX],
     pub(super) lower_len: u8,
+    /// A marker a redactor wrote (`[card]`): no word, no digits.
+    pub(super) marker: bool,
 }
 
 impl<'a> Tok<'a> {
@@ -69,7 +71,17 @@ impl<'a> Tok<'a> {
             comma: trail.contains(','),
             lower: [0; LOWER_MAX],
             lower_len: 0,
+            marker: false,
         };
+        // A marker a redactor wrote ("[card]", "([phone])." …) is inert, like punctuation: read
+        // as the word inside, "[card] 1234" would take a number a first pass had left, and
+        // redacting twice would differ from redacting once (found by tests/proptest_assist.rs).
+        let bracketed = c0 > 0 && s.as_bytes()[c0 - 1] == b'[' && trail.starts_with(']');
+        if bracketed && super::is_marker(&s[c0 - 1..=c1]) {
+            t.c1 = c0;
+            t.marker = true;
+            return t;
+        }
         let b = core.as_bytes();
         if b.is_empty() {
             return t;
