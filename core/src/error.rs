@@ -301,6 +301,19 @@ pub(crate) fn quote(input: &str) -> String {
     }
 }
 
+/// The most characters of one text an error or a warning carries ([`Error::bounded`]): enough
+/// for any message Ozonetel, Deepgram or OpenAI documents, far from the megabytes a hostile
+/// server could send. Even in four-byte characters, the whole `Display` of an error stays under 4 KB.
+pub const MAX_MESSAGE_CHARS: usize = 600;
+
+/// `text` cut to [`MAX_MESSAGE_CHARS`], with its length in bytes when it was cut.
+pub(crate) fn bounded_text(text: &str) -> String {
+    match crate::text::prefix(text, MAX_MESSAGE_CHARS) {
+        Some(cut) => format!("{cut}… ({} bytes in all)", text.len()),
+        None => text.to_string(),
+    }
+}
+
 /// [`quote`] for a URL: the `user:password@` part is never repeated.
 pub(crate) fn quote_url(raw: &str) -> String {
     let Some(scheme_end) = raw.find("://").map(|i| i + 3) else {
@@ -322,6 +335,15 @@ impl Error {
     /// Prefixes the message with what the library was doing, keeping the code.
     pub(crate) fn context(self, what: &str) -> Self {
         self.map_text(|m| format!("{what}: {m}"), false)
+    }
+
+    /// Cuts every text of the error to [`MAX_MESSAGE_CHARS`] characters. An upstream's own
+    /// words (a refusal's message, a serde error quoting the string it choked on, an unknown
+    /// message's description) can be megabytes; what leaves the crate — an error, a warning —
+    /// must not be. Applied where errors leave: `Client::execute`, the reports' decoders, the
+    /// assist session's events.
+    pub(crate) fn bounded(self) -> Self {
+        self.map_text(|m| bounded_text(&m), true)
     }
 
     /// Removes every occurrence of `secret` from the error's text. The HTTP layer applies it to
