@@ -160,6 +160,17 @@ async fn generate(transport: &Transport) -> Result<StoredToken> {
         }
         Ok(Verdict::Failure(e)) | Err(e) => return Err(e.context("generating a token")),
     };
+    // A token that is there but not a string is a server Ozonetel is not: a protocol error,
+    // not the "check your credentials" of a missing one.
+    if let Some(other) = object
+        .get("token")
+        .filter(|t| !t.is_string() && !t.is_null())
+    {
+        return Err(Error::protocol(
+            "Ozonetel answered generateToken with a token that is not a string",
+            &other.to_string(),
+        ));
+    }
     let token = object
         .get("token")
         .and_then(Value::as_str)
