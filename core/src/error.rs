@@ -301,8 +301,8 @@ pub(crate) fn quote(input: &str) -> String {
     }
 }
 
-/// The most characters of one upstream text an error or a warning carries
-/// ([`Error::bounded`]): enough for any message Ozonetel, Deepgram or OpenAI documents, far
+/// The most characters of one upstream text an error or a warning carries (each error as it
+/// leaves the crate, each live-assist warning): enough for any message Ozonetel, Deepgram or OpenAI documents, far
 /// from the megabytes a hostile server could send. With the context the crate adds, the
 /// whole `Display` of an error stays under 4 KB, even in four-byte characters.
 pub const MAX_MESSAGE_CHARS: usize = 500;

@@ -280,7 +280,7 @@ async fn run(name: &'static str, hostile: Reply, expect: Expect) {
     .await;
     let (url, seen) = raw_server(move |n, _| if n == 0 { hostile.clone() } else { good() }).await;
     let mut cfg = config(&dg.url, 2);
-    let mut s = SuggestionConfig::new(LLM_KEY).with_base_url(&format!("{url}/v1"));
+    let mut s = SuggestionConfig::new(LLM_KEY).with_base_url(format!("{url}/v1"));
     s.interval = Duration::from_secs(30);
     s.min_gap = Duration::from_millis(50);
     // The slow-body case ends here.
