@@ -33,6 +33,8 @@ struct Case {
     name: &'static str,
     frames: Vec<Message>,
     deaf: bool,
+    /// The first handshake is answered this late.
+    slow: Option<Duration>,
     expect: Expect,
 }
 
@@ -67,6 +69,7 @@ fn case(name: &'static str, frames: Vec<Message>, expect: Expect) -> Case {
         name,
         frames,
         deaf: false,
+        slow: None,
         expect,
     }
 }
@@ -86,7 +89,7 @@ fn cases() -> Vec<Case> {
         case(
             "a binary frame",
             vec![Message::binary(vec![0xff; 1000])],
-            Words,
+            Warns(BadMessage),
         ),
         case(
             "a 20 MB text frame",
@@ -238,6 +241,14 @@ fn cases() -> Vec<Case> {
             name: "a server that stops reading",
             frames: Vec::new(),
             deaf: true,
+            slow: None,
+            expect: Reconnects,
+        },
+        Case {
+            name: "a server slower than the connect timeout",
+            frames: Vec::new(),
+            deaf: false,
+            slow: Some(Duration::from_secs(3)),
             expect: Reconnects,
         },
     ]
@@ -249,6 +260,7 @@ async fn run(case: Case) {
         vocab: vocab_of(&["Hello."]),
         first_frames: case.frames,
         deaf: if case.deaf { vec![0] } else { Vec::new() },
+        handshake_delay: case.slow.map(|d| (0, d)).into_iter().collect(),
         ..Default::default()
     })
     .await;

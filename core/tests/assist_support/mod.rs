@@ -121,6 +121,8 @@ pub struct Script {
     /// Connections that stop reading after the handshake (and the greetings): the client's
     /// audio backs up and nothing is answered, not even pings.
     pub deaf: Vec<usize>,
+    /// Connections whose handshake is answered only after this long (a slow server).
+    pub handshake_delay: HashMap<usize, Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -237,6 +239,9 @@ where
             .filter(|(from, _, _)| index >= *from)
             .map(|(_, s, m)| (*s, m.clone()))
     });
+    if let Some(delay) = script.handshake_delay.get(&index) {
+        tokio::time::sleep(*delay).await;
+    }
     let mut conn = Conn::default();
     let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         conn.uri = req.uri().to_string();
