@@ -493,3 +493,71 @@ async fn answers_are_read_up_to_the_cap_and_no_further() {
         .unwrap();
     assert_eq!(ok.message, "User hold is successful");
 }
+
+/// A 1 GB answer costs the process about the cap, not the gigabyte. Measured in a child
+/// process of its own (this binary, running only `child_reads_a_gigabyte_answer`): the other
+/// tests' 10 MB strings would blur the peak of this one.
+#[tokio::test]
+async fn a_gigabyte_answer_costs_the_cap_not_the_gigabyte() {
+    let output = tokio::task::spawn_blocking(|| {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "child_reads_a_gigabyte_answer",
+                "--nocapture",
+                "-q",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the child failed: {stdout}");
+    let peak_kb: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {stdout}"));
+    // The cap is 32 MiB; the runtime, the client and the test harness are a few more.
+    assert!(peak_kb < 128 * 1024, "peak resident memory {peak_kb} KB");
+}
+
+/// Run only by `a_gigabyte_answer_costs_the_cap_not_the_gigabyte`, in a child process: a
+/// HOLD answered by 1 GB without a length; prints the process's peak resident memory.
+#[tokio::test]
+#[ignore = "child process of a_gigabyte_answer_costs_the_cap_not_the_gigabyte"]
+async fn child_reads_a_gigabyte_answer() {
+    let (url, _) = raw_server(|_, path| {
+        if path.contains("generateToken") {
+            Reply::Json(format!(
+                r#"{{"token":"{}","message":""}}"#,
+                jwt(TOKEN_MARKER, in_an_hour())
+            ))
+        } else {
+            Reply::Repeat {
+                head:
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+                        .into(),
+                piece: vec![b'7'; 64 * 1024],
+                total: 1 << 30,
+            }
+        }
+    })
+    .await;
+    let err = agent_of(&client_at(&url, Duration::from_secs(10)))
+        .hold("90174967305497")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Protocol, "{err}");
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches("kB")
+        .trim();
+    println!("peak_kb={peak}");
+}
