@@ -4,10 +4,12 @@
 //! a warning (or a reconnect, or for an undecodable-audio close a typed error); where the
 //! stream can go on, the call's words still arrive at sane times; the process survives.
 
+mod assist_events;
 mod assist_support;
 
 use std::time::Duration;
 
+use assist_events::assert_messages_bounded;
 use assist_support::*;
 use futures::future::join_all;
 use helix_engage::ErrorCode;
@@ -281,15 +283,7 @@ async fn run(case: Case) {
         seen.iter()
             .any(|e| matches!(e, AssistEvent::Warning(w) if w.kind == kind))
     };
-    for ev in &seen {
-        let message = match ev {
-            AssistEvent::Warning(w) => w.message.clone(),
-            AssistEvent::Error(e) => e.to_string(),
-            _ => continue,
-        };
-        assert!(message.len() <= 4096, "{label}: {} bytes", message.len());
-        assert!(!message.contains("dg-test-key-123"), "{label}: {message}");
-    }
+    assert_messages_bounded(&seen, "dg-test-key-123", label);
     match case.expect {
         Fails(code) => {
             let summary = summary.expect_err_or_summary(label);

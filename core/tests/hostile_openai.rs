@@ -5,11 +5,13 @@
 //! answer is still readable, suggestions); the transcript never waits or loses a word, and
 //! later requests bring suggestions again.
 
+mod assist_events;
 mod assist_support;
 mod common;
 
 use std::time::Duration;
 
+use assist_events::assert_messages_bounded;
 use assist_support::{FakeDeepgram, Script, config, script_audio};
 use common::raw_http::{Reply, raw_server};
 use futures::future::join_all;
@@ -312,15 +314,7 @@ async fn run(name: &'static str, hostile: Reply, expect: Expect) {
     if expect == Expect::Fails {
         assert!(failed >= 1, "{name}: no SuggestionFailed in {all:?}");
     }
-    for ev in &all {
-        let message = match ev {
-            AssistEvent::Warning(w) => w.message.clone(),
-            AssistEvent::Error(e) => e.to_string(),
-            _ => continue,
-        };
-        assert!(message.len() <= 4096, "{name}: {} bytes", message.len());
-        assert!(!message.contains(LLM_KEY), "{name}: {message}");
-    }
+    assert_messages_bounded(&all, LLM_KEY, name);
     assert!(
         all.iter().any(|e| matches!(e, AssistEvent::Suggestion(_))),
         "{name}: suggestions never resumed"

@@ -338,6 +338,27 @@ fn client_at(url: &str, timeout: Duration) -> Client {
         .unwrap()
 }
 
+/// `generateToken`'s answer: a fresh JWT carrying the marker.
+fn token_reply() -> Reply {
+    Reply::Json(format!(
+        r#"{{"token":"{}","message":""}}"#,
+        jwt(TOKEN_MARKER, in_an_hour())
+    ))
+}
+
+/// A server whose token endpoint answers a token and every other request `reply`.
+async fn answering(reply: Reply) -> String {
+    let (url, _) = raw_server(move |_, path| {
+        if path.contains("generateToken") {
+            token_reply()
+        } else {
+            reply.clone()
+        }
+    })
+    .await;
+    url
+}
+
 /// Runs every case against `endpoint`, each on a server of its own (so each is a fresh
 /// account: its own token and pace).
 async fn run(endpoint: Endpoint) {
@@ -348,10 +369,7 @@ async fn run(endpoint: Endpoint) {
             if path.contains(target) {
                 reply.clone()
             } else if path.contains("generateToken") {
-                Reply::Json(format!(
-                    r#"{{"token":"{}","message":""}}"#,
-                    jwt(TOKEN_MARKER, in_an_hour())
-                ))
+                token_reply()
             } else {
                 Reply::Json("{}".into())
             }
@@ -443,21 +461,12 @@ async fn agent_state_survives_every_hostile_answer() {
 #[tokio::test]
 async fn answers_are_read_up_to_the_cap_and_no_further() {
     let over = MAX_RESPONSE_BYTES + 1;
-    let (url, _) = raw_server(move |_, path| {
-        if path.contains("generateToken") {
-            Reply::Json(format!(
-                r#"{{"token":"{}","message":""}}"#,
-                jwt(TOKEN_MARKER, in_an_hour())
-            ))
-        } else {
-            Reply::Raw(
-                format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {over}\r\n\r\n"
-                )
-                .into_bytes(),
-            )
-        }
-    })
+    let url = answering(Reply::Raw(
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {over}\r\n\r\n"
+        )
+        .into_bytes(),
+    ))
     .await;
     let started = Instant::now();
     let err = agent_of(&client_at(&url, Duration::from_secs(3)))
@@ -476,17 +485,7 @@ async fn answers_are_read_up_to_the_cap_and_no_further() {
         r#"{{"status":"Success","message":"User hold is successful"}}{}"#,
         " ".repeat(MAX_RESPONSE_BYTES - 80)
     );
-    let (url, _) = raw_server(move |_, path| {
-        if path.contains("generateToken") {
-            Reply::Json(format!(
-                r#"{{"token":"{}","message":""}}"#,
-                jwt(TOKEN_MARKER, in_an_hour())
-            ))
-        } else {
-            Reply::Json(body.clone())
-        }
-    })
-    .await;
+    let url = answering(Reply::Json(body)).await;
     let ok = agent_of(&client_at(&url, Duration::from_secs(3)))
         .hold("90174967305497")
         .await
@@ -529,21 +528,11 @@ async fn a_gigabyte_answer_costs_the_cap_not_the_gigabyte() {
 #[tokio::test]
 #[ignore = "child process of a_gigabyte_answer_costs_the_cap_not_the_gigabyte"]
 async fn child_reads_a_gigabyte_answer() {
-    let (url, _) = raw_server(|_, path| {
-        if path.contains("generateToken") {
-            Reply::Json(format!(
-                r#"{{"token":"{}","message":""}}"#,
-                jwt(TOKEN_MARKER, in_an_hour())
-            ))
-        } else {
-            Reply::Repeat {
-                head:
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
-                        .into(),
-                piece: vec![b'7'; 64 * 1024],
-                total: 1 << 30,
-            }
-        }
+    let url = answering(Reply::Repeat {
+        head: "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+            .into(),
+        piece: vec![b'7'; 64 * 1024],
+        total: 1 << 30,
     })
     .await;
     let err = agent_of(&client_at(&url, Duration::from_secs(10)))
