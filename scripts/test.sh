@@ -65,7 +65,7 @@ fi
 log "date-sensitive tests with the clock moved (faketime +400 days, -400 days)"
 clock_suites=(--lib --test watcher --test fetch_cdr --test abandon_calls --test generate_token
     --test bad_input --test hostile_server --test sim_ozonetel --test redis_account_store
-    --test secret_canary --test shared_account)
+    --test secret_canary --test shared_account --test hostile_ozonetel)
 mapfile -t clock_bins < <(cargo test -p helix-engage --all-features --locked --no-run \
     --message-format=json "${clock_suites[@]}" 2>/dev/null | python3 -c '
 import json, sys
@@ -73,7 +73,7 @@ for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
         print(m["executable"])')
-[ "${#clock_bins[@]}" -ge 11 ] || { echo "expected 11 date-sensitive test binaries, found ${#clock_bins[@]}" >&2; exit 1; }
+[ "${#clock_bins[@]}" -ge 12 ] || { echo "expected 12 date-sensitive test binaries, found ${#clock_bins[@]}" >&2; exit 1; }
 for shift in +400d -400d; do
     moved=$(FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$shift" date +%s)
     delta=$((moved - $(date +%s)))

@@ -301,6 +301,29 @@ pub(crate) fn quote(input: &str) -> String {
     }
 }
 
+/// The most characters of one upstream text an error or a warning carries (each error as it
+/// leaves the crate, each live-assist warning): enough for any message Ozonetel, Deepgram or OpenAI documents, far
+/// from the megabytes a hostile server could send. With the context the crate adds, the
+/// whole `Display` of an error stays under 4 KB, even in four-byte characters.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// Room for the crate's own words around a text already cut (`after 2 attempts: …`, the
+/// cut's `(N bytes in all)`), so cutting again — the envelope cuts a refusal as it reads it,
+/// the client as the error leaves — keeps the first cut and its true length.
+const CONTEXT_CHARS: usize = 200;
+
+/// `text` cut to [`MAX_MESSAGE_CHARS`] when it is longer than that plus [`CONTEXT_CHARS`],
+/// with its length in bytes.
+pub(crate) fn bounded_text(text: &str) -> String {
+    if crate::text::prefix(text, MAX_MESSAGE_CHARS + CONTEXT_CHARS).is_none() {
+        return text.to_string();
+    }
+    match crate::text::prefix(text, MAX_MESSAGE_CHARS) {
+        Some(cut) => format!("{cut}… ({} bytes in all)", text.len()),
+        None => text.to_string(),
+    }
+}
+
 /// [`quote`] for a URL: the `user:password@` part is never repeated.
 pub(crate) fn quote_url(raw: &str) -> String {
     quote(&hide_credentials(raw))
@@ -323,6 +346,15 @@ impl Error {
     /// Prefixes the message with what the library was doing, keeping the code.
     pub(crate) fn context(self, what: &str) -> Self {
         self.map_text(|m| format!("{what}: {m}"), false)
+    }
+
+    /// Cuts every text of the error to [`MAX_MESSAGE_CHARS`] characters. An upstream's own
+    /// words (a refusal's message, a serde error quoting the string it choked on, an unknown
+    /// message's description) can be megabytes; what leaves the crate — an error, a warning —
+    /// must not be. Applied where errors leave: `Client::execute`, the reports' decoders, the
+    /// assist session's events.
+    pub(crate) fn bounded(self) -> Self {
+        self.map_text(|m| bounded_text(&m), true)
     }
 
     /// Removes every occurrence of `secret` from the error's text. The HTTP layer applies it to
@@ -375,6 +407,47 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every text of every variant is cut, once: cutting again (the envelope, then the client)
+    /// keeps the first cut and its true length; a short text is left alone.
+    #[test]
+    fn bounded_cuts_every_text_once_and_keeps_the_display_under_4_kb() {
+        let huge = "क".repeat(2_000_000);
+        let errors = [
+            Error::InvalidInput(huge.clone()),
+            Error::auth("ozonetel", huge.clone()),
+            Error::Api {
+                service: "openai",
+                message: huge.clone(),
+                http_status: Some(500),
+            },
+            Error::RateLimited {
+                message: huge.clone(),
+                retry_after: None,
+            },
+            Error::Timeout(huge.clone()),
+            Error::Transport(huge.clone()),
+            Error::Protocol {
+                message: huge.clone(),
+                snippet: huge.clone(),
+            },
+            Error::Closed(huge.clone()),
+            Error::AgentState {
+                refusal: AgentRefusal::Busy,
+                message: huge.clone(),
+            },
+        ];
+        for error in errors {
+            let once = error.bounded().context("after 3 attempts");
+            let twice = once.clone().bounded();
+            assert_eq!(once, twice);
+            let text = twice.to_string();
+            assert!(text.len() <= 4096, "{} bytes", text.len());
+            assert!(text.contains("(6000000 bytes in all)"), "{text}");
+        }
+        let short = Error::Timeout("no answer".into());
+        assert_eq!(short.clone().bounded(), short);
+    }
 
     #[test]
     fn quotes_are_short_and_never_carry_url_credentials() {

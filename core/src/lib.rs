@@ -60,4 +60,4 @@ mod secret;
 mod serde_util;
 pub mod text;
 
-pub use error::{AgentRefusal, Error, ErrorCode, Result};
+pub use error::{AgentRefusal, Error, ErrorCode, MAX_MESSAGE_CHARS, Result};

@@ -4,112 +4,18 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{Days, FixedOffset, Utc};
+use common::raw_http::{recording_server, requests_to};
 use common::*;
 use helix_engage::ErrorCode;
 use helix_engage::ozonetel::{CallRecordsQuery, Client, RetryPolicy};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn local_now() -> chrono::NaiveDateTime {
     Utc::now()
         .with_timezone(&FixedOffset::east_opt(19800).unwrap())
         .naive_local()
-}
-
-/// A server that reads each request and answers `answer(n)` for the n-th request (from 0),
-/// recording when each request arrived; `None` never answers (the connection stays open).
-async fn recording_server(
-    answer: impl Fn(usize, &str) -> Option<String> + Send + Sync + 'static,
-) -> (String, Seen) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let answer = Arc::new(answer);
-    let log = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let (log, answer) = (log.clone(), answer.clone());
-            tokio::spawn(async move {
-                let mut pending = Vec::new();
-                loop {
-                    let Some(head) = read_request(&mut socket, &mut pending).await else {
-                        return;
-                    };
-                    let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
-                    let index = {
-                        let mut log = log.lock().unwrap();
-                        log.push((Instant::now(), path.clone()));
-                        log.len() - 1
-                    };
-                    match answer(index, &path) {
-                        Some(body) => {
-                            let response = format!(
-                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                                body.len()
-                            );
-                            if socket.write_all(response.as_bytes()).await.is_err() {
-                                return;
-                            }
-                        }
-                        None => {
-                            tokio::time::sleep(Duration::from_secs(3600)).await;
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    (url, seen)
-}
-
-/// Reads one whole request (head, then `content-length` bytes of body) and returns its head;
-/// bytes past it stay in `pending` for the next one. A request can arrive in several reads
-/// (reqwest may write the head and the JSON body separately): taking each read as a request
-/// would answer a body as if it were another request.
-async fn read_request(socket: &mut tokio::net::TcpStream, pending: &mut Vec<u8>) -> Option<String> {
-    let mut chunk = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match socket.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => pending.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&pending[..head_end]).to_string();
-    let body_len: usize = head
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse().ok())
-        .unwrap_or(0);
-    while pending.len() < head_end + body_len {
-        match socket.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => pending.extend_from_slice(&chunk[..n]),
-        }
-    }
-    pending.drain(..head_end + body_len);
-    Some(head)
-}
-
-type Seen = Arc<Mutex<Vec<(Instant, String)>>>;
-
-/// How many requests the server saw on a path containing `path`.
-fn requests_to(seen: &Seen, path: &str) -> usize {
-    seen.lock()
-        .unwrap()
-        .iter()
-        .filter(|(_, p)| p.contains(path))
-        .count()
 }
 
 fn token_body() -> String {

@@ -187,7 +187,8 @@ impl EventSink {
     }
 
     pub fn warn(&self, kind: WarningKind, message: impl Into<String>) {
-        let message = message.into();
+        // An upstream's words inside a warning are bounded like an error's.
+        let message = crate::error::bounded_text(&message.into());
         tracing::warn!(?kind, %message, "live assist warning");
         self.emit(AssistEvent::Warning(Warning { kind, message }));
     }

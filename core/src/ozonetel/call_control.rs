@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Map;
 
 use super::agent::{Agent, AgentField};
+use super::envelope;
 use super::ids::{scalar_text, validate_ucid};
 use super::phone::normalize_phone;
 use super::transport::{Request, Resend};
@@ -131,6 +132,7 @@ impl Agent {
         let object = client
             .execute(&request)
             .await
+            .and_then(|object| envelope::require_status(object, "CallControl_V4"))
             .map_err(|e| e.context(&format!("{action} on call {ucid}")))?;
         Ok(CallControlResponse {
             action,

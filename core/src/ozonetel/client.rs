@@ -138,7 +138,7 @@ impl Client {
     /// envelope. Every error is redacted of the API key and the token before it leaves.
     pub(crate) async fn execute(&self, request: &Request) -> Result<Map<String, Value>> {
         let result = self.execute_inner(request).await;
-        result.map_err(|e| e.redact(self.api_key()))
+        result.map_err(|e| e.redact(self.api_key()).bounded())
     }
 
     async fn execute_inner(&self, request: &Request) -> Result<Map<String, Value>> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, snippet};
+use crate::error::{Error, bounded_text, snippet};
 
 /// What a response said, before the endpoint reads its payload.
 #[derive(Debug)]
@@ -93,13 +93,32 @@ fn status_of(object: &Map<String, Value>) -> Status {
     }
 }
 
+/// `object` when it carries a `status`. The envelope takes a body without one as success,
+/// because generateToken and the reports answer so; an action's success always carries one
+/// (`{"status":"Success",…}`), so for an action a statusless 200 (a proxy's `{}`, a stray
+/// object) confirms nothing and is a protocol error, not "the call is on hold".
+pub(crate) fn require_status(
+    object: Map<String, Value>,
+    endpoint: &str,
+) -> Result<Map<String, Value>, Error> {
+    if object.contains_key("status") {
+        return Ok(object);
+    }
+    Err(Error::protocol(
+        format!("{endpoint} answered without a status: nothing confirms the action"),
+        &Value::Object(object).to_string(),
+    ))
+}
+
 /// The human text of a body: `message` when it is a string, else `details`, else `Message`
-/// (changeAgentState spells its ACW/BUSY refusals with a capital M).
+/// (changeAgentState spells its ACW/BUSY refusals with a capital M). Cut as it is read
+/// ([`bounded_text`]): no documented sentence is long, and every rule that reads a refusal
+/// (sentence lists, agent-state shapes, number cutting) then works on a bounded text.
 pub(crate) fn text_of(object: &Map<String, Value>) -> Option<String> {
     ["message", "details", "Message"]
         .iter()
         .find_map(|key| object.get(*key).and_then(Value::as_str))
-        .map(|s| s.trim().to_string())
+        .map(|s| bounded_text(s.trim()))
 }
 
 /// Reads an answer of the subscription API, which speaks plain text ("Subscription added

@@ -54,5 +54,5 @@ pub use reports::{
 };
 pub use token::TOKEN_GENERATIONS_PER_HOUR;
 pub use transfer::{Transfer, TransferMode, TransferState};
-pub use transport::RetryPolicy;
+pub use transport::{MAX_RESPONSE_BYTES, RetryPolicy};
 pub use watcher::{MissedCallWatcher, WatchOptions};

@@ -160,20 +160,42 @@ async fn generate(transport: &Transport) -> Result<StoredToken> {
         }
         Ok(Verdict::Failure(e)) | Err(e) => return Err(e.context("generating a token")),
     };
+    // A token that is there but not a string is a server Ozonetel is not: a protocol error,
+    // not the "check your credentials" of a missing one.
+    if let Some(other) = object
+        .get("token")
+        .filter(|t| !t.is_string() && !t.is_null())
+    {
+        return Err(Error::protocol(
+            "Ozonetel answered generateToken with a token that is not a string",
+            &other.to_string(),
+        ));
+    }
     let token = object
         .get("token")
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            let message = object.get("message").and_then(Value::as_str).unwrap_or("");
-            Error::auth(
-                "ozonetel",
-                format!(
-                    "Ozonetel answered generateToken without a token: {}",
-                    quote(message)
+            match object
+                .get("message")
+                .and_then(Value::as_str)
+                .filter(|m| !m.trim().is_empty())
+            {
+                // Ozonetel's way of refusing credentials: no token, and why.
+                Some(message) => Error::auth(
+                    "ozonetel",
+                    format!(
+                        "Ozonetel answered generateToken without a token: {}",
+                        quote(message)
+                    ),
                 ),
-            )
+                // No token and no reason (`{}`): not an answer Ozonetel gives.
+                None => Error::protocol(
+                    "Ozonetel answered generateToken with neither a token nor a message",
+                    &Value::Object(object.clone()).to_string(),
+                ),
+            }
         })?
         .to_string();
     let generated_at = SystemTime::now();

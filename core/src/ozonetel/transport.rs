@@ -329,7 +329,7 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = response.text().await.map_err(SendError::from_reqwest)?;
+        let body = read_capped(response).await?;
         // The bytes are parsed as they came: scrubbing them first turned a short key's letters
         // inside `"token"` into `[redacted]` and broke the answer. What can be quoted back — a
         // refusal's text, a snippet — is scrubbed of the credentials this request carried
@@ -367,6 +367,47 @@ impl Transport {
             }
         })
     }
+}
+
+/// The largest Ozonetel answer read, in bytes: 32 MiB. The largest legitimate answers are
+/// `fetchCDRDetails`'s whole day (about 2 KB a call, so some 15 000 calls a day fit) and a
+/// `fetchCdrByPagination` page (at most 500 records, about 1 MB). Anything larger is not an
+/// answer this library can use, and is not read into memory: a hostile or broken server
+/// could otherwise make the process buffer gigabytes. Busier days are read in pages
+/// ([`Client::call_record_pages`](crate::ozonetel::Client::call_record_pages)).
+pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// The body of `response`, at most [`MAX_RESPONSE_BYTES`] of it: a larger declared length is
+/// refused before reading, a body that grows past the limit is dropped there. Bytes that are
+/// not UTF-8 are replaced (the envelope then reports what it cannot parse).
+async fn read_capped(mut response: reqwest::Response) -> Result<String, SendError> {
+    let too_big = |what: String| SendError {
+        error: Error::protocol(
+            format!(
+                "Ozonetel's answer is larger than the {} MiB this library reads ({what}); for a \
+                 busy day's call history use the paginated call_record_pages",
+                MAX_RESPONSE_BYTES / (1024 * 1024)
+            ),
+            "",
+        ),
+        unsent: false,
+    };
+    if let Some(declared) = response.content_length()
+        && declared > MAX_RESPONSE_BYTES as u64
+    {
+        return Err(too_big(format!("{declared} bytes declared")));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(SendError::from_reqwest)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_big("more arrived".to_string()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 struct SendError {

@@ -44,3 +44,17 @@ pub fn any_reconnecting(events: &[AssistEvent]) -> bool {
         .iter()
         .any(|e| matches!(e, AssistEvent::Reconnecting { .. }))
 }
+
+/// Checks every warning's and error's text: at most 4 KB (`helix_engage::MAX_MESSAGE_CHARS`
+/// of upstream text, and the crate's words around it), and without `secret`.
+pub fn assert_messages_bounded(events: &[AssistEvent], secret: &str, label: &str) {
+    for ev in events {
+        let message = match ev {
+            AssistEvent::Warning(w) => w.message.clone(),
+            AssistEvent::Error(e) => e.to_string(),
+            _ => continue,
+        };
+        assert!(message.len() <= 4096, "{label}: {} bytes", message.len());
+        assert!(!message.contains(secret), "{label}: {message}");
+    }
+}

@@ -115,6 +115,14 @@ pub struct Script {
     pub no_request_id_header: bool,
     /// Drop connection `i` (no close frame) this long after it opened.
     pub drop_after_ms: HashMap<usize, Duration>,
+    /// Any frames (binary, huge, close with any code) sent on the first connection only,
+    /// after the greetings: a hostile server's opening, with a sane reconnect after it.
+    pub first_frames: Vec<Message>,
+    /// Connections that stop reading after the handshake (and the greetings): the client's
+    /// audio backs up and nothing is answered, not even pings.
+    pub deaf: Vec<usize>,
+    /// Connections whose handshake is answered only after this long (a slow server).
+    pub handshake_delay: HashMap<usize, Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -231,6 +239,9 @@ where
             .filter(|(from, _, _)| index >= *from)
             .map(|(_, s, m)| (*s, m.clone()))
     });
+    if let Some(delay) = script.handshake_delay.get(&index) {
+        tokio::time::sleep(*delay).await;
+    }
     let mut conn = Conn::default();
     let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         conn.uri = req.uri().to_string();
@@ -271,6 +282,15 @@ where
     let silent = script.silent.contains(&index);
     for g in script.greeting.iter().chain(&script.greetings) {
         let _ = tx.send(Message::text(g.clone())).await;
+    }
+    if index == 0 {
+        for frame in &script.first_frames {
+            let _ = tx.send(frame.clone()).await;
+        }
+    }
+    if script.deaf.contains(&index) {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        return;
     }
     let mut received = 0usize;
     let mut processed_blocks = 0usize;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod desk;
+pub mod raw_http;
 
 use std::time::Duration;
 

@@ -517,7 +517,15 @@ async fn reader(
                 return;
             }
             Ok(Message::Pong(_)) => ConnEventKind::Pong,
-            Ok(_) => continue, // binary/ping: tungstenite answers pings itself.
+            // Deepgram speaks JSON text only: a binary frame is not its, and is said so.
+            Ok(Message::Binary(data)) => ConnEventKind::BadMessage(Error::protocol(
+                format!(
+                    "deepgram sent a binary frame of {} bytes; ignored",
+                    data.len()
+                ),
+                "",
+            )),
+            Ok(_) => continue, // ping: tungstenite answers pings itself.
             Err(e) => {
                 send(ConnEventKind::Failed(format!(
                     "reading from deepgram failed: {e}"

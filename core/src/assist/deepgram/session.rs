@@ -466,6 +466,7 @@ impl Session {
     }
 
     fn fail(&mut self, error: Error) {
+        let error = error.bounded();
         if let Some(mut link) = self.link.take() {
             self.flush_announce(&mut link);
             link.abort();

@@ -360,6 +360,7 @@ impl Engine {
                 self.events.emit(AssistEvent::Suggestion(batch));
             }
             Err(err) => {
+                let err = err.bounded();
                 self.failures += 1;
                 self.metrics.update(|m| m.m.suggestion_failures += 1);
                 if matches!(err, Error::Auth { .. }) {

@@ -168,6 +168,8 @@ pub(crate) struct SuggestionLlm {
     model: String,
     system_prompt: String,
     max_items: usize,
+    /// To scrub from every error: an endpoint's error page may echo the request's headers.
+    api_key: secrecy::SecretString,
 }
 
 impl SuggestionLlm {
@@ -196,6 +198,7 @@ impl SuggestionLlm {
                 .filter(|p| !p.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_SYSTEM_PROMPT.to_string()),
             max_items: cfg.max_items,
+            api_key: cfg.api_key.clone(),
         })
     }
 
@@ -265,10 +268,19 @@ impl SuggestionLlm {
 
     /// One live request; no retries.
     pub async fn suggest(&self, user: String) -> Result<LiveAnswer> {
-        let content = self.complete(self.request(user)).await?;
-        let mut answer = parse_content(&content)?;
+        let answer = async {
+            let content = self.complete(self.request(user)).await?;
+            parse_content(&content)
+        };
+        let mut answer = answer.await.map_err(|e| self.scrub(e))?;
         answer.items.truncate(self.max_items);
         Ok(answer)
+    }
+
+    /// `error` without the API key (an echoing error page, an answer quoting the request)
+    /// and bounded ([`Error::bounded`]): upstream text can be megabytes.
+    fn scrub(&self, error: Error) -> Error {
+        error.redact(self.api_key.expose_secret()).bounded()
     }
 
     /// One post-call request; no retries. The summary, and a warning when the model's
@@ -278,8 +290,11 @@ impl SuggestionLlm {
         cfg: &PostCallConfig,
         user: String,
     ) -> Result<(PostCallSummary, Option<String>)> {
-        let content = self.complete(self.summary_request(cfg, user)).await?;
-        post_call::parse(&content, cfg)
+        let summary = async {
+            let content = self.complete(self.summary_request(cfg, user)).await?;
+            post_call::parse(&content, cfg)
+        };
+        summary.await.map_err(|e| self.scrub(e))
     }
 
     /// Sends `request` and returns the answer's content.

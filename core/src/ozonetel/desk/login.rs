@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::{normalise, refusal_of, retype};
 use crate::error::{AgentRefusal, Error, Result};
 use crate::ozonetel::agent::{Agent, AgentField};
-use crate::ozonetel::envelope::text_of;
+use crate::ozonetel::envelope::{require_status, text_of};
 use crate::ozonetel::transport::{Answer, Credentials, Host, Request, Resend};
 
 const PATH: &str = "/CAServices/AgentAuthenticationV2/index.php";
@@ -173,7 +173,10 @@ impl Agent {
             resend: Resend::OnlyIfUnsent,
             paced: false,
         };
-        let result = client.execute(&request).await;
+        let result = client
+            .execute(&request)
+            .await
+            .and_then(|object| require_status(object, "AgentAuthenticationV2"));
         // The transport scrubs the password from what it quotes; scrub once more here, so no
         // later layer can bring it back.
         let result = result.map_err(|e| e.redact(password_text));

@@ -15,6 +15,7 @@ use super::login::LoginResponse;
 use super::retype;
 use crate::error::{Error, Result};
 use crate::ozonetel::agent::{Agent, identifier};
+use crate::ozonetel::envelope::require_status;
 use crate::ozonetel::ids::scalar_text;
 use crate::ozonetel::transport::{Request, Resend};
 
@@ -170,6 +171,7 @@ impl Agent {
         let object = client
             .execute(&request)
             .await
+            .and_then(|object| require_status(object, "changeAgentState"))
             .map_err(|e| retype(e, &what))?;
         read_success(object).map_err(|e| retype(e, &what))
     }

@@ -30,9 +30,12 @@ pub(super) fn decode_items<T: for<'de> Deserialize<'de>>(
     items
         .iter()
         .map(|item| {
-            serde_json::from_value(item.clone()).map_err(|e| Error::Protocol {
-                message: format!("a {what} could not be read: {e}"),
-                snippet: snippet(&item.to_string()),
+            serde_json::from_value(item.clone()).map_err(|e| {
+                Error::Protocol {
+                    message: format!("a {what} could not be read: {e}"),
+                    snippet: snippet(&item.to_string()),
+                }
+                .bounded()
             })
         })
         .collect()

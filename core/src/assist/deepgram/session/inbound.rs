@@ -21,6 +21,13 @@ use crate::assist::events::{AssistEvent, WarningKind};
 use crate::assist::suggest::engine::EngineInput;
 use crate::assist::transcript::{Segment, Speaker};
 
+/// How far past the audio a link sent a time may lie: Deepgram's times are its own reckoning
+/// of that audio, a little ahead at most (a word's end rounded up, the last block's duration).
+const TIME_SLACK_SECS: f64 = 10.0;
+
+/// The bound on a time when the link's audio has no byte arithmetic (a container): a day.
+const MAX_LINK_SECS: f64 = 86_400.0;
+
 impl Session {
     /// A report from a link's tasks. Reports from a link already replaced are ignored; a
     /// close or failure of the current one ends it (complete, final, or reconnect).
@@ -120,6 +127,17 @@ impl Session {
             self.unknown_channel("Results", channel);
             return;
         }
+        let word_times = r
+            .best()
+            .into_iter()
+            .flat_map(|a| a.words.iter().flat_map(|w| [w.start, w.end]));
+        let times: Vec<f64> = [r.start, r.duration, r.end()]
+            .into_iter()
+            .chain(word_times)
+            .collect();
+        if !self.plausible_times("Results", &times) {
+            return;
+        }
         let segs = segments(&self.builder, r, self.clock(base));
         if !r.is_final {
             for mut segment in segs {
@@ -203,6 +221,9 @@ impl Session {
             self.unknown_channel("UtteranceEnd", channel);
             return;
         }
+        if !self.plausible_times("UtteranceEnd", &[u.last_word_end]) {
+            return;
+        }
         let speaker = self.builder.speaker_now(channel);
         if speaker == Speaker::Customer
             && let Some(engine) = &self.engine
@@ -220,6 +241,9 @@ impl Session {
         let channel = s.channel.first().copied().unwrap_or(0);
         if !self.builder.has_channel(channel) {
             self.unknown_channel("SpeechStarted", channel);
+            return;
+        }
+        if !self.plausible_times("SpeechStarted", &[s.timestamp]) {
             return;
         }
         self.events.emit(AssistEvent::SpeechStarted {
@@ -240,6 +264,37 @@ impl Session {
             // Metadata is the last thing Deepgram sends after CloseStream.
             self.outcome.complete = true;
             self.outcome.finished = true;
+        }
+    }
+
+    /// Whether every time of a `kind` message (link seconds) could be Deepgram's: finite, not
+    /// negative, and not past the audio this link has sent (plus [`TIME_SLACK_SECS`]; a
+    /// container's length is unknown, so there the bound is [`MAX_LINK_SECS`]). Anything else
+    /// is a warning and the message is ignored: one Results claiming second 10^300 would
+    /// otherwise move the channel's watermark there and every later word would be dropped as
+    /// already said.
+    fn plausible_times(&self, kind: &str, times: &[f64]) -> bool {
+        let sent = self.link.as_ref().and_then(|link| {
+            self.cfg
+                .audio
+                .seconds(link.sent_pos.saturating_sub(link.base_bytes))
+        });
+        let limit = sent.map_or(MAX_LINK_SECS, |s| s + TIME_SLACK_SECS);
+        match times
+            .iter()
+            .find(|t| !t.is_finite() || **t < 0.0 || **t > limit)
+        {
+            None => true,
+            Some(bad) => {
+                self.events.warn(
+                    WarningKind::BadMessage,
+                    format!(
+                        "deepgram sent {kind} with the time {bad} s, outside the {limit:.1} s of \
+                         audio this connection carried; ignored"
+                    ),
+                );
+                false
+            }
         }
     }
 
