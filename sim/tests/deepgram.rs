@@ -869,3 +869,75 @@ async fn a_timecode_gap_never_plays_the_turns_inside_it() {
     assert_eq!(sessions[0]["timecode_gaps"], json!([[2.5, 6.0]]));
     sim.shutdown().await;
 }
+
+/// Cutting the sockets at a chosen moment (what a soak does 20 times in a call): every open
+/// socket drops at once, without a close frame or flushed results, while connections opened
+/// later are untouched — through the handle and over the control API.
+#[tokio::test]
+async fn open_sockets_drop_on_demand_and_later_ones_live_on() {
+    let sim = Simulator::start().await.expect("sim");
+    let query = "encoding=linear16&sample_rate=16000&punctuate=true";
+    let mut first = open(&sim, query).await;
+    let mut second = open(&sim, query).await;
+    send_audio(&mut first, 1.0, 32_000).await;
+    send_audio(&mut second, 1.0, 32_000).await;
+    // Both answered: the sockets were open and working when cut.
+    assert!(
+        !drain(&mut first, Duration::from_millis(300))
+            .await
+            .is_empty()
+    );
+    assert!(
+        !drain(&mut second, Duration::from_millis(300))
+            .await
+            .is_empty()
+    );
+
+    assert_eq!(sim.drop_deepgram_connections(), 2);
+    for ws in [&mut first, &mut second] {
+        let (msgs, close) = until_close(ws, Duration::from_secs(2)).await;
+        assert_eq!(close, None, "a cut sends no close frame");
+        assert!(
+            !msgs.iter().any(|m| m["type"] == "Metadata"),
+            "nothing is flushed: {msgs:#?}"
+        );
+    }
+    let sessions = sim.deepgram_sessions();
+    for s in &sessions {
+        assert_eq!(s.ended.as_deref(), Some("dropped"), "{s:?}");
+        assert_eq!(s.close_code, None);
+    }
+
+    // A connection opened after the cut is not affected by it...
+    let mut third = open(&sim, query).await;
+    send_audio(&mut third, 1.0, 32_000).await;
+    assert!(
+        !drain(&mut third, Duration::from_millis(300))
+            .await
+            .is_empty()
+    );
+    assert!(sim.deepgram_sessions()[2].is_open());
+    // ...until the next cut, ordered over the control API this time.
+    let cut: Value = reqwest::Client::new()
+        .post(format!("{}/deepgram/drop", sim.control_url()))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cut, json!({"dropped": 1}));
+    let (_, close) = until_close(&mut third, Duration::from_secs(2)).await;
+    assert_eq!(close, None);
+    assert_eq!(sim.deepgram_sessions()[2].ended.as_deref(), Some("dropped"));
+
+    // With nothing open a cut drops nothing, and the next stream closes properly.
+    assert_eq!(sim.drop_deepgram_connections(), 0);
+    let (msgs, close) = two_seconds_then_close_stream(&sim).await;
+    assert_eq!(close, Some((1000, String::new())));
+    assert_eq!(
+        msgs.last().map(|m| m["type"].clone()),
+        Some(json!("Metadata"))
+    );
+    sim.shutdown().await;
+}
