@@ -102,6 +102,17 @@ async fn two_seconds_then_close_stream(sim: &Simulator) -> (Vec<Value>, Option<(
     until_close(&mut ws, Duration::from_secs(3)).await
 }
 
+/// The JSON answer of a control API request.
+async fn control_json(request: reqwest::RequestBuilder) -> Value {
+    request
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json")
+}
+
 fn transcript(m: &Value) -> &str {
     m["channel"]["alternatives"][0]["transcript"]
         .as_str()
@@ -783,14 +794,7 @@ async fn the_hinglish_script_is_chosen_by_name_or_as_the_default_over_control() 
         Some(Script::hinglish_conversation())
     );
     // Non-Rust tests read the same record over the control API.
-    let sessions: Value = http
-        .get(format!("{}/deepgram/sessions", sim.control_url()))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let sessions = control_json(http.get(format!("{}/deepgram/sessions", sim.control_url()))).await;
     assert_eq!(
         (
             &sessions[1]["script"],
@@ -918,14 +922,9 @@ async fn open_sockets_drop_on_demand_and_later_ones_live_on() {
     );
     assert!(sim.deepgram_sessions()[2].is_open());
     // ...until the next cut, ordered over the control API this time.
-    let cut: Value = reqwest::Client::new()
-        .post(format!("{}/deepgram/drop", sim.control_url()))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let cut =
+        control_json(reqwest::Client::new().post(format!("{}/deepgram/drop", sim.control_url())))
+            .await;
     assert_eq!(cut, json!({"dropped": 1}));
     let (_, close) = until_close(&mut third, Duration::from_secs(2)).await;
     assert_eq!(close, None);

@@ -10,6 +10,7 @@ use helix_engage::assist::{
     AssistConfig, AssistEvent, AudioDelivery, AudioFormat, CallSummary, DeepgramConfig, LiveAssist,
     Speaker, SuggestionConfig,
 };
+use helix_engage_sim::deepgram::TIMECODE_PARAM;
 use helix_engage_sim::{DEEPGRAM_KEY, OPENAI_KEY};
 use tokio::time::Instant;
 
@@ -53,7 +54,7 @@ fn config(spec: &CallSpec) -> AssistConfig {
     // The simulator hears the words really in the audio a reconnected socket is sent.
     deepgram
         .extra_params
-        .push(("sim_timecode".into(), "true".into()));
+        .push((TIMECODE_PARAM.into(), "true".into()));
     // Every timer, the reconnect policy, the replay buffer and speed: the library's defaults,
     // the ones a real call runs with.
     AssistConfig {

@@ -111,32 +111,21 @@ impl Args {
     }
 }
 
-fn main() -> ExitCode {
+// Two workers: the machine the soak is meant for has two cores, shared.
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
     let args = Args::parse();
     if let Err(e) = args.validate() {
         eprintln!("bench-soak: {e}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("bench-soak: no runtime: {e}");
-            return ExitCode::from(2);
-        }
+    let outcome = if args.serve_sim {
+        sim::serve(args.secs(), args.seed, args.rates())
+            .await
+            .map(|()| true)
+    } else {
+        soak(&args).await
     };
-    let outcome = runtime.block_on(async {
-        if args.serve_sim {
-            sim::serve(args.secs(), args.seed, args.rates())
-                .await
-                .map(|()| true)
-        } else {
-            soak(&args).await
-        }
-    });
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -315,11 +315,9 @@ pub fn print(
     rows.add(
         "audio gaps on the wire (call s never sent)",
         each(|i| {
-            format!(
-                "{} ({:.2} s)",
-                gaps[i].len(),
-                gaps[i].iter().map(|g| g.2 - g.1).sum::<f64>()
-            )
+            let secs: f64 = gaps[i].iter().map(|g| g.2 - g.1).sum();
+            // An empty sum is -0.0.
+            format!("{} ({:.2} s)", gaps[i].len(), secs.max(0.0))
         }),
     );
     let rec_ms = |i: usize| sorted(recon[i].iter().flatten().map(|r| r.reconnect_ms).collect());
