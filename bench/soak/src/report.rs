@@ -315,9 +315,9 @@ pub fn print(
     rows.add(
         "audio gaps on the wire (call s never sent)",
         each(|i| {
-            let secs: f64 = gaps[i].iter().map(|g| g.2 - g.1).sum();
-            // An empty sum is -0.0.
-            format!("{} ({:.2} s)", gaps[i].len(), secs.max(0.0))
+            // `sum` of nothing is -0.0; a fold from 0.0 is not.
+            let secs = gaps[i].iter().fold(0.0, |a, g| a + (g.2 - g.1));
+            format!("{} ({secs:.2} s)", gaps[i].len())
         }),
     );
     let rec_ms = |i: usize| sorted(recon[i].iter().flatten().map(|r| r.reconnect_ms).collect());
