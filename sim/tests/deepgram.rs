@@ -113,6 +113,16 @@ async fn control_json(request: reqwest::RequestBuilder) -> Value {
         .expect("json")
 }
 
+/// A fresh stream's `CloseStream` ends in `Metadata` and a 1000 close (no fault left over).
+async fn the_next_stream_closes_properly(sim: &Simulator) {
+    let (msgs, close) = two_seconds_then_close_stream(sim).await;
+    assert_eq!(close, Some((1000, String::new())));
+    assert_eq!(
+        msgs.last().map(|m| m["type"].clone()),
+        Some(json!("Metadata"))
+    );
+}
+
 fn transcript(m: &Value) -> &str {
     m["channel"]["alternatives"][0]["transcript"]
         .as_str()
@@ -511,12 +521,7 @@ async fn a_drop_while_closing_sends_no_metadata_and_no_close_frame() {
             .all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1)
     );
     // The fault was used up: the next connection closes the stream properly.
-    let (msgs, close) = two_seconds_then_close_stream(&sim).await;
-    assert_eq!(close, Some((1000, String::new())));
-    assert_eq!(
-        msgs.last().map(|m| m["type"].clone()),
-        Some(json!("Metadata"))
-    );
+    the_next_stream_closes_properly(&sim).await;
     sim.shutdown().await;
 }
 
@@ -932,11 +937,6 @@ async fn open_sockets_drop_on_demand_and_later_ones_live_on() {
 
     // With nothing open a cut drops nothing, and the next stream closes properly.
     assert_eq!(sim.drop_deepgram_connections(), 0);
-    let (msgs, close) = two_seconds_then_close_stream(&sim).await;
-    assert_eq!(close, Some((1000, String::new())));
-    assert_eq!(
-        msgs.last().map(|m| m["type"].clone()),
-        Some(json!("Metadata"))
-    );
+    the_next_stream_closes_properly(&sim).await;
     sim.shutdown().await;
 }
