@@ -349,6 +349,104 @@ async fn five_drops_in_a_three_minute_call_leave_the_transcript_as_the_fault_fre
     assert!(faulted.complete && faulted.error.is_none());
 }
 
+/// One call with a 3 s replay buffer and a 7.5 s agent turn (0.5–8.0 s), streamed to 6 s;
+/// with `drop`, the socket is cut there (the turn not yet final, so nothing released) and the
+/// rest streamed once the session has reconnected.
+async fn long_turn_call(drop: bool) -> (Simulator, CallSummary, Vec<AssistEvent>) {
+    let words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar.";
+    let sim = sim(Script {
+        turns: vec![Turn::new(0, words, 0.5, 8.0)],
+    })
+    .await;
+    let mut cfg = config(&sim);
+    cfg.replay_buffer = Duration::from_secs(3);
+    let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
+    stream(&assist, 0.0, 6.0, 20.0).await;
+    let mut seen = Vec::new();
+    if drop {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while sim.deepgram_sessions()[0].bytes_received < 6 * BPS as u64
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(sim.drop_deepgram_connections(), 1);
+        while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_secs(3), events.recv()).await {
+            let back = matches!(ev, AssistEvent::Reconnected { .. });
+            seen.push(ev);
+            if back {
+                break;
+            }
+        }
+    }
+    stream(&assist, 6.0, 10.0, 20.0).await;
+    let summary = assist.stop().await.unwrap();
+    seen.extend(drain(&mut events).await);
+    (sim, summary, seen)
+}
+
+fn audio_lost(events: &[AssistEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            AssistEvent::Warning(w) if w.kind == WarningKind::AudioLost => Some(w.message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Found by the soak (`bench/soak`, drops every 2 s): audio the replay buffer's bound cut while
+/// Deepgram had not finalised it was lost at the next reconnect — the new socket starts at the
+/// buffer's start — without a word: no `AudioLost`, `audio_seconds_dropped` 0, and a final
+/// missing its first words. The loss is the bound's (documented); being silent was the bug.
+#[tokio::test]
+async fn unfinalised_audio_cut_by_the_replay_bound_is_reported_lost_at_the_reconnect() {
+    // Without a drop the cut audio was sent and the live socket finalises it: nothing lost.
+    let (_sim, clean, events) = long_turn_call(false).await;
+    assert_eq!(
+        clean.metrics.audio_seconds_dropped, 0.0,
+        "{:?}",
+        clean.metrics
+    );
+    assert!(audio_lost(&events).is_empty(), "{events:?}");
+    assert_eq!(
+        clean
+            .transcript
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar."
+        ]
+    );
+
+    let (_sim, cut, events) = long_turn_call(true).await;
+    assert_eq!(cut.metrics.reconnects, 1);
+    // 0–3 s left the 3 s buffer before any final covered it; the new socket starts at 3 s.
+    assert!(
+        (cut.metrics.audio_seconds_dropped - 3.0).abs() < 0.01,
+        "{:?}",
+        cut.metrics
+    );
+    let lost = audio_lost(&events);
+    assert_eq!(lost.len(), 1, "{events:?}");
+    assert!(
+        lost[0].contains("3.00 s") && lost[0].contains("finalised"),
+        "{lost:?}"
+    );
+    // What the warning says is missing is what is missing: the words said before 3 s.
+    assert_eq!(
+        cut.transcript
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>(),
+        ["foxtrot golf hotel india juliet kilo lima mike november oscar."]
+    );
+    assert!(cut.complete && cut.error.is_none(), "{cut:?}");
+}
+
 #[tokio::test]
 async fn a_refused_key_is_one_auth_error_without_retries() {
     let sim = sim(Script::default_conversation()).await;

@@ -51,6 +51,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/sim/deepgram/scripts/{name}", put(put_script))
         .route("/sim/deepgram/script", put(put_default_script))
         .route("/sim/deepgram/config", post(deepgram_config))
+        .route("/sim/deepgram/drop", post(deepgram_drop))
 }
 
 fn err(status: StatusCode, message: impl std::fmt::Display) -> Response {
@@ -492,4 +493,9 @@ async fn deepgram_config(State(s): State<Arc<Shared>>, body: Bytes) -> Response 
         dg.idle_timeout = Duration::from_millis(ms);
     }
     ok(json!({"idle_timeout_ms": u64::try_from(dg.idle_timeout.as_millis()).unwrap_or(u64::MAX)}))
+}
+
+/// Drops every open Deepgram socket (see `Simulator::drop_deepgram_connections`).
+async fn deepgram_drop(State(s): State<Arc<Shared>>) -> Response {
+    ok(json!({"dropped": lock(&s.dg).drop_open()}))
 }

@@ -54,6 +54,7 @@
 //! | `GET /sim/deepgram/sessions` | [`DeepgramSession`]s (without raw audio) |
 //! | `PUT /sim/deepgram/scripts/{name}`, `PUT /sim/deepgram/script` | register a [`Script`] / set the default one; the body is a script (`{"turns":[…]}`) or a ready-made one by name, `{"builtin":"hinglish"}` ([`BUILTIN_SCRIPTS`]) |
 //! | `POST /sim/deepgram/config` `{"idle_timeout_ms"}` | the `NET-0001` idle timeout for new connections |
+//! | `POST /sim/deepgram/drop` | drop every open Deepgram socket now (no close frame) → `{"dropped":n}` |
 //!
 //! # Where the real services are silent, the simulator chose
 //!
@@ -690,6 +691,14 @@ impl Simulator {
     /// Sets the Deepgram idle timeout (applies to connections opened afterwards).
     pub fn set_deepgram_idle_timeout(&self, timeout: Duration) {
         lock(&self.shared.dg).idle_timeout = timeout;
+    }
+
+    /// Drops every Deepgram socket open now, as a network cut does: no close frame, no flushed
+    /// results (the sessions end `dropped`). Connections opened afterwards are untouched, so a
+    /// test or a soak cuts a call's socket at the moments it chooses, however many times.
+    /// Returns how many sockets were open.
+    pub fn drop_deepgram_connections(&self) -> usize {
+        lock(&self.shared.dg).drop_open()
     }
 
     /// Every Deepgram connection attempt, in order, with what it received and sent.

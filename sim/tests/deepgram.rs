@@ -102,6 +102,27 @@ async fn two_seconds_then_close_stream(sim: &Simulator) -> (Vec<Value>, Option<(
     until_close(&mut ws, Duration::from_secs(3)).await
 }
 
+/// The JSON answer of a control API request.
+async fn control_json(request: reqwest::RequestBuilder) -> Value {
+    request
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// A fresh stream's `CloseStream` ends in `Metadata` and a 1000 close (no fault left over).
+async fn the_next_stream_closes_properly(sim: &Simulator) {
+    let (msgs, close) = two_seconds_then_close_stream(sim).await;
+    assert_eq!(close, Some((1000, String::new())));
+    assert_eq!(
+        msgs.last().map(|m| m["type"].clone()),
+        Some(json!("Metadata"))
+    );
+}
+
 fn transcript(m: &Value) -> &str {
     m["channel"]["alternatives"][0]["transcript"]
         .as_str()
@@ -500,12 +521,7 @@ async fn a_drop_while_closing_sends_no_metadata_and_no_close_frame() {
             .all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1)
     );
     // The fault was used up: the next connection closes the stream properly.
-    let (msgs, close) = two_seconds_then_close_stream(&sim).await;
-    assert_eq!(close, Some((1000, String::new())));
-    assert_eq!(
-        msgs.last().map(|m| m["type"].clone()),
-        Some(json!("Metadata"))
-    );
+    the_next_stream_closes_properly(&sim).await;
     sim.shutdown().await;
 }
 
@@ -783,14 +799,7 @@ async fn the_hinglish_script_is_chosen_by_name_or_as_the_default_over_control() 
         Some(Script::hinglish_conversation())
     );
     // Non-Rust tests read the same record over the control API.
-    let sessions: Value = http
-        .get(format!("{}/deepgram/sessions", sim.control_url()))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let sessions = control_json(http.get(format!("{}/deepgram/sessions", sim.control_url()))).await;
     assert_eq!(
         (
             &sessions[1]["script"],
@@ -867,5 +876,67 @@ async fn a_timecode_gap_never_plays_the_turns_inside_it() {
         .await
         .expect("json");
     assert_eq!(sessions[0]["timecode_gaps"], json!([[2.5, 6.0]]));
+    sim.shutdown().await;
+}
+
+/// Cutting the sockets at a chosen moment (what a soak does 20 times in a call): every open
+/// socket drops at once, without a close frame or flushed results, while connections opened
+/// later are untouched — through the handle and over the control API.
+#[tokio::test]
+async fn open_sockets_drop_on_demand_and_later_ones_live_on() {
+    let sim = Simulator::start().await.expect("sim");
+    let query = "encoding=linear16&sample_rate=16000&punctuate=true";
+    let mut first = open(&sim, query).await;
+    let mut second = open(&sim, query).await;
+    send_audio(&mut first, 1.0, 32_000).await;
+    send_audio(&mut second, 1.0, 32_000).await;
+    // Both answered: the sockets were open and working when cut.
+    assert!(
+        !drain(&mut first, Duration::from_millis(300))
+            .await
+            .is_empty()
+    );
+    assert!(
+        !drain(&mut second, Duration::from_millis(300))
+            .await
+            .is_empty()
+    );
+
+    assert_eq!(sim.drop_deepgram_connections(), 2);
+    for ws in [&mut first, &mut second] {
+        let (msgs, close) = until_close(ws, Duration::from_secs(2)).await;
+        assert_eq!(close, None, "a cut sends no close frame");
+        assert!(
+            !msgs.iter().any(|m| m["type"] == "Metadata"),
+            "nothing is flushed: {msgs:#?}"
+        );
+    }
+    let sessions = sim.deepgram_sessions();
+    for s in &sessions {
+        assert_eq!(s.ended.as_deref(), Some("dropped"), "{s:?}");
+        assert_eq!(s.close_code, None);
+    }
+
+    // A connection opened after the cut is not affected by it...
+    let mut third = open(&sim, query).await;
+    send_audio(&mut third, 1.0, 32_000).await;
+    assert!(
+        !drain(&mut third, Duration::from_millis(300))
+            .await
+            .is_empty()
+    );
+    assert!(sim.deepgram_sessions()[2].is_open());
+    // ...until the next cut, ordered over the control API this time.
+    let cut =
+        control_json(reqwest::Client::new().post(format!("{}/deepgram/drop", sim.control_url())))
+            .await;
+    assert_eq!(cut, json!({"dropped": 1}));
+    let (_, close) = until_close(&mut third, Duration::from_secs(2)).await;
+    assert_eq!(close, None);
+    assert_eq!(sim.deepgram_sessions()[2].ended.as_deref(), Some("dropped"));
+
+    // With nothing open a cut drops nothing, and the next stream closes properly.
+    assert_eq!(sim.drop_deepgram_connections(), 0);
+    the_next_stream_closes_properly(&sim).await;
     sim.shutdown().await;
 }

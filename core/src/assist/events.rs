@@ -104,7 +104,9 @@ pub enum WarningKind {
     /// `send_audio` dropped chunks because its queue was full (the gap is filled with silence
     /// for raw encodings so the timeline stays right).
     AudioDropped,
-    /// Audio fell out of the replay buffer before it could be sent (a long outage).
+    /// Audio fell out of the replay buffer before it could be sent (a long outage), or
+    /// before Deepgram finalised it on a socket that was then lost (drops in quick
+    /// succession, each before the stretch could be finalised): its words are missing.
     AudioLost,
     /// Deepgram sent a message of a type this library does not know, or an error object.
     UnknownMessage,

@@ -40,7 +40,8 @@ pub struct AssistMetrics {
     /// Seconds of audio written again after a reconnect.
     pub audio_seconds_replayed: f64,
     /// Seconds of audio lost: chunks dropped at a full queue, or audio that fell out of the
-    /// replay buffer before it could be sent.
+    /// replay buffer before it could be sent, or before Deepgram finalised it on a socket that
+    /// was then lost (counted at the reconnect).
     pub audio_seconds_dropped: f64,
     /// Seconds of audio withheld from Deepgram because the call was private
     /// ([`LiveAssist::set_private`](super::LiveAssist::set_private)): discarded in `send_audio`,

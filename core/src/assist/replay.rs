@@ -44,6 +44,10 @@ pub(crate) struct ReplayBuffer {
     max_bytes: u64,
     /// Sample-frame size; every cut is aligned to it.
     frame: u64,
+    /// Audio before this is finalised (released by the session) or already reported lost.
+    /// The bound may cut the buffer past it: that audio was sent, but if its socket dies
+    /// before Deepgram finalises it, it is gone (see [`ReplayBuffer::take_unfinalised`]).
+    accounted: u64,
 }
 
 impl ReplayBuffer {
@@ -65,6 +69,7 @@ impl ReplayBuffer {
             end: 0,
             max_bytes: max_bytes.max(frame),
             frame,
+            accounted: 0,
         }
     }
 
@@ -83,9 +88,12 @@ impl ReplayBuffer {
         self.end
     }
 
-    /// Appends audio. If the window grows past its bound the oldest audio is released, and the
-    /// number of those bytes that had not been sent yet (`sent` is the send position) is
-    /// returned: that audio is lost and must be reported.
+    /// Appends audio. If the window grows past its bound the oldest audio is cut. When some
+    /// of it had not been sent yet (`sent` is the send position) the socket cannot keep up
+    /// and will be replaced, so everything cut that Deepgram had not finalised is lost: those
+    /// bytes are returned, to be reported. A cut of audio already sent returns 0: the socket
+    /// that has it may still finalise it ([`take_unfinalised`](Self::take_unfinalised) settles
+    /// that at the next reconnect).
     pub fn push(&mut self, data: Bytes, sent: u64, queued_at: Instant) -> u64 {
         if data.is_empty() {
             return 0;
@@ -100,15 +108,35 @@ impl ReplayBuffer {
         if self.end - self.start > self.max_bytes {
             let mut cut = self.end - self.max_bytes;
             cut = cut.div_ceil(self.frame) * self.frame;
-            let lost = cut.min(self.end).saturating_sub(sent.max(self.start));
-            self.release(cut);
-            return lost;
+            let unsent = cut.min(self.end) > sent.max(self.start);
+            self.cut_front(cut);
+            if unsent {
+                return self.take_unfinalised();
+            }
         }
         0
     }
 
-    /// Drops everything before `upto` (aligned down to a frame; never past `end`).
+    /// Drops everything before `upto` (aligned down to a frame; never past `end`): Deepgram
+    /// has finalised it.
     pub fn release(&mut self, upto: u64) {
+        let upto = upto.min(self.end);
+        let upto = upto - upto % self.frame;
+        // Also when the bound cut past it already: the socket that had that audio finalised it.
+        self.accounted = self.accounted.max(upto);
+        self.cut_front(upto);
+    }
+
+    /// On a new socket (which starts at [`start`](Self::start)): the bytes the bound cut that
+    /// Deepgram never finalised, not reported before. The socket they were sent to is gone, so
+    /// they will never be transcribed: the caller reports them lost.
+    pub fn take_unfinalised(&mut self) -> u64 {
+        let lost = self.start.saturating_sub(self.accounted);
+        self.accounted = self.accounted.max(self.start);
+        lost
+    }
+
+    fn cut_front(&mut self, upto: u64) {
         let upto = upto.min(self.end);
         let upto = upto - upto % self.frame;
         if upto <= self.start {
@@ -191,15 +219,38 @@ mod tests {
     fn the_bound_drops_oldest_and_reports_unsent_loss() {
         let mut b = ReplayBuffer::new(300, 4);
         assert_eq!(b.push(bytes(200, 0), 200, Instant::now()), 0);
-        // 400 bytes > 300: 100 oldest go; they were sent, so nothing is lost.
+        // 400 bytes > 300: 100 oldest go; they were sent, so nothing is lost yet.
         assert_eq!(b.push(bytes(200, 0), 200, Instant::now()), 0);
         assert_eq!(b.start(), 100);
+        // Deepgram finalised up to 200 (on channels' finals).
+        b.release(200);
         // Everything up to 400 went out: cutting to 300 loses nothing unsent.
         assert_eq!(b.push(bytes(200, 0), 400, Instant::now()), 0);
         assert_eq!(b.start(), 300);
-        // Disconnected with send position 300: cutting to 500 loses 200 unsent bytes.
-        assert_eq!(b.push(bytes(200, 0), 300, Instant::now()), 200);
+        // Disconnected with send position 300: cutting to 500 loses 200 unsent bytes, and
+        // the 100 sent but never finalised (200..300), whose socket is gone.
+        assert_eq!(b.push(bytes(200, 0), 300, Instant::now()), 300);
         assert_eq!(b.start(), 500);
+        // Reported once.
+        assert_eq!(b.take_unfinalised(), 0);
+    }
+
+    #[test]
+    fn audio_cut_unfinalised_is_lost_at_the_next_socket_unless_finalised_meanwhile() {
+        let mut b = ReplayBuffer::new(300, 4);
+        b.push(bytes(400, 0), 400, Instant::now());
+        assert_eq!(b.start(), 100);
+        // The socket that has 0..100 finalises part of it after the cut: that part is safe.
+        b.release(40);
+        assert_eq!(b.start(), 100, "a release never moves the start back");
+        // It dies; the next socket starts at 100: 40..100 will never be transcribed.
+        assert_eq!(b.take_unfinalised(), 60);
+        assert_eq!(b.take_unfinalised(), 0, "reported once");
+        // Nothing is lost when the finals kept up with the bound.
+        let mut b = ReplayBuffer::new(300, 4);
+        b.push(bytes(400, 0), 400, Instant::now());
+        b.release(100);
+        assert_eq!(b.take_unfinalised(), 0);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use serde::Serialize;
 use serde_json::Value;
+use tokio::sync::watch;
 
 use super::script::Script;
 use crate::faults::lock;
@@ -91,7 +92,8 @@ pub struct DeepgramSession {
     /// Close reason the server sent.
     pub close_reason: Option<String>,
     /// Why the session ended: `closed_by_server`, `client_closed`, `client_gone`, `dropped`
-    /// (a fault), `shutdown`; `None` while open.
+    /// (a fault, or [`Simulator::drop_deepgram_connections`](crate::Simulator::drop_deepgram_connections)),
+    /// `shutdown`; `None` while open.
     pub ended: Option<String>,
 }
 
@@ -140,6 +142,9 @@ pub(crate) struct DgState {
     pub default_script: Script,
     pub sessions: Vec<DeepgramSession>,
     pub idle_timeout: Duration,
+    /// Bumped by [`Simulator::drop_deepgram_connections`](crate::Simulator::drop_deepgram_connections):
+    /// every socket open at that moment watches it and drops (no close frame) when it moves.
+    pub cuts: watch::Sender<u64>,
 }
 
 impl DgState {
@@ -150,7 +155,15 @@ impl DgState {
             default_script,
             sessions: Vec::new(),
             idle_timeout,
+            cuts: watch::channel(0).0,
         }
+    }
+
+    /// Drops every socket open now (each watches `cuts`); how many were open.
+    pub(crate) fn drop_open(&self) -> usize {
+        let open = self.sessions.iter().filter(|s| s.is_open()).count();
+        self.cuts.send_modify(|n| *n = n.wrapping_add(1));
+        open
     }
 }
 

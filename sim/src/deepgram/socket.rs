@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use serde_json::{Value, json};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::params::Params;
@@ -70,6 +71,8 @@ pub(super) struct Session {
     bytes_per_second: f64,
     player: Player,
     fault: Option<Fault>,
+    /// Moves when the simulator is told to drop every open socket now.
+    cuts: watch::Receiver<u64>,
 }
 
 enum Step {
@@ -92,7 +95,7 @@ impl Session {
         params: &Params,
         fault: Option<Fault>,
     ) -> Session {
-        let script = {
+        let (script, cuts) = {
             let mut dg = lock(&shared.dg);
             let script = match &params.script {
                 Some(name) => dg
@@ -110,7 +113,9 @@ impl Session {
                 s.redact_requested = params.recognition.redaction.requested.clone();
                 s.redact_applied = params.recognition.redaction.applied();
             }
-            script
+            // Subscribed under the same lock that marks the session open, so a drop ordered
+            // once it counts as open reaches it.
+            (script, dg.cuts.subscribe())
         };
         let player_opts = PlayerOptions {
             request_id: rid.to_string(),
@@ -137,6 +142,7 @@ impl Session {
             player,
             fault,
             timecode,
+            cuts,
         }
     }
     pub(super) async fn run(mut self, mut socket: WebSocket) {
@@ -150,9 +156,12 @@ impl Session {
         let mut hasher = Sha256::default();
         let mut total: u64 = 0;
         let mut shutdown = self.shared.shutdown.clone();
+        let mut cuts = self.cuts.clone();
         let outcome = loop {
             let step = tokio::select! {
                 _ = crate::faults::stopped(&mut shutdown) => Step::Drop("shutdown"),
+                // The sender lives as long as the simulator, so `changed` fails only at its end.
+                Ok(()) = cuts.changed() => Step::Drop("dropped"),
                 _ = tokio::time::sleep_until(drop_at.unwrap_or(deadline)), if drop_at.is_some() => {
                     Step::Drop("dropped")
                 }

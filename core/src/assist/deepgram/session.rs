@@ -313,6 +313,9 @@ impl Session {
         }
         self.next_conn_id += 1;
         let audio = self.cfg.audio;
+        if is_reconnect && audio.is_resumable() {
+            self.report_unfinalised_cut();
+        }
         let start = self.link_start(is_reconnect);
         let replay_bytes = self.buffer.end().saturating_sub(start.sent_pos);
         let mut link = Link::open(

@@ -70,21 +70,39 @@ impl Session {
             .buffer
             .push(data, sent.max(self.buffer.start()), queued_at);
         if lost > 0 {
-            let secs = self.cfg.audio.seconds(lost);
-            self.metrics
-                .update(|m| m.m.audio_seconds_dropped += secs.unwrap_or(0.0));
-            self.events.warn(
-                WarningKind::AudioLost,
-                format!(
-                    "{} of audio fell out of the replay buffer before it could be sent",
-                    secs.map_or_else(|| format!("{lost} bytes"), |s| format!("{s:.2} s"))
-                ),
-            );
+            self.report_lost(lost, "before it could be sent");
             if self.link.is_some() {
                 // The socket cannot keep up; its timeline would skip. Start a new one from
                 // the buffer's start.
                 self.replace_link("audio backlog exceeded the replay buffer".into(), None);
             }
         }
+    }
+
+    /// A new socket starts at the replay buffer's start: audio the buffer's bound cut before
+    /// Deepgram finalised it went only to sockets that are gone, so its words are lost (a
+    /// long run of drops, each before the stretch could be finalised). Said, never silent.
+    pub(super) fn report_unfinalised_cut(&mut self) {
+        let lost = self.buffer.take_unfinalised();
+        if lost > 0 {
+            self.report_lost(
+                lost,
+                "before Deepgram finalised it, and its socket was lost",
+            );
+        }
+    }
+
+    /// Counts `bytes` of audio lost and says so (`how`: what the replay buffer could not do).
+    fn report_lost(&mut self, bytes: u64, how: &str) {
+        let secs = self.cfg.audio.seconds(bytes);
+        self.metrics
+            .update(|m| m.m.audio_seconds_dropped += secs.unwrap_or(0.0));
+        self.events.warn(
+            WarningKind::AudioLost,
+            format!(
+                "{} of audio fell out of the replay buffer {how}",
+                secs.map_or_else(|| format!("{bytes} bytes"), |s| format!("{s:.2} s"))
+            ),
+        );
     }
 }
