@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target in fuzz/ for SECONDS each (default 600), one after another, and
+# prints per target the executions, the coverage (libFuzzer's last `cov:`) and the crashes.
+# Exits non-zero if any target crashed (its input is in fuzz/artifacts/<target>/).
+#
+# Needs `cargo install cargo-fuzz --locked`. cargo-fuzz passes `-Z` flags to rustc (sanitizer,
+# coverage instrumentation); the stable toolchain accepts them only with RUSTC_BOOTSTRAP=1, set
+# here (harmless on nightly). See fuzz/README.md.
+#
+# The committed seeds in fuzz/corpus/<target>/ are read, never written: what a run discovers
+# goes to a scratch corpus (FUZZ_WORK, default a fresh temporary directory), so a run leaves the
+# tree clean. Copy inputs worth keeping into fuzz/corpus/ by hand (`cargo fuzz cmin` first).
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+
+seconds=${1:-600}
+case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;; esac
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "cargo-fuzz is not installed: cargo install cargo-fuzz --locked" >&2
+    exit 2
+fi
+export RUSTC_BOOTSTRAP=1
+
+work=${FUZZ_WORK:-$(mktemp -d)}
+mkdir -p "$work"
+echo "scratch corpora and logs: $work"
+
+targets=$(cargo fuzz list)
+# One build for all targets (release, debug assertions off; overflow checks are on in
+# fuzz/Cargo.toml's profile), so the timed runs measure fuzzing, not compiling.
+cargo fuzz build -O
+
+failed=0
+printf '\n%-18s %14s %8s %8s\n' target executions cov crashes
+for t in $targets; do
+    mkdir -p "$work/corpus/$t" "artifacts/$t"
+    before=$(find "artifacts/$t" -type f | wc -l)
+    log="$work/$t.log"
+    # -timeout: an input slower than this is reported as a crash (a hang on hostile input is a
+    # bug too). -print_final_stats gives the execution count.
+    set +e
+    cargo fuzz run -O "$t" "$work/corpus/$t" "corpus/$t" -- \
+        -max_total_time="$seconds" -timeout=25 -print_final_stats=1 >"$log" 2>&1
+    rc=$?
+    set -e
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    crashes=$(($(find "artifacts/$t" -type f | wc -l) - before))
+    if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi
+    printf '%-18s %14s %8s %8s\n' "$t" "${execs:-?}" "${cov:-?}" "$crashes"
+    if [ "$crashes" -ne 0 ]; then
+        failed=1
+        grep -m 1 -A 5 -E 'panicked|ERROR: libFuzzer|SUMMARY' "$log" | sed 's/^/    /' || true
+        echo "    log: $log; inputs: fuzz/artifacts/$t/"
+    fi
+done
+exit "$failed"
