@@ -40,7 +40,7 @@
 
 mod audio;
 mod config;
-mod deepgram;
+pub(crate) mod deepgram;
 mod events;
 mod lead;
 mod metrics;

@@ -12,7 +12,7 @@ mod builder;
 mod call_control;
 mod client;
 mod desk;
-mod envelope;
+pub(crate) mod envelope;
 mod events;
 mod ids;
 mod pacer;
