@@ -26,7 +26,8 @@ work=${FUZZ_WORK:-$(mktemp -d)}
 mkdir -p "$work"
 echo "scratch corpora and logs: $work"
 
-targets=$(cargo fuzz list)
+# FUZZ_TARGETS (space-separated) runs only those, e.g. again after fixing one.
+targets=${FUZZ_TARGETS:-$(cargo fuzz list)}
 # One build for all targets (release, debug assertions off; overflow checks are on in
 # fuzz/Cargo.toml's profile), so the timed runs measure fuzzing, not compiling.
 cargo fuzz build -O

