@@ -13,11 +13,12 @@ use helix_engage::fuzzing::{Envelope, ozonetel_envelope};
 use helix_engage::{Error, ErrorCode};
 use libfuzzer_sys::fuzz_target;
 
-/// Statuses Ozonetel (or a proxy in front of it) answers with; the last slot is any status.
 /// Longest `protocol` error text: a sentence and a snippet of 200 escaped characters.
 const MAX_PROTOCOL_MESSAGE: usize = 4096;
 
-/// Statuses: [u16; 8] = [200, 200, 401, 403, 429, 500, 502, 404];
+/// Statuses Ozonetel (or a proxy in front of it) answers with; a selector with its top bit set
+/// picks any status instead.
+const STATUSES: [u16; 8] = [200, 200, 401, 403, 429, 500, 502, 404];
 
 fuzz_target!(|data: &[u8]| {
     let [selector, flags, body @ ..] = data else {
