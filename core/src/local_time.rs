@@ -36,8 +36,8 @@ pub fn parse_local_date_time(text: &str, name: &str) -> Result<NaiveDateTime> {
     NaiveDateTime::parse_from_str(&canonical, "%Y-%m-%d %H:%M:%S")
         .ok()
         // chrono alone also takes a signed or 5-digit year, one-digit fields, no space at all
-        // ("2025-09-010:00:00") and a leap second (":60", which Ozonetel cannot read): the
-        // shape is checked byte by byte (found by the `local_dates` fuzz target).
+        // ("2025-09-010:00:00") and a leap second (":60"), none of them the shape Ozonetel
+        // documents: the shape is checked byte by byte (found by the `local_dates` fuzz target).
         .filter(|at| has_shape(&canonical, DATE_TIME_SHAPE) && at.nanosecond() < 1_000_000_000)
         .ok_or_else(|| {
             Error::InvalidInput(format!(

@@ -31,7 +31,10 @@ fuzz_target!(|data: &[u8]| {
             );
             if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(frame) {
                 let kind = map.get("type").and_then(|t| t.as_str()).unwrap_or("<none>");
-                assert!(KNOWN.contains(&kind), "unknown type {kind:?} was an error: {err}");
+                assert!(
+                    KNOWN.contains(&kind),
+                    "unknown type {kind:?} was an error: {err}"
+                );
             }
         }
     }

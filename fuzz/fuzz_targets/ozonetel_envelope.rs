@@ -28,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let status = STATUSES[usize::from(selector % 8)];
-    let status = if selector & 0x80 != 0 { u16::from(*selector) * 3 } else { status };
+    let status = if selector & 0x80 != 0 {
+        u16::from(*selector) * 3
+    } else {
+        status
+    };
     let text = flags & 1 != 0;
     let retry_after = (flags & 2 != 0).then(|| Duration::from_secs(u64::from(flags >> 2)));
 
@@ -60,7 +64,10 @@ fuzz_target!(|data: &[u8]| {
             _ => ErrorCode::Api,
         };
         assert_eq!(err.code(), expected, "HTTP {status}: {err}");
-        if let Error::RateLimited { retry_after: kept, .. } = err {
+        if let Error::RateLimited {
+            retry_after: kept, ..
+        } = err
+        {
             assert_eq!(kept, retry_after);
         }
         return;

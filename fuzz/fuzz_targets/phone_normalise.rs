@@ -31,8 +31,9 @@ fuzz_target!(|data: &[u8]| {
                         "international number {number:?}"
                     ),
                 }
-                let again = normalize_phone(&number, region)
-                    .unwrap_or_else(|e| panic!("{number:?} ({region:?}) no longer normalises: {e}"));
+                let again = normalize_phone(&number, region).unwrap_or_else(|e| {
+                    panic!("{number:?} ({region:?}) no longer normalises: {e}")
+                });
                 assert_eq!(again, number, "not idempotent for {region:?}");
             }
             Err(err) => {

@@ -23,5 +23,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let twice = redactor.redact(&once.text);
     assert_eq!(twice.text, once.text, "redact is not idempotent");
-    assert_eq!(redactor.for_llm(text), once.text, "for_llm differs without a lead phone");
+    assert_eq!(
+        redactor.for_llm(text),
+        once.text,
+        "for_llm differs without a lead phone"
+    );
 });
