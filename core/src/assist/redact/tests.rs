@@ -243,6 +243,18 @@ fn redacting_twice_changes_nothing_on_adjacent_country_codes() {
     assert_eq!(r.redact(&once).text, once);
 }
 
+/// Found by the `redactor` fuzz target (issue 15): the `[card]` marker a first pass writes is
+/// read by the second as the keyword "card", so the number after it becomes `[account]`.
+/// Not fixed yet (a marker must not count as a keyword); ignored until the next session.
+#[test]
+#[ignore = "issue 15: a marker is read as a keyword on the second pass; fix pending"]
+fn a_marker_is_not_a_keyword() {
+    let r = Redactor::new(&RedactionConfig::default()).expect("default config");
+    let input = "My card is 4111 1111 1111 1111 is 411, c1, cMy cal00.";
+    let once = r.redact(input).text;
+    assert_eq!(r.redact(&once).text, once);
+}
+
 #[test]
 fn false_positives_survive() {
     let r = redactor();
