@@ -411,12 +411,7 @@ async fn deepgram_faults() {
 
 /// Stereo linear16 whose samples carry their sample-frame index (`sim_timecode`).
 fn timecoded(from_frame: u32, frames: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(frames as usize * 4);
-    for i in from_frame..from_frame + frames {
-        out.extend_from_slice(&((i & 0xFFFF) as u16).to_le_bytes());
-        out.extend_from_slice(&((i >> 16) as u16).to_le_bytes());
-    }
-    out
+    helix_engage_sim::deepgram::timecoded_audio(from_frame, frames)
 }
 
 #[tokio::test]

@@ -84,12 +84,9 @@ impl<'a> Streamer<'a> {
 /// audio is. That is what lets a private stretch work on the simulator: the audio withheld
 /// during it never arrives, and the script's words inside it are never played.
 fn timecoded(pos: usize, len: usize) -> Bytes {
-    let first = pos / 4;
-    let mut out = Vec::with_capacity(len);
-    for i in first..first + len / 4 {
-        let i = i as u32;
-        out.extend_from_slice(&((i & 0xFFFF) as u16).to_le_bytes());
-        out.extend_from_slice(&((i >> 16) as u16).to_le_bytes());
-    }
-    Bytes::from(out)
+    let frame = |bytes: usize| u32::try_from(bytes / 4).unwrap_or(u32::MAX);
+    Bytes::from(helix_engage_sim::deepgram::timecoded_audio(
+        frame(pos),
+        frame(len),
+    ))
 }

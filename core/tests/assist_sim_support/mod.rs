@@ -75,12 +75,7 @@ pub fn timecoded(from: f64, to: f64) -> Vec<u8> {
         (from * f64::from(RATE)) as u32,
         (to * f64::from(RATE)) as u32,
     );
-    let mut out = Vec::with_capacity((b - a) as usize * 4);
-    for i in a..b {
-        out.extend_from_slice(&((i & 0xFFFF) as u16).to_le_bytes());
-        out.extend_from_slice(&((i >> 16) as u16).to_le_bytes());
-    }
-    out
+    helix_engage_sim::deepgram::timecoded_audio(a, b - a)
 }
 
 /// Streams call seconds `from..to` in 20 ms frames at about `speed`× real time.

@@ -35,7 +35,7 @@ use axum::response::Response;
 
 use crate::shared::Shared;
 use handshake::Handshake;
-pub use params::{MODELS, TIMECODE_PARAM};
+pub use params::{MODELS, TIMECODE_PARAM, timecoded_audio};
 pub use script::{BUILTIN_SCRIPTS, HINGLISH_SCRIPT, Script, Turn};
 pub(crate) use sessions::DgState;
 pub use sessions::{

@@ -44,6 +44,18 @@ pub const MODELS: &[&str] = &[
 /// with timestamps from 0, as Deepgram's restart per connection.
 pub const TIMECODE_PARAM: &str = "sim_timecode";
 
+/// Stereo linear16 for `frames` sample frames from `first_frame` on, each carrying its index as
+/// [`TIMECODE_PARAM`] reads it: what a client streams to a timecoded connection in place of
+/// speech (the one writer of the encoding, for the demo and the tests).
+pub fn timecoded_audio(first_frame: u32, frames: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(frames as usize * 4);
+    for i in first_frame..first_frame.saturating_add(frames) {
+        out.extend_from_slice(&((i & 0xFFFF) as u16).to_le_bytes());
+        out.extend_from_slice(&((i >> 16) as u16).to_le_bytes());
+    }
+    out
+}
+
 /// Parsed connection parameters.
 pub(super) struct Params {
     /// What shapes the results (the request id and model UUID are the session's to fill in).
