@@ -47,7 +47,23 @@ pub(super) struct Tok<'a> {
     pub(super) comma: bool,
     pub(super) lower: [u8; LOWER_MAX],
     pub(super) lower_len: u8,
+    /// A marker a pass wrote (`[card]`, `[phone].`): no word any rule looks up, so redacting
+    /// redacted text changes nothing ("card is [card] is 4111" kept "card" a filler word).
+    pub(super) marker: bool,
 }
+
+/// The names inside the markers (`RedactionKind::marker` without the brackets).
+const MARKER_NAMES: &[&str] = &[
+    "card",
+    "aadhaar",
+    "pan",
+    "phone",
+    "email",
+    "policy",
+    "member_id",
+    "account",
+    "otp",
+];
 
 impl<'a> Tok<'a> {
     pub(super) fn new(s: &'a str, at: usize) -> Tok<'a> {
@@ -69,9 +85,13 @@ impl<'a> Tok<'a> {
             comma: trail.contains(','),
             lower: [0; LOWER_MAX],
             lower_len: 0,
+            marker: s[..c0].ends_with('[')
+                && trail.starts_with(']')
+                && MARKER_NAMES.contains(&core),
         };
         let b = core.as_bytes();
-        if b.is_empty() {
+        // A marker keeps no lower-case copy: it is no identifier, filler or digit word.
+        if b.is_empty() || t.marker {
             return t;
         }
         if b.len() <= LOWER_MAX && core.is_ascii() {
@@ -188,4 +208,26 @@ pub(super) fn is_pan(b: &[u8; 10]) -> bool {
         && b[5..9].iter().all(u8::is_ascii_digit)
         && b[9].is_ascii_alphabetic()
         && b"PCHFATBLJG".contains(&b[3].to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assist::RedactionKind;
+
+    #[test]
+    fn marker_names_are_the_markers() {
+        use RedactionKind::*;
+        let kinds = [
+            Card, Aadhaar, Pan, Phone, Email, Policy, MemberId, Account, Otp,
+        ];
+        assert_eq!(kinds.len(), MARKER_NAMES.len());
+        for (kind, name) in kinds.into_iter().zip(MARKER_NAMES) {
+            assert_eq!(kind.marker(), format!("[{name}]"));
+            assert!(Tok::new(kind.marker(), 0).marker);
+        }
+        assert!(Tok::new("([card]).", 0).marker);
+        assert!(!Tok::new("[9845000001]", 0).marker);
+        assert!(!Tok::new("[one]", 0).marker);
+    }
 }
