@@ -49,7 +49,7 @@ mod redact;
 mod replay;
 mod suggest;
 mod tls;
-mod transcript;
+pub(crate) mod transcript;
 mod wav;
 
 use std::sync::{Arc, Mutex, PoisonError};

@@ -14,13 +14,13 @@ mod client;
 mod desk;
 pub(crate) mod envelope;
 mod events;
-mod ids;
+pub(crate) mod ids;
 mod pacer;
 mod phone;
 mod recording;
 #[cfg(feature = "redis")]
 mod redis_store;
-mod reports;
+pub(crate) mod reports;
 mod token;
 mod transfer;
 mod transport;
