@@ -8,7 +8,8 @@
 //!   `INVALID_UTF8`, `NULL_POINTER` exactly when `text` is NULL; `OK` writes a JSON answer
 //!   whose `text` is the core redactor's (same keywords, same lead phone) and nothing else
 //!   writes the out-parameter;
-//! - `helix_ozonetel_event_parse(content_type, body, len)`: `OK` exactly when the core's
+//! - `helix_ozonetel_event_parse(content_type, body, len)`: `NULL_POINTER` for a NULL body
+//!   (after the content type's own check), `OK` exactly when the core's
 //!   `Event::parse` accepts the same bytes, else `INVALID_INPUT` (`INVALID_UTF8` for a
 //!   content type that is not UTF-8); `OK` hands out an event that frees cleanly.
 //!
@@ -144,8 +145,15 @@ fn event(selector: u8, content_type: &[u8], body: &[u8]) {
     let status =
         helix_ozonetel_event_parse(content_type_c.as_ptr(), body_ptr, body.len(), &mut out);
     if null_body {
-        assert_eq!(status, helix_status::HELIX_NULL_POINTER);
+        // The content type is read first: a bad one is what is reported.
+        let expected = if content_type_c.to_str().is_ok() {
+            helix_status::HELIX_NULL_POINTER
+        } else {
+            helix_status::HELIX_INVALID_UTF8
+        };
+        assert_eq!(status, expected);
         assert!(out.is_null());
+        failed(status);
         return;
     }
     let core = content_type_c
