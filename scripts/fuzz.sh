@@ -16,8 +16,8 @@
 # instrumentation) into the workspace's target directory with the workspace's dev profile, so
 # the dependencies the workspace build already compiled are reused; then each binary replays
 # every committed input of its corpus (seeds and the findings' inputs, each once) and runs
-# SECONDS of libFuzzer's random mutations over them (unguided without instrumentation, but
-# every target's assertions run on every input). A target that no longer builds, a committed
+# SECONDS of libFuzzer's mutations (without instrumentation: unguided, from an empty input, as
+# libFuzzer keeps no seed without coverage; every target's assertions still run on them). A target that no longer builds, a committed
 # input that crashes again, or a crash in the mutations fails it. Measured on 2 cores after the
 # workspace build: 78 s in all (37 s of build, then 10 targets x (replay + 3 s)), where
 # cargo-fuzz would need installing and a sanitizer build of every dependency (minutes); see

@@ -277,7 +277,7 @@ c_section
 # ==== fuzz targets (fuzz/): a smoke, not a fuzzing run =====================================
 # Every target built with plain cargo in this target directory (the dependencies above are
 # reused; libFuzzer needs the g++ the C section installed), every committed seed and finding
-# input replayed, then 3 s of unguided mutations each: a target that no longer builds or a
+# input replayed, then 3 s of unguided mutations (from an empty input) each: a target that no longer builds or a
 # regression input that crashes again fails here. Cost and why not cargo-fuzz: fuzz/README.md,
 # "CI smoke". Real runs: scripts/fuzz.sh SECONDS.
 log "fuzz: every target built (plain cargo), its committed inputs replayed, 3 s of mutations each"

@@ -66,11 +66,10 @@ fn step(feed: &mut TranscriptFeed, frame: &str, channels: usize, diarize: bool) 
     }
     assert!((s.channel as usize) < channels, "channel {}", s.channel);
     // `f64::max` never yields NaN from a number, so the watermark is always ordered.
-    assert!(
-        s.watermark_after >= s.watermark_before,
-        "watermark went back: {} -> {}",
+    not_before(
+        s.watermark_after,
         s.watermark_before,
-        s.watermark_after
+        "the watermark after the frame",
     );
     for seg in &s.segments {
         assert_eq!(seg.channel, s.channel);
@@ -81,25 +80,10 @@ fn step(feed: &mut TranscriptFeed, frame: &str, channels: usize, diarize: bool) 
         if !diarize {
             assert_eq!(seg.speaker, feed.speaker_of_channel(s.channel));
         }
-        // Hostile times can be huge (1e308 + duration is infinite); the promise is about
-        // ordering, which NaN does not have.
-        if !seg.start.is_nan() && !s.watermark_before.is_nan() {
-            assert!(
-                seg.start >= s.watermark_before,
-                "segment starts at {} before the watermark {}",
-                seg.start,
-                s.watermark_before
-            );
-        }
-        for w in &seg.words {
-            if !w.start.is_nan() && s.watermark_before.is_finite() {
-                assert!(
-                    w.start >= s.watermark_before - WATERMARK_SLACK,
-                    "word {:?} at {} was already emitted (watermark {})",
-                    w.word,
-                    w.start,
-                    s.watermark_before
-                );
+        not_before(seg.start, s.watermark_before, "a segment's start");
+        if s.watermark_before.is_finite() {
+            for w in &seg.words {
+                not_before(w.start, s.watermark_before - WATERMARK_SLACK, &w.word);
             }
         }
     }
@@ -111,4 +95,14 @@ fn step(feed: &mut TranscriptFeed, frame: &str, channels: usize, diarize: bool) 
             s.segments
         );
     }
+}
+
+/// `t` is not before `mark` (the watermark): what starts before it was already emitted.
+/// Hostile times can be huge (1e308 + duration is infinite) but never NaN from JSON; a NaN
+/// has no order to check.
+fn not_before(t: f64, mark: f64, what: &str) {
+    assert!(
+        t.is_nan() || mark.is_nan() || t >= mark,
+        "{what} at {t} is before the watermark {mark}"
+    );
 }
