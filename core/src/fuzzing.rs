@@ -122,11 +122,6 @@ impl TranscriptFeed {
         self.builder.speaker_of_channel(channel)
     }
 
-    /// Sets the link's base (a reconnect: the next link's time 0 is this stream second).
-    pub fn reconnect(&mut self, base: f64) {
-        self.base = base;
-    }
-
     /// Feeds one text frame; an error is the parser's (`protocol`).
     pub fn feed(&mut self, frame: &str) -> crate::Result<TranscriptStep> {
         use crate::assist::deepgram::messages::{ServerMessage, parse};
