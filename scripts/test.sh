@@ -292,6 +292,15 @@ trap 'c_cleanup; cleanup' EXIT
 c_section
 # ==== end of the C ABI section ===========================================================
 
+# ==== fuzz targets (fuzz/): a smoke, not a fuzzing run =====================================
+# Every target built with plain cargo in this target directory (the dependencies above are
+# reused; libFuzzer needs the g++ the C section installed), every committed seed and finding
+# input replayed, then 3 s of unguided mutations (from an empty input) each: a target that no longer builds or a
+# regression input that crashes again fails here. Cost and why not cargo-fuzz: fuzz/README.md,
+# "CI smoke". Real runs: scripts/fuzz.sh SECONDS.
+log "fuzz: every target built (plain cargo), its committed inputs replayed, 3 s of mutations each"
+scripts/fuzz.sh --smoke 3
+
 # === Node: @helix-engage/native (bindings/node) and the NestJS example (examples/node) =======
 # Debug build of the addon: the suite checks behaviour, not speed, and a release build of the
 # whole dependency tree would double CI time. The simulator binary the tests spawn comes from

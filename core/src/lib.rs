@@ -52,6 +52,9 @@
 pub mod assist;
 mod backoff;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod local_time;
 pub mod ozonetel;

@@ -11,7 +11,7 @@
 //! The Node and C bindings call these functions, so `"2025-09-01T10:00:00"` is accepted and
 //! `"2025-09-01T10:00"` refused with the same message everywhere.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
 
 use crate::error::quote;
 use crate::{Error, Result};
@@ -33,13 +33,33 @@ pub fn parse_local_date_time(text: &str, name: &str) -> Result<NaiveDateTime> {
         Some(b'T') => format!("{} {}", &trimmed[..10], &trimmed[11..]),
         _ => trimmed.to_string(),
     };
-    NaiveDateTime::parse_from_str(&canonical, "%Y-%m-%d %H:%M:%S").map_err(|_| {
-        Error::InvalidInput(format!(
-            "{name} is {}; use account-local time as YYYY-MM-DD HH:mm:ss (a T separator is \
-             accepted)",
-            quote(text)
-        ))
-    })
+    NaiveDateTime::parse_from_str(&canonical, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        // chrono alone also takes a signed or 5-digit year, one-digit fields, no space at all
+        // ("2025-09-010:00:00") and a leap second (":60"), none of them the shape Ozonetel
+        // documents: the shape is checked byte by byte (found by the `local_dates` fuzz target).
+        .filter(|at| has_shape(&canonical, DATE_TIME_SHAPE) && at.nanosecond() < 1_000_000_000)
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "{name} is {}; use account-local time as YYYY-MM-DD HH:mm:ss (a T separator is \
+                 accepted)",
+                quote(text)
+            ))
+        })
+}
+
+/// `YYYY-MM-DD HH:mm:ss` as bytes: `d` a digit, anything else itself.
+const DATE_TIME_SHAPE: &[u8] = b"dddd-dd-dd dd:dd:dd";
+/// `YYYY-MM-DD` as bytes.
+const DATE_SHAPE: &[u8] = b"dddd-dd-dd";
+
+/// Whether `text` is exactly `shape`, digit for digit and separator for separator.
+fn has_shape(text: &str, shape: &[u8]) -> bool {
+    text.len() == shape.len()
+        && text.bytes().zip(shape).all(|(b, &s)| match s {
+            b'd' => b.is_ascii_digit(),
+            _ => b == s,
+        })
 }
 
 /// A calendar date, `YYYY-MM-DD`. Surrounding whitespace is ignored.
@@ -50,8 +70,11 @@ pub fn parse_local_date_time(text: &str, name: &str) -> Result<NaiveDateTime> {
 /// assert!(parse_local_date("01/09/2025", "date").is_err());
 /// ```
 pub fn parse_local_date(text: &str, name: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::InvalidInput(format!("{name} is {}; use YYYY-MM-DD", quote(text))))
+    let trimmed = text.trim();
+    NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
+        .ok()
+        .filter(|_| has_shape(trimmed, DATE_SHAPE))
+        .ok_or_else(|| Error::InvalidInput(format!("{name} is {}; use YYYY-MM-DD", quote(text))))
 }
 
 #[cfg(test)]
@@ -103,6 +126,14 @@ mod tests {
             "2025-13-01 10:00:00",
             "01/01/2025 10:00:00",
             "क2025-01-01T10:00:00",
+            // Found by the `local_dates` fuzz target: chrono reads these without the shape check.
+            "-025-09-010:00:60",
+            "-0025-09-01 00:00:00",
+            "+12025-09-01 00:00:00",
+            "2025-09-0110:00:00",
+            "2025-9-1 1:0:5",
+            "2025-09-01 10:00:60",
+            "2025-09-01T10:00:60",
         ] {
             assert_refused(
                 parse_local_date_time(text, "query.from"),
@@ -131,6 +162,9 @@ mod tests {
             "01/02/2025",
             "2025-09-01 10:00:00",
             "2025-02-30",
+            "-025-09-01",
+            "+12025-09-01",
+            "2025-9-1",
         ] {
             assert_refused(
                 parse_local_date(text, "date"),

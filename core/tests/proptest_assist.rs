@@ -120,17 +120,35 @@ fn deepgram() -> BoxedStrategy<DeepgramConfig> {
     .boxed()
 }
 
+/// An API key: 1 to 1024 visible ASCII characters.
+fn key_ok(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 1024 && key.chars().all(|c| c.is_ascii_graphic())
+}
+
+/// A configuration word (a model, a language tag): 1 to `max` visible ASCII characters.
+fn word_ok(word: &str, max: usize) -> bool {
+    !word.is_empty() && word.len() <= max && word.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Which Deepgram fields the docs say are bad (needles as the errors word them); `None`
 /// when the model cannot tell (the certificate bytes).
 fn deepgram_bad(dg: &DeepgramConfig) -> Option<Vec<&'static str>> {
     use secrecy::ExposeSecret;
     let mut bad = Vec::new();
     let key = dg.api_key.expose_secret();
-    if key.is_empty() || !key.chars().all(|c| c.is_ascii_graphic()) {
+    if !key_ok(key) {
         bad.push("deepgram api_key");
     }
-    if dg.model.trim().is_empty() {
+    if !word_ok(&dg.model, 128) {
         bad.push("deepgram model");
+    }
+    // A language tag is a short word; with the keyterms and extra parameters it is the listen
+    // URL's query, at most 8 KiB (both are worded "deepgram language …").
+    let query = dg.language.as_deref().map_or(0, str::len)
+        + dg.keyterms.iter().map(|t| t.len() + 9).sum::<usize>()
+        + dg.extra_params.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
+    if dg.language.as_deref().is_some_and(|l| !word_ok(l, 35)) || query > 8 * 1024 {
+        bad.push("deepgram language");
     }
     if dg.utterance_end_ms.is_some() && !dg.interim_results {
         bad.push("utterance_end_ms");
@@ -250,10 +268,10 @@ fn suggestions_bad(s: &SuggestionConfig) -> Option<Vec<&'static str>> {
     let ms = |d: Duration| d.as_millis();
     let mut bad = Vec::new();
     let key = s.api_key.expose_secret();
-    if key.is_empty() || !key.chars().all(|c| c.is_ascii_graphic()) {
+    if !key_ok(key) {
         bad.push("openai api_key");
     }
-    if s.model.trim().is_empty() {
+    if !word_ok(&s.model, 128) {
         bad.push("suggestion model");
     }
     let url_known = s.base_url.starts_with("http://127") || s.base_url.starts_with("https://api");

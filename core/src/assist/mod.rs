@@ -40,7 +40,7 @@
 
 mod audio;
 mod config;
-mod deepgram;
+pub(crate) mod deepgram;
 mod events;
 mod lead;
 mod metrics;
@@ -49,7 +49,7 @@ mod redact;
 mod replay;
 mod suggest;
 mod tls;
-mod transcript;
+pub(crate) mod transcript;
 mod wav;
 
 use std::sync::{Arc, Mutex, PoisonError};

@@ -112,8 +112,18 @@ const KINDS: [RedactionKind; 9] = [
 ];
 
 /// Whether `text` is a marker the redactor (or a private stretch) leaves in a transcript.
+#[cfg(test)]
 fn is_marker(text: &str) -> bool {
-    text == super::transcript::PRIVATE_TEXT || KINDS.iter().any(|k| k.marker() == text)
+    text.strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .is_some_and(is_marker_name)
+}
+
+/// Whether `name` is what a marker holds between its brackets (`card` of `[card]`).
+fn is_marker_name(name: &str) -> bool {
+    let inside = |m: &'static str| m.strip_prefix('[').and_then(|m| m.strip_suffix(']'));
+    inside(super::transcript::PRIVATE_TEXT) == Some(name)
+        || KINDS.iter().any(|k| inside(k.marker()) == Some(name))
 }
 
 /// The local redactor's options (the `redaction` of [`AssistConfig`](super::AssistConfig)).

@@ -12,15 +12,15 @@ mod builder;
 mod call_control;
 mod client;
 mod desk;
-mod envelope;
+pub(crate) mod envelope;
 mod events;
-mod ids;
+pub(crate) mod ids;
 mod pacer;
 mod phone;
 mod recording;
 #[cfg(feature = "redis")]
 mod redis_store;
-mod reports;
+pub(crate) mod reports;
 mod token;
 mod transfer;
 mod transport;

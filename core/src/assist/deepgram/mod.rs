@@ -5,9 +5,9 @@
 
 mod link;
 pub(crate) mod messages;
-mod segments;
+pub(crate) mod segments;
 pub(crate) mod session;
-mod timeline;
+pub(crate) mod timeline;
 mod upgrade;
 
 use std::time::Duration;

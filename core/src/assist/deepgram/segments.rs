@@ -58,6 +58,9 @@ pub(crate) fn segments(
         }
         let mut seg = base(transcript.speaker_of_channel(channel), Vec::new());
         seg.text = text.to_string();
+        // Like a segment with words: no final starts before what was emitted (fuzz finding:
+        // one without timings overlapping the last final started inside it).
+        seg.start = seg.start.max(watermark);
         return vec![seg];
     }
     if words.is_empty() {
@@ -218,6 +221,27 @@ mod tests {
         assert!(segs[0].start >= 1.0);
         let all_dup = results(&words_json(0, 0.0, &[("two", 0.0, 0.5, None)]));
         assert!(segments(&b, &all_dup, at(0.5)).is_empty());
+    }
+
+    /// Fuzz finding (issue 15, `deepgram_transcript`): a final without word timings that
+    /// overlaps the last final (5.9–7.63 s, then 6.9–8.63 s) kept its own start, before the
+    /// watermark; it now starts at the watermark, like a segment with words.
+    #[test]
+    fn a_final_without_words_never_starts_before_the_watermark() {
+        let mut b = TranscriptBuilder::new(vec![Speaker::Agent], false, 1);
+        let first = results(&words_json(0, 5.9, &[("ensure", 5.9, 7.63, None)]));
+        for seg in segments(&b, &first, at(0.0)) {
+            b.push_final(seg);
+        }
+        b.mark_final(0, 7.63);
+        let overlapping = results(
+            r#"{"type":"Results","channel_index":[0,1],"start":6.9,"duration":1.73,"is_final":true,"channel":{"alternatives":[{"transcript":"Ensure domestic tranquility.","words":[]}]}}"#,
+        );
+        let segs = segments(&b, &overlapping, at(0.0));
+        assert_eq!(segs.len(), 1);
+        assert_eq!(segs[0].start, 7.63);
+        assert_eq!(segs[0].end, 6.9 + 1.73);
+        assert_eq!(segs[0].text, "Ensure domestic tranquility.");
     }
 
     #[test]

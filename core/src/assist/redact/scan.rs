@@ -116,7 +116,7 @@ impl Scan<'_, '_, '_, '_> {
             let hit = self.toks.get(i..i + kw.len()).is_some_and(|ts| {
                 ts.iter()
                     .zip(kw.iter())
-                    .all(|(t, k)| t.core().eq_ignore_ascii_case(k))
+                    .all(|(t, k)| !t.marker && t.core().eq_ignore_ascii_case(k))
             });
             if hit {
                 return Some(Trigger {
@@ -296,11 +296,23 @@ impl Scan<'_, '_, '_, '_> {
                 break;
             }
         }
-        self.run_between(i, b)
+        self.run_in(i, b)
     }
 
-    /// [`digit_run`](Self::digit_run) for the run `a..b`.
-    fn run_between(&mut self, a: usize, b: usize) -> usize {
+    /// Every number in tokens `a..b` (all digitish), each piece left between two found ones
+    /// read as a run of its own.
+    fn runs_in(&mut self, a: usize, b: usize) {
+        let mut p = a;
+        while p < b {
+            p = self.run_in(p, b);
+        }
+    }
+
+    /// The first number of the run `a..b` (see [`digit_run`](Self::digit_run)); returns where
+    /// scanning goes on. Whatever a found number leaves of the run on either side is scanned
+    /// as a run of its own: that is what a second pass sees (the marker in between ends a run),
+    /// so redacting the redacted text finds nothing new ("+91 9844500001 +91 984502 5 6").
+    fn run_in(&mut self, a: usize, b: usize) -> usize {
         if let Some(found) = self.classify(a, b) {
             self.push(a, b, found);
             return b;
@@ -320,11 +332,7 @@ impl Scan<'_, '_, '_, '_> {
                 continue;
             }
             if let Some(found) = self.classify(a + l, b - r) {
-                if l > 0 {
-                    if let Some(left) = self.classify(a, a + l) {
-                        self.push(a, a + l, left);
-                    }
-                }
+                self.runs_in(a, a + l);
                 self.push(a + l, b - r, found);
                 // The right edge may start a number of its own.
                 return b - r;
@@ -338,19 +346,12 @@ impl Scan<'_, '_, '_, '_> {
             }
         }
         for k in a..b {
-            if self.toks[k].class == Class::Numeral
-                && self.toks[k].digits >= 10
-                && let Some(found) = self.classify(k, k + 1)
-            {
-                // Once this number is a marker the digits on either side are runs of their
-                // own ("1 9845123456 4111 1111 1111 1111": a card after the phone), so they
-                // are read as such now: a second pass finds nothing more (found by
-                // tests/proptest_assist.rs).
-                if k > a {
-                    self.run_between(a, k);
+            if self.toks[k].class == Class::Numeral && self.toks[k].digits >= 10 {
+                if let Some(found) = self.classify(k, k + 1) {
+                    self.runs_in(a, k);
+                    self.push(k, k + 1, found);
+                    return k + 1;
                 }
-                self.push(k, k + 1, found);
-                return k + 1;
             }
         }
         b

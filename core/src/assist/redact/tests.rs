@@ -230,6 +230,36 @@ fn redacting_twice_changes_nothing() {
     assert_eq!(r.redact("[card] 4471 2345").text, "[card] 4471 2345");
 }
 
+/// Found by the `redactor` fuzz target (issue 15), redaction not idempotent:
+/// - the first pass found `9844500001` inside a run too long to be one number and left the
+///   rest of the run whole, where the second pass (the marker now ending a run) read
+///   `+91 984502 5 6` as a phone number: what a found number leaves on either side of it is now
+///   scanned as a run of its own;
+/// - the `[card]` marker a first pass writes was read by the second as the filler word "card",
+///   so the number after it became `[account]`: a marker is no word any rule looks up.
+#[test]
+fn fuzz_findings_redact_idempotently() {
+    let r = Redactor::new(&RedactionConfig::default()).expect("default config");
+    for (input, expected) in [
+        (
+            "+91 984500001 +91 9844500001 +91 984502 5 6 7,98453",
+            "+91 984500001 +91 [phone] [phone] 7,98453",
+        ),
+        (
+            "My card is 4111 1111 1111 1111 is 411, c1, cMy cal00.",
+            "My card is [card] is 411, c1, cMy cal00.",
+        ),
+        (
+            "My cardy card is 4111 1111 1111 1111 is 4111 1111 1111 11  .call1, call 94500ard001.",
+            "My cardy card is [card] is 4111 1111 1111 11  .call1, call 94500ard001.",
+        ),
+    ] {
+        let once = r.redact(input).text;
+        assert_eq!(once, expected, "{input:?}");
+        assert_eq!(r.redact(&once).text, once, "{input:?}");
+    }
+}
+
 #[test]
 fn false_positives_survive() {
     let r = redactor();

@@ -47,7 +47,8 @@ pub(super) struct Tok<'a> {
     pub(super) comma: bool,
     pub(super) lower: [u8; LOWER_MAX],
     pub(super) lower_len: u8,
-    /// A marker a redactor wrote (`[card]`): no word, no digits.
+    /// A marker a pass wrote (`[card]`, `[phone].`): no word any rule looks up, so redacting
+    /// redacted text changes nothing ("card is [card] is 4111" kept "card" a filler word).
     pub(super) marker: bool,
 }
 
@@ -71,19 +72,13 @@ impl<'a> Tok<'a> {
             comma: trail.contains(','),
             lower: [0; LOWER_MAX],
             lower_len: 0,
-            marker: false,
+            marker: s[..c0].ends_with('[')
+                && trail.starts_with(']')
+                && super::is_marker_name(core),
         };
-        // A marker a redactor wrote ("[card]", "([phone])." …) is inert, like punctuation: read
-        // as the word inside, "[card] 1234" would take a number a first pass had left, and
-        // redacting twice would differ from redacting once (found by tests/proptest_assist.rs).
-        let bracketed = c0 > 0 && s.as_bytes()[c0 - 1] == b'[' && trail.starts_with(']');
-        if bracketed && super::is_marker(&s[c0 - 1..=c1]) {
-            t.c1 = c0;
-            t.marker = true;
-            return t;
-        }
         let b = core.as_bytes();
-        if b.is_empty() {
+        // A marker keeps no lower-case copy: it is no identifier, filler or digit word.
+        if b.is_empty() || t.marker {
             return t;
         }
         if b.len() <= LOWER_MAX && core.is_ascii() {
@@ -200,4 +195,20 @@ pub(super) fn is_pan(b: &[u8; 10]) -> bool {
         && b[5..9].iter().all(u8::is_ascii_digit)
         && b[9].is_ascii_alphabetic()
         && b"PCHFATBLJG".contains(&b[3].to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_recognised_in_their_punctuation() {
+        for kind in super::super::KINDS {
+            assert!(Tok::new(kind.marker(), 0).marker);
+        }
+        assert!(Tok::new("[private]", 0).marker);
+        assert!(Tok::new("([card]).", 0).marker);
+        assert!(!Tok::new("[9845000001]", 0).marker);
+        assert!(!Tok::new("[one]", 0).marker);
+    }
 }

@@ -175,15 +175,20 @@ impl Client {
             .execute(&request)
             .await
             .map_err(|e| e.context("fetching missed calls"))?;
-        match object.get("message") {
-            Some(Value::Array(items)) => decode_items(items, "missed call"),
-            // A success with nothing in it: no calls in the window.
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(Vec::new()),
-            Some(other) => Err(Error::protocol(
-                "abandonCalls answered success without a list of calls",
-                &other.to_string(),
-            )),
-        }
+        decode_calls(&object)
+    }
+}
+
+/// The missed calls of a successful abandonCalls answer (its `message`).
+pub(crate) fn decode_calls(object: &Map<String, Value>) -> Result<Vec<AbandonedCall>> {
+    match object.get("message") {
+        Some(Value::Array(items)) => decode_items(items, "missed call"),
+        // A success with nothing in it: no calls in the window.
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(Vec::new()),
+        Some(other) => Err(Error::protocol(
+            "abandonCalls answered success without a list of calls",
+            &other.to_string(),
+        )),
     }
 }

@@ -101,7 +101,7 @@ impl Paging {
     }
 }
 
-fn read_page(object: &Map<String, Value>, page_no: u32) -> Result<CdrPage> {
+pub(crate) fn read_page(object: &Map<String, Value>, page_no: u32) -> Result<CdrPage> {
     let records = decode_details(object)?;
     let total_count = object
         .get("totalCount")

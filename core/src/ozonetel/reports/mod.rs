@@ -10,9 +10,9 @@
 //! format, "now" in the account's zone, decoding a list of items). This file only declares and
 //! re-exports, so imports run one way: cdr → cdr_query, cdr_record, wire; abandoned → wire.
 
-mod abandoned;
+pub(crate) mod abandoned;
 mod cdr;
-mod cdr_pages;
+pub(crate) mod cdr_pages;
 mod cdr_query;
 mod cdr_record;
 mod wire;
