@@ -146,7 +146,10 @@ fn deepgram_bad(dg: &DeepgramConfig) -> Option<Vec<&'static str>> {
     // URL's query, at most 8 KiB (both are worded "deepgram language …").
     let query = dg.language.as_deref().map_or(0, str::len)
         + dg.keyterms.iter().map(|t| t.len() + 9).sum::<usize>()
-        + dg.extra_params.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
+        + dg.extra_params
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum::<usize>();
     if dg.language.as_deref().is_some_and(|l| !word_ok(l, 35)) || query > 8 * 1024 {
         bad.push("deepgram language");
     }

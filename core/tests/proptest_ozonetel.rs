@@ -30,7 +30,15 @@ use serde_json::{Map, Value, json};
 /// characters, no control characters.
 fn identifier_ok(v: &str) -> bool {
     let t = v.trim();
-    !t.is_empty() && t.chars().count() <= 128 && !t.chars().any(char::is_control)
+    !t.is_empty()
+        && t.chars().count() <= 128
+        && !t.chars().any(char::is_control)
+        && !t.chars().any(is_bidi_control)
+}
+
+/// The invisible characters that reorder text around them (U+202E…): refused in identifiers.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Free text (uui, comments): trimmed, at most 1000 characters, controls only `\n` and `\t`.
@@ -55,7 +63,7 @@ fn routing_id_ok(v: &str) -> bool {
 
 /// A visible-ASCII key.
 fn key_ok(v: &str) -> bool {
-    !v.is_empty() && v.chars().all(|c| c.is_ascii_graphic())
+    !v.is_empty() && v.len() <= 1024 && v.chars().all(|c| c.is_ascii_graphic())
 }
 
 /// The account-local "now" of an IST account.
@@ -207,7 +215,7 @@ proptest! {
         let t = timeout.unwrap_or(Duration::from_secs(10));
         // In build order: (field needle, Some(ok) or None when the model cannot tell).
         let mut checks: Vec<(&str, Option<bool>)> = vec![
-            ("user_name", Some(user.as_deref().is_some_and(|u| !u.trim().is_empty()))),
+            ("user_name", Some(user.as_deref().is_some_and(|u| u.len() <= 256 && identifier_ok(u)))),
             ("api_key", Some(key.as_deref().is_some_and(|k| !k.trim().is_empty() && key_ok(k)))),
             ("base_url", match base_kind { Url::Valid => Some(true), Url::Invalid => Some(false), Url::Unknown => None }),
             ("events_base_url", match events_kind { Url::Valid => Some(true), Url::Invalid => Some(false), Url::Unknown => None }),
@@ -823,6 +831,20 @@ fn cdr_and_missed_call_queries_are_checked_before_sending() {
                 if monitor.as_deref().is_some_and(|u| !ucid_ok(u)) {
                     bad.push("ucid");
                 }
+                // Filters are checked like any campaign name (blank is "every").
+                let filter_bad = |v: &Option<String>| {
+                    v.as_deref()
+                        .is_some_and(|v| !v.trim().is_empty() && !identifier_ok(v))
+                };
+                if filter_bad(&campaign) {
+                    bad.push("query.campaignName");
+                }
+                if filter_bad(&call_type) {
+                    bad.push("query.callType");
+                }
+                if filter_bad(&status) {
+                    bad.push("query.status");
+                }
                 desk.check(&bad, desk.client.call_records(&q));
 
                 let mut page_bad = bad.clone();
@@ -838,10 +860,14 @@ fn cdr_and_missed_call_queries_are_checked_before_sending() {
                 if let Some(c) = &campaign {
                     missed = missed.campaign(c.clone());
                 }
-                desk.check(
-                    if to < from { &["ends"][..] } else { &[] },
-                    desk.client.abandoned_calls(&missed),
-                );
+                let mut missed_bad = Vec::new();
+                if to < from {
+                    missed_bad.push("ends");
+                }
+                if filter_bad(&campaign) {
+                    missed_bad.push("query.campaign_name");
+                }
+                desk.check(&missed_bad, desk.client.abandoned_calls(&missed));
 
                 let mut one_bad = Vec::new();
                 let day = from.date();
@@ -1117,13 +1143,22 @@ fn missed_call_watchers_check_their_options() {
     );
     runner
         .run(&strategy, |(interval, include_existing, campaign_name)| {
-            let ok = (100..=86_400_000).contains(&interval.as_millis());
+            let mut bad = Vec::new();
+            if !(100..=86_400_000).contains(&interval.as_millis()) {
+                bad.push("interval");
+            }
+            if campaign_name
+                .as_deref()
+                .is_some_and(|c| !c.trim().is_empty() && !identifier_ok(c))
+            {
+                bad.push("query.campaign_name");
+            }
             let options = WatchOptions {
                 interval,
                 include_existing,
                 campaign_name,
             };
-            let bad: &[&str] = if ok { &[] } else { &["interval"] };
+            let bad = &bad[..];
             // Made outside the runtime, as a host may; the first poll is at once: a valid
             // watcher asks for the missed calls right away.
             let mut watcher = desk.client.watch_missed_calls_with(options);

@@ -72,9 +72,7 @@ impl<'a> Tok<'a> {
             comma: trail.contains(','),
             lower: [0; LOWER_MAX],
             lower_len: 0,
-            marker: s[..c0].ends_with('[')
-                && trail.starts_with(']')
-                && super::is_marker_name(core),
+            marker: s[..c0].ends_with('[') && trail.starts_with(']') && super::is_marker_name(core),
         };
         let b = core.as_bytes();
         // A marker keeps no lower-case copy: it is no identifier, filler or digit word.
