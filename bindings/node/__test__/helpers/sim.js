@@ -21,9 +21,28 @@ function simBinary() {
   )
 }
 
-/** Starts a simulator; resolves with its URLs, control helpers and stop(). */
-async function startSim() {
-  const child = spawn(simBinary(), ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+/**
+ * The time zone (minutes east of UTC) where it is about midday now. A suite that works with
+ * "today" runs its simulator and its client there, so no run meets a day boundary: at 23:59
+ * IST, a window from "today 00:00" read off a simulator clock the suite has moved on would
+ * start tomorrow for the client.
+ */
+function middayOffsetMinutes(now = new Date()) {
+  const utcMinutes = now.getUTCHours() * 60 + now.getUTCMinutes()
+  let offset = 12 * 60 - utcMinutes
+  if (offset > 720) offset -= 1440
+  if (offset <= -720) offset += 1440
+  return offset
+}
+
+/**
+ * Starts a simulator; resolves with its URLs, control helpers and stop(). `utcOffsetMinutes`
+ * sets its accounts' time zone (default IST); `clientOptions` passes it on to the client.
+ */
+async function startSim({ utcOffsetMinutes } = {}) {
+  const args = ['serve', '--port', '0']
+  if (utcOffsetMinutes !== undefined) args.push('--utc-offset-minutes', String(utcOffsetMinutes))
+  const child = spawn(simBinary(), args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const urls = {}
   const lines = readline.createInterface({ input: child.stdout })
   await new Promise((resolve, reject) => {
@@ -53,6 +72,7 @@ async function startSim() {
 
   return {
     ...urls,
+    utcOffsetMinutes,
     control,
     seedCall: (call = {}) => control('POST', '/calls', call),
     getCall: (ucid) => control('GET', `/calls/${ucid}`),
@@ -81,6 +101,7 @@ function clientOptions(sim, extra = {}) {
     apiKey: 'sim-api-key',
     baseUrl: sim.ozonetel,
     timeoutMs: 5000,
+    ...(sim.utcOffsetMinutes === undefined ? {} : { utcOffsetMinutes: sim.utcOffsetMinutes }),
     ...extra,
   }
 }
@@ -132,4 +153,4 @@ function frames(seconds, frameMs = 20, bytesPerSecond = 64000) {
   return Array.from({ length: count }, () => frame)
 }
 
-module.exports = { startSim, clientOptions, AGENT, AGENT_PASSWORD, agentOf, assistConfig, frames, repo, BOOKING_CALL }
+module.exports = { startSim, middayOffsetMinutes, clientOptions, AGENT, AGENT_PASSWORD, agentOf, assistConfig, frames, repo, BOOKING_CALL }

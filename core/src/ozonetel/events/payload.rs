@@ -178,7 +178,9 @@ impl Event {
     /// Reads what Ozonetel POSTed: `content_type` is the request's `Content-Type` (JSON or
     /// `application/x-www-form-urlencoded`; anything else is read by its first character).
     /// `eventType` says call or agent (case-insensitive); without one, an event with a `ucid`
-    /// is a call event. UCIDs stay exact text whatever their size. Errors are `invalid_input`
+    /// is a call event. UCIDs sent as text stay exact whatever their size; one sent as a JSON
+    /// number must be an integer up to `u64::MAX` (beyond, its digits are lost in the number,
+    /// so it is refused rather than rounded into another call's id). Errors are `invalid_input`
     /// (what arrived is not an event: too large, unreadable, neither kind) and quote at most
     /// a short prefix.
     pub fn parse(content_type: &str, body: &[u8]) -> Result<Event> {
@@ -210,6 +212,7 @@ impl Event {
                     if let Err(e) = serde_json::from_str::<UniqueKeys>(text) {
                         return Err(Error::invalid(format!("event body: {e}")));
                     }
+                    inexact_ids(&map)?;
                     map
                 }
                 Ok(_) => return Err(Error::invalid("event body is JSON but not an object")),
@@ -284,6 +287,24 @@ impl Event {
 }
 
 /// The first of `keys` present, as text (numbers exact), removed from `fields`.
+/// A UCID sent as a JSON number above `u64::MAX` (or with a fraction or exponent) arrives as a
+/// float: its digits are already gone, and reading it as text would make up another call's
+/// id. Refused, never rounded (text ids stay exact whatever their size).
+fn inexact_ids(fields: &Map<String, Value>) -> Result<()> {
+    for key in ["ucid", "UCID", "monitor_ucid", "monitorUCID"] {
+        if let Some(Value::Number(n)) = fields.get(key)
+            && n.is_f64()
+        {
+            return Err(Error::invalid(format!(
+                "event {key} is a JSON number that cannot be read exactly ({n}); send it as \
+                 text or as an integer up to {}",
+                u64::MAX
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn take(fields: &mut Map<String, Value>, keys: &[&str]) -> String {
     for key in keys {
         if let Some(value) = fields.remove(*key) {
@@ -368,6 +389,36 @@ impl<'de> serde::Deserialize<'de> for UniqueKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by tests/proptest_ozonetel.rs: a UCID number above `u64::MAX` was read as the
+    /// float's text ("1.2345678901234568e23"), another id than the one sent.
+    #[test]
+    fn a_ucid_number_that_cannot_be_exact_is_refused() {
+        let event = |ucid: &str| {
+            Event::parse(
+                "application/json",
+                format!(r#"{{"eventType":"Call","ucid":{ucid}}}"#).as_bytes(),
+            )
+        };
+        for ucid in ["123456789012345678901234", "18446744073709551616", "1.5", "1e5"] {
+            let err = event(ucid).unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput, "{ucid}");
+            assert!(err.to_string().contains("event ucid"), "{err}");
+        }
+        for (ucid, text) in [
+            ("18446744073709551615", "18446744073709551615"),
+            ("1234567890123456", "1234567890123456"),
+            (r#""123456789012345678901234""#, "123456789012345678901234"),
+        ] {
+            match event(ucid).unwrap() {
+                Event::Call(call) => assert_eq!(call.ucid, text),
+                other => panic!("{other:?}"),
+            }
+        }
+        let monitor = br#"{"eventType":"Call","ucid":"1","monitorUCID":1e30}"#;
+        let err = Event::parse("application/json", monitor).unwrap_err();
+        assert!(err.to_string().contains("monitorUCID"), "{err}");
+    }
 
     #[test]
     fn a_field_given_twice_is_refused() {
