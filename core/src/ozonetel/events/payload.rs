@@ -400,7 +400,12 @@ mod tests {
                 format!(r#"{{"eventType":"Call","ucid":{ucid}}}"#).as_bytes(),
             )
         };
-        for ucid in ["123456789012345678901234", "18446744073709551616", "1.5", "1e5"] {
+        for ucid in [
+            "123456789012345678901234",
+            "18446744073709551616",
+            "1.5",
+            "1e5",
+        ] {
             let err = event(ucid).unwrap_err();
             assert_eq!(err.code(), crate::ErrorCode::InvalidInput, "{ucid}");
             assert!(err.to_string().contains("event ucid"), "{err}");
