@@ -280,8 +280,11 @@ impl Error {
     }
 
     pub(crate) fn protocol(message: impl Into<String>, body: &str) -> Self {
+        // The message often carries serde's reason, and serde quotes a wrongly typed string
+        // whole ("invalid type: string \"…4 KB…\""): cut here, in the one constructor, so
+        // no parser's error can grow with the body (found by fuzz/deepgram_message).
         Error::Protocol {
-            message: message.into(),
+            message: bounded_text(&message.into()),
             snippet: snippet(body),
         }
     }

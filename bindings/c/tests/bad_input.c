@@ -1452,11 +1452,13 @@ static void hostile_events(struct desk *d) {
            "event_parse: a 10 MB number");
     EXPECT(PARSE("application/json", body, sizeof body), HELIX_INVALID_INPUT,
            "event_parse: the body's NUL counted in len");
-    /* A UCID is kept as exact text whatever its size or sign (an event with a ucid and no
-     * eventType is a call event): the huge and negative numbers parse; the rest fail. */
+    /* A UCID sent as text is kept exact whatever its size; as a JSON number it must be an
+     * integer up to UINT64_MAX, since beyond that the number has already lost digits (an event
+     * with a ucid and no eventType is a call event): the negative number parses, the 42-digit
+     * one is refused, and so is the rest. */
     static const helix_status event_json_want[N_JSON] = {
         HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
-        HELIX_OK,            HELIX_OK,            HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
+        HELIX_INVALID_INPUT, HELIX_OK,            HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
         HELIX_INVALID_INPUT, HELIX_INVALID_INPUT, HELIX_INVALID_INPUT,
     };
     struct json_table t = json_table("eventType", "ucid");

@@ -280,5 +280,18 @@ mod tests {
         assert_eq!(err.code(), crate::ErrorCode::Protocol);
         let err = parse(r#"{"type":"Results","channel":"oops"}"#).unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::Protocol);
+        // Found by fuzz/deepgram_message: serde's reason quoted a 4 KB string whole, so the
+        // error (4338 bytes) outgrew the frame (4065).
+        let frame = format!(
+            r#"{{"type":"Results","channel":{{"alternatives":"{}"}}}}"#,
+            "a!".repeat(2_000)
+        );
+        let err = parse(&frame).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::Protocol);
+        assert!(
+            err.to_string().len() < 1_500,
+            "{} bytes",
+            err.to_string().len()
+        );
     }
 }
