@@ -146,14 +146,22 @@ c_section() {
         -o "$cdir/dialer_static"
     "$cdir/header_cpp"
 
+    # A simulator printing its URLs to $1 (`url_in $1 NAME` reads one); its pid in $sim_pid.
+    start_sim() {
+        "$libdir/helix-engage-sim" serve --port 0 >"$1" 2>"${1%.out}.err" &
+        sim_pid=$!
+        for _ in $(seq 100); do
+            [ "$(wc -l <"$1")" -ge 4 ] && break
+            sleep 0.1
+        done
+    }
+    url_in() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+
     log "C: start the simulator"
-    "$libdir/helix-engage-sim" serve --port 0 >"$cdir/sim.out" 2>"$cdir/sim.err" &
-    c_sim_pid=$!
-    for _ in $(seq 100); do
-        [ "$(wc -l <"$cdir/sim.out")" -ge 4 ] && break
-        sleep 0.1
-    done
-    url() { awk -v k="$1" '$1 == k { print $2 }' "$cdir/sim.out"; }
+    local sim_pid
+    start_sim "$cdir/sim.out"
+    c_sim_pid=$sim_pid
+    url() { url_in "$cdir/sim.out" "$1"; }
     export OZONETEL_BASE_URL DEEPGRAM_URL OPENAI_BASE_URL
     OZONETEL_BASE_URL=$(url ozonetel)
     DEEPGRAM_URL=$(url deepgram)
@@ -209,17 +217,12 @@ EOF
         { cat "$cdir/bad_input.out"; return 1; }
     tail -n 1 "$cdir/bad_input.out"
     log "C: bad input with 10 MB arguments (native, a second simulator)"
-    "$libdir/helix-engage-sim" serve --port 0 >"$cdir/sim2.out" 2>"$cdir/sim2.err" &
-    local sim2=$!
-    for _ in $(seq 100); do
-        [ "$(wc -l <"$cdir/sim2.out")" -ge 4 ] && break
-        sleep 0.1
-    done
-    local sim2_url
-    sim2_url=$(awk '$1 == "ozonetel" { print $2 }' "$cdir/sim2.out")
+    start_sim "$cdir/sim2.out"
+    local sim2=$sim_pid sim2_url
+    sim2_url=$(url_in "$cdir/sim2.out" ozonetel)
     OZONETEL_BASE_URL="$sim2_url" OZONETEL_EVENTS_BASE_URL="$sim2_url" \
-        DEEPGRAM_URL=$(awk '$1 == "deepgram" { print $2 }' "$cdir/sim2.out") \
-        OPENAI_BASE_URL="$sim2_url/v1" "$cdir/bad_input" >"$cdir/bad_input_native.out" ||
+        DEEPGRAM_URL=$(url_in "$cdir/sim2.out" deepgram) \
+        OPENAI_BASE_URL=$(url_in "$cdir/sim2.out" openai) "$cdir/bad_input" >"$cdir/bad_input_native.out" ||
         { cat "$cdir/bad_input_native.out"; kill "$sim2"; return 1; }
     kill "$sim2" && wait "$sim2" 2>/dev/null || true
     tail -n 1 "$cdir/bad_input_native.out"

@@ -663,14 +663,17 @@ impl SuggestionConfig {
     }
 }
 
-/// The check both services' configs start with: a key that can go in a header, and a model.
 /// The longest model name accepted (`nova-3`, `gpt-4o-mini`, a fine-tune's id).
+const MAX_MODEL_CHARS: usize = 128;
+
+/// Beyond this a model is refused by its size alone, unquoted: a pasted file is no name.
 const MAX_MODEL_BYTES: usize = 256;
 
 /// The most bytes `language`, `keyterms` and `extra_params` may add to Deepgram's listen URL,
 /// which carries them all in its query: beyond a few KB, HTTP servers refuse the handshake.
 const MAX_DEEPGRAM_QUERY_BYTES: usize = 8 * 1024;
 
+/// The check both services' configs start with: a key that can go in a header, and a model.
 fn check_key_and_model(
     key_name: &str,
     key: &SecretString,
@@ -685,7 +688,7 @@ fn check_key_and_model(
     }
     // Model names (`nova-3`, `ft:gpt-4o-mini:org::id`) are short visible ASCII; they go into
     // a URL or a request body, so anything else is refused here, not by the service.
-    check_word(model_name, model, 128)
+    check_word(model_name, model, MAX_MODEL_CHARS)
 }
 
 /// A short configuration word (a model, a language tag): 1..=`max` visible ASCII characters.

@@ -262,8 +262,8 @@ impl Event {
                 username,
                 action: CallEventAction::parse(&take(&mut fields, &["action"])),
                 call_type: take(&mut fields, &["call_type", "callType"]),
-                ucid: take(&mut fields, &["ucid", "UCID"]),
-                monitor_ucid: MonitorUcid(take(&mut fields, &["monitor_ucid", "monitorUCID"])),
+                ucid: take(&mut fields, UCID_KEYS),
+                monitor_ucid: MonitorUcid(take(&mut fields, MONITOR_UCID_KEYS)),
                 agent_id: take(&mut fields, &["agent_id", "agentId", "agentID"]),
                 skill: take(&mut fields, &["skill"]),
                 caller_id: take(&mut fields, &["caller_id", "callerId", "callerID"]),
@@ -287,12 +287,16 @@ impl Event {
 }
 
 /// The first of `keys` present, as text (numbers exact), removed from `fields`.
+/// The spellings of a call event's `ucid` and `monitor_ucid`.
+const UCID_KEYS: &[&str] = &["ucid", "UCID"];
+const MONITOR_UCID_KEYS: &[&str] = &["monitor_ucid", "monitorUCID"];
+
 /// A UCID sent as a JSON number above `u64::MAX` (or with a fraction or exponent) arrives as a
 /// float: its digits are already gone, and reading it as text would make up another call's
 /// id. Refused, never rounded (text ids stay exact whatever their size).
 fn inexact_ids(fields: &Map<String, Value>) -> Result<()> {
-    for key in ["ucid", "UCID", "monitor_ucid", "monitorUCID"] {
-        if let Some(Value::Number(n)) = fields.get(key)
+    for key in UCID_KEYS.iter().chain(MONITOR_UCID_KEYS) {
+        if let Some(Value::Number(n)) = fields.get(*key)
             && n.is_f64()
         {
             return Err(Error::invalid(format!(
