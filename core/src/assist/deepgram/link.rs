@@ -1,24 +1,26 @@
-//! One Deepgram connection: its three tasks — a writer (every frame under a timeout), a reader
-//! (parses and forwards), a keep-alive timer — that never wait on one another, and the state
-//! the session keeps about it (where its timeline starts, what it has sent, what it owes an
-//! answer for).
+//! One Deepgram connection: the socket and the state the session keeps about it (where its
+//! timeline starts, what it has sent, what it owes an answer for).
+//!
+//! The socket is driven from the session's own task, not from tasks of its own: a frame is
+//! written the moment the session hands it over ([`Link::pump`]), and [`Link::poll_io`] — one
+//! arm of the session's `select!` — finishes writes the socket made wait and reads what
+//! Deepgram says. At 50 frames a second per call that saves a task hop, a channel and a
+//! wake-up per frame (and three tasks per call), and the socket is never split, so no lock
+//! is taken per frame either. Nothing here blocks: a socket that cannot take a frame leaves
+//! it queued (bounded) and the session carries on; a write that waits longer than
+//! `send_timeout` is the session's timer ([`Link::write_deadline`]), a half-dead socket.
 //!
 //! A link knows nothing of reconnecting, replaying from where or stopping when: the session
-//! loop ([`super::session`]) decides that, and asks the link to hand audio to its writer
+//! loop ([`super::session`]) decides that, and asks the link to hand audio to the socket
 //! ([`Link::pump`]) and to judge whether the socket still answers ([`Link::watchdog`]).
-//!
-//! One idea, one file (~550 lines, a little over the ~500 a file should stay under): the
-//! tasks and the state share the channels and frame types that nothing else may touch, which
-//! is why they are private to this file.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
-use tokio::task::{AbortHandle, JoinSet};
+use futures::{Sink, SinkExt, Stream};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -35,24 +37,24 @@ const KEEPALIVE: &str = r#"{"type":"KeepAlive"}"#;
 const FINALIZE: &str = r#"{"type":"Finalize"}"#;
 const CLOSE_STREAM: &str = r#"{"type":"CloseStream"}"#;
 
-/// Frames the writer sends in order (audio, Finalize and CloseStream must not overtake one
-/// another; KeepAlive travels on its own channel because its order does not matter).
+/// Frames waiting for a socket that made us wait, at most. The backlog beyond it stays in the
+/// replay buffer (where a reconnect replays it from), not in a queue in front of the socket.
+const WRITE_QUEUE: usize = 64;
+
+/// Frames for the socket, written in order (audio, Finalize and CloseStream must not overtake
+/// one another; a KeepAlive or a ping may go anywhere, they say nothing about the audio).
 #[derive(Debug)]
 enum Outbound {
     Audio(Bytes),
     Text(&'static str),
+    KeepAlive,
     /// A WebSocket ping: during a hold no audio flows, so a pong is how the socket proves it
     /// is alive (Deepgram answers neither KeepAlive nor, always, Finalize).
     Ping,
 }
 
-/// What a connection's tasks report, tagged with the connection they belong to.
-pub(super) struct ConnEvent {
-    pub conn: u64,
-    pub kind: ConnEventKind,
-}
-
-pub(super) enum ConnEventKind {
+/// What the socket did, for the session.
+pub(super) enum LinkEvent {
     Message(ServerMessage),
     BadMessage(Error),
     Closed {
@@ -62,6 +64,8 @@ pub(super) enum ConnEventKind {
     Failed(String),
     /// A pong: the socket is alive (not an answer to audio).
     Pong,
+    /// Writes the socket had made wait have gone: there is room for more audio.
+    Drained,
 }
 
 /// Where a new link starts, decided by the session (it knows the replay buffer and the
@@ -71,7 +75,7 @@ pub(super) struct LinkStart {
     pub base_bytes: u64,
     /// Stream second at this connection's time 0 (the session's timeline maps it to the call).
     pub base_secs: f64,
-    /// First call byte to hand to the writer.
+    /// First call byte to hand to the socket.
     pub sent_pos: u64,
     pub channels: usize,
     /// Replay the backlog paced (a reconnect with audio to resend).
@@ -80,31 +84,29 @@ pub(super) struct LinkStart {
     pub finalizes: Vec<u64>,
 }
 
-/// The timers the link's tasks run on.
-pub(super) struct LinkTiming {
-    pub send_timeout: Duration,
-    pub keepalive_after: Duration,
-}
-
 /// The live connection's state.
 pub(super) struct Link {
-    pub id: u64,
-    tasks: JoinSet<()>,
-    /// The reader and keep-alive tasks, aborted when we replace the socket ourselves while
-    /// the writer is left to send a close frame.
-    reader: AbortHandle,
-    keepalive: AbortHandle,
-    /// Frames for the writer, in order; bounded, and only ever `try_send`: the session loop
-    /// never waits on the socket.
-    writer_tx: mpsc::Sender<Outbound>,
-    /// Asks the writer to send a close frame and end (ahead of anything queued).
-    close_tx: mpsc::Sender<&'static str>,
+    socket: Box<Socket>,
+    /// Frames the socket has not taken yet (empty unless it made us wait).
+    out: VecDeque<Outbound>,
+    /// A frame was handed to the socket and its flush has not completed.
+    flushing: bool,
+    /// Since when a write has waited for the socket (`None`: writes go straight through).
+    blocked_since: Option<Instant>,
+    /// Why a write failed, until the session's next poll reports it.
+    write_failed: Option<String>,
+    /// The socket's read side ended (close frame, error or end of stream).
+    read_done: bool,
+    metrics: Metrics,
+    /// When audio last went to the socket, and the last KeepAlive (both start at the open).
+    last_audio_at: Instant,
+    last_keepalive_at: Instant,
     /// Call byte at this connection's time 0 (raw audio).
     pub base_bytes: u64,
     /// Stream second at this connection's time 0: the offset of every time Deepgram sends,
     /// before the session's timeline moves it past the private stretches onto the call.
     pub base_secs: f64,
-    /// Next call byte to hand to the writer.
+    /// Next call byte to hand to the socket.
     pub sent_pos: u64,
     /// Per channel: call byte up to which this connection has sent finals.
     channel_final: Vec<Option<u64>>,
@@ -113,7 +115,7 @@ pub(super) struct Link {
     pub request_id: Option<String>,
     /// A Reconnected event waiting for the request id (attempt, replay seconds).
     pub announce: Option<(u32, f64)>,
-    /// When this link first handed audio to its writer.
+    /// When this link first handed audio to the socket.
     audio_since: Option<Instant>,
     /// Since when audio sent on this link has had no answer (judged outside holds).
     unanswered_since: Option<Instant>,
@@ -126,61 +128,30 @@ pub(super) struct Link {
     pub close_sent: bool,
     /// Control messages (Finalize) with the call byte they follow: each goes once the audio
     /// handed over before it has gone, ahead of any later audio, and is never dropped when the
-    /// writer queue is full (it waits for room like audio does).
+    /// write queue is full (it waits for room like audio does).
     pending_text: VecDeque<(u64, &'static str)>,
 }
 
-/// What one [`Link::pump`] handed to the writer, for the metrics.
+/// What one [`Link::pump`] handed to the socket, for the metrics.
 pub(super) struct Pumped {
     pub sent_bytes: u64,
     pub replayed_bytes: u64,
 }
 
 impl Link {
-    /// Splits the socket and spawns the link's three tasks; they report on `events`.
-    pub fn open(
-        socket: Socket,
-        id: u64,
-        start: LinkStart,
-        timing: LinkTiming,
-        events: mpsc::Sender<ConnEvent>,
-        metrics: Metrics,
-    ) -> Link {
-        let (writer_tx, writer_rx) = mpsc::channel(64);
-        let (ka_tx, ka_rx) = mpsc::channel(1);
-        let (close_tx, close_rx) = mpsc::channel(1);
-        let epoch = Instant::now();
-        let last_audio_ms = Arc::new(AtomicU64::new(0));
-        let mut tasks = JoinSet::new();
-        let (sink, stream) = socket.split();
-        tasks.spawn(writer(
-            sink,
-            writer_rx,
-            ka_rx,
-            close_rx,
-            WriterCtx {
-                conn: id,
-                epoch,
-                last_audio_ms: last_audio_ms.clone(),
-                send_timeout: timing.send_timeout,
-                events: events.clone(),
-                metrics,
-            },
-        ));
-        let reader = tasks.spawn(reader(stream, id, events));
-        let keepalive = tasks.spawn(keepalive(
-            ka_tx,
-            epoch,
-            last_audio_ms,
-            timing.keepalive_after,
-        ));
+    /// Takes over the socket. No task is spawned: the session's task drives it.
+    pub fn open(socket: Box<Socket>, start: LinkStart, metrics: Metrics) -> Link {
+        let now = Instant::now();
         Link {
-            id,
-            tasks,
-            reader,
-            keepalive,
-            writer_tx,
-            close_tx,
+            socket,
+            out: VecDeque::new(),
+            flushing: false,
+            blocked_since: None,
+            write_failed: None,
+            read_done: false,
+            metrics,
+            last_audio_at: now,
+            last_keepalive_at: now,
             base_bytes: start.base_bytes,
             base_secs: start.base_secs,
             sent_pos: start.sent_pos,
@@ -192,7 +163,7 @@ impl Link {
             probe_unanswered_since: None,
             last_probe_at: None,
             pacing: start.pacing,
-            next_send_at: Instant::now(),
+            next_send_at: now,
             close_sent: false,
             pending_text: start
                 .finalizes
@@ -202,10 +173,168 @@ impl Link {
         }
     }
 
+    /// Queues a frame and writes at once unless the socket is making us wait. `false` when
+    /// the queue is full (the caller keeps the frame and tries again on [`LinkEvent::Drained`]).
+    fn offer(&mut self, item: Outbound) -> bool {
+        if self.out.len() >= WRITE_QUEUE {
+            return false;
+        }
+        self.out.push_back(item);
+        if self.blocked_since.is_none() {
+            self.write_now();
+        }
+        true
+    }
+
+    /// Writes what is queued, outside a poll: a socket that makes us wait is polled again by
+    /// the session's next `select!` ([`poll_io`](Self::poll_io)), with the task's own waker.
+    fn write_now(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(Err(reason)) = self.poll_write(&mut cx) {
+            self.write_failed.get_or_insert(reason);
+        }
+    }
+
+    /// Hands queued frames to the socket and flushes each, until the queue is empty
+    /// (`Ready(Ok)`), the socket makes us wait (`Pending`) or a write fails.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), String>> {
+        if self.write_failed.is_some() {
+            return Poll::Pending; // Reported by the next poll_io; nothing more is written.
+        }
+        let failed = |e: tokio_tungstenite::tungstenite::Error| {
+            Poll::Ready(Err(format!("writing to deepgram failed: {e}")))
+        };
+        loop {
+            if self.flushing {
+                match Pin::new(&mut *self.socket).poll_flush(cx) {
+                    Poll::Pending => return self.wait_for_socket(),
+                    Poll::Ready(Err(e)) => return failed(e),
+                    Poll::Ready(Ok(())) => self.flushing = false,
+                }
+            }
+            if self.out.is_empty() {
+                self.blocked_since = None;
+                return Poll::Ready(Ok(()));
+            }
+            match Pin::new(&mut *self.socket).poll_ready(cx) {
+                Poll::Pending => return self.wait_for_socket(),
+                Poll::Ready(Err(e)) => return failed(e),
+                Poll::Ready(Ok(())) => {}
+            }
+            let Some(item) = self.out.pop_front() else {
+                continue;
+            };
+            let msg = match item {
+                // Never an empty binary frame: Deepgram reads it as CloseStream.
+                Outbound::Audio(bytes) if bytes.is_empty() => continue,
+                Outbound::Audio(bytes) => Message::Binary(bytes),
+                Outbound::Text(text) => Message::text(text),
+                Outbound::KeepAlive => {
+                    self.metrics.update(|m| m.m.keepalives_sent += 1);
+                    Message::text(KEEPALIVE)
+                }
+                Outbound::Ping => Message::Ping(Bytes::new()),
+            };
+            if let Err(e) = Pin::new(&mut *self.socket).start_send(msg) {
+                return failed(e);
+            }
+            self.flushing = true;
+        }
+    }
+
+    fn wait_for_socket(&mut self) -> Poll<Result<(), String>> {
+        self.blocked_since.get_or_insert_with(Instant::now);
+        Poll::Pending
+    }
+
+    /// The session's arm: a write failure, the end of a wait for the socket
+    /// ([`LinkEvent::Drained`]), or what Deepgram sent.
+    ///
+    /// What Deepgram sent before a write failed comes first (finals already on their way
+    /// are kept, as a reader of its own would have kept them); the failure after it.
+    pub fn poll_io(&mut self, cx: &mut Context<'_>) -> Poll<LinkEvent> {
+        if self.write_failed.is_none() {
+            let was_blocked = self.blocked_since.is_some();
+            match self.poll_write(cx) {
+                Poll::Ready(Err(reason)) => self.write_failed = Some(reason),
+                Poll::Ready(Ok(())) if was_blocked => return Poll::Ready(LinkEvent::Drained),
+                _ => {}
+            }
+        }
+        loop {
+            let frame = match self.read_done {
+                true => Poll::Pending,
+                false => Pin::new(&mut *self.socket).poll_next(cx),
+            };
+            let frame = match frame {
+                Poll::Pending => {
+                    // The socket is dead for writing: report it once nothing more is to read
+                    // (a reset socket's read fails at once, so this does not wait).
+                    return match self.write_failed.as_mut() {
+                        Some(reason) if !reason.is_empty() => {
+                            Poll::Ready(LinkEvent::Failed(std::mem::take(reason)))
+                        }
+                        _ => Poll::Pending,
+                    };
+                }
+                Poll::Ready(frame) => frame,
+            };
+            let event = match frame {
+                Some(Ok(Message::Text(text))) => match messages::parse(text.as_str()) {
+                    Ok(msg) => LinkEvent::Message(msg),
+                    Err(e) => LinkEvent::BadMessage(e),
+                },
+                Some(Ok(Message::Close(frame))) => {
+                    self.read_done = true;
+                    let (code, reason) = frame
+                        .map(|f| (u16::from(f.code), f.reason.as_str().to_string()))
+                        .unwrap_or((1005, String::new()));
+                    LinkEvent::Closed { code, reason }
+                }
+                Some(Ok(Message::Pong(_))) => LinkEvent::Pong,
+                // Deepgram speaks JSON text only: a binary frame is not its, and is said so.
+                Some(Ok(Message::Binary(data))) => LinkEvent::BadMessage(Error::protocol(
+                    format!(
+                        "deepgram sent a binary frame of {} bytes; ignored",
+                        data.len()
+                    ),
+                    "",
+                )),
+                // A ping: tungstenite queues the pong itself (written by its next read/flush).
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => {
+                    self.read_done = true;
+                    LinkEvent::Failed(format!("reading from deepgram failed: {e}"))
+                }
+                None => {
+                    self.read_done = true;
+                    LinkEvent::Failed("deepgram socket ended without a close frame".into())
+                }
+            };
+            return Poll::Ready(event);
+        }
+    }
+
+    /// When a write that is waiting for the socket becomes a half-dead socket.
+    pub fn write_deadline(&self, send_timeout: Duration) -> Option<Instant> {
+        self.blocked_since.map(|t| t + send_timeout)
+    }
+
+    /// Sends a KeepAlive when no audio went out for `every` (and no KeepAlive either).
+    /// Checked on the session's tick, which runs at least four times per `every`.
+    pub fn keepalive(&mut self, now: Instant, every: Duration) {
+        if now - self.last_audio_at >= every
+            && now - self.last_keepalive_at >= every
+            && self.offer(Outbound::KeepAlive)
+        {
+            self.last_keepalive_at = now;
+        }
+    }
+
     /// Sends the container header of a stream that cannot be replayed ahead of anything else:
     /// the new socket needs it before any mid-stream bytes.
-    pub fn send_header(&self, header: Bytes) {
-        let _ = self.writer_tx.try_send(Outbound::Audio(header));
+    pub fn send_header(&mut self, header: Bytes) {
+        self.offer(Outbound::Audio(header));
     }
 
     /// Queues a Finalize behind the audio up to call byte `after`.
@@ -213,36 +342,17 @@ impl Link {
         self.pending_text.push_back((after, FINALIZE));
     }
 
-    /// Waits until the writer has room (the permit is dropped: the pump then uses
-    /// `try_send`). A closed channel means the writer died and has reported why: wait for that
-    /// report instead of spinning.
-    pub async fn writer_capacity(link: Option<&Link>) {
-        match link {
-            Some(link) => {
-                if link.writer_tx.reserve().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            }
-            None => std::future::pending().await,
-        }
-    }
-
-    /// Whether the link has something to hand to its writer: audio up to `buffer_end`, a
-    /// queued Finalize, or — when stopping — the CloseStream.
-    pub fn wants_pump(&self, buffer_end: u64, stopping: bool) -> bool {
-        self.sent_pos < buffer_end
-            || !self.pending_text.is_empty()
-            || (stopping && !self.close_sent)
-    }
-
-    /// When pacing holds the next replay frame back, the instant it may go.
+    /// While a paced replay has audio left, the instant the next frame may go — also when it
+    /// has already passed (the pump then runs at once): nothing else pumps a replay once the
+    /// host stops sending. `None` while the socket makes us wait ([`LinkEvent::Drained`]
+    /// pumps then).
     pub fn pump_wait(&self, buffer_end: u64) -> Option<Instant> {
         // Stopping is paced too: the ceiling is Deepgram's, whatever the host is doing.
-        (self.pacing && self.sent_pos < buffer_end && self.next_send_at > Instant::now())
+        (self.pacing && self.sent_pos < buffer_end && self.blocked_since.is_none())
             .then_some(self.next_send_at)
     }
 
-    /// Hands as much audio to the writer as its queue and the replay pace (`speed`× real
+    /// Hands as much audio to the socket as its queue and the replay pace (`speed`× real
     /// time) allow, each Finalize once the audio before it has gone, and — when `stopping`
     /// and every byte has gone — CloseStream. `max_sent` is the highest call byte any link
     /// sent: bytes below it are replays.
@@ -263,8 +373,8 @@ impl Link {
             if let Some(&(after, text)) = self.pending_text.front()
                 && self.sent_pos >= after.max(buffer.start())
             {
-                if self.writer_tx.try_send(Outbound::Text(text)).is_err() {
-                    // The writer is busy: wait for room (wants_pump) before any later audio.
+                if !self.offer(Outbound::Text(text)) {
+                    // The socket is busy: wait for room (Drained) before any later audio.
                     return pumped;
                 }
                 self.pending_text.pop_front();
@@ -285,9 +395,10 @@ impl Link {
                 break;
             };
             let len = frame.len() as u64;
-            if self.writer_tx.try_send(Outbound::Audio(frame)).is_err() {
+            if !self.offer(Outbound::Audio(frame)) {
                 break;
             }
+            self.last_audio_at = now;
             let replayed = max_sent.saturating_sub(self.sent_pos).min(len);
             self.sent_pos += len;
             *max_sent = (*max_sent).max(self.sent_pos);
@@ -311,10 +422,7 @@ impl Link {
         if stopping
             && !self.close_sent
             && self.sent_pos >= buffer.end()
-            && self
-                .writer_tx
-                .try_send(Outbound::Text(CLOSE_STREAM))
-                .is_ok()
+            && self.offer(Outbound::Text(CLOSE_STREAM))
         {
             self.close_sent = true;
             // CloseStream wants an answer too: a socket that swallows it is replaced.
@@ -360,9 +468,7 @@ impl Link {
         every: Duration,
     ) -> Option<String> {
         if on_hold {
-            if self.last_probe_at.is_none_or(|t| now - t >= every)
-                && self.writer_tx.try_send(Outbound::Ping).is_ok()
-            {
+            if self.last_probe_at.is_none_or(|t| now - t >= every) && self.offer(Outbound::Ping) {
                 self.last_probe_at = Some(now);
                 self.probe_unanswered_since.get_or_insert(now);
             }
@@ -411,158 +517,28 @@ impl Link {
         Some(done.min(self.sent_pos))
     }
 
-    /// Ends the link at once (its tasks are aborted; no close frame).
-    pub fn abort(mut self) {
-        self.tasks.abort_all();
-    }
+    /// Ends the link at once (the socket is dropped; no close frame).
+    pub fn abort(self) {}
 
-    /// Ends a socket that is still open as far as we know: the writer sends a close frame
-    /// ahead of anything queued, so Deepgram ends that stream now instead of waiting for a
-    /// timeout. Returns the tasks to keep until `send_timeout` has passed (dropping them then,
-    /// or with the session, aborts a writer stuck on the socket).
+    /// Ends a socket that is still open as far as we know: a close frame goes ahead of
+    /// anything queued (after a frame half-written, which the protocol needs finished), so
+    /// Deepgram ends that stream now instead of waiting for a timeout. Returns the task
+    /// sending it, to keep until `send_timeout` has passed (dropping it then, or with the
+    /// session, drops a socket stuck on its write).
     pub fn retire(self, send_timeout: Duration) -> Option<(Instant, JoinSet<()>)> {
-        self.reader.abort();
-        self.keepalive.abort();
-        self.close_tx
-            .try_send("replaced")
-            .is_ok()
-            .then(|| (Instant::now() + send_timeout, self.tasks))
-    }
-}
-
-struct WriterCtx {
-    conn: u64,
-    epoch: Instant,
-    last_audio_ms: Arc<AtomicU64>,
-    send_timeout: Duration,
-    events: mpsc::Sender<ConnEvent>,
-    metrics: Metrics,
-}
-
-/// Writes frames in order, each under `send_timeout`; reports a failure and ends.
-async fn writer(
-    mut sink: futures::stream::SplitSink<Socket, Message>,
-    mut rx: mpsc::Receiver<Outbound>,
-    mut keepalive_rx: mpsc::Receiver<()>,
-    mut close_rx: mpsc::Receiver<&'static str>,
-    ctx: WriterCtx,
-) {
-    loop {
-        let (msg, is_audio, is_keepalive) = tokio::select! {
-            biased;
-            Some(reason) = close_rx.recv() => {
-                let frame = CloseFrame { code: CloseCode::Normal, reason: reason.into() };
-                let _ = tokio::time::timeout(ctx.send_timeout, sink.send(Message::Close(Some(frame)))).await;
-                return;
-            }
-            Some(()) = keepalive_rx.recv() => (Message::text(KEEPALIVE), false, true),
-            item = rx.recv() => match item {
-                // Never an empty binary frame: Deepgram reads it as CloseStream.
-                Some(Outbound::Audio(bytes)) if bytes.is_empty() => continue,
-                Some(Outbound::Audio(bytes)) => (Message::Binary(bytes), true, false),
-                Some(Outbound::Text(text)) => (Message::text(text), false, false),
-                Some(Outbound::Ping) => (Message::Ping(Bytes::new()), false, false),
-                None => return,
-            },
-        };
-        let failure = match tokio::time::timeout(ctx.send_timeout, sink.send(msg)).await {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(format!("writing to deepgram failed: {e}")),
-            Err(_) => Some(format!(
-                "a write to deepgram took longer than {} ms (half-dead socket)",
-                ctx.send_timeout.as_millis()
-            )),
-        };
-        if let Some(reason) = failure {
-            let _ = ctx
-                .events
-                .send(ConnEvent {
-                    conn: ctx.conn,
-                    kind: ConnEventKind::Failed(reason),
-                })
-                .await;
-            return;
+        if self.write_failed.is_some() {
+            return None; // The socket already failed: nothing can be sent on it.
         }
-        if is_audio {
-            let ms = u64::try_from(ctx.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-            ctx.last_audio_ms.store(ms, Ordering::Relaxed);
-        }
-        if is_keepalive {
-            ctx.metrics.update(|m| m.m.keepalives_sent += 1);
-        }
-    }
-}
-
-/// Reads and parses frames; a frame it cannot read is reported, not fatal.
-async fn reader(
-    mut stream: futures::stream::SplitStream<Socket>,
-    conn: u64,
-    events: mpsc::Sender<ConnEvent>,
-) {
-    let send = |kind| {
-        let events = events.clone();
-        async move { events.send(ConnEvent { conn, kind }).await.is_ok() }
-    };
-    while let Some(frame) = stream.next().await {
-        let kind = match frame {
-            Ok(Message::Text(text)) => match messages::parse(text.as_str()) {
-                Ok(msg) => ConnEventKind::Message(msg),
-                Err(e) => ConnEventKind::BadMessage(e),
-            },
-            Ok(Message::Close(frame)) => {
-                let (code, reason) = frame
-                    .map(|f| (u16::from(f.code), f.reason.as_str().to_string()))
-                    .unwrap_or((1005, String::new()));
-                send(ConnEventKind::Closed { code, reason }).await;
-                return;
-            }
-            Ok(Message::Pong(_)) => ConnEventKind::Pong,
-            // Deepgram speaks JSON text only: a binary frame is not its, and is said so.
-            Ok(Message::Binary(data)) => ConnEventKind::BadMessage(Error::protocol(
-                format!(
-                    "deepgram sent a binary frame of {} bytes; ignored",
-                    data.len()
-                ),
-                "",
-            )),
-            Ok(_) => continue, // ping: tungstenite answers pings itself.
-            Err(e) => {
-                send(ConnEventKind::Failed(format!(
-                    "reading from deepgram failed: {e}"
-                )))
-                .await;
-                return;
-            }
-        };
-        if !send(kind).await {
-            return;
-        }
-    }
-    send(ConnEventKind::Failed(
-        "deepgram socket ended without a close frame".into(),
-    ))
-    .await;
-}
-
-/// Asks the writer for a KeepAlive whenever no audio went out for `every`.
-async fn keepalive(
-    tx: mpsc::Sender<()>,
-    epoch: Instant,
-    last_audio_ms: Arc<AtomicU64>,
-    every: Duration,
-) {
-    let mut last_keepalive = Duration::ZERO;
-    loop {
-        let last_audio = Duration::from_millis(last_audio_ms.load(Ordering::Relaxed));
-        let due = epoch + last_audio.max(last_keepalive) + every;
-        tokio::time::sleep_until(due).await;
-        let now = epoch.elapsed();
-        let last_audio = Duration::from_millis(last_audio_ms.load(Ordering::Relaxed));
-        if now.saturating_sub(last_audio) >= every && now.saturating_sub(last_keepalive) >= every {
-            // try_send: if the writer is busy, a KeepAlive is already queued or audio is
-            // flowing; either way nothing to add.
-            let _ = tx.try_send(());
-            last_keepalive = now;
-        }
+        let mut socket = self.socket;
+        let mut tasks = JoinSet::new();
+        tasks.spawn(async move {
+            let frame = CloseFrame {
+                code: CloseCode::Normal,
+                reason: "replaced".into(),
+            };
+            let _ =
+                tokio::time::timeout(send_timeout, socket.send(Message::Close(Some(frame)))).await;
+        });
+        Some((Instant::now() + send_timeout, tasks))
     }
 }

@@ -99,7 +99,7 @@ pub(crate) fn listen_url(cfg: &DeepgramConfig, audio: &AudioFormat) -> Result<Ur
 
 /// An open connection and the `dg-request-id` Deepgram gave it.
 pub(crate) struct Connected {
-    pub socket: Socket,
+    pub socket: Box<Socket>,
     pub request_id: Option<String>,
 }
 
@@ -151,10 +151,7 @@ pub(crate) async fn connect(
                 request_id = request_id.as_deref().unwrap_or("-"),
                 "deepgram connected"
             );
-            Ok(Connected {
-                socket: *socket,
-                request_id,
-            })
+            Ok(Connected { socket, request_id })
         }
         Ok(upgrade::Upgrade::Refused {
             status,

@@ -30,7 +30,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Bytes;
 
-use super::link::{ConnEvent, Link, LinkStart, LinkTiming};
+use super::link::{Link, LinkEvent, LinkStart};
 use super::timeline::{LinkClock, Timeline};
 use super::{ConnectError, Connected, connect};
 use crate::Error;
@@ -110,10 +110,7 @@ pub(crate) struct Session {
     control_rx: mpsc::UnboundedReceiver<Control>,
     audio_rx: mpsc::Receiver<AudioChunk>,
     // ---- connections
-    conn_tx: mpsc::Sender<ConnEvent>,
-    conn_rx: mpsc::Receiver<ConnEvent>,
     link: Option<Link>,
-    next_conn_id: u64,
     connecting: Option<ConnectFuture>,
     retry_at: Option<Instant>,
     attempt: u32,
@@ -173,7 +170,6 @@ impl Session {
         } else {
             1
         };
-        let (conn_tx, conn_rx) = mpsc::channel(256);
         let mut session = Session {
             builder: TranscriptBuilder::new(cfg.speakers.clone(), cfg.deepgram.diarize, channels),
             buffer: ReplayBuffer::for_call(&audio, cfg.replay_buffer),
@@ -182,10 +178,7 @@ impl Session {
             summary_slot: parts.summary_slot,
             control_rx: parts.control_rx,
             audio_rx: parts.audio_rx,
-            conn_tx,
-            conn_rx,
             link: None,
-            next_conn_id: 0,
             connecting: None,
             retry_at: None,
             attempt: 0,
@@ -225,11 +218,11 @@ impl Session {
         while !self.outcome.finished {
             let buffer_end = self.buffer.end();
             let pump_wait = self.link.as_ref().and_then(|l| l.pump_wait(buffer_end));
-            let can_pump = pump_wait.is_none()
-                && self
-                    .link
-                    .as_ref()
-                    .is_some_and(|l| l.wants_pump(buffer_end, self.stopping.is_some()));
+            let send_timeout = self.cfg.timing.send_timeout;
+            let write_deadline = self
+                .link
+                .as_ref()
+                .and_then(|l| l.write_deadline(send_timeout));
             let retry_at = if self.connecting.is_none() {
                 self.retry_at
             } else {
@@ -242,13 +235,21 @@ impl Session {
                     // The handle is gone without `stop`: end quietly (Drop also aborts us).
                     None => return,
                 },
-                Some(ev) = self.conn_rx.recv() => self.on_conn_event(ev),
+                ev = poll_link(self.link.as_mut()) => self.on_link_event(ev),
                 chunk = self.audio_rx.recv() => {
                     if let Some(chunk) = chunk {
                         self.on_audio(chunk);
                     }
                 }
-                () = Link::writer_capacity(self.link.as_ref()), if can_pump => self.pump(),
+                () = sleep_until_opt(write_deadline), if write_deadline.is_some() => {
+                    self.connection_lost(
+                        format!(
+                            "a write to deepgram took longer than {} ms (half-dead socket)",
+                            send_timeout.as_millis()
+                        ),
+                        None,
+                    );
+                }
                 () = sleep_until_opt(pump_wait), if pump_wait.is_some() => self.pump(),
                 res = poll_connect(&mut self.connecting), if self.connecting.is_some() => {
                     self.connecting = None;
@@ -311,24 +312,13 @@ impl Session {
         if let Some(old) = self.link.take() {
             old.abort();
         }
-        self.next_conn_id += 1;
         let audio = self.cfg.audio;
         if is_reconnect && audio.is_resumable() {
             self.report_unfinalised_cut();
         }
         let start = self.link_start(is_reconnect);
         let replay_bytes = self.buffer.end().saturating_sub(start.sent_pos);
-        let mut link = Link::open(
-            socket,
-            self.next_conn_id,
-            start,
-            LinkTiming {
-                send_timeout: self.cfg.timing.send_timeout,
-                keepalive_after: self.cfg.timing.keepalive_after,
-            },
-            self.conn_tx.clone(),
-            self.metrics.clone(),
-        );
+        let mut link = Link::open(socket, start, self.metrics.clone());
         if is_reconnect
             && !audio.is_resumable()
             && let Some(header) = &self.container_header
@@ -486,10 +476,10 @@ impl Session {
             .retain(|(until, tasks)| *until > now && !tasks.is_empty());
         let timing = &self.cfg.timing;
         let quiet = self.quiet();
-        let verdict = self
-            .link
-            .as_mut()
-            .and_then(|link| link.watchdog(now, quiet, timing.watchdog, timing.keepalive_after));
+        let verdict = self.link.as_mut().and_then(|link| {
+            link.keepalive(now, timing.keepalive_after);
+            link.watchdog(now, quiet, timing.watchdog, timing.keepalive_after)
+        });
         if let Some(reason) = verdict {
             self.replace_link(
                 reason,
@@ -610,6 +600,14 @@ pub(crate) fn stop_limit(cfg: &AssistConfig) -> Duration {
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The current link's next event (never, without a link).
+async fn poll_link(link: Option<&mut Link>) -> LinkEvent {
+    match link {
+        Some(link) => std::future::poll_fn(|cx| link.poll_io(cx)).await,
         None => std::future::pending().await,
     }
 }

@@ -35,6 +35,8 @@ const MAX_BODY: usize = 4 * 1024;
 /// Bound on one message from Deepgram: Results are kilobytes; a larger frame is not
 /// Deepgram's and must not make us allocate without limit.
 const MAX_MESSAGE: usize = 4 * 1024 * 1024;
+/// What a read from the socket reads into at most (see the WebSocket config below).
+const READ_BUFFER: usize = 8 * 1024;
 
 /// The upgrade's outcome.
 pub(crate) enum Upgrade {
@@ -212,9 +214,16 @@ async fn exchange(
     {
         return Err("deepgram's upgrade response has the wrong Sec-WebSocket-Accept".into());
     }
+    // Sized for the traffic: tungstenite's defaults (128 KiB to read into, 128 KiB of writes
+    // gathered before one goes out) are most of a plain client's memory per socket, and the
+    // read buffer is zeroed up to its size on every read. Deepgram's messages are a few KiB
+    // (a longer one grows the buffer to its size, up to MAX_MESSAGE), and every audio frame
+    // should reach the socket the moment it is handed over, so nothing is gathered.
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE));
+        .max_frame_size(Some(MAX_MESSAGE))
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0);
     let socket =
         WebSocketStream::from_partially_read(stream, tail, Role::Client, Some(config)).await;
     Ok(Upgrade::Open {

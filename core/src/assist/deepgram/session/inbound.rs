@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::Session;
 use crate::Error;
-use crate::assist::deepgram::link::{ConnEvent, ConnEventKind};
+use crate::assist::deepgram::link::LinkEvent;
 use crate::assist::deepgram::messages::{
     Metadata, Results, ServerMessage, SpeechStarted, UtteranceEnd,
 };
@@ -29,26 +29,24 @@ const TIME_SLACK_SECS: f64 = 10.0;
 const MAX_LINK_SECS: f64 = 86_400.0;
 
 impl Session {
-    /// A report from a link's tasks. Reports from a link already replaced are ignored; a
-    /// close or failure of the current one ends it (complete, final, or reconnect).
-    pub(super) fn on_conn_event(&mut self, ev: ConnEvent) {
+    /// What the current link's socket did: a close or failure ends it (complete, final, or
+    /// reconnect); writes that had waited for the socket let the pump go on.
+    pub(super) fn on_link_event(&mut self, ev: LinkEvent) {
         let Some(link) = self.link.as_mut() else {
             return;
         };
-        if ev.conn != link.id {
-            return; // A late report from a socket already replaced.
-        }
-        match ev.kind {
-            ConnEventKind::Pong => link.pong(),
-            ConnEventKind::Message(msg) => {
+        match ev {
+            LinkEvent::Drained => self.pump(),
+            LinkEvent::Pong => link.pong(),
+            LinkEvent::Message(msg) => {
                 link.heard();
                 self.attempt = 0;
                 self.on_message(msg);
             }
-            ConnEventKind::BadMessage(err) => {
+            LinkEvent::BadMessage(err) => {
                 self.events.warn(WarningKind::BadMessage, err.to_string());
             }
-            ConnEventKind::Closed { code, reason } => {
+            LinkEvent::Closed { code, reason } => {
                 if link.close_sent && code == 1000 {
                     // Deepgram flushed and closed cleanly after CloseStream: the stream is
                     // confirmed. Any other close while closing (1011 NET-0000, …) is a drop:
@@ -66,7 +64,7 @@ impl Session {
                     CloseMeaning::Retry(msg) => self.connection_lost(msg, None),
                 }
             }
-            ConnEventKind::Failed(reason) => {
+            LinkEvent::Failed(reason) => {
                 // Also while closing: without Metadata or a clean close nothing confirmed the
                 // last audio, so it is replayed on a new socket. (A TCP drop right after
                 // Metadata never gets here: Metadata already finished the session.)
