@@ -161,6 +161,10 @@ impl ReplayBuffer {
         if pos < self.start || pos >= self.end {
             return None;
         }
+        // Live audio is read from the newest chunk: look there first.
+        if self.chunks.back().is_some_and(|c| c.start <= pos) {
+            return Some(self.chunks.len() - 1);
+        }
         // Chunks are contiguous and sorted: the first whose end is past `pos` holds it.
         let i = self.chunks.partition_point(|c| c.end() <= pos);
         (i < self.chunks.len()).then_some(i)

@@ -97,6 +97,8 @@ pub(super) struct Link {
     write_failed: Option<String>,
     /// The socket's read side ended (close frame, error or end of stream).
     read_done: bool,
+    /// The last read found nothing: the next waits for the TCP socket to be readable.
+    read_idle: bool,
     metrics: Metrics,
     /// When audio last went to the socket, and the last KeepAlive (both start at the open).
     last_audio_at: Instant,
@@ -149,6 +151,7 @@ impl Link {
             blocked_since: None,
             write_failed: None,
             read_done: false,
+            read_idle: false,
             metrics,
             last_audio_at: now,
             last_keepalive_at: now,
@@ -262,9 +265,12 @@ impl Link {
             }
         }
         loop {
-            let frame = match self.read_done {
-                true => Poll::Pending,
-                false => Pin::new(&mut *self.socket).poll_next(cx),
+            let frame = if self.read_done || !self.poll_readable(cx) {
+                Poll::Pending
+            } else {
+                let frame = Pin::new(&mut *self.socket).poll_next(cx);
+                self.read_idle = frame.is_pending();
+                frame
             };
             let frame = match frame {
                 Poll::Pending => {
@@ -313,6 +319,23 @@ impl Link {
             };
             return Poll::Ready(event);
         }
+    }
+
+    /// Whether a read may find something. After a read found nothing, only once the TCP
+    /// socket is readable again: the session polls this arm on every turn of its loop (twice
+    /// per frame of audio), and every read attempt first zeroes tungstenite's read buffer.
+    /// (Under TLS a read that found nothing consumed every complete record, so the TCP
+    /// socket's readiness is the right gate there too.)
+    fn poll_readable(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.read_idle {
+            let tcp = self.socket.get_ref().get_ref();
+            match tcp.poll_read_ready(cx) {
+                Poll::Pending => return false,
+                // Ready, or an error the read itself reports.
+                Poll::Ready(_) => self.read_idle = false,
+            }
+        }
+        true
     }
 
     /// When a write that is waiting for the socket becomes a half-dead socket.
