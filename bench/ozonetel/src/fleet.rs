@@ -150,7 +150,7 @@ async fn fleet(
             .unwrap_or_default();
         total.requests += v["requests"].as_u64().unwrap_or(0);
         total.failures += v["failures"].as_u64().unwrap_or(0);
-        total.cpu += Duration::from_millis(v["cpu_ms"].as_u64().unwrap_or(0));
+        total.cpu += Duration::from_micros(v["cpu_us"].as_u64().unwrap_or(0));
     }
     let wall = t0.elapsed().as_secs_f64().max(seconds as f64);
     let gens = generations(&http, &control).await;
@@ -275,6 +275,6 @@ pub async fn child(args: &[String]) {
     let cpu = cpu_time() - cpu0;
     println!(
         "{}",
-        json!({ "requests": requests, "failures": failures, "cpu_ms": cpu.as_millis() as u64 })
+        json!({ "requests": requests, "failures": failures, "cpu_us": cpu.as_micros() as u64 })
     );
 }

@@ -9,13 +9,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::FixedOffset;
-use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
 use super::account::Account;
 use super::envelope::Verdict;
 use super::phone::Region;
-use super::transport::{Credentials, Request, Transport};
+use super::transport::{Bearer, Credentials, Request, Transport};
 use crate::error::{Error, Result};
 
 /// How the account authenticates, as set by its admin under "API Authentication".
@@ -145,15 +144,15 @@ impl Client {
         let transport = &self.inner.transport;
         let uses_token = request.credentials == Credentials::Account
             && self.inner.settings.auth_mode == AuthMode::Token;
-        let mut rejected: Option<SecretString> = None;
+        let mut rejected: Option<Arc<Bearer>> = None;
         loop {
             let token = if uses_token {
-                let rejected = rejected.as_ref().map(|t| t.expose_secret());
+                let rejected = rejected.as_ref().map(|t| t.secret());
                 Some(self.inner.account.tokens.token(transport, rejected).await?)
             } else {
                 None
             };
-            match transport.send(request, token.as_ref()).await? {
+            match transport.send(request, token.as_deref()).await? {
                 Verdict::Success(object) => return Ok(object),
                 Verdict::Failure(error) => return Err(error),
                 Verdict::TokenRejected(message) => {

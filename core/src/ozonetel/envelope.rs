@@ -84,11 +84,18 @@ fn status_of(object: &Map<String, Value>) -> Status {
         None | Some(Value::Null) => Status::Absent,
         Some(Value::Bool(true)) => Status::Success,
         Some(Value::Bool(false)) => Status::Failure,
-        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-            "success" | "queued" | "queued successfully" | "true" | "ok" => Status::Success,
-            "error" | "fail" | "fails" | "failed" | "failure" | "false" => Status::Failure,
-            other => Status::Unknown(other.to_string()),
-        },
+        Some(Value::String(s)) => {
+            // Compared without case rather than lowered first: no copy for the common answer.
+            let s = s.trim();
+            let is_one_of = |words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+            if is_one_of(&["success", "queued", "queued successfully", "true", "ok"]) {
+                Status::Success
+            } else if is_one_of(&["error", "fail", "fails", "failed", "failure", "false"]) {
+                Status::Failure
+            } else {
+                Status::Unknown(s.to_ascii_lowercase())
+            }
+        }
         Some(other) => Status::Unknown(other.to_string()),
     }
 }

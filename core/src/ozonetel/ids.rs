@@ -9,6 +9,11 @@ use crate::error::{Error, Result, quote};
 
 /// Checks a UCID before it is sent: digits only, as Ozonetel issues them.
 pub(crate) fn validate_ucid(ucid: &str) -> Result<String> {
+    checked_ucid(ucid).map(str::to_string)
+}
+
+/// [`validate_ucid`] without the copy: the trimmed UCID, borrowed.
+pub(crate) fn checked_ucid(ucid: &str) -> Result<&str> {
     let ucid = ucid.trim();
     if ucid.is_empty() {
         return Err(Error::invalid("ucid is empty; pass the call's UCID"));
@@ -19,7 +24,7 @@ pub(crate) fn validate_ucid(ucid: &str) -> Result<String> {
             quote(ucid)
         )));
     }
-    Ok(ucid.to_string())
+    Ok(ucid)
 }
 
 /// A JSON scalar as text, numbers exactly as written (serde_json keeps u64/i64 exact).
@@ -29,6 +34,14 @@ pub(crate) fn scalar_text(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
+    }
+}
+
+/// [`scalar_text`] of a value the caller owns: a string is moved out, not copied.
+pub(crate) fn into_scalar_text(value: Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s),
+        other => scalar_text(&other),
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::account_store::{AccountStore, StoredToken};
 use super::envelope::Verdict;
-use super::transport::{Credentials, Request, Resend, Transport};
+use super::transport::{Bearer, Credentials, Request, Resend, Transport};
 use crate::error::{Error, Result, quote};
 
 /// Ozonetel's budget: generations per rolling hour.
@@ -25,11 +25,18 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(60 * 60);
 const LOCK_TTL: Duration = Duration::from_secs(30);
 const HOUR: Duration = Duration::from_secs(60 * 60);
 
+/// The token in use and its header.
+struct Cached {
+    stored: StoredToken,
+    bearer: Arc<Bearer>,
+}
+
 pub(crate) struct TokenManager {
     account: String,
     store: Arc<dyn AccountStore>,
-    /// The last token seen, so the common case costs one uncontended lock and no I/O.
-    cached: Mutex<Option<StoredToken>>,
+    /// The last token seen, so the common case costs one uncontended lock, a reference count
+    /// and no I/O: the bearer header is built once per token, not per request.
+    cached: Mutex<Option<Cached>>,
     /// Single flight inside this process: one caller refreshes, the others wait for its result.
     refresh: tokio::sync::Mutex<()>,
 }
@@ -48,17 +55,21 @@ impl TokenManager {
         token.is_fresh(SystemTime::now()) && rejected.is_none_or(|r| !token.same_token(r))
     }
 
-    fn cached(&self, rejected: Option<&str>) -> Option<SecretString> {
+    fn cached(&self, rejected: Option<&str>) -> Option<Arc<Bearer>> {
         let cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         cached
             .as_ref()
-            .filter(|t| Self::usable(t, rejected))
-            .map(|t| t.token.clone())
+            .filter(|c| Self::usable(&c.stored, rejected))
+            .map(|c| Arc::clone(&c.bearer))
     }
 
-    fn remember(&self, token: &StoredToken) -> SecretString {
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
-        token.token.clone()
+    fn remember(&self, token: &StoredToken) -> Arc<Bearer> {
+        let bearer = Arc::new(Bearer::new(token.token.clone()));
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached {
+            stored: token.clone(),
+            bearer: Arc::clone(&bearer),
+        });
+        bearer
     }
 
     /// A token to send. `rejected` is one Ozonetel just refused: never hand it out again.
@@ -66,7 +77,7 @@ impl TokenManager {
         &self,
         transport: &Transport,
         rejected: Option<&str>,
-    ) -> Result<SecretString> {
+    ) -> Result<Arc<Bearer>> {
         if let Some(token) = self.cached(rejected) {
             return Ok(token);
         }
@@ -144,11 +155,11 @@ async fn generate(transport: &Transport) -> Result<StoredToken> {
             transport.user_name(),
             Method::POST,
             "/ca_apis/CAToken/generateToken",
-            Default::default(),
+            &serde_json::Map::new(),
             // Each generation invalidates the previous token and spends budget: resend only
             // when the server cannot have seen the first attempt.
             Resend::OnlyIfUnsent,
-        )
+        )?
     };
     let object = match transport.send(&request, None).await {
         Ok(Verdict::Success(object)) => object,

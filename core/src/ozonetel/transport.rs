@@ -7,14 +7,17 @@
 //! `token.rs`; refreshing once after a refusal is `Client::execute` (`client.rs`). Imports run
 //! one way: client → token → transport → envelope.
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::Method;
-use reqwest::header::RETRY_AFTER;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Map, Value};
+use serde::Serialize;
 use tokio::time::Instant;
+use url::Url;
 
 use super::envelope::{self, Verdict};
 use super::pacer::Pacer;
@@ -120,7 +123,9 @@ pub(crate) struct Request {
     pub method: Method,
     pub path: &'static str,
     pub query: Vec<(&'static str, String)>,
-    pub body: Option<Value>,
+    /// A JSON body, serialized once: every attempt sends these bytes (a clone of `Bytes`
+    /// shares them).
+    pub body: Option<Bytes>,
     /// Sent as `application/x-www-form-urlencoded` instead of `body`.
     pub form: Option<Vec<(&'static str, String)>>,
     /// For [`Credentials::AgentBasic`]: the agent id and password.
@@ -134,23 +139,33 @@ pub(crate) struct Request {
     pub paced: bool,
 }
 
+/// A JSON body: `userName`, then the endpoint's fields.
+#[derive(Serialize)]
+struct WithUser<'a, F> {
+    #[serde(rename = "userName")]
+    user_name: &'a str,
+    #[serde(flatten)]
+    fields: &'a F,
+}
+
 impl Request {
-    /// A request whose JSON body carries `userName` plus `fields`.
-    pub(crate) fn json(
+    /// A request whose JSON body carries `userName` plus `fields` (a `serde_json::Map`, or an
+    /// endpoint's own struct of borrowed fields: call control's is, so the hot path builds no
+    /// map). `fields` must not carry `userName` itself.
+    pub(crate) fn json<F: Serialize>(
         user_name: &str,
         method: Method,
         path: &'static str,
-        fields: Map<String, Value>,
+        fields: &F,
         resend: Resend,
-    ) -> Self {
-        let mut body = Map::new();
-        body.insert("userName".into(), Value::String(user_name.into()));
-        body.extend(fields);
-        Request {
+    ) -> Result<Self> {
+        let body = serde_json::to_vec(&WithUser { user_name, fields })
+            .map_err(|e| Error::invalid(format!("cannot write the request body: {e}")))?;
+        Ok(Request {
             method,
             path,
             query: Vec::new(),
-            body: Some(Value::Object(body)),
+            body: Some(Bytes::from(body)),
             form: None,
             basic_auth: None,
             host: Host::Api,
@@ -158,7 +173,35 @@ impl Request {
             credentials: Credentials::Account,
             resend,
             paced: false,
-        }
+        })
+    }
+}
+
+/// A bearer token as sent: the secret (what an echoed answer is scrubbed of) and its
+/// `Authorization` header, built once per token instead of once per request (a token serves
+/// every request of up to an hour). The header is marked sensitive, as reqwest's
+/// `bearer_auth` marks it.
+pub(crate) struct Bearer {
+    token: SecretString,
+    /// `None` when the token cannot be a header value: the request then goes through
+    /// `bearer_auth`, which refuses it as it always did.
+    header: Option<HeaderValue>,
+}
+
+impl Bearer {
+    pub(crate) fn new(token: SecretString) -> Bearer {
+        let header = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+            .ok()
+            .map(|mut value| {
+                value.set_sensitive(true);
+                value
+            });
+        Bearer { token, header }
+    }
+
+    /// The token itself.
+    pub(crate) fn secret(&self) -> &str {
+        self.token.expose_secret()
     }
 }
 
@@ -192,6 +235,10 @@ pub(crate) struct Transport {
     settings: Settings,
     /// The account's, shared with every client of it.
     cdr_pacer: Arc<Pacer>,
+    /// Each endpoint's URL, parsed once: parsing (host, IDNA, path) cost a request more than
+    /// everything else this library does for it. One entry per (host, path) the code names,
+    /// so it stays a few dozen at most.
+    urls: Mutex<Vec<(Host, &'static str, Url)>>,
 }
 
 impl Transport {
@@ -200,7 +247,28 @@ impl Transport {
             http: shared_http()?,
             settings,
             cdr_pacer,
+            urls: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The URL of `path` on `host`, parsed on first use; `None` when it does not parse (the
+    /// text then goes to reqwest, which reports it as it always did).
+    fn url(&self, host: Host, path: &'static str) -> Option<Url> {
+        let mut urls = self.urls.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, url)) = urls.iter().find(|(h, p, _)| *h == host && *p == path) {
+            return Some(url.clone());
+        }
+        let url = Url::parse(&self.url_text(host, path)).ok()?;
+        urls.push((host, path, url.clone()));
+        Some(url)
+    }
+
+    fn url_text(&self, host: Host, path: &str) -> String {
+        let base = match host {
+            Host::Api => &self.settings.base_url,
+            Host::Events => &self.settings.events_base_url,
+        };
+        format!("{base}{path}")
     }
 
     pub(crate) fn settings(&self) -> &Settings {
@@ -223,11 +291,7 @@ impl Transport {
     /// all attempts within one overall deadline (`ClientBuilder::overall_timeout`) that starts
     /// when the first attempt is sent. A server that never answers costs that deadline, not
     /// the per-request timeout once per attempt.
-    pub(crate) async fn send(
-        &self,
-        request: &Request,
-        token: Option<&SecretString>,
-    ) -> Result<Verdict> {
+    pub(crate) async fn send(&self, request: &Request, token: Option<&Bearer>) -> Result<Verdict> {
         let config = &self.settings;
         let policy = config.retry;
         let mut attempt = 0;
@@ -286,18 +350,17 @@ impl Transport {
     async fn send_once(
         &self,
         request: &Request,
-        token: Option<&SecretString>,
+        token: Option<&Bearer>,
         timeout: Duration,
     ) -> Result<Verdict, SendError> {
-        let base = match request.host {
-            Host::Api => &self.settings.base_url,
-            Host::Events => &self.settings.events_base_url,
+        let builder = match self.url(request.host, request.path) {
+            Some(url) => self.http.request(request.method.clone(), url),
+            None => self.http.request(
+                request.method.clone(),
+                self.url_text(request.host, request.path),
+            ),
         };
-        let url = format!("{base}{}", request.path);
-        let mut builder = self
-            .http
-            .request(request.method.clone(), &url)
-            .timeout(timeout);
+        let mut builder = builder.timeout(timeout);
         if !request.query.is_empty() {
             builder = builder.query(&request.query);
         }
@@ -310,7 +373,10 @@ impl Transport {
             (Credentials::EventHeaders, _) => builder
                 .header("api_key", self.api_key())
                 .header("username", self.user_name()),
-            (_, Some(token)) => builder.bearer_auth(token.expose_secret()),
+            (_, Some(bearer)) => match &bearer.header {
+                Some(header) => builder.header(AUTHORIZATION, header.clone()),
+                None => builder.bearer_auth(bearer.secret()),
+            },
             (_, None) => builder.header("apiKey", self.api_key()),
         };
         if let Some(form) = &request.form {
@@ -318,7 +384,9 @@ impl Transport {
         } else if let Some(body) = &request.body {
             // reqwest keeps the method as given: a GET with a JSON body stays a GET, which is
             // what abandonCalls and fetchCDRDetails require.
-            builder = builder.json(body);
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.clone());
         }
         tracing::debug!(method = %request.method, path = request.path, "ozonetel request");
         let response = builder.send().await.map_err(SendError::from_reqwest)?;
@@ -330,27 +398,16 @@ impl Transport {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let body = read_capped(response).await?;
+        // Bytes that are not UTF-8 are replaced (the envelope then reports what it cannot
+        // parse); valid ones are borrowed as they are.
+        let body = match std::str::from_utf8(&body) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&body),
+        };
         // The bytes are parsed as they came: scrubbing them first turned a short key's letters
         // inside `"token"` into `[redacted]` and broke the answer. What can be quoted back — a
         // refusal's text, a snippet — is scrubbed of the credentials this request carried
         // (some error pages echo the request), before anything can repeat it.
-        // HTTP Basic carries the password twice over: as itself, and inside the header's
-        // base64 of `id:password`, which an echoing error page may quote.
-        let password = request.basic_auth.as_ref().map(|(_, p)| p.expose_secret());
-        let basic_header = request.basic_auth.as_ref().map(|(id, p)| {
-            use base64::Engine;
-            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", p.expose_secret()))
-        });
-        let secrets: Vec<&str> = [
-            Some(self.api_key()),
-            token.map(|t| t.expose_secret()),
-            password,
-            basic_header.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|secret| !secret.is_empty())
-        .collect();
         let verdict = match request.answer {
             Answer::Envelope => envelope::parse(status, retry_after, &body),
             Answer::Text => envelope::parse_text(status, retry_after, &body),
@@ -358,14 +415,40 @@ impl Transport {
         Ok(match verdict {
             Verdict::Success(object) => Verdict::Success(object),
             Verdict::TokenRejected(message) => Verdict::TokenRejected(
-                secrets
+                self.secrets(request, token)
                     .iter()
-                    .fold(message, |m, secret| m.replace(secret, "[redacted]")),
+                    .fold(message, |m, secret| {
+                        m.replace(secret.as_ref(), "[redacted]")
+                    }),
             ),
-            Verdict::Failure(error) => {
-                Verdict::Failure(secrets.iter().fold(error, |e, secret| e.redact(secret)))
-            }
+            Verdict::Failure(error) => Verdict::Failure(
+                self.secrets(request, token)
+                    .iter()
+                    .fold(error, |e, secret| e.redact(secret)),
+            ),
         })
+    }
+
+    /// Every credential `request` carried, for scrubbing what an answer quotes back: the API
+    /// key, the bearer token, and for HTTP Basic the password twice over — as itself, and
+    /// inside the header's base64 of `id:password`, which an echoing error page may quote.
+    /// Only refusals and failures are scrubbed, so a success pays for none of this.
+    fn secrets<'a>(&'a self, request: &'a Request, token: Option<&'a Bearer>) -> Vec<Cow<'a, str>> {
+        let password = request.basic_auth.as_ref().map(|(_, p)| p.expose_secret());
+        let basic_header = request.basic_auth.as_ref().map(|(id, p)| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", p.expose_secret()))
+        });
+        [
+            Some(Cow::Borrowed(self.api_key())),
+            token.map(|t| Cow::Borrowed(t.secret())),
+            password.map(Cow::Borrowed),
+            basic_header.map(Cow::Owned),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|secret| !secret.is_empty())
+        .collect()
     }
 }
 
@@ -378,9 +461,9 @@ impl Transport {
 pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// The body of `response`, at most [`MAX_RESPONSE_BYTES`] of it: a larger declared length is
-/// refused before reading, a body that grows past the limit is dropped there. Bytes that are
-/// not UTF-8 are replaced (the envelope then reports what it cannot parse).
-async fn read_capped(mut response: reqwest::Response) -> Result<String, SendError> {
+/// refused before reading, a body that grows past the limit is dropped there. An answer that
+/// came in one chunk (every small one) is kept as it came, not copied.
+async fn read_capped(mut response: reqwest::Response) -> Result<Bytes, SendError> {
     let too_big = |what: String| SendError {
         error: Error::protocol(
             format!(
@@ -397,16 +480,31 @@ async fn read_capped(mut response: reqwest::Response) -> Result<String, SendErro
     {
         return Err(too_big(format!("{declared} bytes declared")));
     }
-    let mut body = Vec::new();
+    // The first chunk as it came; `joined` once a second one arrives.
+    let mut first = Bytes::new();
+    let mut joined: Vec<u8> = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(SendError::from_reqwest)? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+        let read = if joined.is_empty() {
+            first.len()
+        } else {
+            joined.len()
+        };
+        if read + chunk.len() > MAX_RESPONSE_BYTES {
             return Err(too_big("more arrived".to_string()));
         }
-        body.extend_from_slice(&chunk);
+        if read == 0 {
+            first = chunk;
+        } else {
+            if joined.is_empty() {
+                joined.extend_from_slice(&first);
+            }
+            joined.extend_from_slice(&chunk);
+        }
     }
-    Ok(match String::from_utf8(body) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    Ok(if joined.is_empty() {
+        first
+    } else {
+        Bytes::from(joined)
     })
 }
 

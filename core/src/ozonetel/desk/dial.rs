@@ -177,9 +177,9 @@ impl Agent {
             client.user_name(),
             Method::POST,
             path,
-            fields,
+            &fields,
             Resend::OnlyIfUnsent,
-        );
+        )?;
         let what = format!("{what} by agent {}", crate::error::quote(self.id()));
         let object = client
             .execute(&request)

@@ -129,9 +129,9 @@ impl Agent {
             client.user_name(),
             Method::POST,
             PATH,
-            fields,
+            &fields,
             Resend::OnlyIfUnsent,
-        );
+        )?;
         let what = format!("disposing call {ucid}");
         match client.execute(&request).await {
             Ok(object) => {
@@ -166,9 +166,9 @@ impl Client {
             self.user_name(),
             Method::POST,
             PATH,
-            fields,
+            &fields,
             Resend::Transient,
-        );
+        )?;
         let object = self
             .execute(&request)
             .await

@@ -161,9 +161,9 @@ impl Agent {
             client.user_name(),
             Method::POST,
             PATH,
-            fields,
+            &fields,
             Resend::Transient,
-        );
+        )?;
         let what = format!(
             "changing agent {} to {state}",
             crate::error::quote(self.id())

@@ -117,7 +117,8 @@ impl Client {
             method,
             path,
             query: Vec::new(),
-            body,
+            // A `Value` prints as JSON without fail.
+            body: body.map(|value| value.to_string().into()),
             form: None,
             basic_auth: None,
             host: Host::Events,

@@ -168,9 +168,9 @@ impl Client {
             self.user_name(),
             Method::GET,
             ABANDONED_PATH,
-            fields,
+            &fields,
             Resend::Transient,
-        );
+        )?;
         let object = self
             .execute(&request)
             .await

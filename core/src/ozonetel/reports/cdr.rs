@@ -111,7 +111,7 @@ impl Client {
         fields: Map<String, Value>,
     ) -> Result<Vec<CallRecord>> {
         let object = self
-            .execute(&self.cdr_request(path, from, to, fields))
+            .execute(&self.cdr_request(path, from, to, fields)?)
             .await?;
         decode_details(&object)
     }
@@ -124,22 +124,22 @@ impl Client {
         from: NaiveDateTime,
         to: NaiveDateTime,
         mut fields: Map<String, Value>,
-    ) -> Request {
+    ) -> Result<Request> {
         fields.insert(
             "fromDate".into(),
             from.format(WIRE_FORMAT).to_string().into(),
         );
         fields.insert("toDate".into(), to.format(WIRE_FORMAT).to_string().into());
-        Request {
+        Ok(Request {
             paced: true,
             ..Request::json(
                 self.user_name(),
                 Method::GET,
                 path,
-                fields,
+                &fields,
                 Resend::Transient,
-            )
-        }
+            )?
+        })
     }
 }
 

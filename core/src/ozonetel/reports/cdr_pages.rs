@@ -69,9 +69,11 @@ impl Paging {
         let mut fields = self.filters.clone();
         fields.insert("pageNo".into(), self.page_no.into());
         fields.insert("pageSize".into(), self.page_size.into());
-        let request = self.client.cdr_request(PATH, from, to, fields);
-        let page = match self.client.execute(&request).await {
-            Ok(object) => read_page(&object, self.page_no),
+        let page = match self.client.cdr_request(PATH, from, to, fields) {
+            Ok(request) => match self.client.execute(&request).await {
+                Ok(object) => read_page(&object, self.page_no),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         let page = match page {
