@@ -1088,14 +1088,15 @@ enum helix_status helix_assist_update_lead(const struct helix_assist *assist,
  * The session's metrics so far. On success `*out_json` receives (free with
  * `helix_string_free`) an object such as
  * `{"audioSecondsReceived":12.5,"audioSecondsSent":12.5,"audioSecondsReplayed":0.0,
- * "audioSecondsDropped":0.0,"privateSeconds":0.0,"droppedChunks":0,"reconnects":0,
+ * "audioSecondsDropped":0.0,"replayBufferSeconds":1.2,"privateSeconds":0.0,"droppedChunks":0,"reconnects":0,
  * "keepalivesSent":0,"eventsDropped":0,"transcriptLatency":{…},"suggestionRequests":1,
  * "suggestionFailures":0,"suggestionLatency":{…}}` (latency stats: `count`, `mean`, `p50`,
  * `p95`, `max`, `last`, in milliseconds; `privateSeconds`: audio withheld in private
- * stretches, never sent). `HELIX_CLOSED` after `helix_assist_stop` (the summary has the final
+ * stretches, never sent; `replayBufferSeconds`: audio held now for a reconnect to replay). `HELIX_CLOSED` after `helix_assist_stop` (the summary has the final
  * ones).
  */
-enum helix_status helix_assist_metrics(const struct helix_assist *assist, char **out_json);
+enum helix_status helix_assist_metrics(const struct helix_assist *assist,
+                                       char **out_json);
 
 /**
  * Ends the session: sends the audio still queued, closes the stream, waits (bounded, a few

@@ -777,6 +777,8 @@ export interface AssistMetrics {
   audioSecondsSent: number
   audioSecondsReplayed: number
   audioSecondsDropped: number
+  /** Seconds of audio held for a reconnect to replay now (not yet finalised by Deepgram). */
+  replayBufferSeconds: number
   droppedChunks: number
   reconnects: number
   keepalivesSent: number

@@ -705,3 +705,49 @@ async fn audio_faster_than_real_time_survives_drops_at_the_default_replay_speed(
     );
     assert!(summary.complete);
 }
+
+/// The replay buffer's gauge: what a reconnect would replay right now. A socket that answers
+/// nothing finalises nothing, so every second handed over is held; a clean call releases its
+/// audio as the finals come, so at the end no more than the tail after the last final is.
+#[tokio::test]
+async fn the_replay_buffer_gauge_is_the_audio_not_yet_finalised() {
+    let dg = FakeDeepgram::start(Script {
+        vocab: vocab(),
+        silent: vec![0],
+        ..Default::default()
+    })
+    .await;
+    let (assist, _events) = LiveAssist::start(config(&dg.url, 1)).await.unwrap();
+    let audio = script_audio(&vec![vec![1]; 8]); // 2 s of mono speech
+    for chunk in audio.chunks(640) {
+        assist.send_audio(chunk.to_vec()).unwrap();
+    }
+    let mut held = 0.0;
+    for _ in 0..100 {
+        held = assist.metrics().replay_buffer_seconds;
+        if held >= 2.0 - 1e-9 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!((held - 2.0).abs() < 1e-9, "held {held} s of 2 s unanswered");
+    drop(assist);
+
+    let (summary, _, _) = run_call(
+        Script {
+            vocab: vocab(),
+            ..Default::default()
+        },
+        32,
+        |_| {},
+    )
+    .await;
+    assert!(summary.complete);
+    let m = &summary.metrics;
+    assert!(
+        m.replay_buffer_seconds < 1.0,
+        "{} s still held after a clean 8 s call",
+        m.replay_buffer_seconds
+    );
+    assert!(m.audio_seconds_sent > 7.9);
+}

@@ -47,6 +47,11 @@ pub struct AssistMetrics {
     /// ([`LiveAssist::set_private`](super::LiveAssist::set_private)): discarded in `send_audio`,
     /// never buffered, sent or replayed.
     pub private_seconds: f64,
+    /// Seconds of audio the replay buffer holds now: handed over by the host and not yet
+    /// finalised by Deepgram (what a reconnect would replay). Bounded by
+    /// [`AssistConfig::replay_buffer`](super::AssistConfig::replay_buffer); 0 for containerised
+    /// audio, which has no byte rate.
+    pub replay_buffer_seconds: f64,
     /// Chunks `send_audio` refused because its queue was full.
     pub dropped_chunks: u64,
     /// Successful reconnects.

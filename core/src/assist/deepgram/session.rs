@@ -279,11 +279,19 @@ impl Session {
         };
         let pumped = link.pump(&mut self.buffer, &mut self.max_sent, audio, speed, stopping);
         if pumped.sent_bytes > 0 {
+            let held = self.held_seconds();
             self.metrics.update(|m| {
                 m.m.audio_seconds_sent += audio.seconds(pumped.sent_bytes).unwrap_or(0.0);
                 m.m.audio_seconds_replayed += audio.seconds(pumped.replayed_bytes).unwrap_or(0.0);
+                m.m.replay_buffer_seconds = held;
             });
         }
+    }
+
+    /// Seconds of audio the replay buffer holds (the metric's one source).
+    pub(super) fn held_seconds(&self) -> f64 {
+        let held = self.buffer.end() - self.buffer.start();
+        self.cfg.audio.seconds(held).unwrap_or(0.0)
     }
 
     // ---- connections ----------------------------------------------------------------------

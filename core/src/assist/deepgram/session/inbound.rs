@@ -178,6 +178,8 @@ impl Session {
         if audio.is_resumable() {
             if let Some(done) = link.finalised() {
                 self.buffer.release(done);
+                let held = self.held_seconds();
+                self.metrics.update(|m| m.m.replay_buffer_seconds = held);
             }
             self.prune_finalizes();
         }
