@@ -16,8 +16,16 @@
 //!   takes the difference when the WebSocket frame holding it arrives — queueing, coalescing
 //!   and the socket included.
 //!
+//! - Frames lost: sent by the client minus received by the receiver (0 expected), and failed
+//!   sessions.
+//! - The replay buffer's share of the library's memory: the audio it holds per session
+//!   (`AssistMetrics::replay_buffer_seconds` × the byte rate) when the RSS is sampled.
+//!
+//! One invocation runs every session count given (`--sessions 100,500,1000`, the default),
+//! each pair back to back, and ends with how the per-session cost grows with the count.
+//!
 //! ```sh
-//! cargo run --release -p helix-engage-bench-assist -- --sessions 500 --secs 60
+//! cargo run --release -p helix-engage-bench-assist                                # 100, 500, 1000 × 60 s
 //! cargo run --release -p helix-engage-bench-assist -- --sessions 50 --secs 10   # quick look
 //! ```
 
@@ -44,6 +52,8 @@ const KEY: &str = "bench-key";
 
 #[derive(Clone, Debug)]
 struct Args {
+    /// The session counts to run, in order (a client process runs one of them).
+    counts: Vec<usize>,
     sessions: usize,
     secs: u64,
     role: Role,
@@ -60,6 +70,7 @@ enum Role {
 
 fn parse_args() -> Result<Args, Error> {
     let mut a = Args {
+        counts: vec![100, 500, 1000],
         sessions: 500,
         secs: 60,
         role: Role::Orchestrate,
@@ -69,7 +80,16 @@ fn parse_args() -> Result<Args, Error> {
     while let Some(arg) = it.next() {
         let mut val = || it.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
-            "--sessions" => a.sessions = val()?.parse()?,
+            "--sessions" => {
+                a.counts = val()?
+                    .split(',')
+                    .map(|n| n.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()?;
+                if a.counts.is_empty() || a.counts.contains(&0) {
+                    return Err("--sessions needs counts above 0, e.g. 100,500,1000".into());
+                }
+                a.sessions = a.counts[0];
+            }
             "--secs" => a.secs = val()?.parse()?,
             "--port" => a.port = val()?.parse()?,
             "--serve" => a.role = Role::Serve,
@@ -81,7 +101,7 @@ fn parse_args() -> Result<Args, Error> {
                 }
             }
             "-h" | "--help" => {
-                println!("usage: bench-assist [--sessions N (500)] [--secs S (60)]");
+                println!("usage: bench-assist [--sessions N[,N…] (100,500,1000)] [--secs S (60)]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}").into()),
@@ -242,11 +262,14 @@ async fn client(args: &Args) -> Result<(), Error> {
     let (_, rss_before) = usage();
     let ready = Arc::new(tokio::sync::Barrier::new(args.sessions + 1));
     let sent = Arc::new(AtomicU64::new(0));
+    // Microseconds of audio the sessions' replay buffers held at the memory sample.
+    let held_us = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::with_capacity(args.sessions);
     for _ in 0..args.sessions {
         let (url, ready, sent, secs) = (url.clone(), ready.clone(), sent.clone(), args.secs);
+        let held_us = held_us.clone();
         tasks.push(match args.role {
-            Role::Assist => tokio::spawn(assist_session(url, ready, sent, secs)),
+            Role::Assist => tokio::spawn(assist_session(url, ready, sent, held_us, secs)),
             _ => tokio::spawn(plain_session(url, ready, sent, secs)),
         });
         // Connect in a ramp, not a thundering herd of handshakes.
@@ -255,8 +278,9 @@ async fn client(args: &Args) -> Result<(), Error> {
     ready.wait().await;
     let started = Instant::now();
     let (cpu0, _) = usage();
-    // Memory with every session connected and streaming.
-    tokio::time::sleep(Duration::from_secs(args.secs.min(5))).await;
+    // Memory with every session connected and streaming, half way through (when the
+    // sessions note what their replay buffers hold).
+    tokio::time::sleep(Duration::from_secs_f64(args.secs as f64 / 2.0)).await;
     let (_, rss_streaming) = usage();
     let mut failures = 0;
     for t in tasks {
@@ -276,6 +300,9 @@ async fn client(args: &Args) -> Result<(), Error> {
             "cpu_ms_per_stream_s": (cpu1 - cpu0) * 1000.0 / stream_secs.max(1e-9),
             "rss_per_session_kb": rss_streaming.saturating_sub(rss_before) as f64 / 1024.0 / args.sessions as f64,
             "rss_mb": rss_streaming as f64 / 1048576.0,
+            "frames_sent": sent.load(Ordering::Relaxed),
+            // 16-bit mono: 2 bytes per sample.
+            "replay_kb_per_session": held_us.load(Ordering::Relaxed) as f64 / 1e6 * (RATE * 2) as f64 / 1024.0 / args.sessions as f64,
             "failures": failures,
         })
     );
@@ -284,11 +311,14 @@ async fn client(args: &Args) -> Result<(), Error> {
 
 /// Sends one frame every 20 ms for `secs` (missed ticks are sent late, not skipped, so both
 /// clients send the same audio).
-async fn pace(secs: u64, mut send: impl FnMut(Vec<u8>) -> Result<(), Error>) -> Result<(), Error> {
+async fn pace(
+    secs: u64,
+    mut send: impl FnMut(u64, Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
     let mut tick = tokio::time::interval(Duration::from_millis(20));
-    for _ in 0..secs * 50 {
+    for i in 0..secs * 50 {
         tick.tick().await;
-        send(frame(now_ns()))?;
+        send(i, frame(now_ns()))?;
     }
     Ok(())
 }
@@ -297,6 +327,7 @@ async fn assist_session(
     url: String,
     ready: Arc<tokio::sync::Barrier>,
     sent: Arc<AtomicU64>,
+    held_us: Arc<AtomicU64>,
     secs: u64,
 ) -> Result<(), Error> {
     let config = AssistConfig {
@@ -313,9 +344,17 @@ async fn assist_session(
     let (assist, mut events) = started?;
     // A host reads its events; so does the benchmark.
     let reader = tokio::spawn(async move { while events.recv().await.is_some() {} });
-    pace(secs, |f| {
+    // Half way, when the client samples its memory; half a second off a whole second, as the
+    // receiver finalises each second as it completes: the buffer then holds its mean, not the
+    // low point of its saw-tooth.
+    let sample_at = secs * 25 + 25;
+    pace(secs, |i, f| {
         assist.send_audio(f)?;
         sent.fetch_add(1, Ordering::Relaxed);
+        if i == sample_at {
+            let held = assist.metrics().replay_buffer_seconds;
+            held_us.fetch_add((held * 1e6) as u64, Ordering::Relaxed);
+        }
         Ok(())
     })
     .await?;
@@ -365,7 +404,7 @@ async fn plain_session(
 
 // ---- the orchestrator ----------------------------------------------------------------------
 
-async fn run_one(args: &Args, which: &str) -> Result<(Value, Value), Error> {
+async fn run_one(args: &Args, sessions: usize, which: &str) -> Result<(Value, Value), Error> {
     let exe = std::env::current_exe()?;
     let mut server = tokio::process::Command::new(&exe)
         .arg("--serve")
@@ -384,7 +423,7 @@ async fn run_one(args: &Args, which: &str) -> Result<(Value, Value), Error> {
         .to_string();
     let out = tokio::process::Command::new(&exe)
         .args(["--client", which, "--port", &port])
-        .args(["--sessions", &args.sessions.to_string()])
+        .args(["--sessions", &sessions.to_string()])
         .args(["--secs", &args.secs.to_string()])
         .output()
         .await?;
@@ -404,54 +443,102 @@ async fn run_one(args: &Args, which: &str) -> Result<(Value, Value), Error> {
 
 async fn orchestrate(args: &Args) -> Result<(), Error> {
     println!(
-        "{} sessions × {} s of 16 kHz mono linear16 in 20 ms frames, each client in its own process",
-        args.sessions, args.secs
+        "{} sessions × {} s of 16 kHz mono linear16 in 20 ms frames from the host, each client in its own process",
+        args.counts
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" / "),
+        args.secs
     );
-    let (a, a_net) = run_one(args, "assist").await?;
-    let (p, p_net) = run_one(args, "plain").await?;
     let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-    let rows = [
-        (
-            "CPU ms per stream-second",
+    let mut growth = Vec::new();
+    for &n in &args.counts {
+        let (a, a_net) = run_one(args, n, "assist").await?;
+        let (p, p_net) = run_one(args, n, "plain").await?;
+        let lost = |c: &Value, net: &Value| f(c, "frames_sent") - f(net, "frames");
+        let rows = [
+            (
+                "CPU ms per stream-second",
+                f(&a, "cpu_ms_per_stream_s"),
+                f(&p, "cpu_ms_per_stream_s"),
+            ),
+            (
+                "RSS KiB per session",
+                f(&a, "rss_per_session_kb"),
+                f(&p, "rss_per_session_kb"),
+            ),
+            (
+                "  of it replay buffer KiB",
+                f(&a, "replay_kb_per_session"),
+                f64::NAN,
+            ),
+            (
+                "send→socket p50 ms",
+                f(&a_net, "p50_us") / 1000.0,
+                f(&p_net, "p50_us") / 1000.0,
+            ),
+            (
+                "send→socket p99 ms",
+                f(&a_net, "p99_us") / 1000.0,
+                f(&p_net, "p99_us") / 1000.0,
+            ),
+            (
+                "send→socket max ms",
+                f(&a_net, "max_us") / 1000.0,
+                f(&p_net, "max_us") / 1000.0,
+            ),
+            ("frames sent", f(&a, "frames_sent"), f(&p, "frames_sent")),
+            ("frames lost", lost(&a, &a_net), lost(&p, &p_net)),
+            ("failed sessions", f(&a, "failures"), f(&p, "failures")),
+            ("client CPU s", f(&a, "cpu_s"), f(&p, "cpu_s")),
+            ("client RSS MiB", f(&a, "rss_mb"), f(&p, "rss_mb")),
+        ];
+        println!();
+        println!("{n} sessions × {} s", args.secs);
+        println!(
+            "{:<26} {:>14} {:>14} {:>8}",
+            "", "LiveAssist", "plain tungst.", "ratio"
+        );
+        for (name, x, y) in rows {
+            println!("{name:<26} {x:>14.3} {:>14} {:>8}", cell(y), ratio(x, y));
+        }
+        growth.push((
+            n,
             f(&a, "cpu_ms_per_stream_s"),
             f(&p, "cpu_ms_per_stream_s"),
-        ),
-        (
-            "RSS KiB per session",
             f(&a, "rss_per_session_kb"),
             f(&p, "rss_per_session_kb"),
-        ),
-        (
-            "send→socket p50 ms",
-            f(&a_net, "p50_us") / 1000.0,
-            f(&p_net, "p50_us") / 1000.0,
-        ),
-        (
-            "send→socket p99 ms",
-            f(&a_net, "p99_us") / 1000.0,
-            f(&p_net, "p99_us") / 1000.0,
-        ),
-        (
-            "send→socket max ms",
-            f(&a_net, "max_us") / 1000.0,
-            f(&p_net, "max_us") / 1000.0,
-        ),
-        ("frames received", f(&a_net, "frames"), f(&p_net, "frames")),
-        ("client CPU s", f(&a, "cpu_s"), f(&p, "cpu_s")),
-        ("client RSS MiB", f(&a, "rss_mb"), f(&p, "rss_mb")),
-        ("failed sessions", f(&a, "failures"), f(&p, "failures")),
-    ];
+        ));
+    }
+    println!();
+    println!("how the cost per session grows (LiveAssist | plain | ratio)");
     println!(
-        "{:<26} {:>14} {:>14} {:>8}",
-        "", "LiveAssist", "plain tungst.", "ratio"
+        "{:>9} {:>34} {:>34}",
+        "sessions", "CPU ms per stream-second", "RSS KiB per session"
     );
-    for (name, x, y) in rows {
-        let ratio = if y > 0.0 {
-            format!("{:.2}×", x / y)
-        } else {
-            "-".into()
-        };
-        println!("{name:<26} {x:>14.3} {y:>14.3} {ratio:>8}");
+    for (n, ac, pc, ar, pr) in growth {
+        println!(
+            "{n:>9} {ac:>10.3} {pc:>10.3} {:>12} {ar:>10.1} {pr:>10.1} {:>12}",
+            ratio(ac, pc),
+            ratio(ar, pr)
+        );
     }
     Ok(())
+}
+
+fn ratio(x: f64, y: f64) -> String {
+    if y > 0.0 {
+        format!("{:.2}×", x / y)
+    } else {
+        "-".into()
+    }
+}
+
+fn cell(y: f64) -> String {
+    if y.is_nan() {
+        "-".into()
+    } else {
+        format!("{y:.3}")
+    }
 }
