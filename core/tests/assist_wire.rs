@@ -415,15 +415,18 @@ async fn dropping_the_handle_ends_every_task() {
 
 #[tokio::test]
 async fn a_full_queue_drops_chunks_reports_them_and_fills_the_gap_with_silence() {
+    // The first handshake is refused: while the session reconnects its task takes the audio
+    // from the queue (a steady session takes it from `send_audio` directly), and the test
+    // runtime is single-threaded: the task cannot drain the queue until we await.
     let dg = FakeDeepgram::start(Script {
         vocab: vocab_of(&["Hello."]),
+        refuse: [(0, (503, "busy".to_string()))].into(),
         ..Default::default()
     })
     .await;
     let mut cfg = config(&dg.url, 1);
     cfg.audio_queue_chunks = 2;
     let (assist, mut events) = LiveAssist::start(cfg).await.unwrap();
-    // The test runtime is single-threaded: the session cannot drain the queue until we await.
     let chunk = vec![7u8; 400];
     let outcomes: Vec<_> = (0..5)
         .map(|_| assist.send_audio(chunk.clone()).unwrap())
@@ -440,8 +443,10 @@ async fn a_full_queue_drops_chunks_reports_them_and_fills_the_gap_with_silence()
             .iter()
             .any(|e| matches!(e, AssistEvent::Warning(w) if w.kind == WarningKind::AudioDropped))
     );
-    // Deepgram got the two chunks, 1200 bytes of silence where three were dropped, then the last.
-    let audio = &dg.conns()[0].audio;
+    // Deepgram got the two chunks, 1200 bytes of silence where three were dropped, then the
+    // last (on the connection after the refused one).
+    let conns = dg.conns();
+    let audio = &conns.last().expect("a connection").audio;
     assert_eq!(audio.len(), 2_400);
     assert!(audio[..800].iter().all(|&b| b == 7));
     assert!(audio[800..2_000].iter().all(|&b| b == 0));

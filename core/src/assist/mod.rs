@@ -79,7 +79,7 @@ pub use self::transcript::{Segment, SegmentKind, Speaker, Transcript, Word};
 /// Audio chunks: `Vec<u8>`, `&'static [u8]` and `Bytes` all convert without copying twice.
 pub use tokio_tungstenite::tungstenite::Bytes;
 
-use self::deepgram::session::{AudioChunk, Control, Session, SessionParts};
+use self::deepgram::session::{AudioChunk, Control, Session, SessionCell, SessionParts};
 use self::events::EventSink;
 use self::metrics::Metrics;
 use crate::{Error, Result};
@@ -151,6 +151,9 @@ impl Intake {
 /// - Dropping the handle ends every task at once; [`stop`](LiveAssist::stop) ends cleanly.
 #[derive(Debug)]
 pub struct LiveAssist {
+    /// The session itself, for audio handed over directly ([`SessionCell::try_deliver`]).
+    cell: Arc<SessionCell>,
+    /// Audio the session could not take directly: its task reads it.
     audio_tx: mpsc::Sender<AudioChunk>,
     control_tx: mpsc::UnboundedSender<Control>,
     metrics: Metrics,
@@ -233,9 +236,11 @@ impl LiveAssist {
             redactor: session_redactor,
             first,
         });
-        let task = tokio::spawn(session.run());
+        let cell = SessionCell::new(session);
+        let task = tokio::spawn(deepgram::session::run(cell.clone()));
         Ok((
             LiveAssist {
+                cell,
                 audio_tx,
                 control_tx,
                 metrics,
@@ -286,7 +291,11 @@ impl LiveAssist {
             data,
             queued_at: now,
         };
-        match self.audio_tx.try_send(item) {
+        let queued = match self.cell.try_deliver(item) {
+            Ok(()) => Ok(()),
+            Err(item) => self.audio_tx.try_send(item),
+        };
+        match queued {
             Ok(()) => {
                 intake.gap = (0, 0);
                 intake.call_bytes += len;

@@ -338,6 +338,15 @@ impl Link {
         true
     }
 
+    /// Audio handed over goes straight out, with nothing for the session's task to do: no
+    /// wait for the socket, no failure to report, no replay to pace, the socket still reading.
+    pub fn steady(&self) -> bool {
+        self.blocked_since.is_none()
+            && self.write_failed.is_none()
+            && !self.pacing
+            && !self.read_done
+    }
+
     /// When a write that is waiting for the socket becomes a half-dead socket.
     pub fn write_deadline(&self, send_timeout: Duration) -> Option<Instant> {
         self.blocked_since.map(|t| t + send_timeout)

@@ -22,15 +22,18 @@ mod intake;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use futures::task::AtomicWaker;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 use tokio_tungstenite::tungstenite::Bytes;
 
-use super::link::{Link, LinkEvent, LinkStart};
+use super::link::{Link, LinkStart};
 use super::timeline::{LinkClock, Timeline};
 use super::{ConnectError, Connected, connect};
 use crate::Error;
@@ -205,65 +208,128 @@ impl Session {
         session
     }
 
-    pub async fn run(mut self) {
-        let period = (self
+    /// The tick that runs the watchdog, the keep-alive and the retiring sockets' cleanup.
+    fn tick_period(&self) -> Duration {
+        (self
             .cfg
             .timing
             .watchdog
             .min(self.cfg.timing.keepalive_after)
             / 4)
-        .max(Duration::from_millis(10));
-        let mut tick = tokio::time::interval(period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        while !self.outcome.finished {
-            let buffer_end = self.buffer.end();
-            let pump_wait = self.link.as_ref().and_then(|l| l.pump_wait(buffer_end));
-            let send_timeout = self.cfg.timing.send_timeout;
-            let write_deadline = self
-                .link
-                .as_ref()
-                .and_then(|l| l.write_deadline(send_timeout));
-            let retry_at = if self.connecting.is_none() {
-                self.retry_at
-            } else {
-                None
-            };
-            let stop_at = self.stopping.as_ref().map(|s| s.deadline);
-            tokio::select! {
-                ctrl = self.control_rx.recv() => match ctrl {
-                    Some(c) => self.on_control(c),
-                    // The handle is gone without `stop`: end quietly (Drop also aborts us).
-                    None => return,
-                },
-                ev = poll_link(self.link.as_mut()) => self.on_link_event(ev),
-                chunk = self.audio_rx.recv() => {
-                    if let Some(chunk) = chunk {
-                        self.on_audio(chunk);
+        .max(Duration::from_millis(10))
+    }
+
+    /// One turn of the session's task: handles whatever is ready — the host's requests and
+    /// queued audio, the socket, the connection attempt, the tick and the timers — until
+    /// nothing is, each source once per pass so none starves another.
+    fn poll_turn(&mut self, cx: &mut Context<'_>, timers: &mut Timers) -> Poll<Flow> {
+        /// Passes before the task yields to others (it is woken again at once).
+        const PASSES: usize = 32;
+        for _ in 0..PASSES {
+            let mut busy = false;
+            // A handler may end the call: nothing runs after that one.
+            macro_rules! handled {
+                () => {{
+                    busy = true;
+                    if self.outcome.finished {
+                        return Poll::Ready(Flow::Finished);
                     }
+                }};
+            }
+            if self.outcome.finished {
+                return Poll::Ready(Flow::Finished);
+            }
+            match self.control_rx.poll_recv(cx) {
+                Poll::Ready(Some(c)) => {
+                    self.on_control(c);
+                    handled!();
                 }
-                () = sleep_until_opt(write_deadline), if write_deadline.is_some() => {
-                    self.connection_lost(
-                        format!(
-                            "a write to deepgram took longer than {} ms (half-dead socket)",
-                            send_timeout.as_millis()
-                        ),
-                        None,
-                    );
-                }
-                () = sleep_until_opt(pump_wait), if pump_wait.is_some() => self.pump(),
-                res = poll_connect(&mut self.connecting), if self.connecting.is_some() => {
-                    self.connecting = None;
-                    self.on_connect_result(res);
-                }
-                () = sleep_until_opt(retry_at), if retry_at.is_some() => {
-                    self.retry_at = None;
-                    self.start_connect();
-                }
-                () = sleep_until_opt(stop_at), if stop_at.is_some() => self.on_stop_deadline(),
-                _ = tick.tick() => self.on_tick(),
+                // The handle is gone without `stop`: end quietly (Drop also aborts us).
+                Poll::Ready(None) => return Poll::Ready(Flow::HandleGone),
+                Poll::Pending => {}
+            }
+            if let Poll::Ready(Some(chunk)) = self.audio_rx.poll_recv(cx) {
+                self.on_audio(chunk);
+                handled!();
+            }
+            if let Some(link) = self.link.as_mut()
+                && let Poll::Ready(ev) = link.poll_io(cx)
+            {
+                self.on_link_event(ev);
+                handled!();
+            }
+            if let Some(connecting) = self.connecting.as_mut()
+                && let Poll::Ready(res) = connecting.as_mut().poll(cx)
+            {
+                self.connecting = None;
+                self.on_connect_result(res);
+                handled!();
+            }
+            if timers.tick.poll_tick(cx).is_ready() {
+                self.on_tick();
+                handled!();
+            }
+            if self.poll_deadlines(cx, &mut timers.sleep) {
+                handled!();
+            }
+            if !busy {
+                return Poll::Pending;
             }
         }
-        self.finish().await;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Runs the first deadline that has passed — a write that waited too long, the next paced
+    /// frame, the reconnect, the stop wait — or arms the one timer for the earliest.
+    fn poll_deadlines(&mut self, cx: &mut Context<'_>, sleep: &mut Pin<Box<Sleep>>) -> bool {
+        let send_timeout = self.cfg.timing.send_timeout;
+        let buffer_end = self.buffer.end();
+        let write_deadline = self
+            .link
+            .as_ref()
+            .and_then(|l| l.write_deadline(send_timeout));
+        let pump_wait = self.link.as_ref().and_then(|l| l.pump_wait(buffer_end));
+        let retry_at = self.retry_at.filter(|_| self.connecting.is_none());
+        let stop_at = self.stopping.as_ref().map(|s| s.deadline);
+        let Some(next) = [write_deadline, pump_wait, retry_at, stop_at]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
+            return false;
+        };
+        let now = Instant::now();
+        if next > now {
+            if sleep.deadline() != next {
+                sleep.as_mut().reset(next);
+            }
+            // Ready: the next pass runs it.
+            return sleep.as_mut().poll(cx).is_ready();
+        }
+        if write_deadline.is_some_and(|t| t <= now) {
+            self.connection_lost(
+                format!(
+                    "a write to deepgram took longer than {} ms (half-dead socket)",
+                    send_timeout.as_millis()
+                ),
+                None,
+            );
+        } else if pump_wait.is_some_and(|t| t <= now) {
+            self.pump();
+        } else if retry_at.is_some_and(|t| t <= now) {
+            self.retry_at = None;
+            self.start_connect();
+        } else {
+            self.on_stop_deadline();
+        }
+        true
+    }
+
+    /// Whether audio the host hands over needs nothing of the task: it goes straight to a
+    /// socket that takes it, with no replay paced and no timer to move.
+    fn steady(&self) -> bool {
+        !self.outcome.finished && self.link.as_ref().is_some_and(Link::steady)
     }
 
     // ---- audio out ------------------------------------------------------------------------
@@ -605,24 +671,105 @@ pub(crate) fn stop_limit(cfg: &AssistConfig) -> Duration {
     cfg.timing.stop_wait + cfg.replay_buffer + Duration::from_secs(10)
 }
 
-async fn sleep_until_opt(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+/// How the session's task ended its loop.
+enum Flow {
+    /// The call ended (confirmed, failed or the stop wait ran out): the summary follows.
+    Finished,
+    /// The handle was dropped without `stop`.
+    HandleGone,
+}
+
+/// The task's timers (they live with the task, not the session, so the host's thread never
+/// touches them).
+struct Timers {
+    tick: tokio::time::Interval,
+    /// One timer for the earliest deadline ([`Session::poll_deadlines`]).
+    sleep: Pin<Box<Sleep>>,
+}
+
+/// The session, shared by its task and the handle's `send_audio`.
+///
+/// Audio is the one thing that comes 50 times a second: when the session is idle (its lock
+/// free) and nothing is queued ahead, `send_audio` hands the chunk over itself, on the
+/// host's thread — the frame is written to the socket right there, with no channel, no task
+/// wake-up and no hop between threads. Otherwise (the task is busy, or chunks are queued)
+/// the chunk takes the queue as before, so `send_audio` never waits for the lock.
+pub(crate) struct SessionCell {
+    session: Mutex<Option<Session>>,
+    waker: AtomicWaker,
+    runtime: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for SessionCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCell").finish_non_exhaustive()
     }
 }
 
-/// The current link's next event (never, without a link).
-async fn poll_link(link: Option<&mut Link>) -> LinkEvent {
-    match link {
-        Some(link) => std::future::poll_fn(|cx| link.poll_io(cx)).await,
-        None => std::future::pending().await,
+impl SessionCell {
+    /// Must be called inside the runtime the session is to run on.
+    pub fn new(session: Session) -> Arc<SessionCell> {
+        Arc::new(SessionCell {
+            session: Mutex::new(Some(session)),
+            waker: AtomicWaker::new(),
+            runtime: tokio::runtime::Handle::current(),
+        })
+    }
+
+    /// Hands `chunk` to the session now if it is idle and steady and nothing is queued ahead
+    /// of it; gives it back otherwise (the caller queues it).
+    pub fn try_deliver(&self, chunk: AudioChunk) -> Result<(), AudioChunk> {
+        let mut guard = match self.session.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return Err(chunk),
+        };
+        let Some(session) = guard.as_mut() else {
+            return Err(chunk); // Ended: the queue says so.
+        };
+        // Behind queued chunks, in order; and only into a steady session: one reconnecting,
+        // pacing a replay or waiting for its socket has work for its task, which takes the
+        // audio from the queue.
+        if !session.audio_rx.is_empty() || !session.steady() {
+            return Err(chunk);
+        }
+        // Timers and tasks (a replaced socket's close) need the runtime: the host's thread
+        // may be none of its own (Node's, a C host's).
+        let _runtime = self.runtime.enter();
+        session.on_audio(chunk);
+        if !session.steady() {
+            self.waker.wake();
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Session>> {
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-async fn poll_connect(fut: &mut Option<ConnectFuture>) -> Result<Connected, ConnectError> {
-    match fut {
-        Some(f) => f.await,
-        None => std::future::pending().await,
+/// The session's task: turns until the call ends, then writes the summary.
+pub(crate) async fn run(cell: Arc<SessionCell>) {
+    let period = match cell.lock().as_ref() {
+        Some(session) => session.tick_period(),
+        None => return,
+    };
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut timers = Timers {
+        tick,
+        sleep: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
+    };
+    let flow = std::future::poll_fn(|cx| {
+        cell.waker.register(cx.waker());
+        match cell.lock().as_mut() {
+            Some(session) => session.poll_turn(cx, &mut timers),
+            None => Poll::Ready(Flow::HandleGone),
+        }
+    })
+    .await;
+    let session = cell.lock().take();
+    if let (Flow::Finished, Some(session)) = (flow, session) {
+        session.finish().await;
     }
 }
