@@ -66,6 +66,8 @@ enum Role {
     Serve,
     Assist,
     Plain,
+    /// The same, with TCP_NODELAY (as the library sets it): every frame leaves at once.
+    PlainNodelay,
 }
 
 fn parse_args() -> Result<Args, Error> {
@@ -97,6 +99,7 @@ fn parse_args() -> Result<Args, Error> {
                 a.role = match val()?.as_str() {
                     "assist" => Role::Assist,
                     "plain" => Role::Plain,
+                    "plain-nodelay" => Role::PlainNodelay,
                     other => return Err(format!("unknown client {other}").into()),
                 }
             }
@@ -116,7 +119,7 @@ async fn main() -> Result<(), Error> {
     match args.role {
         Role::Orchestrate => orchestrate(&args).await,
         Role::Serve => serve().await,
-        Role::Assist | Role::Plain => client(&args).await,
+        Role::Assist | Role::Plain | Role::PlainNodelay => client(&args).await,
     }
 }
 
@@ -270,7 +273,13 @@ async fn client(args: &Args) -> Result<(), Error> {
         let held_us = held_us.clone();
         tasks.push(match args.role {
             Role::Assist => tokio::spawn(assist_session(url, ready, sent, held_us, secs)),
-            _ => tokio::spawn(plain_session(url, ready, sent, secs)),
+            role => tokio::spawn(plain_session(
+                url,
+                ready,
+                sent,
+                secs,
+                role == Role::PlainNodelay,
+            )),
         });
         // Connect in a ramp, not a thundering herd of handshakes.
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -372,13 +381,15 @@ async fn plain_session(
     ready: Arc<tokio::sync::Barrier>,
     sent: Arc<AtomicU64>,
     secs: u64,
+    nodelay: bool,
 ) -> Result<(), Error> {
     let connect = async {
         let mut req = format!("{url}/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true")
             .into_client_request()?;
         req.headers_mut()
             .insert("Authorization", format!("Token {KEY}").parse()?);
-        let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+        // `connect_async` leaves Nagle on; the third argument turns it off.
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(req, None, nodelay).await?;
         Ok::<_, Error>(ws)
     }
     .await;
@@ -451,77 +462,78 @@ async fn orchestrate(args: &Args) -> Result<(), Error> {
             .join(" / "),
         args.secs
     );
+    println!(
+        "plain: tokio-tungstenite as `connect_async` leaves it (Nagle on); +nodelay: with TCP_NODELAY, as LiveAssist sets it"
+    );
     let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     let mut growth = Vec::new();
     for &n in &args.counts {
         let (a, a_net) = run_one(args, n, "assist").await?;
         let (p, p_net) = run_one(args, n, "plain").await?;
+        let (q, q_net) = run_one(args, n, "plain-nodelay").await?;
         let lost = |c: &Value, net: &Value| f(c, "frames_sent") - f(net, "frames");
+        let client = |k: &'static str| (f(&a, k), f(&p, k), f(&q, k));
+        let net = |k: &'static str| {
+            (
+                f(&a_net, k) / 1000.0,
+                f(&p_net, k) / 1000.0,
+                f(&q_net, k) / 1000.0,
+            )
+        };
         let rows = [
-            (
-                "CPU ms per stream-second",
-                f(&a, "cpu_ms_per_stream_s"),
-                f(&p, "cpu_ms_per_stream_s"),
-            ),
-            (
-                "RSS KiB per session",
-                f(&a, "rss_per_session_kb"),
-                f(&p, "rss_per_session_kb"),
-            ),
+            ("CPU ms per stream-second", client("cpu_ms_per_stream_s")),
+            ("RSS KiB per session", client("rss_per_session_kb")),
             (
                 "  of it replay buffer KiB",
-                f(&a, "replay_kb_per_session"),
-                f64::NAN,
+                (f(&a, "replay_kb_per_session"), f64::NAN, f64::NAN),
             ),
+            ("send→socket p50 ms", net("p50_us")),
+            ("send→socket p99 ms", net("p99_us")),
+            ("send→socket max ms", net("max_us")),
+            ("frames sent", client("frames_sent")),
             (
-                "send→socket p50 ms",
-                f(&a_net, "p50_us") / 1000.0,
-                f(&p_net, "p50_us") / 1000.0,
+                "frames lost",
+                (lost(&a, &a_net), lost(&p, &p_net), lost(&q, &q_net)),
             ),
-            (
-                "send→socket p99 ms",
-                f(&a_net, "p99_us") / 1000.0,
-                f(&p_net, "p99_us") / 1000.0,
-            ),
-            (
-                "send→socket max ms",
-                f(&a_net, "max_us") / 1000.0,
-                f(&p_net, "max_us") / 1000.0,
-            ),
-            ("frames sent", f(&a, "frames_sent"), f(&p, "frames_sent")),
-            ("frames lost", lost(&a, &a_net), lost(&p, &p_net)),
-            ("failed sessions", f(&a, "failures"), f(&p, "failures")),
-            ("client CPU s", f(&a, "cpu_s"), f(&p, "cpu_s")),
-            ("client RSS MiB", f(&a, "rss_mb"), f(&p, "rss_mb")),
+            ("failed sessions", client("failures")),
+            ("client CPU s", client("cpu_s")),
+            ("client RSS MiB", client("rss_mb")),
         ];
         println!();
         println!("{n} sessions × {} s", args.secs);
         println!(
-            "{:<26} {:>14} {:>14} {:>8}",
-            "", "LiveAssist", "plain tungst.", "ratio"
+            "{:<26} {:>12} {:>12} {:>8} {:>12} {:>8}",
+            "", "LiveAssist", "plain", "ratio", "+nodelay", "ratio"
         );
-        for (name, x, y) in rows {
-            println!("{name:<26} {x:>14.3} {:>14} {:>8}", cell(y), ratio(x, y));
+        for (name, (x, y, z)) in rows {
+            println!(
+                "{name:<26} {x:>12.3} {:>12} {:>8} {:>12} {:>8}",
+                cell(y),
+                ratio(x, y),
+                cell(z),
+                ratio(x, z)
+            );
         }
         growth.push((
             n,
-            f(&a, "cpu_ms_per_stream_s"),
-            f(&p, "cpu_ms_per_stream_s"),
-            f(&a, "rss_per_session_kb"),
-            f(&p, "rss_per_session_kb"),
+            client("cpu_ms_per_stream_s"),
+            client("rss_per_session_kb"),
         ));
     }
     println!();
-    println!("how the cost per session grows (LiveAssist | plain | ratio)");
+    println!("how the cost per session grows: LiveAssist, plain, ratio (and vs +nodelay)");
     println!(
-        "{:>9} {:>34} {:>34}",
+        "{:>9} {:>44} {:>44}",
         "sessions", "CPU ms per stream-second", "RSS KiB per session"
     );
-    for (n, ac, pc, ar, pr) in growth {
+    for (n, (ac, pc, qc), (ar, pr, qr)) in growth {
         println!(
-            "{n:>9} {ac:>10.3} {pc:>10.3} {:>12} {ar:>10.1} {pr:>10.1} {:>12}",
+            "{n:>9} {ac:>8.3} {pc:>8.3} {:>8} ({:>7}) {:>9} {ar:>8.1} {pr:>8.1} {:>8} ({:>7})",
             ratio(ac, pc),
-            ratio(ar, pr)
+            ratio(ac, qc),
+            "",
+            ratio(ar, pr),
+            ratio(ar, qr)
         );
     }
     Ok(())

@@ -293,7 +293,7 @@ impl LiveAssist {
         };
         let queued = match self.cell.try_deliver(item) {
             Ok(()) => Ok(()),
-            Err(item) => self.audio_tx.try_send(item),
+            Err(item) => self.cell.queue(&self.audio_tx, item),
         };
         match queued {
             Ok(()) => {

@@ -23,12 +23,16 @@ pub(crate) struct HostPace {
 impl HostPace {
     /// Notes that the host has delivered `call_secs` of call time by now.
     pub fn note(&mut self, call_secs: f64) {
+        // Called for every chunk (50 a second of live audio): the clock is read only once a
+        // sample's worth of call time has come since the last sample, and a sample is taken
+        // once a sample's worth of wall time has too (at most one per PACE_SAMPLE, whatever
+        // the host's pace).
+        let last = self.samples.back().copied();
+        if last.is_some_and(|(_, at)| call_secs - at < PACE_SAMPLE.as_secs_f64()) {
+            return;
+        }
         let now = Instant::now();
-        if self
-            .samples
-            .back()
-            .is_none_or(|(t, _)| now - *t >= PACE_SAMPLE)
-        {
+        if last.is_none_or(|(t, _)| now - t >= PACE_SAMPLE) {
             self.samples.push_back((now, call_secs));
         }
         while self.samples.len() > 2

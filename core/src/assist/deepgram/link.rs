@@ -555,22 +555,28 @@ impl Link {
     /// Ends a socket that is still open as far as we know: a close frame goes ahead of
     /// anything queued (after a frame half-written, which the protocol needs finished), so
     /// Deepgram ends that stream now instead of waiting for a timeout. Returns the task
-    /// sending it, to keep until `send_timeout` has passed (dropping it then, or with the
+    /// sending it (on the session's runtime: this may run on the host's thread, see
+    /// `SessionCell`), to keep until `send_timeout` has passed (dropping it then, or with the
     /// session, drops a socket stuck on its write).
-    pub fn retire(self, send_timeout: Duration) -> Option<(Instant, JoinSet<()>)> {
+    pub fn retire(
+        self,
+        send_timeout: Duration,
+        runtime: &tokio::runtime::Handle,
+    ) -> Option<(Instant, JoinSet<()>)> {
         if self.write_failed.is_some() {
             return None; // The socket already failed: nothing can be sent on it.
         }
         let mut socket = self.socket;
         let mut tasks = JoinSet::new();
-        tasks.spawn(async move {
+        let close = async move {
             let frame = CloseFrame {
                 code: CloseCode::Normal,
                 reason: "replaced".into(),
             };
             let _ =
                 tokio::time::timeout(send_timeout, socket.send(Message::Close(Some(frame)))).await;
-        });
+        };
+        tasks.spawn_on(close, runtime);
         Some((Instant::now() + send_timeout, tasks))
     }
 }

@@ -22,6 +22,7 @@ mod intake;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -132,6 +133,8 @@ pub(crate) struct Session {
     container_header: Option<Bytes>,
     first_audio_at: Option<Instant>,
     pace: HostPace,
+    /// Audio figures not yet in the shared metrics (see [`AudioCounts`]).
+    counts: AudioCounts,
     // ---- the call's transcript
     builder: TranscriptBuilder,
     engine: Option<EngineHandle>,
@@ -148,6 +151,9 @@ pub(crate) struct Session {
     stopping: Option<Stopping>,
     outcome: Outcome,
     started: Instant,
+    /// The runtime the session's task runs on: a replaced socket's close is sent there, also
+    /// when the replacement happens in `send_audio` on a thread of the host's.
+    runtime: tokio::runtime::Handle,
 }
 
 pub(crate) struct SessionParts {
@@ -191,6 +197,7 @@ impl Session {
             container_header: None,
             first_audio_at: None,
             pace: HostPace::default(),
+            counts: AudioCounts::default(),
             engine: parts.engine,
             redactor: parts.redactor,
             on_hold: false,
@@ -199,6 +206,7 @@ impl Session {
             stopping: None,
             outcome: Outcome::default(),
             started: Instant::now(),
+            runtime: tokio::runtime::Handle::current(),
             cfg,
         };
         match parts.first {
@@ -222,7 +230,12 @@ impl Session {
     /// One turn of the session's task: handles whatever is ready — the host's requests and
     /// queued audio, the socket, the connection attempt, the tick and the timers — until
     /// nothing is, each source once per pass so none starves another.
-    fn poll_turn(&mut self, cx: &mut Context<'_>, timers: &mut Timers) -> Poll<Flow> {
+    fn poll_turn(
+        &mut self,
+        cx: &mut Context<'_>,
+        timers: &mut Timers,
+        queued: &AtomicUsize,
+    ) -> Poll<Flow> {
         /// Passes before the task yields to others (it is woken again at once).
         const PASSES: usize = 32;
         for _ in 0..PASSES {
@@ -249,6 +262,7 @@ impl Session {
                 Poll::Pending => {}
             }
             if let Poll::Ready(Some(chunk)) = self.audio_rx.poll_recv(cx) {
+                queued.fetch_sub(1, Ordering::AcqRel);
                 self.on_audio(chunk);
                 handled!();
             }
@@ -256,6 +270,7 @@ impl Session {
                 && let Poll::Ready(ev) = link.poll_io(cx)
             {
                 self.on_link_event(ev);
+                self.flush_metrics();
                 handled!();
             }
             if let Some(connecting) = self.connecting.as_mut()
@@ -345,13 +360,25 @@ impl Session {
         };
         let pumped = link.pump(&mut self.buffer, &mut self.max_sent, audio, speed, stopping);
         if pumped.sent_bytes > 0 {
-            let held = self.held_seconds();
-            self.metrics.update(|m| {
-                m.m.audio_seconds_sent += audio.seconds(pumped.sent_bytes).unwrap_or(0.0);
-                m.m.audio_seconds_replayed += audio.seconds(pumped.replayed_bytes).unwrap_or(0.0);
-                m.m.replay_buffer_seconds = held;
-            });
+            self.counts.sent += audio.seconds(pumped.sent_bytes).unwrap_or(0.0);
+            self.counts.replayed += audio.seconds(pumped.replayed_bytes).unwrap_or(0.0);
+            self.counts.dirty = true;
         }
+    }
+
+    /// Writes the audio figures gathered since the last time to the shared metrics.
+    pub(super) fn flush_metrics(&mut self) {
+        if !self.counts.dirty {
+            return;
+        }
+        let counts = std::mem::take(&mut self.counts);
+        let held = self.held_seconds();
+        self.metrics.update(|m| {
+            m.m.audio_seconds_received += counts.received;
+            m.m.audio_seconds_sent += counts.sent;
+            m.m.audio_seconds_replayed += counts.replayed;
+            m.m.replay_buffer_seconds = held;
+        });
     }
 
     /// Seconds of audio the replay buffer holds (the metric's one source).
@@ -545,6 +572,7 @@ impl Session {
     }
 
     fn on_tick(&mut self) {
+        self.flush_metrics();
         let now = Instant::now();
         self.retiring
             .retain(|(until, tasks)| *until > now && !tasks.is_empty());
@@ -584,7 +612,7 @@ impl Session {
     }
 
     fn retire(&mut self, link: Link) {
-        if let Some(retiring) = link.retire(self.cfg.timing.send_timeout) {
+        if let Some(retiring) = link.retire(self.cfg.timing.send_timeout, &self.runtime) {
             self.retiring.push(retiring);
         }
     }
@@ -633,6 +661,7 @@ impl Session {
             })
             .await;
         }
+        self.flush_metrics();
         // The session ran until here; the post-call summary below is not part of it.
         let duration = self.started.elapsed();
         let outcome = std::mem::take(&mut self.outcome);
@@ -671,6 +700,19 @@ pub(crate) fn stop_limit(cfg: &AssistConfig) -> Duration {
     cfg.timing.stop_wait + cfg.replay_buffer + Duration::from_secs(10)
 }
 
+/// The figures every chunk of audio moves, kept on the session and written to the shared
+/// [`Metrics`] on the tick, after each event from the socket and at the end: a lock (and a
+/// cold cache line) per figure per frame, 50 times a second per call, bought nothing. Live
+/// metrics lag by a tick at most.
+#[derive(Default)]
+struct AudioCounts {
+    received: f64,
+    sent: f64,
+    replayed: f64,
+    /// Something changed since the last flush (the replay buffer's level included).
+    dirty: bool,
+}
+
 /// How the session's task ended its loop.
 enum Flow {
     /// The call ended (confirmed, failed or the stop wait ran out): the summary follows.
@@ -696,8 +738,10 @@ struct Timers {
 /// the chunk takes the queue as before, so `send_audio` never waits for the lock.
 pub(crate) struct SessionCell {
     session: Mutex<Option<Session>>,
+    /// Chunks in the audio queue: counted here, beside the lock, rather than asked of the
+    /// queue, whose memory is one more cache miss per frame.
+    queued: AtomicUsize,
     waker: AtomicWaker,
-    runtime: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for SessionCell {
@@ -707,12 +751,11 @@ impl std::fmt::Debug for SessionCell {
 }
 
 impl SessionCell {
-    /// Must be called inside the runtime the session is to run on.
     pub fn new(session: Session) -> Arc<SessionCell> {
         Arc::new(SessionCell {
             session: Mutex::new(Some(session)),
+            queued: AtomicUsize::new(0),
             waker: AtomicWaker::new(),
-            runtime: tokio::runtime::Handle::current(),
         })
     }
 
@@ -730,17 +773,33 @@ impl SessionCell {
         // Behind queued chunks, in order; and only into a steady session: one reconnecting,
         // pacing a replay or waiting for its socket has work for its task, which takes the
         // audio from the queue.
-        if !session.audio_rx.is_empty() || !session.steady() {
+        if self.queued.load(Ordering::Acquire) > 0 || !session.steady() {
             return Err(chunk);
         }
-        // Timers and tasks (a replaced socket's close) need the runtime: the host's thread
-        // may be none of its own (Node's, a C host's).
-        let _runtime = self.runtime.enter();
+        // Nothing here needs the runtime's context (the host's thread may be none of its
+        // own, Node's or a C host's): a replaced socket's close is spawned on the session's
+        // runtime by handle, and writes and clocks need no context.
         session.on_audio(chunk);
         if !session.steady() {
             self.waker.wake();
         }
         Ok(())
+    }
+
+    /// Queues a chunk the session could not take directly (the caller holds the handle's
+    /// intake lock, so chunks are counted in the order they are queued).
+    pub fn queue(
+        &self,
+        tx: &mpsc::Sender<AudioChunk>,
+        chunk: AudioChunk,
+    ) -> Result<(), mpsc::error::TrySendError<AudioChunk>> {
+        // Counted before it can be read, so the count never goes below what is queued.
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        let sent = tx.try_send(chunk);
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+        }
+        sent
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Session>> {
@@ -763,7 +822,7 @@ pub(crate) async fn run(cell: Arc<SessionCell>) {
     let flow = std::future::poll_fn(|cx| {
         cell.waker.register(cx.waker());
         match cell.lock().as_mut() {
-            Some(session) => session.poll_turn(cx, &mut timers),
+            Some(session) => session.poll_turn(cx, &mut timers, &cell.queued),
             None => Poll::Ready(Flow::HandleGone),
         }
     })

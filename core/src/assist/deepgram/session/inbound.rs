@@ -178,8 +178,8 @@ impl Session {
         if audio.is_resumable() {
             if let Some(done) = link.finalised() {
                 self.buffer.release(done);
-                let held = self.held_seconds();
-                self.metrics.update(|m| m.m.replay_buffer_seconds = held);
+                // The level goes out with the next flush (after this event).
+                self.counts.dirty = true;
             }
             self.prune_finalizes();
         }

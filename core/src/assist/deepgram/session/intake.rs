@@ -30,9 +30,8 @@ impl Session {
             }
         }
         let len = chunk.data.len() as u64;
-        self.metrics.update(|m| {
-            m.m.audio_seconds_received += audio.seconds(len).unwrap_or(0.0);
-        });
+        self.counts.received += audio.seconds(len).unwrap_or(0.0);
+        self.counts.dirty = true;
         // The host's pace is in call time: a private stretch is audio it delivered.
         let stream = audio.seconds(self.buffer.end() + len).unwrap_or(0.0);
         self.pace.note(stream + self.timeline.withheld());
