@@ -29,11 +29,11 @@ pub struct LatencyStats {
 }
 
 /// What a session did, readable live ([`LiveAssist::metrics`](super::LiveAssist::metrics)) and
-/// in the [`CallSummary`](super::CallSummary). Live, the audio figures (seconds received,
-/// sent, replayed and held) are at most one session tick behind — a quarter of the shorter
-/// of [`Timing::watchdog`](super::Timing::watchdog) and
-/// [`Timing::keepalive_after`](super::Timing::keepalive_after), 1 s by default; the summary's
-/// are exact.
+/// in the [`CallSummary`](super::CallSummary). The audio figures (seconds received, sent,
+/// replayed and held) are kept by the session and brought up to date when they are read;
+/// read live while the session's task is busy that instant, they may be one session tick
+/// behind (a quarter of the shorter of [`Timing::watchdog`](super::Timing::watchdog) and
+/// [`Timing::keepalive_after`](super::Timing::keepalive_after), 1 s by default).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssistMetrics {

@@ -398,6 +398,7 @@ impl LiveAssist {
 
     /// The metrics so far.
     pub fn metrics(&self) -> AssistMetrics {
+        self.cell.flush_metrics();
         self.metrics.snapshot()
     }
 

@@ -701,9 +701,9 @@ pub(crate) fn stop_limit(cfg: &AssistConfig) -> Duration {
 }
 
 /// The figures every chunk of audio moves, kept on the session and written to the shared
-/// [`Metrics`] on the tick, after each event from the socket and at the end: a lock (and a
-/// cold cache line) per figure per frame, 50 times a second per call, bought nothing. Live
-/// metrics lag by a tick at most.
+/// [`Metrics`] when the host reads them, on the tick, after each event from the socket and
+/// at the end: a lock (and a cold cache line) per figure per frame, 50 times a second per
+/// call, bought nothing.
 #[derive(Default)]
 struct AudioCounts {
     received: f64,
@@ -784,6 +784,19 @@ impl SessionCell {
             self.waker.wake();
         }
         Ok(())
+    }
+
+    /// Brings the shared metrics up to date with the session's own figures, unless the
+    /// session's task is busy this instant (they are then a tick behind at most).
+    pub fn flush_metrics(&self) {
+        let mut guard = match self.session.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        if let Some(session) = guard.as_mut() {
+            session.flush_metrics();
+        }
     }
 
     /// Queues a chunk the session could not take directly (the caller holds the handle's
