@@ -136,8 +136,10 @@ impl Intake {
 /// A live-assist session for one call.
 ///
 /// Guarantees:
-/// - `send_audio` never blocks; reading, writing and keep-alive run as separate tasks and
-///   never wait on one another; every frame write has a timeout.
+/// - `send_audio` never blocks: a steady, idle session writes the frame to the socket on the
+///   caller's thread (a non-blocking write); otherwise the frame is queued for the session's
+///   task. Reading, writing and keep-alive never wait on one another; a write the socket
+///   makes wait longer than [`Timing::send_timeout`] replaces the socket.
 /// - A socket that accepts audio but answers nothing for [`Timing::watchdog`] is replaced; lost
 ///   sockets reconnect with capped, jittered backoff, replaying the audio Deepgram had not
 ///   finalised (bounded by [`AssistConfig::replay_buffer`], at most

@@ -2,9 +2,9 @@
 //! timeline starts, what it has sent, what it owes an answer for).
 //!
 //! The socket is driven from the session's own task, not from tasks of its own: a frame is
-//! written the moment the session hands it over ([`Link::pump`]), and [`Link::poll_io`] — one
-//! arm of the session's `select!` — finishes writes the socket made wait and reads what
-//! Deepgram says. At 50 frames a second per call that saves a task hop, a channel and a
+//! written the moment the session hands it over ([`Link::pump`]), and [`Link::poll_io`] —
+//! polled on every turn of the session's task — finishes writes the socket made wait and
+//! reads what Deepgram says. At 50 frames a second per call that saves a task hop, a channel and a
 //! wake-up per frame (and three tasks per call), and the socket is never split, so no lock
 //! is taken per frame either. Nothing here blocks: a socket that cannot take a frame leaves
 //! it queued (bounded) and the session carries on; a write that waits longer than
@@ -13,6 +13,10 @@
 //! A link knows nothing of reconnecting, replaying from where or stopping when: the session
 //! loop ([`super::session`]) decides that, and asks the link to hand audio to the socket
 //! ([`Link::pump`]) and to judge whether the socket still answers ([`Link::watchdog`]).
+//!
+//! One idea, one file (~580 lines, over the ~500 a file should stay under): driving the
+//! socket and the state the session keeps about it share the write queue and the frame types
+//! that nothing else may touch, which is why they are private to this file.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -93,7 +97,8 @@ pub(super) struct Link {
     flushing: bool,
     /// Since when a write has waited for the socket (`None`: writes go straight through).
     blocked_since: Option<Instant>,
-    /// Why a write failed, until the session's next poll reports it.
+    /// Why a write failed: nothing more is written, and the session's next poll reports it
+    /// (the session then drops the link).
     write_failed: Option<String>,
     /// The socket's read side ended (close frame, error or end of stream).
     read_done: bool,
@@ -189,8 +194,9 @@ impl Link {
         true
     }
 
-    /// Writes what is queued, outside a poll: a socket that makes us wait is polled again by
-    /// the session's next `select!` ([`poll_io`](Self::poll_io)), with the task's own waker.
+    /// Writes what is queued, outside a poll: a socket that makes us wait is polled again on
+    /// the session task's next turn ([`poll_io`](Self::poll_io)), with the task's own waker
+    /// (the session is then not steady, so `send_audio` wakes the task).
     fn write_now(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
         if let Poll::Ready(Err(reason)) = self.poll_write(&mut cx) {
@@ -276,11 +282,9 @@ impl Link {
                 Poll::Pending => {
                     // The socket is dead for writing: report it once nothing more is to read
                     // (a reset socket's read fails at once, so this does not wait).
-                    return match self.write_failed.as_mut() {
-                        Some(reason) if !reason.is_empty() => {
-                            Poll::Ready(LinkEvent::Failed(std::mem::take(reason)))
-                        }
-                        _ => Poll::Pending,
+                    return match &self.write_failed {
+                        Some(reason) => Poll::Ready(LinkEvent::Failed(reason.clone())),
+                        None => Poll::Pending,
                     };
                 }
                 Poll::Ready(frame) => frame,

@@ -1,37 +1,39 @@
 //! The session loop: one supervisor task that owns the call's state — the replay buffer, the
 //! reconnects, the stop — and replaces the connection ([`Link`]) whenever it breaks.
 //!
-//! The supervisor never awaits anything but its `select!`: audio intake, connection events,
-//! pumping audio to the writer, reconnect timers and the watchdog all make progress
-//! independently, so a half-dead socket or a slow LLM cannot stall the host's audio.
+//! The supervisor never waits on anything but its own poll ([`task`]): the host's audio and
+//! requests, the socket, the connection attempt, reconnect timers and the watchdog all make
+//! progress independently, so a half-dead socket or a slow LLM cannot stall the host's audio.
+//! A steady session also takes audio from `send_audio` on the host's thread
+//! ([`SessionCell`]), under the same lock.
 //!
 //! The replay buffer and every link count stream bytes: the call's audio minus its private
 //! stretches, which `send_audio` withholds. The session's [`Timeline`] maps a link's times to
 //! call times through the stretches (see `super::timeline`).
 //!
-//! This file is the loop and the life of links (open where the replay starts, lose, replace,
-//! retire) and of the call's end (the stop wait and its extension, the summary). Its arms
-//! are handled beside it: the host's audio in [`intake`], the host's requests in [`control`],
-//! what Deepgram says in [`inbound`]; a connection's own tasks live in [`super::link`]. At
-//! ~550 lines it is a little over the ~500 a file should stay under: the rest is the link
-//! lifecycle, which only reads as one idea when its steps sit together.
+//! This file is the session's state and the life of links (open where the replay starts,
+//! lose, replace, retire) and of the call's end (the stop wait and its extension, the
+//! summary). The task and its turn are in [`task`]; what it handles is beside it: the host's
+//! audio in [`intake`], the host's requests in [`control`], what Deepgram says in
+//! [`inbound`]; a connection's socket is driven through [`super::link`]. At ~580 lines it is
+//! over the ~500 a file should stay under: the rest is the link lifecycle, which only reads as
+//! one idea when its steps sit together.
 
 mod control;
 mod inbound;
 mod intake;
+mod task;
+
+pub(crate) use task::{SessionCell, run};
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, TryLockError};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-use futures::task::AtomicWaker;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Bytes;
 
 use super::link::{Link, LinkStart};
@@ -216,140 +218,9 @@ impl Session {
         session
     }
 
-    /// The tick that runs the watchdog, the keep-alive and the retiring sockets' cleanup.
-    fn tick_period(&self) -> Duration {
-        (self
-            .cfg
-            .timing
-            .watchdog
-            .min(self.cfg.timing.keepalive_after)
-            / 4)
-        .max(Duration::from_millis(10))
-    }
-
-    /// One turn of the session's task: handles whatever is ready — the host's requests and
-    /// queued audio, the socket, the connection attempt, the tick and the timers — until
-    /// nothing is, each source once per pass so none starves another.
-    fn poll_turn(
-        &mut self,
-        cx: &mut Context<'_>,
-        timers: &mut Timers,
-        queued: &AtomicUsize,
-    ) -> Poll<Flow> {
-        /// Passes before the task yields to others (it is woken again at once).
-        const PASSES: usize = 32;
-        for _ in 0..PASSES {
-            let mut busy = false;
-            // A handler may end the call: nothing runs after that one.
-            macro_rules! handled {
-                () => {{
-                    busy = true;
-                    if self.outcome.finished {
-                        return Poll::Ready(Flow::Finished);
-                    }
-                }};
-            }
-            if self.outcome.finished {
-                return Poll::Ready(Flow::Finished);
-            }
-            match self.control_rx.poll_recv(cx) {
-                Poll::Ready(Some(c)) => {
-                    self.on_control(c);
-                    handled!();
-                }
-                // The handle is gone without `stop`: end quietly (Drop also aborts us).
-                Poll::Ready(None) => return Poll::Ready(Flow::HandleGone),
-                Poll::Pending => {}
-            }
-            if let Poll::Ready(Some(chunk)) = self.audio_rx.poll_recv(cx) {
-                queued.fetch_sub(1, Ordering::AcqRel);
-                self.on_audio(chunk);
-                handled!();
-            }
-            if let Some(link) = self.link.as_mut()
-                && let Poll::Ready(ev) = link.poll_io(cx)
-            {
-                self.on_link_event(ev);
-                self.flush_metrics();
-                handled!();
-            }
-            if let Some(connecting) = self.connecting.as_mut()
-                && let Poll::Ready(res) = connecting.as_mut().poll(cx)
-            {
-                self.connecting = None;
-                self.on_connect_result(res);
-                handled!();
-            }
-            if timers.tick.poll_tick(cx).is_ready() {
-                self.on_tick();
-                handled!();
-            }
-            if self.poll_deadlines(cx, &mut timers.sleep) {
-                handled!();
-            }
-            if !busy {
-                return Poll::Pending;
-            }
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-
-    /// Runs the first deadline that has passed — a write that waited too long, the next paced
-    /// frame, the reconnect, the stop wait — or arms the one timer for the earliest.
-    fn poll_deadlines(&mut self, cx: &mut Context<'_>, sleep: &mut Pin<Box<Sleep>>) -> bool {
-        let send_timeout = self.cfg.timing.send_timeout;
-        let buffer_end = self.buffer.end();
-        let write_deadline = self
-            .link
-            .as_ref()
-            .and_then(|l| l.write_deadline(send_timeout));
-        let pump_wait = self.link.as_ref().and_then(|l| l.pump_wait(buffer_end));
-        let retry_at = self.retry_at.filter(|_| self.connecting.is_none());
-        let stop_at = self.stopping.as_ref().map(|s| s.deadline);
-        let Some(next) = [write_deadline, pump_wait, retry_at, stop_at]
-            .into_iter()
-            .flatten()
-            .min()
-        else {
-            return false;
-        };
-        let now = Instant::now();
-        if next > now {
-            if sleep.deadline() != next {
-                sleep.as_mut().reset(next);
-            }
-            // Ready: the next pass runs it.
-            return sleep.as_mut().poll(cx).is_ready();
-        }
-        if write_deadline.is_some_and(|t| t <= now) {
-            self.connection_lost(
-                format!(
-                    "a write to deepgram took longer than {} ms (half-dead socket)",
-                    send_timeout.as_millis()
-                ),
-                None,
-            );
-        } else if pump_wait.is_some_and(|t| t <= now) {
-            self.pump();
-        } else if retry_at.is_some_and(|t| t <= now) {
-            self.retry_at = None;
-            self.start_connect();
-        } else {
-            self.on_stop_deadline();
-        }
-        true
-    }
-
-    /// Whether audio the host hands over needs nothing of the task: it goes straight to a
-    /// socket that takes it, with no replay paced and no timer to move.
-    fn steady(&self) -> bool {
-        !self.outcome.finished && self.link.as_ref().is_some_and(Link::steady)
-    }
-
     // ---- audio out ------------------------------------------------------------------------
 
-    /// Hands as much audio to the link's writer as its queue and the replay pace allow. The
+    /// Hands as much audio to the link's socket as its write queue and the replay pace allow. The
     /// pace is `replay_speed`× the host's own pace ([`HostPace`]).
     fn pump(&mut self) {
         let audio = self.cfg.audio;
@@ -409,7 +280,7 @@ impl Session {
         if let Some(id) = &request_id {
             self.outcome.request_ids.push(id.clone());
         }
-        // Abort the previous link's tasks if one is somehow still here (never expected).
+        // Drop the previous link if one is somehow still here (never expected).
         if let Some(old) = self.link.take() {
             old.abort();
         }
@@ -711,137 +582,4 @@ struct AudioCounts {
     replayed: f64,
     /// Something changed since the last flush (the replay buffer's level included).
     dirty: bool,
-}
-
-/// How the session's task ended its loop.
-enum Flow {
-    /// The call ended (confirmed, failed or the stop wait ran out): the summary follows.
-    Finished,
-    /// The handle was dropped without `stop`.
-    HandleGone,
-}
-
-/// The task's timers (they live with the task, not the session, so the host's thread never
-/// touches them).
-struct Timers {
-    tick: tokio::time::Interval,
-    /// One timer for the earliest deadline ([`Session::poll_deadlines`]).
-    sleep: Pin<Box<Sleep>>,
-}
-
-/// The session, shared by its task and the handle's `send_audio`.
-///
-/// Audio is the one thing that comes 50 times a second: when the session is idle (its lock
-/// free) and nothing is queued ahead, `send_audio` hands the chunk over itself, on the
-/// host's thread — the frame is written to the socket right there, with no channel, no task
-/// wake-up and no hop between threads. Otherwise (the task is busy, or chunks are queued)
-/// the chunk takes the queue as before, so `send_audio` never waits for the lock.
-pub(crate) struct SessionCell {
-    session: Mutex<Option<Session>>,
-    /// Chunks in the audio queue: counted here, beside the lock, rather than asked of the
-    /// queue, whose memory is one more cache miss per frame.
-    queued: AtomicUsize,
-    waker: AtomicWaker,
-}
-
-impl std::fmt::Debug for SessionCell {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionCell").finish_non_exhaustive()
-    }
-}
-
-impl SessionCell {
-    pub fn new(session: Session) -> Arc<SessionCell> {
-        Arc::new(SessionCell {
-            session: Mutex::new(Some(session)),
-            queued: AtomicUsize::new(0),
-            waker: AtomicWaker::new(),
-        })
-    }
-
-    /// Hands `chunk` to the session now if it is idle and steady and nothing is queued ahead
-    /// of it; gives it back otherwise (the caller queues it).
-    pub fn try_deliver(&self, chunk: AudioChunk) -> Result<(), AudioChunk> {
-        let mut guard = match self.session.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => return Err(chunk),
-        };
-        let Some(session) = guard.as_mut() else {
-            return Err(chunk); // Ended: the queue says so.
-        };
-        // Behind queued chunks, in order; and only into a steady session: one reconnecting,
-        // pacing a replay or waiting for its socket has work for its task, which takes the
-        // audio from the queue.
-        if self.queued.load(Ordering::Acquire) > 0 || !session.steady() {
-            return Err(chunk);
-        }
-        // Nothing here needs the runtime's context (the host's thread may be none of its
-        // own, Node's or a C host's): a replaced socket's close is spawned on the session's
-        // runtime by handle, and writes and clocks need no context.
-        session.on_audio(chunk);
-        if !session.steady() {
-            self.waker.wake();
-        }
-        Ok(())
-    }
-
-    /// Brings the shared metrics up to date with the session's own figures, unless the
-    /// session's task is busy this instant (they are then a tick behind at most).
-    pub fn flush_metrics(&self) {
-        let mut guard = match self.session.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => return,
-        };
-        if let Some(session) = guard.as_mut() {
-            session.flush_metrics();
-        }
-    }
-
-    /// Queues a chunk the session could not take directly (the caller holds the handle's
-    /// intake lock, so chunks are counted in the order they are queued).
-    pub fn queue(
-        &self,
-        tx: &mpsc::Sender<AudioChunk>,
-        chunk: AudioChunk,
-    ) -> Result<(), mpsc::error::TrySendError<AudioChunk>> {
-        // Counted before it can be read, so the count never goes below what is queued.
-        self.queued.fetch_add(1, Ordering::AcqRel);
-        let sent = tx.try_send(chunk);
-        if sent.is_err() {
-            self.queued.fetch_sub(1, Ordering::AcqRel);
-        }
-        sent
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Session>> {
-        self.session.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The session's task: turns until the call ends, then writes the summary.
-pub(crate) async fn run(cell: Arc<SessionCell>) {
-    let period = match cell.lock().as_ref() {
-        Some(session) => session.tick_period(),
-        None => return,
-    };
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut timers = Timers {
-        tick,
-        sleep: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
-    };
-    let flow = std::future::poll_fn(|cx| {
-        cell.waker.register(cx.waker());
-        match cell.lock().as_mut() {
-            Some(session) => session.poll_turn(cx, &mut timers, &cell.queued),
-            None => Poll::Ready(Flow::HandleGone),
-        }
-    })
-    .await;
-    let session = cell.lock().take();
-    if let (Flow::Finished, Some(session)) = (flow, session) {
-        session.finish().await;
-    }
 }

@@ -135,7 +135,7 @@ impl Session {
 
     fn send_finalize(&mut self) {
         // Ordered behind the audio already handed over, so Finalize covers it; queued (never
-        // dropped) when the writer is busy, and kept on the session when there is no link.
+        // dropped) when the socket is busy, and kept on the session when there is no link.
         self.pump();
         let after = self.buffer.end();
         self.finalizes.push(after);
