@@ -645,6 +645,15 @@ typedef struct helix_assist_config {
    * (see `helix_assist_stop`).
    */
   const char *post_call_json;
+  /**
+   * Coalesce the chunks `helix_assist_send_audio` is given into frames of this many ms
+   * before they go to Deepgram (0, the default: off, each chunk is written as it is handed
+   * over; otherwise 20..=250, beyond is `HELIX_INVALID_INPUT`; raw audio only). 20 ms
+   * frames at 100 are one write instead of five, about half the CPU per stream-second, for
+   * up to 100 ms more delay. A partial frame goes once the window has passed since its
+   * first byte, and at once ahead of a Finalize (hold, private stretch) and at stop.
+   */
+  uint32_t coalesce_ms;
 } helix_assist_config;
 
 /**

@@ -10,6 +10,19 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+/// `value` must be zero (the option is off) or lie in `range` (milliseconds).
+pub(crate) fn millis_or_off(name: &str, value: Duration, range: RangeInclusive<u64>) -> Result<()> {
+    if value.is_zero() || millis(name, value, range.clone()).is_ok() {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "{name} must be 0 (off) or {}..={} ms, got {}",
+        range.start(),
+        range.end(),
+        shown(value)
+    )))
+}
+
 /// `value` must lie in `range` (milliseconds).
 pub(crate) fn millis(name: &str, value: Duration, range: RangeInclusive<u64>) -> Result<()> {
     let ms = value.as_millis();
@@ -91,5 +104,25 @@ mod tests {
         assert!(real("s", f64::NAN, 1.0..=2.0).is_err());
         assert!(real("s", f64::INFINITY, 1.0..=2.0).is_err());
         assert!(real("s", 1.5, 1.0..=2.0).is_ok());
+    }
+
+    #[test]
+    fn an_option_that_may_be_off_takes_zero_or_its_range() {
+        assert!(millis_or_off("c", Duration::ZERO, 20..=250).is_ok());
+        assert!(millis_or_off("c", Duration::from_millis(20), 20..=250).is_ok());
+        assert!(millis_or_off("c", Duration::from_millis(250), 20..=250).is_ok());
+        for bad in [
+            Duration::from_millis(19),
+            Duration::from_millis(251),
+            Duration::MAX,
+        ] {
+            let err = millis_or_off("coalesce", bad, 20..=250).unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::InvalidInput);
+            assert!(
+                err.to_string()
+                    .contains("coalesce must be 0 (off) or 20..=250 ms"),
+                "{err}"
+            );
+        }
     }
 }

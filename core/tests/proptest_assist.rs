@@ -411,7 +411,7 @@ fn assist_config() -> BoxedStrategy<AssistConfig> {
         speakers(),
         prop::option::of(suggestions()),
         (duration(), duration(), duration(), duration(), duration()),
-        (duration(), duration(), count_u32()),
+        (duration(), duration(), count_u32(), duration()),
         (count_usize(), count_usize(), duration(), real()),
         prop::collection::vec(hostile_string(), 0..3),
     )
@@ -436,6 +436,7 @@ fn assist_config() -> BoxedStrategy<AssistConfig> {
                         max_attempts: r.2,
                     },
                     audio_queue_chunks: q,
+                    coalesce: r.3,
                     event_queue: e,
                     replay_buffer: replay,
                     replay_speed: speed,
@@ -468,6 +469,9 @@ fn assist_bad(c: &AssistConfig) -> Option<Vec<&'static str>> {
     }
     if !(1..=1_000_000).contains(&c.event_queue) {
         bad.push("event_queue");
+    }
+    if !c.coalesce.is_zero() && !(20..=250).contains(&ms(c.coalesce)) {
+        bad.push("coalesce");
     }
     if ms(c.replay_buffer) > 600_000 {
         bad.push("replay_buffer");

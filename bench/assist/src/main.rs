@@ -49,6 +49,7 @@ const RATE: usize = 16_000;
 /// 20 ms of 16 kHz mono linear16.
 const FRAME: usize = RATE * 2 / 50;
 const KEY: &str = "bench-key";
+const FRAME_EVERY: Duration = Duration::from_millis(20);
 
 #[derive(Clone, Debug)]
 struct Args {
@@ -58,6 +59,10 @@ struct Args {
     secs: u64,
     role: Role,
     port: u16,
+    /// The coalesced client's window (`AssistConfig::coalesce`).
+    coalesce_ms: u64,
+    /// Every session ticks at the same instant (the barrier's), not spread over the 20 ms.
+    lockstep: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,6 +70,8 @@ enum Role {
     Orchestrate,
     Serve,
     Assist,
+    /// LiveAssist with `AssistConfig::coalesce` (its own row: it trades delay for CPU).
+    AssistCoalesced,
     Plain,
     /// The same, with TCP_NODELAY (as the library sets it): every frame leaves at once.
     PlainNodelay,
@@ -77,6 +84,8 @@ fn parse_args() -> Result<Args, Error> {
         secs: 60,
         role: Role::Orchestrate,
         port: 0,
+        coalesce_ms: 100,
+        lockstep: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -94,17 +103,23 @@ fn parse_args() -> Result<Args, Error> {
             }
             "--secs" => a.secs = val()?.parse()?,
             "--port" => a.port = val()?.parse()?,
+            "--coalesce" => a.coalesce_ms = val()?.parse()?,
+            "--lockstep" => a.lockstep = true,
             "--serve" => a.role = Role::Serve,
             "--client" => {
                 a.role = match val()?.as_str() {
                     "assist" => Role::Assist,
+                    "assist-coalesced" => Role::AssistCoalesced,
                     "plain" => Role::Plain,
                     "plain-nodelay" => Role::PlainNodelay,
                     other => return Err(format!("unknown client {other}").into()),
                 }
             }
             "-h" | "--help" => {
-                println!("usage: bench-assist [--sessions N[,N…] (100,500,1000)] [--secs S (60)]");
+                println!(
+                    "usage: bench-assist [--sessions N[,N…] (100,500,1000)] [--secs S (60)] \
+                     [--coalesce MS (100)] [--lockstep]"
+                );
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}").into()),
@@ -119,7 +134,9 @@ async fn main() -> Result<(), Error> {
     match args.role {
         Role::Orchestrate => orchestrate(&args).await,
         Role::Serve => serve().await,
-        Role::Assist | Role::Plain | Role::PlainNodelay => client(&args).await,
+        Role::Assist | Role::AssistCoalesced | Role::Plain | Role::PlainNodelay => {
+            client(&args).await
+        }
     }
 }
 
@@ -268,16 +285,29 @@ async fn client(args: &Args) -> Result<(), Error> {
     // Microseconds of audio the sessions' replay buffers held at the memory sample.
     let held_us = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::with_capacity(args.sessions);
-    for _ in 0..args.sessions {
+    for i in 0..args.sessions {
         let (url, ready, sent, secs) = (url.clone(), ready.clone(), sent.clone(), args.secs);
+        // Calls start at any time, so their 20 ms ticks fall anywhere in the 20 ms: spread
+        // evenly (the same for every client), not all at the instant the barrier opens.
+        let phase = match args.lockstep {
+            true => Duration::ZERO,
+            false => FRAME_EVERY * i as u32 / args.sessions as u32,
+        };
+        let coalesce = match args.role {
+            Role::AssistCoalesced => Duration::from_millis(args.coalesce_ms),
+            _ => Duration::ZERO,
+        };
         let held_us = held_us.clone();
         tasks.push(match args.role {
-            Role::Assist => tokio::spawn(assist_session(url, ready, sent, held_us, secs)),
+            Role::Assist | Role::AssistCoalesced => tokio::spawn(assist_session(
+                url, ready, sent, held_us, secs, phase, coalesce,
+            )),
             role => tokio::spawn(plain_session(
                 url,
                 ready,
                 sent,
                 secs,
+                phase,
                 role == Role::PlainNodelay,
             )),
         });
@@ -318,13 +348,19 @@ async fn client(args: &Args) -> Result<(), Error> {
     Ok(())
 }
 
+/// A 20 ms tick whose first beat is `phase` from now (a missed beat is sent late, not skipped).
+fn ticker(phase: Duration) -> tokio::time::Interval {
+    tokio::time::interval_at(tokio::time::Instant::now() + phase, FRAME_EVERY)
+}
+
 /// Sends one frame every 20 ms for `secs` (missed ticks are sent late, not skipped, so both
 /// clients send the same audio).
 async fn pace(
     secs: u64,
+    phase: Duration,
     mut send: impl FnMut(u64, Vec<u8>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut tick = ticker(phase);
     for i in 0..secs * 50 {
         tick.tick().await;
         send(i, frame(now_ns()))?;
@@ -338,6 +374,8 @@ async fn assist_session(
     sent: Arc<AtomicU64>,
     held_us: Arc<AtomicU64>,
     secs: u64,
+    phase: Duration,
+    coalesce: Duration,
 ) -> Result<(), Error> {
     let config = AssistConfig {
         deepgram: DeepgramConfig::new(KEY).with_url(url),
@@ -346,6 +384,7 @@ async fn assist_session(
             channels: 1,
         },
         speakers: vec![Speaker::Agent],
+        coalesce,
         ..Default::default()
     };
     let started = LiveAssist::start(config).await;
@@ -357,7 +396,7 @@ async fn assist_session(
     // receiver finalises each second as it completes: the buffer then holds its mean, not the
     // low point of its saw-tooth.
     let sample_at = secs * 25 + 25;
-    pace(secs, |i, f| {
+    pace(secs, phase, |i, f| {
         assist.send_audio(f)?;
         sent.fetch_add(1, Ordering::Relaxed);
         if i == sample_at {
@@ -381,6 +420,7 @@ async fn plain_session(
     ready: Arc<tokio::sync::Barrier>,
     sent: Arc<AtomicU64>,
     secs: u64,
+    phase: Duration,
     nodelay: bool,
 ) -> Result<(), Error> {
     let connect = async {
@@ -402,7 +442,7 @@ async fn plain_session(
             }
         }
     });
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut tick = ticker(phase);
     for _ in 0..secs * 50 {
         tick.tick().await;
         tx.send(Message::Binary(frame(now_ns()).into())).await?;
@@ -436,6 +476,8 @@ async fn run_one(args: &Args, sessions: usize, which: &str) -> Result<(Value, Va
         .args(["--client", which, "--port", &port])
         .args(["--sessions", &sessions.to_string()])
         .args(["--secs", &args.secs.to_string()])
+        .args(["--coalesce", &args.coalesce_ms.to_string()])
+        .args(args.lockstep.then_some("--lockstep"))
         .output()
         .await?;
     if !out.status.success() {
@@ -465,19 +507,33 @@ async fn orchestrate(args: &Args) -> Result<(), Error> {
     println!(
         "plain: tokio-tungstenite as `connect_async` leaves it (Nagle on); +nodelay: with TCP_NODELAY, as LiveAssist sets it"
     );
+    println!(
+        "coalesced: LiveAssist with `coalesce` at {} ms (an option: one write per window, up to the window's delay), ratio vs plain",
+        args.coalesce_ms
+    );
+    println!(
+        "{}",
+        match args.lockstep {
+            true => "--lockstep: every session's 20 ms tick at the same instant",
+            false =>
+                "each session's 20 ms tick at its own phase, spread evenly over the 20 ms (calls start at any time)",
+        }
+    );
     let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     let mut growth = Vec::new();
     for &n in &args.counts {
         let (a, a_net) = run_one(args, n, "assist").await?;
         let (p, p_net) = run_one(args, n, "plain").await?;
         let (q, q_net) = run_one(args, n, "plain-nodelay").await?;
+        let (c, c_net) = run_one(args, n, "assist-coalesced").await?;
         let lost = |c: &Value, net: &Value| f(c, "frames_sent") - f(net, "frames");
-        let client = |k: &'static str| (f(&a, k), f(&p, k), f(&q, k));
+        let client = |k: &'static str| (f(&a, k), f(&p, k), f(&q, k), f(&c, k));
         let net = |k: &'static str| {
             (
                 f(&a_net, k) / 1000.0,
                 f(&p_net, k) / 1000.0,
                 f(&q_net, k) / 1000.0,
+                f(&c_net, k) / 1000.0,
             )
         };
         let rows = [
@@ -485,7 +541,12 @@ async fn orchestrate(args: &Args) -> Result<(), Error> {
             ("RSS KiB per session", client("rss_per_session_kb")),
             (
                 "  of it replay buffer KiB",
-                (f(&a, "replay_kb_per_session"), f64::NAN, f64::NAN),
+                (
+                    f(&a, "replay_kb_per_session"),
+                    f64::NAN,
+                    f64::NAN,
+                    f(&c, "replay_kb_per_session"),
+                ),
             ),
             ("send→socket p50 ms", net("p50_us")),
             ("send→socket p99 ms", net("p99_us")),
@@ -493,7 +554,12 @@ async fn orchestrate(args: &Args) -> Result<(), Error> {
             ("frames sent", client("frames_sent")),
             (
                 "frames lost",
-                (lost(&a, &a_net), lost(&p, &p_net), lost(&q, &q_net)),
+                (
+                    lost(&a, &a_net),
+                    lost(&p, &p_net),
+                    lost(&q, &q_net),
+                    lost(&c, &c_net),
+                ),
             ),
             ("failed sessions", client("failures")),
             ("client CPU s", client("cpu_s")),
@@ -502,16 +568,18 @@ async fn orchestrate(args: &Args) -> Result<(), Error> {
         println!();
         println!("{n} sessions × {} s", args.secs);
         println!(
-            "{:<26} {:>12} {:>12} {:>8} {:>12} {:>8}",
-            "", "LiveAssist", "plain", "ratio", "+nodelay", "ratio"
+            "{:<26} {:>12} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
+            "", "LiveAssist", "plain", "ratio", "+nodelay", "ratio", "coalesced", "ratio"
         );
-        for (name, (x, y, z)) in rows {
+        for (name, (x, y, z, w)) in rows {
             println!(
-                "{name:<26} {x:>12.3} {:>12} {:>8} {:>12} {:>8}",
+                "{name:<26} {x:>12.3} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
                 cell(y),
                 ratio(x, y),
                 cell(z),
-                ratio(x, z)
+                ratio(x, z),
+                cell(w),
+                ratio(w, y)
             );
         }
         growth.push((
@@ -526,7 +594,7 @@ async fn orchestrate(args: &Args) -> Result<(), Error> {
         "{:>9} {:>44} {:>44}",
         "sessions", "CPU ms per stream-second", "RSS KiB per session"
     );
-    for (n, (ac, pc, qc), (ar, pr, qr)) in growth {
+    for (n, (ac, pc, qc, _), (ar, pr, qr, _)) in growth {
         println!(
             "{n:>9} {ac:>8.3} {pc:>8.3} {:>8} ({:>7}) {:>9} {ar:>8.1} {pr:>8.1} {:>8} ({:>7})",
             ratio(ac, pc),

@@ -150,6 +150,13 @@ pub struct helix_assist_config {
     /// built-in prompt (at most 100 000 characters). The result is the summary's `postCall`
     /// (see `helix_assist_stop`).
     pub post_call_json: *const c_char,
+    /// Coalesce the chunks `helix_assist_send_audio` is given into frames of this many ms
+    /// before they go to Deepgram (0, the default: off, each chunk is written as it is handed
+    /// over; otherwise 20..=250, beyond is `HELIX_INVALID_INPUT`; raw audio only). 20 ms
+    /// frames at 100 are one write instead of five, about half the CPU per stream-second, for
+    /// up to 100 ms more delay. A partial frame goes once the window has passed since its
+    /// first byte, and at once ahead of a Finalize (hold, private stretch) and at stop.
+    pub coalesce_ms: u32,
 }
 
 /// A live-assist session for one call.
@@ -305,6 +312,7 @@ fn assist_config(c: &helix_assist_config) -> FfiResult<AssistConfig> {
         suggestions,
         lead,
         redaction,
+        coalesce: Duration::from_millis(c.coalesce_ms.into()),
         ..Default::default()
     })
 }
@@ -666,6 +674,7 @@ mod tests {
             redaction_disabled: false,
             redaction_keywords: ptr::null(),
             post_call_json: ptr::null(),
+            coalesce_ms: 0,
         }
     }
 
@@ -680,6 +689,17 @@ mod tests {
         let cfg = assist_config(&c).unwrap();
         assert_eq!(cfg.audio, AudioFormat::default());
         assert_eq!(cfg.speakers, vec![Speaker::Agent, Speaker::Customer]);
+        assert_eq!(
+            cfg.coalesce,
+            Duration::ZERO,
+            "coalescing is off unless asked for"
+        );
+        c.coalesce_ms = 100;
+        assert_eq!(
+            assist_config(&c).unwrap().coalesce,
+            Duration::from_millis(100)
+        );
+        c.coalesce_ms = 0;
         assert!(cfg.suggestions.is_none() && cfg.lead.is_none());
         assert_eq!(cfg.deepgram.model, "nova-3");
         c.encoding = 1;

@@ -662,6 +662,10 @@ static void assist_cases(void) {
                          "assist_start: encoding 9");
     EXPECT_START_REFUSES(bad.channel_layout = 5, HELIX_INVALID_INPUT,
                          "assist_start: channel_layout 5");
+    EXPECT_START_REFUSES(bad.coalesce_ms = 10, HELIX_INVALID_INPUT,
+                         "assist_start: coalesce_ms 10 (0 or 20..=250)");
+    EXPECT_START_REFUSES(bad.coalesce_ms = 0xffffffffu, HELIX_INVALID_INPUT,
+                         "assist_start: coalesce_ms 0xffffffff");
     EXPECT_START_REFUSES(bad.sample_rate = 0xffffffffu, HELIX_INVALID_INPUT,
                          "assist_start: sample_rate out of range");
     EXPECT_START_REFUSES(bad.channels = 17, HELIX_INVALID_INPUT,

@@ -697,6 +697,7 @@ const ASSIST_FIELDS = [
   ['reconnect', 'maxDelayMs'],
   ['reconnect', 'maxAttempts'],
   ['audioQueueChunks'],
+  ['coalesceMs'],
   ['eventQueue'],
   ['replayBufferMs'],
   ['replaySpeed'],
@@ -775,6 +776,9 @@ test('LiveAssist.start: hostile configs, missing and extra fields, canary keys (
     [['replaySpeed'], Infinity],
     [['replaySpeed'], 1e308],
     [['replayBufferMs'], 2 ** 53],
+    // Outside 0 (off) and 20..=250: the message says so.
+    [['coalesceMs'], 10],
+    [['coalesceMs'], 251],
     [['timing', 'watchdogMs'], Number.MAX_SAFE_INTEGER],
     [['reconnect', 'maxDelayMs'], 1e300],
     [['suggestions', 'timeoutMs'], 2 ** 64],

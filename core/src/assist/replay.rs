@@ -184,6 +184,36 @@ impl ReplayBuffer {
         Some(chunk.data.slice(from..from + len))
     }
 
+    /// Like [`frame_at`](Self::frame_at), but across chunks: everything held from `pos`, at
+    /// most `max_len` (aligned to a frame when cut) — the coalesced frame
+    /// (`deepgram/coalesce.rs`). One chunk's worth is its slice;
+    /// more is copied into one allocation.
+    pub fn span_at(&self, pos: u64, max_len: usize) -> Option<Bytes> {
+        let first = self.index_of(pos)?;
+        let held = usize::try_from(self.end - pos).unwrap_or(usize::MAX);
+        let mut len = held.min(max_len.max(1));
+        if len < held {
+            let frame = usize::try_from(self.frame).unwrap_or(1);
+            len = (len - len % frame).max(frame.min(held));
+        }
+        let chunk = self.chunks.get(first)?;
+        let from = usize::try_from(pos - chunk.start).ok()?;
+        if chunk.data.len() - from >= len {
+            return Some(chunk.data.slice(from..from + len));
+        }
+        let mut out = Vec::with_capacity(len);
+        let mut at = from;
+        for chunk in self.chunks.range(first..) {
+            let take = (len - out.len()).min(chunk.data.len() - at);
+            out.extend_from_slice(&chunk.data[at..at + take]);
+            at = 0;
+            if out.len() == len {
+                break;
+            }
+        }
+        Some(Bytes::from(out))
+    }
+
     /// When the host queued the audio ending at `pos` (its last byte).
     pub fn queued_at(&self, pos: u64) -> Option<Instant> {
         let i = self.index_of(pos.checked_sub(1)?)?;

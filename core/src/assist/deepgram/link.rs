@@ -31,6 +31,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::Socket;
+use super::coalesce::Coalesce;
 use super::messages::{self, ServerMessage};
 use crate::Error;
 use crate::assist::audio::AudioFormat;
@@ -86,6 +87,7 @@ pub(super) struct LinkStart {
     pub pacing: bool,
     /// Finalizes still open, by the call byte they follow.
     pub finalizes: Vec<u64>,
+    pub coalesce: Coalesce,
 }
 
 /// The live connection's state.
@@ -137,6 +139,7 @@ pub(super) struct Link {
     /// handed over before it has gone, ahead of any later audio, and is never dropped when the
     /// write queue is full (it waits for room like audio does).
     pending_text: VecDeque<(u64, &'static str)>,
+    coalesce: Coalesce,
 }
 
 /// What one [`Link::pump`] handed to the socket, for the metrics.
@@ -178,6 +181,7 @@ impl Link {
                 .into_iter()
                 .map(|after| (after, FINALIZE))
                 .collect(),
+            coalesce: start.coalesce,
         }
     }
 
@@ -427,7 +431,23 @@ impl Link {
             if self.pacing && self.next_send_at > now {
                 break;
             }
-            let Some(frame) = buffer.frame_at(self.sent_pos, max_frame) else {
+            let frame = if self.coalesce.is_on() {
+                // Live audio short of a frame waits (a replay and the end of the stream do
+                // not); a Finalize behind it does not wait for it.
+                let due = self
+                    .pending_text
+                    .front()
+                    .is_some_and(|&(after, _)| after > self.sent_pos);
+                let unsent = buffer.end() - self.sent_pos;
+                let first = buffer.queued_at(self.sent_pos + 1);
+                if !self.pacing && !stopping && self.coalesce.holds(unsent, first, due) {
+                    break;
+                }
+                buffer.span_at(self.sent_pos, max_frame)
+            } else {
+                buffer.frame_at(self.sent_pos, max_frame)
+            };
+            let Some(frame) = frame else {
                 break;
             };
             let len = frame.len() as u64;

@@ -3,6 +3,7 @@
 //! one connection's tasks in [`link`], the mapping of results to the call's segments in
 //! [`segments`], stream time to call time (private stretches cut out) in [`timeline`].
 
+mod coalesce;
 mod link;
 pub(crate) mod messages;
 pub(crate) mod segments;

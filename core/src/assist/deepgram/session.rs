@@ -36,6 +36,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Bytes;
 
+use super::coalesce::Coalesce;
 use super::link::{Link, LinkStart};
 use super::timeline::{LinkClock, Timeline};
 use super::{ConnectError, Connected, connect};
@@ -345,7 +346,12 @@ impl Session {
             channels: self.builder.channels(),
             pacing: is_reconnect && replay_bytes > 0 && audio.is_resumable(),
             finalizes: self.finalizes.clone(),
+            coalesce: self.coalesce(),
         }
+    }
+
+    fn coalesce(&self) -> Coalesce {
+        Coalesce::new(self.cfg.coalesce, &self.cfg.audio)
     }
 
     /// No audio is expected (a hold or a private stretch): the watchdog judges pings.
@@ -443,6 +449,10 @@ impl Session {
     }
 
     fn on_tick(&mut self) {
+        if self.coalesce().is_on() {
+            // A partial frame whose window has passed goes now (the host stopped sending).
+            self.pump();
+        }
         self.flush_metrics();
         let now = Instant::now();
         self.retiring

@@ -19,15 +19,20 @@ use super::{AudioChunk, Session};
 use crate::assist::deepgram::link::Link;
 
 impl Session {
-    /// The tick that runs the watchdog, the keep-alive and the retiring sockets' cleanup.
+    /// The tick that runs the watchdog, the keep-alive, the retiring sockets' cleanup and a
+    /// coalesced partial frame's deadline.
     fn tick_period(&self) -> Duration {
-        (self
+        let timers = self
             .cfg
             .timing
             .watchdog
             .min(self.cfg.timing.keepalive_after)
-            / 4)
-        .max(Duration::from_millis(10))
+            / 4;
+        let period = match self.coalesce().tick() {
+            Some(window) => timers.min(window),
+            None => timers,
+        };
+        period.max(Duration::from_millis(10))
     }
 
     /// One turn of the session's task: handles whatever is ready — the host's requests and
