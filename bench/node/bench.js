@@ -129,11 +129,11 @@ async function realTime(sendFrame) {
 const FRAME = Buffer.alloc(640) // 20 ms of 16 kHz mono linear16
 
 /** `@helix-engage/native`'s LiveAssist, one per session, with `options` added to its config. */
-async function nativeAssist(sim, options) {
+async function nativeAssist(sim, options, n) {
   const { LiveAssist } = require('@helix-engage/native')
   let events = 0
   const sessions = await Promise.all(
-    Array.from({ length: SESSIONS }, () =>
+    Array.from({ length: n }, () =>
       LiveAssist.start(
         {
           deepgram: { apiKey: 'sim-deepgram-key', url: sim.deepgram },
@@ -147,6 +147,8 @@ async function nativeAssist(sim, options) {
   )
   return {
     send: (s) => sessions[s].sendAudio(FRAME),
+    // KiB of audio the sessions' replay buffers hold now, per session (16-bit mono 16 kHz).
+    replayKiB: () => sessions.reduce((kib, s) => kib + (s.metrics().replayBufferSeconds * 32_000) / 1024, 0) / n,
     stop: async () => {
       const summaries = await Promise.all(sessions.map((s) => s.stop()))
       return {
@@ -163,16 +165,16 @@ async function nativeAssist(sim, options) {
 const COALESCE_MS = Number(process.env.BENCH_COALESCE_MS ?? 100)
 
 const assistClients = {
-  native: (sim) => nativeAssist(sim, {}),
-  'native-coalesced': (sim) => nativeAssist(sim, { coalesceMs: COALESCE_MS }),
-  async ws(sim) {
+  native: (sim, n) => nativeAssist(sim, {}, n),
+  'native-coalesced': (sim, n) => nativeAssist(sim, { coalesceMs: COALESCE_MS }, n),
+  async ws(sim, n) {
     const WebSocket = require('ws')
     let events = 0
     let finals = 0
     const query = 'model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true&punctuate=true&smart_format=true&endpointing=300&utterance_end_ms=1000&vad_events=true'
     const sockets = await Promise.all(
       Array.from(
-        { length: SESSIONS },
+        { length: n },
         () =>
           new Promise((resolve, reject) => {
             const ws = new WebSocket(`${sim.deepgram}/v1/listen?${query}`, { headers: { Authorization: 'Token sim-deepgram-key' } })
@@ -207,16 +209,26 @@ const assistClients = {
 }
 
 async function assistScenario(kind, sim) {
+  // One session first, streamed and stopped: what is paid once per process (the module's
+  // code, the addon's runtime and its threads, the first connection) is not per session.
+  const warm = await assistClients[kind](sim, 1)
+  for (let i = 0; i < 10; i++) warm.send(0)
+  await warm.stop()
   global.gc?.()
   await new Promise((r) => setTimeout(r, 200))
   const rss0 = process.memoryUsage().rss
-  const client = await assistClients[kind](sim)
+  const client = await assistClients[kind](sim, SESSIONS)
   let peakRss = process.memoryUsage().rss
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250)
   const cpu0 = process.cpuUsage()
+  // Half way (and half a second off a final), what the replay buffers hold: the share of the
+  // memory a plain client, which cannot replay after a reconnect, does not have.
+  let replayKiB = 0
+  const replayAt = setTimeout(() => (replayKiB = client.replayKiB?.() ?? 0), (SECONDS / 2 + 0.5) * 1000)
   await realTime(() => {
     for (let s = 0; s < SESSIONS; s++) client.send(s)
   })
+  clearTimeout(replayAt)
   const cpu = process.cpuUsage(cpu0)
   const streamRss = process.memoryUsage().rss
   const outcome = await client.stop()
@@ -228,6 +240,7 @@ async function assistScenario(kind, sim) {
     cpuUsPerStreamSecond: (cpu.user + cpu.system) / streamSeconds,
     cpuPercentOfOneCore: ((cpu.user + cpu.system) / (SECONDS * 1e6)) * 100,
     rssPerSessionKiB: (Math.max(peakRss, streamRss) - rss0) / SESSIONS / 1024,
+    replayKiBPerSession: replayKiB,
     ...outcome,
   }
 }
@@ -340,7 +353,7 @@ async function main() {
     for (const k of ['native', 'ws', 'native-coalesced']) {
       la[k] = runChild('assist', k, sim.urls)
       console.log(
-        `   ${k.padEnd(16)} ${fmt(la[k].cpuUsPerStreamSecond).padStart(7)} µs CPU/stream-second (${fmt(la[k].cpuPercentOfOneCore)}% of a core)   ${fmt(la[k].rssPerSessionKiB).padStart(7)} KiB RSS/session   ${la[k].events} events, ${la[k].finals} finals, ${la[k].reconnects} reconnects, ${la[k].droppedChunks} dropped`,
+        `   ${k.padEnd(16)} ${fmt(la[k].cpuUsPerStreamSecond).padStart(7)} µs CPU/stream-second (${fmt(la[k].cpuPercentOfOneCore)}% of a core)   ${fmt(la[k].rssPerSessionKiB).padStart(7)} KiB RSS/session (replay buffer ${fmt(la[k].replayKiBPerSession)})   ${la[k].events} events, ${la[k].finals} finals, ${la[k].reconnects} reconnects, ${la[k].droppedChunks} dropped`,
       )
     }
     console.log(

@@ -395,7 +395,7 @@ impl LiveAssist {
 
     /// Replaces the lead context used for the next suggestions.
     pub fn update_lead(&self, lead: LeadContext) {
-        let _ = self.control_tx.send(Control::Lead(lead));
+        let _ = self.control_tx.send(Control::Lead(Box::new(lead)));
     }
 
     /// The metrics so far.

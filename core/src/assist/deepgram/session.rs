@@ -77,7 +77,8 @@ pub(crate) enum Control {
         gap: (u64, u64),
     },
     Finalize,
-    Lead(LeadContext),
+    /// Boxed: the queue's blocks are sized by the largest message, and a lead is rare.
+    Lead(Box<LeadContext>),
     Stop,
 }
 

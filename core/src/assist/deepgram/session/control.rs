@@ -50,7 +50,7 @@ impl Session {
                 // The agent may see the lead's own number (the engine still hides it).
                 self.redactor = self.redactor.clone().with_lead_phone(lead.phone.as_deref());
                 if let Some(engine) = &self.engine {
-                    let _ = engine.tx.send(EngineInput::Lead(lead));
+                    let _ = engine.tx.send(EngineInput::Lead(*lead));
                 }
             }
             Control::Stop => {

@@ -287,6 +287,8 @@ pub(crate) async fn run(cell: Arc<SessionCell>) {
     .await;
     let session = cell.lock().take();
     if let (Flow::Finished, Some(session)) = (flow, session) {
-        session.finish().await;
+        // Boxed: the summary and the post-call request are a large future, and the task
+        // would carry its size for the whole call (every call's task, all call long).
+        Box::pin(session.finish()).await;
     }
 }
