@@ -289,9 +289,10 @@ async fn client(args: &Args) -> Result<(), Error> {
         let (url, ready, sent, secs) = (url.clone(), ready.clone(), sent.clone(), args.secs);
         // Calls start at any time, so their 20 ms ticks fall anywhere in the 20 ms: spread
         // evenly (the same for every client), not all at the instant the barrier opens.
-        let phase = match args.lockstep {
-            true => Duration::ZERO,
-            false => FRAME_EVERY * i as u32 / args.sessions as u32,
+        let phase = if args.lockstep {
+            Duration::ZERO
+        } else {
+            FRAME_EVERY * i as u32 / args.sessions as u32
         };
         let coalesce = match args.role {
             Role::AssistCoalesced => Duration::from_millis(args.coalesce_ms),
@@ -513,10 +514,10 @@ async fn orchestrate(args: &Args) -> Result<(), Error> {
     );
     println!(
         "{}",
-        match args.lockstep {
-            true => "--lockstep: every session's 20 ms tick at the same instant",
-            false =>
-                "each session's 20 ms tick at its own phase, spread evenly over the 20 ms (calls start at any time)",
+        if args.lockstep {
+            "--lockstep: every session's 20 ms tick at the same instant"
+        } else {
+            "each session's 20 ms tick at its own phase, spread evenly over the 20 ms (calls start at any time)"
         }
     );
     let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);

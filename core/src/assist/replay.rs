@@ -175,13 +175,19 @@ impl ReplayBuffer {
     pub fn frame_at(&self, pos: u64, max_len: usize) -> Option<Bytes> {
         let chunk = self.chunks.get(self.index_of(pos)?)?;
         let from = usize::try_from(pos - chunk.start).ok()?;
-        let available = chunk.data.len() - from;
-        let mut len = available.min(max_len.max(1));
-        if len < available {
-            let frame = usize::try_from(self.frame).unwrap_or(1);
-            len = (len - len % frame).max(frame.min(available));
-        }
+        let len = self.cut(chunk.data.len() - from, max_len);
         Some(chunk.data.slice(from..from + len))
+    }
+
+    /// How much of `available` bytes one frame takes: all of it up to `max_len`, and a cut
+    /// short of it on a sample frame (at least one, unless less is available).
+    fn cut(&self, available: usize, max_len: usize) -> usize {
+        let len = available.min(max_len.max(1));
+        if len == available {
+            return len;
+        }
+        let frame = usize::try_from(self.frame).unwrap_or(1);
+        (len - len % frame).max(frame.min(available))
     }
 
     /// Like [`frame_at`](Self::frame_at), but across chunks: everything held from `pos`, at
@@ -190,12 +196,10 @@ impl ReplayBuffer {
     /// more is copied into one allocation.
     pub fn span_at(&self, pos: u64, max_len: usize) -> Option<Bytes> {
         let first = self.index_of(pos)?;
-        let held = usize::try_from(self.end - pos).unwrap_or(usize::MAX);
-        let mut len = held.min(max_len.max(1));
-        if len < held {
-            let frame = usize::try_from(self.frame).unwrap_or(1);
-            len = (len - len % frame).max(frame.min(held));
-        }
+        let len = self.cut(
+            usize::try_from(self.end - pos).unwrap_or(usize::MAX),
+            max_len,
+        );
         let chunk = self.chunks.get(first)?;
         let from = usize::try_from(pos - chunk.start).ok()?;
         if chunk.data.len() - from >= len {

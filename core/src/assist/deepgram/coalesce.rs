@@ -39,14 +39,19 @@ impl Coalesce {
         self.bytes > 0
     }
 
-    /// Whether `unsent` bytes of live audio wait for more: less than a frame's worth, the
-    /// first of them handed over (`first_queued_at`) less than the window ago, and nothing
-    /// behind them that needs them out now (`due`: a Finalize waiting for them).
-    pub fn holds(&self, unsent: u64, first_queued_at: Option<Instant>, due: bool) -> bool {
+    /// Whether `unsent` bytes of live audio wait for more: less than a frame's worth, nothing
+    /// behind them that needs them out now (`due`: a Finalize waiting for them), and the
+    /// first of them handed over (`first_queued_at`, asked only then) less than the window ago.
+    pub fn holds(
+        &self,
+        unsent: u64,
+        due: bool,
+        first_queued_at: impl FnOnce() -> Option<Instant>,
+    ) -> bool {
         if self.bytes == 0 || unsent >= self.bytes || due {
             return false;
         }
-        first_queued_at.is_some_and(|t| t.elapsed() < self.window)
+        first_queued_at().is_some_and(|t| t.elapsed() < self.window)
     }
 
     /// How often the session's tick must run so a partial frame waits no longer than about
@@ -87,16 +92,16 @@ mod tests {
     #[test]
     fn a_partial_frame_waits_for_the_window_unless_a_finalize_needs_it() {
         let c = Coalesce::new(Duration::from_millis(100), &MONO_16K);
-        let just_now = Some(Instant::now());
-        assert!(c.holds(640, just_now, false));
-        assert!(!c.holds(3_200, just_now, false), "a whole frame goes");
-        assert!(!c.holds(640, just_now, true), "a Finalize behind it");
-        let long_ago = Instant::now().checked_sub(Duration::from_millis(150));
+        let just_now = || Some(Instant::now());
+        assert!(c.holds(640, false, just_now));
+        assert!(!c.holds(3_200, false, just_now), "a whole frame goes");
+        assert!(!c.holds(640, true, just_now), "a Finalize behind it");
+        let long_ago = || Instant::now().checked_sub(Duration::from_millis(150));
         assert!(
-            !c.holds(640, long_ago, false),
+            !c.holds(640, false, long_ago),
             "its first byte waited the window"
         );
-        assert!(!c.holds(640, None, false));
-        assert!(!Coalesce::default().holds(640, just_now, false), "off");
+        assert!(!c.holds(640, false, || None));
+        assert!(!Coalesce::default().holds(640, false, just_now), "off");
     }
 }

@@ -15,7 +15,7 @@
 //! lose, replace, retire) and of the call's end (the stop wait and its extension, the
 //! summary). The task and its turn are in [`task`]; what it handles is beside it: the host's
 //! audio in [`intake`], the host's requests in [`control`], what Deepgram says in
-//! [`inbound`]; a connection's socket is driven through [`super::link`]. At ~580 lines it is
+//! [`inbound`]; a connection's socket is driven through [`super::link`]. At ~600 lines it is
 //! over the ~500 a file should stay under: the rest is the link lifecycle, which only reads as
 //! one idea when its steps sit together.
 
