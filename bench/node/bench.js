@@ -111,16 +111,33 @@ async function callControlScenario(kind, sim) {
   return { requests: REQUESTS, wallMs, cpuUs, perSecond: REQUESTS / (wallMs / 1000), cpuUsPerRequest: cpuUs / REQUESTS }
 }
 
-/** Calls `tick()` every 20 ms of real time for SECONDS, catching up when the loop lags. */
+/** The simulator's script: one utterance every UTTERANCE_S of each session's own audio. */
+const UTTERANCE_S = 2.5
+
+/**
+ * Streams SECONDS of 20 ms frames to each of SESSIONS sessions in real time, catching up when
+ * the loop lags: `sendFrame(s)` sends session s its next frame. Each session's first frame
+ * comes at its own offset, spread evenly over one utterance of the script, as calls start at
+ * any time: in step, every session's utterance (and the audio the module holds until Deepgram
+ * finalises it) would peak at the same instant, and the memory per session would be that
+ * peak, not what a session adds to a desk whose calls began whenever they began.
+ */
 async function realTime(sendFrame) {
   const total = (SECONDS * 1000) / 20
+  const offset = (s) => Math.floor((s * UTTERANCE_S * 50) / SESSIONS)
+  const last = offset(SESSIONS - 1) + total
   const t0 = Date.now()
-  let sent = 0
+  let tick = 0
   await new Promise((resolve) => {
     const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor((Date.now() - t0) / 20) + 1)
-      for (; sent < due; sent++) sendFrame(sent)
-      if (sent >= total) {
+      const due = Math.min(last, Math.floor((Date.now() - t0) / 20) + 1)
+      for (; tick < due; tick++) {
+        for (let s = 0; s < SESSIONS; s++) {
+          const i = tick - offset(s)
+          if (i >= 0 && i < total) sendFrame(s)
+        }
+      }
+      if (tick >= last) {
         clearInterval(timer)
         resolve()
       }
@@ -223,13 +240,12 @@ async function assistScenario(kind, sim) {
   let peakRss = process.memoryUsage().rss
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250)
   const cpu0 = process.cpuUsage()
-  // Half way (and half a second off a final), what the replay buffers hold: the share of the
+  // Half way, what the replay buffers hold (the sessions' utterances are spread over one
+  // utterance's time, so their mean is the mean over a call): the share of the
   // memory a plain client, which cannot replay after a reconnect, does not have.
   let replayKiB = 0
-  const replayAt = setTimeout(() => (replayKiB = client.replayKiB?.() ?? 0), (SECONDS / 2 + 0.5) * 1000)
-  await realTime(() => {
-    for (let s = 0; s < SESSIONS; s++) client.send(s)
-  })
+  const replayAt = setTimeout(() => (replayKiB = client.replayKiB?.() ?? 0), (SECONDS / 2) * 1000)
+  await realTime((s) => client.send(s))
   clearTimeout(replayAt)
   const cpu = process.cpuUsage(cpu0)
   const streamRss = process.memoryUsage().rss

@@ -381,14 +381,22 @@ async fn pump(
 ) {
     while let Some(event) = events.recv().await {
         let closed = matches!(event, AssistEvent::Closed(_));
-        let value = event_json(&event);
+        let mut value = event_json(&event);
+        // An iterator opened from here on sees the next event. Copied only for both: a
+        // summary's tree (in `closed`) is tens of KiB on a long call.
+        let to_tap = tap_open.load(Ordering::Acquire);
         if let Some(callback) = &callback {
+            let for_callback = if to_tap {
+                value.clone()
+            } else {
+                std::mem::take(&mut value)
+            };
             // Awaited: the next event is not delivered before JS has handled this one. A slow
             // handler makes the core's queue fill; the core then drops new events and counts
             // them (`metrics.eventsDropped`), never `closed`.
-            let _ = callback.call_async(value.clone()).await;
+            let _ = callback.call_async(for_callback).await;
         }
-        if tap_open.load(Ordering::Acquire) {
+        if to_tap {
             // Bounded like the core's own queue: an iterator nobody reads loses live updates,
             // never the transcript (it is in the summary). The iterator ends when the pump
             // does (the sender drops), so it ends even if `closed` found it full.

@@ -12,13 +12,21 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use tokio_tungstenite::tungstenite::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::audio::AudioFormat;
 
 /// The bound for containerised audio, which has no byte rate: containers are never replayed,
 /// so this only bounds audio queued during an outage.
 const CONTAINER_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Chunks up to this size are copied into shared blocks ([`Blocks`]); larger ones are kept as
+/// the host gave them (a copy would buy nothing: they are few).
+const SMALL_CHUNK: usize = 4 * 1024;
+/// A block holds this many chunks of the size that opens it: few enough that its unused tail
+/// and its released head (what a block costs over the audio it holds) stay within what a
+/// separate allocation per chunk cost before, ~100 bytes each over the ~125 chunks of 2.5 s.
+const CHUNKS_PER_BLOCK: usize = 8;
 
 #[derive(Debug)]
 struct Chunk {
@@ -35,10 +43,37 @@ impl Chunk {
     }
 }
 
+/// Small chunks, copied into blocks shared by several of them. Live audio comes as 50 small
+/// chunks a second, each held for the seconds until Deepgram finalises it: kept as given, each
+/// would be an allocation of its own, plus a second one the first time it is sliced for the
+/// socket (`Bytes`' shared header), freed seconds later among everything else — `malloc`'s
+/// consolidation work and scattered cache lines, per frame. Copied (a few hundred bytes), the
+/// host's buffer is freed at once, so its next chunk reuses it while it is still in cache, and
+/// a slice of a block is a reference count.
+#[derive(Debug, Default)]
+struct Blocks {
+    /// The current block's free tail (the part before it is held by chunks already pushed).
+    free: BytesMut,
+}
+
+impl Blocks {
+    fn keep(&mut self, data: Bytes) -> Bytes {
+        if data.len() > SMALL_CHUNK {
+            return data;
+        }
+        if self.free.capacity() < data.len() {
+            self.free = BytesMut::with_capacity(data.len() * CHUNKS_PER_BLOCK);
+        }
+        self.free.extend_from_slice(&data);
+        self.free.split().freeze()
+    }
+}
+
 /// A bounded window `[start, end)` of the call's audio.
 #[derive(Debug)]
 pub(crate) struct ReplayBuffer {
     chunks: VecDeque<Chunk>,
+    blocks: Blocks,
     start: u64,
     end: u64,
     max_bytes: u64,
@@ -65,6 +100,7 @@ impl ReplayBuffer {
         let frame = frame.max(1);
         ReplayBuffer {
             chunks: VecDeque::new(),
+            blocks: Blocks::default(),
             start: 0,
             end: 0,
             max_bytes: max_bytes.max(frame),
@@ -101,7 +137,7 @@ impl ReplayBuffer {
         let len = data.len() as u64;
         self.chunks.push_back(Chunk {
             start: self.end,
-            data,
+            data: self.blocks.keep(data),
             queued_at,
         });
         self.end += len;
@@ -304,6 +340,46 @@ mod tests {
         let container = AudioFormat::Container { channels: 1 };
         let b = ReplayBuffer::for_call(&container, Duration::from_secs(30));
         assert_eq!(b.max_bytes(), CONTAINER_MAX_BYTES);
+    }
+
+    #[test]
+    fn small_chunks_share_blocks_and_large_ones_are_kept_as_given() {
+        let mut b = ReplayBuffer::new(1 << 20, 2);
+        let frames: Vec<Bytes> = (0..CHUNKS_PER_BLOCK as u8 + 1)
+            .map(|i| bytes(640, i))
+            .collect();
+        for f in &frames {
+            b.push(f.clone(), 0, Instant::now());
+        }
+        fn at(b: &ReplayBuffer, pos: u64) -> Bytes {
+            b.frame_at(pos, usize::MAX).unwrap()
+        }
+        // Copied (not the host's buffers), one after another in one block...
+        assert_ne!(at(&b, 0).as_ptr(), frames[0].as_ptr());
+        for i in 1..CHUNKS_PER_BLOCK as u64 {
+            assert_eq!(
+                at(&b, i * 640).as_ptr(),
+                at(&b, 0).as_ptr().wrapping_add(i as usize * 640)
+            );
+        }
+        // ...and a new block once it is full; every byte as pushed.
+        let next = at(&b, CHUNKS_PER_BLOCK as u64 * 640);
+        assert_ne!(
+            next.as_ptr(),
+            at(&b, 0).as_ptr().wrapping_add(CHUNKS_PER_BLOCK * 640)
+        );
+        for (i, f) in frames.iter().enumerate() {
+            assert_eq!(at(&b, i as u64 * 640), f);
+        }
+        // Released chunks leave the rest of their block readable.
+        b.release(3 * 640);
+        assert_eq!(at(&b, 3 * 640), frames[3]);
+        assert!(b.frame_at(0, 10).is_none());
+        // A large chunk is not copied.
+        let large = bytes(SMALL_CHUNK + 2, 9);
+        let pos = b.end();
+        b.push(large.clone(), 0, Instant::now());
+        assert_eq!(at(&b, pos).as_ptr(), large.as_ptr());
     }
 
     #[test]

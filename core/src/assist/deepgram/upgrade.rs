@@ -36,7 +36,7 @@ const MAX_BODY: usize = 4 * 1024;
 /// Deepgram's and must not make us allocate without limit.
 const MAX_MESSAGE: usize = 4 * 1024 * 1024;
 /// What a read from the socket reads into at most (see the WebSocket config below).
-const READ_BUFFER: usize = 8 * 1024;
+const READ_BUFFER: usize = 4 * 1024;
 
 /// The upgrade's outcome.
 pub(crate) enum Upgrade {
