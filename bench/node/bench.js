@@ -230,8 +230,20 @@ const assistClients = {
 async function assistScenario(kind, sim) {
   // One session first, streamed and stopped: what is paid once per process (the module's
   // code, the addon's runtime and its threads, the first connection) is not per session.
+  // Three seconds in real time, past the script's first utterance, so the code that handles
+  // results and events (Node's own included: its pages count in the RSS once touched) has run
+  // too.
   const warm = await assistClients[kind](sim, 1)
-  for (let i = 0; i < 10; i++) warm.send(0)
+  await new Promise((resolve) => {
+    let sent = 0
+    const timer = setInterval(() => {
+      warm.send(0)
+      if (++sent === 150) {
+        clearInterval(timer)
+        resolve()
+      }
+    }, 20)
+  })
   await warm.stop()
   global.gc?.()
   await new Promise((r) => setTimeout(r, 200))

@@ -27,3 +27,11 @@ pub use desk::CallRecordPages;
 pub use ozonetel::{MissedCallWatcher, OzonetelClient, Transfer};
 pub use redact::redact;
 pub use routing::SidecarRegistry;
+
+/// The addon's own allocations (Node's and V8's are untouched) come from mimalloc, as other
+/// napi-rs addons do. A session's audio is allocated on Node's thread, where `sendAudio`
+/// writes it, and freed on a runtime thread once Deepgram finalises it; glibc's arenas keep
+/// what such a pattern frees scattered between live blocks, mimalloc returns it per page:
+/// 119–129 vs 134–136 KiB RSS per session in `bench/node` (200 × 60 s), at no CPU cost.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;

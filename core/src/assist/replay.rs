@@ -135,6 +135,12 @@ impl ReplayBuffer {
             return 0;
         }
         let len = data.len() as u64;
+        if self.chunks.len() == self.chunks.capacity() {
+            // By a quarter, not double: a call holds ~130 chunks between finals (2.5 s of
+            // 20 ms frames), just past a power of two, so doubling would leave most of the
+            // records' memory unused for the whole call.
+            self.chunks.reserve_exact((self.chunks.len() / 4).max(16));
+        }
         self.chunks.push_back(Chunk {
             start: self.end,
             data: self.blocks.keep(data),
