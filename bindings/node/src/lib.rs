@@ -32,6 +32,7 @@ pub use routing::SidecarRegistry;
 /// napi-rs addons do. A session's audio is allocated on Node's thread, where `sendAudio`
 /// writes it, and freed on a runtime thread once Deepgram finalises it; glibc's arenas keep
 /// what such a pattern frees scattered between live blocks, mimalloc returns it per page:
-/// 119–129 vs 134–136 KiB RSS per session in `bench/node` (200 × 60 s), at no CPU cost.
+/// 119–130 vs 134–136 KiB RSS per session in `bench/node` (200 × 60 s), CPU the same within
+/// the shared machine's noise.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
