@@ -115,25 +115,25 @@ async function callControlScenario(kind, sim) {
 const UTTERANCE_S = 2.5
 
 /**
- * Streams SECONDS of 20 ms frames to each of SESSIONS sessions in real time, catching up when
- * the loop lags: `sendFrame(s)` sends session s its next frame. Each session's first frame
+ * Streams `seconds` of 20 ms frames to each of `sessions` sessions in real time, catching up
+ * when the loop lags: `sendFrame(s)` sends session s its next frame. Each session's first frame
  * comes at its own offset, spread evenly over one utterance of the script, as calls start at
  * any time: in step, every session's utterance (and the audio the module holds until Deepgram
  * finalises it) would peak at the same instant, and the memory per session would be that
  * peak, not what a session adds to a desk whose calls began whenever they began.
  */
-async function realTime(sendFrame) {
-  const total = (SECONDS * 1000) / 20
-  const offset = (s) => Math.floor((s * UTTERANCE_S * 50) / SESSIONS)
-  const last = offset(SESSIONS - 1) + total
+async function realTime(sendFrame, sessions = SESSIONS, seconds = SECONDS) {
+  const total = (seconds * 1000) / 20
+  const offsets = Array.from({ length: sessions }, (_, s) => Math.floor((s * UTTERANCE_S * 50) / sessions))
+  const last = offsets[sessions - 1] + total
   const t0 = Date.now()
   let tick = 0
   await new Promise((resolve) => {
     const timer = setInterval(() => {
       const due = Math.min(last, Math.floor((Date.now() - t0) / 20) + 1)
       for (; tick < due; tick++) {
-        for (let s = 0; s < SESSIONS; s++) {
-          const i = tick - offset(s)
+        for (let s = 0; s < sessions; s++) {
+          const i = tick - offsets[s]
           if (i >= 0 && i < total) sendFrame(s)
         }
       }
@@ -234,16 +234,7 @@ async function assistScenario(kind, sim) {
   // results and events (Node's own included: its pages count in the RSS once touched) has run
   // too.
   const warm = await assistClients[kind](sim, 1)
-  await new Promise((resolve) => {
-    let sent = 0
-    const timer = setInterval(() => {
-      warm.send(0)
-      if (++sent === 150) {
-        clearInterval(timer)
-        resolve()
-      }
-    }, 20)
-  })
+  await realTime((s) => warm.send(s), 1, 3)
   await warm.stop()
   global.gc?.()
   await new Promise((r) => setTimeout(r, 200))

@@ -137,7 +137,7 @@ impl ReplayBuffer {
         let len = data.len() as u64;
         if self.chunks.len() == self.chunks.capacity() {
             // By a quarter, not double: a call holds ~130 chunks between finals (2.5 s of
-            // 20 ms frames), just past a power of two, so doubling would leave most of the
+            // 20 ms frames), just past a power of two, so doubling would leave half of the
             // records' memory unused for the whole call.
             self.chunks.reserve_exact((self.chunks.len() / 4).max(16));
         }
